@@ -1,0 +1,443 @@
+//! The explanation: one serialisable value saying where traffic goes and why.
+//!
+//! Its JSON form is the public contract of `meshlb explain --format json`, the wasm package and
+//! the playground (shared/SCENARIO.md §3, `schema/explain.schema.json`). Fields may be added;
+//! none is renamed or changes meaning.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::model::{Availability, HealthStatus, LbPolicy};
+use crate::plan::{HostId, Plan};
+
+/// Overall outcome for the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum Status {
+    /// Requests reach endpoints.
+    Routed,
+    /// The client's cluster has no Service for the host and DNS proxying is off.
+    DnsFailure,
+    /// exportTo or a mesh boundary hides the host from the client's namespace.
+    NotVisible,
+    /// The host is in another mesh whose trust bundle the client's mesh has not imported.
+    Untrusted,
+    /// Nothing reachable: no endpoint, or no endpoint that can be picked.
+    NoEndpoints,
+}
+
+/// Which Istio locality load-balancing mode applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum LocalityLbMode {
+    /// No locality preference (Envoy input, or Istio without a setting in force).
+    Off,
+    /// Priorities by region/zone/subzone match (`failover`).
+    Failover,
+    /// Priorities by label match (`failoverPriority`).
+    FailoverPriority,
+    /// Locality weights (`distribute`).
+    Distribute,
+}
+
+/// Whether an endpoint is a workload or an east-west gateway standing for remote workloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum EndpointKind {
+    /// A workload endpoint.
+    Workload,
+    /// An east-west gateway.
+    Gateway,
+}
+
+/// The client of a mesh scenario (absent for Envoy input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ClientReport {
+    /// Cluster.
+    pub cluster: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Network.
+    pub network: String,
+    /// Locality string.
+    pub locality: String,
+    /// The control plane configuring the client's proxy.
+    pub control_plane: String,
+}
+
+/// One priority's availability and load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PriorityReport {
+    /// The priority, 0 the highest.
+    pub priority: u32,
+    /// Health after the overprovisioning factor, percent.
+    pub health: u32,
+    /// Degraded availability after the overprovisioning factor, percent.
+    pub degraded: u32,
+    /// Percent of traffic to its healthy hosts.
+    pub healthy_load: u32,
+    /// Percent of traffic to its degraded hosts.
+    pub degraded_load: u32,
+    /// Whether it is in panic.
+    pub panic: bool,
+    /// The subset (Envoy cluster) this priority belongs to, when a route splits traffic.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub subset: Option<String>,
+    /// Hosts in the priority (added field).
+    pub hosts: u32,
+    /// Healthy hosts (added field).
+    pub healthy_hosts: u32,
+    /// Degraded hosts (added field).
+    pub degraded_hosts: u32,
+}
+
+/// One endpoint the client can send to, with its expected share.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct EndpointReport {
+    /// Address.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// Workload or gateway.
+    pub kind: EndpointKind,
+    /// Cluster it runs in (mesh scenarios).
+    pub cluster: Option<String>,
+    /// Network it is on (mesh scenarios).
+    pub network: Option<String>,
+    /// Locality string.
+    pub locality: String,
+    /// Priority.
+    pub priority: u32,
+    /// Load-balancing weight.
+    pub weight: u32,
+    /// Health status.
+    pub health: HealthStatus,
+    /// Subset (mesh scenarios with routes).
+    pub subset: Option<String>,
+    /// For gateways: the `address:port` of the endpoints it stands for.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    pub behind: Vec<String>,
+    /// Expected fraction of the client's requests.
+    pub share: f64,
+}
+
+/// Why an endpoint is not sent to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum DropReason {
+    /// The control plane does not watch the endpoint's cluster.
+    NoRemoteSecret,
+    /// The host is cluster-local and the endpoint is in another cluster.
+    ClusterLocal,
+    /// A proxyless workload on another network.
+    ProxylessCrossNetwork,
+    /// The endpoint belongs to another mesh.
+    OtherMesh,
+    /// The endpoint's mesh is not trusted.
+    UntrustedMesh,
+    /// Not in the destination subset.
+    NotInSubset,
+    /// Not exported to the client's namespace.
+    NotExported,
+    /// Left out by a `distribute` rule.
+    NotDistributed,
+    /// A not-ready pod istiod does not send.
+    NotReady,
+    /// A terminating pod.
+    Terminating,
+}
+
+/// An endpoint the client cannot use, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DroppedEndpoint {
+    /// Address.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// Cluster.
+    pub cluster: Option<String>,
+    /// Reason code.
+    pub reason: DropReason,
+    /// A sentence for a person.
+    pub message: String,
+}
+
+/// One weighted destination of a route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RouteReport {
+    /// Subset name.
+    pub subset: Option<String>,
+    /// Route weight.
+    pub weight: u32,
+}
+
+/// Where the client's traffic goes and why (shared/SCENARIO.md §3).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Explanation {
+    /// Overall outcome.
+    pub status: Status,
+    /// One line for a person.
+    pub message: String,
+    /// The client (mesh scenarios).
+    pub client: Option<ClientReport>,
+    /// The requested host (mesh scenarios).
+    pub host: Option<String>,
+    /// The load-balancing policy.
+    pub lb_policy: LbPolicy,
+    /// The Istio locality load-balancing mode.
+    pub locality_lb: LocalityLbMode,
+    /// Per priority.
+    pub priorities: Vec<PriorityReport>,
+    /// Endpoints the client can send to, by priority, then locality, in input order.
+    pub endpoints: Vec<EndpointReport>,
+    /// Endpoints the client cannot use.
+    pub dropped: Vec<DroppedEndpoint>,
+    /// What applied and why.
+    pub notes: Vec<String>,
+    /// A route's split over subsets.
+    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    pub routes: Option<Vec<RouteReport>>,
+    /// Envoy's overprovisioning factor in force, percent (added field).
+    pub overprovisioning_factor: u32,
+    /// The healthy panic threshold in force, percent (added field).
+    pub panic_threshold: u32,
+    /// Whether Envoy's locality-weighted LB is on (added field).
+    pub locality_weighted: bool,
+    /// `min(100, Σ health + degraded)` (added field).
+    pub normalized_total_availability: u32,
+    /// Whether every priority is in panic (added field).
+    pub total_panic: bool,
+}
+
+impl Explanation {
+    /// Sum of all endpoint shares.
+    #[must_use]
+    pub fn total_share(&self) -> f64 {
+        self.endpoints.iter().map(|e| e.share).sum()
+    }
+}
+
+fn percent(x: f64) -> String {
+    let p = x * 100.0;
+    let rounded = libm::round(p * 10.0) / 10.0;
+    if rounded == libm::round(rounded) { format!("{}%", rounded as i64) } else { format!("{rounded}%") }
+}
+
+impl Plan {
+    /// Explains the plan: priorities with their load, every endpoint with its share, notes on
+    /// spill-over, panic, locality weighting and the policy. For Envoy input `client`, `host`,
+    /// `cluster`, `network` and `subset` are absent.
+    #[must_use]
+    pub fn explain(&self) -> Explanation {
+        let shares = self.shares();
+        let routable: f64 = shares.iter().sum();
+        let config = self.config();
+        let priorities: Vec<PriorityReport> = self
+            .priorities()
+            .iter()
+            .map(|s| PriorityReport {
+                priority: s.priority,
+                health: s.health,
+                degraded: s.degraded,
+                healthy_load: s.healthy_load,
+                degraded_load: s.degraded_load,
+                panic: s.panic,
+                subset: None,
+                hosts: s.counts.total,
+                healthy_hosts: s.counts.healthy,
+                degraded_hosts: s.counts.degraded,
+            })
+            .collect();
+        let endpoints: Vec<EndpointReport> = self
+            .hosts()
+            .iter()
+            .zip(&shares)
+            .map(|(host, &share)| EndpointReport {
+                address: host.endpoint.address.clone(),
+                port: host.endpoint.port,
+                kind: EndpointKind::Workload,
+                cluster: None,
+                network: None,
+                locality: self.localities()[host.locality as usize].locality.to_string(),
+                priority: host.priority,
+                weight: host.endpoint.weight,
+                health: host.endpoint.health,
+                subset: None,
+                behind: Vec::new(),
+                share,
+            })
+            .collect();
+        let receiving = shares.iter().filter(|&&s| s > 0.0).count();
+        let status = if routable > 0.0 { Status::Routed } else { Status::NoEndpoints };
+        let message = format!(
+            "{} endpoint{} in {} localit{} at {} priorit{}; {} receive traffic",
+            endpoints.len(),
+            if endpoints.len() == 1 { "" } else { "s" },
+            self.localities().len(),
+            if self.localities().len() == 1 { "y" } else { "ies" },
+            priorities.len(),
+            if priorities.len() == 1 { "y" } else { "ies" },
+            receiving
+        );
+        Explanation {
+            status,
+            message,
+            client: None,
+            host: None,
+            lb_policy: config.policy,
+            locality_lb: LocalityLbMode::Off,
+            priorities,
+            endpoints,
+            dropped: Vec::new(),
+            notes: self.notes(routable),
+            routes: None,
+            overprovisioning_factor: self.overprovisioning_factor(),
+            panic_threshold: self.panic_threshold(),
+            locality_weighted: config.locality_weighted,
+            normalized_total_availability: self.normalized_total_availability(),
+            total_panic: self.total_panic(),
+        }
+    }
+
+    /// Notes: what applied and why, in the order a person reads them.
+    fn notes(&self, routable: f64) -> Vec<String> {
+        let mut notes = Vec::new();
+        let config = self.config();
+        let priorities = self.priorities();
+        if self.hosts().is_empty() {
+            notes.push("the assignment has no endpoints: Envoy answers 503 \"no healthy upstream\"".into());
+            return notes;
+        }
+        if routable == 0.0 {
+            notes.push(format!(
+                "no endpoint can be picked: nothing is healthy or degraded{}, so Envoy answers 503 \"no healthy upstream\"",
+                if self.panic_threshold() == 0 { " and panic is disabled (threshold 0)" } else { "" }
+            ));
+        }
+        let nta = self.normalized_total_availability();
+        if priorities.len() > 1 || nta < 100 {
+            let loads: Vec<String> = priorities
+                .iter()
+                .map(|s| {
+                    if s.degraded_load > 0 {
+                        format!("P{} {}% (+{}% degraded)", s.priority, s.healthy_load, s.degraded_load)
+                    } else {
+                        format!("P{} {}%", s.priority, s.healthy_load)
+                    }
+                })
+                .collect();
+            notes.push(format!(
+                "priority load {} from health {} with overprovisioning factor {}% (normalized total availability {}%)",
+                loads.join(", "),
+                priorities.iter().map(|s| format!("{}%", s.health)).collect::<Vec<_>>().join("/"),
+                self.overprovisioning_factor(),
+                nta
+            ));
+        }
+        if let Some(first) = priorities.first() {
+            let spilled: u32 = priorities.iter().skip(1).map(|s| s.load()).sum();
+            if spilled > 0 && !self.total_panic() {
+                notes.push(format!(
+                    "spill-over: P0 is {}% available ({} of {} hosts healthy{}), so {}% of requests go to lower priorities",
+                    first.health + first.degraded,
+                    first.counts.healthy,
+                    first.counts.total,
+                    if first.counts.degraded > 0 { format!(", {} degraded", first.counts.degraded) } else { String::new() },
+                    spilled
+                ));
+            }
+        }
+        let degraded: u32 = priorities.iter().map(|s| s.degraded_load).sum();
+        if degraded > 0 {
+            notes.push(format!(
+                "{degraded}% of requests go to degraded hosts: healthy capacity alone is short"
+            ));
+        }
+        if self.total_panic() {
+            notes.push(format!(
+                "total panic: every priority is below the {}% panic threshold, so load follows host counts and each priority balances over all its hosts, healthy or not",
+                self.panic_threshold()
+            ));
+        } else {
+            for s in priorities.iter().filter(|s| s.panic) {
+                notes.push(format!(
+                    "P{} is in panic: {} of {} hosts available, below the {}% panic threshold, so its {}% of traffic goes to all its hosts, healthy or not",
+                    s.priority,
+                    s.counts.healthy + s.counts.degraded,
+                    s.counts.total,
+                    self.panic_threshold(),
+                    s.load()
+                ));
+            }
+        }
+        if config.locality_weighted {
+            let unweighted = self.localities().iter().filter(|l| l.weight == 0).count();
+            notes.push(format!(
+                "locality-weighted LB is on: each priority picks a locality by load_balancing_weight × min(1, {}% × available/hosts), then a host in it",
+                self.overprovisioning_factor()
+            ));
+            if unweighted > 0 {
+                notes.push(format!(
+                    "{unweighted} locality group(s) have no load_balancing_weight and get no traffic under locality-weighted LB"
+                ));
+            }
+        } else if self.localities().iter().any(|l| l.weight > 0) && self.localities().len() > 1 {
+            notes.push(
+                "locality weights are ignored: the cluster has no locality_weighted_lb_config, so each priority's hosts are balanced as one set".into(),
+            );
+        }
+        match config.policy {
+            LbPolicy::RoundRobin => {
+                if self.hosts().iter().any(|h| h.endpoint.weight != self.hosts()[0].endpoint.weight) {
+                    notes.push("ROUND_ROBIN with unequal weights: weighted round robin (EDF), shares follow weights".into());
+                }
+            }
+            LbPolicy::LeastRequest => notes.push(format!(
+                "LEAST_REQUEST: power of {} choices; shares are those at equal load (they follow weights)",
+                config.least_request.choice_count
+            )),
+            LbPolicy::Random => {
+                notes.push("RANDOM ignores endpoint weights, as Envoy's random load balancer does".into());
+            }
+            LbPolicy::RingHash | LbPolicy::Maglev => {
+                let sizes: Vec<String> = (0..priorities.len())
+                    .filter_map(|p| self.table(p).map(|t| format!("P{p} {}", t.len())))
+                    .collect();
+                notes.push(format!(
+                    "{}: shares are the fraction of the {} each endpoint owns, for uniformly spread request keys ({} entries)",
+                    config.policy,
+                    if config.policy == LbPolicy::RingHash { "hash ring" } else { "Maglev table" },
+                    sizes.join(", ")
+                ));
+                if routable > 0.0 && routable < 1.0 - 1e-9 {
+                    notes.push(format!(
+                        "{} of requests find no host (503): hash tables hold only healthy hosts, and that load falls on a priority whose table is empty",
+                        percent(1.0 - routable)
+                    ));
+                }
+            }
+        }
+        let unavailable = self.hosts().iter().filter(|h| h.availability() == Availability::Unavailable).count();
+        if unavailable > 0 && !priorities.iter().any(|s| s.panic) {
+            notes.push(format!("{unavailable} unhealthy endpoint(s) get no traffic"));
+        }
+        notes
+    }
+
+    /// The share of one host, by address; see [`Plan::share`].
+    #[must_use]
+    pub fn share_of(&self, address: &str, port: u16) -> Option<f64> {
+        self.find(address, port).map(|id: HostId| self.share(id))
+    }
+}

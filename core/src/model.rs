@@ -1,0 +1,379 @@
+//! The Envoy-shaped load assignment the plan is built from.
+//!
+//! These types mirror Envoy's EDS resource (`envoy.config.endpoint.v3.ClusterLoadAssignment`,
+//! `api/envoy/config/endpoint/v3/endpoint.proto` and `endpoint_components.proto`) and the load
+//! balancing part of `envoy.config.cluster.v3.Cluster` (`api/envoy/config/cluster/v3/cluster.proto`).
+//! They are plain data: [`crate::Plan::build`] validates them once.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// An endpoint's EDS health status (`envoy.config.core.v3.HealthStatus`).
+///
+/// How Envoy treats each value is [`HealthStatus::availability`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "SCREAMING_SNAKE_CASE"))]
+pub enum HealthStatus {
+    /// No status reported: Envoy treats it as healthy (the proto's default, value 0).
+    #[default]
+    Unknown,
+    /// Healthy.
+    Healthy,
+    /// Unhealthy: no traffic outside panic.
+    Unhealthy,
+    /// Draining: Envoy's default treats it as unhealthy.
+    Draining,
+    /// Health-check timeout (HDS): treated as unhealthy.
+    Timeout,
+    /// Degraded: traffic only when healthy capacity is short.
+    Degraded,
+}
+
+/// What a [`HealthStatus`] means to the load balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Availability {
+    /// Counts as healthy and receives healthy load.
+    Healthy,
+    /// Receives only degraded load (spill-over when healthy capacity is short).
+    Degraded,
+    /// Receives traffic only when its priority is in panic.
+    Unavailable,
+}
+
+impl HealthStatus {
+    /// Every status, in proto order of the names used in JSON.
+    pub const ALL: [Self; 6] = [
+        Self::Unknown,
+        Self::Healthy,
+        Self::Unhealthy,
+        Self::Draining,
+        Self::Timeout,
+        Self::Degraded,
+    ];
+
+    /// How Envoy's load balancer treats the status.
+    ///
+    /// `UNKNOWN` and `HEALTHY` are healthy, `DEGRADED` is degraded, `UNHEALTHY`, `DRAINING` and
+    /// `TIMEOUT` are unavailable (envoy `api/envoy/config/core/v3/health_check.proto` comments,
+    /// `source/common/upstream/upstream_impl.cc` `HostImpl::setEdsHealthFlag`). Newer Envoy can
+    /// exclude `DRAINING` hosts behind the runtime flag
+    /// `envoy.reloadable_features.exclude_host_in_eds_status_draining`; meshlb follows the
+    /// default.
+    #[must_use]
+    pub const fn availability(self) -> Availability {
+        match self {
+            Self::Unknown | Self::Healthy => Availability::Healthy,
+            Self::Degraded => Availability::Degraded,
+            Self::Unhealthy | Self::Draining | Self::Timeout => Availability::Unavailable,
+        }
+    }
+
+    /// The proto enum name, as in JSON (`"HEALTHY"`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "UNKNOWN",
+            Self::Healthy => "HEALTHY",
+            Self::Unhealthy => "UNHEALTHY",
+            Self::Draining => "DRAINING",
+            Self::Timeout => "TIMEOUT",
+            Self::Degraded => "DEGRADED",
+        }
+    }
+
+    /// Parses the proto enum name (`"HEALTHY"`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl fmt::Display for HealthStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where endpoints run: `envoy.config.core.v3.Locality`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Locality {
+    /// Region (`topology.kubernetes.io/region`).
+    pub region: String,
+    /// Zone (`topology.kubernetes.io/zone`).
+    pub zone: String,
+    /// Sub-zone (`topology.istio.io/subzone`).
+    pub sub_zone: String,
+}
+
+impl Locality {
+    /// A locality from its three parts.
+    #[must_use]
+    pub fn new(region: &str, zone: &str, sub_zone: &str) -> Self {
+        Self { region: region.into(), zone: zone.into(), sub_zone: sub_zone.into() }
+    }
+}
+
+/// `region/zone/sub_zone`, without trailing empty parts (Istio's locality string).
+impl fmt::Display for Locality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts = [&self.region, &self.zone, &self.sub_zone];
+        let used = parts.iter().rposition(|p| !p.is_empty()).map_or(0, |i| i + 1);
+        for (i, part) in parts[..used].iter().enumerate() {
+            if i > 0 {
+                f.write_str("/")?;
+            }
+            f.write_str(part)?;
+        }
+        Ok(())
+    }
+}
+
+/// One upstream endpoint: `envoy.config.endpoint.v3.LbEndpoint`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// IP address (or host name) of `socket_address.address`.
+    pub address: String,
+    /// `socket_address.port_value`.
+    pub port: u16,
+    /// `load_balancing_weight`, at least 1 (the proto's `gte: 1`; unset means 1).
+    pub weight: u32,
+    /// `health_status`.
+    pub health: HealthStatus,
+}
+
+impl Endpoint {
+    /// A healthy endpoint of weight 1.
+    #[must_use]
+    pub fn new(address: &str, port: u16) -> Self {
+        Self { address: address.into(), port, weight: 1, health: HealthStatus::Healthy }
+    }
+
+    /// The same endpoint with another weight.
+    #[must_use]
+    pub fn with_weight(mut self, weight: u32) -> Self {
+        self.weight = weight;
+        self
+    }
+
+    /// The same endpoint with another health status.
+    #[must_use]
+    pub fn with_health(mut self, health: HealthStatus) -> Self {
+        self.health = health;
+        self
+    }
+}
+
+/// Endpoints of one locality at one priority: `envoy.config.endpoint.v3.LocalityLbEndpoints`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LocalityEndpoints {
+    /// The locality.
+    pub locality: Locality,
+    /// `load_balancing_weight` of the locality, used only with locality-weighted load balancing;
+    /// `None` (unset) gives the locality no load there (endpoint.proto).
+    pub weight: Option<u32>,
+    /// Priority, 0 the highest (`lte: 128` in the proto).
+    pub priority: u32,
+    /// The endpoints.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// A cluster's endpoints: the Envoy `ClusterLoadAssignment`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadAssignment {
+    /// Endpoint groups, one per locality and priority.
+    pub localities: Vec<LocalityEndpoints>,
+    /// `policy.overprovisioning_factor`, integer percent: 140 means 1.4 (the default).
+    pub overprovisioning_factor: u32,
+    /// `policy.weighted_priority_health`: priority health from endpoint weights, not counts.
+    pub weighted_priority_health: bool,
+}
+
+impl Default for LoadAssignment {
+    fn default() -> Self {
+        Self {
+            localities: Vec::new(),
+            overprovisioning_factor: DEFAULT_OVERPROVISIONING_FACTOR,
+            weighted_priority_health: false,
+        }
+    }
+}
+
+/// Envoy's default overprovisioning factor, 140 % (endpoint.proto, `Policy.overprovisioning_factor`).
+pub const DEFAULT_OVERPROVISIONING_FACTOR: u32 = 140;
+/// Envoy's default healthy panic threshold, 50 % (cluster.proto, `CommonLbConfig.healthy_panic_threshold`).
+pub const DEFAULT_PANIC_THRESHOLD: f64 = 50.0;
+/// Highest priority value the EDS proto accepts (`LocalityLbEndpoints.priority`, `lte: 128`).
+pub const MAX_PRIORITY: u32 = 128;
+
+/// The cluster's load-balancing policy (`Cluster.lb_policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "SCREAMING_SNAKE_CASE"))]
+pub enum LbPolicy {
+    /// Round robin; weighted (EDF) when weights differ.
+    #[default]
+    RoundRobin,
+    /// Power of N choices over active requests.
+    LeastRequest,
+    /// Uniform random; weights ignored.
+    Random,
+    /// Consistent hashing on a ring (ketama).
+    RingHash,
+    /// Consistent hashing with a Maglev lookup table.
+    Maglev,
+}
+
+impl LbPolicy {
+    /// Every policy.
+    pub const ALL: [Self; 5] =
+        [Self::RoundRobin, Self::LeastRequest, Self::Random, Self::RingHash, Self::Maglev];
+
+    /// The `Cluster.LbPolicy` enum name (`"ROUND_ROBIN"`).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::RoundRobin => "ROUND_ROBIN",
+            Self::LeastRequest => "LEAST_REQUEST",
+            Self::Random => "RANDOM",
+            Self::RingHash => "RING_HASH",
+            Self::Maglev => "MAGLEV",
+        }
+    }
+
+    /// Parses the enum name (`"ROUND_ROBIN"`).
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    /// Whether the policy picks by request hash (ring hash, maglev).
+    #[must_use]
+    pub const fn is_hash_based(self) -> bool {
+        matches!(self, Self::RingHash | Self::Maglev)
+    }
+}
+
+impl fmt::Display for LbPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `Cluster.RingHashLbConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RingHashConfig {
+    /// `minimum_ring_size`, default 1024.
+    pub minimum_ring_size: u64,
+    /// `maximum_ring_size`, default 8M (8,388,608), at most 8M.
+    pub maximum_ring_size: u64,
+}
+
+/// Envoy's ring size bounds (`ring_hash_lb.h`: `DefaultMinRingSize`, `DefaultMaxRingSize`; the
+/// proto caps both at 8M).
+pub const DEFAULT_MIN_RING_SIZE: u64 = 1024;
+/// See [`DEFAULT_MIN_RING_SIZE`].
+pub const MAX_RING_SIZE: u64 = 8 * 1024 * 1024;
+
+impl Default for RingHashConfig {
+    fn default() -> Self {
+        Self { minimum_ring_size: DEFAULT_MIN_RING_SIZE, maximum_ring_size: MAX_RING_SIZE }
+    }
+}
+
+/// `Cluster.MaglevLbConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaglevConfig {
+    /// `table_size`: a prime, default 65537, at most 5,000,011 (maglev.proto).
+    pub table_size: u64,
+}
+
+/// Envoy's default Maglev table size (`maglev_lb.h`, `DefaultTableSize`).
+pub const DEFAULT_MAGLEV_TABLE_SIZE: u64 = 65_537;
+/// Largest Maglev table the proto accepts (`table_size`, `lte: 5000011`).
+pub const MAX_MAGLEV_TABLE_SIZE: u64 = 5_000_011;
+
+impl Default for MaglevConfig {
+    fn default() -> Self {
+        Self { table_size: DEFAULT_MAGLEV_TABLE_SIZE }
+    }
+}
+
+/// `Cluster.LeastRequestLbConfig`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LeastRequestConfig {
+    /// `choice_count`: how many random hosts are compared, at least 2 (default 2).
+    pub choice_count: u32,
+    /// `active_request_bias`: the exponent in `weight / (active + 1)^bias`, default 1.0, `>= 0`.
+    pub active_request_bias: f64,
+}
+
+impl Default for LeastRequestConfig {
+    fn default() -> Self {
+        Self { choice_count: 2, active_request_bias: 1.0 }
+    }
+}
+
+/// The load-balancing part of an Envoy `Cluster`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LbConfig {
+    /// `lb_policy`.
+    pub policy: LbPolicy,
+    /// `common_lb_config.healthy_panic_threshold.value`, percent in `[0, 100]` (default 50; 0
+    /// disables panic).
+    pub healthy_panic_threshold: f64,
+    /// Whether `common_lb_config.locality_weighted_lb_config` is set.
+    pub locality_weighted: bool,
+    /// `ring_hash_lb_config`.
+    pub ring_hash: RingHashConfig,
+    /// `maglev_lb_config`.
+    pub maglev: MaglevConfig,
+    /// `least_request_lb_config`.
+    pub least_request: LeastRequestConfig,
+}
+
+impl Default for LbConfig {
+    fn default() -> Self {
+        Self {
+            policy: LbPolicy::RoundRobin,
+            healthy_panic_threshold: DEFAULT_PANIC_THRESHOLD,
+            locality_weighted: false,
+            ring_hash: RingHashConfig::default(),
+            maglev: MaglevConfig::default(),
+            least_request: LeastRequestConfig::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn locality_string_drops_trailing_empty_parts() {
+        assert_eq!(Locality::new("us-east", "us-east-1a", "rack-1").to_string(), "us-east/us-east-1a/rack-1");
+        assert_eq!(Locality::new("us-east", "us-east-1a", "").to_string(), "us-east/us-east-1a");
+        assert_eq!(Locality::new("us-east", "", "").to_string(), "us-east");
+        assert_eq!(Locality::new("", "", "").to_string(), "");
+        assert_eq!(Locality::new("", "z", "").to_string(), "/z");
+    }
+
+    #[test]
+    fn health_availability_follows_envoy() {
+        use Availability::*;
+        let expected = [
+            ("UNKNOWN", Healthy),
+            ("HEALTHY", Healthy),
+            ("UNHEALTHY", Unavailable),
+            ("DRAINING", Unavailable),
+            ("TIMEOUT", Unavailable),
+            ("DEGRADED", Degraded),
+        ];
+        for (name, availability) in expected {
+            assert_eq!(HealthStatus::from_name(name).map(HealthStatus::availability), Some(availability));
+        }
+        assert_eq!(HealthStatus::from_name("healthy"), None);
+    }
+}

@@ -1,0 +1,428 @@
+//! Pickers: per-worker load-balancer state over a shared [`Plan`].
+//!
+//! A pick follows Envoy's `ZoneAwareLoadBalancerBase::hostSourceToUse`
+//! (`source/extensions/load_balancing_policies/common/load_balancer_impl.cc`): a random value
+//! chooses the priority and whether healthy or degraded hosts serve (`choosePriority`:
+//! `hash % 100 + 1` against the cumulative loads); a priority in panic serves from all its hosts;
+//! with locality-weighted LB an EDF scheduler over effective locality weights chooses the
+//! locality; then the policy chooses the host:
+//!
+//! - ROUND_ROBIN (`round_robin_lb.h`): plain rotation `hosts[index++ % n]` starting at a per-worker
+//!   seed when all weights of the source are equal; otherwise an EDF scheduler over the weights.
+//! - LEAST_REQUEST (`least_request_lb.cc`): with equal weights, `choice_count` hosts sampled
+//!   with replacement, fewest active requests wins (ties keep the earlier sample); otherwise EDF
+//!   over `weight / (active + 1)^active_request_bias`, re-read each time a host is picked.
+//!   Callers report requests with [`Picker::request_started`] and [`Picker::request_finished`].
+//! - RANDOM (`random_lb.cc`): `hosts[r % n]` with the same random value `r` that chose the
+//!   priority; weights are ignored.
+//! - RING_HASH and MAGLEV (`thread_aware_lb_impl.cc`): the request hash (or a random value)
+//!   chooses the priority and then the host in that priority's table.
+//!
+//! A pick allocates nothing. When the plan changes (its [`Plan::generation`]), the picker
+//! rebuilds its schedulers on the next pick, reusing its buffers, as Envoy refreshes a worker's
+//! load balancer on a host-set change; round-robin positions are kept.
+
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use crate::edf::Edf;
+use crate::model::{Availability, LbPolicy};
+use crate::plan::{HostId, Plan};
+use crate::rng::Rng;
+
+/// One request's input to a pick.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Request {
+    /// The request's hash for RING_HASH and MAGLEV (Envoy's hash policy result); `None` draws a
+    /// random value, as Envoy does without a hash policy.
+    pub hash: Option<u64>,
+}
+
+impl Request {
+    /// A request with a hash key.
+    #[must_use]
+    pub const fn with_hash(hash: u64) -> Self {
+        Self { hash: Some(hash) }
+    }
+}
+
+/// Hash a request key (a header value, say) the way meshlb's adapters do: xxHash64, seed 0, as
+/// Envoy's header hash policy (`HashUtil::xxHash64`).
+#[must_use]
+pub fn hash_key(key: &[u8]) -> u64 {
+    xxhash_rust::xxh64::xxh64(key, 0)
+}
+
+#[derive(Debug, Clone)]
+struct Source {
+    rr_index: u64,
+    edf: Option<Edf>,
+}
+
+impl Source {
+    /// Envoy inserts each source's round-robin index once, at the worker's seed.
+    const fn new(seed: u64) -> Self {
+        Self { rr_index: seed, edf: None }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PrioritySources {
+    /// Healthy hosts, grouped by locality (host order).
+    healthy: Vec<u32>,
+    /// Degraded hosts, grouped by locality.
+    degraded: Vec<u32>,
+    /// Per locality of the priority: its range in `healthy` and in `degraded`.
+    locality_healthy: Vec<Range<u32>>,
+    locality_degraded: Vec<Range<u32>>,
+    all: Source,
+    healthy_source: Source,
+    degraded_source: Source,
+    locality_healthy_sources: Vec<Source>,
+    locality_degraded_sources: Vec<Source>,
+    /// EDF over the localities' effective weights (items: locality index within the priority).
+    locality_healthy_scheduler: Option<Edf>,
+    locality_degraded_scheduler: Option<Edf>,
+}
+
+impl PrioritySources {
+    fn new(seed: u64) -> Self {
+        Self {
+            healthy: Vec::new(),
+            degraded: Vec::new(),
+            locality_healthy: Vec::new(),
+            locality_degraded: Vec::new(),
+            all: Source::new(seed),
+            healthy_source: Source::new(seed),
+            degraded_source: Source::new(seed),
+            locality_healthy_sources: Vec::new(),
+            locality_degraded_sources: Vec::new(),
+            locality_healthy_scheduler: None,
+            locality_degraded_scheduler: None,
+        }
+    }
+}
+
+/// Which host list serves a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SourceKind {
+    All,
+    Healthy,
+    Degraded,
+    LocalityHealthy(u32),
+    LocalityDegraded(u32),
+}
+
+/// Per-worker picking state over a [`Plan`].
+///
+/// # Examples
+/// ```
+/// use meshlb::{Endpoint, LbConfig, LoadAssignment, LocalityEndpoints, Picker, Plan, Request, SeededRng};
+///
+/// let assignment = LoadAssignment {
+///     localities: vec![LocalityEndpoints {
+///         endpoints: vec![Endpoint::new("10.0.0.1", 80), Endpoint::new("10.0.0.2", 80).with_weight(3)],
+///         ..Default::default()
+///     }],
+///     ..Default::default()
+/// };
+/// let plan = Plan::build(&assignment, &LbConfig::default())?;
+/// let mut rng = SeededRng::new(1);
+/// let mut picker = Picker::new(&plan, &mut rng);
+/// let mut counts = [0; 2];
+/// for _ in 0..400 {
+///     let host = picker.pick(&plan, &mut rng, Request::default()).unwrap();
+///     counts[host.index()] += 1;
+/// }
+/// // Weighted round robin is exact over a cycle: 1 : 3.
+/// assert_eq!(counts, [100, 300]);
+/// # Ok::<(), meshlb::PlanError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Picker {
+    policy: LbPolicy,
+    seed: u64,
+    generation: Option<u64>,
+    priorities: Vec<PrioritySources>,
+    /// Active requests per host (least request).
+    active: Vec<u32>,
+    choice_count: u32,
+    bias: f64,
+}
+
+impl Picker {
+    /// A picker for `plan`, its starting positions drawn from `rng` (Envoy draws one seed per
+    /// worker's load balancer).
+    #[must_use]
+    pub fn new<R: Rng + ?Sized>(plan: &Plan, rng: &mut R) -> Self {
+        let config = plan.config();
+        let mut picker = Self {
+            policy: config.policy,
+            seed: rng.next_u64(),
+            generation: None,
+            priorities: Vec::new(),
+            active: alloc::vec![0; plan.hosts().len()],
+            choice_count: config.least_request.choice_count,
+            bias: config.least_request.active_request_bias,
+        };
+        picker.sync(plan);
+        picker
+    }
+
+    /// Picks the host for one request, or `None` when no host can serve it (Envoy's "no healthy
+    /// upstream").
+    ///
+    /// `plan` must be the plan this picker was created for (possibly updated since).
+    pub fn pick<R: Rng + ?Sized>(&mut self, plan: &Plan, rng: &mut R, request: Request) -> Option<HostId> {
+        if self.generation != Some(plan.generation()) {
+            self.sync(plan);
+        }
+        if self.policy.is_hash_based() {
+            let hash = request.hash.unwrap_or_else(|| rng.next_u64());
+            let (priority, _) = plan.choose_priority(hash)?;
+            return plan.table(priority)?.lookup(hash);
+        }
+        let random = rng.next_u64();
+        let (priority, availability) = plan.choose_priority(random)?;
+        let kind = self.source_kind(plan, priority, availability);
+        self.pick_in(plan, rng, priority, kind, random)
+    }
+
+    /// Records that a request to `host` started (least request counts active requests).
+    pub fn request_started(&mut self, host: HostId) {
+        if let Some(a) = self.active.get_mut(host.index()) {
+            *a = a.saturating_add(1);
+        }
+    }
+
+    /// Records that a request to `host` finished.
+    pub fn request_finished(&mut self, host: HostId) {
+        if let Some(a) = self.active.get_mut(host.index()) {
+            *a = a.saturating_sub(1);
+        }
+    }
+
+    /// Active requests on `host`, as reported.
+    #[must_use]
+    pub fn active_requests(&self, host: HostId) -> u32 {
+        self.active.get(host.index()).copied().unwrap_or(0)
+    }
+
+    fn source_kind(&mut self, plan: &Plan, priority: usize, availability: Availability) -> SourceKind {
+        if plan.priorities()[priority].panic {
+            return SourceKind::All;
+        }
+        let state = &mut self.priorities[priority];
+        let scheduler = match availability {
+            Availability::Degraded => state.locality_degraded_scheduler.as_mut(),
+            _ => state.locality_healthy_scheduler.as_mut(),
+        };
+        if let Some(scheduler) = scheduler {
+            let first = plan.priorities()[priority].localities.start as usize;
+            let groups = &plan.localities()[first..];
+            let degraded = availability == Availability::Degraded;
+            let weight = |i: u32| {
+                let g = &groups[i as usize];
+                if degraded { g.effective_degraded } else { g.effective_healthy }
+            };
+            if let Some(locality) = scheduler.pick_and_add(weight) {
+                return if degraded {
+                    SourceKind::LocalityDegraded(locality)
+                } else {
+                    SourceKind::LocalityHealthy(locality)
+                };
+            }
+        }
+        if availability == Availability::Degraded { SourceKind::Degraded } else { SourceKind::Healthy }
+    }
+
+    fn pick_in<R: Rng + ?Sized>(
+        &mut self,
+        plan: &Plan,
+        rng: &mut R,
+        priority: usize,
+        kind: SourceKind,
+        random: u64,
+    ) -> Option<HostId> {
+        let all_range = plan.priorities()[priority].hosts.clone();
+        let state = &mut self.priorities[priority];
+        let (list, source): (HostList<'_>, &mut Source) = match kind {
+            SourceKind::All => (HostList::Range(all_range), &mut state.all),
+            SourceKind::Healthy => (HostList::Slice(&state.healthy), &mut state.healthy_source),
+            SourceKind::Degraded => (HostList::Slice(&state.degraded), &mut state.degraded_source),
+            SourceKind::LocalityHealthy(l) => {
+                let r = state.locality_healthy[l as usize].clone();
+                (HostList::Slice(&state.healthy[r.start as usize..r.end as usize]), &mut state.locality_healthy_sources[l as usize])
+            }
+            SourceKind::LocalityDegraded(l) => {
+                let r = state.locality_degraded[l as usize].clone();
+                (HostList::Slice(&state.degraded[r.start as usize..r.end as usize]), &mut state.locality_degraded_sources[l as usize])
+            }
+        };
+        let n = list.len();
+        if n == 0 {
+            return None;
+        }
+        let hosts = plan.hosts();
+        let index = match self.policy {
+            LbPolicy::Random => (random % n as u64) as u32,
+            LbPolicy::RoundRobin => match source.edf.as_mut() {
+                Some(edf) => edf.pick_and_add(|i| f64::from(hosts[list.get(i) as usize].endpoint.weight))?,
+                None => {
+                    let i = source.rr_index % n as u64;
+                    source.rr_index = source.rr_index.wrapping_add(1);
+                    i as u32
+                }
+            },
+            LbPolicy::LeastRequest => match source.edf.as_mut() {
+                Some(edf) => {
+                    let (active, bias) = (&self.active, self.bias);
+                    edf.pick_and_add(|i| {
+                        let host = list.get(i);
+                        least_request_weight(hosts[host as usize].endpoint.weight, active[host as usize], bias)
+                    })?
+                }
+                None => {
+                    let mut best: Option<(u32, u32)> = None;
+                    for _ in 0..self.choice_count {
+                        let i = (rng.next_u64() % n as u64) as u32;
+                        let load = self.active[list.get(i) as usize];
+                        if best.is_none_or(|(_, b)| load < b) {
+                            best = Some((i, load));
+                        }
+                    }
+                    best?.0
+                }
+            },
+            LbPolicy::RingHash | LbPolicy::Maglev => return None,
+        };
+        Some(HostId(list.get(index)))
+    }
+
+    /// Rebuilds the host lists and schedulers from `plan`, keeping round-robin positions.
+    fn sync(&mut self, plan: &Plan) {
+        self.generation = Some(plan.generation());
+        self.active.resize(plan.hosts().len(), 0);
+        if self.policy.is_hash_based() {
+            return;
+        }
+        let priorities = plan.priorities();
+        let seed = self.seed;
+        self.priorities.resize_with(priorities.len(), || PrioritySources::new(seed));
+        let weighted_rr = self.policy == LbPolicy::RoundRobin || self.policy == LbPolicy::LeastRequest;
+        let (active, bias, policy) = (&self.active, self.bias, self.policy);
+        for (p, (state, sources)) in priorities.iter().zip(&mut self.priorities).enumerate() {
+            sources.healthy.clear();
+            sources.degraded.clear();
+            sources.locality_healthy.clear();
+            sources.locality_degraded.clear();
+            let groups = &plan.localities()[state.localities.start as usize..state.localities.end as usize];
+            for group in groups {
+                let (h0, d0) = (sources.healthy.len() as u32, sources.degraded.len() as u32);
+                for id in group.hosts.clone() {
+                    match plan.hosts()[id as usize].availability() {
+                        Availability::Healthy => sources.healthy.push(id),
+                        Availability::Degraded => sources.degraded.push(id),
+                        Availability::Unavailable => {}
+                    }
+                }
+                sources.locality_healthy.push(h0..sources.healthy.len() as u32);
+                sources.locality_degraded.push(d0..sources.degraded.len() as u32);
+            }
+            sources.locality_healthy_sources.resize_with(groups.len(), || Source::new(seed));
+            sources.locality_degraded_sources.resize_with(groups.len(), || Source::new(seed));
+            if weighted_rr {
+                let hosts = plan.hosts();
+                let weight = |host: u32| -> f64 {
+                    let w = hosts[host as usize].endpoint.weight;
+                    if policy == LbPolicy::LeastRequest { least_request_weight(w, active[host as usize], bias) } else { f64::from(w) }
+                };
+                refresh_source(&mut sources.all, HostList::Range(state.hosts.clone()), hosts, seed, &weight);
+                refresh_source(&mut sources.healthy_source, HostList::Slice(&sources.healthy), hosts, seed, &weight);
+                refresh_source(&mut sources.degraded_source, HostList::Slice(&sources.degraded), hosts, seed, &weight);
+                for (l, r) in sources.locality_healthy.iter().enumerate() {
+                    let list = HostList::Slice(&sources.healthy[r.start as usize..r.end as usize]);
+                    refresh_source(&mut sources.locality_healthy_sources[l], list, hosts, seed, &weight);
+                }
+                for (l, r) in sources.locality_degraded.iter().enumerate() {
+                    let list = HostList::Slice(&sources.degraded[r.start as usize..r.end as usize]);
+                    refresh_source(&mut sources.locality_degraded_sources[l], list, hosts, seed, &weight);
+                }
+            }
+            // Locality schedulers: EDF over effective weights, localities of weight 0 left out.
+            for degraded in [false, true] {
+                let slot = if degraded { &mut sources.locality_degraded_scheduler } else { &mut sources.locality_healthy_scheduler };
+                let availability = if degraded { Availability::Degraded } else { Availability::Healthy };
+                if !plan.uses_locality_scheduler(p, availability) {
+                    *slot = None;
+                    continue;
+                }
+                let weights: &dyn Fn(u32) -> f64 = &|i: u32| {
+                    let g = &groups[i as usize];
+                    if degraded { g.effective_degraded } else { g.effective_healthy }
+                };
+                let edf = slot.get_or_insert_with(Edf::default);
+                edf.clear();
+                // Envoy gives createWithPicks only the localities with weight > 0.
+                rebuild_locality_scheduler(edf, groups.len() as u32, weights, seed as u32);
+            }
+        }
+    }
+}
+
+/// `weight / (active + 1)^bias`, Envoy's least-request EDF weight.
+fn least_request_weight(weight: u32, active: u32, bias: f64) -> f64 {
+    let value = f64::from(active) + 1.0;
+    let w = f64::from(weight);
+    if bias == 1.0 {
+        w / value
+    } else if bias == 0.0 {
+        w
+    } else {
+        w / libm::pow(value, bias)
+    }
+}
+
+/// Locality EDF over the localities with effective weight > 0. Entries keep their locality
+/// index as the item; the EDF is built by adding the positive-weight ones in order and
+/// emulating `picks` picks.
+fn rebuild_locality_scheduler(edf: &mut Edf, n: u32, weight: &dyn Fn(u32) -> f64, picks: u32) {
+    let positive: Vec<u32> = (0..n).filter(|&i| weight(i) > 0.0).collect();
+    edf.rebuild_with_picks(positive.len() as u32, |k| weight(positive[k as usize]), picks);
+    edf.map_items(|k| positive[k as usize]);
+}
+
+fn refresh_source(source: &mut Source, list: HostList<'_>, hosts: &[crate::plan::Host], seed: u64, weight: &dyn Fn(u32) -> f64) {
+    let n = list.len();
+    let first = if n > 0 { hosts[list.get(0) as usize].endpoint.weight } else { 0 };
+    let equal = (0..n).all(|i| hosts[list.get(i) as usize].endpoint.weight == first);
+    if n <= 1 || equal {
+        source.edf = None;
+        return;
+    }
+    let edf = source.edf.get_or_insert_with(Edf::default);
+    edf.rebuild_with_picks(n, |i| weight(list.get(i)), seed as u32);
+}
+
+#[derive(Debug, Clone)]
+enum HostList<'a> {
+    Range(Range<u32>),
+    Slice(&'a [u32]),
+}
+
+impl HostList<'_> {
+    #[inline]
+    fn len(&self) -> u32 {
+        match self {
+            Self::Range(r) => r.end - r.start,
+            Self::Slice(s) => s.len() as u32,
+        }
+    }
+    #[inline]
+    fn get(&self, i: u32) -> u32 {
+        match self {
+            Self::Range(r) => r.start + i,
+            Self::Slice(s) => s[i as usize],
+        }
+    }
+}

@@ -1,0 +1,986 @@
+//! The plan: Envoy's per-priority load, panic and locality arithmetic, built once.
+//!
+//! A [`Plan`] holds everything a load balancer derives from a cluster's endpoints before the first
+//! request: each priority's health and degraded availability after the overprovisioning factor,
+//! the healthy and degraded load per priority (spill-over), panic, the effective locality weights
+//! and, for hash policies, the ring or table of each priority. From these it answers each
+//! endpoint's expected share of traffic in O(1).
+//!
+//! The arithmetic is Envoy's, integer where Envoy's is integer:
+//! - priority health and load: envoy
+//!   `source/extensions/load_balancing_policies/common/load_balancer_impl.cc`,
+//!   `LoadBalancerBase::recalculatePerPriorityState` and `distributeLoad`; docs
+//!   `intro/arch_overview/upstream/load_balancing/priority`, `.../overprovisioning`,
+//!   `.../degraded`;
+//! - panic: the same file, `recalculatePerPriorityPanic`, `isHostSetInPanic`,
+//!   `recalculateLoadInTotalPanic`; docs `.../load_balancing/panic_threshold`;
+//! - locality weights: `source/extensions/load_balancing_policies/common/locality_wrr.cc`,
+//!   `LocalityWrr::effectiveLocalityWeight`; docs `.../load_balancing/locality_weight`.
+//!
+//! A plan is immutable while it is shared; [`Plan::set_health`] and [`Plan::set_weight`] change
+//! one endpoint in place (O(priorities + localities of its priority), no allocation for the
+//! non-hash policies) and give the same plan a rebuild would.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use crate::error::PlanError;
+use crate::hash::HashTable;
+use crate::model::{
+    Availability, Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality,
+    MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE,
+};
+
+/// Most endpoints one plan takes. Host indices are `u32`; the limit keeps hash tables, which
+/// grow with the endpoint count, within a few hundred MiB.
+pub const MAX_ENDPOINTS: usize = 1 << 22;
+
+/// An endpoint's index in a [`Plan`]: endpoints are numbered by priority, then by locality group
+/// and endpoint in input order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostId(pub(crate) u32);
+
+impl HostId {
+    /// The index, `0 .. plan.hosts().len()`.
+    #[must_use]
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One endpoint as the plan holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    /// The endpoint.
+    pub endpoint: Endpoint,
+    /// Its priority.
+    pub priority: u32,
+    /// Index of its locality group in [`Plan::localities`].
+    pub locality: u32,
+    /// Where it came from: (locality group, endpoint) indices of the input assignment.
+    pub origin: (u32, u32),
+}
+
+impl Host {
+    /// How the load balancer treats the host's health.
+    #[must_use]
+    pub fn availability(&self) -> Availability {
+        self.endpoint.health.availability()
+    }
+}
+
+/// Host counts and weight sums of a set of hosts, by availability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// All hosts.
+    pub total: u32,
+    /// Healthy hosts (`HEALTHY`, `UNKNOWN`).
+    pub healthy: u32,
+    /// Degraded hosts.
+    pub degraded: u32,
+    /// Sum of all weights.
+    pub total_weight: u64,
+    /// Sum of healthy hosts' weights.
+    pub healthy_weight: u64,
+    /// Sum of degraded hosts' weights.
+    pub degraded_weight: u64,
+}
+
+impl Counts {
+    fn add(&mut self, availability: Availability, weight: u32, sign: i8) {
+        let w = u64::from(weight);
+        let apply = |n: &mut u32, w_sum: &mut u64| {
+            if sign > 0 {
+                *n += 1;
+                *w_sum += w;
+            } else {
+                *n -= 1;
+                *w_sum -= w;
+            }
+        };
+        apply(&mut self.total, &mut self.total_weight);
+        match availability {
+            Availability::Healthy => apply(&mut self.healthy, &mut self.healthy_weight),
+            Availability::Degraded => apply(&mut self.degraded, &mut self.degraded_weight),
+            Availability::Unavailable => {}
+        }
+    }
+
+    /// Count (or weight sum, for `weighted`) of hosts with `availability`.
+    #[must_use]
+    pub const fn eligible(&self, availability: Availability, weighted: bool) -> u64 {
+        match (availability, weighted) {
+            (Availability::Healthy, false) => self.healthy as u64,
+            (Availability::Healthy, true) => self.healthy_weight,
+            (Availability::Degraded, false) => self.degraded as u64,
+            (Availability::Degraded, true) => self.degraded_weight,
+            (Availability::Unavailable, false) => (self.total - self.healthy - self.degraded) as u64,
+            (Availability::Unavailable, true) => {
+                self.total_weight - self.healthy_weight - self.degraded_weight
+            }
+        }
+    }
+}
+
+/// One locality group (a `LocalityLbEndpoints`) in the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalityGroup {
+    /// The locality.
+    pub locality: Locality,
+    /// Its `load_balancing_weight` (0 when unset: no load under locality-weighted LB).
+    pub weight: u32,
+    /// Its priority.
+    pub priority: u32,
+    /// Its hosts, as a range of [`HostId`] indices.
+    pub hosts: Range<u32>,
+    /// Host counts.
+    pub counts: Counts,
+    /// Effective weight for healthy traffic (locality-weighted LB; 0 otherwise).
+    pub effective_healthy: f64,
+    /// Effective weight for degraded traffic (locality-weighted LB; 0 otherwise).
+    pub effective_degraded: f64,
+    /// Input index of the group.
+    pub origin: u32,
+}
+
+/// Per-priority state: hosts, counts, availability and load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorityState {
+    /// The priority.
+    pub priority: u32,
+    /// Its hosts.
+    pub hosts: Range<u32>,
+    /// Its locality groups, as a range of indices into [`Plan::localities`].
+    pub localities: Range<u32>,
+    /// Host counts.
+    pub counts: Counts,
+    /// Health after the overprovisioning factor, percent (`min(100, OF * healthy / total)`).
+    pub health: u32,
+    /// Degraded availability after the overprovisioning factor, percent.
+    pub degraded: u32,
+    /// Percent of requests sent to this priority's healthy hosts.
+    pub healthy_load: u32,
+    /// Percent of requests sent to this priority's degraded hosts.
+    pub degraded_load: u32,
+    /// Whether the priority is in panic (balances over all its hosts).
+    pub panic: bool,
+    /// Where this priority's healthy load starts on the `0..100` line `choosePriority` walks:
+    /// requests with `hash % 100` in `healthy_from .. healthy_from + healthy_load` go here.
+    pub healthy_from: u32,
+    /// The same for degraded load (all healthy load comes first on the line).
+    pub degraded_from: u32,
+    /// Sum of the localities' healthy effective weights.
+    pub effective_healthy_sum: f64,
+    /// Sum of the localities' degraded effective weights.
+    pub effective_degraded_sum: f64,
+}
+
+impl PriorityState {
+    /// The total load of the priority, percent.
+    #[must_use]
+    pub const fn load(&self) -> u32 {
+        self.healthy_load + self.degraded_load
+    }
+}
+
+/// Envoy's load-balancing decisions for one cluster, built once and shared by every picker.
+///
+/// # Examples
+/// ```
+/// use meshlb::{Endpoint, HealthStatus, LbConfig, LoadAssignment, Locality, LocalityEndpoints, Plan};
+///
+/// let group = |priority, healthy: usize| LocalityEndpoints {
+///     locality: Locality::new("us-east", "us-east-1a", ""),
+///     weight: None,
+///     priority,
+///     endpoints: (0..4)
+///         .map(|i| {
+///             let health = if i < healthy { HealthStatus::Healthy } else { HealthStatus::Unhealthy };
+///             Endpoint::new(&format!("10.0.{priority}.{i}"), 8080).with_health(health)
+///         })
+///         .collect(),
+/// };
+/// // Half of priority 0 is healthy: health 140 * 2 / 4 = 70, so 70 % stays and 30 % spills.
+/// let assignment = LoadAssignment { localities: vec![group(0, 2), group(1, 4)], ..Default::default() };
+/// let plan = Plan::build(&assignment, &LbConfig::default())?;
+/// let loads: Vec<u32> = plan.priorities().iter().map(|p| p.healthy_load).collect();
+/// assert_eq!(loads, [70, 30]);
+/// # Ok::<(), meshlb::PlanError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Plan {
+    config: LbConfig,
+    /// The panic threshold as Envoy holds it: the configured percent rounded to an integer
+    /// (`PROTOBUF_PERCENT_TO_ROUNDED_INTEGER_OR_DEFAULT`), capped at 100.
+    panic_threshold: u32,
+    overprovisioning_factor: u32,
+    weighted_priority_health: bool,
+    hosts: Vec<Host>,
+    localities: Vec<LocalityGroup>,
+    priorities: Vec<PriorityState>,
+    /// `min(100, Σ health + degraded)`.
+    normalized_total_availability: u32,
+    total_panic: bool,
+    /// Hosts sorted by `address:port` for lookups: (host index).
+    by_key: Vec<u32>,
+    /// One table per priority for hash policies (empty otherwise).
+    tables: Vec<HashTable>,
+    /// Fraction of its priority's table each host owns (hash policies).
+    table_share: Vec<f64>,
+    /// Scratch space for updates (panic flags before the update), kept to avoid allocating.
+    panic_scratch: Vec<bool>,
+    generation: u64,
+}
+
+impl Plan {
+    /// Validates `assignment` and `config` and computes every load-balancing decision.
+    ///
+    /// # Errors
+    /// A [`PlanError`] for anything Envoy's validation rejects: zero weights, weights whose sum
+    /// overflows `u32`, priorities above 128, a duplicate `address:port`, ring sizes out of range
+    /// or inverted, a Maglev table size that is not prime, `choice_count < 2`, a panic threshold
+    /// outside `[0, 100]`, or more than [`MAX_ENDPOINTS`] endpoints.
+    pub fn build(assignment: &LoadAssignment, config: &LbConfig) -> Result<Self, PlanError> {
+        validate_config(assignment, config)?;
+        let count: usize = assignment.localities.iter().map(|l| l.endpoints.len()).sum();
+        if count > MAX_ENDPOINTS {
+            return Err(PlanError::TooManyEndpoints { count, max: MAX_ENDPOINTS });
+        }
+
+        // Groups ordered by priority, stable in input order within a priority.
+        let mut order: Vec<usize> = (0..assignment.localities.len()).collect();
+        for (i, group) in assignment.localities.iter().enumerate() {
+            if group.priority > MAX_PRIORITY {
+                return Err(PlanError::PriorityTooLarge { locality: i, priority: group.priority });
+            }
+            if group.weight == Some(0) {
+                return Err(PlanError::ZeroLocalityWeight { locality: i });
+            }
+        }
+        order.sort_by_key(|&i| assignment.localities[i].priority);
+        let priority_count =
+            assignment.localities.iter().map(|l| l.priority + 1).max().unwrap_or(0) as usize;
+
+        let mut hosts = Vec::with_capacity(count);
+        let mut localities = Vec::with_capacity(order.len());
+        let mut priorities: Vec<PriorityState> = (0..priority_count as u32)
+            .map(|priority| PriorityState {
+                priority,
+                hosts: 0..0,
+                localities: 0..0,
+                counts: Counts::default(),
+                health: 0,
+                degraded: 0,
+                healthy_load: 0,
+                degraded_load: 0,
+                panic: false,
+                healthy_from: 0,
+                degraded_from: 0,
+                effective_healthy_sum: 0.0,
+                effective_degraded_sum: 0.0,
+            })
+            .collect();
+        let mut locality_weight_sums = alloc::vec![0_u64; priority_count];
+        for &gi in &order {
+            let group = &assignment.localities[gi];
+            let li = localities.len() as u32;
+            let start = hosts.len() as u32;
+            let mut counts = Counts::default();
+            for (ei, endpoint) in group.endpoints.iter().enumerate() {
+                if endpoint.weight == 0 {
+                    return Err(PlanError::ZeroEndpointWeight { locality: gi, endpoint: ei });
+                }
+                counts.add(endpoint.health.availability(), endpoint.weight, 1);
+                if counts.total_weight > u64::from(u32::MAX) {
+                    return Err(PlanError::EndpointWeightOverflow { locality: gi });
+                }
+                hosts.push(Host {
+                    endpoint: endpoint.clone(),
+                    priority: group.priority,
+                    locality: li,
+                    origin: (gi as u32, ei as u32),
+                });
+            }
+            let p = group.priority as usize;
+            locality_weight_sums[p] += u64::from(group.weight.unwrap_or(0));
+            if locality_weight_sums[p] > u64::from(u32::MAX) {
+                return Err(PlanError::LocalityWeightOverflow { priority: group.priority, locality: gi });
+            }
+            localities.push(LocalityGroup {
+                locality: group.locality.clone(),
+                weight: group.weight.unwrap_or(0),
+                priority: group.priority,
+                hosts: start..hosts.len() as u32,
+                counts,
+                effective_healthy: 0.0,
+                effective_degraded: 0.0,
+                origin: gi as u32,
+            });
+        }
+        // Ranges of hosts and localities per priority (groups are sorted by priority).
+        for (p, state) in priorities.iter_mut().enumerate() {
+            let first = localities.partition_point(|l| (l.priority as usize) < p) as u32;
+            let last = localities.partition_point(|l| (l.priority as usize) <= p) as u32;
+            state.localities = first..last;
+            let host_start = localities.get(first as usize).map_or(hosts.len() as u32, |l| l.hosts.start);
+            let host_end = if last > first { localities[last as usize - 1].hosts.end } else { host_start };
+            state.hosts = host_start..host_end;
+            for l in &localities[first as usize..last as usize] {
+                merge_counts(&mut state.counts, &l.counts);
+            }
+        }
+
+        let mut by_key: Vec<u32> = (0..hosts.len() as u32).collect();
+        by_key.sort_by(|&a, &b| {
+            let (ha, hb) = (&hosts[a as usize].endpoint, &hosts[b as usize].endpoint);
+            (ha.address.as_str(), ha.port, a).cmp(&(hb.address.as_str(), hb.port, b))
+        });
+        for pair in by_key.windows(2) {
+            let (a, b) = (&hosts[pair[0] as usize], &hosts[pair[1] as usize]);
+            if a.endpoint.address == b.endpoint.address && a.endpoint.port == b.endpoint.port {
+                // Report the later one in input order as the duplicate.
+                let (first, second) = if a.origin <= b.origin { (a, b) } else { (b, a) };
+                return Err(PlanError::DuplicateEndpoint {
+                    locality: second.origin.0 as usize,
+                    endpoint: second.origin.1 as usize,
+                    first_locality: first.origin.0 as usize,
+                    first_endpoint: first.origin.1 as usize,
+                    key: host_key(&a.endpoint),
+                });
+            }
+        }
+
+        let mut plan = Self {
+            config: config.clone(),
+            panic_threshold: libm::round(config.healthy_panic_threshold).min(100.0) as u32,
+            overprovisioning_factor: assignment.overprovisioning_factor,
+            weighted_priority_health: assignment.weighted_priority_health,
+            table_share: alloc::vec![0.0; hosts.len()],
+            hosts,
+            localities,
+            priorities,
+            normalized_total_availability: 0,
+            total_panic: false,
+            by_key,
+            tables: Vec::new(),
+            panic_scratch: Vec::with_capacity(priority_count),
+            generation: 0,
+        };
+        plan.recompute_loads();
+        for p in 0..plan.priorities.len() {
+            plan.recompute_locality_weights(p);
+        }
+        if plan.config.policy.is_hash_based() {
+            plan.tables = (0..plan.priorities.len()).map(|_| HashTable::default()).collect();
+            for p in 0..plan.priorities.len() {
+                plan.rebuild_table(p);
+            }
+        }
+        Ok(plan)
+    }
+
+    /// The load-balancing configuration the plan was built with.
+    #[must_use]
+    pub const fn config(&self) -> &LbConfig {
+        &self.config
+    }
+
+    /// The healthy panic threshold in force, integer percent (0: panic disabled).
+    #[must_use]
+    pub const fn panic_threshold(&self) -> u32 {
+        self.panic_threshold
+    }
+
+    /// The overprovisioning factor, percent.
+    #[must_use]
+    pub const fn overprovisioning_factor(&self) -> u32 {
+        self.overprovisioning_factor
+    }
+
+    /// Every host, in [`HostId`] order.
+    #[must_use]
+    pub fn hosts(&self) -> &[Host] {
+        &self.hosts
+    }
+
+    /// The host with id `id`.
+    ///
+    /// # Panics
+    /// If `id` does not come from this plan.
+    #[must_use]
+    pub fn host(&self, id: HostId) -> &Host {
+        &self.hosts[id.index()]
+    }
+
+    /// Every locality group, ordered by priority.
+    #[must_use]
+    pub fn localities(&self) -> &[LocalityGroup] {
+        &self.localities
+    }
+
+    /// Per-priority state, indexed by priority (empty priorities included).
+    #[must_use]
+    pub fn priorities(&self) -> &[PriorityState] {
+        &self.priorities
+    }
+
+    /// `min(100, Σ_P health[P] + degraded[P])`.
+    #[must_use]
+    pub const fn normalized_total_availability(&self) -> u32 {
+        self.normalized_total_availability
+    }
+
+    /// Whether every priority is in panic (load then follows host counts).
+    #[must_use]
+    pub const fn total_panic(&self) -> bool {
+        self.total_panic
+    }
+
+    /// A counter bumped by every update; pickers resynchronise when it changes.
+    #[must_use]
+    pub const fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The hash table (ring or Maglev) of `priority`, for hash policies.
+    #[must_use]
+    pub fn table(&self, priority: usize) -> Option<&HashTable> {
+        self.tables.get(priority)
+    }
+
+    /// Finds the host serving `address:port`, by binary search.
+    #[must_use]
+    pub fn find(&self, address: &str, port: u16) -> Option<HostId> {
+        self.by_key
+            .binary_search_by(|&i| {
+                let e = &self.hosts[i as usize].endpoint;
+                (e.address.as_str(), e.port).cmp(&(address, port))
+            })
+            .ok()
+            .map(|i| HostId(self.by_key[i]))
+    }
+
+    /// Changes one host's health status in place, as an EDS update would, and recomputes what
+    /// depends on it. Gives the same plan as [`Plan::build`] on the changed assignment.
+    ///
+    /// Costs O(priorities + localities of the host's priority) and allocates nothing, except for
+    /// hash policies, whose ring or table of that priority is rebuilt (as Envoy rebuilds it on
+    /// every host-set change), reusing its buffers.
+    ///
+    /// # Panics
+    /// If `id` does not come from this plan.
+    pub fn set_health(&mut self, id: HostId, health: HealthStatus) {
+        let host = &self.hosts[id.index()];
+        if host.endpoint.health == health {
+            return;
+        }
+        let (old, weight) = (host.availability(), host.endpoint.weight);
+        let (p, l) = (host.priority as usize, host.locality as usize);
+        self.hosts[id.index()].endpoint.health = health;
+        let new = health.availability();
+        for counts in [&mut self.localities[l].counts, &mut self.priorities[p].counts] {
+            counts.add(old, weight, -1);
+            counts.add(new, weight, 1);
+        }
+        self.after_update(p);
+    }
+
+    /// Changes one host's weight in place; see [`Plan::set_health`].
+    ///
+    /// # Errors
+    /// [`PlanError::ZeroEndpointWeight`] for 0, [`PlanError::EndpointWeightOverflow`] when the
+    /// locality's weights would sum past `u32::MAX`; the plan is unchanged then.
+    ///
+    /// # Panics
+    /// If `id` does not come from this plan.
+    pub fn set_weight(&mut self, id: HostId, weight: u32) -> Result<(), PlanError> {
+        let host = &self.hosts[id.index()];
+        let (gi, ei) = (host.origin.0 as usize, host.origin.1 as usize);
+        if weight == 0 {
+            return Err(PlanError::ZeroEndpointWeight { locality: gi, endpoint: ei });
+        }
+        let (old, availability) = (host.endpoint.weight, host.availability());
+        if old == weight {
+            return Ok(());
+        }
+        let (p, l) = (host.priority as usize, host.locality as usize);
+        let locality_total = self.localities[l].counts.total_weight - u64::from(old) + u64::from(weight);
+        if locality_total > u64::from(u32::MAX) {
+            return Err(PlanError::EndpointWeightOverflow { locality: gi });
+        }
+        self.hosts[id.index()].endpoint.weight = weight;
+        for counts in [&mut self.localities[l].counts, &mut self.priorities[p].counts] {
+            counts.add(availability, old, -1);
+            counts.add(availability, weight, 1);
+        }
+        self.after_update(p);
+        Ok(())
+    }
+
+    fn after_update(&mut self, priority: usize) {
+        let mut panic_before = core::mem::take(&mut self.panic_scratch);
+        panic_before.clear();
+        panic_before.extend(self.priorities.iter().map(|s| s.panic));
+        self.recompute_loads();
+        self.recompute_locality_weights(priority);
+        if self.config.policy.is_hash_based() {
+            // A priority's table depends on its hosts and on whether it is in panic.
+            for p in 0..self.priorities.len() {
+                if p == priority || panic_before[p] != self.priorities[p].panic {
+                    self.rebuild_table(p);
+                }
+            }
+        }
+        self.panic_scratch = panic_before;
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// Envoy's `recalculatePerPriorityState` + `recalculatePerPriorityPanic`.
+    fn recompute_loads(&mut self) {
+        let of = u64::from(self.overprovisioning_factor);
+        let weighted = self.weighted_priority_health;
+        let mut sum = 0_u64;
+        for state in &mut self.priorities {
+            let c = &state.counts;
+            let total = if weighted { c.total_weight } else { u64::from(c.total) };
+            if total > 0 {
+                let healthy = c.eligible(Availability::Healthy, weighted);
+                let degraded = c.eligible(Availability::Degraded, weighted);
+                // `min(100, OF * healthy / total)` in integer arithmetic (load_balancer_impl.cc).
+                state.health = (of.saturating_mul(healthy) / total).min(100) as u32;
+                state.degraded = (of.saturating_mul(degraded) / total).min(100) as u32;
+            } else {
+                state.health = 0;
+                state.degraded = 0;
+            }
+            state.healthy_load = 0;
+            state.degraded_load = 0;
+            state.panic = false;
+            sum += u64::from(state.health + state.degraded);
+        }
+        let nta = sum.min(100) as u32;
+        self.normalized_total_availability = nta;
+        self.total_panic = false;
+        if nta > 0 {
+            let (first_healthy, rest) = distribute_load(&mut self.priorities, nta, 100, true);
+            let (first_degraded, rest) = distribute_load(&mut self.priorities, nta, rest, false);
+            if rest != 0 {
+                // Rounding leftovers go to the first priority with health, else the first with
+                // degraded availability: the loads always add up to 100.
+                if let Some(p) = first_healthy {
+                    self.priorities[p].healthy_load += rest;
+                } else if let Some(p) = first_degraded {
+                    self.priorities[p].degraded_load += rest;
+                }
+            }
+        }
+        self.recompute_panic();
+        let mut from = 0;
+        for state in &mut self.priorities {
+            state.healthy_from = from;
+            from += state.healthy_load;
+        }
+        for state in &mut self.priorities {
+            state.degraded_from = from;
+            from += state.degraded_load;
+        }
+    }
+
+    /// Envoy's `LoadBalancerBase::choosePriority`: `hash % 100 + 1` against the cumulative
+    /// healthy loads of all priorities, then the cumulative degraded loads. `None` only when the
+    /// assignment has no priority at all.
+    #[must_use]
+    #[inline]
+    pub fn choose_priority(&self, hash: u64) -> Option<(usize, Availability)> {
+        let point = (hash % 100) as u32 + 1;
+        let mut acc = 0;
+        for (p, state) in self.priorities.iter().enumerate() {
+            acc += state.healthy_load;
+            if point <= acc {
+                return Some((p, Availability::Healthy));
+            }
+        }
+        for (p, state) in self.priorities.iter().enumerate() {
+            acc += state.degraded_load;
+            if point <= acc {
+                return Some((p, Availability::Degraded));
+            }
+        }
+        // Unreachable while loads add up to 100; Envoy falls back to P0 healthy.
+        (!self.priorities.is_empty()).then_some((0, Availability::Healthy))
+    }
+
+    /// Envoy's `recalculatePerPriorityPanic` and `recalculateLoadInTotalPanic`.
+    fn recompute_panic(&mut self) {
+        let threshold = f64::from(self.panic_threshold);
+        let nta = self.normalized_total_availability;
+        if self.priorities.is_empty() {
+            return;
+        }
+        if threshold == 0.0 && nta == 0 {
+            // Panic disabled and nothing available: all load to P0, which has no host to give.
+            self.priorities[0].healthy_load = 100;
+            return;
+        }
+        let mut all_in_panic = true;
+        for state in &mut self.priorities {
+            // Panic is ignored while the normalised total availability is 100 %.
+            state.panic = nta != 100 && is_in_panic(&state.counts, threshold);
+            all_in_panic &= state.panic;
+        }
+        if !all_in_panic {
+            return;
+        }
+        // Total panic: every priority gets load in proportion to its host count.
+        self.total_panic = true;
+        let total_hosts: u64 = self.priorities.iter().map(|s| u64::from(s.counts.total)).sum();
+        if total_hosts == 0 {
+            self.priorities[0].healthy_load = 100;
+            self.priorities[0].degraded_load = 0;
+            return;
+        }
+        let mut assigned = 0;
+        let mut first_non_empty = None;
+        for (p, state) in self.priorities.iter_mut().enumerate() {
+            state.healthy_load = (100 * u64::from(state.counts.total) / total_hosts) as u32;
+            state.degraded_load = 0;
+            assigned += state.healthy_load;
+            if first_non_empty.is_none() && state.counts.total > 0 {
+                first_non_empty = Some(p);
+            }
+        }
+        if let Some(p) = first_non_empty {
+            self.priorities[p].healthy_load += 100 - assigned;
+        }
+    }
+
+    /// Envoy's `LocalityWrr::effectiveLocalityWeight` for every locality of `priority`:
+    /// `weight * min(1, OF/100 * eligible / hosts)`, in double arithmetic.
+    fn recompute_locality_weights(&mut self, priority: usize) {
+        let state = &mut self.priorities[priority];
+        state.effective_healthy_sum = 0.0;
+        state.effective_degraded_sum = 0.0;
+        let range = state.localities.start as usize..state.localities.end as usize;
+        let of = f64::from(self.overprovisioning_factor) / 100.0;
+        let enabled = self.config.locality_weighted;
+        for group in &mut self.localities[range] {
+            let effective = |eligible: u32| {
+                if !enabled || group.counts.total == 0 {
+                    return 0.0;
+                }
+                let ratio = f64::from(eligible) / f64::from(group.counts.total);
+                f64::from(group.weight) * (of * ratio).min(1.0)
+            };
+            group.effective_healthy = effective(group.counts.healthy);
+            group.effective_degraded = effective(group.counts.degraded);
+            state.effective_healthy_sum += group.effective_healthy;
+            state.effective_degraded_sum += group.effective_degraded;
+        }
+    }
+
+    fn rebuild_table(&mut self, priority: usize) {
+        let mut table = core::mem::take(&mut self.tables[priority]);
+        table.rebuild(self, priority);
+        let range = self.priorities[priority].hosts.clone();
+        for share in &mut self.table_share[range.start as usize..range.end as usize] {
+            *share = 0.0;
+        }
+        table.add_shares(&mut self.table_share);
+        self.tables[priority] = table;
+    }
+
+    /// Whether locality-weighted selection applies to `availability` traffic of `priority`:
+    /// it is on and at least one locality has effective weight (else Envoy falls back to the
+    /// priority's hosts as one set).
+    #[must_use]
+    pub fn uses_locality_scheduler(&self, priority: usize, availability: Availability) -> bool {
+        let state = &self.priorities[priority];
+        self.config.locality_weighted
+            && match availability {
+                Availability::Healthy => state.effective_healthy_sum > 0.0,
+                Availability::Degraded => state.effective_degraded_sum > 0.0,
+                Availability::Unavailable => false,
+            }
+    }
+
+    /// The expected fraction of requests that reach `id`, in `[0, 1]`.
+    ///
+    /// The request first picks a priority by its healthy and degraded load (`choosePriority`);
+    /// a priority in panic balances over all its hosts; with locality-weighted LB a locality is
+    /// picked by effective weight; then the host by the policy: round robin and least request
+    /// (at equal load) follow weights; random ignores them, and since Envoy's random LB uses one
+    /// random value for both the priority (`r % 100`) and the host (`r % n`), the share counts
+    /// exactly which residues reach the host; ring hash and Maglev give each host the fraction
+    /// of the ring or table it owns.
+    ///
+    /// O(1), except for RANDOM, which finds the host's position in its host list (O(n));
+    /// [`Plan::shares`] computes every share in one pass.
+    ///
+    /// # Panics
+    /// If `id` does not come from this plan.
+    #[must_use]
+    pub fn share(&self, id: HostId) -> f64 {
+        let rank = if self.config.policy == LbPolicy::Random { self.rank_in_source(id) } else { 0 };
+        self.share_at(id, rank)
+    }
+
+    /// Every host's share, in [`HostId`] order; see [`Plan::share`].
+    #[must_use]
+    pub fn shares(&self) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.hosts.len());
+        let random = self.config.policy == LbPolicy::Random;
+        for (p, state) in self.priorities.iter().enumerate() {
+            let mut priority_rank = [0_u32; 2];
+            for group in &self.localities[state.localities.start as usize..state.localities.end as usize] {
+                let mut locality_rank = [0_u32; 2];
+                for id in group.hosts.clone() {
+                    let host = &self.hosts[id as usize];
+                    let slot = match host.availability() {
+                        Availability::Healthy => Some(0),
+                        Availability::Degraded => Some(1),
+                        Availability::Unavailable => None,
+                    };
+                    let rank = match slot {
+                        _ if !random => 0,
+                        _ if state.panic => id - state.hosts.start,
+                        Some(k) if self.uses_locality_scheduler(p, host.availability()) => locality_rank[k],
+                        Some(k) => priority_rank[k],
+                        None => 0,
+                    };
+                    if let Some(k) = slot {
+                        locality_rank[k] += 1;
+                        priority_rank[k] += 1;
+                    }
+                    out.push(self.share_at(HostId(id), rank));
+                }
+            }
+        }
+        out
+    }
+
+    /// The host's position in the host list that serves it (RANDOM's `r % n` index).
+    fn rank_in_source(&self, id: HostId) -> u32 {
+        let host = &self.hosts[id.index()];
+        let p = host.priority as usize;
+        let state = &self.priorities[p];
+        if state.panic {
+            return id.0 - state.hosts.start;
+        }
+        let availability = host.availability();
+        let range = if self.uses_locality_scheduler(p, availability) {
+            self.localities[host.locality as usize].hosts.clone()
+        } else {
+            state.hosts.clone()
+        };
+        range
+            .take_while(|&i| i != id.0)
+            .filter(|&i| self.hosts[i as usize].availability() == availability)
+            .count() as u32
+    }
+
+    fn share_at(&self, id: HostId, rank: u32) -> f64 {
+        let host = &self.hosts[id.index()];
+        let p = host.priority as usize;
+        let state = &self.priorities[p];
+        let healthy_load = f64::from(state.healthy_load) / 100.0;
+        let degraded_load = f64::from(state.degraded_load) / 100.0;
+        let random = self.config.policy == LbPolicy::Random;
+        if self.config.policy.is_hash_based() {
+            // The request hash picks the priority; that priority's table picks the host.
+            return (healthy_load + degraded_load) * self.table_share[id.index()];
+        }
+        if state.panic {
+            if random {
+                let intervals = [
+                    (state.healthy_from, state.healthy_load),
+                    (state.degraded_from, state.degraded_load),
+                ];
+                return random_fraction(&intervals, rank, state.counts.total);
+            }
+            return (healthy_load + degraded_load) * weight_fraction(host, state.counts, None);
+        }
+        let availability = host.availability();
+        let (load, interval) = match availability {
+            Availability::Healthy => (healthy_load, (state.healthy_from, state.healthy_load)),
+            Availability::Degraded => (degraded_load, (state.degraded_from, state.degraded_load)),
+            Availability::Unavailable => return 0.0,
+        };
+        if load == 0.0 {
+            return 0.0;
+        }
+        let (locality_factor, counts) = if self.uses_locality_scheduler(p, availability) {
+            let group = &self.localities[host.locality as usize];
+            let (effective, sum) = match availability {
+                Availability::Healthy => (group.effective_healthy, state.effective_healthy_sum),
+                _ => (group.effective_degraded, state.effective_degraded_sum),
+            };
+            (effective / sum, group.counts)
+        } else {
+            (1.0, state.counts)
+        };
+        if locality_factor == 0.0 {
+            return 0.0;
+        }
+        if random {
+            let n = counts.eligible(availability, false) as u32;
+            locality_factor * random_fraction(&[interval], rank, n)
+        } else {
+            load * locality_factor * weight_fraction(host, counts, Some(availability))
+        }
+    }
+
+    /// The fraction of requests that reach some host (1 when anything is routable, 0 when no
+    /// host can be picked, e.g. every host unhealthy with panic disabled).
+    #[must_use]
+    pub fn routable_fraction(&self) -> f64 {
+        self.shares().iter().sum()
+    }
+}
+
+/// The host's fraction of picks among the hosts of `counts` with `availability` (all hosts when
+/// `None`): its weight over their weight sum.
+fn weight_fraction(host: &Host, counts: Counts, availability: Option<Availability>) -> f64 {
+    let total = match availability {
+        None => counts.total_weight,
+        Some(a) => counts.eligible(a, true),
+    };
+    if total == 0 { 0.0 } else { f64::from(host.endpoint.weight) / total as f64 }
+}
+
+/// RANDOM's share for the host at index `rank` of an `n`-host list, when the requests that reach
+/// the list are those whose random value `r` has `r % 100` in one of `intervals` (start, length)
+/// and the host is `r % n == rank`. Over `lcm(100, n)` consecutive values each pair of residues
+/// `(r % 100, r % n)` that agree modulo `g = gcd(100, n)` occurs once, so the host receives
+/// `#{u in intervals : u ≡ rank (mod g)} · g / (100 · n)` of all requests.
+fn random_fraction(intervals: &[(u32, u32)], rank: u32, n: u32) -> f64 {
+    if n == 0 {
+        return 0.0;
+    }
+    let g = gcd(100, n);
+    let residue = rank % g;
+    // Values u in 0..x with u ≡ residue (mod g).
+    let below = |x: u32| if x <= residue { 0 } else { (x - residue - 1) / g + 1 };
+    let hits: u32 = intervals.iter().map(|&(from, len)| below(from + len) - below(from)).sum();
+    f64::from(hits) * f64::from(g) / (100.0 * f64::from(n))
+}
+
+const fn gcd(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a
+}
+
+
+fn merge_counts(into: &mut Counts, from: &Counts) {
+    into.total += from.total;
+    into.healthy += from.healthy;
+    into.degraded += from.degraded;
+    into.total_weight += from.total_weight;
+    into.healthy_weight += from.healthy_weight;
+    into.degraded_weight += from.degraded_weight;
+}
+
+/// Envoy's `distributeLoad`: each priority takes `min(left, availability * 100 / nta)`.
+/// Returns the first priority with availability and the load left over.
+fn distribute_load(
+    priorities: &mut [PriorityState],
+    nta: u32,
+    mut left: u32,
+    healthy: bool,
+) -> (Option<usize>, u32) {
+    let mut first = None;
+    for (p, state) in priorities.iter_mut().enumerate() {
+        let availability = if healthy { state.health } else { state.degraded };
+        if first.is_none() && availability > 0 {
+            first = Some(p);
+        }
+        let load = (availability * 100 / nta).min(left);
+        if healthy {
+            state.healthy_load = load;
+        } else {
+            state.degraded_load = load;
+        }
+        left -= load;
+    }
+    (first, left)
+}
+
+/// Envoy's `isHostSetInPanic`: raw (not overprovisioned) healthy + degraded percentage below
+/// the threshold, in double arithmetic.
+fn is_in_panic(counts: &Counts, threshold: f64) -> bool {
+    let total = f64::from(counts.total);
+    let (healthy, degraded) = if counts.total == 0 {
+        (0.0, 0.0)
+    } else {
+        (100.0 * f64::from(counts.healthy) / total, 100.0 * f64::from(counts.degraded) / total)
+    };
+    healthy + degraded < threshold
+}
+
+fn validate_config(assignment: &LoadAssignment, config: &LbConfig) -> Result<(), PlanError> {
+    if assignment.overprovisioning_factor == 0 {
+        return Err(PlanError::ZeroOverprovisioningFactor);
+    }
+    let threshold = config.healthy_panic_threshold;
+    if !(0.0..=100.0).contains(&threshold) {
+        return Err(PlanError::PanicThreshold(threshold));
+    }
+    let ring = config.ring_hash;
+    for (field, value) in [("minimum_ring_size", ring.minimum_ring_size), ("maximum_ring_size", ring.maximum_ring_size)] {
+        if value == 0 || value > MAX_RING_SIZE {
+            return Err(PlanError::RingSizeOutOfRange { field, value });
+        }
+    }
+    if ring.minimum_ring_size > ring.maximum_ring_size {
+        return Err(PlanError::RingSizeInverted { min: ring.minimum_ring_size, max: ring.maximum_ring_size });
+    }
+    let table = config.maglev.table_size;
+    if table > MAX_MAGLEV_TABLE_SIZE || !is_prime(table) {
+        return Err(PlanError::MaglevTableSize(table));
+    }
+    if config.least_request.choice_count < 2 {
+        return Err(PlanError::ChoiceCount(config.least_request.choice_count));
+    }
+    let bias = config.least_request.active_request_bias;
+    if !bias.is_finite() || bias < 0.0 {
+        return Err(PlanError::ActiveRequestBias(bias));
+    }
+    Ok(())
+}
+
+/// Trial division; table sizes are at most 5,000,011, so at most ~1,100 divisions.
+#[must_use]
+pub(crate) fn is_prime(n: u64) -> bool {
+    if n < 2 {
+        return false;
+    }
+    if n % 2 == 0 {
+        return n == 2;
+    }
+    let mut d = 3;
+    while d * d <= n {
+        if n % d == 0 {
+            return false;
+        }
+        d += 2;
+    }
+    true
+}
+
+/// Envoy's host hash key: `address:port`, with IPv6 addresses in brackets
+/// (`Address::Ipv6Instance::asString`, used by `thread_aware_lb_impl.h` `hashKey`).
+#[must_use]
+pub fn host_key(endpoint: &Endpoint) -> String {
+    use core::fmt::Write;
+    let mut key = String::with_capacity(endpoint.address.len() + 8);
+    let _ = if endpoint.address.contains(':') {
+        write!(key, "[{}]:{}", endpoint.address, endpoint.port)
+    } else {
+        write!(key, "{}:{}", endpoint.address, endpoint.port)
+    };
+    key
+}
