@@ -1,0 +1,1 @@
+//! Deterministic inputs for meshlb's criterion benchmarks (see `benches/main.rs`).
