@@ -349,11 +349,12 @@ impl Plan {
             let spilled: u32 = priorities.iter().skip(1).map(|s| s.load()).sum();
             if spilled > 0 && !self.total_panic() {
                 notes.push(format!(
-                    "spill-over: P0 is {}% available ({} of {} hosts healthy{}), so {}% of requests go to lower priorities",
-                    first.health + first.degraded,
+                    "spill-over: P0 has {} of {} hosts healthy{} (health {}% after the {}% overprovisioning factor), so {}% of requests go to lower priorities",
                     first.counts.healthy,
                     first.counts.total,
-                    if first.counts.degraded > 0 { format!(", {} degraded", first.counts.degraded) } else { String::new() },
+                    if first.counts.degraded > 0 { format!(" and {} degraded", first.counts.degraded) } else { String::new() },
+                    first.health,
+                    self.overprovisioning_factor(),
                     spilled
                 ));
             }

@@ -77,6 +77,7 @@ mod model;
 mod pick;
 mod plan;
 mod rng;
+mod sim;
 
 pub use error::PlanError;
 pub use explain::{
@@ -93,3 +94,4 @@ pub use model::{
 pub use pick::{Picker, Request, hash_key};
 pub use plan::{Counts, Host, HostId, LocalityGroup, MAX_ENDPOINTS, Plan, PriorityState, host_key};
 pub use rng::{Rng, SeededRng};
+pub use sim::{SimulatedEndpoint, Simulation, simulate};

@@ -1,0 +1,254 @@
+//! The `meshlb` command line: explain and simulate where a service mesh's traffic goes.
+//!
+//! A thin adapter: it reads the input, calls the core and prints. [`run`] is the whole program
+//! (the binary only passes it the process's arguments and streams), so tests drive it in-process.
+//! Exit status 0 when the input was understood (whatever the outcome), 2 for bad input or usage,
+//! with the message on stderr.
+
+mod text;
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use meshlb::{LbPolicy, Plan};
+use meshlb_formats::{EnvoyInput, InputError, MAX_INPUT_BYTES};
+
+/// The bundled example `meshlb explain` uses when no file is given: a cluster whose P0 is mostly
+/// down, showing spill-over and panic.
+const DEFAULT_EXAMPLE: (&str, &str) =
+    ("examples/envoy/spillover-panic.json", include_str!("../../examples/envoy/spillover-panic.json"));
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "meshlb",
+    version,
+    about = "Explain and simulate where a service mesh sends traffic: Envoy's load-balancing maths, explained",
+    after_help = "Examples:\n  \
+        meshlb explain                                   # the bundled spill-over + panic example\n  \
+        meshlb explain examples/envoy/three-priorities-degraded.json\n  \
+        meshlb explain cla.json --format json --lb-policy MAGLEV\n  \
+        meshlb simulate examples/envoy/ring-hash.json --requests 100000 --seed 7"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Explain each priority's load and each endpoint's share of traffic.
+    #[command(after_help = "Examples:\n  \
+        meshlb explain\n  \
+        meshlb explain examples/envoy/locality-weighted.json\n  \
+        meshlb explain cluster.json --format json --panic-threshold 0")]
+    Explain {
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// Send seeded requests through the real pickers and compare with the explained shares.
+    #[command(after_help = "Examples:\n  \
+        meshlb simulate examples/envoy/spillover-panic.json --requests 10000\n  \
+        meshlb simulate examples/envoy/maglev.json --requests 100000 --seed 42 --format json")]
+    Simulate {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Number of requests to send.
+        #[arg(long, short = 'n', default_value_t = 10_000)]
+        requests: u64,
+        /// Seed of the picks (same seed, same picks).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+struct InputArgs {
+    /// Envoy ClusterLoadAssignment or Cluster JSON ("-" for standard input). Without it, the
+    /// bundled example examples/envoy/spillover-panic.json.
+    file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Override the cluster's load-balancing policy.
+    #[arg(long, value_enum)]
+    lb_policy: Option<Policy>,
+    /// Override the healthy panic threshold, percent (0 disables panic).
+    #[arg(long, value_parser = parse_percent)]
+    panic_threshold: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[value(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Policy {
+    RoundRobin,
+    LeastRequest,
+    Random,
+    RingHash,
+    Maglev,
+}
+
+impl From<Policy> for LbPolicy {
+    fn from(p: Policy) -> Self {
+        match p {
+            Policy::RoundRobin => Self::RoundRobin,
+            Policy::LeastRequest => Self::LeastRequest,
+            Policy::Random => Self::Random,
+            Policy::RingHash => Self::RingHash,
+            Policy::Maglev => Self::Maglev,
+        }
+    }
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=100.0).contains(&v) { Ok(v) } else { Err(format!("{v} is not a percentage between 0 and 100")) }
+}
+
+/// A failure to report: the message (exit status 2).
+struct Failure(String);
+
+/// Runs `meshlb` with `args` (the first is the program name), writing to `out` and `err`.
+/// Returns the exit status: 0 on success, 2 on bad input or usage.
+pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let rendered = e.render().to_string();
+            return if e.use_stderr() {
+                let _ = write!(err, "{rendered}");
+                2
+            } else {
+                let _ = write!(out, "{rendered}");
+                0
+            };
+        }
+    };
+    match execute(&cli, out) {
+        Ok(()) => 0,
+        Err(Failure(message)) => {
+            let _ = writeln!(err, "meshlb: error: {message}");
+            2
+        }
+    }
+}
+
+fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
+    let written = match &cli.command {
+        Command::Explain { input } => {
+            let loaded = load(input)?;
+            let mut explanation = loaded.plan.explain();
+            explanation.notes.extend(loaded.notes.iter().cloned());
+            match input.format {
+                Format::Json => {
+                    let json = serde_json::to_string_pretty(&explanation).map_err(|e| Failure(e.to_string()))?;
+                    writeln!(out, "{json}")
+                }
+                Format::Text => write!(out, "{}", text::explanation(&loaded.title, &loaded.plan, &explanation)),
+            }
+        }
+        Command::Simulate { input, requests, seed } => {
+            let loaded = load(input)?;
+            let simulation = meshlb::simulate(&loaded.plan, *requests, *seed);
+            match input.format {
+                Format::Json => {
+                    let json = serde_json::to_string_pretty(&simulation).map_err(|e| Failure(e.to_string()))?;
+                    writeln!(out, "{json}")
+                }
+                Format::Text => write!(out, "{}", text::simulation(&loaded.title, &loaded.plan, &simulation)),
+            }
+        }
+    };
+    match written {
+        Ok(()) => Ok(()),
+        // A closed pipe (`meshlb explain | head`) is not an error worth a message.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure(format!("cannot write output: {e}"))),
+    }
+}
+
+struct Loaded {
+    title: String,
+    plan: Plan,
+    notes: Vec<String>,
+}
+
+fn load(args: &InputArgs) -> Result<Loaded, Failure> {
+    let (name, text) = read_input(args.file.as_deref())?;
+    let located = |e: InputError| Failure(format!("{name}: {e}"));
+    let mut input: EnvoyInput = parse(&text).map_err(located)?;
+    if let Some(policy) = args.lb_policy {
+        input.config.policy = policy.into();
+        input.notes.push(format!("--lb-policy {} overrides the input's policy", input.config.policy));
+    }
+    if let Some(threshold) = args.panic_threshold {
+        input.config.healthy_panic_threshold = threshold;
+        input.notes.push(format!("--panic-threshold {threshold} overrides the input's panic threshold"));
+    }
+    let plan = input.plan(Some(&text)).map_err(located)?;
+    let kind = match input.document {
+        meshlb_formats::Document::Cluster => "Cluster",
+        meshlb_formats::Document::ClusterLoadAssignment => "ClusterLoadAssignment",
+    };
+    Ok(Loaded { title: format!("{name}: {kind} {:?}", input.name), plan, notes: input.notes })
+}
+
+fn parse(text: &str) -> Result<EnvoyInput, InputError> {
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with('{') {
+        let hint = if trimmed.is_empty() { "the input is empty" } else { "the input is not a JSON object" };
+        return Err(InputError {
+            path: meshlb_formats::Path::root(),
+            line: Some(1),
+            message: format!(
+                "{hint}: meshlb reads an Envoy ClusterLoadAssignment or Cluster as proto3 JSON (meshlb scenarios in YAML come with the mesh stage)"
+            ),
+        });
+    }
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
+        && let Some(map) = value.as_object()
+        && meshlb_formats::looks_like_envoy(&value).is_none()
+        && (map.contains_key("clusters") || map.contains_key("workloads"))
+    {
+        return Err(InputError {
+            path: meshlb_formats::Path::root(),
+            line: None,
+            message: "this is a meshlb scenario; this build explains Envoy ClusterLoadAssignment and Cluster JSON only".into(),
+        });
+    }
+    meshlb_formats::parse_envoy_json(text)
+}
+
+fn read_input(file: Option<&std::path::Path>) -> Result<(String, String), Failure> {
+    let Some(path) = file else {
+        return Ok((DEFAULT_EXAMPLE.0.to_string(), DEFAULT_EXAMPLE.1.to_string()));
+    };
+    let name = path.display().to_string();
+    let mut bytes = Vec::new();
+    let limit = MAX_INPUT_BYTES + 1;
+    let read = if name == "-" {
+        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| Failure(format!("{name}: cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Failure(format!("{name}: larger than {} MiB; meshlb does not read inputs that large", MAX_INPUT_BYTES >> 20)));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let prefix = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+        Failure(format!("{name}: not UTF-8 text (invalid byte at line {line})"))
+    })?;
+    Ok((name, text))
+}
