@@ -54,6 +54,8 @@ pub enum PlanError {
     EndpointWeightOverflow {
         /// Locality group index.
         locality: usize,
+        /// Index of the endpoint whose weight made the sum overflow.
+        endpoint: usize,
     },
     /// The locality weights of one priority sum past `u32::MAX` (endpoint_components.proto).
     LocalityWeightOverflow {

@@ -293,7 +293,7 @@ impl Plan {
                 }
                 counts.add(endpoint.health.availability(), endpoint.weight, 1);
                 if counts.total_weight > u64::from(u32::MAX) {
-                    return Err(PlanError::EndpointWeightOverflow { locality: gi });
+                    return Err(PlanError::EndpointWeightOverflow { locality: gi, endpoint: ei });
                 }
                 hosts.push(Host {
                     endpoint: endpoint.clone(),
@@ -507,7 +507,7 @@ impl Plan {
         let (p, l) = (host.priority as usize, host.locality as usize);
         let locality_total = self.localities[l].counts.total_weight - u64::from(old) + u64::from(weight);
         if locality_total > u64::from(u32::MAX) {
-            return Err(PlanError::EndpointWeightOverflow { locality: gi });
+            return Err(PlanError::EndpointWeightOverflow { locality: gi, endpoint: ei });
         }
         self.hosts[id.index()].endpoint.weight = weight;
         for counts in [&mut self.localities[l].counts, &mut self.priorities[p].counts] {

@@ -147,8 +147,9 @@ impl EnvoyInput {
             PlanError::ZeroEndpointWeight { locality, endpoint: e } => {
                 endpoint(*locality, *e).map(|p| p.key("load_balancing_weight"))
             }
-            PlanError::ZeroLocalityWeight { locality } | PlanError::EndpointWeightOverflow { locality } => {
-                group(*locality)
+            PlanError::ZeroLocalityWeight { locality } => group(*locality),
+            PlanError::EndpointWeightOverflow { locality, endpoint: e } => {
+                endpoint(*locality, *e).map(|p| p.key("load_balancing_weight"))
             }
             PlanError::PriorityTooLarge { locality, .. } => group(*locality).map(|p| p.key("priority")),
             PlanError::DuplicateEndpoint { locality, endpoint: e, .. } => endpoint(*locality, *e),

@@ -1,6 +1,8 @@
-//! Shared helpers of meshlb's integration tests: where the vectors, schemas and examples live.
+//! Shared helpers of meshlb's integration tests: where the vectors, schemas and examples live,
+//! and a way to run the `meshlb` command line in-process.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The workspace root.
 #[must_use]
@@ -12,4 +14,54 @@ pub fn workspace_root() -> PathBuf {
 #[must_use]
 pub fn vector_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors").join(name)
+}
+
+/// Every Envoy example under `examples/envoy/`, sorted.
+#[must_use]
+pub fn envoy_examples() -> Vec<PathBuf> {
+    let dir = workspace_root().join("examples").join("envoy");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// What one run of the command line did.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit status.
+    pub status: u8,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs `meshlb ARGS...` in-process.
+#[must_use]
+pub fn meshlb(args: &[&str]) -> Run {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let status = meshlb_cli::run(std::iter::once("meshlb").chain(args.iter().copied()), &mut out, &mut err);
+    Run {
+        status,
+        stdout: String::from_utf8(out).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(err).expect("stderr is UTF-8"),
+    }
+}
+
+/// Writes `contents` to a fresh file in the system's temporary directory and returns its path.
+#[must_use]
+pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("meshlb-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    let path = dir.join(format!("{n}-{name}"));
+    std::fs::write(&path, contents).expect("write temp file");
+    path
 }
