@@ -16,8 +16,10 @@ use meshlb_formats::{EnvoyInput, InputError, MAX_INPUT_BYTES};
 
 /// The bundled example `meshlb explain` uses when no file is given: a cluster whose P0 is mostly
 /// down, showing spill-over and panic.
-const DEFAULT_EXAMPLE: (&str, &str) =
-    ("examples/envoy/spillover-panic.json", include_str!("../../examples/envoy/spillover-panic.json"));
+const DEFAULT_EXAMPLE: (&str, &str) = (
+    "examples/envoy/spillover-panic.json",
+    include_str!("../../examples/envoy/spillover-panic.json"),
+);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -108,7 +110,11 @@ impl From<Policy> for LbPolicy {
 
 fn parse_percent(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
-    if (0.0..=100.0).contains(&v) { Ok(v) } else { Err(format!("{v} is not a percentage between 0 and 100")) }
+    if (0.0..=100.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not a percentage between 0 and 100"))
+    }
 }
 
 /// A failure to report: the message (exit status 2).
@@ -151,21 +157,35 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             explanation.notes.extend(loaded.notes.iter().cloned());
             match input.format {
                 Format::Json => {
-                    let json = serde_json::to_string_pretty(&explanation).map_err(|e| Failure(e.to_string()))?;
+                    let json = serde_json::to_string_pretty(&explanation)
+                        .map_err(|e| Failure(e.to_string()))?;
                     writeln!(out, "{json}")
                 }
-                Format::Text => write!(out, "{}", text::explanation(&loaded.title, &loaded.plan, &explanation)),
+                Format::Text => write!(
+                    out,
+                    "{}",
+                    text::explanation(&loaded.title, &loaded.plan, &explanation)
+                ),
             }
         }
-        Command::Simulate { input, requests, seed } => {
+        Command::Simulate {
+            input,
+            requests,
+            seed,
+        } => {
             let loaded = load(input)?;
             let simulation = meshlb::simulate(&loaded.plan, *requests, *seed);
             match input.format {
                 Format::Json => {
-                    let json = serde_json::to_string_pretty(&simulation).map_err(|e| Failure(e.to_string()))?;
+                    let json = serde_json::to_string_pretty(&simulation)
+                        .map_err(|e| Failure(e.to_string()))?;
                     writeln!(out, "{json}")
                 }
-                Format::Text => write!(out, "{}", text::simulation(&loaded.title, &loaded.plan, &simulation)),
+                Format::Text => write!(
+                    out,
+                    "{}",
+                    text::simulation(&loaded.title, &loaded.plan, &simulation)
+                ),
             }
         }
     };
@@ -189,24 +209,37 @@ fn load(args: &InputArgs) -> Result<Loaded, Failure> {
     let mut input: EnvoyInput = parse(&text).map_err(located)?;
     if let Some(policy) = args.lb_policy {
         input.config.policy = policy.into();
-        input.notes.push(format!("--lb-policy {} overrides the input's policy", input.config.policy));
+        input.notes.push(format!(
+            "--lb-policy {} overrides the input's policy",
+            input.config.policy
+        ));
     }
     if let Some(threshold) = args.panic_threshold {
         input.config.healthy_panic_threshold = threshold;
-        input.notes.push(format!("--panic-threshold {threshold} overrides the input's panic threshold"));
+        input.notes.push(format!(
+            "--panic-threshold {threshold} overrides the input's panic threshold"
+        ));
     }
     let plan = input.plan(Some(&text)).map_err(located)?;
     let kind = match input.document {
         meshlb_formats::Document::Cluster => "Cluster",
         meshlb_formats::Document::ClusterLoadAssignment => "ClusterLoadAssignment",
     };
-    Ok(Loaded { title: format!("{name}: {kind} {:?}", input.name), plan, notes: input.notes })
+    Ok(Loaded {
+        title: format!("{name}: {kind} {:?}", input.name),
+        plan,
+        notes: input.notes,
+    })
 }
 
 fn parse(text: &str) -> Result<EnvoyInput, InputError> {
     let trimmed = text.trim_start();
     if !trimmed.starts_with('{') {
-        let hint = if trimmed.is_empty() { "the input is empty" } else { "the input is not a JSON object" };
+        let hint = if trimmed.is_empty() {
+            "the input is empty"
+        } else {
+            "the input is not a JSON object"
+        };
         return Err(InputError {
             path: meshlb_formats::Path::root(),
             line: Some(1),
@@ -243,12 +276,17 @@ fn read_input(file: Option<&std::path::Path>) -> Result<(String, String), Failur
     };
     read.map_err(|e| Failure(format!("{name}: cannot read: {e}")))?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(Failure(format!("{name}: larger than {} MiB; meshlb does not read inputs that large", MAX_INPUT_BYTES >> 20)));
+        return Err(Failure(format!(
+            "{name}: larger than {} MiB; meshlb does not read inputs that large",
+            MAX_INPUT_BYTES >> 20
+        )));
     }
     let text = String::from_utf8(bytes).map_err(|e| {
         let prefix = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
-        Failure(format!("{name}: not UTF-8 text (invalid byte at line {line})"))
+        Failure(format!(
+            "{name}: not UTF-8 text (invalid byte at line {line})"
+        ))
     })?;
     Ok((name, text))
 }

@@ -9,7 +9,7 @@ const BAR: usize = 24;
 fn bar(share: f64) -> String {
     let eighths = (share.clamp(0.0, 1.0) * (BAR * 8) as f64).round() as usize;
     let mut s = "█".repeat(eighths / 8);
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         s.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8 - 1]);
     }
     let width = s.chars().count();
@@ -42,20 +42,31 @@ pub(crate) fn explanation(title: &str, plan: &Plan, e: &Explanation) -> String {
         e.panic_threshold,
         if e.locality_weighted { "on" } else { "off" }
     );
-    let _ = writeln!(out, "\nPRIORITIES  (health and degraded after overprovisioning; load = share of requests)");
+    let _ = writeln!(
+        out,
+        "\nPRIORITIES  (health and degraded after overprovisioning; load = share of requests)"
+    );
     for p in &e.priorities {
         let _ = writeln!(
             out,
             "  P{:<3} load {:>3}%{}   health {:>3}%  degraded {:>3}%   {} hosts: {} healthy, {} degraded{}",
             p.priority,
             p.healthy_load + p.degraded_load,
-            if p.degraded_load > 0 { format!(" ({}% to degraded)", p.degraded_load) } else { String::new() },
+            if p.degraded_load > 0 {
+                format!(" ({}% to degraded)", p.degraded_load)
+            } else {
+                String::new()
+            },
             p.health,
             p.degraded,
             p.hosts,
             p.healthy_hosts,
             p.degraded_hosts,
-            if p.panic { "   PANIC: all hosts serve" } else { "" }
+            if p.panic {
+                "   PANIC: all hosts serve"
+            } else {
+                ""
+            }
         );
     }
     let _ = writeln!(out, "\nENDPOINTS");
@@ -65,11 +76,18 @@ pub(crate) fn explanation(title: &str, plan: &Plan, e: &Explanation) -> String {
         let key = (endpoint.priority, endpoint.locality.as_str());
         if current != Some(key) {
             let weight = if locality.weight > 0 && e.locality_weighted {
-                format!("  (locality weight {}, effective {:.3})", locality.weight, locality.effective_healthy)
+                format!(
+                    "  (locality weight {}, effective {:.3})",
+                    locality.weight, locality.effective_healthy
+                )
             } else {
                 String::new()
             };
-            let name = if endpoint.locality.is_empty() { "(no locality)" } else { endpoint.locality.as_str() };
+            let name = if endpoint.locality.is_empty() {
+                "(no locality)"
+            } else {
+                endpoint.locality.as_str()
+            };
             let _ = writeln!(out, "  P{} {name}{weight}", endpoint.priority);
             current = Some(key);
         }
@@ -86,7 +104,14 @@ pub(crate) fn explanation(title: &str, plan: &Plan, e: &Explanation) -> String {
     if !e.dropped.is_empty() {
         let _ = writeln!(out, "\nDROPPED");
         for d in &e.dropped {
-            let _ = writeln!(out, "  {}:{}  {}: {}", d.address, d.port, serde_reason(d), d.message);
+            let _ = writeln!(
+                out,
+                "  {}:{}  {}: {}",
+                d.address,
+                d.port,
+                serde_reason(d),
+                d.message
+            );
         }
     }
     if !e.notes.is_empty() {
@@ -99,15 +124,28 @@ pub(crate) fn explanation(title: &str, plan: &Plan, e: &Explanation) -> String {
 }
 
 fn serde_reason(d: &meshlb::DroppedEndpoint) -> String {
-    serde_json::to_value(d.reason).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    serde_json::to_value(d.reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// A simulation as text: per endpoint the count, observed and explained shares.
 pub(crate) fn simulation(title: &str, plan: &Plan, s: &Simulation) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{title}");
-    let _ = writeln!(out, "{} requests, seed {}, policy {}", s.requests, s.seed, plan.config().policy);
-    let _ = writeln!(out, "\n  {:<22} {:>9} {:>9} {:>9} {:>8}  observed", "endpoint", "count", "observed", "explained", "delta");
+    let _ = writeln!(
+        out,
+        "{} requests, seed {}, policy {}",
+        s.requests,
+        s.seed,
+        plan.config().policy
+    );
+    let _ = writeln!(
+        out,
+        "\n  {:<22} {:>9} {:>9} {:>9} {:>8}  observed",
+        "endpoint", "count", "observed", "explained", "delta"
+    );
     for e in &s.endpoints {
         let _ = writeln!(
             out,
@@ -121,8 +159,17 @@ pub(crate) fn simulation(title: &str, plan: &Plan, s: &Simulation) -> String {
         );
     }
     if s.unrouted > 0 {
-        let _ = writeln!(out, "\n  {} requests found no host (503 no healthy upstream)", s.unrouted);
+        let _ = writeln!(
+            out,
+            "\n  {} requests found no host (503 no healthy upstream)",
+            s.unrouted
+        );
     }
-    let _ = writeln!(out, "\nlargest |observed - explained|: {:.4} ({} points)", s.max_abs_deviation, pct(s.max_abs_deviation));
+    let _ = writeln!(
+        out,
+        "\nlargest |observed - explained|: {:.4} ({} points)",
+        s.max_abs_deviation,
+        pct(s.max_abs_deviation)
+    );
     out
 }

@@ -34,7 +34,10 @@ impl PartialOrd for Entry {
 impl Ord for Entry {
     /// Reversed, so the max-heap pops the earliest deadline, then the lowest insertion order.
     fn cmp(&self, other: &Self) -> Ordering {
-        other.deadline.total_cmp(&self.deadline).then(other.order.cmp(&self.order))
+        other
+            .deadline
+            .total_cmp(&self.deadline)
+            .then(other.order.cmp(&self.order))
     }
 }
 
@@ -58,7 +61,11 @@ impl Edf {
     pub(crate) fn add(&mut self, weight: f64, item: u32) {
         debug_assert!(weight > 0.0, "EDF weights must be positive");
         let deadline = self.current_time + 1.0 / weight;
-        self.queue.push(Entry { deadline, order: self.order, item });
+        self.queue.push(Entry {
+            deadline,
+            order: self.order,
+            item,
+        });
         self.order += 1;
     }
 
@@ -90,7 +97,11 @@ impl Edf {
             }
             let pick_time = f64::from(floor_picks) / w;
             let deadline = f64::from(floor_picks + 1) / w;
-            entries.push(Entry { deadline, order: u64::from(i), item: i });
+            entries.push(Entry {
+                deadline,
+                order: u64::from(i),
+                item: i,
+            });
             max_pick_time = max_pick_time.max(pick_time);
             picks_so_far += floor_picks;
         }
@@ -119,7 +130,6 @@ impl Edf {
         }
         self.queue = BinaryHeap::from(entries);
     }
-
 }
 
 #[cfg(test)]
@@ -134,7 +144,9 @@ mod tests {
         for (i, w) in weights.iter().enumerate() {
             edf.add(*w, i as u32);
         }
-        let picks: Vec<u32> = (0..6).map(|_| edf.pick_and_add(|i| weights[i as usize]).unwrap()).collect();
+        let picks: Vec<u32> = (0..6)
+            .map(|_| edf.pick_and_add(|i| weights[i as usize]).unwrap())
+            .collect();
         // Deadlines: a 1, 2, ...; b 0.5, 1, 1.5, ...; c 1/3, 2/3, 1, ...
         // Order: c(1/3) b(1/2) c(2/3) then a, b, c all at 1 -> insertion order a, b, c.
         assert_eq!(picks, [2, 1, 2, 0, 1, 2]);
@@ -156,8 +168,12 @@ mod tests {
             }
             let mut fast = Edf::default();
             fast.rebuild_with_picks(4, |i| weights[i as usize], picks);
-            let a: Vec<u32> = (0..50).map(|_| slow.pick_and_add(|i| weights[i as usize]).unwrap()).collect();
-            let b: Vec<u32> = (0..50).map(|_| fast.pick_and_add(|i| weights[i as usize]).unwrap()).collect();
+            let a: Vec<u32> = (0..50)
+                .map(|_| slow.pick_and_add(|i| weights[i as usize]).unwrap())
+                .collect();
+            let b: Vec<u32> = (0..50)
+                .map(|_| fast.pick_and_add(|i| weights[i as usize]).unwrap())
+                .collect();
             assert_eq!(a, b, "picks = {picks}");
         }
     }

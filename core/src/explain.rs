@@ -87,7 +87,10 @@ pub struct PriorityReport {
     /// Whether it is in panic.
     pub panic: bool,
     /// The subset (Envoy cluster) this priority belongs to, when a route splits traffic.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub subset: Option<String>,
     /// Hosts in the priority (added field).
     pub hosts: u32,
@@ -122,7 +125,10 @@ pub struct EndpointReport {
     /// Subset (mesh scenarios with routes).
     pub subset: Option<String>,
     /// For gateways: the `address:port` of the endpoints it stands for.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Vec::is_empty"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
     pub behind: Vec<String>,
     /// Expected fraction of the client's requests.
     pub share: f64,
@@ -206,7 +212,10 @@ pub struct Explanation {
     /// What applied and why.
     pub notes: Vec<String>,
     /// A route's split over subsets.
-    #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "Option::is_none"))]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
     pub routes: Option<Vec<RouteReport>>,
     /// Envoy's overprovisioning factor in force, percent (added field).
     pub overprovisioning_factor: u32,
@@ -231,7 +240,11 @@ impl Explanation {
 fn percent(x: f64) -> String {
     let p = x * 100.0;
     let rounded = libm::round(p * 10.0) / 10.0;
-    if rounded == libm::round(rounded) { format!("{}%", rounded as i64) } else { format!("{rounded}%") }
+    if rounded == libm::round(rounded) {
+        format!("{}%", rounded as i64)
+    } else {
+        format!("{rounded}%")
+    }
 }
 
 impl Plan {
@@ -269,7 +282,9 @@ impl Plan {
                 kind: EndpointKind::Workload,
                 cluster: None,
                 network: None,
-                locality: self.localities()[host.locality as usize].locality.to_string(),
+                locality: self.localities()[host.locality as usize]
+                    .locality
+                    .to_string(),
                 priority: host.priority,
                 weight: host.endpoint.weight,
                 health: host.endpoint.health,
@@ -279,13 +294,21 @@ impl Plan {
             })
             .collect();
         let receiving = shares.iter().filter(|&&s| s > 0.0).count();
-        let status = if routable > 0.0 { Status::Routed } else { Status::NoEndpoints };
+        let status = if routable > 0.0 {
+            Status::Routed
+        } else {
+            Status::NoEndpoints
+        };
         let message = format!(
             "{} endpoint{} in {} localit{} at {} priorit{}; {} receive traffic",
             endpoints.len(),
             if endpoints.len() == 1 { "" } else { "s" },
             self.localities().len(),
-            if self.localities().len() == 1 { "y" } else { "ies" },
+            if self.localities().len() == 1 {
+                "y"
+            } else {
+                "ies"
+            },
             priorities.len(),
             if priorities.len() == 1 { "y" } else { "ies" },
             receiving
@@ -316,7 +339,9 @@ impl Plan {
         let config = self.config();
         let priorities = self.priorities();
         if self.hosts().is_empty() {
-            notes.push("the assignment has no endpoints: Envoy answers 503 \"no healthy upstream\"".into());
+            notes.push(
+                "the assignment has no endpoints: Envoy answers 503 \"no healthy upstream\"".into(),
+            );
             return notes;
         }
         if routable == 0.0 {
@@ -331,7 +356,10 @@ impl Plan {
                 .iter()
                 .map(|s| {
                     if s.degraded_load > 0 {
-                        format!("P{} {}% (+{}% degraded)", s.priority, s.healthy_load, s.degraded_load)
+                        format!(
+                            "P{} {}% (+{}% degraded)",
+                            s.priority, s.healthy_load, s.degraded_load
+                        )
                     } else {
                         format!("P{} {}%", s.priority, s.healthy_load)
                     }
@@ -429,9 +457,15 @@ impl Plan {
                 }
             }
         }
-        let unavailable = self.hosts().iter().filter(|h| h.availability() == Availability::Unavailable).count();
+        let unavailable = self
+            .hosts()
+            .iter()
+            .filter(|h| h.availability() == Availability::Unavailable)
+            .count();
         if unavailable > 0 && !priorities.iter().any(|s| s.panic) {
-            notes.push(format!("{unavailable} unhealthy endpoint(s) get no traffic"));
+            notes.push(format!(
+                "{unavailable} unhealthy endpoint(s) get no traffic"
+            ));
         }
         notes
     }

@@ -91,12 +91,23 @@ impl HashTable {
         *self = match plan.config().policy {
             LbPolicy::Maglev => {
                 let table = buffer.take_maglev();
-                Self::Maglev(build_maglev(plan, &weights, plan.config().maglev.table_size, table))
+                Self::Maglev(build_maglev(
+                    plan,
+                    &weights,
+                    plan.config().maglev.table_size,
+                    table,
+                ))
             }
             _ => {
                 let ring = buffer.take_ring();
                 let config = plan.config().ring_hash;
-                Self::Ring(build_ring(plan, &weights, config.minimum_ring_size, config.maximum_ring_size, ring))
+                Self::Ring(build_ring(
+                    plan,
+                    &weights,
+                    config.minimum_ring_size,
+                    config.maximum_ring_size,
+                    ring,
+                ))
             }
         };
     }
@@ -108,7 +119,9 @@ impl HashTable {
             Self::Ring(ring) => {
                 // Entry k owns (hash[k-1], hash[k]]; entry 0 also owns everything past the last.
                 const SPACE: f64 = 18_446_744_073_709_551_616.0; // 2^64
-                let Some(&(last, _)) = ring.last() else { return };
+                let Some(&(last, _)) = ring.last() else {
+                    return;
+                };
                 let mut previous: Option<u64> = None;
                 for &(hash, host) in ring {
                     let owned: u128 = match previous {
@@ -167,10 +180,20 @@ struct NormalizedWeights {
 fn normalized_weights(plan: &Plan, priority: usize) -> NormalizedWeights {
     let state = &plan.priorities()[priority];
     let in_panic = state.panic;
-    let eligible = |id: u32| in_panic || plan.hosts()[id as usize].availability() == crate::Availability::Healthy;
-    let mut out = NormalizedWeights { hosts: Vec::new(), min: 1.0, max: 0.0 };
+    let eligible = |id: u32| {
+        in_panic || plan.hosts()[id as usize].availability() == crate::Availability::Healthy
+    };
+    let mut out = NormalizedWeights {
+        hosts: Vec::new(),
+        min: 1.0,
+        max: 0.0,
+    };
     let push_hosts = |ids: core::ops::Range<u32>, scale: f64, out: &mut NormalizedWeights| {
-        let sum: u64 = ids.clone().filter(|&i| eligible(i)).map(|i| u64::from(plan.hosts()[i as usize].endpoint.weight)).sum();
+        let sum: u64 = ids
+            .clone()
+            .filter(|&i| eligible(i))
+            .map(|i| u64::from(plan.hosts()[i as usize].endpoint.weight))
+            .sum();
         if sum == 0 {
             return;
         }
@@ -182,13 +205,18 @@ fn normalized_weights(plan: &Plan, priority: usize) -> NormalizedWeights {
         }
     };
     if plan.config().locality_weighted {
-        let groups = &plan.localities()[state.localities.start as usize..state.localities.end as usize];
+        let groups =
+            &plan.localities()[state.localities.start as usize..state.localities.end as usize];
         let sum: u64 = groups.iter().map(|g| u64::from(g.weight)).sum();
         if sum == 0 {
             return out;
         }
         for group in groups.iter().filter(|g| g.weight != 0) {
-            push_hosts(group.hosts.clone(), f64::from(group.weight) / sum as f64, &mut out);
+            push_hosts(
+                group.hosts.clone(),
+                f64::from(group.weight) / sum as f64,
+                &mut out,
+            );
         }
     } else {
         push_hosts(state.hosts.clone(), 1.0, &mut out);
@@ -228,7 +256,12 @@ fn build_ring(
     ring
 }
 
-fn build_maglev(plan: &Plan, weights: &NormalizedWeights, table_size: u64, mut table: Vec<u32>) -> Vec<u32> {
+fn build_maglev(
+    plan: &Plan,
+    weights: &NormalizedWeights,
+    table_size: u64,
+    mut table: Vec<u32>,
+) -> Vec<u32> {
     struct Entry {
         host: u32,
         offset: u64,

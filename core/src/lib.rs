@@ -63,7 +63,10 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 extern crate alloc;
 #[cfg(test)]
@@ -81,15 +84,15 @@ mod sim;
 
 pub use error::PlanError;
 pub use explain::{
-    ClientReport, DropReason, DroppedEndpoint, EndpointKind, EndpointReport, Explanation, LocalityLbMode,
-    PriorityReport, RouteReport, Status,
+    ClientReport, DropReason, DroppedEndpoint, EndpointKind, EndpointReport, Explanation,
+    LocalityLbMode, PriorityReport, RouteReport, Status,
 };
 pub use hash::HashTable;
 pub use model::{
-    Availability, DEFAULT_MAGLEV_TABLE_SIZE, DEFAULT_MIN_RING_SIZE, DEFAULT_OVERPROVISIONING_FACTOR,
-    DEFAULT_PANIC_THRESHOLD, Endpoint, HealthStatus, LbConfig, LbPolicy, LeastRequestConfig, LoadAssignment,
-    Locality, LocalityEndpoints, MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE, MaglevConfig,
-    RingHashConfig,
+    Availability, DEFAULT_MAGLEV_TABLE_SIZE, DEFAULT_MIN_RING_SIZE,
+    DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_PANIC_THRESHOLD, Endpoint, HealthStatus, LbConfig,
+    LbPolicy, LeastRequestConfig, LoadAssignment, Locality, LocalityEndpoints,
+    MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE, MaglevConfig, RingHashConfig,
 };
 pub use pick::{Picker, Request, hash_key};
 pub use plan::{Counts, Host, HostId, LocalityGroup, MAX_ENDPOINTS, Plan, PriorityState, host_key};

@@ -111,7 +111,11 @@ impl Locality {
     /// A locality from its three parts.
     #[must_use]
     pub fn new(region: &str, zone: &str, sub_zone: &str) -> Self {
-        Self { region: region.into(), zone: zone.into(), sub_zone: sub_zone.into() }
+        Self {
+            region: region.into(),
+            zone: zone.into(),
+            sub_zone: sub_zone.into(),
+        }
     }
 }
 
@@ -119,7 +123,10 @@ impl Locality {
 impl fmt::Display for Locality {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts = [&self.region, &self.zone, &self.sub_zone];
-        let used = parts.iter().rposition(|p| !p.is_empty()).map_or(0, |i| i + 1);
+        let used = parts
+            .iter()
+            .rposition(|p| !p.is_empty())
+            .map_or(0, |i| i + 1);
         for (i, part) in parts[..used].iter().enumerate() {
             if i > 0 {
                 f.write_str("/")?;
@@ -147,7 +154,12 @@ impl Endpoint {
     /// A healthy endpoint of weight 1.
     #[must_use]
     pub fn new(address: &str, port: u16) -> Self {
-        Self { address: address.into(), port, weight: 1, health: HealthStatus::Healthy }
+        Self {
+            address: address.into(),
+            port,
+            weight: 1,
+            health: HealthStatus::Healthy,
+        }
     }
 
     /// The same endpoint with another weight.
@@ -227,8 +239,13 @@ pub enum LbPolicy {
 
 impl LbPolicy {
     /// Every policy.
-    pub const ALL: [Self; 5] =
-        [Self::RoundRobin, Self::LeastRequest, Self::Random, Self::RingHash, Self::Maglev];
+    pub const ALL: [Self; 5] = [
+        Self::RoundRobin,
+        Self::LeastRequest,
+        Self::Random,
+        Self::RingHash,
+        Self::Maglev,
+    ];
 
     /// The `Cluster.LbPolicy` enum name (`"ROUND_ROBIN"`).
     #[must_use]
@@ -278,7 +295,10 @@ pub const MAX_RING_SIZE: u64 = 8 * 1024 * 1024;
 
 impl Default for RingHashConfig {
     fn default() -> Self {
-        Self { minimum_ring_size: DEFAULT_MIN_RING_SIZE, maximum_ring_size: MAX_RING_SIZE }
+        Self {
+            minimum_ring_size: DEFAULT_MIN_RING_SIZE,
+            maximum_ring_size: MAX_RING_SIZE,
+        }
     }
 }
 
@@ -296,7 +316,9 @@ pub const MAX_MAGLEV_TABLE_SIZE: u64 = 5_000_011;
 
 impl Default for MaglevConfig {
     fn default() -> Self {
-        Self { table_size: DEFAULT_MAGLEV_TABLE_SIZE }
+        Self {
+            table_size: DEFAULT_MAGLEV_TABLE_SIZE,
+        }
     }
 }
 
@@ -311,7 +333,10 @@ pub struct LeastRequestConfig {
 
 impl Default for LeastRequestConfig {
     fn default() -> Self {
-        Self { choice_count: 2, active_request_bias: 1.0 }
+        Self {
+            choice_count: 2,
+            active_request_bias: 1.0,
+        }
     }
 }
 
@@ -353,8 +378,14 @@ mod tests {
 
     #[test]
     fn locality_string_drops_trailing_empty_parts() {
-        assert_eq!(Locality::new("us-east", "us-east-1a", "rack-1").to_string(), "us-east/us-east-1a/rack-1");
-        assert_eq!(Locality::new("us-east", "us-east-1a", "").to_string(), "us-east/us-east-1a");
+        assert_eq!(
+            Locality::new("us-east", "us-east-1a", "rack-1").to_string(),
+            "us-east/us-east-1a/rack-1"
+        );
+        assert_eq!(
+            Locality::new("us-east", "us-east-1a", "").to_string(),
+            "us-east/us-east-1a"
+        );
         assert_eq!(Locality::new("us-east", "", "").to_string(), "us-east");
         assert_eq!(Locality::new("", "", "").to_string(), "");
         assert_eq!(Locality::new("", "z", "").to_string(), "/z");
@@ -372,7 +403,10 @@ mod tests {
             ("DEGRADED", Degraded),
         ];
         for (name, availability) in expected {
-            assert_eq!(HealthStatus::from_name(name).map(HealthStatus::availability), Some(availability));
+            assert_eq!(
+                HealthStatus::from_name(name).map(HealthStatus::availability),
+                Some(availability)
+            );
         }
         assert_eq!(HealthStatus::from_name("healthy"), None);
     }

@@ -62,7 +62,10 @@ struct Source {
 impl Source {
     /// Envoy inserts each source's round-robin index once, at the worker's seed.
     const fn new(seed: u64) -> Self {
-        Self { rr_index: seed, edf: None }
+        Self {
+            rr_index: seed,
+            edf: None,
+        }
     }
 }
 
@@ -173,7 +176,12 @@ impl Picker {
     /// upstream").
     ///
     /// `plan` must be the plan this picker was created for (possibly updated since).
-    pub fn pick<R: Rng + ?Sized>(&mut self, plan: &Plan, rng: &mut R, request: Request) -> Option<HostId> {
+    pub fn pick<R: Rng + ?Sized>(
+        &mut self,
+        plan: &Plan,
+        rng: &mut R,
+        request: Request,
+    ) -> Option<HostId> {
         if self.generation != Some(plan.generation()) {
             self.sync(plan);
         }
@@ -208,7 +216,12 @@ impl Picker {
         self.active.get(host.index()).copied().unwrap_or(0)
     }
 
-    fn source_kind(&mut self, plan: &Plan, priority: usize, availability: Availability) -> SourceKind {
+    fn source_kind(
+        &mut self,
+        plan: &Plan,
+        priority: usize,
+        availability: Availability,
+    ) -> SourceKind {
         if plan.priorities()[priority].panic {
             return SourceKind::All;
         }
@@ -223,7 +236,11 @@ impl Picker {
             let degraded = availability == Availability::Degraded;
             let weight = |i: u32| {
                 let g = &groups[i as usize];
-                if degraded { g.effective_degraded } else { g.effective_healthy }
+                if degraded {
+                    g.effective_degraded
+                } else {
+                    g.effective_healthy
+                }
             };
             if let Some(locality) = scheduler.pick_and_add(weight) {
                 return if degraded {
@@ -233,7 +250,11 @@ impl Picker {
                 };
             }
         }
-        if availability == Availability::Degraded { SourceKind::Degraded } else { SourceKind::Healthy }
+        if availability == Availability::Degraded {
+            SourceKind::Degraded
+        } else {
+            SourceKind::Healthy
+        }
     }
 
     fn pick_in<R: Rng + ?Sized>(
@@ -252,11 +273,17 @@ impl Picker {
             SourceKind::Degraded => (HostList::Slice(&state.degraded), &mut state.degraded_source),
             SourceKind::LocalityHealthy(l) => {
                 let r = state.locality_healthy[l as usize].clone();
-                (HostList::Slice(&state.healthy[r.start as usize..r.end as usize]), &mut state.locality_healthy_sources[l as usize])
+                (
+                    HostList::Slice(&state.healthy[r.start as usize..r.end as usize]),
+                    &mut state.locality_healthy_sources[l as usize],
+                )
             }
             SourceKind::LocalityDegraded(l) => {
                 let r = state.locality_degraded[l as usize].clone();
-                (HostList::Slice(&state.degraded[r.start as usize..r.end as usize]), &mut state.locality_degraded_sources[l as usize])
+                (
+                    HostList::Slice(&state.degraded[r.start as usize..r.end as usize]),
+                    &mut state.locality_degraded_sources[l as usize],
+                )
             }
         };
         let n = list.len();
@@ -265,11 +292,13 @@ impl Picker {
         }
         let hosts = plan.hosts();
         let index = match self.policy {
-            LbPolicy::Random => (random % n as u64) as u32,
+            LbPolicy::Random => (random % u64::from(n)) as u32,
             LbPolicy::RoundRobin => match source.edf.as_mut() {
-                Some(edf) => edf.pick_and_add(|i| f64::from(hosts[list.get(i) as usize].endpoint.weight))?,
+                Some(edf) => {
+                    edf.pick_and_add(|i| f64::from(hosts[list.get(i) as usize].endpoint.weight))?
+                }
                 None => {
-                    let i = source.rr_index % n as u64;
+                    let i = source.rr_index % u64::from(n);
                     source.rr_index = source.rr_index.wrapping_add(1);
                     i as u32
                 }
@@ -279,13 +308,17 @@ impl Picker {
                     let (active, bias) = (&self.active, self.bias);
                     edf.pick_and_add(|i| {
                         let host = list.get(i);
-                        least_request_weight(hosts[host as usize].endpoint.weight, active[host as usize], bias)
+                        least_request_weight(
+                            hosts[host as usize].endpoint.weight,
+                            active[host as usize],
+                            bias,
+                        )
                     })?
                 }
                 None => {
                     let mut best: Option<(u32, u32)> = None;
                     for _ in 0..self.choice_count {
-                        let i = (rng.next_u64() % n as u64) as u32;
+                        let i = (rng.next_u64() % u64::from(n)) as u32;
                         let load = self.active[list.get(i) as usize];
                         if best.is_none_or(|(_, b)| load < b) {
                             best = Some((i, load));
@@ -308,15 +341,18 @@ impl Picker {
         }
         let priorities = plan.priorities();
         let seed = self.seed;
-        self.priorities.resize_with(priorities.len(), || PrioritySources::new(seed));
-        let weighted_rr = self.policy == LbPolicy::RoundRobin || self.policy == LbPolicy::LeastRequest;
+        self.priorities
+            .resize_with(priorities.len(), || PrioritySources::new(seed));
+        let weighted_rr =
+            self.policy == LbPolicy::RoundRobin || self.policy == LbPolicy::LeastRequest;
         let (active, bias, policy) = (&self.active, self.bias, self.policy);
         for (p, (state, sources)) in priorities.iter().zip(&mut self.priorities).enumerate() {
             sources.healthy.clear();
             sources.degraded.clear();
             sources.locality_healthy.clear();
             sources.locality_degraded.clear();
-            let groups = &plan.localities()[state.localities.start as usize..state.localities.end as usize];
+            let groups =
+                &plan.localities()[state.localities.start as usize..state.localities.end as usize];
             for group in groups {
                 let (h0, d0) = (sources.healthy.len() as u32, sources.degraded.len() as u32);
                 for id in group.hosts.clone() {
@@ -326,40 +362,94 @@ impl Picker {
                         Availability::Unavailable => {}
                     }
                 }
-                sources.locality_healthy.push(h0..sources.healthy.len() as u32);
-                sources.locality_degraded.push(d0..sources.degraded.len() as u32);
+                sources
+                    .locality_healthy
+                    .push(h0..sources.healthy.len() as u32);
+                sources
+                    .locality_degraded
+                    .push(d0..sources.degraded.len() as u32);
             }
-            sources.locality_healthy_sources.resize_with(groups.len(), || Source::new(seed));
-            sources.locality_degraded_sources.resize_with(groups.len(), || Source::new(seed));
+            sources
+                .locality_healthy_sources
+                .resize_with(groups.len(), || Source::new(seed));
+            sources
+                .locality_degraded_sources
+                .resize_with(groups.len(), || Source::new(seed));
             if weighted_rr {
                 let hosts = plan.hosts();
                 let weight = |host: u32| -> f64 {
                     let w = hosts[host as usize].endpoint.weight;
-                    if policy == LbPolicy::LeastRequest { least_request_weight(w, active[host as usize], bias) } else { f64::from(w) }
+                    if policy == LbPolicy::LeastRequest {
+                        least_request_weight(w, active[host as usize], bias)
+                    } else {
+                        f64::from(w)
+                    }
                 };
-                refresh_source(&mut sources.all, HostList::Range(state.hosts.clone()), hosts, seed, &weight);
-                refresh_source(&mut sources.healthy_source, HostList::Slice(&sources.healthy), hosts, seed, &weight);
-                refresh_source(&mut sources.degraded_source, HostList::Slice(&sources.degraded), hosts, seed, &weight);
+                refresh_source(
+                    &mut sources.all,
+                    &HostList::Range(state.hosts.clone()),
+                    hosts,
+                    seed,
+                    &weight,
+                );
+                refresh_source(
+                    &mut sources.healthy_source,
+                    &HostList::Slice(&sources.healthy),
+                    hosts,
+                    seed,
+                    &weight,
+                );
+                refresh_source(
+                    &mut sources.degraded_source,
+                    &HostList::Slice(&sources.degraded),
+                    hosts,
+                    seed,
+                    &weight,
+                );
                 for (l, r) in sources.locality_healthy.iter().enumerate() {
                     let list = HostList::Slice(&sources.healthy[r.start as usize..r.end as usize]);
-                    refresh_source(&mut sources.locality_healthy_sources[l], list, hosts, seed, &weight);
+                    refresh_source(
+                        &mut sources.locality_healthy_sources[l],
+                        &list,
+                        hosts,
+                        seed,
+                        &weight,
+                    );
                 }
                 for (l, r) in sources.locality_degraded.iter().enumerate() {
                     let list = HostList::Slice(&sources.degraded[r.start as usize..r.end as usize]);
-                    refresh_source(&mut sources.locality_degraded_sources[l], list, hosts, seed, &weight);
+                    refresh_source(
+                        &mut sources.locality_degraded_sources[l],
+                        &list,
+                        hosts,
+                        seed,
+                        &weight,
+                    );
                 }
             }
             // Locality schedulers: EDF over effective weights, localities of weight 0 left out.
             for degraded in [false, true] {
-                let slot = if degraded { &mut sources.locality_degraded_scheduler } else { &mut sources.locality_healthy_scheduler };
-                let availability = if degraded { Availability::Degraded } else { Availability::Healthy };
+                let slot = if degraded {
+                    &mut sources.locality_degraded_scheduler
+                } else {
+                    &mut sources.locality_healthy_scheduler
+                };
+                let availability = if degraded {
+                    Availability::Degraded
+                } else {
+                    Availability::Healthy
+                };
                 if !plan.uses_locality_scheduler(p, availability) {
                     *slot = None;
                     continue;
                 }
                 let weights: &dyn Fn(u32) -> f64 = &|i: u32| {
                     let g = &groups[i as usize];
-                    if degraded { g.effective_degraded } else { g.effective_healthy }
+                    if degraded {
+                        g.effective_degraded
+                    } else {
+                        g.effective_healthy
+                    }
                 };
                 let edf = slot.get_or_insert_with(Edf::default);
                 edf.clear();
@@ -388,13 +478,27 @@ fn least_request_weight(weight: u32, active: u32, bias: f64) -> f64 {
 /// emulating `picks` picks.
 fn rebuild_locality_scheduler(edf: &mut Edf, n: u32, weight: &dyn Fn(u32) -> f64, picks: u32) {
     let positive: Vec<u32> = (0..n).filter(|&i| weight(i) > 0.0).collect();
-    edf.rebuild_with_picks(positive.len() as u32, |k| weight(positive[k as usize]), picks);
+    edf.rebuild_with_picks(
+        positive.len() as u32,
+        |k| weight(positive[k as usize]),
+        picks,
+    );
     edf.map_items(|k| positive[k as usize]);
 }
 
-fn refresh_source(source: &mut Source, list: HostList<'_>, hosts: &[crate::plan::Host], seed: u64, weight: &dyn Fn(u32) -> f64) {
+fn refresh_source(
+    source: &mut Source,
+    list: &HostList<'_>,
+    hosts: &[crate::plan::Host],
+    seed: u64,
+    weight: &dyn Fn(u32) -> f64,
+) {
     let n = list.len();
-    let first = if n > 0 { hosts[list.get(0) as usize].endpoint.weight } else { 0 };
+    let first = if n > 0 {
+        hosts[list.get(0) as usize].endpoint.weight
+    } else {
+        0
+    };
     let equal = (0..n).all(|i| hosts[list.get(i) as usize].endpoint.weight == first);
     if n <= 1 || equal {
         source.edf = None;

@@ -115,7 +115,9 @@ impl Counts {
             (Availability::Healthy, true) => self.healthy_weight,
             (Availability::Degraded, false) => self.degraded as u64,
             (Availability::Degraded, true) => self.degraded_weight,
-            (Availability::Unavailable, false) => (self.total - self.healthy - self.degraded) as u64,
+            (Availability::Unavailable, false) => {
+                (self.total - self.healthy - self.degraded) as u64
+            }
             (Availability::Unavailable, true) => {
                 self.total_weight - self.healthy_weight - self.degraded_weight
             }
@@ -243,24 +245,38 @@ impl Plan {
     /// outside `[0, 100]`, or more than [`MAX_ENDPOINTS`] endpoints.
     pub fn build(assignment: &LoadAssignment, config: &LbConfig) -> Result<Self, PlanError> {
         validate_config(assignment, config)?;
-        let count: usize = assignment.localities.iter().map(|l| l.endpoints.len()).sum();
+        let count: usize = assignment
+            .localities
+            .iter()
+            .map(|l| l.endpoints.len())
+            .sum();
         if count > MAX_ENDPOINTS {
-            return Err(PlanError::TooManyEndpoints { count, max: MAX_ENDPOINTS });
+            return Err(PlanError::TooManyEndpoints {
+                count,
+                max: MAX_ENDPOINTS,
+            });
         }
 
         // Groups ordered by priority, stable in input order within a priority.
         let mut order: Vec<usize> = (0..assignment.localities.len()).collect();
         for (i, group) in assignment.localities.iter().enumerate() {
             if group.priority > MAX_PRIORITY {
-                return Err(PlanError::PriorityTooLarge { locality: i, priority: group.priority });
+                return Err(PlanError::PriorityTooLarge {
+                    locality: i,
+                    priority: group.priority,
+                });
             }
             if group.weight == Some(0) {
                 return Err(PlanError::ZeroLocalityWeight { locality: i });
             }
         }
         order.sort_by_key(|&i| assignment.localities[i].priority);
-        let priority_count =
-            assignment.localities.iter().map(|l| l.priority + 1).max().unwrap_or(0) as usize;
+        let priority_count = assignment
+            .localities
+            .iter()
+            .map(|l| l.priority + 1)
+            .max()
+            .unwrap_or(0) as usize;
 
         let mut hosts = Vec::with_capacity(count);
         let mut localities = Vec::with_capacity(order.len());
@@ -289,11 +305,17 @@ impl Plan {
             let mut counts = Counts::default();
             for (ei, endpoint) in group.endpoints.iter().enumerate() {
                 if endpoint.weight == 0 {
-                    return Err(PlanError::ZeroEndpointWeight { locality: gi, endpoint: ei });
+                    return Err(PlanError::ZeroEndpointWeight {
+                        locality: gi,
+                        endpoint: ei,
+                    });
                 }
                 counts.add(endpoint.health.availability(), endpoint.weight, 1);
                 if counts.total_weight > u64::from(u32::MAX) {
-                    return Err(PlanError::EndpointWeightOverflow { locality: gi, endpoint: ei });
+                    return Err(PlanError::EndpointWeightOverflow {
+                        locality: gi,
+                        endpoint: ei,
+                    });
                 }
                 hosts.push(Host {
                     endpoint: endpoint.clone(),
@@ -305,7 +327,10 @@ impl Plan {
             let p = group.priority as usize;
             locality_weight_sums[p] += u64::from(group.weight.unwrap_or(0));
             if locality_weight_sums[p] > u64::from(u32::MAX) {
-                return Err(PlanError::LocalityWeightOverflow { priority: group.priority, locality: gi });
+                return Err(PlanError::LocalityWeightOverflow {
+                    priority: group.priority,
+                    locality: gi,
+                });
             }
             localities.push(LocalityGroup {
                 locality: group.locality.clone(),
@@ -323,8 +348,14 @@ impl Plan {
             let first = localities.partition_point(|l| (l.priority as usize) < p) as u32;
             let last = localities.partition_point(|l| (l.priority as usize) <= p) as u32;
             state.localities = first..last;
-            let host_start = localities.get(first as usize).map_or(hosts.len() as u32, |l| l.hosts.start);
-            let host_end = if last > first { localities[last as usize - 1].hosts.end } else { host_start };
+            let host_start = localities
+                .get(first as usize)
+                .map_or(hosts.len() as u32, |l| l.hosts.start);
+            let host_end = if last > first {
+                localities[last as usize - 1].hosts.end
+            } else {
+                host_start
+            };
             state.hosts = host_start..host_end;
             for l in &localities[first as usize..last as usize] {
                 merge_counts(&mut state.counts, &l.counts);
@@ -372,7 +403,9 @@ impl Plan {
             plan.recompute_locality_weights(p);
         }
         if plan.config.policy.is_hash_based() {
-            plan.tables = (0..plan.priorities.len()).map(|_| HashTable::default()).collect();
+            plan.tables = (0..plan.priorities.len())
+                .map(|_| HashTable::default())
+                .collect();
             for p in 0..plan.priorities.len() {
                 plan.rebuild_table(p);
             }
@@ -479,7 +512,10 @@ impl Plan {
         let (p, l) = (host.priority as usize, host.locality as usize);
         self.hosts[id.index()].endpoint.health = health;
         let new = health.availability();
-        for counts in [&mut self.localities[l].counts, &mut self.priorities[p].counts] {
+        for counts in [
+            &mut self.localities[l].counts,
+            &mut self.priorities[p].counts,
+        ] {
             counts.add(old, weight, -1);
             counts.add(new, weight, 1);
         }
@@ -498,19 +534,29 @@ impl Plan {
         let host = &self.hosts[id.index()];
         let (gi, ei) = (host.origin.0 as usize, host.origin.1 as usize);
         if weight == 0 {
-            return Err(PlanError::ZeroEndpointWeight { locality: gi, endpoint: ei });
+            return Err(PlanError::ZeroEndpointWeight {
+                locality: gi,
+                endpoint: ei,
+            });
         }
         let (old, availability) = (host.endpoint.weight, host.availability());
         if old == weight {
             return Ok(());
         }
         let (p, l) = (host.priority as usize, host.locality as usize);
-        let locality_total = self.localities[l].counts.total_weight - u64::from(old) + u64::from(weight);
+        let locality_total =
+            self.localities[l].counts.total_weight - u64::from(old) + u64::from(weight);
         if locality_total > u64::from(u32::MAX) {
-            return Err(PlanError::EndpointWeightOverflow { locality: gi, endpoint: ei });
+            return Err(PlanError::EndpointWeightOverflow {
+                locality: gi,
+                endpoint: ei,
+            });
         }
         self.hosts[id.index()].endpoint.weight = weight;
-        for counts in [&mut self.localities[l].counts, &mut self.priorities[p].counts] {
+        for counts in [
+            &mut self.localities[l].counts,
+            &mut self.priorities[p].counts,
+        ] {
             counts.add(availability, old, -1);
             counts.add(availability, weight, 1);
         }
@@ -526,8 +572,8 @@ impl Plan {
         self.recompute_locality_weights(priority);
         if self.config.policy.is_hash_based() {
             // A priority's table depends on its hosts and on whether it is in panic.
-            for p in 0..self.priorities.len() {
-                if p == priority || panic_before[p] != self.priorities[p].panic {
+            for (p, &was_in_panic) in panic_before.iter().enumerate() {
+                if p == priority || was_in_panic != self.priorities[p].panic {
                     self.rebuild_table(p);
                 }
             }
@@ -543,17 +589,23 @@ impl Plan {
         let mut sum = 0_u64;
         for state in &mut self.priorities {
             let c = &state.counts;
-            let total = if weighted { c.total_weight } else { u64::from(c.total) };
-            if total > 0 {
-                let healthy = c.eligible(Availability::Healthy, weighted);
-                let degraded = c.eligible(Availability::Degraded, weighted);
-                // `min(100, OF * healthy / total)` in integer arithmetic (load_balancer_impl.cc).
-                state.health = (of.saturating_mul(healthy) / total).min(100) as u32;
-                state.degraded = (of.saturating_mul(degraded) / total).min(100) as u32;
+            let total = if weighted {
+                c.total_weight
             } else {
-                state.health = 0;
-                state.degraded = 0;
-            }
+                u64::from(c.total)
+            };
+            // `min(100, OF * healthy / total)` in integer arithmetic (load_balancer_impl.cc);
+            // an empty priority has none.
+            let healthy = c.eligible(Availability::Healthy, weighted);
+            let degraded = c.eligible(Availability::Degraded, weighted);
+            let percent = |n: u64| {
+                of.saturating_mul(n)
+                    .checked_div(total)
+                    .unwrap_or(0)
+                    .min(100) as u32
+            };
+            state.health = percent(healthy);
+            state.degraded = percent(degraded);
             state.healthy_load = 0;
             state.degraded_load = 0;
             state.panic = false;
@@ -634,7 +686,11 @@ impl Plan {
         }
         // Total panic: every priority gets load in proportion to its host count.
         self.total_panic = true;
-        let total_hosts: u64 = self.priorities.iter().map(|s| u64::from(s.counts.total)).sum();
+        let total_hosts: u64 = self
+            .priorities
+            .iter()
+            .map(|s| u64::from(s.counts.total))
+            .sum();
         if total_hosts == 0 {
             self.priorities[0].healthy_load = 100;
             self.priorities[0].degraded_load = 0;
@@ -721,7 +777,11 @@ impl Plan {
     /// If `id` does not come from this plan.
     #[must_use]
     pub fn share(&self, id: HostId) -> f64 {
-        let rank = if self.config.policy == LbPolicy::Random { self.rank_in_source(id) } else { 0 };
+        let rank = if self.config.policy == LbPolicy::Random {
+            self.rank_in_source(id)
+        } else {
+            0
+        };
         self.share_at(id, rank)
     }
 
@@ -732,7 +792,9 @@ impl Plan {
         let random = self.config.policy == LbPolicy::Random;
         for (p, state) in self.priorities.iter().enumerate() {
             let mut priority_rank = [0_u32; 2];
-            for group in &self.localities[state.localities.start as usize..state.localities.end as usize] {
+            for group in
+                &self.localities[state.localities.start as usize..state.localities.end as usize]
+            {
                 let mut locality_rank = [0_u32; 2];
                 for id in group.hosts.clone() {
                     let host = &self.hosts[id as usize];
@@ -744,7 +806,9 @@ impl Plan {
                     let rank = match slot {
                         _ if !random => 0,
                         _ if state.panic => id - state.hosts.start,
-                        Some(k) if self.uses_locality_scheduler(p, host.availability()) => locality_rank[k],
+                        Some(k) if self.uses_locality_scheduler(p, host.availability()) => {
+                            locality_rank[k]
+                        }
                         Some(k) => priority_rank[k],
                         None => 0,
                     };
@@ -845,7 +909,11 @@ fn weight_fraction(host: &Host, counts: Counts, availability: Option<Availabilit
         None => counts.total_weight,
         Some(a) => counts.eligible(a, true),
     };
-    if total == 0 { 0.0 } else { f64::from(host.endpoint.weight) / total as f64 }
+    if total == 0 {
+        0.0
+    } else {
+        f64::from(host.endpoint.weight) / total as f64
+    }
 }
 
 /// RANDOM's share for the host at index `rank` of an `n`-host list, when the requests that reach
@@ -860,8 +928,17 @@ fn random_fraction(intervals: &[(u32, u32)], rank: u32, n: u32) -> f64 {
     let g = gcd(100, n);
     let residue = rank % g;
     // Values u in 0..x with u ≡ residue (mod g).
-    let below = |x: u32| if x <= residue { 0 } else { (x - residue - 1) / g + 1 };
-    let hits: u32 = intervals.iter().map(|&(from, len)| below(from + len) - below(from)).sum();
+    let below = |x: u32| {
+        if x <= residue {
+            0
+        } else {
+            (x - residue - 1) / g + 1
+        }
+    };
+    let hits: u32 = intervals
+        .iter()
+        .map(|&(from, len)| below(from + len) - below(from))
+        .sum();
     f64::from(hits) * f64::from(g) / (100.0 * f64::from(n))
 }
 
@@ -873,7 +950,6 @@ const fn gcd(mut a: u32, mut b: u32) -> u32 {
     }
     a
 }
-
 
 fn merge_counts(into: &mut Counts, from: &Counts) {
     into.total += from.total;
@@ -894,7 +970,11 @@ fn distribute_load(
 ) -> (Option<usize>, u32) {
     let mut first = None;
     for (p, state) in priorities.iter_mut().enumerate() {
-        let availability = if healthy { state.health } else { state.degraded };
+        let availability = if healthy {
+            state.health
+        } else {
+            state.degraded
+        };
         if first.is_none() && availability > 0 {
             first = Some(p);
         }
@@ -916,7 +996,10 @@ fn is_in_panic(counts: &Counts, threshold: f64) -> bool {
     let (healthy, degraded) = if counts.total == 0 {
         (0.0, 0.0)
     } else {
-        (100.0 * f64::from(counts.healthy) / total, 100.0 * f64::from(counts.degraded) / total)
+        (
+            100.0 * f64::from(counts.healthy) / total,
+            100.0 * f64::from(counts.degraded) / total,
+        )
     };
     healthy + degraded < threshold
 }
@@ -930,13 +1013,19 @@ fn validate_config(assignment: &LoadAssignment, config: &LbConfig) -> Result<(),
         return Err(PlanError::PanicThreshold(threshold));
     }
     let ring = config.ring_hash;
-    for (field, value) in [("minimum_ring_size", ring.minimum_ring_size), ("maximum_ring_size", ring.maximum_ring_size)] {
+    for (field, value) in [
+        ("minimum_ring_size", ring.minimum_ring_size),
+        ("maximum_ring_size", ring.maximum_ring_size),
+    ] {
         if value == 0 || value > MAX_RING_SIZE {
             return Err(PlanError::RingSizeOutOfRange { field, value });
         }
     }
     if ring.minimum_ring_size > ring.maximum_ring_size {
-        return Err(PlanError::RingSizeInverted { min: ring.minimum_ring_size, max: ring.maximum_ring_size });
+        return Err(PlanError::RingSizeInverted {
+            min: ring.minimum_ring_size,
+            max: ring.maximum_ring_size,
+        });
     }
     let table = config.maglev.table_size;
     if table > MAX_MAGLEV_TABLE_SIZE || !is_prime(table) {
@@ -958,12 +1047,12 @@ pub(crate) fn is_prime(n: u64) -> bool {
     if n < 2 {
         return false;
     }
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         return n == 2;
     }
     let mut d = 3;
     while d * d <= n {
-        if n % d == 0 {
+        if n.is_multiple_of(d) {
             return false;
         }
         d += 2;

@@ -56,7 +56,11 @@ pub fn simulate(plan: &Plan, requests: u64, seed: u64) -> Simulation {
     let mut unrouted = 0;
     let hashed = plan.config().policy.is_hash_based();
     for _ in 0..requests {
-        let request = if hashed { Request::with_hash(rng.next_u64()) } else { Request::default() };
+        let request = if hashed {
+            Request::with_hash(rng.next_u64())
+        } else {
+            Request::default()
+        };
         match picker.pick(plan, &mut rng, request) {
             Some(host) => {
                 picker.request_started(host);
@@ -74,10 +78,26 @@ pub fn simulate(plan: &Plan, requests: u64, seed: u64) -> Simulation {
         .zip(counts)
         .zip(shares)
         .map(|((host, count), share)| {
-            let observed = if requests == 0 { 0.0 } else { count as f64 / requests as f64 };
+            let observed = if requests == 0 {
+                0.0
+            } else {
+                count as f64 / requests as f64
+            };
             max_abs_deviation = max_abs_deviation.max((observed - share).abs());
-            SimulatedEndpoint { address: host.endpoint.address.clone(), port: host.endpoint.port, count, observed, share }
+            SimulatedEndpoint {
+                address: host.endpoint.address.clone(),
+                port: host.endpoint.port,
+                count,
+                observed,
+                share,
+            }
         })
         .collect();
-    Simulation { requests, seed, endpoints, max_abs_deviation, unrouted }
+    Simulation {
+        requests,
+        seed,
+        endpoints,
+        max_abs_deviation,
+        unrouted,
+    }
 }

@@ -10,8 +10,8 @@
 use std::collections::BTreeSet;
 
 use meshlb::{
-    Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality, LocalityEndpoints, MAX_PRIORITY, Plan,
-    PlanError,
+    Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality, LocalityEndpoints,
+    MAX_PRIORITY, Plan, PlanError,
 };
 use serde_json::{Map, Value};
 
@@ -84,7 +84,11 @@ pub fn looks_like_envoy(value: &Value) -> Option<Document> {
 pub fn parse_envoy_json(text: &str) -> Result<EnvoyInput, InputError> {
     let value: Value = serde_json::from_str(text).map_err(|e| syntax_error(&e))?;
     if let Some((path, line)) = crate::path::duplicate_key(text) {
-        return Err(InputError { path, line: Some(line), message: "duplicate key".into() });
+        return Err(InputError {
+            path,
+            line: Some(line),
+            message: "duplicate key".into(),
+        });
     }
     parse_envoy_value(&value).map_err(|e| e.with_line_from(text))
 }
@@ -113,7 +117,10 @@ pub fn parse_envoy_value(value: &Value) -> Result<EnvoyInput, InputError> {
 fn syntax_error(e: &serde_json::Error) -> InputError {
     let text = e.to_string();
     // serde_json appends " at line L column C"; keep the message, carry the line separately.
-    let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m).to_string();
+    let message = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m)
+        .to_string();
     InputError {
         path: Path::root(),
         line: (e.line() > 0).then_some(e.line()),
@@ -139,23 +146,38 @@ impl EnvoyInput {
 
     fn locate(&self, error: &PlanError) -> InputError {
         let l = &self.locations;
-        let endpoint = |g: usize, e: usize| l.groups.get(g).and_then(|(_, eps)| eps.get(e)).cloned();
+        let endpoint =
+            |g: usize, e: usize| l.groups.get(g).and_then(|(_, eps)| eps.get(e)).cloned();
         let group = |g: usize| l.groups.get(g).map(|(p, _)| p.clone());
         let path = match error {
             PlanError::ZeroOverprovisioningFactor => l.overprovisioning_factor.clone(),
             PlanError::PanicThreshold(_) => l.panic_threshold.clone(),
-            PlanError::ZeroEndpointWeight { locality, endpoint: e } => {
-                endpoint(*locality, *e).map(|p| p.key("load_balancing_weight"))
-            }
+            PlanError::ZeroEndpointWeight {
+                locality,
+                endpoint: e,
+            } => endpoint(*locality, *e).map(|p| p.key("load_balancing_weight")),
             PlanError::ZeroLocalityWeight { locality } => group(*locality),
-            PlanError::EndpointWeightOverflow { locality, endpoint: e } => {
-                endpoint(*locality, *e).map(|p| p.key("load_balancing_weight"))
+            PlanError::EndpointWeightOverflow {
+                locality,
+                endpoint: e,
+            } => endpoint(*locality, *e).map(|p| p.key("load_balancing_weight")),
+            PlanError::PriorityTooLarge { locality, .. } => {
+                group(*locality).map(|p| p.key("priority"))
             }
-            PlanError::PriorityTooLarge { locality, .. } => group(*locality).map(|p| p.key("priority")),
-            PlanError::DuplicateEndpoint { locality, endpoint: e, .. } => endpoint(*locality, *e),
-            PlanError::LocalityWeightOverflow { locality, .. } => group(*locality).map(|p| p.key("load_balancing_weight")),
+            PlanError::DuplicateEndpoint {
+                locality,
+                endpoint: e,
+                ..
+            } => endpoint(*locality, *e),
+            PlanError::LocalityWeightOverflow { locality, .. } => {
+                group(*locality).map(|p| p.key("load_balancing_weight"))
+            }
             PlanError::RingSizeOutOfRange { field, .. } => {
-                if *field == "minimum_ring_size" { l.ring_min.clone() } else { l.ring_max.clone() }
+                if *field == "minimum_ring_size" {
+                    l.ring_min.clone()
+                } else {
+                    l.ring_max.clone()
+                }
             }
             PlanError::RingSizeInverted { .. } => l.ring_min.clone(),
             PlanError::MaglevTableSize(_) => l.maglev_table.clone(),
@@ -164,7 +186,12 @@ impl EnvoyInput {
             _ => None,
         };
         let mut message = error.to_string();
-        if let PlanError::DuplicateEndpoint { first_locality, first_endpoint, key, .. } = error
+        if let PlanError::DuplicateEndpoint {
+            first_locality,
+            first_endpoint,
+            key,
+            ..
+        } = error
             && let Some(first) = endpoint(*first_locality, *first_endpoint)
         {
             message = format!("duplicate endpoint {key} (first at {first})");
@@ -197,7 +224,8 @@ impl<'v> Fields<'v> {
     }
 
     fn require(&self, name: &str, what: &str) -> Result<(&'v Value, Path), InputError> {
-        self.get(name).ok_or_else(|| InputError::at(&self.path, format!("missing field `{name}` ({what})")))
+        self.get(name)
+            .ok_or_else(|| InputError::at(&self.path, format!("missing field `{name}` ({what})")))
     }
 }
 
@@ -254,10 +282,16 @@ impl Parser {
         modelled: &[&'static str],
         ignored: &[&'static str],
     ) -> Result<Fields<'v>, InputError> {
-        let map: &Map<String, Value> = value
-            .as_object()
-            .ok_or_else(|| InputError::at(path, format!("expected an object ({what}), found {}", type_name(value))))?;
-        let mut fields = Fields { path: path.clone(), found: Vec::new() };
+        let map: &Map<String, Value> = value.as_object().ok_or_else(|| {
+            InputError::at(
+                path,
+                format!("expected an object ({what}), found {}", type_name(value)),
+            )
+        })?;
+        let mut fields = Fields {
+            path: path.clone(),
+            found: Vec::new(),
+        };
         for (key, v) in map {
             let matches = |name: &&&'static str| **name == key || lower_camel(name) == *key;
             if let Some(&canonical) = modelled.iter().find(matches) {
@@ -271,14 +305,26 @@ impl Parser {
             } else if ignored.iter().any(|n| matches(&n)) {
                 self.ignored.insert(path.key(key).pattern());
             } else {
-                let all = modelled.iter().chain(ignored).filter(|n| !n.starts_with('@'));
+                let all = modelled
+                    .iter()
+                    .chain(ignored)
+                    .filter(|n| !n.starts_with('@'));
                 let hint = all
                     .clone()
-                    .map(|n| (distance(&key.to_lowercase(), &n.replace('_', "")) .min(distance(key, n)), n))
+                    .map(|n| {
+                        (
+                            distance(&key.to_lowercase(), &n.replace('_', ""))
+                                .min(distance(key, n)),
+                            n,
+                        )
+                    })
                     .min()
                     .filter(|(d, _)| *d <= 3)
                     .map_or_else(String::new, |(_, n)| format!("; did you mean `{n}`?"));
-                return Err(InputError::at(&path.key(key), format!("unknown field `{key}` in {what}{hint}")));
+                return Err(InputError::at(
+                    &path.key(key),
+                    format!("unknown field `{key}` in {what}{hint}"),
+                ));
             }
         }
         Ok(fields)
@@ -288,7 +334,10 @@ impl Parser {
         let mut notes = std::mem::take(&mut self.notes);
         if !self.ignored.is_empty() {
             let list: Vec<&str> = self.ignored.iter().map(String::as_str).collect();
-            notes.push(format!("accepted but not modelled by meshlb (no effect on the result): {}", list.join(", ")));
+            notes.push(format!(
+                "accepted but not modelled by meshlb (no effect on the result): {}",
+                list.join(", ")
+            ));
         }
         notes
     }
@@ -298,7 +347,10 @@ impl Parser {
         if let Some((t, p)) = fields.get("@type") {
             let t = string(t, &p)?;
             if t != CLUSTER_TYPE {
-                return Err(InputError::at(&p, format!("`@type` is {t:?}; a Cluster is {CLUSTER_TYPE:?}")));
+                return Err(InputError::at(
+                    &p,
+                    format!("`@type` is {t:?}; a Cluster is {CLUSTER_TYPE:?}"),
+                ));
             }
         }
         let name = match fields.get("name") {
@@ -319,7 +371,13 @@ impl Parser {
             self.common_lb_config(v, &p, &mut config)?;
         }
         if let Some((v, p)) = fields.get("ring_hash_lb_config") {
-            let f = self.object(v, &p, "RingHashLbConfig", &["minimum_ring_size", "maximum_ring_size", "hash_function"], &[])?;
+            let f = self.object(
+                v,
+                &p,
+                "RingHashLbConfig",
+                &["minimum_ring_size", "maximum_ring_size", "hash_function"],
+                &[],
+            )?;
             if let Some((v, p)) = f.get("minimum_ring_size") {
                 config.ring_hash.minimum_ring_size = uint(v, &p, u64::MAX)?;
                 self.locations.ring_min = Some(p);
@@ -331,7 +389,10 @@ impl Parser {
             if let Some((v, p)) = f.get("hash_function") {
                 let h = enumeration(v, &p, &[("XX_HASH", 0), ("MURMUR_HASH_2", 1)])?;
                 if h != 0 {
-                    return Err(InputError::at(&p, "hash_function MURMUR_HASH_2 is not supported by meshlb (XX_HASH, Envoy's default, is)"));
+                    return Err(InputError::at(
+                        &p,
+                        "hash_function MURMUR_HASH_2 is not supported by meshlb (XX_HASH, Envoy's default, is)",
+                    ));
                 }
             }
             if self.locations.ring_min.is_none() {
@@ -349,13 +410,25 @@ impl Parser {
             }
         }
         if let Some((v, p)) = fields.get("least_request_lb_config") {
-            let f = self.object(v, &p, "LeastRequestLbConfig", &["choice_count", "active_request_bias"], &["slow_start_config"])?;
+            let f = self.object(
+                v,
+                &p,
+                "LeastRequestLbConfig",
+                &["choice_count", "active_request_bias"],
+                &["slow_start_config"],
+            )?;
             if let Some((v, p)) = f.get("choice_count") {
                 config.least_request.choice_count = uint(v, &p, u64::from(u32::MAX))? as u32;
                 self.locations.choice_count = Some(p);
             }
             if let Some((v, p)) = f.get("active_request_bias") {
-                let rd = self.object(v, &p, "RuntimeDouble", &["default_value", "runtime_key"], &[])?;
+                let rd = self.object(
+                    v,
+                    &p,
+                    "RuntimeDouble",
+                    &["default_value", "runtime_key"],
+                    &[],
+                )?;
                 if let Some((v, p)) = rd.get("default_value") {
                     config.least_request.active_request_bias = number(v, &p)?;
                     self.locations.bias = Some(p);
@@ -379,12 +452,21 @@ impl Parser {
         Ok(input)
     }
 
-    fn common_lb_config(&mut self, value: &Value, path: &Path, config: &mut LbConfig) -> Result<(), InputError> {
+    fn common_lb_config(
+        &mut self,
+        value: &Value,
+        path: &Path,
+        config: &mut LbConfig,
+    ) -> Result<(), InputError> {
         let f = self.object(
             value,
             path,
             "CommonLbConfig",
-            &["healthy_panic_threshold", "locality_weighted_lb_config", "zone_aware_lb_config"],
+            &[
+                "healthy_panic_threshold",
+                "locality_weighted_lb_config",
+                "zone_aware_lb_config",
+            ],
             &[
                 "update_merge_window",
                 "ignore_new_hosts_until_first_hc",
@@ -399,7 +481,10 @@ impl Parser {
                 Some((v, vp)) => {
                     let t = number(v, &vp)?;
                     if !(0.0..=100.0).contains(&t) {
-                        return Err(InputError::at(&vp, format!("percent {t} must be between 0 and 100")));
+                        return Err(InputError::at(
+                            &vp,
+                            format!("percent {t} must be between 0 and 100"),
+                        ));
                     }
                     self.locations.panic_threshold = Some(vp);
                     t
@@ -408,15 +493,31 @@ impl Parser {
             };
             config.healthy_panic_threshold = threshold;
         }
-        if let (Some(_), Some((_, p))) = (f.get("locality_weighted_lb_config"), f.get("zone_aware_lb_config")) {
-            return Err(InputError::at(&p, "locality_weighted_lb_config and zone_aware_lb_config are one `oneof`: set only one"));
+        if let (Some(_), Some((_, p))) = (
+            f.get("locality_weighted_lb_config"),
+            f.get("zone_aware_lb_config"),
+        ) {
+            return Err(InputError::at(
+                &p,
+                "locality_weighted_lb_config and zone_aware_lb_config are one `oneof`: set only one",
+            ));
         }
         if let Some((v, p)) = f.get("locality_weighted_lb_config") {
             self.object(v, &p, "LocalityWeightedLbConfig", &[], &[])?;
             config.locality_weighted = true;
         }
         if let Some((v, p)) = f.get("zone_aware_lb_config") {
-            self.object(v, &p, "ZoneAwareLbConfig", &[], &["routing_enabled", "min_cluster_size", "fail_traffic_on_panic"])?;
+            self.object(
+                v,
+                &p,
+                "ZoneAwareLbConfig",
+                &[],
+                &[
+                    "routing_enabled",
+                    "min_cluster_size",
+                    "fail_traffic_on_panic",
+                ],
+            )?;
             self.notes.push(
                 "zone_aware_lb_config: zone-aware routing needs the local cluster's membership, which a single assignment does not have; meshlb balances as if it does not apply".into(),
             );
@@ -424,12 +525,26 @@ impl Parser {
         Ok(())
     }
 
-    fn load_assignment(&mut self, value: &Value, path: &Path, top_level: bool) -> Result<EnvoyInput, InputError> {
-        let fields = self.object(value, path, "ClusterLoadAssignment", CLA_MODELLED, &["named_endpoints"])?;
+    fn load_assignment(
+        &mut self,
+        value: &Value,
+        path: &Path,
+        top_level: bool,
+    ) -> Result<EnvoyInput, InputError> {
+        let fields = self.object(
+            value,
+            path,
+            "ClusterLoadAssignment",
+            CLA_MODELLED,
+            &["named_endpoints"],
+        )?;
         if let Some((t, p)) = fields.get("@type") {
             let t = string(t, &p)?;
             if t != CLA_TYPE {
-                return Err(InputError::at(&p, format!("`@type` is {t:?}; a ClusterLoadAssignment is {CLA_TYPE:?}")));
+                return Err(InputError::at(
+                    &p,
+                    format!("`@type` is {t:?}; a ClusterLoadAssignment is {CLA_TYPE:?}"),
+                ));
             }
         }
         let (name_value, name_path) = fields.require("cluster_name", "the cluster's name")?;
@@ -438,7 +553,10 @@ impl Parser {
             return Err(InputError::at(&name_path, "cluster_name must not be empty"));
         }
         let mut assignment = LoadAssignment::default();
-        let mut locations = Locations { root: path.clone(), ..Locations::default() };
+        let mut locations = Locations {
+            root: path.clone(),
+            ..Locations::default()
+        };
         if let Some((v, p)) = fields.get("policy") {
             let f = self.object(
                 v,
@@ -450,7 +568,10 @@ impl Parser {
             if let Some((v, p)) = f.get("overprovisioning_factor") {
                 let of = uint(v, &p, u64::from(u32::MAX))?;
                 if of == 0 {
-                    return Err(InputError::at(&p, "overprovisioning_factor must be greater than 0 (percent; 140 means 1.4)"));
+                    return Err(InputError::at(
+                        &p,
+                        "overprovisioning_factor must be greater than 0 (percent; 140 means 1.4)",
+                    ));
                 }
                 assignment.overprovisioning_factor = of as u32;
                 locations.overprovisioning_factor = Some(p);
@@ -460,7 +581,11 @@ impl Parser {
             }
         }
         let endpoints = match fields.get("endpoints") {
-            Some((v, p)) => array(v, &p)?.iter().enumerate().map(|(i, e)| (e, p.index(i))).collect(),
+            Some((v, p)) => array(v, &p)?
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e, p.index(i)))
+                .collect(),
             None => Vec::new(),
         };
         let mut total = 0_usize;
@@ -470,7 +595,10 @@ impl Parser {
             if total > meshlb::MAX_ENDPOINTS {
                 return Err(InputError::at(
                     &group_path,
-                    format!("more than {} endpoints: meshlb plans at most that many in one assignment", meshlb::MAX_ENDPOINTS),
+                    format!(
+                        "more than {} endpoints: meshlb plans at most that many in one assignment",
+                        meshlb::MAX_ENDPOINTS
+                    ),
                 ));
             }
             assignment.localities.push(group);
@@ -487,38 +615,65 @@ impl Parser {
         })
     }
 
-    fn locality_group(&mut self, value: &Value, path: &Path) -> Result<(LocalityEndpoints, Vec<Path>), InputError> {
+    fn locality_group(
+        &mut self,
+        value: &Value,
+        path: &Path,
+    ) -> Result<(LocalityEndpoints, Vec<Path>), InputError> {
         let f = self.object(
             value,
             path,
             "LocalityLbEndpoints",
-            &["locality", "lb_endpoints", "load_balancing_weight", "priority", "load_balancer_endpoints", "leds_cluster_locality_config"],
+            &[
+                "locality",
+                "lb_endpoints",
+                "load_balancing_weight",
+                "priority",
+                "load_balancer_endpoints",
+                "leds_cluster_locality_config",
+            ],
             &["metadata", "proximity"],
         )?;
         for unsupported in ["load_balancer_endpoints", "leds_cluster_locality_config"] {
             if let Some((_, p)) = f.get(unsupported) {
-                return Err(InputError::at(&p, format!("{unsupported}: endpoints delivered by LEDS are not supported; list them in lb_endpoints")));
+                return Err(InputError::at(
+                    &p,
+                    format!(
+                        "{unsupported}: endpoints delivered by LEDS are not supported; list them in lb_endpoints"
+                    ),
+                ));
             }
         }
         let mut group = LocalityEndpoints::default();
         if let Some((v, p)) = f.get("locality") {
             let lf = self.object(v, &p, "Locality", &["region", "zone", "sub_zone"], &[])?;
             let part = |name: &str| -> Result<String, InputError> {
-                lf.get(name).map_or(Ok(String::new()), |(v, p)| string(v, &p))
+                lf.get(name)
+                    .map_or(Ok(String::new()), |(v, p)| string(v, &p))
             };
-            group.locality = Locality { region: part("region")?, zone: part("zone")?, sub_zone: part("sub_zone")? };
+            group.locality = Locality {
+                region: part("region")?,
+                zone: part("zone")?,
+                sub_zone: part("sub_zone")?,
+            };
         }
         if let Some((v, p)) = f.get("load_balancing_weight") {
             let w = uint(v, &p, u64::from(u32::MAX))?;
             if w == 0 {
-                return Err(InputError::at(&p, "locality load_balancing_weight must be at least 1 (leave it unset to give the locality no load)"));
+                return Err(InputError::at(
+                    &p,
+                    "locality load_balancing_weight must be at least 1 (leave it unset to give the locality no load)",
+                ));
             }
             group.weight = Some(w as u32);
         }
         if let Some((v, p)) = f.get("priority") {
             let priority = uint(v, &p, u64::from(u32::MAX))?;
             if priority > u64::from(MAX_PRIORITY) {
-                return Err(InputError::at(&p, format!("priority {priority} is above Envoy's maximum of 128")));
+                return Err(InputError::at(
+                    &p,
+                    format!("priority {priority} is above Envoy's maximum of 128"),
+                ));
             }
             group.priority = priority as u32;
         }
@@ -538,19 +693,42 @@ impl Parser {
             value,
             path,
             "LbEndpoint",
-            &["endpoint", "health_status", "load_balancing_weight", "endpoint_name"],
+            &[
+                "endpoint",
+                "health_status",
+                "load_balancing_weight",
+                "endpoint_name",
+            ],
             &["metadata"],
         )?;
         if let Some((_, p)) = f.get("endpoint_name") {
-            return Err(InputError::at(&p, "endpoint_name refers to named_endpoints, which meshlb does not resolve; give the endpoint inline"));
+            return Err(InputError::at(
+                &p,
+                "endpoint_name refers to named_endpoints, which meshlb does not resolve; give the endpoint inline",
+            ));
         }
         let (ev, ep) = f.require("endpoint", "the endpoint's address")?;
-        let ef = self.object(ev, &ep, "Endpoint", &["address"], &["health_check_config", "hostname", "additional_addresses"])?;
+        let ef = self.object(
+            ev,
+            &ep,
+            "Endpoint",
+            &["address"],
+            &["health_check_config", "hostname", "additional_addresses"],
+        )?;
         let (av, ap) = ef.require("address", "socket_address with address and port_value")?;
-        let af = self.object(av, &ap, "Address", &["socket_address", "pipe", "envoy_internal_address"], &[])?;
+        let af = self.object(
+            av,
+            &ap,
+            "Address",
+            &["socket_address", "pipe", "envoy_internal_address"],
+            &[],
+        )?;
         for unsupported in ["pipe", "envoy_internal_address"] {
             if let Some((_, p)) = af.get(unsupported) {
-                return Err(InputError::at(&p, format!("{unsupported} addresses are not supported; use socket_address")));
+                return Err(InputError::at(
+                    &p,
+                    format!("{unsupported} addresses are not supported; use socket_address"),
+                ));
             }
         }
         let (sv, sp) = af.require("socket_address", "address and port_value")?;
@@ -562,7 +740,10 @@ impl Parser {
             &["resolver_name", "ipv4_compat", "network_namespace_filepath"],
         )?;
         if let Some((_, p)) = sf.get("named_port") {
-            return Err(InputError::at(&p, "named_port is not supported; give port_value"));
+            return Err(InputError::at(
+                &p,
+                "named_port is not supported; give port_value",
+            ));
         }
         if let Some((v, p)) = sf.get("protocol") {
             enumeration(v, &p, &[("TCP", 0), ("UDP", 1)])?;
@@ -570,24 +751,39 @@ impl Parser {
         let (addr_v, addr_p) = sf.require("address", "an IP address or host name")?;
         let address = string(addr_v, &addr_p)?;
         if address.is_empty() || address.chars().any(char::is_whitespace) {
-            return Err(InputError::at(&addr_p, format!("address {address:?} is not an IP address or host name")));
+            return Err(InputError::at(
+                &addr_p,
+                format!("address {address:?} is not an IP address or host name"),
+            ));
         }
         let (port_v, port_p) = sf.require("port_value", "1..65535")?;
         let port = uint(port_v, &port_p, u64::MAX)?;
         if !(1..=65_535).contains(&port) {
-            return Err(InputError::at(&port_p, format!("port_value {port} is out of range (1..65535)")));
+            return Err(InputError::at(
+                &port_p,
+                format!("port_value {port} is out of range (1..65535)"),
+            ));
         }
         let mut endpoint = Endpoint::new(&address, port as u16);
         endpoint.health = HealthStatus::Unknown;
         if let Some((v, p)) = f.get("health_status") {
-            let names: Vec<(&str, i64)> = HealthStatus::ALL.iter().map(|h| (h.as_str(), proto_number(*h))).collect();
+            let names: Vec<(&str, i64)> = HealthStatus::ALL
+                .iter()
+                .map(|h| (h.as_str(), proto_number(*h)))
+                .collect();
             let n = enumeration(v, &p, &names)?;
-            endpoint.health = HealthStatus::ALL.into_iter().find(|h| proto_number(*h) == n).unwrap_or_default();
+            endpoint.health = HealthStatus::ALL
+                .into_iter()
+                .find(|h| proto_number(*h) == n)
+                .unwrap_or_default();
         }
         if let Some((v, p)) = f.get("load_balancing_weight") {
             let w = uint(v, &p, u64::from(u32::MAX))?;
             if w == 0 {
-                return Err(InputError::at(&p, "endpoint load_balancing_weight must be at least 1 (got 0)"));
+                return Err(InputError::at(
+                    &p,
+                    "endpoint load_balancing_weight must be at least 1 (got 0)",
+                ));
             }
             endpoint.weight = w as u32;
         }
@@ -636,18 +832,30 @@ fn lb_policy(value: &Value, path: &Path) -> Result<LbPolicy, InputError> {
 }
 
 fn string(value: &Value, path: &Path) -> Result<String, InputError> {
-    value
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| InputError::at(path, format!("expected a string, found {}", type_name(value))))
+    value.as_str().map(str::to_owned).ok_or_else(|| {
+        InputError::at(
+            path,
+            format!("expected a string, found {}", type_name(value)),
+        )
+    })
 }
 
 fn boolean(value: &Value, path: &Path) -> Result<bool, InputError> {
-    value.as_bool().ok_or_else(|| InputError::at(path, format!("expected true or false, found {}", type_name(value))))
+    value.as_bool().ok_or_else(|| {
+        InputError::at(
+            path,
+            format!("expected true or false, found {}", type_name(value)),
+        )
+    })
 }
 
 fn array<'v>(value: &'v Value, path: &Path) -> Result<&'v Vec<Value>, InputError> {
-    value.as_array().ok_or_else(|| InputError::at(path, format!("expected an array, found {}", type_name(value))))
+    value.as_array().ok_or_else(|| {
+        InputError::at(
+            path,
+            format!("expected an array, found {}", type_name(value)),
+        )
+    })
 }
 
 fn number(value: &Value, path: &Path) -> Result<f64, InputError> {
@@ -656,23 +864,35 @@ fn number(value: &Value, path: &Path) -> Result<f64, InputError> {
         Value::String(s) => s.parse::<f64>().ok(),
         _ => None,
     };
-    n.filter(|x| x.is_finite())
-        .ok_or_else(|| InputError::at(path, format!("expected a number, found {}", type_name(value))))
+    n.filter(|x| x.is_finite()).ok_or_else(|| {
+        InputError::at(
+            path,
+            format!("expected a number, found {}", type_name(value)),
+        )
+    })
 }
 
 /// An unsigned integer (a JSON number or a decimal string, as proto3 JSON allows), at most `max`.
 fn uint(value: &Value, path: &Path, max: u64) -> Result<u64, InputError> {
     let parsed = match value {
         Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64).map(|f| f as u64)
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+                .map(|f| f as u64)
         }),
         Value::String(s) => s.parse::<u64>().ok(),
         _ => None,
     };
     match parsed {
         Some(n) if n <= max => Ok(n),
-        Some(n) => Err(InputError::at(path, format!("{n} is too large (at most {max})"))),
-        None => Err(InputError::at(path, format!("expected a non-negative integer, found {}", describe(value)))),
+        Some(n) => Err(InputError::at(
+            path,
+            format!("{n} is too large (at most {max})"),
+        )),
+        None => Err(InputError::at(
+            path,
+            format!("expected a non-negative integer, found {}", describe(value)),
+        )),
     }
 }
 
@@ -688,18 +908,33 @@ fn describe(value: &Value) -> String {
 fn enumeration(value: &Value, path: &Path, names: &[(&str, i64)]) -> Result<i64, InputError> {
     let expected = || names.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
     match value {
-        Value::String(s) => names.iter().find(|(n, _)| n == s).map(|(_, v)| *v).ok_or_else(|| {
-            let hint = names
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(s) || distance(n, s) <= 2)
-                .map_or_else(String::new, |(n, _)| format!("; did you mean {n}?"));
-            InputError::at(path, format!("unknown value {s:?} (expected one of {}){hint}", expected()))
-        }),
+        Value::String(s) => names
+            .iter()
+            .find(|(n, _)| n == s)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let hint = names
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(s) || distance(n, s) <= 2)
+                    .map_or_else(String::new, |(n, _)| format!("; did you mean {n}?"));
+                InputError::at(
+                    path,
+                    format!("unknown value {s:?} (expected one of {}){hint}", expected()),
+                )
+            }),
         Value::Number(n) => n
             .as_i64()
             .filter(|v| names.iter().any(|(_, x)| x == v))
-            .ok_or_else(|| InputError::at(path, format!("unknown enum number {n} (expected one of {})", expected()))),
-        other => Err(InputError::at(path, format!("expected an enum name, found {}", type_name(other)))),
+            .ok_or_else(|| {
+                InputError::at(
+                    path,
+                    format!("unknown enum number {n} (expected one of {})", expected()),
+                )
+            }),
+        other => Err(InputError::at(
+            path,
+            format!("expected an enum name, found {}", type_name(other)),
+        )),
     }
 }
 

@@ -19,7 +19,11 @@ impl InputError {
     /// An error at `path`.
     #[must_use]
     pub fn at(path: &Path, message: impl Into<String>) -> Self {
-        Self { path: path.clone(), line: None, message: message.into() }
+        Self {
+            path: path.clone(),
+            line: None,
+            message: message.into(),
+        }
     }
 
     /// The same error with its line looked up in `text`, if not known yet.

@@ -92,7 +92,11 @@ struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     fn new(text: &'a str) -> Self {
-        Self { bytes: text.as_bytes(), pos: 0, line: 1 }
+        Self {
+            bytes: text.as_bytes(),
+            pos: 0,
+            line: 1,
+        }
     }
 
     fn skip_ws(&mut self) {
@@ -137,7 +141,11 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips one value; `on_object_key` sees every key of every object inside it.
-    fn skip_value(&mut self, path: &mut Vec<Segment>, dup: &mut Option<(Path, usize)>) -> Option<()> {
+    fn skip_value(
+        &mut self,
+        path: &mut Vec<Segment>,
+        dup: &mut Option<(Path, usize)>,
+    ) -> Option<()> {
         match self.peek()? {
             b'{' => {
                 self.pos += 1;
@@ -283,11 +291,19 @@ mod tests {
 
     #[test]
     fn finds_the_line_of_a_nested_value() {
-        let path = Path::root().key("endpoints").index(1).key("lb_endpoints").index(0).key("health_status");
+        let path = Path::root()
+            .key("endpoints")
+            .index(1)
+            .key("lb_endpoints")
+            .index(0)
+            .key("health_status");
         assert_eq!(line_of(DOC, &path), Some(7));
         assert_eq!(line_of(DOC, &Path::root().key("cluster_name")), Some(2));
         assert_eq!(line_of(DOC, &Path::root().key("nope")), None);
-        assert_eq!(path.to_string(), "endpoints[1].lb_endpoints[0].health_status");
+        assert_eq!(
+            path.to_string(),
+            "endpoints[1].lb_endpoints[0].health_status"
+        );
         assert_eq!(path.pattern(), "endpoints[].lb_endpoints[].health_status");
     }
 

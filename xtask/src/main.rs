@@ -1,0 +1,163 @@
+//! `cargo xtask <task>`: meshlb's automation, in Rust so it runs wherever cargo does.
+//!
+//! - `setup`: installs what builds and tests need (rustup components and targets).
+//! - `demo`: the main job: `meshlb explain` and `meshlb simulate` on the bundled example.
+//! - `ci`: set-up, then every check CI runs, in order, with timings.
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const HELP: &str = "usage: cargo xtask <task>
+
+tasks:
+  setup   install rustup components (rustfmt, clippy) and targets (thumbv6m-none-eabi)
+  demo    run `meshlb explain` and `meshlb simulate` on the bundled spill-over + panic example
+  ci      setup, then fmt, clippy, doc, tests, the no_std build and the bench build
+";
+
+/// The target without `std` that proves the core is `no_std`.
+const NO_STD_TARGET: &str = "thumbv6m-none-eabi";
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "setup" => setup(),
+        "demo" => demo(),
+        "ci" => setup().and_then(|()| ci()),
+        "" | "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown task {other:?}\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs a command, echoing it, and fails on a non-zero exit.
+fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
+
+fn output(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+fn setup() -> Result<(), String> {
+    let components = output("rustup", &["component", "list", "--installed"]);
+    for component in ["rustfmt", "clippy"] {
+        if !components.lines().any(|l| l.starts_with(component)) {
+            run("rustup", &["component", "add", component], &[])?;
+        }
+    }
+    let targets = output("rustup", &["target", "list", "--installed"]);
+    if !targets.lines().any(|l| l.trim() == NO_STD_TARGET) {
+        run("rustup", &["target", "add", NO_STD_TARGET], &[])?;
+    }
+    Ok(())
+}
+
+fn demo() -> Result<(), String> {
+    run(
+        "cargo",
+        &[
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "meshlb-cli",
+            "--",
+            "explain",
+        ],
+        &[],
+    )?;
+    println!();
+    run(
+        "cargo",
+        &[
+            "run",
+            "--quiet",
+            "--release",
+            "-p",
+            "meshlb-cli",
+            "--",
+            "simulate",
+            "--requests",
+            "100000",
+        ],
+        &[],
+    )
+}
+
+/// One CI step: program, arguments, environment.
+type Step<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+
+// xtask times CI steps for the report; it is automation, not the deterministic core.
+#[allow(clippy::disallowed_methods)]
+fn ci() -> Result<(), String> {
+    let steps: &[Step<'_>] = &[
+        ("cargo", &["fmt", "--all", "--", "--check"], &[]),
+        (
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            &[],
+        ),
+        (
+            "cargo",
+            &["doc", "--workspace", "--no-deps"],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+        ),
+        ("cargo", &["test", "--workspace"], &[]),
+        (
+            "cargo",
+            &[
+                "build",
+                "-p",
+                "meshlb",
+                "--no-default-features",
+                "--target",
+                NO_STD_TARGET,
+            ],
+            &[],
+        ),
+        ("cargo", &["bench", "--workspace", "--no-run"], &[]),
+    ];
+    let start = Instant::now();
+    for (program, args, env) in steps {
+        let step = Instant::now();
+        run(program, args, env)?;
+        eprintln!(
+            "xtask: `{program} {}` took {:.0?}",
+            args.join(" "),
+            step.elapsed()
+        );
+    }
+    eprintln!("xtask: ci passed in {:.0?}", start.elapsed());
+    Ok(())
+}
