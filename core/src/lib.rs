@@ -97,4 +97,9 @@ pub use model::{
 pub use pick::{Picker, Request, hash_key};
 pub use plan::{Counts, Host, HostId, LocalityGroup, MAX_ENDPOINTS, Plan, PriorityState, host_key};
 pub use rng::{Rng, SeededRng};
+
+/// The README's Rust example, compiled and run as a doctest.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 pub use sim::{SimulatedEndpoint, Simulation, simulate};
