@@ -13,7 +13,9 @@ pub fn workspace_root() -> PathBuf {
 /// A file under `tests/vectors/` (copies of shared/vectors, see its README).
 #[must_use]
 pub fn vector_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("vectors")
+        .join(name)
 }
 
 /// Every Envoy example under `examples/envoy/`, sorted.
@@ -46,7 +48,11 @@ pub struct Run {
 pub fn meshlb(args: &[&str]) -> Run {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let status = meshlb_cli::run(std::iter::once("meshlb").chain(args.iter().copied()), &mut out, &mut err);
+    let status = meshlb_cli::run(
+        std::iter::once("meshlb").chain(args.iter().copied()),
+        &mut out,
+        &mut err,
+    );
     Run {
         status,
         stdout: String::from_utf8(out).expect("stdout is UTF-8"),

@@ -13,13 +13,23 @@ fn schema(name: &str) -> jsonschema::Validator {
 }
 
 fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
-    let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "{what} does not match the schema:\n{}", errors.join("\n"));
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match the schema:\n{}",
+        errors.join("\n")
+    );
 }
 
 #[test]
 fn examples_exist() {
-    assert!(envoy_examples().len() >= 5, "examples/envoy lost its examples");
+    assert!(
+        envoy_examples().len() >= 5,
+        "examples/envoy lost its examples"
+    );
 }
 
 #[test]
@@ -27,7 +37,13 @@ fn explain_json_matches_the_contract_for_every_example_and_policy() {
     let validator = schema("explain.schema.json");
     for example in envoy_examples() {
         let file = example.to_str().expect("utf-8 path");
-        for policy in ["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "RING_HASH", "MAGLEV"] {
+        for policy in [
+            "ROUND_ROBIN",
+            "LEAST_REQUEST",
+            "RANDOM",
+            "RING_HASH",
+            "MAGLEV",
+        ] {
             let run = meshlb(&["explain", file, "--format", "json", "--lb-policy", policy]);
             assert_eq!(run.status, 0, "{file} {policy}: {}", run.stderr);
             let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
@@ -36,8 +52,16 @@ fn explain_json_matches_the_contract_for_every_example_and_policy() {
             assert_eq!(value["status"], "routed", "{file} {policy}");
             // Envoy input: no client, host, cluster, network or subset.
             assert!(value["client"].is_null() && value["host"].is_null());
-            let total: f64 = value["endpoints"].as_array().expect("endpoints").iter().map(|e| e["share"].as_f64().expect("share")).sum();
-            assert!((total - 1.0).abs() < 1e-9, "{file} {policy}: shares sum to {total}");
+            let total: f64 = value["endpoints"]
+                .as_array()
+                .expect("endpoints")
+                .iter()
+                .map(|e| e["share"].as_f64().expect("share"))
+                .sum();
+            assert!(
+                (total - 1.0).abs() < 1e-9,
+                "{file} {policy}: shares sum to {total}"
+            );
         }
     }
 }
@@ -47,10 +71,27 @@ fn simulate_agrees_with_explain_within_three_sigma_on_every_example() {
     let validator = schema("simulate.schema.json");
     for example in envoy_examples() {
         let file = example.to_str().expect("utf-8 path");
-        for policy in ["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "RING_HASH", "MAGLEV"] {
+        for policy in [
+            "ROUND_ROBIN",
+            "LEAST_REQUEST",
+            "RANDOM",
+            "RING_HASH",
+            "MAGLEV",
+        ] {
             let n = 50_000_u32;
             let requests = n.to_string();
-            let run = meshlb(&["simulate", file, "--requests", &requests, "--seed", "9", "--format", "json", "--lb-policy", policy]);
+            let run = meshlb(&[
+                "simulate",
+                file,
+                "--requests",
+                &requests,
+                "--seed",
+                "9",
+                "--format",
+                "json",
+                "--lb-policy",
+                policy,
+            ]);
             assert_eq!(run.status, 0, "{file}: {}", run.stderr);
             let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
             assert_valid(&validator, &value, file);
@@ -77,9 +118,15 @@ fn simulate_agrees_with_explain_within_three_sigma_on_every_example() {
 fn same_seed_same_simulation_different_seed_different_counts() {
     let example = workspace_root().join("examples/envoy/locality-weighted.json");
     let file = example.to_str().expect("utf-8 path");
-    let a = meshlb(&["simulate", file, "-n", "5000", "--seed", "3", "--format", "json"]);
-    let b = meshlb(&["simulate", file, "-n", "5000", "--seed", "3", "--format", "json"]);
-    let c = meshlb(&["simulate", file, "-n", "5000", "--seed", "4", "--format", "json"]);
+    let a = meshlb(&[
+        "simulate", file, "-n", "5000", "--seed", "3", "--format", "json",
+    ]);
+    let b = meshlb(&[
+        "simulate", file, "-n", "5000", "--seed", "3", "--format", "json",
+    ]);
+    let c = meshlb(&[
+        "simulate", file, "-n", "5000", "--seed", "4", "--format", "json",
+    ]);
     assert_eq!(a.stdout, b.stdout);
     assert_ne!(a.stdout, c.stdout);
 }
@@ -92,10 +139,24 @@ fn explain_without_a_file_explains_the_bundled_spill_over_and_panic_example() {
     // P0: 1 of 10 healthy -> health 140 * 1 / 10 = 14, in panic (10 % < 50 %); P1: 3 of 5 ->
     // 84; normalized total availability 98 -> loads 14 and 85, the remainder 1 to P0.
     let p = &value["priorities"];
-    assert_eq!((p[0]["health"].as_u64(), p[1]["health"].as_u64()), (Some(14), Some(84)));
-    assert_eq!((p[0]["healthy_load"].as_u64(), p[1]["healthy_load"].as_u64()), (Some(15), Some(85)));
-    assert_eq!((p[0]["panic"].as_bool(), p[1]["panic"].as_bool()), (Some(true), Some(false)));
-    let shares: Vec<f64> = value["endpoints"].as_array().expect("endpoints").iter().map(|e| e["share"].as_f64().expect("share")).collect();
+    assert_eq!(
+        (p[0]["health"].as_u64(), p[1]["health"].as_u64()),
+        (Some(14), Some(84))
+    );
+    assert_eq!(
+        (p[0]["healthy_load"].as_u64(), p[1]["healthy_load"].as_u64()),
+        (Some(15), Some(85))
+    );
+    assert_eq!(
+        (p[0]["panic"].as_bool(), p[1]["panic"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let shares: Vec<f64> = value["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .map(|e| e["share"].as_f64().expect("share"))
+        .collect();
     // In panic P0's 15 % goes to all ten hosts; P1's 85 % to its three healthy hosts.
     for s in &shares[..10] {
         assert!((s - 0.015).abs() < 1e-12, "{s}");
@@ -111,12 +172,28 @@ fn text_output_groups_by_priority_and_locality_with_bars_and_notes() {
     let run = meshlb(&["explain"]);
     assert_eq!(run.status, 0);
     let text = run.stdout;
-    for needle in ["PRIORITIES", "ENDPOINTS", "NOTES", "P0 us-east/us-east-1a", "P1 us-west/us-west-2a", "PANIC", "28.33%", "█"] {
-        assert!(text.contains(needle), "text output lacks {needle:?}:\n{text}");
+    for needle in [
+        "PRIORITIES",
+        "ENDPOINTS",
+        "NOTES",
+        "P0 us-east/us-east-1a",
+        "P1 us-west/us-west-2a",
+        "PANIC",
+        "28.33%",
+        "█",
+    ] {
+        assert!(
+            text.contains(needle),
+            "text output lacks {needle:?}:\n{text}"
+        );
     }
     let sim = meshlb(&["simulate", "-n", "1000"]);
     assert_eq!(sim.status, 0);
-    assert!(sim.stdout.contains("largest |observed - explained|"), "{}", sim.stdout);
+    assert!(
+        sim.stdout.contains("largest |observed - explained|"),
+        "{}",
+        sim.stdout
+    );
 }
 
 #[test]
@@ -135,8 +212,18 @@ fn panic_threshold_flag_overrides_the_cluster() {
 fn help_shows_examples_and_usage_errors_exit_2() {
     let help = meshlb(&["--help"]);
     assert_eq!(help.status, 0);
-    assert!(help.stdout.contains("Examples:") && help.stdout.contains("meshlb simulate"), "{}", help.stdout);
-    for args in [&["explain", "--format", "yaml"][..], &["frobnicate"], &["simulate", "--requests", "-5"], &["explain", "--panic-threshold", "101"], &["explain", "--lb-policy", "WEIGHTED"]] {
+    assert!(
+        help.stdout.contains("Examples:") && help.stdout.contains("meshlb simulate"),
+        "{}",
+        help.stdout
+    );
+    for args in [
+        &["explain", "--format", "yaml"][..],
+        &["frobnicate"],
+        &["simulate", "--requests", "-5"],
+        &["explain", "--panic-threshold", "101"],
+        &["explain", "--lb-policy", "WEIGHTED"],
+    ] {
         let run = meshlb(args);
         assert_eq!(run.status, 2, "{args:?}");
         assert!(!run.stderr.is_empty(), "{args:?}");
@@ -203,11 +290,26 @@ fn bad_input_exits_2_with_a_message_naming_the_place() {
     for (what, input, needle) in cases {
         let path = temp_file("bad.json", input.as_bytes());
         let run = meshlb(&["explain", path.to_str().expect("utf-8 path")]);
-        assert_eq!(run.status, 2, "{what}: expected exit 2, got {} with {}", run.status, run.stdout);
+        assert_eq!(
+            run.status, 2,
+            "{what}: expected exit 2, got {} with {}",
+            run.status, run.stdout
+        );
         assert!(run.stdout.is_empty(), "{what}: printed {}", run.stdout);
-        assert!(run.stderr.starts_with("meshlb: error: "), "{what}: {}", run.stderr);
-        assert!(run.stderr.contains(needle), "{what}: message {:?} lacks {needle:?}", run.stderr);
-        assert!(run.stderr.contains(path.to_str().expect("utf-8")), "{what}: message does not name the file");
+        assert!(
+            run.stderr.starts_with("meshlb: error: "),
+            "{what}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(needle),
+            "{what}: message {:?} lacks {needle:?}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(path.to_str().expect("utf-8")),
+            "{what}: message does not name the file"
+        );
     }
 }
 

@@ -11,7 +11,7 @@ fn load(name: &str) -> Value {
     serde_json::from_str(&text).expect("vector file is JSON")
 }
 
-fn endpoint(address: String, health: &str) -> Value {
+fn endpoint(address: &str, health: &str) -> Value {
     json!({
         "endpoint": {"address": {"socket_address": {"address": address, "port_value": 8080}}},
         "health_status": health
@@ -22,7 +22,12 @@ fn endpoint(address: String, health: &str) -> Value {
 /// DEGRADED, the rest UNHEALTHY.
 fn cluster_for(vector: &Value) -> Value {
     let mut groups = Vec::new();
-    for (p, priority) in vector["priorities"].as_array().expect("priorities").iter().enumerate() {
+    for (p, priority) in vector["priorities"]
+        .as_array()
+        .expect("priorities")
+        .iter()
+        .enumerate()
+    {
         let count = |k: &str| priority.get(k).and_then(Value::as_u64).unwrap_or(0);
         let (hosts, healthy, degraded) = (count("hosts"), count("healthy"), count("degraded"));
         let endpoints: Vec<Value> = (0..hosts)
@@ -34,7 +39,7 @@ fn cluster_for(vector: &Value) -> Value {
                 } else {
                     "UNHEALTHY"
                 };
-                endpoint(format!("10.{p}.{}.{}", i / 250, i % 250), health)
+                endpoint(&format!("10.{p}.{}.{}", i / 250, i % 250), health)
             })
             .collect();
         groups.push(json!({"priority": p, "lb_endpoints": endpoints}));
@@ -55,7 +60,12 @@ fn cluster_for(vector: &Value) -> Value {
 
 fn explain(document: &Value, name: &str) -> Value {
     let path = temp_file(name, document.to_string().as_bytes());
-    let run = meshlb(&["explain", path.to_str().expect("utf-8 path"), "--format", "json"]);
+    let run = meshlb(&[
+        "explain",
+        path.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ]);
     assert_eq!(run.status, 0, "{name}: {}", run.stderr);
     serde_json::from_str(&run.stdout).expect("explain prints JSON")
 }
@@ -69,14 +79,30 @@ fn priority_vectors_through_meshlb_explain() {
         let id = vector["id"].as_str().expect("id");
         let explanation = explain(&cluster_for(vector), id);
         let priorities = explanation["priorities"].as_array().expect("priorities");
-        for field in ["health", "degraded", "healthy_load", "degraded_load", "panic"] {
-            let Some(expected) = vector["expect"].get(field) else { continue };
+        for field in [
+            "health",
+            "degraded",
+            "healthy_load",
+            "degraded_load",
+            "panic",
+        ] {
+            let Some(expected) = vector["expect"].get(field) else {
+                continue;
+            };
             let got: Vec<&Value> = priorities.iter().map(|p| &p[field]).collect();
             let expected: Vec<&Value> = expected.as_array().expect("array").iter().collect();
             assert_eq!(got, expected, "vector {id}: {field}");
         }
-        let total: f64 = explanation["endpoints"].as_array().expect("endpoints").iter().map(|e| e["share"].as_f64().unwrap_or(-1.0)).sum();
-        assert!((total - 1.0).abs() < 1e-9, "vector {id}: shares sum to {total}");
+        let total: f64 = explanation["endpoints"]
+            .as_array()
+            .expect("endpoints")
+            .iter()
+            .map(|e| e["share"].as_f64().unwrap_or(-1.0))
+            .sum();
+        assert!(
+            (total - 1.0).abs() < 1e-9,
+            "vector {id}: shares sum to {total}"
+        );
     }
 }
 
@@ -95,7 +121,12 @@ fn locality_weight_vectors_through_meshlb_explain() {
                 let hosts = loc["hosts"].as_u64().expect("hosts");
                 let healthy = loc["healthy"].as_u64().expect("healthy");
                 let endpoints: Vec<Value> = (0..hosts)
-                    .map(|i| endpoint(format!("10.{l}.{}.{}", i / 250, i % 250), if i < healthy { "HEALTHY" } else { "UNHEALTHY" }))
+                    .map(|i| {
+                        endpoint(
+                            &format!("10.{l}.{}.{}", i / 250, i % 250),
+                            if i < healthy { "HEALTHY" } else { "UNHEALTHY" },
+                        )
+                    })
                     .collect();
                 json!({
                     "locality": {"region": "r", "zone": loc["name"]},
@@ -111,11 +142,21 @@ fn locality_weight_vectors_through_meshlb_explain() {
         });
         let explanation = explain(&cluster, id);
         let endpoints = explanation["endpoints"].as_array().expect("endpoints");
-        for (loc, expected) in localities.iter().zip(vector["expect_exact"].as_array().expect("expect_exact")) {
+        for (loc, expected) in localities
+            .iter()
+            .zip(vector["expect_exact"].as_array().expect("expect_exact"))
+        {
             let zone = format!("r/{}", loc["name"].as_str().expect("name"));
-            let share: f64 = endpoints.iter().filter(|e| e["locality"] == zone.as_str()).map(|e| e["share"].as_f64().expect("share")).sum();
+            let share: f64 = endpoints
+                .iter()
+                .filter(|e| e["locality"] == zone.as_str())
+                .map(|e| e["share"].as_f64().expect("share"))
+                .sum();
             let expected = expected.as_f64().expect("number");
-            assert!((share - expected).abs() < 1e-9, "vector {id}: locality {zone} has {share}, expected {expected}");
+            assert!(
+                (share - expected).abs() < 1e-9,
+                "vector {id}: locality {zone} has {share}, expected {expected}"
+            );
         }
     }
 }
