@@ -76,6 +76,7 @@ mod edf;
 mod error;
 mod explain;
 mod hash;
+pub mod mesh;
 mod model;
 mod pick;
 mod plan;

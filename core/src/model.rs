@@ -200,6 +200,9 @@ pub struct LoadAssignment {
     pub overprovisioning_factor: u32,
     /// `policy.weighted_priority_health`: priority health from endpoint weights, not counts.
     pub weighted_priority_health: bool,
+    /// Whether one `address:port` may appear in several locality groups. Envoy input rejects it
+    /// (false); istiod sends the same east-west gateway once per locality group it serves.
+    pub allow_duplicate_endpoints: bool,
 }
 
 impl Default for LoadAssignment {
@@ -208,6 +211,7 @@ impl Default for LoadAssignment {
             localities: Vec::new(),
             overprovisioning_factor: DEFAULT_OVERPROVISIONING_FACTOR,
             weighted_priority_health: false,
+            allow_duplicate_endpoints: false,
         }
     }
 }

@@ -367,7 +367,13 @@ impl Plan {
             let (ha, hb) = (&hosts[a as usize].endpoint, &hosts[b as usize].endpoint);
             (ha.address.as_str(), ha.port, a).cmp(&(hb.address.as_str(), hb.port, b))
         });
-        for pair in by_key.windows(2) {
+        // Duplicates are an error unless the assignment allows them (istiod's gateway endpoints).
+        let pairs = if assignment.allow_duplicate_endpoints {
+            &by_key[..0]
+        } else {
+            &by_key[..]
+        };
+        for pair in pairs.windows(2) {
             let (a, b) = (&hosts[pair[0] as usize], &hosts[pair[1] as usize]);
             if a.endpoint.address == b.endpoint.address && a.endpoint.port == b.endpoint.port {
                 // Report the later one in input order as the duplicate.

@@ -1,0 +1,1107 @@
+//! Discovery: which endpoints istiod sends one client for one host, and why others are left out.
+//!
+//! The steps follow istiod's `BuildClusterLoadAssignment` (istio/istio
+//! `pilot/pkg/xds/endpoints/endpoint_builder.go`) and the Istio "Deployment Models" page:
+//! DNS (the client's cluster needs the Service unless DNS proxying is on), visibility (exportTo),
+//! control-plane discovery (own cluster plus remote secrets), meshes and federation,
+//! cluster-local hosts, endpoint health (`filterIstioEndpoint`), VirtualService routes over
+//! DestinationRule subsets, and the network filter (`EndpointsByNetworkFilter`,
+//! `pilot/pkg/xds/endpoints/ep_filters.go`). Every endpoint left out is kept as a
+//! [`DroppedEndpoint`] with a reason code and a sentence.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::model::{
+    ClusterSpec, DestinationRule, IstioVersion, Labels, Resource, Scenario, ServiceEntry,
+    ServiceSpec, TlsMode, TrafficPolicy, VirtualService,
+};
+use super::validate::ScenarioError;
+use crate::explain::{ClientReport, DropReason, DroppedEndpoint, Status};
+use crate::model::{HealthStatus, Locality};
+
+/// Kubernetes' cluster domain suffix.
+pub const DOMAIN_SUFFIX: &str = "cluster.local";
+/// Istio's root namespace (`meshConfig.rootNamespace` default).
+pub const ROOT_NAMESPACE: &str = "istio-system";
+
+/// Topology label keys istiod adds to endpoints and proxies (`AugmentLabels`, `setTopologyLabels`).
+pub mod labels {
+    /// `topology.istio.io/cluster`.
+    pub const CLUSTER: &str = "topology.istio.io/cluster";
+    /// `topology.istio.io/network`.
+    pub const NETWORK: &str = "topology.istio.io/network";
+    /// `topology.kubernetes.io/region`.
+    pub const REGION: &str = "topology.kubernetes.io/region";
+    /// `topology.kubernetes.io/zone`.
+    pub const ZONE: &str = "topology.kubernetes.io/zone";
+    /// `topology.istio.io/subzone`.
+    pub const SUBZONE: &str = "topology.istio.io/subzone";
+}
+
+/// Whether an endpoint is a workload or a gateway standing for remote workloads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewEndpoint {
+    /// Address.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// Cluster.
+    pub cluster: String,
+    /// Network.
+    pub network: String,
+    /// Locality.
+    pub locality: Locality,
+    /// Labels, with the topology labels istiod adds.
+    pub labels: Labels,
+    /// Health status as sent.
+    pub health: HealthStatus,
+    /// Weight as sent (multi-network scaling included).
+    pub weight: u32,
+    /// For a gateway: the `address:port` of the endpoints behind it.
+    pub behind: Vec<String>,
+    /// Whether it is a gateway.
+    pub gateway: bool,
+}
+
+/// Endpoints of one locality (istiod groups by the locality string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The locality.
+    pub locality: Locality,
+    /// Its endpoints.
+    pub endpoints: Vec<ViewEndpoint>,
+}
+
+/// One destination of the route: an Envoy cluster (`outbound|port|subset|host`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// The subset, if any.
+    pub subset: Option<String>,
+    /// Route weight.
+    pub weight: u32,
+    /// Whether the DestinationRule defines the subset (else Envoy answers 503 NC).
+    pub exists: bool,
+    /// The merged policy for this port and subset.
+    pub policy: TrafficPolicy,
+    /// Endpoints grouped by locality, after the network filter.
+    pub groups: Vec<Group>,
+}
+
+/// What one client sees of one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// Outcome so far.
+    pub status: Status,
+    /// The client.
+    pub client: ClientReport,
+    /// The client's labels with topology labels.
+    pub client_labels: Labels,
+    /// The client's locality.
+    pub client_locality: Locality,
+    /// The host, fully qualified.
+    pub host: String,
+    /// The service port.
+    pub port: u16,
+    /// Destinations (route split).
+    pub destinations: Vec<Destination>,
+    /// Whether a VirtualService split the route.
+    pub routed_by_virtual_service: bool,
+    /// The DestinationRule that applies (namespace/name), if any.
+    pub destination_rule: Option<DestinationRule>,
+    /// The Service's traffic distribution.
+    pub traffic_distribution: Option<String>,
+    /// The control plane's MeshConfig locality setting.
+    pub mesh_locality_setting: Option<super::model::LocalityLbSetting>,
+    /// Endpoints left out.
+    pub dropped: Vec<DroppedEndpoint>,
+    /// Notes.
+    pub notes: Vec<String>,
+    /// Istio version rules.
+    pub istio_version: IstioVersion,
+}
+
+struct Candidate {
+    endpoint: ViewEndpoint,
+    sidecar: bool,
+    terminating: bool,
+}
+
+/// Normalises a requested host: `name` → `name.<ns>.svc.cluster.local`, `name.ns` →
+/// `name.ns.svc.cluster.local`, `name.ns.svc` → `... .cluster.local`.
+#[must_use]
+pub fn qualify(host: &str, namespace: &str) -> String {
+    let dots = host.matches('.').count();
+    if dots == 0 {
+        format!("{host}.{namespace}.svc.{DOMAIN_SUFFIX}")
+    } else if dots == 1 {
+        format!("{host}.svc.{DOMAIN_SUFFIX}")
+    } else if host.ends_with(".svc") {
+        format!("{host}.{DOMAIN_SUFFIX}")
+    } else {
+        host.to_string()
+    }
+}
+
+fn service_host(s: &ServiceSpec) -> String {
+    format!("{}.{}.svc.{DOMAIN_SUFFIX}", s.name, s.namespace)
+}
+
+/// Whether `host` matches a DestinationRule/ServiceSettings host pattern (exact, or `*.suffix`).
+fn host_matches(pattern: &str, host: &str) -> bool {
+    pattern == host
+        || pattern == "*"
+        || pattern
+            .strip_prefix('*')
+            .is_some_and(|suffix| host.ends_with(suffix))
+}
+
+/// Visible under an exportTo list from namespace `from` to namespace `to`
+/// (`pkg/config/visibility`): empty or `*` everyone, `.` own namespace, `~` none, or names.
+fn exported(export_to: &[String], from: &str, to: &str) -> bool {
+    export_to.is_empty()
+        || export_to
+            .iter()
+            .any(|e| e == "*" || (e == "." && from == to) || e == to)
+}
+
+struct ControlPlane<'a> {
+    name: String,
+    config_cluster: &'a ClusterSpec,
+    watched: BTreeSet<&'a str>,
+}
+
+fn control_plane<'a>(scenario: &'a Scenario, client: &'a ClusterSpec) -> Option<ControlPlane<'a>> {
+    let primary = if scenario.is_primary(client) {
+        client
+    } else {
+        scenario.cluster(&client.control_plane).unwrap_or(client)
+    };
+    if scenario.is_primary(primary)
+        && (primary.name == client.name || scenario.cluster(&client.control_plane).is_some())
+    {
+        let mut watched: BTreeSet<&str> =
+            primary.remote_secrets.iter().map(String::as_str).collect();
+        watched.insert(&primary.name);
+        return Some(ControlPlane {
+            name: primary.name.clone(),
+            config_cluster: primary,
+            watched,
+        });
+    }
+    let ecp = scenario
+        .external_control_planes
+        .iter()
+        .find(|e| e.name == client.control_plane)?;
+    let config_cluster = scenario.cluster(&ecp.config_cluster)?;
+    let mut watched: BTreeSet<&str> = ecp.remote_secrets.iter().map(String::as_str).collect();
+    watched.insert(&config_cluster.name);
+    Some(ControlPlane {
+        name: ecp.name.clone(),
+        config_cluster,
+        watched,
+    })
+}
+
+/// The cluster-local host patterns in force (`pilot/pkg/model/cluster_local.go`): the defaults
+/// (`*.kube-system.svc.<domain>`, `kubernetes.default.svc.<domain>`, istiod's own host) adjusted by
+/// MeshConfig `serviceSettings`. Returns whether `host` is cluster-local and why.
+fn cluster_local(host: &str, config: Option<&super::model::MeshConfig>) -> Option<String> {
+    let mut rules: Vec<(String, bool)> = [
+        format!("*.kube-system.svc.{DOMAIN_SUFFIX}"),
+        format!("kubernetes.default.svc.{DOMAIN_SUFFIX}"),
+        format!("istiod.{ROOT_NAMESPACE}.svc.{DOMAIN_SUFFIX}"),
+    ]
+    .into_iter()
+    .map(|h| (h, true))
+    .collect();
+    for setting in config
+        .map(|c| c.service_settings.as_slice())
+        .unwrap_or_default()
+    {
+        for h in &setting.hosts {
+            if !setting.cluster_local {
+                // A clusterLocal: false host removes a default it equals or covers.
+                rules.retain(|(d, _)| {
+                    !(d == h || h.strip_prefix('*').is_some_and(|s| d.ends_with(s)))
+                });
+            }
+            rules.push((h.clone(), setting.cluster_local));
+        }
+    }
+    // Most specific match: exact first, then the longest wildcard.
+    let exact = rules.iter().find(|(h, _)| h == host);
+    let best = exact.or_else(|| {
+        rules
+            .iter()
+            .filter(|(h, _)| h.starts_with('*') && host_matches(h, host))
+            .max_by_key(|(h, _)| h.len())
+    })?;
+    best.1.then(|| best.0.clone())
+}
+
+/// Builds the view of `scenario.client` asking for `scenario.request`.
+///
+/// # Errors
+/// A [`ScenarioError`] when the request cannot be resolved at all: an unknown host, or a port
+/// the service does not have.
+pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
+    let client = &scenario.client;
+    let client_cluster = scenario.cluster(&client.cluster).ok_or_else(|| {
+        ScenarioError::new(
+            "client.cluster",
+            format!("unknown cluster {:?}", client.cluster),
+        )
+    })?;
+    let cp = control_plane(scenario, client_cluster).ok_or_else(|| {
+        ScenarioError::new(
+            "client.cluster",
+            "the client's cluster has no control plane",
+        )
+    })?;
+    let client_mesh = scenario.mesh_of(client_cluster).to_string();
+    let mut notes = Vec::new();
+    let mut client_labels = client.labels.clone();
+    augment(
+        &mut client_labels,
+        &client_cluster.name,
+        &client_cluster.network,
+        &client.locality,
+    );
+    let report = ClientReport {
+        cluster: client_cluster.name.clone(),
+        namespace: client.namespace.clone(),
+        network: client_cluster.network.clone(),
+        locality: client.locality.to_string(),
+        control_plane: cp.name.clone(),
+    };
+    if cp.name != client_cluster.name {
+        notes.push(format!(
+            "the client's proxy is configured by control plane {}, which reads Istio config from cluster {}",
+            cp.name, cp.config_cluster.name
+        ));
+    }
+    // Istio config comes only from the control plane's config cluster.
+    let resources: Vec<&Resource> = scenario
+        .config
+        .iter()
+        .filter(|c| c.cluster == cp.config_cluster.name)
+        .flat_map(|c| c.resources.iter())
+        .collect();
+    let ignored: BTreeSet<&str> = scenario
+        .config
+        .iter()
+        .filter(|c| c.cluster != cp.config_cluster.name && !c.resources.is_empty())
+        .map(|c| c.cluster.as_str())
+        .collect();
+    if !ignored.is_empty() {
+        notes.push(format!(
+            "Istio config held by {} is not read by control plane {} (it reads only cluster {})",
+            ignored.iter().copied().collect::<Vec<_>>().join(", "),
+            cp.name,
+            cp.config_cluster.name
+        ));
+    }
+    let mesh_config = cp.config_cluster.mesh_config.as_ref();
+
+    // Which service: a ServiceEntry host (as written) or a Kubernetes Service.
+    let raw_host = scenario.request.host.as_str();
+    let service_entry = resources.iter().find_map(|r| match r {
+        Resource::ServiceEntry(se) if se.hosts.iter().any(|h| h == raw_host) => Some(se),
+        _ => None,
+    });
+    let host = if service_entry.is_some() {
+        raw_host.to_string()
+    } else {
+        qualify(raw_host, &client.namespace)
+    };
+    let service = scenario.services.iter().find(|s| service_host(s) == host);
+    let mut view = View {
+        status: Status::Routed,
+        client: report,
+        client_labels,
+        client_locality: client.locality.clone(),
+        host: host.clone(),
+        port: 0,
+        destinations: Vec::new(),
+        routed_by_virtual_service: false,
+        destination_rule: None,
+        traffic_distribution: None,
+        mesh_locality_setting: mesh_config.and_then(|m| m.locality_lb_setting.clone()),
+        dropped: Vec::new(),
+        notes,
+        istio_version: scenario.istio_version,
+    };
+    let (namespace, ports, export_to, kind) = match (service_entry, service) {
+        (Some(se), _) => (
+            se.metadata.namespace.clone(),
+            se.ports.iter().map(|p| p.number).collect::<Vec<_>>(),
+            se.export_to.clone(),
+            "ServiceEntry",
+        ),
+        (None, Some(s)) => (
+            s.namespace.clone(),
+            s.ports.clone(),
+            s.export_to.clone(),
+            "Service",
+        ),
+        (None, None) => {
+            return Err(ScenarioError::new(
+                "request.host",
+                format!("no Service or ServiceEntry is {host:?} (from {raw_host:?})"),
+            ));
+        }
+    };
+    view.port = match scenario.request.port {
+        Some(p) if ports.is_empty() || ports.contains(&p) => p,
+        Some(p) => {
+            return Err(ScenarioError::new(
+                "request.port",
+                format!("{kind} {host} has no port {p} (ports: {ports:?})"),
+            ));
+        }
+        None if ports.len() == 1 => ports[0],
+        None if ports.is_empty() => 0,
+        None => {
+            return Err(ScenarioError::new(
+                "request.port",
+                format!("{kind} {host} has several ports {ports:?}: say which"),
+            ));
+        }
+    };
+
+    // DNS.
+    let dns_ok = match (service_entry, service) {
+        (Some(_), _) => client_cluster.dns_proxy,
+        (None, Some(s)) => {
+            let local = s.clusters.iter().any(|c| *c == client_cluster.name);
+            let name = format!("{}.{}", s.name, s.namespace);
+            let imports = scenario
+                .meshes
+                .iter()
+                .find(|m| m.id == client_mesh)
+                .map(|m| m.imports.as_slice())
+                .unwrap_or_default();
+            // Known to the control plane: in a watched cluster, or imported from another mesh.
+            let known = s.clusters.iter().any(|c| {
+                cp.watched.contains(c.as_str())
+                    || scenario.cluster(c).is_some_and(|cl| {
+                        imports
+                            .iter()
+                            .any(|i| i.mesh == scenario.mesh_of(cl) && i.service == name)
+                    })
+            });
+            if !local && client_cluster.dns_proxy && known {
+                view.notes.push(format!(
+                    "cluster {} has no Service {host}, but Istio DNS proxying resolves it",
+                    client_cluster.name
+                ));
+            }
+            local || (client_cluster.dns_proxy && known)
+        }
+        (None, None) => false,
+    };
+    if !dns_ok {
+        view.status = Status::DnsFailure;
+        view.notes.push(match service_entry {
+            Some(_) => format!(
+                "{host} is a ServiceEntry host, which Kubernetes DNS does not resolve; cluster {} has no Istio DNS proxying (ISTIO_META_DNS_CAPTURE)",
+                client_cluster.name
+            ),
+            None => format!(
+                "cluster {} has no Service {host} and DNS proxying is off: the lookup fails before any proxy sees the request (deploy the Service to every cluster that calls it)",
+                client_cluster.name
+            ),
+        });
+        return Ok(view);
+    }
+    // Visibility.
+    if !exported(&export_to, &namespace, &client.namespace) {
+        view.status = Status::NotVisible;
+        view.notes.push(format!(
+            "{kind} {host} is exported to {:?}, not to namespace {}: istiod builds no cluster for it, and under outboundTrafficPolicy ALLOW_ANY the request leaves through the PassthroughCluster",
+            export_to, client.namespace
+        ));
+        return Ok(view);
+    }
+    if let Some(s) = service {
+        view.traffic_distribution = s.traffic_distribution.clone();
+    }
+
+    // Candidates: every workload of the service, sorted into reachable and dropped.
+    let cluster_local_rule = cluster_local(&host, mesh_config);
+    let mut candidates = Vec::new();
+    let network_of =
+        |c: &ClusterSpec, w: Option<&String>| w.cloned().unwrap_or_else(|| c.network.clone());
+    let service_name = service.map(|s| format!("{}.{}", s.name, s.namespace));
+    let mut meshes_crossed = BTreeSet::new();
+    let mut untrusted = 0;
+    for w in &scenario.workloads {
+        let matches = service_name.as_deref() == Some(w.service.as_str())
+            || (service_entry.is_some() && w.service == host);
+        if !matches {
+            continue;
+        }
+        let Some(cluster) = scenario.cluster(&w.cluster) else {
+            continue;
+        };
+        let mesh = scenario.mesh_of(cluster);
+        let drop = |reason, message: String| DroppedEndpoint {
+            address: w.address.clone(),
+            port: w.port,
+            cluster: Some(w.cluster.clone()),
+            reason,
+            message,
+        };
+        let watched = cp.watched.contains(w.cluster.as_str());
+        if !watched {
+            if mesh != client_mesh {
+                let import = scenario
+                    .meshes
+                    .iter()
+                    .find(|m| m.id == client_mesh)
+                    .and_then(|m| {
+                        m.imports.iter().find(|i| {
+                            i.mesh == mesh && service_name.as_deref() == Some(i.service.as_str())
+                        })
+                    });
+                if import.is_none() {
+                    view.dropped.push(drop(
+                        DropReason::OtherMesh,
+                        format!("cluster {} is in mesh {mesh}; services of different meshes never merge, and mesh {client_mesh} does not import {} from it", w.cluster, w.service),
+                    ));
+                    continue;
+                }
+                if !trusts(scenario, &client_mesh, mesh) {
+                    untrusted += 1;
+                    view.dropped.push(drop(
+                        DropReason::UntrustedMesh,
+                        format!("mesh {client_mesh} imports {} from mesh {mesh} but has neither the same trust domain nor mesh {mesh}'s trust bundle", w.service),
+                    ));
+                    continue;
+                }
+                meshes_crossed.insert(format!("{mesh} (federated)"));
+            } else {
+                view.dropped.push(drop(
+                    DropReason::NoRemoteSecret,
+                    format!(
+                        "control plane {} does not watch cluster {} (no remote secret)",
+                        cp.name, w.cluster
+                    ),
+                ));
+                continue;
+            }
+        } else if mesh != client_mesh {
+            meshes_crossed.insert(format!("{mesh} (through a remote secret)"));
+        }
+        if let Some(rule) = &cluster_local_rule
+            && w.cluster != client_cluster.name
+        {
+            view.dropped.push(drop(
+                DropReason::ClusterLocal,
+                format!(
+                    "{host} is cluster-local ({rule}): only cluster {}'s endpoints are used",
+                    client_cluster.name
+                ),
+            ));
+            continue;
+        }
+        let network = network_of(cluster, w.network.as_ref());
+        let mut labels = w.labels.clone();
+        augment(&mut labels, &w.cluster, &network, &w.locality);
+        candidates.push(Candidate {
+            endpoint: ViewEndpoint {
+                address: w.address.clone(),
+                port: w.port,
+                cluster: w.cluster.clone(),
+                network,
+                locality: w.locality.clone(),
+                labels,
+                health: w.health,
+                weight: w.weight.max(1),
+                behind: Vec::new(),
+                gateway: false,
+            },
+            sidecar: w.sidecar,
+            terminating: w.terminating,
+        });
+    }
+    if let Some(se) = service_entry {
+        add_service_entry_endpoints(se, &resources, &cp, &mut candidates);
+    }
+    if !meshes_crossed.is_empty() {
+        view.notes.push(format!(
+            "endpoints of mesh {} are included: the mesh boundary is crossed",
+            meshes_crossed.into_iter().collect::<Vec<_>>().join(", ")
+        ));
+    }
+
+    // DestinationRule and VirtualService for the client's namespace.
+    let dr = select_destination_rule(&resources, &host, &client.namespace, &namespace);
+    if let Some(dr) = &dr {
+        view.notes.push(format!(
+            "DestinationRule {}/{} applies",
+            dr.metadata.namespace, dr.metadata.name
+        ));
+    }
+    let vs = resources.iter().find_map(|r| match r {
+        Resource::VirtualService(vs)
+            if exported(&vs.export_to, &vs.metadata.namespace, &client.namespace)
+                && vs
+                    .hosts
+                    .iter()
+                    .any(|h| qualify(h, &vs.metadata.namespace) == host || h == &host) =>
+        {
+            Some(vs)
+        }
+        _ => None,
+    });
+    let routes = routes(vs, &host, &mut view.notes);
+    view.routed_by_virtual_service = vs.is_some();
+
+    // Health as istiod sends it.
+    let top_policy = dr
+        .as_ref()
+        .and_then(|d| d.traffic_policy.clone())
+        .unwrap_or_default();
+    let forced = view.traffic_distribution.is_some();
+    let mut kept = Vec::new();
+    for c in candidates {
+        let e = &c.endpoint;
+        let drop = |reason, message: String| DroppedEndpoint {
+            address: e.address.clone(),
+            port: e.port,
+            cluster: Some(e.cluster.clone()),
+            reason,
+            message,
+        };
+        if c.terminating {
+            view.dropped.push(drop(
+                DropReason::Terminating,
+                "terminating pod: istiod never sends it".into(),
+            ));
+            continue;
+        }
+        match e.health {
+            HealthStatus::Draining => {
+                view.dropped.push(drop(
+                    DropReason::NotReady,
+                    "draining pod: istiod sends it only for Services labelled istio.io/persistent-session".into(),
+                ));
+                continue;
+            }
+            HealthStatus::Unhealthy => {
+                let min_health = merged_policy(&top_policy, dr.as_ref(), None, view.port)
+                    .outlier_detection
+                    .and_then(|o| o.min_health_percent)
+                    .unwrap_or(0);
+                let sent =
+                    forced || (scenario.istio_version == IstioVersion::V1_31 && min_health <= 0);
+                if !sent {
+                    let why = if scenario.istio_version == IstioVersion::V1_30 {
+                        "not-ready pod: Istio 1.30 does not send unready endpoints".to_string()
+                    } else {
+                        format!(
+                            "not-ready pod: not sent because outlierDetection.minHealthPercent is {min_health} (> 0)"
+                        )
+                    };
+                    view.dropped.push(drop(DropReason::NotReady, why));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        kept.push(c);
+    }
+
+    // Destinations: subsets, then the network filter per locality group.
+    let gateways_exist = scenario.networks.iter().any(|n| !n.gateways.is_empty());
+    let scale = if gateways_exist {
+        scale_factor(scenario)
+    } else {
+        1
+    };
+    let mut in_some_subset = alloc::vec![false; kept.len()];
+    for (subset, weight) in routes {
+        let subset_def = subset
+            .as_ref()
+            .and_then(|name| dr.as_ref()?.subsets.iter().find(|s| &s.name == name));
+        let exists = subset.is_none() || subset_def.is_some();
+        if !exists {
+            view.notes.push(format!(
+                "the route names subset {:?}, which no DestinationRule for {host} defines: Envoy answers 503 (no cluster) for that {}% of requests",
+                subset.as_deref().unwrap_or(""),
+                weight
+            ));
+        }
+        let policy = merged_policy(&top_policy, dr.as_ref(), subset.as_deref(), view.port);
+        let mut members = Vec::new();
+        for (i, c) in kept.iter().enumerate() {
+            let selected = match subset_def {
+                Some(def) => def
+                    .labels
+                    .iter()
+                    .all(|(k, v)| c.endpoint.labels.get(k) == Some(v)),
+                None => exists,
+            };
+            if selected {
+                in_some_subset[i] = true;
+                members.push(c);
+            }
+        }
+        let client_network = view.client.network.clone();
+        let groups = network_filter(
+            scenario,
+            &client_network,
+            &members,
+            &policy,
+            gateways_exist,
+            scale,
+            &mut view.dropped,
+            &mut view.notes,
+        );
+        view.destinations.push(Destination {
+            subset,
+            weight,
+            exists,
+            policy,
+            groups,
+        });
+    }
+    for (c, used) in kept.iter().zip(in_some_subset) {
+        if !used {
+            let e = &c.endpoint;
+            view.dropped.push(DroppedEndpoint {
+                address: e.address.clone(),
+                port: e.port,
+                cluster: Some(e.cluster.clone()),
+                reason: DropReason::NotInSubset,
+                message: format!(
+                    "labels {} match no routed subset",
+                    e.labels
+                        .iter()
+                        .filter(|(k, _)| !k.starts_with("topology."))
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            });
+        }
+    }
+    if untrusted > 0
+        && view
+            .destinations
+            .iter()
+            .all(|d| d.groups.iter().all(|g| g.endpoints.is_empty()))
+    {
+        view.status = Status::Untrusted;
+    }
+    dedupe_notes(&mut view.notes);
+    view.destination_rule = dr;
+    Ok(view)
+}
+
+fn dedupe_notes(notes: &mut Vec<String>) {
+    let mut seen = BTreeSet::new();
+    notes.retain(|n| seen.insert(n.clone()));
+}
+
+/// Whether `mesh` trusts identities of `other`: the same trust domain, or an imported bundle.
+fn trusts(scenario: &Scenario, mesh: &str, other: &str) -> bool {
+    let find = |id: &str| scenario.meshes.iter().find(|m| m.id == id);
+    let (Some(a), Some(b)) = (find(mesh), find(other)) else {
+        return true;
+    };
+    let domain = |m: &super::model::MeshSpec| {
+        if m.trust_domain.is_empty() {
+            DOMAIN_SUFFIX.to_string()
+        } else {
+            m.trust_domain.clone()
+        }
+    };
+    domain(a) == domain(b) || a.trust_bundles.iter().any(|t| t == other)
+}
+
+/// Adds the topology labels istiod puts on endpoints and proxies.
+fn augment(labels: &mut Labels, cluster: &str, network: &str, locality: &Locality) {
+    labels.insert(labels::CLUSTER.into(), cluster.into());
+    if !network.is_empty() {
+        labels.insert(labels::NETWORK.into(), network.into());
+    }
+    for (key, value) in [
+        (labels::REGION, &locality.region),
+        (labels::ZONE, &locality.zone),
+        (labels::SUBZONE, &locality.sub_zone),
+    ] {
+        if !value.is_empty() {
+            labels.insert(key.into(), value.clone());
+        }
+    }
+}
+
+/// ServiceEntry endpoints: inline `endpoints` and the WorkloadEntries its `workloadSelector`
+/// picks. They belong to the config cluster and go out with health UNKNOWN.
+fn add_service_entry_endpoints(
+    se: &ServiceEntry,
+    resources: &[&Resource],
+    cp: &ControlPlane<'_>,
+    out: &mut Vec<Candidate>,
+) {
+    let port = se
+        .ports
+        .first()
+        .map_or(0, |p| p.target_port.unwrap_or(p.number));
+    let port_name = se.ports.first().map(|p| p.name.clone()).unwrap_or_default();
+    let mut push = |spec: &super::model::WorkloadEntrySpec| {
+        let cluster = cp.config_cluster.name.clone();
+        let network = spec.network.clone();
+        let mut labels = spec.labels.clone();
+        augment(&mut labels, &cluster, &network, &spec.locality);
+        let endpoint_port = spec.ports.get(&port_name).copied().unwrap_or(port);
+        out.push(Candidate {
+            endpoint: ViewEndpoint {
+                address: spec.address.clone(),
+                port: endpoint_port,
+                cluster,
+                network,
+                locality: spec.locality.clone(),
+                labels,
+                health: HealthStatus::Unknown,
+                weight: spec.weight.max(1),
+                behind: Vec::new(),
+                gateway: false,
+            },
+            sidecar: true,
+            terminating: false,
+        });
+    };
+    for e in &se.endpoints {
+        push(e);
+    }
+    if let Some(selector) = &se.workload_selector {
+        for r in resources {
+            if let Resource::WorkloadEntry(we) = r
+                && we.metadata.namespace == se.metadata.namespace
+                && selector
+                    .iter()
+                    .all(|(k, v)| we.spec.labels.get(k) == Some(v))
+            {
+                push(&we.spec);
+            }
+        }
+    }
+}
+
+/// istiod's DestinationRule lookup (`push_context.go` `destinationRule`): the client's
+/// namespace, then the service's namespace, then the root namespace; in each, the exact host
+/// before the most specific wildcard; the first namespace with a match wins.
+fn select_destination_rule(
+    resources: &[&Resource],
+    host: &str,
+    client_ns: &str,
+    service_ns: &str,
+) -> Option<DestinationRule> {
+    let rules: Vec<&DestinationRule> = resources
+        .iter()
+        .filter_map(|r| {
+            if let Resource::DestinationRule(dr) = r {
+                Some(dr)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let best_in = |ns: &str, from_other: bool| -> Option<&DestinationRule> {
+        let candidates = rules.iter().copied().filter(|dr| {
+            dr.metadata.namespace == ns
+                && if from_other {
+                    dr.export_to.is_empty()
+                        || dr.export_to.iter().any(|e| e == "*" || e == client_ns)
+                } else {
+                    exported(&dr.export_to, ns, client_ns)
+                }
+        });
+        let qualified = |dr: &DestinationRule| qualify_pattern(&dr.host, &dr.metadata.namespace);
+        let matching: Vec<&DestinationRule> = candidates
+            .filter(|dr| host_matches(&qualified(dr), host))
+            .collect();
+        matching
+            .iter()
+            .copied()
+            .find(|dr| qualified(dr) == host)
+            .or_else(|| {
+                matching
+                    .iter()
+                    .copied()
+                    .max_by_key(|dr| qualified(dr).len())
+            })
+    };
+    let order = [
+        (client_ns, false),
+        (service_ns, true),
+        (ROOT_NAMESPACE, true),
+    ];
+    order
+        .iter()
+        .find_map(|&(ns, other)| best_in(ns, other && ns != client_ns))
+        .cloned()
+}
+
+fn qualify_pattern(host: &str, namespace: &str) -> String {
+    if host.starts_with('*') {
+        host.to_string()
+    } else {
+        qualify(host, namespace)
+    }
+}
+
+/// The route's destinations for `host`: (subset, weight) from the VirtualService's catch-all
+/// HTTP route, or one destination without a subset.
+fn routes(
+    vs: Option<&VirtualService>,
+    host: &str,
+    notes: &mut Vec<String>,
+) -> Vec<(Option<String>, u32)> {
+    let Some(vs) = vs else {
+        return alloc::vec![(None, 100)];
+    };
+    let route = vs
+        .http
+        .iter()
+        .find(|r| !r.has_match)
+        .or_else(|| vs.http.first());
+    let Some(route) = route else {
+        notes.push(format!(
+            "VirtualService {}/{} has no http route: the default route applies",
+            vs.metadata.namespace, vs.metadata.name
+        ));
+        return alloc::vec![(None, 100)];
+    };
+    if route.has_match {
+        notes.push(format!(
+            "VirtualService {}/{} has no catch-all http route: meshlb explains its first route",
+            vs.metadata.namespace, vs.metadata.name
+        ));
+    }
+    let mut out = Vec::new();
+    for d in &route.route {
+        if qualify(&d.host, &vs.metadata.namespace) != host && d.host != host {
+            notes.push(format!(
+                "route destination {} is another host: its share is not explained here",
+                d.host
+            ));
+            continue;
+        }
+        let weight = if route.route.len() == 1 {
+            100
+        } else {
+            d.weight.unwrap_or(0).clamp(0, i64::from(u32::MAX)) as u32
+        };
+        if weight == 0 && route.route.len() > 1 {
+            continue;
+        }
+        out.push((d.subset.clone(), weight));
+    }
+    notes.push(format!(
+        "VirtualService {}/{} routes {}",
+        vs.metadata.namespace,
+        vs.metadata.name,
+        out.iter()
+            .map(|(s, w)| format!(
+                "{w} to {}",
+                s.as_deref()
+                    .map_or_else(|| "the service".to_string(), |s| format!("subset {s}"))
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    if out.is_empty() {
+        out.push((None, 100));
+    }
+    out
+}
+
+/// The policy for one port and subset: a matching port-level entry replaces the top level; the
+/// subset's policy (after its own port step) replaces whole fields (`MergeSubsetTrafficPolicy`).
+#[must_use]
+pub fn merged_policy(
+    top: &TrafficPolicy,
+    dr: Option<&DestinationRule>,
+    subset: Option<&str>,
+    port: u16,
+) -> TrafficPolicy {
+    let port_step = |p: &TrafficPolicy| -> TrafficPolicy {
+        match p.port_level.iter().find(|(n, _)| *n == port) {
+            Some((_, pl)) => TrafficPolicy {
+                port_level: Vec::new(),
+                ..pl.clone()
+            },
+            None => TrafficPolicy {
+                port_level: Vec::new(),
+                ..p.clone()
+            },
+        }
+    };
+    let mut merged = port_step(top);
+    let subset_policy = subset.and_then(|s| {
+        dr?.subsets
+            .iter()
+            .find(|x| x.name == s)?
+            .traffic_policy
+            .as_ref()
+    });
+    if let Some(sp) = subset_policy {
+        if sp.port_level.iter().any(|(n, _)| *n == port) {
+            let p = port_step(sp);
+            merged.load_balancer = p.load_balancer;
+            merged.outlier_detection = p.outlier_detection;
+            merged.tls = p.tls;
+        } else {
+            if sp.load_balancer.is_some() {
+                merged.load_balancer = sp.load_balancer.clone();
+            }
+            if sp.outlier_detection.is_some() {
+                merged.outlier_detection = sp.outlier_detection.clone();
+            }
+            if sp.tls.is_some() {
+                merged.tls = sp.tls;
+            }
+        }
+    }
+    merged
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// `GetLBWeightScaleFactor`: the lcm of the gateway counts per network and per (network,
+/// cluster), over the whole mesh.
+fn scale_factor(scenario: &Scenario) -> u32 {
+    let mut counts: BTreeMap<(String, Option<String>), u64> = BTreeMap::new();
+    for n in &scenario.networks {
+        for g in &n.gateways {
+            *counts.entry((n.name.clone(), None)).or_default() += 1;
+            *counts
+                .entry((n.name.clone(), Some(g.cluster.clone())))
+                .or_default() += 1;
+        }
+    }
+    let lcm = counts.values().fold(1_u64, |acc, &c| acc / gcd(acc, c) * c);
+    lcm.min(u64::from(u32::MAX)) as u32
+}
+
+/// istiod's `EndpointsByNetworkFilter`: same-network endpoints (and those of networks without a
+/// gateway) are sent directly; others are replaced by their network's gateways (those in the
+/// endpoint's cluster, else all of the network's), carrying the scaled weight of what stands
+/// behind them, inside each locality group. Endpoints without mTLS on another network are
+/// dropped.
+#[allow(clippy::too_many_arguments)]
+fn network_filter(
+    scenario: &Scenario,
+    client_network: &str,
+    members: &[&Candidate],
+    policy: &TrafficPolicy,
+    multi_network: bool,
+    scale: u32,
+    dropped: &mut Vec<DroppedEndpoint>,
+    notes: &mut Vec<String>,
+) -> Vec<Group> {
+    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    let mut gateway_weights: BTreeMap<(String, String, u16, String, String), (u64, Vec<String>)> =
+        BTreeMap::new();
+    for c in members {
+        let e = &c.endpoint;
+        let key = e.locality.to_string();
+        let group = groups.entry(key.clone()).or_insert_with(|| Group {
+            locality: e.locality.clone(),
+            endpoints: Vec::new(),
+        });
+        let scaled = e.weight.saturating_mul(scale);
+        let network = scenario.networks.iter().find(|n| n.name == e.network);
+        let all_gateways = network.map(|n| n.gateways.as_slice()).unwrap_or_default();
+        let in_cluster: Vec<_> = all_gateways
+            .iter()
+            .filter(|g| g.cluster == e.cluster)
+            .collect();
+        let gateways: Vec<_> = if in_cluster.is_empty() {
+            all_gateways.iter().collect()
+        } else {
+            in_cluster
+        };
+        let force_gateway =
+            client_network.is_empty() && !e.network.is_empty() && !gateways.is_empty();
+        let same = e.network.is_empty() || e.network == client_network;
+        if !multi_network || (!force_gateway && (same || gateways.is_empty())) {
+            if multi_network && !same && gateways.is_empty() {
+                notes.push(format!(
+                    "network {} has no east-west gateway: istiod sends its endpoints directly, as if it were routable from network {client_network:?}",
+                    e.network
+                ));
+            }
+            group.endpoints.push(ViewEndpoint {
+                weight: scaled.max(1),
+                ..e.clone()
+            });
+            continue;
+        }
+        let mtls = match policy.tls {
+            Some(mode) => mode == TlsMode::IstioMutual,
+            None => c.sidecar,
+        };
+        if !mtls {
+            dropped.push(DroppedEndpoint {
+                address: e.address.clone(),
+                port: e.port,
+                cluster: Some(e.cluster.clone()),
+                reason: DropReason::ProxylessCrossNetwork,
+                message: format!(
+                    "on network {} without mTLS ({}): east-west gateways pass only Istio mTLS traffic",
+                    e.network,
+                    if c.sidecar { "the DestinationRule's TLS mode is not ISTIO_MUTUAL" } else { "a proxyless workload" }
+                ),
+            });
+            continue;
+        }
+        let share = u64::from(scaled) / gateways.len() as u64;
+        for g in gateways {
+            let entry = gateway_weights
+                .entry((
+                    key.clone(),
+                    g.address.clone(),
+                    g.port,
+                    g.cluster.clone(),
+                    e.network.clone(),
+                ))
+                .or_default();
+            entry.0 += share;
+            entry.1.push(format!("{}:{}", e.address, e.port));
+        }
+    }
+    for ((key, address, port, cluster, network), (weight, behind)) in gateway_weights {
+        let Some(group) = groups.get_mut(&key) else {
+            continue;
+        };
+        let mut labels = Labels::new();
+        labels.insert(labels::CLUSTER.into(), cluster.clone());
+        labels.insert(labels::NETWORK.into(), network.clone());
+        group.endpoints.push(ViewEndpoint {
+            address,
+            port,
+            cluster,
+            network,
+            locality: group.locality.clone(),
+            labels,
+            health: HealthStatus::Healthy,
+            weight: weight.clamp(1, u64::from(u32::MAX)) as u32,
+            behind,
+            gateway: true,
+        });
+    }
+    groups
+        .into_values()
+        .filter(|g| !g.endpoints.is_empty())
+        .collect()
+}

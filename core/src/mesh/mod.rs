@@ -1,0 +1,347 @@
+//! The mesh: Istio's deployment models on top of Envoy's maths.
+//!
+//! A [`Scenario`] (meshes, control planes, clusters, networks, services, workloads, Istio
+//! config, a client and a request) goes through the stages of the design, in one direction:
+//!
+//! 1. [`Scenario::validate`]: every reference resolves;
+//! 2. [`discovery::discover`]: the [`View`] of one client asking for one host: which endpoints
+//!    istiod sends, through which gateways, and which it leaves out, with reasons;
+//! 3. [`locality::envoy_cluster`]: the locality setting in force turned into an Envoy-shaped
+//!    assignment per route destination (priorities, weights, LB policy, panic threshold);
+//! 4. [`Plan`] per destination, and the route's weights on top: [`MeshPlan`], which explains
+//!    and simulates.
+
+pub mod discovery;
+pub mod locality;
+pub mod model;
+mod validate;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+pub use discovery::{View, ViewEndpoint, discover};
+pub use model::*;
+pub use validate::ScenarioError;
+
+use crate::explain::{
+    EndpointKind, EndpointReport, Explanation, LocalityLbMode, PriorityReport, RouteReport, Status,
+};
+use crate::pick::{Picker, Request};
+use crate::plan::{HostId, Plan};
+use crate::rng::{Rng, SeededRng};
+use crate::sim::{SimulatedEndpoint, Simulation};
+
+/// One route destination, planned.
+#[derive(Debug, Clone)]
+pub struct PlannedDestination {
+    /// Subset name.
+    pub subset: Option<String>,
+    /// Route weight.
+    pub weight: u32,
+    /// The Envoy cluster istiod builds for it.
+    pub cluster: locality::EnvoyCluster,
+    /// Its plan (None when the subset does not exist: Envoy has no such cluster).
+    pub plan: Option<Plan>,
+}
+
+/// A scenario's decisions for its client and request: the view and one plan per destination.
+#[derive(Debug, Clone)]
+pub struct MeshPlan {
+    /// What the client sees.
+    pub view: View,
+    /// The route's destinations.
+    pub destinations: Vec<PlannedDestination>,
+}
+
+impl MeshPlan {
+    /// Validates the scenario and computes every decision for its client and request.
+    ///
+    /// # Errors
+    /// A [`ScenarioError`] naming the path of what does not hold together.
+    pub fn build(scenario: &Scenario) -> Result<Self, ScenarioError> {
+        scenario.validate()?;
+        let view = discover(scenario)?;
+        let mut destinations = Vec::new();
+        for d in &view.destinations {
+            let cluster = locality::envoy_cluster(&view, d);
+            let plan = if d.exists {
+                Some(Plan::build(&cluster.assignment, &cluster.config).map_err(|e| {
+                    ScenarioError::new("workloads", format!("the endpoints istiod would send are not a valid Envoy assignment: {e}"))
+                })?)
+            } else {
+                None
+            };
+            destinations.push(PlannedDestination {
+                subset: d.subset.clone(),
+                weight: d.weight,
+                cluster,
+                plan,
+            });
+        }
+        Ok(Self { view, destinations })
+    }
+
+    fn total_weight(&self) -> u64 {
+        self.destinations.iter().map(|d| u64::from(d.weight)).sum()
+    }
+
+    /// For each destination, each plan host: the view endpoint it is.
+    fn endpoint_of(&self, d: usize, plan: &Plan, host: HostId) -> &ViewEndpoint {
+        let h = plan.host(host);
+        let (gi, ei) =
+            self.destinations[d].cluster.origins[h.origin.0 as usize][h.origin.1 as usize];
+        &self.view.destinations[d].groups[gi].endpoints[ei]
+    }
+
+    /// The explanation (shared/SCENARIO.md §3).
+    #[must_use]
+    pub fn explain(&self) -> Explanation {
+        let view = &self.view;
+        let several = self.destinations.len() > 1;
+        let total = self.total_weight().max(1) as f64;
+        let mut endpoints = Vec::new();
+        let mut priorities = Vec::new();
+        let mut notes = view.notes.clone();
+        let mut dropped = view.dropped.clone();
+        let mut localities = alloc::collections::BTreeSet::new();
+        for (d, dest) in self.destinations.iter().enumerate() {
+            let fraction = f64::from(dest.weight) / total;
+            let prefix = |note: &String| match (&dest.subset, several) {
+                (Some(s), true) => format!("subset {s}: {note}"),
+                _ => note.clone(),
+            };
+            notes.extend(dest.cluster.notes.iter().map(prefix));
+            dropped.extend(dest.cluster.dropped.iter().cloned());
+            let Some(plan) = &dest.plan else { continue };
+            if view.status == Status::Routed {
+                let explained = plan.explain();
+                notes.extend(
+                    explained
+                        .notes
+                        .iter()
+                        .filter(|n| !n.starts_with("the assignment has no endpoints"))
+                        .map(prefix),
+                );
+            }
+            for state in plan.priorities() {
+                priorities.push(PriorityReport {
+                    priority: state.priority,
+                    health: state.health,
+                    degraded: state.degraded,
+                    healthy_load: state.healthy_load,
+                    degraded_load: state.degraded_load,
+                    panic: state.panic,
+                    subset: if several { dest.subset.clone() } else { None },
+                    hosts: state.counts.total,
+                    healthy_hosts: state.counts.healthy,
+                    degraded_hosts: state.counts.degraded,
+                });
+            }
+            let shares = plan.shares();
+            for (i, host) in plan.hosts().iter().enumerate() {
+                let e = self.endpoint_of(d, plan, HostId(i as u32));
+                localities.insert(e.locality.to_string());
+                let share = if view.status == Status::Routed {
+                    fraction * shares[i]
+                } else {
+                    0.0
+                };
+                endpoints.push(EndpointReport {
+                    address: e.address.clone(),
+                    port: e.port,
+                    kind: if e.gateway {
+                        EndpointKind::Gateway
+                    } else {
+                        EndpointKind::Workload
+                    },
+                    cluster: Some(e.cluster.clone()),
+                    network: Some(e.network.clone()),
+                    locality: e.locality.to_string(),
+                    priority: host.priority,
+                    weight: host.endpoint.weight,
+                    health: host.endpoint.health,
+                    subset: dest.subset.clone(),
+                    behind: e.behind.clone(),
+                    share: share.clamp(0.0, 1.0),
+                });
+            }
+        }
+        let routed: f64 = endpoints.iter().map(|e| e.share).sum();
+        let status = if view.status == Status::Routed && routed <= 0.0 {
+            Status::NoEndpoints
+        } else {
+            view.status
+        };
+        if status == Status::NoEndpoints && view.status == Status::Routed {
+            notes.push(
+                "no endpoint can receive the request: Envoy answers 503 \"no healthy upstream\""
+                    .into(),
+            );
+        }
+        let first = self.destinations.iter().find_map(|d| d.plan.as_ref());
+        let mode = self
+            .destinations
+            .iter()
+            .map(|d| d.cluster.mode)
+            .find(|m| *m != LocalityLbMode::Off)
+            .unwrap_or(LocalityLbMode::Off);
+        let message = format!(
+            "{} endpoint{} in {} localit{}; {} dropped",
+            endpoints.len(),
+            if endpoints.len() == 1 { "" } else { "s" },
+            localities.len(),
+            if localities.len() == 1 { "y" } else { "ies" },
+            dropped.len()
+        );
+        let mut seen = alloc::collections::BTreeSet::new();
+        notes.retain(|n| seen.insert(n.clone()));
+        Explanation {
+            status,
+            message,
+            client: Some(view.client.clone()),
+            host: Some(view.host.clone()),
+            lb_policy: first.map_or(crate::LbPolicy::LeastRequest, |p| p.config().policy),
+            locality_lb: mode,
+            priorities,
+            endpoints,
+            dropped,
+            notes,
+            routes: view.routed_by_virtual_service.then(|| {
+                self.destinations
+                    .iter()
+                    .map(|d| RouteReport {
+                        subset: d.subset.clone(),
+                        weight: d.weight,
+                    })
+                    .collect()
+            }),
+            overprovisioning_factor: first.map_or(
+                crate::DEFAULT_OVERPROVISIONING_FACTOR,
+                Plan::overprovisioning_factor,
+            ),
+            panic_threshold: first.map_or(0, Plan::panic_threshold),
+            locality_weighted: first.is_some_and(|p| p.config().locality_weighted),
+            normalized_total_availability: first.map_or(0, Plan::normalized_total_availability),
+            total_panic: first.is_some_and(Plan::total_panic),
+        }
+    }
+
+    /// Sends `requests` seeded requests: the route's weighted choice of destination, then that
+    /// destination's picker. Endpoints are reported in the explanation's order.
+    #[must_use]
+    pub fn simulate(&self, requests: u64, seed: u64) -> Simulation {
+        let explanation = self.explain();
+        let mut rng = SeededRng::new(seed);
+        let mut pickers: Vec<Option<Picker>> = self
+            .destinations
+            .iter()
+            .map(|d| d.plan.as_ref().map(|p| Picker::new(p, &mut rng)))
+            .collect();
+        let offsets: Vec<usize> = self
+            .destinations
+            .iter()
+            .scan(0, |acc, d| {
+                let start = *acc;
+                *acc += d.plan.as_ref().map_or(0, |p| p.hosts().len());
+                Some(start)
+            })
+            .collect();
+        let mut counts = alloc::vec![0_u64; explanation.endpoints.len()];
+        let mut unrouted = 0;
+        let total = self.total_weight();
+        let routed = explanation.status == Status::Routed;
+        for _ in 0..requests {
+            if !routed || total == 0 {
+                unrouted += 1;
+                continue;
+            }
+            let mut point = rng.next_u64() % total;
+            let d = self
+                .destinations
+                .iter()
+                .position(|d| {
+                    let w = u64::from(d.weight);
+                    if point < w {
+                        true
+                    } else {
+                        point -= w;
+                        false
+                    }
+                })
+                .unwrap_or(0);
+            let (Some(plan), Some(picker)) =
+                (self.destinations[d].plan.as_ref(), pickers[d].as_mut())
+            else {
+                unrouted += 1;
+                continue;
+            };
+            let hashed = plan.config().policy.is_hash_based();
+            let request = if hashed {
+                Request::with_hash(rng.next_u64())
+            } else {
+                Request::default()
+            };
+            match picker.pick(plan, &mut rng, request) {
+                Some(host) => {
+                    picker.request_started(host);
+                    counts[offsets[d] + host.index()] += 1;
+                    picker.request_finished(host);
+                }
+                None => unrouted += 1,
+            }
+        }
+        let mut max_abs_deviation = 0.0_f64;
+        let endpoints = explanation
+            .endpoints
+            .iter()
+            .zip(counts)
+            .map(|(e, count)| {
+                let observed = if requests == 0 {
+                    0.0
+                } else {
+                    count as f64 / requests as f64
+                };
+                max_abs_deviation = max_abs_deviation.max((observed - e.share).abs());
+                SimulatedEndpoint {
+                    address: e.address.clone(),
+                    port: e.port,
+                    count,
+                    observed,
+                    share: e.share,
+                }
+            })
+            .collect();
+        Simulation {
+            requests,
+            seed,
+            endpoints,
+            max_abs_deviation,
+            unrouted,
+        }
+    }
+}
+
+/// A locality from its string form `region/zone/subzone` (trailing parts optional).
+///
+/// # Errors
+/// A message when the string has more than three parts.
+pub fn parse_locality(s: &str) -> Result<crate::Locality, String> {
+    let parts: Vec<&str> = if s.is_empty() {
+        Vec::new()
+    } else {
+        s.split('/').collect()
+    };
+    if parts.len() > 3 {
+        return Err(format!(
+            "locality {s:?} has {} parts; it is region/zone/subzone",
+            parts.len()
+        ));
+    }
+    let part = |i: usize| parts.get(i).map_or_else(String::new, |p| (*p).to_string());
+    Ok(crate::Locality {
+        region: part(0),
+        zone: part(1),
+        sub_zone: part(2),
+    })
+}
