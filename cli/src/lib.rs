@@ -11,14 +11,15 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use meshlb::mesh::MeshPlan;
 use meshlb::{LbPolicy, Plan};
 use meshlb_formats::{EnvoyInput, InputError, MAX_INPUT_BYTES};
 
-/// The bundled example `meshlb explain` uses when no file is given: a cluster whose P0 is mostly
-/// down, showing spill-over and panic.
-const DEFAULT_EXAMPLE: (&str, &str) = (
-    "examples/envoy/spillover-panic.json",
-    include_str!("../../examples/envoy/spillover-panic.json"),
+/// The built-in default scenario `meshlb explain` uses when no file is given: three clusters,
+/// two networks, two regions, locality failover on.
+const DEFAULT_SCENARIO: (&str, &str) = (
+    "(built-in default scenario)",
+    include_str!("../../examples/default.yaml"),
 );
 
 #[derive(Debug, Parser)]
@@ -27,7 +28,8 @@ const DEFAULT_EXAMPLE: (&str, &str) = (
     version,
     about = "Explain and simulate where a service mesh sends traffic: Envoy's load-balancing maths, explained",
     after_help = "Examples:\n  \
-        meshlb explain                                   # the bundled spill-over + panic example\n  \
+        meshlb explain                                   # the built-in default scenario\n  \
+        meshlb explain examples/multi-network.yaml --from west/bookinfo\n  \
         meshlb explain examples/envoy/three-priorities-degraded.json\n  \
         meshlb explain cla.json --format json --lb-policy MAGLEV\n  \
         meshlb simulate examples/envoy/ring-hash.json --requests 100000 --seed 7"
@@ -66,9 +68,18 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct InputArgs {
-    /// Envoy ClusterLoadAssignment or Cluster JSON ("-" for standard input). Without it, the
-    /// bundled example examples/envoy/spillover-panic.json.
+    /// A meshlb scenario (YAML or JSON), or an Envoy ClusterLoadAssignment or Cluster (JSON);
+    /// "-" for standard input. Without it, the built-in default scenario.
     file: Option<PathBuf>,
+    /// Scenarios: the client's cluster and namespace.
+    #[arg(long, value_name = "CLUSTER/NAMESPACE")]
+    from: Option<String>,
+    /// Scenarios: the client's locality.
+    #[arg(long, value_name = "REGION/ZONE/SUBZONE")]
+    locality: Option<String>,
+    /// Scenarios: the host the client calls.
+    #[arg(long, value_name = "HOST")]
+    to: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -153,19 +164,14 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
     let written = match &cli.command {
         Command::Explain { input } => {
             let loaded = load(input)?;
-            let mut explanation = loaded.plan.explain();
-            explanation.notes.extend(loaded.notes.iter().cloned());
+            let explanation = loaded.explain();
             match input.format {
                 Format::Json => {
                     let json = serde_json::to_string_pretty(&explanation)
                         .map_err(|e| Failure(e.to_string()))?;
                     writeln!(out, "{json}")
                 }
-                Format::Text => write!(
-                    out,
-                    "{}",
-                    text::explanation(&loaded.title, &loaded.plan, &explanation)
-                ),
+                Format::Text => write!(out, "{}", text::explanation(&loaded.title, &explanation)),
             }
         }
         Command::Simulate {
@@ -174,7 +180,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             seed,
         } => {
             let loaded = load(input)?;
-            let simulation = meshlb::simulate(&loaded.plan, *requests, *seed);
+            let simulation = loaded.simulate(*requests, *seed);
             match input.format {
                 Format::Json => {
                     let json = serde_json::to_string_pretty(&simulation)
@@ -184,7 +190,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 Format::Text => write!(
                     out,
                     "{}",
-                    text::simulation(&loaded.title, &loaded.plan, &simulation)
+                    text::simulation(&loaded.title, loaded.policy(), &simulation)
                 ),
             }
         }
@@ -197,16 +203,120 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
     }
 }
 
+/// What the input became: an Envoy plan or a mesh plan, with the parser's notes.
+enum Planned {
+    Envoy(Box<Plan>),
+    Mesh(Box<MeshPlan>),
+}
+
 struct Loaded {
     title: String,
-    plan: Plan,
+    planned: Planned,
     notes: Vec<String>,
+}
+
+impl Loaded {
+    fn explain(&self) -> meshlb::Explanation {
+        let mut explanation = match &self.planned {
+            Planned::Envoy(plan) => plan.explain(),
+            Planned::Mesh(plan) => plan.explain(),
+        };
+        explanation.notes.extend(self.notes.iter().cloned());
+        explanation
+    }
+
+    fn simulate(&self, requests: u64, seed: u64) -> meshlb::Simulation {
+        match &self.planned {
+            Planned::Envoy(plan) => meshlb::simulate(plan, requests, seed),
+            Planned::Mesh(plan) => plan.simulate(requests, seed),
+        }
+    }
+
+    fn policy(&self) -> LbPolicy {
+        match &self.planned {
+            Planned::Envoy(plan) => plan.config().policy,
+            Planned::Mesh(plan) => plan.explain().lb_policy,
+        }
+    }
 }
 
 fn load(args: &InputArgs) -> Result<Loaded, Failure> {
     let (name, text) = read_input(args.file.as_deref())?;
     let located = |e: InputError| Failure(format!("{name}: {e}"));
-    let mut input: EnvoyInput = parse(&text).map_err(located)?;
+    if text.trim_start().starts_with('{') && !meshlb_formats::looks_like_scenario(&text) {
+        return load_envoy(args, &name, &text);
+    }
+    if text.trim().is_empty() {
+        return Err(Failure(format!(
+            "{name}: the input is empty: give a meshlb scenario (YAML or JSON) or an Envoy ClusterLoadAssignment or Cluster (JSON)"
+        )));
+    }
+    for (flag, given) in [
+        ("--lb-policy", args.lb_policy.is_some()),
+        ("--panic-threshold", args.panic_threshold.is_some()),
+    ] {
+        if given {
+            return Err(Failure(format!(
+                "{flag} applies to Envoy input; in a scenario the DestinationRule decides (set its loadBalancer or outlierDetection.minHealthPercent)"
+            )));
+        }
+    }
+    let mut input = meshlb_formats::parse_scenario(&text).map_err(located)?;
+    let scenario = &mut input.scenario;
+    if let Some(from) = &args.from {
+        let (cluster, namespace) = from
+            .split_once('/')
+            .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| Failure(format!("--from {from:?}: expected CLUSTER/NAMESPACE")))?;
+        scenario.client.cluster = cluster.to_string();
+        scenario.client.namespace = namespace.to_string();
+        input.notes.push(format!("--from {from} sets the client"));
+    }
+    if let Some(locality) = &args.locality {
+        scenario.client.locality = meshlb::mesh::parse_locality(locality)
+            .map_err(|e| Failure(format!("--locality: {e}")))?;
+        input
+            .notes
+            .push(format!("--locality {locality} sets the client's locality"));
+    }
+    if let Some(to) = &args.to {
+        scenario.request.host = to.clone();
+        input
+            .notes
+            .push(format!("--to {to} sets the requested host"));
+    }
+    let plan = input.plan(&text).map_err(|e| {
+        let flag = match e.path.to_string().as_str() {
+            p if p.starts_with("client.cluster") || p.starts_with("client.namespace") => {
+                args.from.as_ref().map(|f| format!(" (from --from {f})"))
+            }
+            p if p.starts_with("request") => args.to.as_ref().map(|t| format!(" (from --to {t})")),
+            _ => None,
+        };
+        Failure(format!("{name}: {e}{}", flag.unwrap_or_default()))
+    })?;
+    let title = format!("{name}: scenario");
+    Ok(Loaded {
+        title,
+        planned: Planned::Mesh(Box::new(plan)),
+        notes: input.notes,
+    })
+}
+
+fn load_envoy(args: &InputArgs, name: &str, text: &str) -> Result<Loaded, Failure> {
+    let located = |e: InputError| Failure(format!("{name}: {e}"));
+    for (flag, given) in [
+        ("--from", args.from.is_some()),
+        ("--locality", args.locality.is_some()),
+        ("--to", args.to.is_some()),
+    ] {
+        if given {
+            return Err(Failure(format!(
+                "{flag} applies to scenarios; Envoy input has no client or host"
+            )));
+        }
+    }
+    let mut input: EnvoyInput = meshlb_formats::parse_envoy_json(text).map_err(located)?;
     if let Some(policy) = args.lb_policy {
         input.config.policy = policy.into();
         input.notes.push(format!(
@@ -220,51 +330,24 @@ fn load(args: &InputArgs) -> Result<Loaded, Failure> {
             "--panic-threshold {threshold} overrides the input's panic threshold"
         ));
     }
-    let plan = input.plan(Some(&text)).map_err(located)?;
+    let plan = input.plan(Some(text)).map_err(located)?;
     let kind = match input.document {
         meshlb_formats::Document::Cluster => "Cluster",
         meshlb_formats::Document::ClusterLoadAssignment => "ClusterLoadAssignment",
     };
     Ok(Loaded {
         title: format!("{name}: {kind} {:?}", input.name),
-        plan,
+        planned: Planned::Envoy(Box::new(plan)),
         notes: input.notes,
     })
 }
 
-fn parse(text: &str) -> Result<EnvoyInput, InputError> {
-    let trimmed = text.trim_start();
-    if !trimmed.starts_with('{') {
-        let hint = if trimmed.is_empty() {
-            "the input is empty"
-        } else {
-            "the input is not a JSON object"
-        };
-        return Err(InputError {
-            path: meshlb_formats::Path::root(),
-            line: Some(1),
-            message: format!(
-                "{hint}: meshlb reads an Envoy ClusterLoadAssignment or Cluster as proto3 JSON (meshlb scenarios in YAML come with the mesh stage)"
-            ),
-        });
-    }
-    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text)
-        && let Some(map) = value.as_object()
-        && meshlb_formats::looks_like_envoy(&value).is_none()
-        && (map.contains_key("clusters") || map.contains_key("workloads"))
-    {
-        return Err(InputError {
-            path: meshlb_formats::Path::root(),
-            line: None,
-            message: "this is a meshlb scenario; this build explains Envoy ClusterLoadAssignment and Cluster JSON only".into(),
-        });
-    }
-    meshlb_formats::parse_envoy_json(text)
-}
-
 fn read_input(file: Option<&std::path::Path>) -> Result<(String, String), Failure> {
     let Some(path) = file else {
-        return Ok((DEFAULT_EXAMPLE.0.to_string(), DEFAULT_EXAMPLE.1.to_string()));
+        return Ok((
+            DEFAULT_SCENARIO.0.to_string(),
+            DEFAULT_SCENARIO.1.to_string(),
+        ));
     };
     let name = path.display().to_string();
     let mut bytes = Vec::new();

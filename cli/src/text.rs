@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use meshlb::{Explanation, Plan, Simulation, Status};
+use meshlb::{Explanation, LbPolicy, Simulation};
 
 const BAR: usize = 24;
 
@@ -21,35 +21,60 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
-/// The explanation as text: status, priorities, endpoints grouped by priority and locality with
-/// share bars, then notes.
-pub(crate) fn explanation(title: &str, plan: &Plan, e: &Explanation) -> String {
+/// The explanation as text: status, priorities, endpoints grouped by subset, priority and
+/// locality with share bars, then drops and notes.
+pub(crate) fn explanation(title: &str, e: &Explanation) -> String {
     let mut out = String::new();
-    let status = match e.status {
-        Status::Routed => "routed",
-        Status::DnsFailure => "dns-failure",
-        Status::NotVisible => "not-visible",
-        Status::Untrusted => "untrusted",
-        Status::NoEndpoints => "no-endpoints",
-    };
+    let status = serde_json::to_value(e.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     let _ = writeln!(out, "{title}");
+    if let (Some(client), Some(host)) = (&e.client, &e.host) {
+        let _ = writeln!(
+            out,
+            "client {}/{} (network {:?}, locality {:?}, control plane {}) -> {host}",
+            client.cluster, client.namespace, client.network, client.locality, client.control_plane
+        );
+    }
     let _ = writeln!(out, "status: {status}: {}", e.message);
+    let locality_lb = serde_json::to_value(e.locality_lb)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "policy {}, overprovisioning factor {}%, panic threshold {}%, locality-weighted LB {}",
+        "policy {}, locality LB {locality_lb}, overprovisioning factor {}%, panic threshold {}%, locality-weighted LB {}",
         e.lb_policy,
         e.overprovisioning_factor,
         e.panic_threshold,
         if e.locality_weighted { "on" } else { "off" }
     );
+    if let Some(routes) = &e.routes {
+        let list: Vec<String> = routes
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {}",
+                    r.subset.as_deref().unwrap_or("(no subset)"),
+                    r.weight
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "routes: {}", list.join(", "));
+    }
     let _ = writeln!(
         out,
         "\nPRIORITIES  (health and degraded after overprovisioning; load = share of requests)"
     );
     for p in &e.priorities {
+        let subset = p
+            .subset
+            .as_deref()
+            .map_or_else(String::new, |s| format!("[{s}] "));
         let _ = writeln!(
             out,
-            "  P{:<3} load {:>3}%{}   health {:>3}%  degraded {:>3}%   {} hosts: {} healthy, {} degraded{}",
+            "  {subset}P{:<3} load {:>3}%{}   health {:>3}%  degraded {:>3}%   {} hosts: {} healthy, {} degraded{}",
             p.priority,
             p.healthy_load + p.degraded_load,
             if p.degraded_load > 0 {
@@ -70,31 +95,40 @@ pub(crate) fn explanation(title: &str, plan: &Plan, e: &Explanation) -> String {
         );
     }
     let _ = writeln!(out, "\nENDPOINTS");
-    let mut current: Option<(u32, &str)> = None;
-    for (endpoint, host) in e.endpoints.iter().zip(plan.hosts()) {
-        let locality = &plan.localities()[host.locality as usize];
-        let key = (endpoint.priority, endpoint.locality.as_str());
+    let mut current: Option<(Option<&str>, u32, &str)> = None;
+    for endpoint in &e.endpoints {
+        let key = (
+            endpoint.subset.as_deref(),
+            endpoint.priority,
+            endpoint.locality.as_str(),
+        );
         if current != Some(key) {
-            let weight = if locality.weight > 0 && e.locality_weighted {
-                format!(
-                    "  (locality weight {}, effective {:.3})",
-                    locality.weight, locality.effective_healthy
-                )
-            } else {
-                String::new()
-            };
+            let subset = endpoint
+                .subset
+                .as_deref()
+                .map_or_else(String::new, |s| format!("[{s}] "));
             let name = if endpoint.locality.is_empty() {
                 "(no locality)"
             } else {
                 endpoint.locality.as_str()
             };
-            let _ = writeln!(out, "  P{} {name}{weight}", endpoint.priority);
+            let _ = writeln!(out, "  {subset}P{} {name}", endpoint.priority);
             current = Some(key);
         }
         let address = format!("{}:{}", endpoint.address, endpoint.port);
+        let place = match (&endpoint.cluster, &endpoint.network) {
+            (Some(c), Some(n)) if !n.is_empty() => format!("{c}/{n}"),
+            (Some(c), _) => c.clone(),
+            _ => String::new(),
+        };
+        let kind = if endpoint.behind.is_empty() {
+            String::new()
+        } else {
+            format!("  gateway for {}", endpoint.behind.join(", "))
+        };
         let _ = writeln!(
             out,
-            "    {address:<22} {:<9} w{:<4} {} {:>7}",
+            "    {address:<22} {place:<14} {:<9} w{:<4} {} {:>7}{kind}",
             endpoint.health.as_str(),
             endpoint.weight,
             bar(endpoint.share),
@@ -106,9 +140,9 @@ pub(crate) fn explanation(title: &str, plan: &Plan, e: &Explanation) -> String {
         for d in &e.dropped {
             let _ = writeln!(
                 out,
-                "  {}:{}  {}: {}",
-                d.address,
-                d.port,
+                "  {:<22} {:<10} {}: {}",
+                format!("{}:{}", d.address, d.port),
+                d.cluster.as_deref().unwrap_or(""),
                 serde_reason(d),
                 d.message
             );
@@ -131,15 +165,13 @@ fn serde_reason(d: &meshlb::DroppedEndpoint) -> String {
 }
 
 /// A simulation as text: per endpoint the count, observed and explained shares.
-pub(crate) fn simulation(title: &str, plan: &Plan, s: &Simulation) -> String {
+pub(crate) fn simulation(title: &str, policy: LbPolicy, s: &Simulation) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{title}");
     let _ = writeln!(
         out,
         "{} requests, seed {}, policy {}",
-        s.requests,
-        s.seed,
-        plan.config().policy
+        s.requests, s.seed, policy
     );
     let _ = writeln!(
         out,

@@ -1,19 +1,25 @@
 //! meshlb's input formats.
 //!
+//! - meshlb scenarios, YAML or JSON ([`parse_scenario`], shared/SCENARIO.md §2): meshlb's own
+//!   sections strictly, embedded Istio resources as Istio's API has them.
 //! - Envoy `ClusterLoadAssignment` and `Cluster` JSON ([`parse_envoy_json`]), in both proto3
 //!   JSON spellings.
 //!
 //! Every error is an [`InputError`] naming the path (`endpoints[1].lb_endpoints[0].health_status`)
-//! and, where the input has lines, the line. Fields of Envoy's API that meshlb does not model are
-//! accepted and named in a note; anything else unknown is an error.
+//! and, where the input has lines, the line. Fields of Envoy's or Istio's API that meshlb does not
+//! model are accepted and named in a note; anything else unknown is an error.
 
 mod envoy;
 mod error;
+mod json;
 mod path;
+mod scenario;
+mod yaml;
 
 pub use envoy::{Document, EnvoyInput, looks_like_envoy, parse_envoy_json, parse_envoy_value};
 pub use error::InputError;
 pub use path::{Path, Segment, duplicate_key, line_of};
+pub use scenario::{MAX_WORKLOADS, ScenarioInput, looks_like_scenario, parse_scenario};
 
 /// Largest input meshlb reads, in bytes (64 MiB): larger input is refused with a clear error
 /// rather than read into memory.

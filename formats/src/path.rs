@@ -79,6 +79,57 @@ impl fmt::Display for Path {
     }
 }
 
+/// A path under construction, borrowed from its parent: cheap to extend while walking a large
+/// document, turned into a [`Path`] only when an error or a note needs it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum At<'a> {
+    /// The document root.
+    Root,
+    /// A member of the parent.
+    Key(&'a At<'a>, &'a str),
+    /// An element of the parent.
+    Index(&'a At<'a>, usize),
+}
+
+impl<'a> At<'a> {
+    /// This path, one member further.
+    pub(crate) fn key<'b>(&'b self, key: &'b str) -> At<'b>
+    where
+        'a: 'b,
+    {
+        At::Key(self, key)
+    }
+
+    /// This path, one element further.
+    pub(crate) fn index<'b>(&'b self, index: usize) -> At<'b>
+    where
+        'a: 'b,
+    {
+        At::Index(self, index)
+    }
+
+    /// The owned path.
+    pub(crate) fn path(&self) -> Path {
+        let mut segments = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                At::Root => break,
+                At::Key(parent, key) => {
+                    segments.push(Segment::Key((*key).to_owned()));
+                    at = parent;
+                }
+                At::Index(parent, index) => {
+                    segments.push(Segment::Index(*index));
+                    at = parent;
+                }
+            }
+        }
+        segments.reverse();
+        Path(segments)
+    }
+}
+
 /// A small scanner over JSON text that knows line numbers: it finds where a path's value starts
 /// and spots duplicate object keys (which `serde_json::Value` would silently collapse).
 ///

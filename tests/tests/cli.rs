@@ -131,9 +131,18 @@ fn same_seed_same_simulation_different_seed_different_counts() {
     assert_ne!(a.stdout, c.stdout);
 }
 
+fn spillover() -> String {
+    workspace_root()
+        .join("examples/envoy/spillover-panic.json")
+        .to_str()
+        .expect("utf-8 path")
+        .to_string()
+}
+
 #[test]
-fn explain_without_a_file_explains_the_bundled_spill_over_and_panic_example() {
-    let run = meshlb(&["explain", "--format", "json"]);
+fn the_spill_over_and_panic_example_follows_envoys_integer_arithmetic() {
+    let file = spillover();
+    let run = meshlb(&["explain", &file, "--format", "json"]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
     // P0: 1 of 10 healthy -> health 140 * 1 / 10 = 14, in panic (10 % < 50 %); P1: 3 of 5 ->
@@ -169,7 +178,8 @@ fn explain_without_a_file_explains_the_bundled_spill_over_and_panic_example() {
 
 #[test]
 fn text_output_groups_by_priority_and_locality_with_bars_and_notes() {
-    let run = meshlb(&["explain"]);
+    let file = spillover();
+    let run = meshlb(&["explain", &file]);
     assert_eq!(run.status, 0);
     let text = run.stdout;
     for needle in [
@@ -187,7 +197,7 @@ fn text_output_groups_by_priority_and_locality_with_bars_and_notes() {
             "text output lacks {needle:?}:\n{text}"
         );
     }
-    let sim = meshlb(&["simulate", "-n", "1000"]);
+    let sim = meshlb(&["simulate", &file, "-n", "1000"]);
     assert_eq!(sim.status, 0);
     assert!(
         sim.stdout.contains("largest |observed - explained|"),
@@ -199,7 +209,15 @@ fn text_output_groups_by_priority_and_locality_with_bars_and_notes() {
 #[test]
 fn panic_threshold_flag_overrides_the_cluster() {
     // Threshold 0 disables panic: P0 keeps its 15 % for its single healthy host.
-    let run = meshlb(&["explain", "--format", "json", "--panic-threshold", "0"]);
+    let file = spillover();
+    let run = meshlb(&[
+        "explain",
+        &file,
+        "--format",
+        "json",
+        "--panic-threshold",
+        "0",
+    ]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert_eq!(value["priorities"][0]["panic"], false);

@@ -81,6 +81,7 @@ impl Spec {
             localities,
             overprovisioning_factor: self.overprovisioning_factor,
             weighted_priority_health: self.weighted_priority_health,
+            ..LoadAssignment::default()
         }
     }
 

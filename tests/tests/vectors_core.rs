@@ -71,7 +71,7 @@ fn by_priority(priorities: &[Counts], overprovisioning_factor: u32) -> LoadAssig
             .map(|(p, &c)| group(p as u32, p as u32, None, c))
             .collect(),
         overprovisioning_factor,
-        weighted_priority_health: false,
+        ..LoadAssignment::default()
     }
 }
 
@@ -282,6 +282,7 @@ fn weighted(priorities: &[&[(u32, HealthStatus)]], overprovisioning_factor: u32)
             .collect(),
         overprovisioning_factor,
         weighted_priority_health: true,
+        ..LoadAssignment::default()
     }
 }
 

@@ -376,7 +376,7 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
     let dns_ok = match (service_entry, service) {
         (Some(_), _) => client_cluster.dns_proxy,
         (None, Some(s)) => {
-            let local = s.clusters.iter().any(|c| *c == client_cluster.name);
+            let local = s.clusters.contains(&client_cluster.name);
             let name = format!("{}.{}", s.name, s.namespace);
             let imports = scenario
                 .meshes
@@ -993,6 +993,9 @@ fn scale_factor(scenario: &Scenario) -> u32 {
     lcm.min(u64::from(u32::MAX)) as u32
 }
 
+/// A gateway endpoint inside one locality group: (group, address, port, cluster, network).
+type GatewayKey = (String, String, u16, String, String);
+
 /// istiod's `EndpointsByNetworkFilter`: same-network endpoints (and those of networks without a
 /// gateway) are sent directly; others are replaced by their network's gateways (those in the
 /// endpoint's cluster, else all of the network's), carrying the scaled weight of what stands
@@ -1010,8 +1013,8 @@ fn network_filter(
     notes: &mut Vec<String>,
 ) -> Vec<Group> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    let mut gateway_weights: BTreeMap<(String, String, u16, String, String), (u64, Vec<String>)> =
-        BTreeMap::new();
+    // (locality group, gateway address, port, cluster, network) → (weight, endpoints behind).
+    let mut gateway_weights: BTreeMap<GatewayKey, (u64, Vec<String>)> = BTreeMap::new();
     for c in members {
         let e = &c.endpoint;
         let key = e.locality.to_string();

@@ -188,10 +188,9 @@ impl Scenario {
                     ),
                 );
             }
-            if !c.mesh.is_empty()
-                && !(mesh_ids.contains(c.mesh.as_str())
-                    || (self.meshes.is_empty() && c.mesh == "mesh1"))
-            {
+            let known_mesh =
+                mesh_ids.contains(c.mesh.as_str()) || (self.meshes.is_empty() && c.mesh == "mesh1");
+            if !c.mesh.is_empty() && !known_mesh {
                 return err(
                     format!("{path}.mesh"),
                     format!(
@@ -209,7 +208,7 @@ impl Scenario {
                 let cp = c.control_plane.as_str();
                 match self.cluster(cp) {
                     Some(primary) if self.is_primary(primary) => {
-                        if !primary.remote_secrets.iter().any(|s| *s == c.name) {
+                        if !primary.remote_secrets.contains(&c.name) {
                             return err(
                                 format!("{path}.controlPlane"),
                                 format!(
@@ -230,8 +229,7 @@ impl Scenario {
                     }
                     None => match self.external_control_planes.iter().find(|e| e.name == cp) {
                         Some(ecp) => {
-                            if ecp.config_cluster != c.name
-                                && !ecp.remote_secrets.iter().any(|s| *s == c.name)
+                            if ecp.config_cluster != c.name && !ecp.remote_secrets.contains(&c.name)
                             {
                                 return err(
                                     format!("{path}.controlPlane"),
@@ -261,10 +259,14 @@ impl Scenario {
                         "only a primary cluster's control plane watches other clusters; this cluster is a remote",
                     );
                 }
-                if c.mesh_config.is_some() {
+                let configures_external = self
+                    .external_control_planes
+                    .iter()
+                    .any(|e| e.config_cluster == c.name);
+                if c.mesh_config.is_some() && !configures_external {
                     return err(
                         format!("{path}.meshConfig"),
-                        "MeshConfig belongs to a control plane: set it on the primary cluster",
+                        "MeshConfig belongs to a control plane: set it on the primary cluster (or an external control plane's config cluster)",
                     );
                 }
             }
@@ -431,7 +433,7 @@ impl Scenario {
                 .iter()
                 .find(|s| s.name == name && s.namespace == ns)
             {
-                if !s.clusters.iter().any(|c| *c == w.cluster) {
+                if !s.clusters.contains(&w.cluster) {
                     return err(
                         format!("{path}.cluster"),
                         format!(

@@ -1,0 +1,580 @@
+//! YAML (and so JSON) documents as a small tree that knows the line of every value.
+//!
+//! `saphyr` loads the text as [`MarkedYaml`]; the tree here keeps what the scenario parser needs:
+//! mappings in the order written (keys as strings), sequences, resolved scalars (YAML 1.2 core
+//! schema), and for each value the line it is written on (for a mapping's value, the line of its
+//! key) and its span in the text. One document only; duplicate keys are an error naming the key.
+
+use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
+
+use crate::error::InputError;
+use crate::path::{At, Path, Segment};
+
+/// A value of the document.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    /// `null`, `~` or nothing.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating-point number.
+    Float(f64),
+    /// A string (quoted, or plain and not another type).
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in the order written.
+    Map(Vec<(String, Node)>),
+}
+
+/// A value and where it is.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Node {
+    /// 1-based line: of the key for a mapping's value, else where the value starts.
+    pub(crate) line: usize,
+    /// Character range of the value in the text.
+    pub(crate) span: (usize, usize),
+    /// The value.
+    pub(crate) value: Value,
+}
+
+impl Node {
+    /// What kind of value this is, for messages (`a string`, `a mapping`).
+    pub(crate) fn kind(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// The value of `key` when this is a mapping.
+    #[cfg(test)]
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The line of the value at `path`, or of its longest prefix that exists (`None` when not
+    /// even the first step does). Keys match as written or in lowerCamelCase (`port_level_settings`
+    /// is `portLevelSettings`).
+    pub(crate) fn line_of(&self, path: &Path) -> Option<usize> {
+        let mut node = self;
+        let mut line = None;
+        for segment in &path.0 {
+            let next = match (segment, &node.value) {
+                (Segment::Key(want), Value::Map(entries)) => entries
+                    .iter()
+                    .find(|(k, _)| k == want)
+                    .or_else(|| entries.iter().find(|(k, _)| lower_camel(k) == *want))
+                    .map(|(_, v)| v),
+                (Segment::Index(i), Value::Seq(items)) => items.get(*i),
+                _ => None,
+            };
+            match next {
+                Some(n) => {
+                    node = n;
+                    line = Some(n.line);
+                }
+                None => break,
+            }
+        }
+        line
+    }
+}
+
+/// `port_level_settings` → `portLevelSettings` (proto3 JSON's lowerCamelCase).
+pub(crate) fn lower_camel(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The text of the character range `span` (for messages that quote the input).
+pub(crate) fn raw(text: &str, span: (usize, usize)) -> String {
+    text.chars()
+        .skip(span.0)
+        .take(span.1.saturating_sub(span.0))
+        .collect()
+}
+
+/// Loads one YAML (or JSON) document.
+///
+/// # Errors
+/// Malformed YAML (with the line), several documents, an empty document, a duplicate key (naming
+/// it, its path and line), a mapping key that is not a scalar, an unresolvable value.
+pub(crate) fn load(text: &str) -> Result<Node, InputError> {
+    if crate::json::looks_like_json(text) {
+        match crate::json::load(text) {
+            Ok(node) => return Ok(node),
+            Err(crate::json::Outcome::Invalid(e)) => return Err(e),
+            // Not strict JSON: YAML reads it (or says what is wrong).
+            Err(crate::json::Outcome::NotJson) => {}
+        }
+    }
+    load_yaml(text)
+}
+
+/// [`load`] through the YAML loader only.
+fn load_yaml(text: &str) -> Result<Node, InputError> {
+    let mut parser = saphyr_parser::Parser::new_from_str(text);
+    let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
+    let loaded = parser.load(&mut loader, true);
+    let docs = match loaded.err().or_else(|| loader.error().cloned()) {
+        None => loader.into_documents(),
+        Some(e) if e.info().starts_with("duplicated key") => return Err(duplicate_key(text, &e)),
+        Some(e) => return Err(syntax_error(text, &e)),
+    };
+    // Empty documents (a trailing `---`) do not count.
+    let is_empty =
+        |d: &MarkedYaml<'_>| matches!(d.data, YamlData::BadValue | YamlData::Value(Scalar::Null));
+    let first_line = docs.first().map(|d| d.span.start.line());
+    let mut docs = docs.into_iter().filter(|d| !is_empty(d));
+    let Some(doc) = docs.next() else {
+        return Err(root_error(first_line, "the document is empty"));
+    };
+    if let Some(second) = docs.next() {
+        return Err(root_error(
+            Some(document_marker(text, second.span.start.line())),
+            "the input holds several YAML documents (`---`): a scenario is one document",
+        ));
+    }
+    let line = doc.span.start.line();
+    convert(doc, line, &At::Root)
+}
+
+/// The line of the `---` that starts the document whose content starts on `line` (or `line`).
+fn document_marker(text: &str, line: usize) -> usize {
+    let lines: Vec<&str> = text.lines().take(line).collect();
+    lines
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, l)| {
+            l.strip_prefix("---")
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        })
+        .map_or(line, |(i, _)| i + 1)
+}
+
+fn root_error(line: Option<usize>, message: &str) -> InputError {
+    InputError {
+        path: Path::root(),
+        line,
+        message: message.into(),
+    }
+}
+
+fn syntax_error(text: &str, e: &saphyr::ScanError) -> InputError {
+    let marker = e.marker();
+    let (mut line, mut col) = (marker.line().max(1), marker.col() + 1);
+    if e.info().contains("tab") {
+        // saphyr marks where the token began (a scalar before a tab-indented line): point at
+        // the tab itself.
+        let (mut l, mut c) = (line, col);
+        for ch in text.chars().skip(marker.index()) {
+            if ch == '\t' {
+                (line, col) = (l, c);
+                break;
+            }
+            if ch == '\n' {
+                (l, c) = (l + 1, 1);
+            } else {
+                c += 1;
+            }
+        }
+    }
+    InputError {
+        path: Path::root(),
+        line: Some(line),
+        message: format!("malformed YAML: {} (column {col})", e.info()),
+    }
+}
+
+/// A key as a string: scalars in their YAML form, anything else refused.
+fn key_string(key: MarkedYaml<'_>, at: &At<'_>) -> Result<String, InputError> {
+    let line = key.span.start.line();
+    match key.data {
+        YamlData::Value(scalar) => Ok(scalar_string(scalar)),
+        YamlData::Representation(s, _, _) => Ok(s.into_owned()),
+        YamlData::Tagged(_, inner) => key_string(*inner, at).map_err(|mut e| {
+            e.line = Some(line);
+            e
+        }),
+        _ => Err(InputError {
+            path: at.path(),
+            line: Some(line),
+            message: "mapping keys must be strings, not lists or mappings".into(),
+        }),
+    }
+}
+
+fn scalar_string(scalar: Scalar<'_>) -> String {
+    match scalar {
+        Scalar::Null => String::new(),
+        Scalar::Boolean(b) => b.to_string(),
+        Scalar::Integer(i) => i.to_string(),
+        Scalar::FloatingPoint(f) => f.into_inner().to_string(),
+        Scalar::String(s) => s.into_owned(),
+    }
+}
+
+/// Turns saphyr's node into ours; `line` is the line to report for it.
+fn convert(node: MarkedYaml<'_>, line: usize, at: &At<'_>) -> Result<Node, InputError> {
+    let span = (node.span.start.index(), node.span.end.index());
+    let value = match node.data {
+        YamlData::Value(Scalar::Null) => Value::Null,
+        YamlData::Value(Scalar::Boolean(b)) => Value::Bool(b),
+        YamlData::Value(Scalar::Integer(i)) => Value::Int(i),
+        YamlData::Value(Scalar::FloatingPoint(f)) => Value::Float(f.into_inner()),
+        YamlData::Value(Scalar::String(s)) => Value::Str(s.into_owned()),
+        YamlData::Representation(s, _, _) => Value::Str(s.into_owned()),
+        YamlData::Tagged(_, inner) => {
+            // A tag (`!foo`) does not change the value; the inner node carries no position.
+            let mut n = convert(*inner, line, at)?;
+            n.span = span;
+            return Ok(n);
+        }
+        YamlData::Sequence(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let l = item.span.start.line();
+                out.push(convert(item, l, &at.index(i))?);
+            }
+            Value::Seq(out)
+        }
+        YamlData::Mapping(entries) => {
+            let mut out = Vec::with_capacity(entries.len());
+            for (k, v) in entries {
+                let key_line = k.span.start.line();
+                let key = key_string(k, at)?;
+                let value = convert(v, key_line, &at.key(&key))?;
+                out.push((key, value));
+            }
+            Value::Map(out)
+        }
+        YamlData::Alias(_) | YamlData::BadValue => {
+            return Err(InputError {
+                path: at.path(),
+                line: Some(line),
+                message:
+                    "the value does not match its tag (e.g. `!!int abc`) or names an unknown anchor"
+                        .into(),
+            });
+        }
+    };
+    Ok(Node { line, span, value })
+}
+
+/// A duplicate key: saphyr gives where the second one is; load again keeping duplicates to find
+/// the mapping that holds it, and so its path.
+fn duplicate_key(text: &str, e: &saphyr::ScanError) -> InputError {
+    let marker = *e.marker();
+    let key = key_at(text, marker.index());
+    let mut path = Path::root();
+    if let Some(key) = &key {
+        let mut parser = saphyr_parser::Parser::new_from_str(text);
+        let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
+        loader.allow_duplicate_keys(true);
+        if parser.load(&mut loader, true).is_ok() && loader.error().is_none() {
+            for doc in loader.into_documents() {
+                if let Some(p) = find_mapping_with(&doc, marker.index(), key, &Path::root()) {
+                    path = p;
+                    break;
+                }
+            }
+        }
+    }
+    InputError {
+        path,
+        line: Some(marker.line().max(1)),
+        message: match key {
+            Some(k) => format!("duplicate key `{k}` (a key may appear once in a mapping)"),
+            None => "duplicate key (a key may appear once in a mapping)".into(),
+        },
+    }
+}
+
+/// The innermost mapping whose span holds character `index` and that has `key`: its path + key.
+fn find_mapping_with(node: &MarkedYaml<'_>, index: usize, key: &str, path: &Path) -> Option<Path> {
+    let holds = |n: &MarkedYaml<'_>| n.span.start.index() <= index && index < n.span.end.index();
+    match &node.data {
+        YamlData::Tagged(_, inner) => find_mapping_with(inner, index, key, path),
+        YamlData::Sequence(items) => items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| holds(item))
+            .find_map(|(i, item)| find_mapping_with(item, index, key, &path.index(i))),
+        YamlData::Mapping(entries) => {
+            if !holds(node) {
+                return None;
+            }
+            let mut own = None;
+            for (k, v) in entries {
+                let name = match &k.data {
+                    YamlData::Value(s) => scalar_string(s.clone()),
+                    _ => continue,
+                };
+                if holds(v)
+                    && let Some(p) = find_mapping_with(v, index, key, &path.key(&name))
+                {
+                    return Some(p);
+                }
+                if name == key {
+                    own = Some(path.key(&name));
+                }
+            }
+            own
+        }
+        _ => None,
+    }
+}
+
+/// The key written at character `index`: quoted, or plain up to `:`.
+fn key_at(text: &str, index: usize) -> Option<String> {
+    let rest: String = text.chars().skip(index).take(1024).collect();
+    let mut chars = rest.chars();
+    let first = chars.next()?;
+    let key = match first {
+        '"' | '\'' => {
+            let mut out = String::new();
+            let mut escaped = false;
+            for c in chars {
+                if first == '"' && c == '\\' && !escaped {
+                    escaped = true;
+                    continue;
+                }
+                if c == first && !escaped {
+                    break;
+                }
+                escaped = false;
+                out.push(c);
+            }
+            out
+        }
+        _ => {
+            let end = rest
+                .char_indices()
+                .find(|&(i, c)| {
+                    matches!(c, '\n' | '\r' | ',' | '}' | ']' | '#')
+                        || (c == ':'
+                            && rest[i + 1..]
+                                .chars()
+                                .next()
+                                .is_none_or(|n| n.is_whitespace() || matches!(n, ',' | '}')))
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            rest[..end].trim_end().to_string()
+        }
+    };
+    (!key.is_empty()).then_some(key)
+}
+
+/// Whether the first document's top level is a mapping with one of `keys`, reading the event
+/// stream without building a tree.
+pub(crate) fn top_level_has(text: &str, keys: &[&str]) -> bool {
+    use saphyr_parser::Event;
+    if crate::json::looks_like_json(text)
+        && let Some(found) = crate::json::top_level_has(text, keys)
+    {
+        return found;
+    }
+    let mut depth = 0_usize;
+    let mut root_is_mapping = false;
+    // Within the top-level mapping, nodes alternate key, value.
+    let mut at_key = true;
+    for event in saphyr_parser::Parser::new_from_str(text) {
+        let Ok((event, _)) = event else { return false };
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if depth == 0 {
+                    root_is_mapping = matches!(event, Event::MappingStart(..));
+                    if !root_is_mapping {
+                        return false;
+                    }
+                } else if depth == 1 {
+                    at_key = !at_key;
+                }
+                depth += 1;
+            }
+            Event::MappingEnd | Event::SequenceEnd => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return false;
+                }
+            }
+            Event::Scalar(value, style, ..) => {
+                if depth == 0 {
+                    // A null document (`~`) is empty, as `load` reads it.
+                    let null = style == saphyr_parser::ScalarStyle::Plain
+                        && matches!(value.as_ref(), "" | "~" | "null" | "Null" | "NULL");
+                    if null {
+                        continue;
+                    }
+                    return false;
+                }
+                if depth == 1 {
+                    if at_key && root_is_mapping && keys.contains(&value.as_ref()) {
+                        return true;
+                    }
+                    at_key = !at_key;
+                }
+            }
+            Event::Alias(_) => {
+                if depth == 1 {
+                    at_key = !at_key;
+                }
+            }
+            // An empty document (`---` alone) before the scenario: read on.
+            Event::DocumentEnd if depth == 0 && !root_is_mapping => {}
+            Event::DocumentEnd | Event::StreamEnd => return false,
+            Event::Nothing | Event::StreamStart | Event::DocumentStart(_) => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_of_keys_and_items() {
+        let text = "a:\n  b: 1\n  c:\n    - x\n    - {d: 2}\ne: 'q'\n";
+        let root = load(text).unwrap();
+        let path = Path::root().key("a").key("c").index(1).key("d");
+        assert_eq!(root.line_of(&path), Some(5));
+        assert_eq!(root.line_of(&Path::root().key("a").key("c")), Some(3));
+        // Longest existing prefix.
+        assert_eq!(
+            root.line_of(&Path::root().key("a").key("zz").key("y")),
+            Some(1)
+        );
+        assert_eq!(root.line_of(&Path::root().key("nope")), None);
+        assert_eq!(
+            root.get("e").map(|n| &n.value),
+            Some(&Value::Str("q".into()))
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_name_the_key_and_path() {
+        let e = load("a: 1\nb:\n  - c: 1\n    c: 2\n").unwrap_err();
+        assert_eq!(e.path.to_string(), "b[0].c");
+        assert_eq!(e.line, Some(4));
+        assert!(e.message.contains("`c`"), "{}", e.message);
+        let e = load("{\"a\": 1, \"b\": {\"x\": 1, \"x\": 2}}").unwrap_err();
+        assert_eq!(e.path.to_string(), "b.x");
+        assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn finds_top_level_keys() {
+        assert!(top_level_has("a: [1]\nclusters: []\n", &["clusters"]));
+        assert!(!top_level_has("a: {clusters: 1}\n", &["clusters"]));
+        assert!(!top_level_has("a: clusters\n", &["clusters"]));
+        assert!(!top_level_has("[clusters]\n", &["clusters"]));
+        assert!(!top_level_has("a: [\n", &["clusters"]));
+        assert!(top_level_has(
+            "{\"x\": {}, \"workloads\": []}",
+            &["workloads"]
+        ));
+        assert!(!top_level_has(
+            "{\"x\": {\"workloads\": 1}}",
+            &["workloads"]
+        ));
+        assert!(top_level_has("{x: 1, workloads: []}", &["workloads"]));
+        assert!(!top_level_has("{\"x\": 1}", &["workloads"]));
+        assert!(top_level_has("---\n---\nworkloads: []\n", &["workloads"]));
+        assert!(top_level_has(
+            "---\n~\n---\nworkloads: []\n",
+            &["workloads"]
+        ));
+        assert!(!top_level_has(
+            "---\nx\n---\nworkloads: []\n",
+            &["workloads"]
+        ));
+    }
+
+    #[test]
+    fn json_reads_as_yaml_does() {
+        let docs = [
+            "{\"clusters\": [{\"name\": \"east\", \"n\": 1, \"f\": 1.30, \"e\": 1e3, \"neg\": -0,\n \"big\": 123456789012345678901, \"t\": true, \"nul\": null}],\n\"s\": \"a\\\"b\\u00e9\\n\", \"u\": \"é😀\", \"empty\": {}, \"list\": [],\n \"nested\": [[1, [2]], {\"x\": {\"y\": [\n3]}}]}",
+            "[1, \"two\", {\"three\": 3}]",
+            "  \n{ \"a\" : 1 }\n",
+        ];
+        for doc in docs {
+            let fast = crate::json::load(doc).unwrap();
+            let yaml = load_yaml(doc).unwrap();
+            assert_eq!(fast, yaml, "{doc}");
+        }
+        // JSON's surrogate pairs (saphyr's YAML reader refuses them).
+        let node = crate::json::load("[\"\\ud83d\\ude00\"]").unwrap();
+        assert_eq!(
+            node.value,
+            Value::Seq(vec![Node {
+                line: 1,
+                span: (1, 15),
+                value: Value::Str("😀".into())
+            }])
+        );
+        // Not strict JSON: left to YAML.
+        for doc in [
+            "{a: 1}",
+            "{\"a\": 1} # c",
+            "{\"a\": 01}",
+            "{\"a\": 1}\n---\n{}",
+            "{\"a\": [1,]}",
+        ] {
+            assert!(
+                matches!(crate::json::load(doc), Err(crate::json::Outcome::NotJson)),
+                "{doc}"
+            );
+        }
+        assert_eq!(
+            load("{a: 1}").unwrap().get("a").map(|n| &n.value),
+            Some(&Value::Int(1))
+        );
+        let e = load("{\"a\": {\"b\": 1,\n \"b\": 2}}").unwrap_err();
+        assert_eq!((e.path.to_string(), e.line), ("a.b".to_string(), Some(2)));
+    }
+
+    #[test]
+    fn documents() {
+        assert!(load("a: 1\n---\n").is_ok());
+        assert!(load("---\na: 1\n...\n").is_ok());
+        let e = load("---\n---\na: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(e.line, Some(4));
+        let e = load("a: 1\n--- {b: 2}\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("several YAML documents"));
+        assert!(load("---\n").unwrap_err().message.contains("empty"));
+        assert!(load("~\n").unwrap_err().message.contains("empty"));
+    }
+
+    #[test]
+    fn keys_at_positions() {
+        assert_eq!(key_at("  \"a b\": 1", 2).as_deref(), Some("a b"));
+        assert_eq!(key_at("ab: 1", 0).as_deref(), Some("ab"));
+        assert_eq!(key_at("{ab: 1}", 1).as_deref(), Some("ab"));
+        assert_eq!(key_at("x", 10), None);
+    }
+}
