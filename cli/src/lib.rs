@@ -11,9 +11,8 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use meshlb::mesh::MeshPlan;
-use meshlb::{LbPolicy, Plan};
-use meshlb_formats::{EnvoyInput, InputError, MAX_INPUT_BYTES};
+use meshlb::LbPolicy;
+use meshlb_formats::{Loaded, MAX_INPUT_BYTES, Options};
 
 /// The built-in default scenario `meshlb explain` uses when no file is given: three clusters,
 /// two networks, two regions, locality failover on.
@@ -203,143 +202,16 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
     }
 }
 
-/// What the input became: an Envoy plan or a mesh plan, with the parser's notes.
-enum Planned {
-    Envoy(Box<Plan>),
-    Mesh(Box<MeshPlan>),
-}
-
-struct Loaded {
-    title: String,
-    planned: Planned,
-    notes: Vec<String>,
-}
-
-impl Loaded {
-    fn explain(&self) -> meshlb::Explanation {
-        let mut explanation = match &self.planned {
-            Planned::Envoy(plan) => plan.explain(),
-            Planned::Mesh(plan) => plan.explain(),
-        };
-        explanation.notes.extend(self.notes.iter().cloned());
-        explanation
-    }
-
-    fn simulate(&self, requests: u64, seed: u64) -> meshlb::Simulation {
-        match &self.planned {
-            Planned::Envoy(plan) => meshlb::simulate(plan, requests, seed),
-            Planned::Mesh(plan) => plan.simulate(requests, seed),
-        }
-    }
-
-    fn policy(&self) -> LbPolicy {
-        match &self.planned {
-            Planned::Envoy(plan) => plan.config().policy,
-            Planned::Mesh(plan) => plan.explain().lb_policy,
-        }
-    }
-}
-
 fn load(args: &InputArgs) -> Result<Loaded, Failure> {
     let (name, text) = read_input(args.file.as_deref())?;
-    let located = |e: InputError| Failure(format!("{name}: {e}"));
-    if text.trim_start().starts_with('{') && !meshlb_formats::looks_like_scenario(&text) {
-        return load_envoy(args, &name, &text);
-    }
-    if text.trim().is_empty() {
-        return Err(Failure(format!(
-            "{name}: the input is empty: give a meshlb scenario (YAML or JSON) or an Envoy ClusterLoadAssignment or Cluster (JSON)"
-        )));
-    }
-    for (flag, given) in [
-        ("--lb-policy", args.lb_policy.is_some()),
-        ("--panic-threshold", args.panic_threshold.is_some()),
-    ] {
-        if given {
-            return Err(Failure(format!(
-                "{flag} applies to Envoy input; in a scenario the DestinationRule decides (set its loadBalancer or outlierDetection.minHealthPercent)"
-            )));
-        }
-    }
-    let mut input = meshlb_formats::parse_scenario(&text).map_err(located)?;
-    let scenario = &mut input.scenario;
-    if let Some(from) = &args.from {
-        let (cluster, namespace) = from
-            .split_once('/')
-            .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
-            .ok_or_else(|| Failure(format!("--from {from:?}: expected CLUSTER/NAMESPACE")))?;
-        scenario.client.cluster = cluster.to_string();
-        scenario.client.namespace = namespace.to_string();
-        input.notes.push(format!("--from {from} sets the client"));
-    }
-    if let Some(locality) = &args.locality {
-        scenario.client.locality = meshlb::mesh::parse_locality(locality)
-            .map_err(|e| Failure(format!("--locality: {e}")))?;
-        input
-            .notes
-            .push(format!("--locality {locality} sets the client's locality"));
-    }
-    if let Some(to) = &args.to {
-        scenario.request.host = to.clone();
-        input
-            .notes
-            .push(format!("--to {to} sets the requested host"));
-    }
-    let plan = input.plan(&text).map_err(|e| {
-        let flag = match e.path.to_string().as_str() {
-            p if p.starts_with("client.cluster") || p.starts_with("client.namespace") => {
-                args.from.as_ref().map(|f| format!(" (from --from {f})"))
-            }
-            p if p.starts_with("request") => args.to.as_ref().map(|t| format!(" (from --to {t})")),
-            _ => None,
-        };
-        Failure(format!("{name}: {e}{}", flag.unwrap_or_default()))
-    })?;
-    let title = format!("{name}: scenario");
-    Ok(Loaded {
-        title,
-        planned: Planned::Mesh(Box::new(plan)),
-        notes: input.notes,
-    })
-}
-
-fn load_envoy(args: &InputArgs, name: &str, text: &str) -> Result<Loaded, Failure> {
-    let located = |e: InputError| Failure(format!("{name}: {e}"));
-    for (flag, given) in [
-        ("--from", args.from.is_some()),
-        ("--locality", args.locality.is_some()),
-        ("--to", args.to.is_some()),
-    ] {
-        if given {
-            return Err(Failure(format!(
-                "{flag} applies to scenarios; Envoy input has no client or host"
-            )));
-        }
-    }
-    let mut input: EnvoyInput = meshlb_formats::parse_envoy_json(text).map_err(located)?;
-    if let Some(policy) = args.lb_policy {
-        input.config.policy = policy.into();
-        input.notes.push(format!(
-            "--lb-policy {} overrides the input's policy",
-            input.config.policy
-        ));
-    }
-    if let Some(threshold) = args.panic_threshold {
-        input.config.healthy_panic_threshold = threshold;
-        input.notes.push(format!(
-            "--panic-threshold {threshold} overrides the input's panic threshold"
-        ));
-    }
-    let plan = input.plan(Some(text)).map_err(located)?;
-    let kind = match input.document {
-        meshlb_formats::Document::Cluster => "Cluster",
-        meshlb_formats::Document::ClusterLoadAssignment => "ClusterLoadAssignment",
+    let options = Options {
+        from: args.from.clone(),
+        locality: args.locality.clone(),
+        to: args.to.clone(),
+        lb_policy: args.lb_policy.map(Into::into),
+        panic_threshold: args.panic_threshold,
     };
-    Ok(Loaded {
-        title: format!("{name}: {kind} {:?}", input.name),
-        planned: Planned::Envoy(Box::new(plan)),
-        notes: input.notes,
-    })
+    meshlb_formats::load(&name, &text, &options).map_err(Failure)
 }
 
 fn read_input(file: Option<&std::path::Path>) -> Result<(String, String), Failure> {

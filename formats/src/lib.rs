@@ -5,12 +5,16 @@
 //! - Envoy `ClusterLoadAssignment` and `Cluster` JSON ([`parse_envoy_json`]), in both proto3
 //!   JSON spellings.
 //!
+//! [`load`] is the one entry point the adapters use: text and options in, a plan ready to
+//! explain or simulate out.
+//!
 //! Every error is an [`InputError`] naming the path (`endpoints[1].lb_endpoints[0].health_status`)
 //! and, where the input has lines, the line. Fields of Envoy's or Istio's API that meshlb does not
 //! model are accepted and named in a note; anything else unknown is an error.
 
 mod envoy;
 mod error;
+mod input;
 mod json;
 mod path;
 mod scenario;
@@ -18,6 +22,7 @@ mod yaml;
 
 pub use envoy::{Document, EnvoyInput, looks_like_envoy, parse_envoy_json, parse_envoy_value};
 pub use error::InputError;
+pub use input::{Loaded, Options, Planned, is_envoy, load};
 pub use path::{Path, Segment, duplicate_key, line_of};
 pub use scenario::{MAX_WORKLOADS, ScenarioInput, looks_like_scenario, parse_scenario};
 

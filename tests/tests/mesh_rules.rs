@@ -909,3 +909,41 @@ fn the_built_in_default_scenario() {
         )]
     );
 }
+
+#[test]
+fn a_subset_min_health_percent_holds_back_that_subsets_unready_pods() {
+    let yaml = std::fs::read_to_string(
+        meshlb_tests::workspace_root().join("tests/scenarios/subset-min-health.yaml"),
+    )
+    .expect("scenario");
+    let e = explain(&yaml, &[]);
+    // Blue: 2 pods × 0.45; green: its one ready pod takes the whole 0.1, no panic.
+    assert_shares(
+        &e,
+        &[
+            ("10.0.0.1:8080", 0.45),
+            ("10.0.0.2:8080", 0.45),
+            ("10.0.0.3:8080", 0.1),
+        ],
+    );
+    let d = dropped(&e);
+    assert!(
+        d.contains(&("10.0.0.5:8080".to_string(), "not-ready".to_string())),
+        "{d:?}"
+    );
+    assert!(
+        d.contains(&("10.0.0.6:8080".to_string(), "not-ready".to_string())),
+        "{d:?}"
+    );
+    assert!(
+        d.contains(&("10.0.0.4:8080".to_string(), "not-in-subset".to_string())),
+        "{d:?}"
+    );
+    assert!(
+        e["priorities"]
+            .as_array()
+            .expect("priorities")
+            .iter()
+            .all(|p| p["panic"] == false)
+    );
+}

@@ -592,25 +592,6 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
                 ));
                 continue;
             }
-            HealthStatus::Unhealthy => {
-                let min_health = merged_policy(&top_policy, dr.as_ref(), None, view.port)
-                    .outlier_detection
-                    .and_then(|o| o.min_health_percent)
-                    .unwrap_or(0);
-                let sent =
-                    forced || (scenario.istio_version == IstioVersion::V1_31 && min_health <= 0);
-                if !sent {
-                    let why = if scenario.istio_version == IstioVersion::V1_30 {
-                        "not-ready pod: Istio 1.30 does not send unready endpoints".to_string()
-                    } else {
-                        format!(
-                            "not-ready pod: not sent because outlierDetection.minHealthPercent is {min_health} (> 0)"
-                        )
-                    };
-                    view.dropped.push(drop(DropReason::NotReady, why));
-                    continue;
-                }
-            }
             _ => {}
         }
         kept.push(c);
@@ -624,6 +605,9 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
         1
     };
     let mut in_some_subset = alloc::vec![false; kept.len()];
+    // Not-ready pods are sent per destination (supportsUnhealthyEndpoints uses the policy merged
+    // for the port and the subset); remember which were held back, and why.
+    let mut not_ready: BTreeMap<usize, String> = BTreeMap::new();
     for (subset, weight) in routes {
         let subset_def = subset
             .as_ref()
@@ -646,10 +630,31 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
                     .all(|(k, v)| c.endpoint.labels.get(k) == Some(v)),
                 None => exists,
             };
-            if selected {
-                in_some_subset[i] = true;
-                members.push(c);
+            if !selected {
+                continue;
             }
+            if c.endpoint.health == HealthStatus::Unhealthy {
+                let min_health = policy
+                    .outlier_detection
+                    .as_ref()
+                    .and_then(|o| o.min_health_percent)
+                    .unwrap_or(0);
+                let sent =
+                    forced || (scenario.istio_version == IstioVersion::V1_31 && min_health <= 0);
+                if !sent {
+                    let why = if scenario.istio_version == IstioVersion::V1_30 {
+                        "not-ready pod: Istio 1.30 does not send unready endpoints".to_string()
+                    } else {
+                        format!(
+                            "not-ready pod: not sent because outlierDetection.minHealthPercent is {min_health} (> 0)"
+                        )
+                    };
+                    not_ready.entry(i).or_insert(why);
+                    continue;
+                }
+            }
+            in_some_subset[i] = true;
+            members.push(c);
         }
         let client_network = view.client.network.clone();
         let groups = network_filter(
@@ -670,9 +675,19 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
             groups,
         });
     }
-    for (c, used) in kept.iter().zip(in_some_subset) {
+    for (i, (c, used)) in kept.iter().zip(in_some_subset).enumerate() {
         if !used {
             let e = &c.endpoint;
+            if let Some(why) = not_ready.remove(&i) {
+                view.dropped.push(DroppedEndpoint {
+                    address: e.address.clone(),
+                    port: e.port,
+                    cluster: Some(e.cluster.clone()),
+                    reason: DropReason::NotReady,
+                    message: why,
+                });
+                continue;
+            }
             view.dropped.push(DroppedEndpoint {
                 address: e.address.clone(),
                 port: e.port,
