@@ -584,15 +584,12 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
             ));
             continue;
         }
-        match e.health {
-            HealthStatus::Draining => {
-                view.dropped.push(drop(
-                    DropReason::NotReady,
-                    "draining pod: istiod sends it only for Services labelled istio.io/persistent-session".into(),
-                ));
-                continue;
-            }
-            _ => {}
+        if e.health == HealthStatus::Draining {
+            view.dropped.push(drop(
+                DropReason::NotReady,
+                "draining pod: istiod sends it only for Services labelled istio.io/persistent-session".into(),
+            ));
+            continue;
         }
         kept.push(c);
     }
