@@ -63,6 +63,28 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Print the endpoint each of N seeded requests goes to, one `address:port` per line (`-`
+    /// when no endpoint can serve): the sequence the wasm Balancer and the proxy-wasm filter
+    /// produce for the same input and seed.
+    #[command(after_help = "Examples:\n  \
+        meshlb pick examples/default.yaml --requests 5 --seed 7\n  \
+        meshlb pick examples/envoy/ring-hash.json --requests 3 --hash-prefix user-   # keys user-0, user-1, ...")]
+    Pick {
+        #[command(flatten)]
+        input: InputArgs,
+        /// Number of requests.
+        #[arg(long, short = 'n', default_value_t = 10)]
+        requests: u64,
+        /// Seed of the picks.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Hash every request by this key (ring hash, Maglev), as a header value would be.
+        #[arg(long, conflicts_with = "hash_prefix")]
+        hash: Option<String>,
+        /// Hash request i by the key `<PREFIX><i>`.
+        #[arg(long)]
+        hash_prefix: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -191,6 +213,38 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     "{}",
                     text::simulation(&loaded.title, loaded.policy(), &simulation)
                 ),
+            }
+        }
+        Command::Pick {
+            input,
+            requests,
+            seed,
+            hash,
+            hash_prefix,
+        } => {
+            let loaded = load(input)?;
+            let mut balancer = meshlb_formats::Balancer::new(loaded, *seed);
+            let mut picks = Vec::new();
+            for i in 0..*requests {
+                let key = match (hash, hash_prefix) {
+                    (Some(k), _) => Some(meshlb::hash_key(k.as_bytes())),
+                    (None, Some(p)) => Some(meshlb::hash_key(format!("{p}{i}").as_bytes())),
+                    (None, None) => None,
+                };
+                picks.push(
+                    balancer
+                        .pick(key)
+                        .map(|p| format!("{}:{}", p.address, p.port)),
+                );
+            }
+            match input.format {
+                Format::Json => {
+                    let json = serde_json::to_string(&picks).map_err(|e| Failure(e.to_string()))?;
+                    writeln!(out, "{json}")
+                }
+                Format::Text => picks
+                    .iter()
+                    .try_for_each(|p| writeln!(out, "{}", p.as_deref().unwrap_or("-"))),
             }
         }
     };

@@ -42,6 +42,8 @@ pub struct Loaded {
     pub planned: Planned,
     /// Notes from parsing and options, appended to the explanation's.
     pub notes: Vec<String>,
+    /// The scenario (with options applied) a mesh plan was built from, kept for updates.
+    pub scenario: Option<Box<meshlb::mesh::Scenario>>,
 }
 
 impl Loaded {
@@ -150,6 +152,7 @@ pub fn load(name: &str, text: &str, options: &Options) -> Result<Loaded, String>
         title: format!("{name}: scenario"),
         planned: Planned::Mesh(Box::new(plan)),
         notes: input.notes,
+        scenario: Some(Box::new(input.scenario)),
     })
 }
 
@@ -193,5 +196,182 @@ fn load_envoy(name: &str, text: &str, options: &Options) -> Result<Loaded, Strin
         title: format!("{name}: {kind} {:?}", input.name),
         planned: Planned::Envoy(Box::new(plan)),
         notes: input.notes,
+        scenario: None,
     })
+}
+
+/// The endpoint a request was sent to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picked {
+    /// Its index in the explanation's `endpoints`.
+    pub index: usize,
+    /// Address.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// Locality string.
+    pub locality: String,
+    /// Cluster (scenarios).
+    pub cluster: Option<String>,
+    /// Subset (scenarios with routes).
+    pub subset: Option<String>,
+}
+
+/// Per-request load balancing over a loaded input: the same picks as `meshlb pick`, the wasm
+/// package's `Balancer` and the proxy-wasm filter, for the same input, options and seed.
+///
+/// Updates change one endpoint's health or weight: in place on an Envoy plan (no rebuild), or
+/// in the scenario, whose decisions are then recomputed (a workload's health can change what
+/// istiod sends, not only how Envoy balances).
+#[derive(Debug, Clone)]
+pub struct Balancer {
+    loaded: Loaded,
+    rng: meshlb::SeededRng,
+    pickers: Vec<Option<meshlb::Picker>>,
+    explanation: Explanation,
+}
+
+impl Balancer {
+    /// A balancer whose picks are fixed by `seed`.
+    #[must_use]
+    pub fn new(loaded: Loaded, seed: u64) -> Self {
+        let mut rng = meshlb::SeededRng::new(seed);
+        let pickers = match &loaded.planned {
+            Planned::Envoy(plan) => vec![Some(meshlb::Picker::new(plan, &mut rng))],
+            Planned::Mesh(plan) => plan.pickers(&mut rng),
+        };
+        let explanation = loaded.explain();
+        Self {
+            loaded,
+            rng,
+            pickers,
+            explanation,
+        }
+    }
+
+    /// The current explanation.
+    #[must_use]
+    pub fn explain(&self) -> &Explanation {
+        &self.explanation
+    }
+
+    /// The loaded input.
+    #[must_use]
+    pub fn loaded(&self) -> &Loaded {
+        &self.loaded
+    }
+
+    /// Picks the endpoint for one request; `hash` is the request's hash for RING_HASH and
+    /// MAGLEV (see [`meshlb::hash_key`]), random when `None`. `None` when no endpoint can serve.
+    pub fn pick(&mut self, hash: Option<u64>) -> Option<Picked> {
+        let index = match &self.loaded.planned {
+            Planned::Envoy(plan) => {
+                let picker = self.pickers.first_mut()?.as_mut()?;
+                let request = match hash {
+                    Some(h) => meshlb::Request::with_hash(h),
+                    None => meshlb::Request::default(),
+                };
+                let host = picker.pick(plan, &mut self.rng, request)?;
+                picker.request_started(host);
+                picker.request_finished(host);
+                host.index()
+            }
+            Planned::Mesh(plan) => plan.pick(&mut self.pickers, &mut self.rng, hash)?,
+        };
+        let e = self.explanation.endpoints.get(index)?;
+        Some(Picked {
+            index,
+            address: e.address.clone(),
+            port: e.port,
+            locality: e.locality.clone(),
+            cluster: e.cluster.clone(),
+            subset: e.subset.clone(),
+        })
+    }
+
+    /// Sets the health of the endpoint `address:port`.
+    ///
+    /// # Errors
+    /// When no endpoint (or scenario workload) has that address and port, or the change makes
+    /// the scenario invalid.
+    pub fn set_health(
+        &mut self,
+        address: &str,
+        port: u16,
+        health: meshlb::HealthStatus,
+    ) -> Result<(), String> {
+        self.update(
+            address,
+            port,
+            |endpoint| endpoint.health = health,
+            |w| w.health = health,
+        )
+    }
+
+    /// Sets the weight of the endpoint `address:port` (at least 1).
+    ///
+    /// # Errors
+    /// As [`Balancer::set_health`], and for weight 0 or a locality weight sum past `u32::MAX`.
+    pub fn set_weight(&mut self, address: &str, port: u16, weight: u32) -> Result<(), String> {
+        if weight == 0 {
+            return Err(format!("{address}:{port}: weight must be at least 1"));
+        }
+        match &mut self.loaded.planned {
+            Planned::Envoy(plan) => {
+                let id = plan
+                    .find(address, port)
+                    .ok_or_else(|| format!("no endpoint {address}:{port}"))?;
+                plan.set_weight(id, weight)
+                    .map_err(|e| format!("{address}:{port}: {e}"))?;
+                self.explanation = self.loaded.explain();
+                Ok(())
+            }
+            Planned::Mesh(_) => self.update(address, port, |_| {}, |w| w.weight = weight),
+        }
+    }
+
+    fn update(
+        &mut self,
+        address: &str,
+        port: u16,
+        envoy: impl Fn(&mut meshlb::Endpoint),
+        workload: impl Fn(&mut meshlb::mesh::WorkloadSpec),
+    ) -> Result<(), String> {
+        match &mut self.loaded.planned {
+            Planned::Envoy(plan) => {
+                let id = plan
+                    .find(address, port)
+                    .ok_or_else(|| format!("no endpoint {address}:{port}"))?;
+                let mut endpoint = plan.host(id).endpoint.clone();
+                envoy(&mut endpoint);
+                plan.set_health(id, endpoint.health);
+            }
+            Planned::Mesh(plan) => {
+                let scenario = self
+                    .loaded
+                    .scenario
+                    .as_mut()
+                    .ok_or("the scenario is not kept")?;
+                let mut found = false;
+                for w in scenario
+                    .workloads
+                    .iter_mut()
+                    .filter(|w| w.address == address && w.port == port)
+                {
+                    workload(w);
+                    found = true;
+                }
+                if !found {
+                    return Err(format!(
+                        "no workload {address}:{port} in the scenario (gateways and ServiceEntry endpoints carry no health of their own)"
+                    ));
+                }
+                let rebuilt = MeshPlan::build(scenario).map_err(|e| e.to_string())?;
+                **plan = rebuilt;
+                self.pickers = plan.pickers(&mut self.rng);
+            }
+        }
+        self.explanation = self.loaded.explain();
+        Ok(())
+    }
 }

@@ -22,7 +22,7 @@ mod yaml;
 
 pub use envoy::{Document, EnvoyInput, looks_like_envoy, parse_envoy_json, parse_envoy_value};
 pub use error::InputError;
-pub use input::{Loaded, Options, Planned, is_envoy, load};
+pub use input::{Balancer, Loaded, Options, Picked, Planned, is_envoy, load};
 pub use path::{Path, Segment, duplicate_key, line_of};
 pub use scenario::{MAX_WORKLOADS, ScenarioInput, looks_like_scenario, parse_scenario};
 

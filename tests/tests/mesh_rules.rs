@@ -947,3 +947,65 @@ fn a_subset_min_health_percent_holds_back_that_subsets_unready_pods() {
             .all(|p| p["panic"] == false)
     );
 }
+
+#[test]
+fn balancer_updates_move_traffic_to_the_failover_locality() {
+    // The built-in default: P0 us-east-1a (10.1.0.11 healthy), P1 us-east-1b. Failing
+    // 10.1.0.11 at run time leaves P0 with no healthy host: health 0, so P1 takes 100 %.
+    let text =
+        std::fs::read_to_string(meshlb_tests::workspace_root().join("examples/default.yaml"))
+            .expect("default");
+    let loaded =
+        meshlb_formats::load("default", &text, &meshlb_formats::Options::default()).expect("loads");
+    let mut balancer = meshlb_formats::Balancer::new(loaded, 11);
+    let before: Vec<String> = (0..1000)
+        .filter_map(|_| balancer.pick(None))
+        .map(|p| p.locality)
+        .collect();
+    assert!(before.iter().any(|l| l == "us-east/us-east-1a"));
+    balancer
+        .set_health("10.1.0.11", 9080, meshlb::HealthStatus::Unhealthy)
+        .expect("known workload");
+    let after: Vec<String> = (0..1000)
+        .filter_map(|_| balancer.pick(None))
+        .map(|p| p.locality)
+        .collect();
+    assert_eq!(after.len(), 1000);
+    assert!(after.iter().all(|l| l == "us-east/us-east-1b"), "{after:?}");
+    assert!(
+        balancer
+            .set_health("10.9.9.9", 1, meshlb::HealthStatus::Healthy)
+            .is_err()
+    );
+    assert!(balancer.set_weight("10.2.0.21", 9080, 0).is_err());
+    // Weight 3 on one of P1's two hosts: 3/4 of P1's traffic.
+    balancer.set_weight("10.2.0.21", 9080, 3).expect("weight");
+    let share = balancer
+        .explain()
+        .endpoints
+        .iter()
+        .find(|e| e.address == "10.2.0.21")
+        .map(|e| e.share);
+    assert_eq!(share, Some(0.75));
+}
+
+#[test]
+fn meshlb_pick_prints_the_balancer_sequence() {
+    let run = meshlb(&["pick", "--requests", "4", "--seed", "3", "--format", "json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let picks: Vec<Option<String>> = serde_json::from_str(&run.stdout).expect("JSON");
+    let text =
+        std::fs::read_to_string(meshlb_tests::workspace_root().join("examples/default.yaml"))
+            .expect("default");
+    let loaded =
+        meshlb_formats::load("default", &text, &meshlb_formats::Options::default()).expect("loads");
+    let mut balancer = meshlb_formats::Balancer::new(loaded, 3);
+    let native: Vec<Option<String>> = (0..4)
+        .map(|_| {
+            balancer
+                .pick(None)
+                .map(|p| format!("{}:{}", p.address, p.port))
+        })
+        .collect();
+    assert_eq!(picks, native);
+}

@@ -52,6 +52,8 @@ pub struct MeshPlan {
     pub view: View,
     /// The route's destinations.
     pub destinations: Vec<PlannedDestination>,
+    /// Where each destination's hosts start in the explanation's endpoint list.
+    offsets: Vec<usize>,
 }
 
 impl MeshPlan {
@@ -79,7 +81,19 @@ impl MeshPlan {
                 plan,
             });
         }
-        Ok(Self { view, destinations })
+        let offsets = destinations
+            .iter()
+            .scan(0, |acc, d: &PlannedDestination| {
+                let start = *acc;
+                *acc += d.plan.as_ref().map_or(0, |p| p.hosts().len());
+                Some(start)
+            })
+            .collect();
+        Ok(Self {
+            view,
+            destinations,
+            offsets,
+        })
     }
 
     fn total_weight(&self) -> u64 {
@@ -227,68 +241,77 @@ impl MeshPlan {
         }
     }
 
-    /// Sends `requests` seeded requests: the route's weighted choice of destination, then that
-    /// destination's picker. Endpoints are reported in the explanation's order.
+    /// One picker per destination (None where the destination has no cluster), for
+    /// [`MeshPlan::pick`].
+    #[must_use]
+    pub fn pickers<R: Rng + ?Sized>(&self, rng: &mut R) -> Vec<Option<Picker>> {
+        self.destinations
+            .iter()
+            .map(|d| d.plan.as_ref().map(|p| Picker::new(p, rng)))
+            .collect()
+    }
+
+    /// Where each destination's hosts start in the explanation's endpoint list.
+    #[must_use]
+    pub fn endpoint_offsets(&self) -> &[usize] {
+        &self.offsets
+    }
+
+    /// Picks for one request: the route's destination by weight (a uniform draw over the
+    /// weights, as Envoy's weighted clusters), then that destination's picker. Returns the
+    /// index of the endpoint in [`MeshPlan::explain`]'s list, or `None` when the request gets
+    /// no host (an unrouted status, a missing subset, nothing healthy).
+    pub fn pick<R: Rng + ?Sized>(
+        &self,
+        pickers: &mut [Option<Picker>],
+        rng: &mut R,
+        hash: Option<u64>,
+    ) -> Option<usize> {
+        if self.view.status != Status::Routed {
+            return None;
+        }
+        let total = self.total_weight();
+        if total == 0 {
+            return None;
+        }
+        let mut point = rng.next_u64() % total;
+        let d = self.destinations.iter().position(|d| {
+            let w = u64::from(d.weight);
+            if point < w {
+                true
+            } else {
+                point -= w;
+                false
+            }
+        })?;
+        let plan = self.destinations[d].plan.as_ref()?;
+        let picker = pickers.get_mut(d)?.as_mut()?;
+        let request = match hash {
+            Some(h) => Request::with_hash(h),
+            None if plan.config().policy.is_hash_based() => Request::with_hash(rng.next_u64()),
+            None => Request::default(),
+        };
+        let host = picker.pick(plan, rng, request)?;
+        picker.request_started(host);
+        picker.request_finished(host);
+        let offset = self.offsets.get(d).copied().unwrap_or(0);
+        Some(offset + host.index())
+    }
+
+    /// Sends `requests` seeded requests through [`MeshPlan::pick`]. Endpoints are reported in
+    /// the explanation's order.
     #[must_use]
     pub fn simulate(&self, requests: u64, seed: u64) -> Simulation {
         let explanation = self.explain();
         let mut rng = SeededRng::new(seed);
-        let mut pickers: Vec<Option<Picker>> = self
-            .destinations
-            .iter()
-            .map(|d| d.plan.as_ref().map(|p| Picker::new(p, &mut rng)))
-            .collect();
-        let offsets: Vec<usize> = self
-            .destinations
-            .iter()
-            .scan(0, |acc, d| {
-                let start = *acc;
-                *acc += d.plan.as_ref().map_or(0, |p| p.hosts().len());
-                Some(start)
-            })
-            .collect();
+        let mut pickers = self.pickers(&mut rng);
         let mut counts = alloc::vec![0_u64; explanation.endpoints.len()];
         let mut unrouted = 0;
-        let total = self.total_weight();
         let routed = explanation.status == Status::Routed;
         for _ in 0..requests {
-            if !routed || total == 0 {
-                unrouted += 1;
-                continue;
-            }
-            let mut point = rng.next_u64() % total;
-            let d = self
-                .destinations
-                .iter()
-                .position(|d| {
-                    let w = u64::from(d.weight);
-                    if point < w {
-                        true
-                    } else {
-                        point -= w;
-                        false
-                    }
-                })
-                .unwrap_or(0);
-            let (Some(plan), Some(picker)) =
-                (self.destinations[d].plan.as_ref(), pickers[d].as_mut())
-            else {
-                unrouted += 1;
-                continue;
-            };
-            let hashed = plan.config().policy.is_hash_based();
-            let request = if hashed {
-                Request::with_hash(rng.next_u64())
-            } else {
-                Request::default()
-            };
-            match picker.pick(plan, &mut rng, request) {
-                Some(host) => {
-                    picker.request_started(host);
-                    counts[offsets[d] + host.index()] += 1;
-                    picker.request_finished(host);
-                }
-                None => unrouted += 1,
+            match self.pick(&mut pickers, &mut rng, None).filter(|_| routed) {
+                Some(i) if i < counts.len() => counts[i] += 1,
+                _ => unrouted += 1,
             }
         }
         let mut max_abs_deviation = 0.0_f64;
