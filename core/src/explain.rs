@@ -428,7 +428,18 @@ impl Plan {
         }
         match config.policy {
             LbPolicy::RoundRobin => {
-                if self.hosts().iter().any(|h| h.endpoint.weight != self.hosts()[0].endpoint.weight) {
+                // Envoy schedules each host list (a priority, or a locality with locality-weighted
+                // LB) on its own: EDF only where that list's weights differ.
+                let unequal = |range: &core::ops::Range<u32>| {
+                    let hosts = &self.hosts()[range.start as usize..range.end as usize];
+                    hosts.iter().any(|h| h.endpoint.weight != hosts[0].endpoint.weight)
+                };
+                let weighted = if config.locality_weighted {
+                    self.localities().iter().any(|l| unequal(&l.hosts))
+                } else {
+                    priorities.iter().any(|p| unequal(&p.hosts))
+                };
+                if weighted {
                     notes.push("ROUND_ROBIN with unequal weights: weighted round robin (EDF), shares follow weights".into());
                 }
             }

@@ -25,6 +25,7 @@ pub use error::InputError;
 pub use input::{Balancer, Loaded, Options, Picked, Planned, is_envoy, load};
 pub use path::{Path, Segment, duplicate_key, line_of};
 pub use scenario::{MAX_WORKLOADS, ScenarioInput, looks_like_scenario, parse_scenario};
+pub use yaml::to_json as yaml_to_json;
 
 /// Largest input meshlb reads, in bytes (64 MiB): larger input is refused with a clear error
 /// rather than read into memory.

@@ -578,3 +578,59 @@ mod tests {
         assert_eq!(key_at("x", 10), None);
     }
 }
+
+/// The document as JSON text (mappings keep their written order), for callers that edit a
+/// scenario as data: the playground turns a YAML scenario into a JS object this way.
+///
+/// # Errors
+/// Malformed YAML, with its line.
+pub fn to_json(text: &str) -> Result<String, InputError> {
+    fn write(node: &Node, out: &mut String) {
+        match &node.value {
+            Value::Null => out.push_str("null"),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => out.push_str(&i.to_string()),
+            Value::Float(f) if f.is_finite() => out.push_str(
+                &serde_json::Number::from_f64(*f).map_or_else(|| "null".into(), |n| n.to_string()),
+            ),
+            Value::Float(_) => out.push_str("null"),
+            Value::Str(s) => out.push_str(&serde_json::Value::String(s.clone()).to_string()),
+            Value::Seq(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            Value::Map(entries) => {
+                out.push('{');
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                    out.push(':');
+                    write(value, out);
+                }
+                out.push('}');
+            }
+        }
+    }
+    let node = load(text)?;
+    let mut out = String::with_capacity(text.len());
+    write(&node, &mut out);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod to_json_tests {
+    #[test]
+    fn yaml_becomes_json_in_written_order() {
+        let json = super::to_json("b: 1\na: [x, 2.5, true, null]\nc: { d: \"q\\\"\" }\n").unwrap();
+        assert_eq!(json, r#"{"b":1,"a":["x",2.5,true,null],"c":{"d":"q\""}}"#);
+        assert!(super::to_json("a: [").is_err());
+    }
+}

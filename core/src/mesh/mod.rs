@@ -134,7 +134,12 @@ impl MeshPlan {
                     explained
                         .notes
                         .iter()
-                        .filter(|n| !n.starts_with("the assignment has no endpoints"))
+                        // Envoy-level notes that say nothing new here: istiod always sets group
+                        // weights, and an empty assignment is explained by the view.
+                        .filter(|n| {
+                            !n.starts_with("the assignment has no endpoints")
+                                && !n.starts_with("locality weights are ignored")
+                        })
                         .map(prefix),
                 );
             }
