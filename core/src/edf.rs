@@ -33,11 +33,12 @@ impl PartialOrd for Entry {
 }
 impl Ord for Entry {
     /// Reversed, so the max-heap pops the earliest deadline, then the lowest insertion order.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .deadline
-            .total_cmp(&self.deadline)
-            .then(other.order.cmp(&self.order))
+        // Deadlines are positive (current time + 1 / positive weight), and positive floats order
+        // like their bits: one integer comparison of (deadline bits, order).
+        let key = |e: &Self| (u128::from(e.deadline.to_bits()) << 64) | u128::from(e.order);
+        key(other).cmp(&key(self))
     }
 }
 
@@ -58,6 +59,7 @@ impl Edf {
     }
 
     /// Adds `item` with `weight` (> 0).
+    #[cfg(test)]
     pub(crate) fn add(&mut self, weight: f64, item: u32) {
         debug_assert!(weight > 0.0, "EDF weights must be positive");
         let deadline = self.current_time + 1.0 / weight;
@@ -116,10 +118,19 @@ impl Edf {
 
     /// Picks the item with the earliest deadline and re-adds it with `weight(item)`.
     pub(crate) fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
-        let top = self.queue.pop()?;
+        // Re-add in place: one sift-down instead of pop (sift to the bottom and back up) plus
+        // push (sift up). The heap holds the same entries as after pop + push, and orders are
+        // unique, so every later pick is the same.
+        let mut top = self.queue.peek_mut()?;
+        let item = top.item;
         self.current_time = top.deadline;
-        self.add(weight(top.item), top.item);
-        Some(top.item)
+        let w = weight(item);
+        debug_assert!(w > 0.0, "EDF weights must be positive");
+        top.deadline = self.current_time + 1.0 / w;
+        top.order = self.order;
+        self.order += 1;
+        drop(top);
+        Some(item)
     }
 
     /// Renames every item through `f` (the order of the queue is unchanged).

@@ -334,7 +334,7 @@ impl Plan {
     }
 
     /// Notes: what applied and why, in the order a person reads them.
-    fn notes(&self, routable: f64) -> Vec<String> {
+    pub(crate) fn notes(&self, routable: f64) -> Vec<String> {
         let mut notes = Vec::new();
         let config = self.config();
         let priorities = self.priorities();

@@ -264,7 +264,6 @@ fn build_maglev(
 ) -> Vec<u32> {
     struct Entry {
         host: u32,
-        offset: u64,
         skip: u64,
         weight: f64,
         target: f64,
@@ -278,17 +277,22 @@ fn build_maglev(
     entries.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut entries: Vec<Entry> = entries
         .into_iter()
-        .map(|(key, host, weight)| Entry {
-            host,
-            offset: xxh64(key.as_bytes(), 0) % table_size,
-            skip: xxh64(key.as_bytes(), 1) % (table_size - 1) + 1,
-            weight,
-            target: 0.0,
-            next: 0,
+        .map(|(key, host, weight)| {
+            let offset = xxh64(key.as_bytes(), 0) % table_size;
+            Entry {
+                host,
+                skip: xxh64(key.as_bytes(), 1) % (table_size - 1) + 1,
+                weight,
+                target: 0.0,
+                next: offset,
+            }
         })
         .collect();
     const FREE: u32 = u32::MAX;
     table.resize(table_size as usize, FREE);
+    // Occupancy as a bitset: 8 KiB for the default 65,537 slots, so probing stays in L1
+    // while the table itself (256 KiB) is written once per slot.
+    let mut taken: Vec<u64> = alloc::vec![0; (table_size as usize).div_ceil(64)];
     let max_weight = weights.max;
     let mut filled = 0_u64;
     let mut iteration = 1_u64;
@@ -301,13 +305,22 @@ fn build_maglev(
                 continue;
             }
             entry.target += max_weight;
-            let mut slot = (entry.offset + entry.skip * entry.next) % table_size;
-            while table[slot as usize] != FREE {
-                entry.next += 1;
-                slot = (entry.offset + entry.skip * entry.next) % table_size;
+            // `entry.next` is the permutation position `(offset + skip × k) % M` itself,
+            // advanced by `skip` with one conditional subtraction (offset, skip < M).
+            let mut slot = entry.next;
+            while taken[(slot / 64) as usize] & (1 << (slot % 64)) != 0 {
+                slot += entry.skip;
+                if slot >= table_size {
+                    slot -= table_size;
+                }
             }
             table[slot as usize] = entry.host;
-            entry.next += 1;
+            taken[(slot / 64) as usize] |= 1 << (slot % 64);
+            slot += entry.skip;
+            if slot >= table_size {
+                slot -= table_size;
+            }
+            entry.next = slot;
             filled += 1;
         }
         iteration += 1;

@@ -56,6 +56,10 @@ pub fn hash_key(key: &[u8]) -> u64 {
 #[derive(Debug, Clone)]
 struct Source {
     rr_index: u64,
+    /// `rr_index % rr_len`, kept without dividing on every pick.
+    rr_pos: u32,
+    /// The list length `rr_pos` was reduced for (0: not yet).
+    rr_len: u32,
     edf: Option<Edf>,
 }
 
@@ -64,6 +68,8 @@ impl Source {
     const fn new(seed: u64) -> Self {
         Self {
             rr_index: seed,
+            rr_pos: 0,
+            rr_len: 0,
             edf: None,
         }
     }
@@ -176,6 +182,7 @@ impl Picker {
     /// upstream").
     ///
     /// `plan` must be the plan this picker was created for (possibly updated since).
+    #[inline(always)]
     pub fn pick<R: Rng + ?Sized>(
         &mut self,
         plan: &Plan,
@@ -186,12 +193,56 @@ impl Picker {
             self.sync(plan);
         }
         if self.policy.is_hash_based() {
-            let hash = request.hash.unwrap_or_else(|| rng.next_u64());
-            let (priority, _) = plan.choose_priority(hash)?;
-            return plan.table(priority)?.lookup(hash);
+            return pick_hashed(plan, rng, request);
         }
         let random = rng.next_u64();
         let (priority, availability) = plan.choose_priority(random)?;
+        // Fast path: healthy traffic of a priority not in panic, no locality scheduler, equal
+        // weights (rotation) or RANDOM.
+        if availability == Availability::Healthy
+            && matches!(self.policy, LbPolicy::RoundRobin | LbPolicy::Random)
+        {
+            let state = &mut self.priorities[priority];
+            if state.locality_healthy_scheduler.is_none()
+                && state.healthy_source.edf.is_none()
+                && !plan.priorities()[priority].panic
+            {
+                let n = state.healthy.len() as u32;
+                if n == 0 {
+                    return None;
+                }
+                let i = if self.policy == LbPolicy::Random {
+                    (random % u64::from(n)) as u32
+                } else {
+                    let source = &mut state.healthy_source;
+                    if source.rr_len != n {
+                        source.rr_len = n;
+                        source.rr_pos = (source.rr_index % u64::from(n)) as u32;
+                    }
+                    let i = source.rr_pos;
+                    source.rr_pos = if i + 1 == n { 0 } else { i + 1 };
+                    source.rr_index = source.rr_index.wrapping_add(1);
+                    if source.rr_index == 0 {
+                        // Envoy's index is a u64 too: after it wraps, 0 % n = 0.
+                        source.rr_pos = 0;
+                    }
+                    i
+                };
+                return state.healthy.get(i as usize).map(|&h| HostId(h));
+            }
+        }
+        self.pick_slow(plan, rng, priority, availability, random)
+    }
+
+    #[inline(never)]
+    fn pick_slow<R: Rng + ?Sized>(
+        &mut self,
+        plan: &Plan,
+        rng: &mut R,
+        priority: usize,
+        availability: Availability,
+        random: u64,
+    ) -> Option<HostId> {
         let kind = self.source_kind(plan, priority, availability);
         self.pick_in(plan, rng, priority, kind, random)
     }
@@ -298,9 +349,17 @@ impl Picker {
                     edf.pick_and_add(|i| f64::from(hosts[list.get(i) as usize].endpoint.weight))?
                 }
                 None => {
-                    let i = source.rr_index % u64::from(n);
+                    if source.rr_len != n {
+                        source.rr_len = n;
+                        source.rr_pos = (source.rr_index % u64::from(n)) as u32;
+                    }
+                    let i = source.rr_pos;
+                    source.rr_pos = if i + 1 == n { 0 } else { i + 1 };
                     source.rr_index = source.rr_index.wrapping_add(1);
-                    i as u32
+                    if source.rr_index == 0 {
+                        source.rr_pos = 0;
+                    }
+                    i
                 }
             },
             LbPolicy::LeastRequest => match source.edf.as_mut() {
@@ -333,6 +392,8 @@ impl Picker {
     }
 
     /// Rebuilds the host lists and schedulers from `plan`, keeping round-robin positions.
+    #[cold]
+    #[inline(never)]
     fn sync(&mut self, plan: &Plan) {
         self.generation = Some(plan.generation());
         self.active.resize(plan.hosts().len(), 0);
@@ -529,4 +590,11 @@ impl HostList<'_> {
             Self::Slice(s) => s[i as usize],
         }
     }
+}
+
+#[inline(never)]
+fn pick_hashed<R: Rng + ?Sized>(plan: &Plan, rng: &mut R, request: Request) -> Option<HostId> {
+    let hash = request.hash.unwrap_or_else(|| rng.next_u64());
+    let (priority, _) = plan.choose_priority(hash)?;
+    plan.table(priority)?.lookup(hash)
 }

@@ -362,11 +362,28 @@ impl Plan {
             }
         }
 
-        let mut by_key: Vec<u32> = (0..hosts.len() as u32).collect();
-        by_key.sort_by(|&a, &b| {
-            let (ha, hb) = (&hosts[a as usize].endpoint, &hosts[b as usize].endpoint);
-            (ha.address.as_str(), ha.port, a).cmp(&(hb.address.as_str(), hb.port, b))
+        // Sort on a packed prefix of the address first: its first 16 bytes, zero-padded and
+        // big-endian, order like the strings (addresses hold no NUL), so only addresses that
+        // share 16 bytes (long IPv6 or host names) compare the strings. The index ends every
+        // key, so the order is total and an unstable sort gives the stable sort's result.
+        let mut keyed: Vec<(u128, u32)> = hosts
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let bytes = h.endpoint.address.as_bytes();
+                let mut prefix = [0_u8; 16];
+                let n = bytes.len().min(16);
+                prefix[..n].copy_from_slice(&bytes[..n]);
+                (u128::from_be_bytes(prefix), i as u32)
+            })
+            .collect();
+        keyed.sort_unstable_by(|&(pa, a), &(pb, b)| {
+            pa.cmp(&pb).then_with(|| {
+                let (ha, hb) = (&hosts[a as usize].endpoint, &hosts[b as usize].endpoint);
+                (ha.address.as_str(), ha.port, a).cmp(&(hb.address.as_str(), hb.port, b))
+            })
         });
+        let by_key: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
         // Duplicates are an error unless the assignment allows them (istiod's gateway endpoints).
         let pairs = if assignment.allow_duplicate_endpoints {
             &by_key[..0]

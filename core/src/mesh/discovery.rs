@@ -54,7 +54,8 @@ pub struct ViewEndpoint {
     pub network: String,
     /// Locality.
     pub locality: Locality,
-    /// Labels, with the topology labels istiod adds.
+    /// The workload's own labels; [`ViewEndpoint::label`] adds the topology labels istiod
+    /// puts on every endpoint (`AugmentLabels`) without copying them into this map.
     pub labels: Labels,
     /// Health status as sent.
     pub health: HealthStatus,
@@ -64,6 +65,29 @@ pub struct ViewEndpoint {
     pub behind: Vec<String>,
     /// Whether it is a gateway.
     pub gateway: bool,
+}
+
+impl ViewEndpoint {
+    /// The value of label `key` as istiod sees it: the topology labels
+    /// (`topology.istio.io/cluster`, `.../network`, `topology.kubernetes.io/region`, `.../zone`,
+    /// `topology.istio.io/subzone`) come from where the endpoint runs and win over the pod's own;
+    /// a gateway endpoint carries only cluster and network (`ep_filters.go`).
+    #[must_use]
+    pub fn label(&self, key: &str) -> Option<&str> {
+        fn non_empty(v: &str) -> Option<&str> {
+            (!v.is_empty()).then_some(v)
+        }
+        match key {
+            labels::CLUSTER => Some(self.cluster.as_str()),
+            labels::NETWORK => non_empty(&self.network),
+            labels::REGION | labels::ZONE | labels::SUBZONE if self.gateway => None,
+            labels::REGION => non_empty(&self.locality.region),
+            labels::ZONE => non_empty(&self.locality.zone),
+            labels::SUBZONE => non_empty(&self.locality.sub_zone),
+            _ if self.gateway => None,
+            _ => self.labels.get(key).map(String::as_str),
+        }
+    }
 }
 
 /// Endpoints of one locality (istiod groups by the locality string).
@@ -438,13 +462,18 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
     let service_name = service.map(|s| format!("{}.{}", s.name, s.namespace));
     let mut meshes_crossed = BTreeSet::new();
     let mut untrusted = 0;
+    let cluster_index: BTreeMap<&str, &ClusterSpec> = scenario
+        .clusters
+        .iter()
+        .map(|c| (c.name.as_str(), c))
+        .collect();
     for w in &scenario.workloads {
         let matches = service_name.as_deref() == Some(w.service.as_str())
             || (service_entry.is_some() && w.service == host);
         if !matches {
             continue;
         }
-        let Some(cluster) = scenario.cluster(&w.cluster) else {
+        let Some(cluster) = cluster_index.get(w.cluster.as_str()).copied() else {
             continue;
         };
         let mesh = scenario.mesh_of(cluster);
@@ -509,8 +538,7 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
             continue;
         }
         let network = network_of(cluster, w.network.as_ref());
-        let mut labels = w.labels.clone();
-        augment(&mut labels, &w.cluster, &network, &w.locality);
+        let labels = w.labels.clone();
         candidates.push(Candidate {
             endpoint: ViewEndpoint {
                 address: w.address.clone(),
@@ -624,7 +652,7 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
                 Some(def) => def
                     .labels
                     .iter()
-                    .all(|(k, v)| c.endpoint.labels.get(k) == Some(v)),
+                    .all(|(k, v)| c.endpoint.label(k) == Some(v.as_str())),
                 None => exists,
             };
             if !selected {
@@ -769,8 +797,7 @@ fn add_service_entry_endpoints(
     let mut push = |spec: &super::model::WorkloadEntrySpec| {
         let cluster = cp.config_cluster.name.clone();
         let network = spec.network.clone();
-        let mut labels = spec.labels.clone();
-        augment(&mut labels, &cluster, &network, &spec.locality);
+        let labels = spec.labels.clone();
         let endpoint_port = spec.ports.get(&port_name).copied().unwrap_or(port);
         out.push(Candidate {
             endpoint: ViewEndpoint {
@@ -1005,9 +1032,6 @@ fn scale_factor(scenario: &Scenario) -> u32 {
     lcm.min(u64::from(u32::MAX)) as u32
 }
 
-/// A gateway endpoint inside one locality group: (group, address, port, cluster, network).
-type GatewayKey = (String, String, u16, String, String);
-
 /// istiod's `EndpointsByNetworkFilter`: same-network endpoints (and those of networks without a
 /// gateway) are sent directly; others are replaced by their network's gateways (those in the
 /// endpoint's cluster, else all of the network's), carrying the scaled weight of what stands
@@ -1024,39 +1048,37 @@ fn network_filter(
     dropped: &mut Vec<DroppedEndpoint>,
     notes: &mut Vec<String>,
 ) -> Vec<Group> {
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    // (locality group, gateway address, port, cluster, network) → (weight, endpoints behind).
-    let mut gateway_weights: BTreeMap<GatewayKey, (u64, Vec<String>)> = BTreeMap::new();
+    let mut index: BTreeMap<&Locality, usize> = BTreeMap::new();
+    let mut groups: Vec<Group> = Vec::new();
+    // (group, network index, gateway index) → (weight, endpoints behind).
+    let mut gateway_weights: BTreeMap<(usize, usize, usize), (u64, Vec<String>)> = BTreeMap::new();
+    let mut without_gateway: BTreeSet<&str> = BTreeSet::new();
     for c in members {
         let e = &c.endpoint;
-        let key = e.locality.to_string();
-        let group = groups.entry(key.clone()).or_insert_with(|| Group {
-            locality: e.locality.clone(),
-            endpoints: Vec::new(),
+        let gi = *index.entry(&e.locality).or_insert_with(|| {
+            groups.push(Group {
+                locality: e.locality.clone(),
+                endpoints: Vec::new(),
+            });
+            groups.len() - 1
         });
         let scaled = e.weight.saturating_mul(scale);
-        let network = scenario.networks.iter().find(|n| n.name == e.network);
-        let all_gateways = network.map(|n| n.gateways.as_slice()).unwrap_or_default();
-        let in_cluster: Vec<_> = all_gateways
-            .iter()
-            .filter(|g| g.cluster == e.cluster)
+        let network = scenario.networks.iter().position(|n| n.name == e.network);
+        let all: &[super::model::GatewaySpec] = network
+            .map(|n| scenario.networks[n].gateways.as_slice())
+            .unwrap_or_default();
+        let in_cluster = all.iter().any(|g| g.cluster == e.cluster);
+        let gateways: Vec<usize> = (0..all.len())
+            .filter(|&i| !in_cluster || all[i].cluster == e.cluster)
             .collect();
-        let gateways: Vec<_> = if in_cluster.is_empty() {
-            all_gateways.iter().collect()
-        } else {
-            in_cluster
-        };
         let force_gateway =
             client_network.is_empty() && !e.network.is_empty() && !gateways.is_empty();
         let same = e.network.is_empty() || e.network == client_network;
         if !multi_network || (!force_gateway && (same || gateways.is_empty())) {
             if multi_network && !same && gateways.is_empty() {
-                notes.push(format!(
-                    "network {} has no east-west gateway: istiod sends its endpoints directly, as if it were routable from network {client_network:?}",
-                    e.network
-                ));
+                without_gateway.insert(&e.network);
             }
-            group.endpoints.push(ViewEndpoint {
+            groups[gi].endpoints.push(ViewEndpoint {
                 weight: scaled.max(1),
                 ..e.clone()
             });
@@ -1081,42 +1103,53 @@ fn network_filter(
             continue;
         }
         let share = u64::from(scaled) / gateways.len() as u64;
+        let behind = format!("{}:{}", e.address, e.port);
         for g in gateways {
             let entry = gateway_weights
-                .entry((
-                    key.clone(),
-                    g.address.clone(),
-                    g.port,
-                    g.cluster.clone(),
-                    e.network.clone(),
-                ))
+                .entry((gi, network.unwrap_or(0), g))
                 .or_default();
             entry.0 += share;
-            entry.1.push(format!("{}:{}", e.address, e.port));
+            entry.1.push(behind.clone());
         }
     }
-    for ((key, address, port, cluster, network), (weight, behind)) in gateway_weights {
-        let Some(group) = groups.get_mut(&key) else {
-            continue;
-        };
-        let mut labels = Labels::new();
-        labels.insert(labels::CLUSTER.into(), cluster.clone());
-        labels.insert(labels::NETWORK.into(), network.clone());
+    for network in without_gateway {
+        notes.push(format!(
+            "network {network} has no east-west gateway: istiod sends its endpoints directly, as if it were routable from network {client_network:?}"
+        ));
+    }
+    for ((gi, n, g), (weight, behind)) in gateway_weights {
+        let net = &scenario.networks[n];
+        let gw = &net.gateways[g];
+        let group = &mut groups[gi];
         group.endpoints.push(ViewEndpoint {
-            address,
-            port,
-            cluster,
-            network,
+            address: gw.address.clone(),
+            port: gw.port,
+            cluster: gw.cluster.clone(),
+            network: net.name.clone(),
             locality: group.locality.clone(),
-            labels,
+            labels: Labels::new(),
             health: HealthStatus::Healthy,
             weight: weight.clamp(1, u64::from(u32::MAX)) as u32,
             behind,
             gateway: true,
         });
     }
-    groups
-        .into_values()
+    // istiod sorts locality groups by their locality string, and gateway endpoints, appended
+    // after the group's direct endpoints, by address then port.
+    for group in &mut groups {
+        let first_gateway = group
+            .endpoints
+            .iter()
+            .position(|e| e.gateway)
+            .unwrap_or(group.endpoints.len());
+        group.endpoints[first_gateway..]
+            .sort_by(|a, b| (a.address.as_str(), a.port).cmp(&(b.address.as_str(), b.port)));
+    }
+    let mut keyed: Vec<(String, Group)> = groups
+        .into_iter()
         .filter(|g| !g.endpoints.is_empty())
-        .collect()
+        .map(|g| (g.locality.to_string(), g))
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.into_iter().map(|(_, g)| g).collect()
 }

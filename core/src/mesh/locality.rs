@@ -147,7 +147,11 @@ fn compact(raw: &[u32]) -> Vec<u32> {
 /// from the endpoint's gives `N - j`; all equal gives 0. Istio 1.31: when the first entry is
 /// `topology.istio.io/network` and the network differs, it is skipped, the rest decide, and `N` is
 /// added ("network locality is preferred but not required").
-fn label_priority(view: &View, entries: &[String], endpoint_labels: &crate::mesh::Labels) -> u32 {
+fn label_priority(
+    view: &View,
+    entries: &[String],
+    endpoint: &super::discovery::ViewEndpoint,
+) -> u32 {
     let want = |entry: &str| -> (String, String) {
         match entry.split_once('=') {
             Some((k, v)) => (k.to_string(), v.to_string()),
@@ -157,7 +161,7 @@ fn label_priority(view: &View, entries: &[String], endpoint_labels: &crate::mesh
             ),
         }
     };
-    let have = |key: &str| endpoint_labels.get(key).cloned().unwrap_or_default();
+    let have = |key: &str| endpoint.label(key).unwrap_or_default().to_string();
     let rank = |list: &[String]| -> u32 {
         let n = list.len() as u32;
         list.iter()
@@ -266,7 +270,7 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
                 for g in &groups {
                     let mut by_priority: alloc::collections::BTreeMap<u32, Vec<(usize, usize)>> = alloc::collections::BTreeMap::new();
                     for &m in &g.members {
-                        by_priority.entry(label_priority(view, &s.failover_priority, &endpoint(m).labels)).or_default().push(m);
+                        by_priority.entry(label_priority(view, &s.failover_priority, endpoint(m))).or_default().push(m);
                     }
                     for (p, members) in by_priority {
                         raws.push(p);

@@ -118,7 +118,7 @@ impl MeshPlan {
         let mut priorities = Vec::new();
         let mut notes = view.notes.clone();
         let mut dropped = view.dropped.clone();
-        let mut localities = alloc::collections::BTreeSet::new();
+        let mut localities: Vec<String> = Vec::new();
         for (d, dest) in self.destinations.iter().enumerate() {
             let fraction = f64::from(dest.weight) / total;
             let prefix = |note: &String| match (&dest.subset, several) {
@@ -128,11 +128,11 @@ impl MeshPlan {
             notes.extend(dest.cluster.notes.iter().map(prefix));
             dropped.extend(dest.cluster.dropped.iter().cloned());
             let Some(plan) = &dest.plan else { continue };
+            let shares = plan.shares();
             if view.status == Status::Routed {
-                let explained = plan.explain();
+                let routable: f64 = shares.iter().sum();
                 notes.extend(
-                    explained
-                        .notes
+                    plan.notes(routable)
                         .iter()
                         // Envoy-level notes that say nothing new here: istiod always sets group
                         // weights, and an empty assignment is explained by the view.
@@ -157,10 +157,21 @@ impl MeshPlan {
                     degraded_hosts: state.counts.degraded,
                 });
             }
-            let shares = plan.shares();
+            // One string per locality group, not per endpoint.
+            let names: Vec<String> = plan
+                .localities()
+                .iter()
+                .map(|l| l.locality.to_string())
+                .collect();
             for (i, host) in plan.hosts().iter().enumerate() {
                 let e = self.endpoint_of(d, plan, HostId(i as u32));
-                localities.insert(e.locality.to_string());
+                let locality = names
+                    .get(host.locality as usize)
+                    .cloned()
+                    .unwrap_or_default();
+                if localities.last() != Some(&locality) {
+                    localities.push(locality.clone());
+                }
                 let share = if view.status == Status::Routed {
                     fraction * shares[i]
                 } else {
@@ -176,7 +187,7 @@ impl MeshPlan {
                     },
                     cluster: Some(e.cluster.clone()),
                     network: Some(e.network.clone()),
-                    locality: e.locality.to_string(),
+                    locality,
                     priority: host.priority,
                     weight: host.endpoint.weight,
                     health: host.endpoint.health,
@@ -205,6 +216,8 @@ impl MeshPlan {
             .map(|d| d.cluster.mode)
             .find(|m| *m != LocalityLbMode::Off)
             .unwrap_or(LocalityLbMode::Off);
+        localities.sort_unstable();
+        localities.dedup();
         let message = format!(
             "{} endpoint{} in {} localit{}; {} dropped",
             endpoints.len(),

@@ -413,10 +413,12 @@ impl Scenario {
                 }
             }
         }
-        let mut endpoints: BTreeMap<(String, String, u16), usize> = BTreeMap::new();
+        let mut endpoints: BTreeMap<(&str, &str, u16), usize> = BTreeMap::new();
+        let cluster_index: BTreeMap<&str, &ClusterSpec> =
+            self.clusters.iter().map(|c| (c.name.as_str(), c)).collect();
         for (i, w) in self.workloads.iter().enumerate() {
             let path = format!("workloads[{i}]");
-            let Some(cluster) = self.cluster(&w.cluster) else {
+            let Some(cluster) = cluster_index.get(w.cluster.as_str()).copied() else {
                 return err(
                     format!("{path}.cluster"),
                     format!(
@@ -474,9 +476,7 @@ impl Scenario {
                     format!("unknown network {n:?} (networks: {})", list(&networks)),
                 );
             }
-            if let Some(first) =
-                endpoints.insert((network.to_string(), w.address.clone(), w.port), i)
-            {
+            if let Some(first) = endpoints.insert((network, w.address.as_str(), w.port), i) {
                 return err(
                     format!("{path}.address"),
                     format!(

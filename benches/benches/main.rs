@@ -1,0 +1,31 @@
+//! meshlb's criterion benchmarks: one harness, each module registers its groups.
+//!
+//! - `pick`: one pick per policy and topology, next to the seeded-RNG slice-index baseline
+//!   (and, for ring hash, the `hashring` crate's lookup over the same ring);
+//! - `plan`: `Plan::build` and `Picker::new` on the 3 × 50 topology;
+//! - `update`: one health flip with `Plan::set_health`;
+//! - `table`: ring-hash and Maglev table builds;
+//! - `mesh`: a whole scenario explained (the default, and 50 clusters × 20,000 workloads).
+//!
+//! Inputs come from the `meshlb_benches` library and are deterministic; none is generated inside
+//! a timed loop. Run with
+//! `cargo bench -p meshlb-benches -- --warm-up-time 1 --measurement-time 2` (about 8 minutes on
+//! two cores), or filter one group, e.g. `cargo bench -p meshlb-benches -- pick/maglev`.
+
+use criterion::{criterion_group, criterion_main};
+
+mod mesh;
+mod pick;
+mod plan;
+mod table;
+mod update;
+
+criterion_group!(
+    benches,
+    pick::register,
+    plan::register,
+    update::register,
+    table::register,
+    mesh::register
+);
+criterion_main!(benches);
