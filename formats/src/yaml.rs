@@ -133,8 +133,38 @@ pub(crate) fn load(text: &str) -> Result<Node, InputError> {
     load_yaml(text)
 }
 
+/// Deepest nesting of mappings and sequences meshlb reads. A scenario needs about ten levels;
+/// the tree is built and read recursively, so depth is capped before loading (saphyr caps flow
+/// collections itself, not block ones).
+const MAX_DEPTH: usize = 128;
+
+/// Walks the event stream (no recursion, nothing built) and refuses documents nested deeper
+/// than [`MAX_DEPTH`]. Syntax errors are left to the loader, which reports them with context.
+fn check_depth(text: &str) -> Result<(), InputError> {
+    use saphyr_parser::Event;
+    let mut depth = 0_usize;
+    for item in saphyr_parser::Parser::new_from_str(text) {
+        let Ok((event, span)) = item else { return Ok(()) };
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(root_error(
+                        Some(span.start.line()),
+                        &format!("the document is nested more than {MAX_DEPTH} levels deep"),
+                    ));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// [`load`] through the YAML loader only.
 fn load_yaml(text: &str) -> Result<Node, InputError> {
+    check_depth(text)?;
     let mut parser = saphyr_parser::Parser::new_from_str(text);
     let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
     let loaded = parser.load(&mut loader, true);
@@ -632,5 +662,20 @@ mod to_json_tests {
         let json = super::to_json("b: 1\na: [x, 2.5, true, null]\nc: { d: \"q\\\"\" }\n").unwrap();
         assert_eq!(json, r#"{"b":1,"a":["x",2.5,true,null],"c":{"d":"q\""}}"#);
         assert!(super::to_json("a: [").is_err());
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    #[test]
+    fn deep_block_nesting_is_refused_not_overflowed() {
+        let mut text = String::from("a:\n");
+        for i in 0..10_000 {
+            text.push_str(&" ".repeat(i));
+            text.push_str("- \n");
+        }
+        let error = super::load(&text).unwrap_err();
+        assert!(error.message.contains("nested more than 128 levels"), "{error}");
+        assert_eq!(error.line, Some(129));
     }
 }
