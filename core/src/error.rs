@@ -80,7 +80,7 @@ pub enum PlanError {
     },
     /// A Maglev `table_size` that is not a prime, or above 5,000,011.
     MaglevTableSize(u64),
-    /// `choice_count` below 2.
+    /// `choice_count` below 2 or above [`crate::MAX_CHOICE_COUNT`].
     ChoiceCount(u32),
     /// `active_request_bias` negative or not finite.
     ActiveRequestBias(f64),
@@ -133,7 +133,11 @@ impl fmt::Display for PlanError {
                 f,
                 "maglev table_size {v} must be a prime number no larger than 5000011"
             ),
-            Self::ChoiceCount(v) => write!(f, "least request choice_count {v} must be at least 2"),
+            Self::ChoiceCount(v) => write!(
+                f,
+                "least request choice_count {v} must be between 2 and {}",
+                crate::MAX_CHOICE_COUNT
+            ),
             Self::ActiveRequestBias(v) => {
                 write!(f, "least request active_request_bias {v} must be a finite number >= 0")
             }

@@ -96,7 +96,10 @@ pub use model::{
     MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE, MaglevConfig, RingHashConfig,
 };
 pub use pick::{Picker, Request, hash_key};
-pub use plan::{Counts, Host, HostId, LocalityGroup, MAX_ENDPOINTS, Plan, PriorityState, host_key};
+pub use plan::{
+    Counts, Host, HostId, LocalityGroup, MAX_CHOICE_COUNT, MAX_ENDPOINTS, Plan, PriorityState,
+    host_key,
+};
 pub use rng::{Rng, SeededRng};
 
 /// The README's Rust example, compiled and run as a doctest.

@@ -32,6 +32,11 @@ use crate::model::{
     MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE,
 };
 
+/// Largest least-request `choice_count` meshlb plans with. Envoy's proto only requires `>= 2`,
+/// but each pick draws that many samples: past the host count more choices add nothing, and a
+/// value near `u32::MAX` would stall every pick.
+pub const MAX_CHOICE_COUNT: u32 = 1000;
+
 /// Most endpoints one plan takes. Host indices are `u32`; the limit keeps hash tables, which
 /// grow with the endpoint count, within a few hundred MiB.
 pub const MAX_ENDPOINTS: usize = 1 << 22;
@@ -1054,7 +1059,7 @@ fn validate_config(assignment: &LoadAssignment, config: &LbConfig) -> Result<(),
     if table > MAX_MAGLEV_TABLE_SIZE || !is_prime(table) {
         return Err(PlanError::MaglevTableSize(table));
     }
-    if config.least_request.choice_count < 2 {
+    if !(2..=MAX_CHOICE_COUNT).contains(&config.least_request.choice_count) {
         return Err(PlanError::ChoiceCount(config.least_request.choice_count));
     }
     let bias = config.least_request.active_request_bias;

@@ -144,7 +144,9 @@ fn check_depth(text: &str) -> Result<(), InputError> {
     use saphyr_parser::Event;
     let mut depth = 0_usize;
     for item in saphyr_parser::Parser::new_from_str(text) {
-        let Ok((event, span)) = item else { return Ok(()) };
+        let Ok((event, span)) = item else {
+            return Ok(());
+        };
         match event {
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 depth += 1;
@@ -675,7 +677,10 @@ mod depth_tests {
             text.push_str("- \n");
         }
         let error = super::load(&text).unwrap_err();
-        assert!(error.message.contains("nested more than 128 levels"), "{error}");
+        assert!(
+            error.message.contains("nested more than 128 levels"),
+            "{error}"
+        );
         assert_eq!(error.line, Some(129));
     }
 }

@@ -1,8 +1,14 @@
 //! `cargo xtask <task>`: meshlb's automation, in Rust so it runs wherever cargo does.
 //!
 //! - `setup`: installs what builds and tests need (rustup components and targets).
-//! - `demo`: the main job: `meshlb explain` and `meshlb simulate` on the bundled example.
+//! - `demo`: `meshlb explain` and `meshlb simulate` on the built-in default scenario.
+//! - `playground`: the main job: the default scenario explained, the playground served.
 //! - `ci`: set-up, then every check CI runs, in order, with timings.
+//! - `filter`, `test-filter`: the proxy-wasm filter's build and its tests under Node.
+
+mod filter;
+mod wasm;
+mod web;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -11,8 +17,15 @@ const HELP: &str = "usage: cargo xtask <task>
 
 tasks:
   setup   install rustup components (rustfmt, clippy) and targets (thumbv6m-none-eabi)
-  demo    run `meshlb explain` and `meshlb simulate` on the bundled spill-over + panic example
-  ci      setup, then fmt, clippy, doc, tests, the no_std build and the bench build
+  demo    run `meshlb explain` and `meshlb simulate` on the built-in default scenario
+  ci      setup, then fmt, clippy, doc, tests, the no_std build, the bench build, then the wasm,
+          browser and filter tests
+  filter       build the proxy-wasm filter (wasm-release, wasm-opt) into target/dist/meshlb_filter.wasm
+  test-filter  build the filter and the CLI, then run its tests under Node (node --test filter/tests/)
+  wasm         build the wasm-bindgen packages into target/dist/node and target/dist/web (installs wasm-bindgen-cli, binaryen)
+  test-wasm    build the packages and the CLI, then run their Node tests (node --test wasm/tests/)
+  playground   build the wasm package and serve the browser playground on http://127.0.0.1:8080/ (or the next free port; --port N)
+  test-web     browser tests of the playground: chromium + playwright-core (installed if missing), node --test web/tests/
 ";
 
 /// The target without `std` that proves the core is `no_std`.
@@ -24,6 +37,12 @@ fn main() -> ExitCode {
         "setup" => setup(),
         "demo" => demo(),
         "ci" => setup().and_then(|()| ci()),
+        "filter" => filter::build(),
+        "test-filter" => filter::build().and_then(|()| filter::test()),
+        "wasm" => wasm::build(),
+        "test-wasm" => wasm::build().and_then(|()| wasm::test()),
+        "playground" => web::playground(),
+        "test-web" => web::test(),
         "" | "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -1,0 +1,304 @@
+//! The plugin configuration: one JSON object, parsed once in `on_configure`.
+//!
+//! ```json
+//! {
+//!   "input": "<a meshlb scenario (YAML or JSON) or an Envoy ClusterLoadAssignment / Cluster>",
+//!   "name": "reviews.yaml",
+//!   "from": "east/bookinfo",
+//!   "locality": "us-east/us-east-1a",
+//!   "to": "reviews.bookinfo",
+//!   "lb_policy": "MAGLEV",
+//!   "panic_threshold": 50,
+//!   "hash_header": "x-user",
+//!   "header": "x-envoy-original-dst-host",
+//!   "seed": 7,
+//!   "updates": { "shared_data_key": "meshlb.updates", "tick_ms": 1000, "admin_path": "/meshlb/update" }
+//! }
+//! ```
+//!
+//! Only `input` is required. `input` is the document's text (a string) or, for JSON documents,
+//! the document itself (an object). `name` names the input in messages, as the CLI names the
+//! file. `from`, `locality`, `to`, `lb_policy` and `panic_threshold` are the CLI's flags of the
+//! same names, with the same meaning and the same messages.
+
+use meshlb::LbPolicy;
+use meshlb_formats::{Loaded, Options};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The header Envoy's `ORIGINAL_DST` cluster reads with `use_http_header: true`.
+pub(crate) const DEFAULT_HEADER: &str = "x-envoy-original-dst-host";
+/// The shared-data key a worker polls for updates (see `crate::update`).
+pub(crate) const DEFAULT_SHARED_DATA_KEY: &str = "meshlb.updates";
+/// How often a worker polls the shared-data key, milliseconds.
+pub(crate) const DEFAULT_TICK_MS: u32 = 1000;
+/// The name messages give the input when the configuration names none.
+pub(crate) const DEFAULT_NAME: &str = "input";
+
+/// The configuration as written (JSON); unknown fields are an error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    input: Box<RawValue>,
+    name: Option<String>,
+    from: Option<String>,
+    locality: Option<String>,
+    to: Option<String>,
+    lb_policy: Option<String>,
+    panic_threshold: Option<f64>,
+    hash_header: Option<String>,
+    header: Option<String>,
+    seed: Option<u64>,
+    updates: Option<RawUpdates>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpdates {
+    shared_data_key: Option<String>,
+    tick_ms: Option<u32>,
+    admin_path: Option<String>,
+}
+
+/// A validated configuration: the input loaded and planned, the headers checked.
+#[derive(Debug)]
+pub(crate) struct Config {
+    /// The planned input (moved into the worker's balancer).
+    pub(crate) loaded: Loaded,
+    /// Everything else.
+    pub(crate) settings: Settings,
+}
+
+/// The configuration's settings besides the input.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    /// The request header whose value is the hash key (lowercase).
+    pub(crate) hash_header: Option<String>,
+    /// The request header the pick is written to (lowercase).
+    pub(crate) header: String,
+    /// The picks' seed; `None`: the host's clock.
+    pub(crate) seed: Option<u64>,
+    /// The shared-data key holding the update document.
+    pub(crate) shared_data_key: String,
+    /// Poll period of the shared-data key, milliseconds; 0: no polling.
+    pub(crate) tick_ms: u32,
+    /// The request path that takes updates, when enabled.
+    pub(crate) admin_path: Option<String>,
+}
+
+/// Parses and validates the plugin configuration, then loads its input.
+///
+/// # Errors
+/// A message for the log: `configuration: ...` for the configuration itself, or exactly the
+/// CLI's message for the input (`NAME: path: problem (line N)`).
+pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(
+            "configuration: empty: give a JSON object with at least \"input\" (a meshlb scenario, or an Envoy ClusterLoadAssignment or Cluster)".into(),
+        );
+    }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("configuration: expected a JSON object, such as {\"input\": \"...\"}".into());
+    }
+    let raw: Raw = serde_json::from_slice(bytes).map_err(|e| format!("configuration: {e}"))?;
+    let text = input_text(&raw.input)?;
+    let lb_policy = match &raw.lb_policy {
+        None => None,
+        Some(name) => Some(LbPolicy::from_name(name).ok_or_else(|| {
+            let names: Vec<&str> = LbPolicy::ALL.iter().map(|p| p.as_str()).collect();
+            format!(
+                "configuration: lb_policy {name:?}: expected one of {}",
+                names.join(", ")
+            )
+        })?),
+    };
+    let header = match raw.header {
+        None => DEFAULT_HEADER.to_owned(),
+        Some(h) => header_name("header", &h, false)?,
+    };
+    let hash_header = match raw.hash_header {
+        None => None,
+        Some(h) => Some(header_name("hash_header", &h, true)?),
+    };
+    let updates = raw.updates.unwrap_or(RawUpdates {
+        shared_data_key: None,
+        tick_ms: None,
+        admin_path: None,
+    });
+    let shared_data_key = updates
+        .shared_data_key
+        .unwrap_or_else(|| DEFAULT_SHARED_DATA_KEY.to_owned());
+    if shared_data_key.is_empty() {
+        return Err("configuration: updates.shared_data_key: must not be empty".into());
+    }
+    let admin_path = match updates.admin_path {
+        None => None,
+        Some(p)
+            if p.starts_with('/')
+                && !p.contains(['?', '#'])
+                && !p.contains(char::is_whitespace) =>
+        {
+            Some(p)
+        }
+        Some(p) => {
+            return Err(format!(
+                "configuration: updates.admin_path {p:?}: expected a path such as \"/meshlb/update\" (starting with '/', without query or spaces)"
+            ));
+        }
+    };
+    let name = raw.name.unwrap_or_else(|| DEFAULT_NAME.to_owned());
+    let options = Options {
+        from: raw.from,
+        locality: raw.locality,
+        to: raw.to,
+        lb_policy,
+        panic_threshold: raw.panic_threshold,
+    };
+    let loaded = meshlb_formats::load(&name, &text, &options)?;
+    Ok(Config {
+        loaded,
+        settings: Settings {
+            hash_header,
+            header,
+            seed: raw.seed,
+            shared_data_key,
+            tick_ms: updates.tick_ms.unwrap_or(DEFAULT_TICK_MS),
+            admin_path,
+        },
+    })
+}
+
+/// The input's text: a JSON string's value, or an object's own text (so that line numbers in
+/// messages count from the object's first line).
+fn input_text(input: &RawValue) -> Result<String, String> {
+    let raw = input.get();
+    match raw.as_bytes().first() {
+        Some(b'"') => serde_json::from_str(raw).map_err(|e| format!("configuration: input: {e}")),
+        Some(b'{') => Ok(raw.to_owned()),
+        _ => Err(
+            "configuration: input: expected the input's text (a string) or a JSON document (an object)".into(),
+        ),
+    }
+}
+
+/// Checks an HTTP header name (RFC 9110 token characters) and lowercases it, as Envoy stores
+/// header names. `pseudo` admits `:authority`, `:path` and the other pseudo-headers.
+fn header_name(field: &str, name: &str, pseudo: bool) -> Result<String, String> {
+    let body = match name.strip_prefix(':') {
+        Some(rest) if pseudo => rest,
+        _ => name,
+    };
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if body.is_empty() || !body.chars().all(token) {
+        return Err(format!(
+            "configuration: {field} {name:?}: not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~){}",
+            if pseudo {
+                ", or a pseudo-header such as \":authority\""
+            } else {
+                ""
+            }
+        ));
+    }
+    Ok(name.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CLA: &str = r#"{"cluster_name": "c", "endpoints": [{"lb_endpoints": [
+        {"endpoint": {"address": {"socket_address": {"address": "10.0.0.1", "port_value": 80}}}}]}]}"#;
+
+    #[test]
+    fn defaults_and_object_input() {
+        let Config {
+            loaded,
+            settings: config,
+        } = parse(format!(r#"{{"input": {CLA}}}"#).as_bytes()).expect("valid");
+        assert!(loaded.title.starts_with("input: ClusterLoadAssignment"));
+        assert_eq!(config.header, DEFAULT_HEADER);
+        assert_eq!(config.hash_header, None);
+        assert_eq!(config.seed, None);
+        assert_eq!(config.shared_data_key, DEFAULT_SHARED_DATA_KEY);
+        assert_eq!(config.tick_ms, DEFAULT_TICK_MS);
+        assert_eq!(config.admin_path, None);
+    }
+
+    #[test]
+    fn string_input_and_every_field() {
+        let json = serde_json::json!({
+            "input": CLA, "name": "cla.json", "lb_policy": "MAGLEV", "panic_threshold": 0.0,
+            "hash_header": "X-User", "header": "x-dst", "seed": 7,
+            "updates": {"shared_data_key": "k", "tick_ms": 0, "admin_path": "/meshlb/update"}
+        });
+        let Config {
+            loaded,
+            settings: config,
+        } = parse(json.to_string().as_bytes()).expect("valid");
+        assert_eq!(loaded.policy(), LbPolicy::Maglev);
+        assert_eq!(config.hash_header.as_deref(), Some("x-user"));
+        assert_eq!(config.header, "x-dst");
+        assert_eq!(config.seed, Some(7));
+        assert_eq!(config.tick_ms, 0);
+        assert_eq!(config.admin_path.as_deref(), Some("/meshlb/update"));
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let cases: &[(&str, &str)] = &[
+            ("", "configuration: empty"),
+            ("[]", "configuration: expected a JSON object"),
+            ("\"x\"", "configuration: expected a JSON object"),
+            ("{", "configuration: EOF while parsing"),
+            (r#"{"input": 3}"#, "configuration: input: expected"),
+            (
+                r#"{"input": "{}", "hedaer": "x"}"#,
+                "configuration: unknown field `hedaer`",
+            ),
+            (r#"{"name": "x"}"#, "configuration: missing field `input`"),
+            (
+                r#"{"input": "x", "lb_policy": "RR"}"#,
+                "configuration: lb_policy \"RR\"",
+            ),
+            (
+                r#"{"input": "x", "header": "bad header"}"#,
+                "configuration: header \"bad header\"",
+            ),
+            (
+                r#"{"input": "x", "header": ":path"}"#,
+                "configuration: header \":path\"",
+            ),
+            (
+                r#"{"input": "x", "seed": -1}"#,
+                "configuration: invalid value",
+            ),
+            (
+                r#"{"input": "x", "updates": {"admin_path": "meshlb"}}"#,
+                "configuration: updates.admin_path",
+            ),
+            (
+                r#"{"input": "x", "updates": {"shared_data_key": ""}}"#,
+                "configuration: updates.shared_data_key",
+            ),
+            (r#"{"input": "   "}"#, "input: the input is empty"),
+            (r#"{"input": "{}", "name": "n.json"}"#, "n.json: "),
+        ];
+        for (config, expected) in cases {
+            let message = parse(config.as_bytes()).expect_err(config);
+            assert!(message.starts_with(expected), "{config}: {message}");
+        }
+        assert!(
+            parse(br#"{"input": "x", "hash_header": ":authority"}"#)
+                .is_err_and(|m| !m.contains("hash_header"))
+        );
+    }
+
+    #[test]
+    fn input_errors_are_the_cli_messages() {
+        let options = Options::default();
+        let text = "clusters: [{name: east}]\nworkloads: [{service: nope, cluster: east, address: 1.2.3.4, port: 80}]\n";
+        let cli = meshlb_formats::load("bad.yaml", text, &options).expect_err("bad scenario");
+        let json = serde_json::json!({"input": text, "name": "bad.yaml"});
+        assert_eq!(parse(json.to_string().as_bytes()).expect_err("bad"), cli);
+    }
+}

@@ -1,0 +1,426 @@
+//! meshlb as a proxy-wasm HTTP filter (ABI 0.2.1, Rust SDK `proxy-wasm` 0.2.5).
+//!
+//! A thin adapter: every rule lives in the `meshlb` core, reached through
+//! [`meshlb_formats::load`] and [`meshlb_formats::Balancer`], as in the CLI.
+//!
+//! - **Configure** (`on_configure`): the plugin configuration (JSON, see the `config` module and
+//!   the crate README) is parsed once; its input (a meshlb scenario with its client, or an Envoy
+//!   `ClusterLoadAssignment` / `Cluster`) is loaded and planned. A bad configuration makes
+//!   `on_configure` return `false` and logs, at error level, the message the CLI prints
+//!   (`meshlb: error: ...`).
+//! - **Per worker**: Envoy runs one VM per worker thread; each VM's root context owns one
+//!   [`meshlb_formats::Balancer`] (plan plus pickers), seeded by the configuration's `seed` or,
+//!   without one, by the host's clock (`proxy_get_current_time_nanoseconds`). The worker's HTTP
+//!   contexts share it. The seed is logged, so a run can be replayed with `meshlb pick`.
+//! - **Request headers**: the balancer picks (hashing the `hash_header` value with
+//!   [`meshlb::hash_key`] for ring hash and Maglev); the filter writes `address:port` to the
+//!   configured header (default `x-envoy-original-dst-host`, for an `ORIGINAL_DST` cluster with
+//!   `use_http_header: true`) and `x-meshlb-locality`, replacing any value the client sent.
+//!   When nothing is routable it answers 503 with the explanation's status and message.
+//! - **Updates** at run time, without a restart: a JSON document in shared data, polled on the
+//!   tick, and an optional admin path that writes it (see the `update` module).
+//!
+//! Nothing a configuration, a request or an update holds makes the filter trap: header values
+//! are read as bytes (the SDK's `String` getters unwrap UTF-8), and every failure is a log line
+//! or a local response.
+
+mod config;
+mod update;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::UNIX_EPOCH;
+
+use meshlb::Status;
+use meshlb_formats::Balancer;
+use proxy_wasm::hostcalls;
+use proxy_wasm::traits::{Context, HttpContext, RootContext};
+use proxy_wasm::types::{Action, ContextType, LogLevel};
+
+use crate::config::Settings;
+
+/// The header naming the picked endpoint's locality.
+const LOCALITY_HEADER: &str = "x-meshlb-locality";
+/// The request header carrying an update document to the admin path.
+const UPDATE_HEADER: &str = "x-meshlb-update";
+/// Attempts to merge into the shared document when another worker writes at the same time.
+const CAS_ATTEMPTS: usize = 4;
+
+/// The VM's entry point, `_initialize` (the SDK's `main!`): registers the root context. (The
+/// SDK's `set_log_level` is not called: the filter logs through `proxy_log` directly, and the
+/// `log` crate's logger and panic hook would only add size.)
+#[allow(missing_docs, unreachable_pub)]
+mod entry {
+    use super::{Root, RootContext};
+
+    proxy_wasm::main! {{
+        proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> { Box::new(Root::default()) });
+    }}
+}
+
+/// One worker's state: the configuration and the balancer, shared by its HTTP contexts.
+#[derive(Debug)]
+struct Worker {
+    config: Settings,
+    balancer: Balancer,
+    /// The xxh64 of the last update document read from shared data.
+    seen: Option<u64>,
+}
+
+type Shared = Rc<RefCell<Option<Worker>>>;
+
+/// The root context: configuration, tick, and the factory of HTTP contexts.
+#[derive(Debug, Default)]
+struct Root {
+    worker: Shared,
+}
+
+fn log(level: LogLevel, message: &str) {
+    let _ = hostcalls::log(level, message);
+}
+
+fn debug_enabled() -> bool {
+    hostcalls::get_log_level().is_ok_and(|level| level as u32 <= LogLevel::Debug as u32)
+}
+
+/// Logs the explanation at debug level, in the CLI's terms: status, priorities, each endpoint's
+/// share, drops and notes.
+fn log_explanation(balancer: &Balancer) {
+    use std::fmt::Write as _;
+    if !debug_enabled() {
+        return;
+    }
+    let e = balancer.explain();
+    let mut text = format!(
+        "meshlb: explanation: {}: {}; policy {}",
+        status_name(balancer),
+        e.message,
+        e.lb_policy
+    );
+    for p in &e.priorities {
+        let _ = write!(
+            text,
+            "\n  P{} load {}% healthy + {}% degraded, health {}%{}",
+            p.priority,
+            p.healthy_load,
+            p.degraded_load,
+            p.health,
+            if p.panic { ", PANIC" } else { "" }
+        );
+    }
+    for ep in &e.endpoints {
+        let _ = write!(
+            text,
+            "\n  {} {} P{} {} w{} {:.2}%",
+            update::host(&ep.address, ep.port),
+            ep.locality,
+            ep.priority,
+            ep.health,
+            ep.weight,
+            ep.share * 100.0
+        );
+    }
+    for d in &e.dropped {
+        let _ = write!(
+            text,
+            "\n  dropped {}: {}",
+            update::host(&d.address, d.port),
+            d.message
+        );
+    }
+    for note in &e.notes {
+        let _ = write!(text, "\n  note: {note}");
+    }
+    log(LogLevel::Debug, &text);
+}
+
+/// The explanation's status as its JSON form spells it (`no-endpoints`).
+fn status_name(balancer: &Balancer) -> &'static str {
+    match balancer.explain().status {
+        Status::Routed => "routed",
+        Status::DnsFailure => "dns-failure",
+        Status::NotVisible => "not-visible",
+        Status::Untrusted => "untrusted",
+        Status::NoEndpoints => "no-endpoints",
+    }
+}
+
+impl Root {
+    /// Reads the shared update document and applies it when it changed.
+    fn poll_updates(&self) {
+        let Ok(mut guard) = self.worker.try_borrow_mut() else {
+            return;
+        };
+        let Some(worker) = guard.as_mut() else {
+            return;
+        };
+        let (data, _cas) = self.get_shared_data(&worker.config.shared_data_key);
+        let Some(data) = data else {
+            return;
+        };
+        let digest = meshlb::hash_key(&data);
+        if worker.seen == Some(digest) {
+            return;
+        }
+        worker.seen = Some(digest);
+        let key = &worker.config.shared_data_key;
+        match update::parse(&data) {
+            Err(e) => log(
+                LogLevel::Error,
+                &format!("meshlb: shared data {key:?}: update rejected: {e}"),
+            ),
+            Ok(updates) => {
+                let applied = update::apply(&mut worker.balancer, &updates);
+                report(key, &applied, &worker.balancer);
+            }
+        }
+    }
+}
+
+/// Logs what an update did.
+fn report(source: &str, applied: &update::Applied, balancer: &Balancer) {
+    for e in &applied.errors {
+        log(LogLevel::Warn, &format!("meshlb: {source:?}: {e}"));
+    }
+    if applied.changed > 0 {
+        let explanation = balancer.explain();
+        log(
+            LogLevel::Info,
+            &format!(
+                "meshlb: {source:?}: {} endpoints changed; now {}: {}",
+                applied.changed,
+                status_name(balancer),
+                explanation.message
+            ),
+        );
+        log_explanation(balancer);
+    }
+}
+
+impl Context for Root {}
+
+impl RootContext for Root {
+    fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
+        let bytes = self.get_plugin_configuration().unwrap_or_default();
+        let (loaded, config) = match config::parse(&bytes) {
+            Ok(config::Config { loaded, settings }) => (loaded, settings),
+            Err(message) => {
+                log(LogLevel::Error, &format!("meshlb: error: {message}"));
+                return false;
+            }
+        };
+        let (seed, origin) = match config.seed {
+            Some(seed) => (seed, "configuration"),
+            None => {
+                let nanos = self
+                    .get_current_time()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| {
+                        // Nanoseconds since the epoch, modulo 2^64 (as the hostcall gives them).
+                        d.as_secs()
+                            .wrapping_mul(1_000_000_000)
+                            .wrapping_add(u64::from(d.subsec_nanos()))
+                    });
+                (nanos, "the host's clock")
+            }
+        };
+        let balancer = Balancer::new(loaded, seed);
+        let policy = balancer.explain().lb_policy;
+        log(
+            LogLevel::Info,
+            &format!(
+                "meshlb: {}: {}: {}; policy {policy}, seed {seed} (from {origin}); writes {}",
+                balancer.loaded().title,
+                status_name(&balancer),
+                balancer.explain().message,
+                config.header
+            ),
+        );
+        if policy.is_hash_based() && config.hash_header.is_none() {
+            log(
+                LogLevel::Warn,
+                &format!(
+                    "meshlb: policy {policy} without hash_header: each request hashes a random key"
+                ),
+            );
+        }
+        log_explanation(&balancer);
+        if config.tick_ms > 0 {
+            self.set_tick_period(std::time::Duration::from_millis(u64::from(config.tick_ms)));
+        }
+        match self.worker.try_borrow_mut() {
+            Ok(mut worker) => {
+                *worker = Some(Worker {
+                    config,
+                    balancer,
+                    seen: None,
+                });
+            }
+            Err(_) => {
+                log(
+                    LogLevel::Error,
+                    "meshlb: error: the worker is busy; configuration not applied",
+                );
+                return false;
+            }
+        }
+        // A worker configured after an update starts from the current document.
+        self.poll_updates();
+        true
+    }
+
+    fn on_tick(&mut self) {
+        self.poll_updates();
+    }
+
+    fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
+        Some(Box::new(Request {
+            worker: Rc::clone(&self.worker),
+        }))
+    }
+
+    fn get_type(&self) -> Option<ContextType> {
+        Some(ContextType::HttpContext)
+    }
+}
+
+/// One HTTP request.
+#[derive(Debug)]
+struct Request {
+    worker: Shared,
+}
+
+/// What to do with a request.
+enum Outcome {
+    /// Steer it to `host` (`address:port`) in `locality`.
+    Route {
+        header: String,
+        host: String,
+        locality: String,
+    },
+    /// Answer it locally.
+    Respond { status: u32, body: String },
+}
+
+impl Request {
+    fn decide(&self) -> Outcome {
+        let Ok(mut guard) = self.worker.try_borrow_mut() else {
+            return Outcome::Respond {
+                status: 503,
+                body: "meshlb: the worker is busy\n".into(),
+            };
+        };
+        let Some(worker) = guard.as_mut() else {
+            return Outcome::Respond {
+                status: 503,
+                body:
+                    "meshlb: not configured (the plugin configuration was rejected: see the log)\n"
+                        .into(),
+            };
+        };
+        if let Some(admin) = &worker.config.admin_path {
+            let path = self
+                .get_http_request_header_bytes(":path")
+                .unwrap_or_default();
+            let path = path.split(|b| *b == b'?').next().unwrap_or_default();
+            if path == admin.as_bytes() {
+                return self.admin(worker);
+            }
+        }
+        let hash = worker
+            .config
+            .hash_header
+            .as_deref()
+            .and_then(|name| self.get_http_request_header_bytes(name))
+            .map(|value| meshlb::hash_key(&value));
+        match worker.balancer.pick(hash) {
+            Some(picked) => Outcome::Route {
+                header: worker.config.header.clone(),
+                host: update::host(&picked.address, picked.port),
+                locality: picked.locality,
+            },
+            None => Outcome::Respond {
+                status: 503,
+                body: format!(
+                    "meshlb: no endpoint can serve this request: {}: {}\n",
+                    status_name(&worker.balancer),
+                    worker.balancer.explain().message
+                ),
+            },
+        }
+    }
+
+    /// The admin path: merges the `x-meshlb-update` document into shared data and applies it.
+    fn admin(&self, worker: &mut Worker) -> Outcome {
+        let bad = |body: String| Outcome::Respond { status: 400, body };
+        let Some(document) = self.get_http_request_header_bytes(UPDATE_HEADER) else {
+            return bad(format!(
+                "meshlb: send the update document in the {UPDATE_HEADER} header, e.g. {{\"updates\": [{{\"locality\": \"region1/zone1\", \"health\": \"UNHEALTHY\"}}]}}\n"
+            ));
+        };
+        let updates = match update::parse(&document) {
+            Ok(updates) => updates,
+            Err(e) => return bad(format!("meshlb: {UPDATE_HEADER}: {e}\n")),
+        };
+        let key = worker.config.shared_data_key.clone();
+        let mut stored = false;
+        for _ in 0..CAS_ATTEMPTS {
+            let (current, cas) = self.get_shared_data(&key);
+            let merged = update::merge(current.as_deref(), &updates);
+            match self.set_shared_data(&key, Some(&merged), cas) {
+                Ok(()) => {
+                    stored = true;
+                    break;
+                }
+                Err(_) => continue,
+            }
+        }
+        let applied = update::apply(&mut worker.balancer, &updates);
+        report(UPDATE_HEADER, &applied, &worker.balancer);
+        let mut body = format!(
+            "meshlb: {} updates applied on this worker, {} endpoints changed; now {}: {}\n",
+            updates.len(),
+            applied.changed,
+            status_name(&worker.balancer),
+            worker.balancer.explain().message
+        );
+        for e in &applied.errors {
+            body.push_str(&format!("meshlb: {e}\n"));
+        }
+        if stored {
+            Outcome::Respond { status: 200, body }
+        } else {
+            body.push_str(&format!(
+                "meshlb: shared data {key:?} kept changing: other workers will not see this update; retry\n"
+            ));
+            Outcome::Respond { status: 409, body }
+        }
+    }
+}
+
+impl Context for Request {}
+
+impl HttpContext for Request {
+    fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
+        // The borrow of the worker ends in `decide`, before any call that could re-enter.
+        match self.decide() {
+            Outcome::Route {
+                header,
+                host,
+                locality,
+            } => {
+                self.set_http_request_header(&header, Some(&host));
+                self.set_http_request_header(LOCALITY_HEADER, Some(&locality));
+                Action::Continue
+            }
+            Outcome::Respond { status, body } => {
+                self.send_http_response(
+                    status,
+                    vec![("content-type", "text/plain; charset=utf-8")],
+                    Some(body.as_bytes()),
+                );
+                Action::Pause
+            }
+        }
+    }
+}

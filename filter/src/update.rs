@@ -1,0 +1,440 @@
+//! Run-time health and weight updates, without a restart.
+//!
+//! The update document is JSON, kept under one proxy-wasm shared-data key
+//! (`updates.shared_data_key`, default `meshlb.updates`), which every worker (every VM with
+//! the same `vm_id`) sees:
+//!
+//! ```json
+//! { "updates": [
+//!     { "locality": "region1", "health": "UNHEALTHY" },
+//!     { "endpoint": "10.2.0.10:5000", "weight": 3 },
+//!     { "endpoint": "10.1.0.10:5000", "health": "HEALTHY", "weight": 1 }
+//! ] }
+//! ```
+//!
+//! Each update selects endpoints, by `endpoint` (`address:port`, `[v6]:port`) or by `locality`
+//! (`region`, `region/zone` or `region/zone/subzone`: every endpoint at or under it), and sets
+//! their `health` (an EDS health status name), their `weight` (at least 1), or both. Updates
+//! apply in order and set absolute values, so applying a document twice changes nothing
+//! (an endpoint already in the state asked for is left alone: an Envoy plan keeps its pickers;
+//! a scenario is only recomputed on a real change). A document with one invalid update is
+//! rejected whole; an update that selects no endpoint is reported and the others apply.
+//!
+//! Each worker reads the key on its tick (`updates.tick_ms`, default 1 s) and applies the
+//! document when its content changed. The optional admin path (`updates.admin_path`) takes a
+//! document in the `x-meshlb-update` request header, merges it into the key (replacing earlier
+//! updates with the same selector, compare-and-swap) and applies it on the worker that received
+//! it at once; the other workers follow on their next tick.
+
+use meshlb::HealthStatus;
+use meshlb_formats::Balancer;
+use serde::{Deserialize, Serialize};
+use target::Target;
+
+/// The document as written.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    updates: Vec<Raw>,
+}
+
+/// One update as written.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    locality: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    health: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weight: Option<u32>,
+}
+
+/// Which endpoints an update selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Selector {
+    /// One endpoint.
+    Endpoint {
+        /// Address (IPv6 without brackets).
+        address: String,
+        /// Port.
+        port: u16,
+    },
+    /// Every endpoint at or under a locality (`region`, `region/zone`, ...).
+    Locality(String),
+}
+
+/// One validated update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Update {
+    /// The endpoints it selects.
+    pub(crate) selector: Selector,
+    /// The health to set.
+    pub(crate) health: Option<HealthStatus>,
+    /// The weight to set.
+    pub(crate) weight: Option<u32>,
+    /// As written, for merging into the shared document.
+    raw: Raw,
+}
+
+/// What applying a document did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Applied {
+    /// Endpoints whose health or weight changed.
+    pub(crate) changed: usize,
+    /// Updates that could not apply, one sentence each.
+    pub(crate) errors: Vec<String>,
+}
+
+/// Parses and validates an update document.
+///
+/// # Errors
+/// The first problem: invalid JSON, an unknown field, an update without selector or change,
+/// an unknown health status, weight 0, a malformed `address:port`.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Update>, String> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err("expected a JSON object, such as {\"updates\": [...]}".into());
+    }
+    let document: Document = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    document
+        .updates
+        .into_iter()
+        .enumerate()
+        .map(|(i, raw)| validate(raw).map_err(|e| format!("updates[{i}]: {e}")))
+        .collect()
+}
+
+fn validate(raw: Raw) -> Result<Update, String> {
+    let selector = match (&raw.endpoint, &raw.locality) {
+        (Some(endpoint), None) => {
+            let (address, port) = parse_endpoint(endpoint)?;
+            Selector::Endpoint { address, port }
+        }
+        (None, Some(locality)) => Selector::Locality(locality.trim_end_matches('/').to_owned()),
+        _ => return Err("give exactly one of \"endpoint\" (ADDRESS:PORT) or \"locality\"".into()),
+    };
+    let health = match &raw.health {
+        None => None,
+        Some(name) => Some(HealthStatus::from_name(name).ok_or_else(|| {
+            let names: Vec<&str> = HealthStatus::ALL.iter().map(|h| h.as_str()).collect();
+            format!("health {name:?}: expected one of {}", names.join(", "))
+        })?),
+    };
+    if raw.weight == Some(0) {
+        return Err("weight: must be at least 1".into());
+    }
+    if health.is_none() && raw.weight.is_none() {
+        return Err("nothing to change: give \"health\", \"weight\" or both".into());
+    }
+    Ok(Update {
+        selector,
+        health,
+        weight: raw.weight,
+        raw,
+    })
+}
+
+/// `10.0.0.1:80` or `[fd00::1]:80`.
+fn parse_endpoint(endpoint: &str) -> Result<(String, u16), String> {
+    let bad = || format!("endpoint {endpoint:?}: expected ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)");
+    let (address, port) = endpoint.rsplit_once(':').ok_or_else(bad)?;
+    let address = match address.strip_prefix('[') {
+        Some(v6) => v6.strip_suffix(']').ok_or_else(bad)?,
+        None if address.contains(':') => return Err(bad()),
+        None => address,
+    };
+    let port = port.parse().map_err(|_| bad())?;
+    if address.is_empty() {
+        return Err(bad());
+    }
+    Ok((address.to_owned(), port))
+}
+
+/// The shared document after `updates`: earlier updates with the same selector as one of
+/// `updates` are dropped, `updates` appended. An unreadable `current` is replaced.
+pub(crate) fn merge(current: Option<&[u8]>, updates: &[Update]) -> Vec<u8> {
+    let mut kept: Vec<Raw> = current
+        .and_then(|bytes| parse(bytes).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|old| updates.iter().all(|new| new.selector != old.selector))
+        .map(|u| u.raw)
+        .collect();
+    kept.extend(updates.iter().map(|u| u.raw.clone()));
+    serde_json::to_vec(&Document { updates: kept }).unwrap_or_default()
+}
+
+/// Applies `updates` in order to `balancer`.
+pub(crate) fn apply(balancer: &mut Balancer, updates: &[Update]) -> Applied {
+    let mut applied = Applied::default();
+    for update in updates {
+        let targets = Target::all(balancer);
+        let selected: Vec<&Target> = targets
+            .iter()
+            .filter(|t| t.selected_by(&update.selector))
+            .collect();
+        if selected.is_empty() {
+            applied.errors.push(match &update.selector {
+                Selector::Endpoint { address, port } => {
+                    format!("no endpoint {}", host(address, *port))
+                }
+                Selector::Locality(l) => format!("no endpoint in locality {l:?}"),
+            });
+            continue;
+        }
+        for target in selected {
+            let mut changed = false;
+            if let Some(health) = update.health.filter(|h| *h != target.health) {
+                match balancer.set_health(&target.address, target.port, health) {
+                    Ok(()) => changed = true,
+                    Err(e) => applied.errors.push(e),
+                }
+            }
+            if let Some(weight) = update.weight.filter(|w| *w != target.weight) {
+                match balancer.set_weight(&target.address, target.port, weight) {
+                    Ok(()) => changed = true,
+                    Err(e) => applied.errors.push(e),
+                }
+            }
+            applied.changed += usize::from(changed);
+        }
+    }
+    applied
+}
+
+/// `address:port` as Envoy's original-destination header takes it (`[v6]:port`).
+pub(crate) fn host(address: &str, port: u16) -> String {
+    if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    }
+}
+
+mod target {
+    //! The endpoints updates can select, with their current health and weight.
+
+    use super::Selector;
+    use meshlb::HealthStatus;
+    use meshlb_formats::Balancer;
+
+    #[derive(Debug)]
+    pub(super) struct Target {
+        pub(super) address: String,
+        pub(super) port: u16,
+        pub(super) locality: String,
+        pub(super) health: HealthStatus,
+        pub(super) weight: u32,
+    }
+
+    impl Target {
+        /// An Envoy input's endpoints; a scenario's workloads (routed or not: a workload that
+        /// istiod stops sending when it fails must still be selectable to recover).
+        pub(super) fn all(balancer: &Balancer) -> Vec<Self> {
+            let mut targets: Vec<Self> = match &balancer.loaded().scenario {
+                Some(scenario) => scenario
+                    .workloads
+                    .iter()
+                    .map(|w| Self {
+                        address: w.address.clone(),
+                        port: w.port,
+                        locality: w.locality.to_string(),
+                        health: w.health,
+                        weight: w.weight,
+                    })
+                    .collect(),
+                None => balancer
+                    .explain()
+                    .endpoints
+                    .iter()
+                    .map(|e| Self {
+                        address: e.address.clone(),
+                        port: e.port,
+                        locality: e.locality.clone(),
+                        health: e.health,
+                        weight: e.weight,
+                    })
+                    .collect(),
+            };
+            // One address:port may appear on several networks; the balancer updates them together.
+            targets.sort_by(|a, b| (&a.address, a.port).cmp(&(&b.address, b.port)));
+            targets.dedup_by(|a, b| a.address == b.address && a.port == b.port);
+            targets
+        }
+
+        pub(super) fn selected_by(&self, selector: &Selector) -> bool {
+            match selector {
+                Selector::Endpoint { address, port } => {
+                    self.address == *address && self.port == *port
+                }
+                Selector::Locality(l) => {
+                    self.locality == *l
+                        || self
+                            .locality
+                            .strip_prefix(l.as_str())
+                            .is_some_and(|rest| rest.starts_with('/'))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshlb_formats::{Options, load};
+
+    const SCENARIO: &str = include_str!("../../examples/locality-failover.yaml");
+
+    fn balancer() -> Balancer {
+        let loaded =
+            load("locality-failover.yaml", SCENARIO, &Options::default()).expect("example");
+        Balancer::new(loaded, 7)
+    }
+
+    fn picked_localities(balancer: &mut Balancer) -> Vec<String> {
+        let mut localities: Vec<String> = (0..20)
+            .filter_map(|_| balancer.pick(None))
+            .map(|p| p.locality)
+            .collect();
+        localities.sort();
+        localities.dedup();
+        localities
+    }
+
+    #[test]
+    fn parse_validates_each_update() {
+        let ok = parse(
+            br#"{"updates": [{"locality": "region1/", "health": "UNHEALTHY"},
+            {"endpoint": "[fd00::1]:80", "weight": 2}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(ok[0].selector, Selector::Locality("region1".into()));
+        assert_eq!(
+            ok[1].selector,
+            Selector::Endpoint {
+                address: "fd00::1".into(),
+                port: 80
+            }
+        );
+        for (doc, expected) in [
+            ("", "expected a JSON object"),
+            ("[]", "expected a JSON object"),
+            ("{", "EOF"),
+            (r#"{"updates": [{}]}"#, "updates[0]: give exactly one"),
+            (
+                r#"{"updates": [{"endpoint": "a:1", "locality": "r", "weight": 1}]}"#,
+                "updates[0]: give exactly one",
+            ),
+            (
+                r#"{"updates": [{"endpoint": "a:1"}]}"#,
+                "updates[0]: nothing to change",
+            ),
+            (
+                r#"{"updates": [{"endpoint": "a", "weight": 1}]}"#,
+                "updates[0]: endpoint \"a\"",
+            ),
+            (
+                r#"{"updates": [{"endpoint": "fd00::1:80", "weight": 1}]}"#,
+                "updates[0]: endpoint",
+            ),
+            (
+                r#"{"updates": [{"endpoint": "a:99999", "weight": 1}]}"#,
+                "updates[0]: endpoint",
+            ),
+            (
+                r#"{"updates": [{"endpoint": ":80", "weight": 1}]}"#,
+                "updates[0]: endpoint",
+            ),
+            (
+                r#"{"updates": [{"endpoint": "a:1", "weight": 0}]}"#,
+                "updates[0]: weight",
+            ),
+            (
+                r#"{"updates": [{"endpoint": "a:1", "health": "OK"}]}"#,
+                "updates[0]: health \"OK\"",
+            ),
+            (
+                r#"{"updates": [{"endpoint": "a:1", "healthy": "OK"}]}"#,
+                "unknown field `healthy`",
+            ),
+        ] {
+            let message = parse(doc.as_bytes()).expect_err(doc);
+            assert!(message.starts_with(expected), "{doc}: {message}");
+        }
+    }
+
+    #[test]
+    fn failing_a_region_fails_over_and_recovery_returns() {
+        let mut balancer = balancer();
+        assert_eq!(picked_localities(&mut balancer), ["region1/zone1"]);
+        let fail = parse(br#"{"updates": [{"locality": "region1", "health": "UNHEALTHY"}]}"#)
+            .expect("valid");
+        let applied = apply(&mut balancer, &fail);
+        assert_eq!(
+            applied,
+            Applied {
+                changed: 2,
+                errors: vec![]
+            }
+        );
+        assert_eq!(picked_localities(&mut balancer), ["region2/zone3"]);
+        // Idempotent: the same document again changes nothing.
+        assert_eq!(apply(&mut balancer, &fail), Applied::default());
+        let recover =
+            parse(br#"{"updates": [{"endpoint": "10.1.0.10:5000", "health": "HEALTHY"}]}"#)
+                .expect("valid");
+        assert_eq!(apply(&mut balancer, &recover).changed, 1);
+        assert_eq!(picked_localities(&mut balancer), ["region1/zone1"]);
+    }
+
+    #[test]
+    fn unknown_endpoints_are_reported_and_others_apply() {
+        let mut balancer = balancer();
+        let updates = parse(
+            br#"{"updates": [{"endpoint": "10.9.9.9:1", "weight": 2},
+            {"locality": "nowhere", "weight": 2}, {"endpoint": "10.2.0.10:5000", "weight": 2}]}"#,
+        )
+        .expect("valid");
+        let applied = apply(&mut balancer, &updates);
+        assert_eq!(applied.changed, 1);
+        assert_eq!(
+            applied.errors,
+            [
+                "no endpoint 10.9.9.9:1",
+                "no endpoint in locality \"nowhere\""
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_replaces_same_selector_and_survives_garbage() {
+        let first = parse(br#"{"updates": [{"locality": "region1", "health": "UNHEALTHY"}, {"endpoint": "a:1", "weight": 2}]}"#)
+            .expect("valid");
+        let doc = merge(None, &first);
+        let second = parse(br#"{"updates": [{"locality": "region1", "health": "HEALTHY"}]}"#)
+            .expect("valid");
+        let merged = parse(&merge(Some(&doc), &second)).expect("merged is valid");
+        assert_eq!(merged.len(), 2);
+        assert_eq!(
+            merged[0].selector,
+            Selector::Endpoint {
+                address: "a".into(),
+                port: 1
+            }
+        );
+        assert_eq!(merged[1].health, Some(HealthStatus::Healthy));
+        assert_eq!(
+            parse(&merge(Some(b"\xff garbage"), &second)).expect("valid"),
+            second
+        );
+    }
+
+    #[test]
+    fn host_brackets_ipv6() {
+        assert_eq!(host("10.0.0.1", 80), "10.0.0.1:80");
+        assert_eq!(host("fd00::1", 80), "[fd00::1]:80");
+    }
+}

@@ -1,0 +1,815 @@
+//! meshlb for JavaScript: `explain`, `simulate` and a per-request `Balancer`, through
+//! wasm-bindgen.
+//!
+//! A thin facade over [`meshlb_formats`] and [`meshlb`], with no rule of its own: every function
+//! turns its JavaScript arguments into what the CLI's flags give ([`meshlb_formats::Options`],
+//! a seed, a request count), calls the same [`meshlb_formats::load`] the CLI calls, and returns
+//! the result serialised as the CLI serialises it (`serde_json`) and read back with the engine's
+//! `JSON.parse`. So `explain(text)` deep-equals `JSON.parse` of
+//! `meshlb explain FILE --format json` (the contract of `schema/explain.schema.json`),
+//! `simulate` equals `meshlb simulate --format json`, and `Balancer.pick` gives the sequence
+//! `meshlb pick` prints for the same input and seed.
+//!
+//! | JavaScript | CLI |
+//! |---|---|
+//! | `explain(input, { from, locality, to, lbPolicy, panicThreshold })` | `meshlb explain FILE --format json --from … --locality … --to … --lb-policy … --panic-threshold …` |
+//! | `simulate(input, { requests, seed, ...explainOptions })` | `meshlb simulate FILE --format json --requests N --seed S` |
+//! | `new Balancer(input, options, seed).pick(key)` | `meshlb pick FILE --seed S --hash KEY` |
+//!
+//! `input` is YAML or JSON text (a string), UTF-8 bytes (a `Uint8Array`, as a file read), or a
+//! JavaScript object (a parsed scenario or Envoy document, read through `JSON.stringify`).
+//!
+//! Errors are JavaScript `Error`s carrying the CLI's message (after the CLI's `meshlb: error: `
+//! prefix), with the input named `input`, the path and, for text, the line. Nothing a caller
+//! passes makes the module trap: every JavaScript value is checked here before it reaches Rust
+//! types, and every JavaScript call that can throw is caught.
+//!
+//! The Rust side is plain functions on [`Options`] and text ([`explain_text`],
+//! [`simulate_text`]), usable and tested natively; the `#[wasm_bindgen]` exports only convert.
+
+// Exports take `JsValue` by value, not `&JsValue`: for borrowed arguments wasm-bindgen 0.2.130
+// emits `table.fill`, which binaryen 108's `wasm-opt` (Debian's) cannot parse.
+#![allow(clippy::needless_pass_by_value)]
+
+use js_sys::{JsString, Reflect, Uint8Array};
+use meshlb::{EndpointKind, Explanation, HealthStatus, LbPolicy, Simulation};
+use meshlb_formats::{MAX_INPUT_BYTES, Options};
+use serde::Serialize;
+use wasm_bindgen::convert::TryFromJsValue;
+use wasm_bindgen::prelude::*;
+
+/// The name the input carries in messages (`input: line 3: ...`).
+pub const INPUT_NAME: &str = "input";
+
+/// Most requests one `simulate` call (or `Balancer.pickMany`) sends: past it a browser tab would
+/// hang for minutes; the CLI has no such cap.
+pub const MAX_REQUESTS: u64 = 100_000_000;
+
+/// Largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`): larger seeds
+/// are passed as `BigInt`.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// The CLI's default request count for `meshlb simulate`.
+const DEFAULT_REQUESTS: u64 = 10_000;
+
+/// The CLI's default seed.
+const DEFAULT_SEED: u64 = 1;
+
+/// The options `explain` accepts, as the CLI's flags.
+const EXPLAIN_OPTIONS: &[&str] = &["from", "locality", "to", "lbPolicy", "panicThreshold"];
+
+/// The options `simulate` accepts.
+const SIMULATE_OPTIONS: &[&str] = &[
+    "from",
+    "locality",
+    "to",
+    "lbPolicy",
+    "panicThreshold",
+    "requests",
+    "seed",
+];
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A meshlb scenario or an Envoy ClusterLoadAssignment / Cluster: YAML or JSON text, UTF-8
+ * bytes, or a parsed object. */
+export type Input = string | Uint8Array | object;
+
+/** Envoy's load-balancing policies (`Cluster.lb_policy`). */
+export type LbPolicy = "ROUND_ROBIN" | "LEAST_REQUEST" | "RANDOM" | "RING_HASH" | "MAGLEV";
+
+/** Envoy's EDS health statuses. */
+export type HealthStatus = "UNKNOWN" | "HEALTHY" | "UNHEALTHY" | "DRAINING" | "TIMEOUT" | "DEGRADED";
+
+/** What the CLI's flags override (`--from`, `--locality`, `--to`, `--lb-policy`,
+ * `--panic-threshold`). `undefined` or `null` values are ignored; unknown keys are an error. */
+export interface ExplainOptions {
+  /** Scenarios: the client's `CLUSTER/NAMESPACE`. */
+  from?: string | null;
+  /** Scenarios: the client's `REGION/ZONE/SUBZONE`. */
+  locality?: string | null;
+  /** Scenarios: the host the client calls. */
+  to?: string | null;
+  /** Envoy input: the load-balancing policy. */
+  lbPolicy?: LbPolicy | null;
+  /** Envoy input: the healthy panic threshold, percent (0 to 100). */
+  panicThreshold?: number | null;
+}
+
+/** `simulate`'s options: the CLI's `--requests` (default 10000, at most 100000000) and `--seed`
+ * (default 1; a BigInt for seeds past Number.MAX_SAFE_INTEGER), plus ExplainOptions. */
+export interface SimulateOptions extends ExplainOptions {
+  requests?: number | bigint | null;
+  seed?: number | bigint | null;
+}
+
+/** The client of a scenario. */
+export interface ClientReport {
+  cluster: string;
+  namespace: string;
+  network: string;
+  locality: string;
+  control_plane: string;
+}
+
+/** One priority (per subset when a route splits traffic). */
+export interface PriorityReport {
+  priority: number;
+  health: number;
+  degraded: number;
+  healthy_load: number;
+  degraded_load: number;
+  panic: boolean;
+  subset?: string | null;
+  hosts: number;
+  healthy_hosts: number;
+  degraded_hosts: number;
+}
+
+/** One endpoint the client can send to, with its expected share of requests. */
+export interface EndpointReport {
+  address: string;
+  port: number;
+  kind: "workload" | "gateway";
+  cluster: string | null;
+  network: string | null;
+  locality: string;
+  priority: number;
+  weight: number;
+  health: HealthStatus;
+  subset: string | null;
+  /** Gateways: the `address:port` of the endpoints behind it. */
+  behind?: string[];
+  share: number;
+}
+
+/** An endpoint the client cannot use, and why. */
+export interface DroppedEndpoint {
+  address: string;
+  port: number;
+  cluster: string | null;
+  reason:
+    | "no-remote-secret" | "cluster-local" | "proxyless-cross-network" | "other-mesh"
+    | "untrusted-mesh" | "not-in-subset" | "not-exported" | "not-distributed" | "not-ready"
+    | "terminating";
+  message: string;
+}
+
+/** The explanation: `meshlb explain --format json` (schema/explain.schema.json). */
+export interface Explanation {
+  status: "routed" | "dns-failure" | "not-visible" | "untrusted" | "no-endpoints";
+  message: string;
+  client: ClientReport | null;
+  host: string | null;
+  lb_policy: LbPolicy;
+  locality_lb: "off" | "failover" | "failover-priority" | "distribute";
+  priorities: PriorityReport[];
+  endpoints: EndpointReport[];
+  dropped: DroppedEndpoint[];
+  notes: string[];
+  routes?: { subset: string | null; weight: number }[];
+  overprovisioning_factor: number;
+  panic_threshold: number;
+  locality_weighted: boolean;
+  normalized_total_availability: number;
+  total_panic: boolean;
+}
+
+/** A simulation: `meshlb simulate --format json` (schema/simulate.schema.json). */
+export interface Simulation {
+  requests: number;
+  seed: number;
+  endpoints: { address: string; port: number; count: number; observed: number; share: number }[];
+  max_abs_deviation: number;
+  unrouted: number;
+}
+
+/** The endpoint one request went to. */
+export interface Picked {
+  /** Its index in the explanation's `endpoints`. */
+  index: number;
+  address: string;
+  port: number;
+  locality: string;
+  cluster: string | null;
+  subset: string | null;
+  priority: number;
+  health: HealthStatus;
+  kind: "workload" | "gateway";
+}
+"#;
+
+/// `explain(input, options?)`: where requests go and why (`meshlb explain --format json`).
+///
+/// # Errors
+/// The CLI's message for bad input or options.
+#[wasm_bindgen(js_name = explain, unchecked_return_type = "Explanation")]
+pub fn explain_js(
+    #[wasm_bindgen(unchecked_param_type = "Input")] input: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ExplainOptions")] options: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    let text = input_text(&input).map_err(error)?;
+    let options = read_options(options.as_ref(), EXPLAIN_OPTIONS).map_err(error)?;
+    to_js(&explain_text(&text, &options.options).map_err(error)?)
+}
+
+/// `simulate(input, { requests, seed, ...options })`: seeded requests through the real pickers
+/// (`meshlb simulate --format json`).
+///
+/// # Errors
+/// The CLI's message for bad input or options; `requests` past [`MAX_REQUESTS`].
+#[wasm_bindgen(js_name = simulate, unchecked_return_type = "Simulation")]
+pub fn simulate_js(
+    #[wasm_bindgen(unchecked_param_type = "Input")] input: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "SimulateOptions")] options: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    let text = input_text(&input).map_err(error)?;
+    let read = read_options(options.as_ref(), SIMULATE_OPTIONS).map_err(error)?;
+    to_js(&simulate_text(&text, &read.options, read.requests, read.seed).map_err(error)?)
+}
+
+/// With the `console_error_panic_hook` feature: print a panic's message with `console.error`
+/// before the module traps (no input should panic; the feature is for debugging).
+#[cfg(feature = "console_error_panic_hook")]
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// The explanation of `text` (named [`INPUT_NAME`]) under `options`, as `meshlb explain`.
+///
+/// # Errors
+/// The CLI's message (path and line included).
+pub fn explain_text(text: &str, options: &Options) -> Result<Explanation, String> {
+    Ok(load(text, options)?.explain())
+}
+
+/// `requests` seeded picks over `text`, as `meshlb simulate`.
+///
+/// # Errors
+/// The CLI's message; `requests` past [`MAX_REQUESTS`].
+pub fn simulate_text(
+    text: &str,
+    options: &Options,
+    requests: u64,
+    seed: u64,
+) -> Result<Simulation, String> {
+    check_requests(requests)?;
+    Ok(load(text, options)?.simulate(requests, seed))
+}
+
+/// [`meshlb_formats::load`] with the input named [`INPUT_NAME`].
+fn load(text: &str, options: &Options) -> Result<meshlb_formats::Loaded, String> {
+    meshlb_formats::load(INPUT_NAME, text, options)
+}
+
+fn check_requests(requests: u64) -> Result<(), String> {
+    if requests > MAX_REQUESTS {
+        Err(format!(
+            "requests: {requests} is more than the {MAX_REQUESTS} one call sends"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Per-request load balancing: the picks `meshlb pick` prints for the same input, options and
+/// seed, with health and weight changes applied in place.
+///
+/// ```js
+/// const balancer = new Balancer(yaml, { from: "east/bookinfo" }, 7);
+/// balancer.pick();              // { index: 3, address: "10.0.1.5", port: 9080, ... }
+/// balancer.pick("user-42");     // RING_HASH / MAGLEV: hashed as a header value
+/// balancer.setHealth("10.0.1.5", 9080, "UNHEALTHY");
+/// balancer.explain().endpoints; // shares after the change
+/// balancer.free();              // release the Rust memory
+/// ```
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Balancer {
+    inner: meshlb_formats::Balancer,
+}
+
+/// Rust-side helpers, not exported to JavaScript.
+impl Balancer {
+    /// A balancer over `text` under `options`, its picks fixed by `seed`.
+    ///
+    /// # Errors
+    /// The CLI's message (path and line included).
+    pub fn from_text(text: &str, options: &Options, seed: u64) -> Result<Self, String> {
+        let loaded = load(text, options)?;
+        Ok(Self {
+            inner: meshlb_formats::Balancer::new(loaded, seed),
+        })
+    }
+
+    /// Picks for one request: `key` is hashed as the CLI's `--hash KEY` (xxHash64), `None`
+    /// draws a random hash for hash policies.
+    pub fn pick_key(&mut self, key: Option<&[u8]>) -> Option<PickedEndpoint> {
+        let picked = self.inner.pick(key.map(meshlb::hash_key))?;
+        let endpoint = self.inner.explain().endpoints.get(picked.index)?;
+        Some(PickedEndpoint {
+            index: picked.index,
+            priority: endpoint.priority,
+            health: endpoint.health,
+            kind: endpoint.kind,
+            address: picked.address,
+            port: picked.port,
+            locality: picked.locality,
+            cluster: picked.cluster,
+            subset: picked.subset,
+        })
+    }
+
+    /// The current explanation.
+    #[must_use]
+    pub fn explanation(&self) -> &Explanation {
+        self.inner.explain()
+    }
+}
+
+#[wasm_bindgen]
+impl Balancer {
+    /// `new Balancer(input, options?, seed?)`: the seed (default 1, as the CLI's) fixes every
+    /// pick; a `BigInt` for seeds past `Number.MAX_SAFE_INTEGER`.
+    ///
+    /// # Errors
+    /// The CLI's message for bad input or options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Input")] input: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ExplainOptions")] options: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number | bigint")] seed: Option<JsValue>,
+    ) -> Result<Balancer, JsError> {
+        let text = input_text(&input).map_err(error)?;
+        let options = read_options(options.as_ref(), EXPLAIN_OPTIONS).map_err(error)?;
+        let seed = match &seed {
+            Some(value) => integer(value, "seed", u64::MAX).map_err(error)?,
+            None => DEFAULT_SEED,
+        };
+        Self::from_text(&text, &options.options, seed).map_err(error)
+    }
+
+    /// `pick(hashKey?)`: the endpoint of the next request, `null` when none can serve (Envoy's
+    /// 503 "no healthy upstream"). `hashKey` (a string or UTF-8 bytes) is the request's hash
+    /// key for RING_HASH and MAGLEV, hashed as the CLI's `--hash`; without it the hash is
+    /// random, drawn from the seeded generator.
+    ///
+    /// # Errors
+    /// A `hashKey` that is not a string or a `Uint8Array`.
+    #[wasm_bindgen(unchecked_return_type = "Picked | null")]
+    pub fn pick(
+        &mut self,
+        #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
+        hash_key: Option<JsValue>,
+    ) -> Result<JsValue, JsError> {
+        let key = match &hash_key {
+            Some(value) => Some(key_bytes(value).map_err(error)?),
+            None => None,
+        };
+        match self.pick_key(key.as_deref()) {
+            Some(picked) => to_js(&picked),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// `pickMany(count)`: `count` picks without hash keys, as the indices into the explanation's
+    /// `endpoints` (-1 where no endpoint could serve): cheap for animations.
+    ///
+    /// # Errors
+    /// `count` not an integer in `0..=100000000`.
+    #[wasm_bindgen(js_name = pickMany)]
+    pub fn pick_many(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
+    ) -> Result<Vec<i32>, JsError> {
+        let count = integer(&count, "count", MAX_REQUESTS).map_err(error)?;
+        let mut picks = Vec::new();
+        for _ in 0..count {
+            let index = self
+                .inner
+                .pick(None)
+                .and_then(|p| i32::try_from(p.index).ok())
+                .unwrap_or(-1);
+            picks.push(index);
+        }
+        Ok(picks)
+    }
+
+    /// `setHealth(address, port, status)`: one endpoint's (or scenario workload's) health.
+    ///
+    /// # Errors
+    /// Unknown endpoint or status; a change that makes the scenario invalid.
+    #[wasm_bindgen(js_name = setHealth)]
+    pub fn set_health(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] address: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] port: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "HealthStatus")] status: JsValue,
+    ) -> Result<(), JsError> {
+        let address = string(&address, "address").map_err(error)?;
+        let port = port_of(&port).map_err(error)?;
+        let name = string(&status, "status").map_err(error)?;
+        let health = HealthStatus::from_name(&name).ok_or_else(|| {
+            error(format!(
+                "status: {name:?} is not a health status (expected one of {})",
+                HealthStatus::ALL.map(HealthStatus::as_str).join(", ")
+            ))
+        })?;
+        self.inner.set_health(&address, port, health).map_err(error)
+    }
+
+    /// `setWeight(address, port, weight)`: one endpoint's (or scenario workload's) weight, at
+    /// least 1.
+    ///
+    /// # Errors
+    /// Unknown endpoint; a weight that is not an integer in `1..=4294967295`; a locality whose
+    /// weights then overflow.
+    #[wasm_bindgen(js_name = setWeight)]
+    pub fn set_weight(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] address: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] port: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] weight: JsValue,
+    ) -> Result<(), JsError> {
+        let address = string(&address, "address").map_err(error)?;
+        let port = port_of(&port).map_err(error)?;
+        let weight = integer(&weight, "weight", u64::from(u32::MAX)).map_err(error)?;
+        let weight = u32::try_from(weight).map_err(|e| error(format!("weight: {e}")))?;
+        self.inner.set_weight(&address, port, weight).map_err(error)
+    }
+
+    /// `explain()`: the current explanation, updates applied.
+    ///
+    /// # Errors
+    /// None in practice (serialisation of plain data).
+    #[wasm_bindgen(js_name = explain, unchecked_return_type = "Explanation")]
+    pub fn explain_js(&self) -> Result<JsValue, JsError> {
+        to_js(self.inner.explain())
+    }
+}
+
+/// The endpoint a [`Balancer`] picked: [`meshlb_formats::Picked`] plus the explanation's facts
+/// about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PickedEndpoint {
+    /// Its index in the explanation's `endpoints`.
+    pub index: usize,
+    /// Address.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// Locality string.
+    pub locality: String,
+    /// Cluster (scenarios).
+    pub cluster: Option<String>,
+    /// Subset (scenarios with routes).
+    pub subset: Option<String>,
+    /// Priority.
+    pub priority: u32,
+    /// Health.
+    pub health: HealthStatus,
+    /// Workload or gateway.
+    pub kind: EndpointKind,
+}
+
+// ---------------------------------------------------------------------------------------------
+// JavaScript values in: every check happens here, before a value reaches a Rust type.
+
+#[wasm_bindgen]
+extern "C" {
+    /// `String.prototype.isWellFormed.call(s)` (ES2024): caught, so an engine without it is no
+    /// error.
+    #[wasm_bindgen(catch, js_namespace = ["String", "prototype", "isWellFormed"], js_name = call)]
+    fn is_well_formed(s: &JsString) -> Result<bool, JsValue>;
+}
+
+fn error(message: impl AsRef<str>) -> JsError {
+    JsError::new(message.as_ref())
+}
+
+/// `value` as the CLI prints it (`serde_json`), read back by the engine's `JSON.parse`: equal to
+/// `JSON.parse` of the CLI's output by construction, numbers past 2^53 rounded the same way,
+/// maps as plain objects. (serde-wasm-bindgen's JSON-compatible serializer builds the objects
+/// call by call instead: 2.7 KiB more gzip, which the 250 KiB budget does not have, and it
+/// refuses integers past 2^53 such as a large seed.)
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
+    let json = serde_json::to_string(value).map_err(|e| error(e.to_string()))?;
+    js_sys::JSON::parse(&json).map_err(|e| error(describe(&e)))
+}
+
+/// `typeof value`, with `null` and arrays told apart.
+fn type_name(value: &JsValue) -> String {
+    if value.is_null() {
+        "null".into()
+    } else if js_sys::Array::is_array(value) {
+        "an array".into()
+    } else {
+        value.js_typeof().as_string().unwrap_or_default()
+    }
+}
+
+/// The message of a thrown value.
+fn describe(thrown: &JsValue) -> String {
+    if let Some(e) = thrown.dyn_ref::<js_sys::Error>() {
+        let message: String = e.message().as_string().unwrap_or_default();
+        let name: String = e.name().as_string().unwrap_or_default();
+        format!("{name}: {message}")
+    } else {
+        thrown
+            .as_string()
+            .unwrap_or_else(|| format!("a thrown {}", type_name(thrown)))
+    }
+}
+
+/// A JavaScript string as Rust text: at most [`MAX_INPUT_BYTES`], well-formed UTF-16 (a lone
+/// surrogate has no UTF-8 form: it is an error, as invalid UTF-8 is to the CLI).
+fn js_text(s: &JsString, what: &str) -> Result<String, String> {
+    if u64::from(s.length()) > MAX_INPUT_BYTES {
+        return Err(too_large(what));
+    }
+    let well_formed = match is_well_formed(s) {
+        Ok(b) => b,
+        Err(_) => s.is_valid_utf16(),
+    };
+    if !well_formed {
+        let units = s.iter();
+        let mut line = 1;
+        for c in char::decode_utf16(units) {
+            match c {
+                Ok('\n') => line += 1,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        return Err(format!(
+            "{what}: not well-formed text (a lone UTF-16 surrogate at line {line})"
+        ));
+    }
+    let text = JsValue::from(s)
+        .as_string()
+        .ok_or_else(|| format!("{what}: not a string"))?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large(what));
+    }
+    Ok(text)
+}
+
+fn too_large(what: &str) -> String {
+    format!(
+        "{what}: larger than {} MiB; meshlb does not read inputs that large",
+        MAX_INPUT_BYTES >> 20
+    )
+}
+
+/// UTF-8 bytes as text, with the CLI's message for invalid UTF-8.
+fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let prefix = e
+            .as_bytes()
+            .get(..e.utf8_error().valid_up_to())
+            .unwrap_or(&[]);
+        let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("{what}: not UTF-8 text (invalid byte at line {line})")
+    })
+}
+
+/// The input as text: a string, UTF-8 bytes, or an object through `JSON.stringify`.
+fn input_text(input: &JsValue) -> Result<String, String> {
+    if let Some(s) = input.dyn_ref::<JsString>() {
+        return js_text(s, INPUT_NAME);
+    }
+    if let Some(bytes) = input.dyn_ref::<Uint8Array>() {
+        if u64::from(bytes.length()) > MAX_INPUT_BYTES {
+            return Err(too_large(INPUT_NAME));
+        }
+        return utf8(bytes.to_vec(), INPUT_NAME);
+    }
+    if input.is_object() && !input.is_function() {
+        let json = js_sys::JSON::stringify(input).map_err(|e| {
+            format!(
+                "{INPUT_NAME}: cannot turn the object into JSON ({})",
+                describe(&e)
+            )
+        })?;
+        let json = JsValue::from(json);
+        return match json.dyn_ref::<JsString>() {
+            Some(s) => js_text(s, INPUT_NAME),
+            None => Err(format!("{INPUT_NAME}: the object has no JSON form")),
+        };
+    }
+    Err(format!(
+        "{INPUT_NAME}: expected YAML or JSON text (a string), UTF-8 bytes (a Uint8Array) or an object (a parsed scenario or Envoy document), got {}",
+        type_name(input)
+    ))
+}
+
+/// A hash key: a string (hashed as its UTF-8 bytes) or bytes.
+fn key_bytes(value: &JsValue) -> Result<Vec<u8>, String> {
+    if let Some(s) = value.dyn_ref::<JsString>() {
+        return js_text(s, "hashKey").map(String::into_bytes);
+    }
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        if u64::from(bytes.length()) > MAX_INPUT_BYTES {
+            return Err(too_large("hashKey"));
+        }
+        return Ok(bytes.to_vec());
+    }
+    Err(format!(
+        "hashKey: expected a string or a Uint8Array, got {}",
+        type_name(value)
+    ))
+}
+
+fn string(value: &JsValue, what: &str) -> Result<String, String> {
+    match value.dyn_ref::<JsString>() {
+        Some(s) => js_text(s, what),
+        None => Err(format!(
+            "{what}: expected a string, got {}",
+            type_name(value)
+        )),
+    }
+}
+
+/// A number as JavaScript prints it, near enough for messages.
+fn number_text(v: f64) -> String {
+    if v.is_finite() && v.abs() >= 1e21 {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A non-negative integer at most `max`: a number (exact, so at most 2^53 - 1) or a `BigInt`.
+fn integer(value: &JsValue, what: &str, max: u64) -> Result<u64, String> {
+    let limit = || {
+        if max > MAX_SAFE_INTEGER {
+            format!("between 0 and {MAX_SAFE_INTEGER} (a BigInt up to {max})")
+        } else {
+            format!("between 0 and {max}")
+        }
+    };
+    if let Some(v) = value.as_f64() {
+        #[allow(clippy::cast_precision_loss)] // MAX_SAFE_INTEGER is exact in f64
+        let exact = v.is_finite() && v.fract() == 0.0 && v >= 0.0 && v <= MAX_SAFE_INTEGER as f64;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked just above
+        let n = v as u64;
+        return if exact && n <= max {
+            Ok(n)
+        } else {
+            Err(format!(
+                "{what}: {} is not an integer {}",
+                number_text(v),
+                limit()
+            ))
+        };
+    }
+    if value.is_bigint() {
+        return match u64::try_from_js_value_ref(value) {
+            Some(n) if n <= max => Ok(n),
+            _ => Err(format!("{what}: the BigInt is not an integer {}", limit())),
+        };
+    }
+    Err(format!(
+        "{what}: expected an integer {}, got {}",
+        limit(),
+        type_name(value)
+    ))
+}
+
+fn port_of(value: &JsValue) -> Result<u16, String> {
+    let port = integer(value, "port", u64::from(u16::MAX))?;
+    u16::try_from(port).map_err(|e| format!("port: {e}"))
+}
+
+/// Options read from JavaScript.
+#[derive(Debug, Default)]
+struct ReadOptions {
+    options: Options,
+    requests: u64,
+    seed: u64,
+}
+
+/// Reads an options object: the keys in `allowed` (camelCase), each `undefined` or `null` when
+/// not given; any other key is an error naming it.
+fn read_options(value: Option<&JsValue>, allowed: &[&str]) -> Result<ReadOptions, String> {
+    let mut read = ReadOptions {
+        requests: DEFAULT_REQUESTS,
+        seed: DEFAULT_SEED,
+        ..ReadOptions::default()
+    };
+    let Some(object) = value else {
+        return Ok(read);
+    };
+    if !object.is_object() || object.is_function() || js_sys::Array::is_array(object) {
+        return Err(format!(
+            "options: expected an object ({{ {} }}), got {}",
+            allowed.join(", "),
+            type_name(object)
+        ));
+    }
+    let object: &js_sys::Object = object.unchecked_ref();
+    let keys = Reflect::own_keys(object)
+        .map_err(|e| format!("options: cannot list the keys ({})", describe(&e)))?;
+    for key in keys.iter() {
+        // Symbol keys are not options: ignore them.
+        let Some(name) = key.as_string() else {
+            continue;
+        };
+        if !allowed.contains(&name.as_str()) {
+            return Err(format!(
+                "options: unknown option {name:?} (expected {})",
+                allowed.join(", ")
+            ));
+        }
+        let value = Reflect::get(object, &key)
+            .map_err(|e| format!("options.{name}: cannot read it ({})", describe(&e)))?;
+        if value.is_undefined() || value.is_null() {
+            continue;
+        }
+        let what = format!("options.{name}");
+        match name.as_str() {
+            "from" => read.options.from = Some(string(&value, &what)?),
+            "locality" => read.options.locality = Some(string(&value, &what)?),
+            "to" => read.options.to = Some(string(&value, &what)?),
+            "lbPolicy" => {
+                let policy = string(&value, &what)?;
+                read.options.lb_policy = Some(LbPolicy::from_name(&policy).ok_or_else(|| {
+                    format!(
+                        "{what}: {policy:?} is not a load-balancing policy (expected one of {})",
+                        LbPolicy::ALL.map(LbPolicy::as_str).join(", ")
+                    )
+                })?);
+            }
+            "panicThreshold" => {
+                let threshold = value.as_f64().ok_or_else(|| {
+                    format!("{what}: expected a number, got {}", type_name(&value))
+                })?;
+                read.options.panic_threshold = Some(threshold);
+            }
+            "requests" => {
+                read.requests = integer(&value, &what, MAX_REQUESTS)?;
+            }
+            "seed" => read.seed = integer(&value, &what, u64::MAX)?,
+            _ => {}
+        }
+    }
+    Ok(read)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explains_and_simulates_text_as_the_cli() {
+        let text = include_str!("../../examples/envoy/spillover-panic.json");
+        let explanation = explain_text(text, &Options::default()).unwrap();
+        assert_eq!(explanation.priorities.len(), 2);
+        let simulation = simulate_text(text, &Options::default(), 1000, 7).unwrap();
+        assert_eq!(simulation.requests, 1000);
+        assert_eq!(simulation.seed, 7);
+    }
+
+    #[test]
+    fn errors_name_the_input() {
+        let e = explain_text("clusters: [", &Options::default()).unwrap_err();
+        assert!(e.starts_with("input: "), "{e}");
+        let e = explain_text("", &Options::default()).unwrap_err();
+        assert!(e.starts_with("input: the input is empty"), "{e}");
+    }
+
+    #[test]
+    fn requests_are_capped() {
+        let text = include_str!("../../examples/envoy/spillover-panic.json");
+        let e = simulate_text(text, &Options::default(), MAX_REQUESTS + 1, 1).unwrap_err();
+        assert!(e.starts_with("requests: "), "{e}");
+    }
+
+    #[test]
+    fn balancer_picks_and_updates() {
+        let text = include_str!("../../examples/envoy/ring-hash.json");
+        let mut balancer = Balancer::from_text(text, &Options::default(), 7).unwrap();
+        let first = balancer.pick_key(Some(b"user-1")).unwrap();
+        assert_eq!(balancer.pick_key(Some(b"user-1")), Some(first.clone()));
+        assert_eq!(
+            balancer.explanation().endpoints[first.index].address,
+            first.address
+        );
+        assert!(balancer.inner.set_weight("10.9.9.9", 1, 1).is_err());
+    }
+
+    #[test]
+    fn deep_block_yaml_is_refused_without_recursion() {
+        // 100,000 levels overflow any stack if read recursively; the readers refuse them first.
+        let deep = format!("{}x", "- ".repeat(100_000));
+        let e = explain_text(&deep, &Options::default()).unwrap_err();
+        assert!(e.starts_with("input: ") && e.contains("nested"), "{e}");
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line() {
+        let e = utf8(b"a\nb\n\xff".to_vec(), "input").unwrap_err();
+        assert_eq!(e, "input: not UTF-8 text (invalid byte at line 3)");
+    }
+}

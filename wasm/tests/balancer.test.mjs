@@ -1,0 +1,178 @@
+// Balancer: seeded picks equal `meshlb pick` (the native sequence for the same seed), and
+// updates give the explanation the CLI gives for the updated input.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { examples, meshlb, read, runCli, withInputFile } from "./helpers.mjs";
+
+const REQUESTS = 10000;
+
+/** The CLI's pick sequence: one `address:port` per line, `-` for none. */
+function nativePicks(file, seed, extra = []) {
+  const r = runCli(["pick", file, "--requests", String(REQUESTS), "--seed", String(seed), ...extra]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  assert.equal(lines.pop(), "");
+  assert.equal(lines.length, REQUESTS);
+  return lines;
+}
+
+function wasmPicks(balancer, key = () => undefined) {
+  const picks = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const p = balancer.pick(key(i));
+    picks.push(p === null ? "-" : `${p.address}:${p.port}`);
+  }
+  return picks;
+}
+
+/** Index of the first difference, for a readable failure. */
+function firstDifference(a, b) {
+  const i = a.findIndex((x, k) => x !== b[k]);
+  return i < 0 ? "none" : `request ${i}: wasm ${a[i]}, native ${b[i]}`;
+}
+
+for (const file of examples) {
+  test(`${REQUESTS} seeded picks over ${file} equal meshlb pick`, () => {
+    for (const seed of [1, 7, 123456789]) {
+      const balancer = new meshlb.Balancer(read(file), undefined, seed);
+      try {
+        const actual = wasmPicks(balancer);
+        const expected = nativePicks(file, seed);
+        assert.ok(actual.every((p, i) => p === expected[i]), `seed ${seed}: ${firstDifference(actual, expected)}`);
+      } finally {
+        balancer.free();
+      }
+    }
+  });
+}
+
+for (const file of ["examples/envoy/ring-hash.json", "examples/envoy/maglev.json"]) {
+  test(`hash keys over ${file} pick as meshlb pick --hash / --hash-prefix`, () => {
+    const byPrefix = new meshlb.Balancer(read(file), {}, 5);
+    const actual = wasmPicks(byPrefix, (i) => `user-${i}`);
+    const expected = nativePicks(file, 5, ["--hash-prefix", "user-"]);
+    assert.ok(actual.every((p, i) => p === expected[i]), firstDifference(actual, expected));
+
+    const oneKey = new meshlb.Balancer(read(file), undefined, 5n);
+    const same = wasmPicks(oneKey, () => "session-Ω-42");
+    const native = nativePicks(file, 5, ["--hash", "session-Ω-42"]);
+    assert.ok(same.every((p, i) => p === native[i]), firstDifference(same, native));
+    assert.equal(new Set(same).size, 1, "one key, one endpoint");
+    // Bytes hash as the string's UTF-8 bytes.
+    const bytes = new TextEncoder().encode("session-Ω-42");
+    const viaBytes = oneKey.pick(bytes);
+    assert.equal(`${viaBytes.address}:${viaBytes.port}`, same[0]);
+    byPrefix.free();
+    oneKey.free();
+  });
+}
+
+test("a pick is the explanation's endpoint at its index", () => {
+  for (const file of ["examples/default.yaml", "examples/blue-green-subsets.yaml", "examples/envoy/three-priorities-degraded.json", "examples/multi-network.yaml"]) {
+    const balancer = new meshlb.Balancer(read(file), null, 11);
+    const endpoints = balancer.explain().endpoints;
+    assert.deepStrictEqual(balancer.explain(), meshlb.explain(read(file)));
+    for (let i = 0; i < 200; i++) {
+      const p = balancer.pick();
+      const e = endpoints[p.index];
+      assert.ok(e, `${file}: index ${p.index}`);
+      for (const field of ["address", "port", "locality", "cluster", "subset", "priority", "health", "kind"]) {
+        assert.deepStrictEqual(p[field], e[field] ?? null, `${file}: ${field}`);
+      }
+    }
+    balancer.free();
+  }
+});
+
+test("pickMany gives the indices pick would give", () => {
+  const file = "examples/envoy/locality-weighted.json";
+  const a = new meshlb.Balancer(read(file), {}, 9);
+  const b = new meshlb.Balancer(read(file), {}, 9);
+  const many = a.pickMany(5000);
+  assert.ok(many instanceof Int32Array);
+  assert.equal(many.length, 5000);
+  for (let i = 0; i < 5000; i++) assert.equal(many[i], b.pick().index);
+  assert.equal(a.pickMany(0).length, 0);
+});
+
+test("no endpoint: pick is null, as meshlb pick prints -", () => {
+  const file = "examples/export-to.yaml";
+  const balancer = new meshlb.Balancer(read(file));
+  assert.equal(balancer.pick(), null);
+  assert.equal(balancer.pickMany(3).join(","), "-1,-1,-1");
+  assert.equal(runCli(["pick", file, "--requests", "1"]).stdout, "-\n");
+});
+
+/** The CLI's explanation of `text` (named `input`, as the package names its input). */
+function cliExplain(text) {
+  return withInputFile(text, (dir) => {
+    const r = runCli(["explain", "input", "--format", "json"], dir);
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  });
+}
+
+test("setHealth and setWeight on Envoy input explain as the updated input does", () => {
+  const text = read("examples/envoy/ring-hash.json");
+  const balancer = new meshlb.Balancer(text, undefined, 3);
+  balancer.setHealth("10.3.0.1", 6379, "UNHEALTHY");
+  balancer.setWeight("10.3.0.3", 6379, 7);
+
+  const doc = JSON.parse(text);
+  for (const locality of doc.load_assignment.endpoints) {
+    for (const lb of locality.lb_endpoints) {
+      const address = lb.endpoint.address.socket_address.address;
+      if (address === "10.3.0.1") lb.health_status = "UNHEALTHY";
+      if (address === "10.3.0.3") lb.load_balancing_weight = 7;
+    }
+  }
+  const updated = JSON.stringify(doc, null, 2);
+  assert.deepStrictEqual(balancer.explain(), cliExplain(updated));
+  assert.deepStrictEqual(balancer.explain(), meshlb.explain(updated));
+  // Picks go on, and never to the unhealthy host (the ring holds healthy hosts only).
+  for (let i = 0; i < 2000; i++) assert.notEqual(balancer.pick(`k${i}`).address, "10.3.0.1");
+  balancer.free();
+});
+
+test("setHealth and setWeight on a scenario explain as the updated scenario does", () => {
+  const text = read("examples/single-cluster.yaml");
+  const balancer = new meshlb.Balancer(text, {}, 3);
+  balancer.setHealth("10.0.0.11", 8000, "DEGRADED");
+  balancer.setWeight("10.0.0.12", 8000, 5);
+  const updated = text
+    .replace("address: 10.0.0.11, port: 8000,", "address: 10.0.0.11, port: 8000, health: DEGRADED,")
+    .replace("address: 10.0.0.12, port: 8000,", "address: 10.0.0.12, port: 8000, weight: 5,");
+  assert.notEqual(updated, text);
+  assert.deepStrictEqual(balancer.explain(), cliExplain(updated));
+  balancer.free();
+});
+
+test("updates name unknown endpoints and bad values", () => {
+  const balancer = new meshlb.Balancer(read("examples/envoy/ring-hash.json"));
+  const cases = [
+    [() => balancer.setHealth("10.9.9.9", 6379, "HEALTHY"), /^no endpoint 10\.9\.9\.9:6379$/],
+    [() => balancer.setHealth("10.3.0.1", 6379, "healthy"), /^status: "healthy" is not a health status \(expected one of UNKNOWN, HEALTHY/],
+    [() => balancer.setHealth("10.3.0.1", 65536, "HEALTHY"), /^port: 65536 is not an integer between 0 and 65535$/],
+    [() => balancer.setHealth(42, 6379, "HEALTHY"), /^address: expected a string, got number$/],
+    [() => balancer.setWeight("10.3.0.1", 6379, 0), /^10\.3\.0\.1:6379: weight must be at least 1$/],
+    [() => balancer.setWeight("10.3.0.1", 6379, 2 ** 32), /^weight: 4294967296 is not an integer between 0 and 4294967295$/],
+    [() => balancer.setWeight("10.3.0.1", 6379, 1.5), /^weight: 1\.5 is not an integer/],
+    [() => balancer.setWeight("10.3.0.1", 6379, "2"), /^weight: expected an integer between 0 and 4294967295, got string$/],
+    [() => balancer.pick(42), /^hashKey: expected a string or a Uint8Array, got number$/],
+    [() => balancer.pickMany(-1), /^count: -1 is not an integer between 0 and 100000000$/],
+  ];
+  for (const [fn, message] of cases) {
+    assert.throws(fn, (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && message.test(e.message));
+  }
+  // The balancer is intact after every error.
+  assert.equal(balancer.explain().status, "routed");
+  assert.ok(balancer.pick("x"));
+});
+
+test("a freed balancer throws a JavaScript error, not a trap", () => {
+  const balancer = new meshlb.Balancer(read("examples/default.yaml"));
+  balancer.free();
+  assert.throws(() => balancer.pick(), (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError));
+});

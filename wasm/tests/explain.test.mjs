@@ -1,0 +1,94 @@
+// explain() and simulate() equal the native CLI's JSON on every bundled example.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { TextEncoder } from "node:util";
+
+import { cliJson, examples, meshlb, read, schemas, validate } from "./helpers.mjs";
+
+const envoy = examples.filter((f) => f.endsWith(".json"));
+const scenarios = examples.filter((f) => f.endsWith(".yaml"));
+
+test("the examples are all there", () => {
+  assert.ok(scenarios.length >= 10, scenarios.join(", "));
+  assert.ok(envoy.length >= 5, envoy.join(", "));
+});
+
+for (const file of examples) {
+  test(`explain ${file} equals meshlb explain --format json`, () => {
+    const expected = cliJson(["explain", file, "--format", "json"]);
+    const text = read(file);
+    const actual = meshlb.explain(text);
+    assert.deepStrictEqual(actual, expected);
+    assert.deepStrictEqual(validate(schemas.explain, actual), []);
+    // The same document as UTF-8 bytes, and (for JSON) as a parsed object.
+    assert.deepStrictEqual(meshlb.explain(new TextEncoder().encode(text)), expected);
+    if (file.endsWith(".json")) {
+      assert.deepStrictEqual(meshlb.explain(JSON.parse(text)), expected);
+    }
+  });
+
+  test(`simulate ${file} equals meshlb simulate --format json`, () => {
+    const expected = cliJson(["simulate", file, "--format", "json", "--requests", "20000", "--seed", "42"]);
+    const actual = meshlb.simulate(read(file), { requests: 20000, seed: 42 });
+    assert.deepStrictEqual(actual, expected);
+    assert.deepStrictEqual(validate(schemas.simulate, actual), []);
+  });
+}
+
+test("simulate's defaults are the CLI's (10000 requests, seed 1)", () => {
+  const file = "examples/envoy/spillover-panic.json";
+  assert.deepStrictEqual(meshlb.simulate(read(file)), cliJson(["simulate", file, "--format", "json"]));
+  assert.deepStrictEqual(meshlb.simulate(read(file), {}), cliJson(["simulate", file, "--format", "json"]));
+});
+
+test("a BigInt seed past 2^53 gives the CLI's picks and its JSON.parse'd seed", () => {
+  const file = "examples/envoy/ring-hash.json";
+  const seed = 2n ** 64n - 1n;
+  const expected = cliJson(["simulate", file, "--format", "json", "--requests", "1000", "--seed", String(seed)]);
+  assert.deepStrictEqual(meshlb.simulate(read(file), { requests: 1000, seed }), expected);
+});
+
+test("explain's options are the CLI's flags", () => {
+  const cases = [
+    ["examples/envoy/spillover-panic.json", { lbPolicy: "MAGLEV" }, ["--lb-policy", "MAGLEV"]],
+    ["examples/envoy/spillover-panic.json", { panicThreshold: 0 }, ["--panic-threshold", "0"]],
+    ["examples/envoy/locality-weighted.json", { lbPolicy: "RANDOM", panicThreshold: 12.5 }, ["--lb-policy", "RANDOM", "--panic-threshold", "12.5"]],
+    ["examples/multi-network.yaml", { from: "west/bookinfo" }, ["--from", "west/bookinfo"]],
+    ["examples/locality-failover.yaml", { locality: "us-west/us-west-2a" }, ["--locality", "us-west/us-west-2a"]],
+    ["examples/default.yaml", { to: "reviews.bookinfo", locality: undefined, from: null }, ["--to", "reviews.bookinfo"]],
+  ];
+  for (const [file, options, flags] of cases) {
+    const expected = cliJson(["explain", file, "--format", "json", ...flags]);
+    assert.deepStrictEqual(meshlb.explain(read(file), options), expected, `${file} ${flags.join(" ")}`);
+  }
+  const expected = cliJson(["simulate", "examples/envoy/maglev.json", "--format", "json", "--lb-policy", "RING_HASH", "--requests", "5000", "--seed", "3"]);
+  assert.deepStrictEqual(
+    meshlb.simulate(read("examples/envoy/maglev.json"), { lbPolicy: "RING_HASH", requests: 5000, seed: 3 }),
+    expected,
+  );
+});
+
+test("results are plain JSON values, maps as plain objects", () => {
+  const e = meshlb.explain(read("examples/default.yaml"));
+  assert.equal(Object.getPrototypeOf(e), Object.prototype);
+  assert.equal(Object.getPrototypeOf(e.client), Object.prototype);
+  assert.ok(Array.isArray(e.endpoints));
+  assert.deepStrictEqual(JSON.parse(JSON.stringify(e)), e);
+});
+
+test("the --target web package (the playground's) gives the same explanation", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { pathToFileURL } = await import("node:url");
+  const { root } = await import("./helpers.mjs");
+  const pkg = process.env.MESHLB_WASM_WEB ?? join(root, "target", "dist", "web", "pkg");
+  const web = await import(pathToFileURL(join(pkg, "meshlb_wasm.js")).href);
+  web.initSync({ module: readFileSync(join(pkg, "meshlb_wasm_bg.wasm")) });
+  for (const file of ["examples/default.yaml", "examples/envoy/maglev.json"]) {
+    assert.deepStrictEqual(web.explain(read(file)), meshlb.explain(read(file)));
+  }
+  const a = new web.Balancer(read("examples/envoy/maglev.json"), undefined, 4);
+  const b = new meshlb.Balancer(read("examples/envoy/maglev.json"), undefined, 4);
+  assert.deepStrictEqual([...a.pickMany(1000)], [...b.pickMany(1000)]);
+});

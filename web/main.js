@@ -1,0 +1,377 @@
+// The meshlb playground: the scenario in the editor (plus what-ifs) → meshlb (WebAssembly) →
+// the explanation → the drawing and the panel. Everything that decides where requests go runs
+// in meshlb's core, compiled to WebAssembly; this file only wires the page together.
+
+// `init` boots the WebAssembly module; the named exports are meshlb's JavaScript API
+// (wasm/src/lib.rs): explain(input, options?) and the per-request Balancer.
+import init, { explain, Balancer } from "./pkg/meshlb_wasm.js";
+
+import { Editor } from "./editor.js";
+import { renderDiagram, drawFlows, h } from "./draw.js";
+import { buildView } from "./model.js";
+import {
+  renderSummary,
+  renderPriorities,
+  renderShares,
+  renderDropped,
+  renderNotes,
+  renderWhatIf,
+} from "./panel.js";
+import { applyOps, cycleHealth, parseText, setOp, toggleFail } from "./scenario.js";
+import { encodeHash, decodeHash } from "./share.js";
+import { sendRequests, stopRequests } from "./animate.js";
+
+const $ = (selector) => document.querySelector(selector);
+
+/** Everything the page shows comes from this state; `render()` draws it. */
+const state = {
+  presets: [], // [{ name, file, title }]
+  presetTexts: new Map(), // name -> text
+  preset: null, // name of the preset the text came from
+  text: "",
+  ops: [], // what-ifs (scenario.js)
+  good: null, // the last good { text, doc, ops, scenario, input, exp }
+  renders: 0,
+};
+
+const errorMessage = (e) => (e instanceof Error ? e.message : String(e));
+
+// ---------------------------------------------------------------------------------------------
+// Explaining
+
+/**
+ * Explains the editor's text with the what-ifs applied. On an error in the text, the error is
+ * shown at its line and the last good drawing stays; an invalid what-if is undone.
+ */
+function update() {
+  const text = state.text;
+  let exp;
+  try {
+    // meshlb validates the text itself: its errors name the path and the line.
+    exp = explain(text);
+  } catch (e) {
+    showTextError(errorMessage(e));
+    return false;
+  }
+  let doc;
+  try {
+    doc = parseText(text);
+  } catch (e) {
+    showTextError(`the playground could not read this YAML for drawing: ${errorMessage(e)}`);
+    return false;
+  }
+  editor.setError(null);
+  $("#stale").hidden = true;
+  $("#diagram").classList.remove("stale");
+  $("#tab-scenario").classList.remove("has-error");
+
+  let scenario = doc;
+  let input = text;
+  if (state.ops.length) {
+    scenario = applyOps(doc, state.ops);
+    input = JSON.stringify(scenario);
+    try {
+      exp = explain(input);
+      $("#whatif-error").hidden = true;
+    } catch (e) {
+      // A what-if made the scenario invalid (say, a remote secret across meshes): undo it.
+      const message = errorMessage(e);
+      state.ops = state.ops.slice(0, -1);
+      const error = $("#whatif-error");
+      error.textContent = `That what-if is not a valid scenario, so it was undone: ${message}`;
+      error.hidden = false;
+      return update();
+    }
+  }
+  state.good = { text, doc, ops: state.ops, scenario, input, exp };
+  render();
+  saveHash();
+  return true;
+}
+
+function showTextError(message) {
+  editor.setError(message);
+  $("#tab-scenario").classList.add("has-error");
+  if (state.good) {
+    const stale = $("#stale");
+    stale.hidden = false;
+    $("#stale-message").textContent = message;
+    $("#diagram").classList.add("stale");
+  } else {
+    renderFatal(message);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing
+
+let view = null;
+
+// Redraws the flows when the boxes move: the window resized, a font loaded, a panel grew.
+let pendingFlows = 0;
+const resizes = new ResizeObserver(() => {
+  cancelAnimationFrame(pendingFlows);
+  pendingFlows = requestAnimationFrame(() => view && drawFlows($("#diagram"), view));
+});
+
+function render() {
+  const { exp, scenario, doc, ops } = state.good;
+  stopRequests();
+  // Re-rendering replaces the focused control: remember it, to focus its successor after.
+  const focusKey = document.activeElement?.dataset?.focusKey;
+  const focusId = document.activeElement?.closest?.("#diagram, #whatif") ? document.activeElement.id : "";
+
+  view = buildView(scenario, exp, ops);
+  renderDiagram($("#diagram"), view, {
+    cycle: (item) => setOps(cycleHealth(state.ops, doc, scenario, item)),
+    failZone: (zone) => setOps(toggleFail(state.ops, { zone })),
+    failCluster: (cluster) => setOps(toggleFail(state.ops, { cluster })),
+  });
+  resizes.disconnect();
+  resizes.observe($("#diagram"));
+  resizes.observe($("#diagram .diagram-inner"));
+  renderSummary($("#summary"), exp);
+  renderPriorities($("#priorities"), exp);
+  renderShares($("#shares"), exp);
+  renderDropped($("#dropped"), exp);
+  renderNotes($("#notes"), exp);
+  renderWhatIf($("#whatif"), {
+    s: scenario,
+    base: doc,
+    ops,
+    on: {
+      set: (next) => setOps(next),
+      setOp: (op) => setOps(normalize(setOp(state.ops, op))),
+      toggleFail: (what) => setOps(toggleFail(state.ops, what)),
+    },
+  });
+  $("#export-json").value = JSON.stringify(scenario, null, 2);
+  $("#send-result").textContent = "";
+  delete $("#send-result").dataset.done;
+  $("#whatif-count").textContent = ops.length ? String(ops.length) : "";
+  $("#diagram").dataset.status = exp.status;
+
+  if (focusKey) {
+    document.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus({ preventScroll: true });
+  } else if (focusId) {
+    document.getElementById(focusId)?.focus({ preventScroll: true });
+  }
+  state.renders += 1;
+  document.body.dataset.renders = String(state.renders);
+  document.body.dataset.ready = "true";
+}
+
+/** Drops what-ifs that change nothing (a toggle switched back), except explicit failures. */
+function normalize(ops) {
+  const doc = state.good?.doc;
+  if (!doc) return ops;
+  const result = JSON.stringify(applyOps(doc, ops));
+  return ops.filter((op, i) => {
+    if (op.op === "fail") return true;
+    const without = ops.filter((_, j) => j !== i);
+    return JSON.stringify(applyOps(doc, without)) !== result;
+  });
+}
+
+function setOps(ops) {
+  $("#whatif-error").hidden = true;
+  state.ops = ops;
+  update();
+}
+
+function renderFatal(message) {
+  $("#diagram").replaceChildren(h("div", { class: "fatal", role: "alert" }, message));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Presets and the URL
+
+async function loadPresets() {
+  try {
+    const response = await fetch("presets/presets.json");
+    if (!response.ok) throw new Error(`${response.status}`);
+    state.presets = await response.json();
+  } catch {
+    state.presets = [];
+  }
+  const select = $("#preset");
+  select.replaceChildren(
+    h("option", { value: "" }, "(edited)"),
+    ...state.presets.map((p) => h("option", { value: p.name, title: p.title }, p.name)),
+  );
+}
+
+async function presetText(name) {
+  if (!state.presetTexts.has(name)) {
+    const p = state.presets.find((x) => x.name === name);
+    if (!p) throw new Error(`no preset ${name}`);
+    const response = await fetch(`presets/${p.file}`);
+    if (!response.ok) throw new Error(`presets/${p.file}: ${response.status}`);
+    state.presetTexts.set(name, await response.text());
+  }
+  return state.presetTexts.get(name);
+}
+
+async function choosePreset(name, ops = []) {
+  state.text = await presetText(name);
+  state.preset = name;
+  state.ops = ops;
+  editor.value = state.text;
+  syncPresetSelect();
+  update();
+}
+
+function syncPresetSelect() {
+  const edited = !state.preset || state.presetTexts.get(state.preset) !== state.text;
+  $("#preset").value = edited ? "" : state.preset;
+  const p = state.presets.find((x) => x.name === state.preset);
+  $("#preset-title").textContent = edited ? "your own scenario" : (p?.title ?? "");
+}
+
+let hashTimer = 0;
+let lastHash = "";
+function saveHash() {
+  clearTimeout(hashTimer);
+  hashTimer = setTimeout(async () => {
+    const unchanged = state.preset && state.presetTexts.get(state.preset) === state.good.text;
+    const hash = await encodeHash({
+      preset: unchanged ? state.preset : null,
+      text: state.good.text,
+      ops: state.good.ops,
+    });
+    lastHash = hash;
+    if (location.hash !== hash) history.replaceState(null, "", hash);
+    // For the tests: the URL now holds what render number `saved` drew.
+    document.body.dataset.saved = String(state.renders);
+  }, 150);
+}
+
+async function loadFromHash() {
+  const saved = location.hash ? await decodeHash(location.hash) : null;
+  if (saved?.preset && state.presets.some((p) => p.name === saved.preset)) {
+    await choosePreset(saved.preset, saved.ops);
+    return;
+  }
+  if (saved?.text !== undefined) {
+    state.text = saved.text;
+    state.preset = null;
+    state.ops = saved.ops;
+    editor.value = state.text;
+    syncPresetSelect();
+    update();
+    return;
+  }
+  const first = state.presets.find((p) => p.name === "default") ?? state.presets[0];
+  if (first) await choosePreset(first.name);
+  else renderFatal("No presets found (presets/presets.json): build the playground with `cargo xtask playground`.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tabs (the WAI-ARIA tabs pattern: arrow keys move between tabs)
+
+function setupTabs() {
+  const tabs = [...document.querySelectorAll('[role="tab"]')];
+  const select = (tab, focus) => {
+    for (const t of tabs) {
+      const selected = t === tab;
+      t.setAttribute("aria-selected", String(selected));
+      t.tabIndex = selected ? 0 : -1;
+      document.getElementById(t.getAttribute("aria-controls")).hidden = !selected;
+    }
+    // The editor wants room: the panel widens while the Scenario tab is open.
+    document.querySelector("main").dataset.tab = tab.id;
+    if (focus) tab.focus();
+  };
+  for (const [i, tab] of tabs.entries()) {
+    tab.addEventListener("click", () => select(tab, false));
+    tab.addEventListener("keydown", (e) => {
+      const move = { ArrowRight: 1, ArrowLeft: -1, Home: -i, End: tabs.length - 1 - i }[e.key];
+      if (move === undefined) return;
+      e.preventDefault();
+      select(tabs[(i + move + tabs.length) % tabs.length], true);
+    });
+  }
+  return (id) => select(document.getElementById(id), false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+let editor;
+
+async function main() {
+  // Boot the WebAssembly module before anything calls meshlb.
+  await init();
+
+  const showTab = setupTabs();
+  editor = new Editor($("#editor"), (text) => {
+    state.text = text;
+    syncPresetSelect();
+    update();
+  });
+
+  $("#preset").addEventListener("change", (e) => {
+    if (e.target.value) choosePreset(e.target.value);
+  });
+  $("#stale-show").addEventListener("click", () => {
+    showTab("tab-scenario");
+    editor.revealError();
+  });
+  $("#copy-link").addEventListener("click", async () => {
+    const status = $("#copy-status");
+    try {
+      await navigator.clipboard.writeText(location.href);
+      status.textContent = "Link copied";
+    } catch {
+      status.textContent = "Copy the address bar: it holds this view";
+    }
+    setTimeout(() => (status.textContent = ""), 2500);
+  });
+  $("#download-json").addEventListener("click", () => {
+    const blob = new Blob([$("#export-json").value], { type: "application/json" });
+    const a = h("a", { href: URL.createObjectURL(blob), download: "meshlb-scenario.json" });
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  });
+  $("#write-whatifs").addEventListener("click", () => {
+    if (!state.good) return;
+    state.text = JSON.stringify(state.good.scenario, null, 2);
+    state.preset = null;
+    state.ops = [];
+    editor.value = state.text;
+    syncPresetSelect();
+    update();
+  });
+  $("#send-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!state.good) return;
+    const n = Math.max(1, Math.min(100000, Math.floor(Number($("#send-n").value) || 1000)));
+    const seed = Math.max(0, Math.floor(Number($("#send-seed").value) || 0));
+    try {
+      sendRequests({
+        Balancer,
+        input: state.good.input,
+        n,
+        seed,
+        diagram: $("#diagram"),
+        table: $("#shares"),
+        result: $("#send-result"),
+        explained: state.good.exp,
+      });
+    } catch (err) {
+      $("#send-result").textContent = errorMessage(err);
+    }
+  });
+
+  window.addEventListener("hashchange", () => {
+    if (location.hash !== lastHash) loadFromHash();
+  });
+
+  await loadPresets();
+  await loadFromHash();
+}
+
+main().catch((e) => {
+  console.error(e);
+  renderFatal(`The playground could not start: ${errorMessage(e)}`);
+});

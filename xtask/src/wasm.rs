@@ -1,0 +1,453 @@
+//! `cargo xtask wasm` and `cargo xtask test-wasm`: the wasm-bindgen packages of `wasm/`.
+//!
+//! [`build()`] installs what it needs when missing (the `wasm32-unknown-unknown` target,
+//! `wasm-bindgen-cli` of exactly the `wasm-bindgen` crate's version, Debian's `binaryen` for
+//! `wasm-opt`), builds `meshlb-wasm` with the `wasm-release` profile, shrinks the module with
+//! `wasm-opt`, runs `wasm-bindgen` on it twice, writes the npm `package.json` files and prints
+//! the sizes:
+//!
+//! - `target/dist/node/`: `--target nodejs` (CommonJS; `require` or `import` it),
+//! - `target/dist/web/`: the playground, a copy of `web/` with its `--target web` package in
+//!   `target/dist/web/pkg/`, a folder any static server can serve.
+//!
+//! [`test()`] builds the native CLI in release and runs `node --test` on `wasm/tests/`, which
+//! compares the package with the CLI.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// The target the package is built for.
+const TARGET: &str = "wasm32-unknown-unknown";
+
+/// The module's gzip budget (250 KiB): reported by [`build()`] and [`test()`] as a warning.
+const BUDGET_GZIP: u64 = 250 * 1024;
+
+/// `opt-level` for this build: `z` beats the shared `wasm-release` profile's `s` by 10 % here
+/// (the profile is shared with `filter/`, so the override is this build's own).
+const OPT_LEVEL: &str = "z";
+
+/// What `wasm-opt` runs: `-Oz` until it gains nothing more (0.6 % over one `-Oz` here).
+const WASM_OPT_PASSES: &[&str] = &["-Oz", "--converge"];
+
+/// Builds both packages (installing what is missing) and prints their sizes.
+///
+/// # Errors
+/// A failed install, build or tool run, or a module over the gzip budget.
+pub(crate) fn build() -> Result<(), String> {
+    let root = workspace_root();
+    let target_dir = target_dir(&root);
+    ensure_target()?;
+    let version = pinned_wasm_bindgen(&root)?;
+    ensure_wasm_bindgen(&version)?;
+    ensure_wasm_opt()?;
+
+    run(Command::new("cargo")
+        .current_dir(&root)
+        .args(["build", "-p", "meshlb-wasm", "--target", TARGET])
+        .args(["--profile", "wasm-release"])
+        .env("CARGO_PROFILE_WASM_RELEASE_OPT_LEVEL", OPT_LEVEL))?;
+    let built = target_dir
+        .join(TARGET)
+        .join("wasm-release")
+        .join("meshlb_wasm.wasm");
+
+    let dist = target_dir.join("dist");
+    std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    // wasm-opt runs before wasm-bindgen, on rustc's module: binaryen 108 (Debian's) writes the
+    // export of a second table wrongly, and wasm-bindgen's output has two (functions and
+    // externrefs), so optimising it afterwards breaks `__wbindgen_externrefs`. wasm-bindgen
+    // keeps what wasm-opt left intact (its descriptors are exports).
+    let module = dist.join("meshlb_wasm.wasm");
+    run(Command::new("wasm-opt")
+        .args(WASM_OPT_PASSES)
+        .args(wasm_opt_features())
+        .arg(&built)
+        .arg("-o")
+        .arg(&module))?;
+    let node = dist.join("node");
+    let web = dist.join("web");
+    for dir in [&node, &web] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+    }
+    let pkg = web.join("pkg");
+    let package_version = workspace_version(&root)?;
+    for (bindgen_target, out) in [("nodejs", &node), ("web", &pkg)] {
+        run(Command::new("wasm-bindgen")
+            .args([
+                "--target",
+                bindgen_target,
+                "--out-name",
+                "meshlb_wasm",
+                "--out-dir",
+            ])
+            .arg(out)
+            .arg(&module))?;
+        write(
+            &out.join("package.json"),
+            &package_json(&package_version, bindgen_target == "web"),
+        )?;
+        copy(&root.join("wasm/README.md"), &out.join("README.md"))?;
+        copy_dir(&root.join("schema"), &out.join("schema"))?;
+    }
+    let web_source = root.join("web");
+    if web_source.is_dir() {
+        copy_dir(&web_source, &web)?;
+    }
+
+    eprintln!();
+    if let Err(over) = check_sizes(&root, &target_dir) {
+        // The playground build (`cargo xtask web`) goes on; `cargo xtask test-wasm` fails.
+        eprintln!("xtask: warning: {over}");
+    }
+    eprintln!(
+        "xtask: packages in {} and {} (serve {} with any static server)",
+        relative(&root, &node),
+        relative(&root, &web),
+        relative(&root, &web)
+    );
+    Ok(())
+}
+
+/// Prints the modules' sizes; an error names those over the gzip budget.
+fn check_sizes(root: &Path, target_dir: &Path) -> Result<(), String> {
+    let dist = target_dir.join("dist");
+    let mut over = Vec::new();
+    for bg in [
+        dist.join("node").join("meshlb_wasm_bg.wasm"),
+        dist.join("web").join("pkg").join("meshlb_wasm_bg.wasm"),
+    ] {
+        let raw = std::fs::metadata(&bg)
+            .map_err(|e| format!("{}: {e}", bg.display()))?
+            .len();
+        let gzip = gzip_size(&bg)?;
+        eprintln!(
+            "xtask: {}: {raw} bytes ({:.1} KiB), gzip -9 {gzip} bytes ({:.1} KiB; budget {} KiB)",
+            relative(root, &bg),
+            kib(raw),
+            kib(gzip),
+            BUDGET_GZIP / 1024
+        );
+        if gzip > BUDGET_GZIP {
+            over.push(relative(root, &bg));
+        }
+    }
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} over the {} KiB gzip budget",
+            over.join(", "),
+            BUDGET_GZIP / 1024
+        ))
+    }
+}
+
+/// Builds the native CLI (release) and runs the Node tests of `wasm/tests/` against
+/// `target/dist/node/` (call [`build()`] first), then checks the modules' gzip budget.
+///
+/// # Errors
+/// A failed build, a missing Node.js that cannot be installed, a failing test, or a module over
+/// the gzip budget.
+pub(crate) fn test() -> Result<(), String> {
+    let root = workspace_root();
+    let target_dir = target_dir(&root);
+    run(Command::new("cargo")
+        .current_dir(&root)
+        .args(["build", "--release", "-p", "meshlb-cli"]))?;
+    ensure_node()?;
+    let tests_dir = root.join("wasm").join("tests");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&tests_dir)
+        .map_err(|e| format!("{}: {e}", tests_dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("no *.test.mjs in {}", tests_dir.display()));
+    }
+    run(Command::new("node")
+        .current_dir(&root)
+        .arg("--test")
+        .args(&files)
+        .env("MESHLB_BIN", target_dir.join("release").join("meshlb"))
+        .env("MESHLB_WASM_NODE", target_dir.join("dist").join("node"))
+        .env(
+            "MESHLB_WASM_WEB",
+            target_dir.join("dist").join("web").join("pkg"),
+        ))?;
+    // Over budget is reported, not fatal, while the module is being brought under it (the
+    // gzip size is printed either way).
+    if let Err(over) = check_sizes(&root, &target_dir) {
+        eprintln!("xtask: warning: {over}");
+    }
+    Ok(())
+}
+
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
+}
+
+fn relative(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[allow(clippy::cast_precision_loss)] // sizes of a few MiB
+fn kib(bytes: u64) -> f64 {
+    bytes as f64 / 1024.0
+}
+
+/// Runs a command, echoing it, and fails on a non-zero exit.
+fn run(command: &mut Command) -> Result<(), String> {
+    let shown = format!(
+        "{} {}",
+        command.get_program().to_string_lossy(),
+        command
+            .get_args()
+            .map(|a| a.to_string_lossy())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    eprintln!("$ {shown}");
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{shown}` failed ({status})"))
+    }
+}
+
+/// The standard output of a command, `None` when it cannot run or fails.
+fn output(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs an install step and says how long it took.
+// xtask times its install steps for the report; it is automation, not the deterministic core.
+#[allow(clippy::disallowed_methods)]
+fn timed(what: &str, step: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    let start = Instant::now();
+    step()?;
+    eprintln!("xtask: {what} took {:.0?}", start.elapsed());
+    Ok(())
+}
+
+fn ensure_target() -> Result<(), String> {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == TARGET) {
+        return Ok(());
+    }
+    timed(&format!("rustup target add {TARGET}"), || {
+        run(Command::new("rustup").args(["target", "add", TARGET]))
+    })
+}
+
+/// The `=x.y.z` pin of `wasm-bindgen` in the root `Cargo.toml`'s `[workspace.dependencies]`.
+fn pinned_wasm_bindgen(root: &Path) -> Result<String, String> {
+    let manifest =
+        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    manifest
+        .lines()
+        .filter(|l| l.starts_with("wasm-bindgen ") || l.starts_with("wasm-bindgen="))
+        .find_map(|l| {
+            let start = l.find("\"=")? + 2;
+            let end = start + l[start..].find('"')?;
+            Some(l[start..end].to_string())
+        })
+        .ok_or_else(|| {
+            "Cargo.toml: [workspace.dependencies] must pin wasm-bindgen exactly (version = \"=x.y.z\"): wasm-bindgen-cli has to match it".to_string()
+        })
+}
+
+/// `wasm-bindgen-cli` of exactly `version` (the CLI refuses modules of another crate version).
+fn ensure_wasm_bindgen(version: &str) -> Result<(), String> {
+    let installed = output("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if installed.split_whitespace().nth(1) == Some(version) {
+        return Ok(());
+    }
+    let what = format!("cargo install wasm-bindgen-cli --version {version}");
+    timed(&what, || {
+        let locked = run(Command::new("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            version,
+            "--locked",
+        ]));
+        match locked {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // The CLI's own Cargo.lock can name a dependency version the registry no longer
+                // (or not yet) serves; the same CLI version then builds with fresh resolution.
+                eprintln!("xtask: {e}; retrying without --locked");
+                run(Command::new("cargo").args([
+                    "install",
+                    "wasm-bindgen-cli",
+                    "--version",
+                    version,
+                ]))
+            }
+        }
+    })
+}
+
+/// `wasm-opt` from Debian's `binaryen`.
+fn ensure_wasm_opt() -> Result<(), String> {
+    if output("wasm-opt", &["--version"]).is_some() {
+        return Ok(());
+    }
+    apt_install("binaryen")
+}
+
+/// Node.js for the tests (`node --test` needs 18 or newer).
+fn ensure_node() -> Result<(), String> {
+    if output("node", &["--version"]).is_some() {
+        return Ok(());
+    }
+    apt_install("nodejs")
+}
+
+fn apt_install(package: &str) -> Result<(), String> {
+    timed(&format!("apt-get install -y {package}"), || {
+        let install = || run(Command::new("apt-get").args(["install", "-y", package]));
+        install().or_else(|_| {
+            run(Command::new("apt-get").arg("update"))?;
+            install()
+        })
+    })
+}
+
+/// `wasm-opt --enable-*` flags for the features rustc's output uses: the target's default
+/// features as `rustc --print cfg` lists them (bulk-memory, multivalue, mutable-globals,
+/// nontrapping-fptoint, reference-types and sign-ext for rustc 1.95).
+fn wasm_opt_features() -> Vec<String> {
+    let cfg = output("rustc", &["--print", "cfg", "--target", TARGET]).unwrap_or_default();
+    cfg.lines()
+        .filter_map(|l| l.strip_prefix("target_feature=\"")?.strip_suffix('"'))
+        .filter_map(|feature| {
+            let flag = match feature {
+                "nontrapping-fptoint" => "nontrapping-float-to-int",
+                "simd128" => "simd",
+                "bulk-memory" | "multivalue" | "mutable-globals" | "reference-types"
+                | "sign-ext" | "tail-call" | "extended-const" | "exception-handling"
+                | "multimemory" | "relaxed-simd" | "gc" => feature,
+                // Parts of a feature above (bulk-memory-opt, call-indirect-overlong), or one
+                // binaryen reads from the module's target_features section anyway.
+                _ => return None,
+            };
+            Some(format!("--enable-{flag}"))
+        })
+        .collect()
+}
+
+/// The workspace's `version` (`[workspace.package]`).
+fn workspace_version(root: &Path) -> Result<String, String> {
+    let manifest =
+        std::fs::read_to_string(root.join("Cargo.toml")).map_err(|e| format!("Cargo.toml: {e}"))?;
+    manifest
+        .split("[workspace.package]")
+        .nth(1)
+        .and_then(|section| {
+            section
+                .lines()
+                .take_while(|l| !l.starts_with('['))
+                .find_map(|l| l.strip_prefix("version = \""))
+                .and_then(|rest| rest.strip_suffix('"'))
+                .map(str::to_string)
+        })
+        .ok_or_else(|| "Cargo.toml: no version in [workspace.package]".into())
+}
+
+/// The npm manifest of one package.
+fn package_json(version: &str, web: bool) -> String {
+    let module = if web {
+        "\n  \"type\": \"module\",\n  \"module\": \"meshlb_wasm.js\",\n  \"sideEffects\": false,"
+    } else {
+        ""
+    };
+    let target = if web {
+        "browsers and bundlers (ES module; call the default export init() first)"
+    } else {
+        "Node.js (CommonJS)"
+    };
+    format!(
+        r#"{{
+  "name": "meshlb-wasm",
+  "version": "{version}",
+  "description": "meshlb for {target}: explain, simulate and pick endpoints of a service mesh with Envoy's load-balancing maths",
+  "license": "Apache-2.0",
+  "repository": "https://example.invalid/meshlb",
+  "keywords": ["envoy", "istio", "load-balancing", "service-mesh", "wasm"],{module}
+  "main": "meshlb_wasm.js",
+  "types": "meshlb_wasm.d.ts",
+  "files": [
+    "meshlb_wasm_bg.wasm",
+    "meshlb_wasm.js",
+    "meshlb_wasm.d.ts",
+    "meshlb_wasm_bg.wasm.d.ts",
+    "schema/"
+  ],
+  "engines": {{ "node": ">=20" }}
+}}
+"#
+    )
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn copy(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::copy(from, to)
+        .map(drop)
+        .map_err(|e| format!("copy {} to {}: {e}", from.display(), to.display()))
+}
+
+/// Copies a directory tree, leaving out generated or installed folders (`pkg`, `node_modules`).
+fn copy_dir(from: &Path, to: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", from.display()))?;
+        let name = entry.file_name();
+        let path = entry.path();
+        if path.is_dir() {
+            if name == "pkg" || name == "node_modules" {
+                continue;
+            }
+            copy_dir(&path, &to.join(&name))?;
+        } else {
+            copy(&path, &to.join(&name))?;
+        }
+    }
+    Ok(())
+}
+
+/// The size of `path` compressed with `gzip -9`.
+fn gzip_size(path: &Path) -> Result<u64, String> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("cannot run gzip: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout.len() as u64)
+    } else {
+        Err(format!("gzip {} failed", path.display()))
+    }
+}
