@@ -65,6 +65,24 @@ struct Source {
 
 impl Source {
     /// Envoy inserts each source's round-robin index once, at the worker's seed.
+    /// Envoy's plain round robin, `hosts[index++ % n]`, with `index % n` kept up to date
+    /// instead of divided on every pick.
+    #[inline]
+    fn next_rr(&mut self, n: u32) -> u32 {
+        if self.rr_len != n {
+            self.rr_len = n;
+            self.rr_pos = (self.rr_index % u64::from(n)) as u32;
+        }
+        let i = self.rr_pos;
+        self.rr_pos = if i + 1 == n { 0 } else { i + 1 };
+        self.rr_index = self.rr_index.wrapping_add(1);
+        if self.rr_index == 0 {
+            // Envoy's index is a u64 too: after it wraps, 0 % n = 0.
+            self.rr_pos = 0;
+        }
+        i
+    }
+
     const fn new(seed: u64) -> Self {
         Self {
             rr_index: seed,
@@ -214,19 +232,7 @@ impl Picker {
                 let i = if self.policy == LbPolicy::Random {
                     (random % u64::from(n)) as u32
                 } else {
-                    let source = &mut state.healthy_source;
-                    if source.rr_len != n {
-                        source.rr_len = n;
-                        source.rr_pos = (source.rr_index % u64::from(n)) as u32;
-                    }
-                    let i = source.rr_pos;
-                    source.rr_pos = if i + 1 == n { 0 } else { i + 1 };
-                    source.rr_index = source.rr_index.wrapping_add(1);
-                    if source.rr_index == 0 {
-                        // Envoy's index is a u64 too: after it wraps, 0 % n = 0.
-                        source.rr_pos = 0;
-                    }
-                    i
+                    state.healthy_source.next_rr(n)
                 };
                 return state.healthy.get(i as usize).map(|&h| HostId(h));
             }
@@ -348,19 +354,7 @@ impl Picker {
                 Some(edf) => {
                     edf.pick_and_add(|i| f64::from(hosts[list.get(i) as usize].endpoint.weight))?
                 }
-                None => {
-                    if source.rr_len != n {
-                        source.rr_len = n;
-                        source.rr_pos = (source.rr_index % u64::from(n)) as u32;
-                    }
-                    let i = source.rr_pos;
-                    source.rr_pos = if i + 1 == n { 0 } else { i + 1 };
-                    source.rr_index = source.rr_index.wrapping_add(1);
-                    if source.rr_index == 0 {
-                        source.rr_pos = 0;
-                    }
-                    i
-                }
+                None => source.next_rr(n),
             },
             LbPolicy::LeastRequest => match source.edf.as_mut() {
                 Some(edf) => {

@@ -71,33 +71,49 @@ pub fn simulate(plan: &Plan, requests: u64, seed: u64) -> Simulation {
         }
     }
     let shares = plan.shares();
-    let mut max_abs_deviation = 0.0_f64;
     let endpoints = plan
         .hosts()
         .iter()
-        .zip(counts)
         .zip(shares)
-        .map(|((host, count), share)| {
-            let observed = if requests == 0 {
-                0.0
-            } else {
-                count as f64 / requests as f64
-            };
-            max_abs_deviation = max_abs_deviation.max((observed - share).abs());
-            SimulatedEndpoint {
-                address: host.endpoint.address.clone(),
-                port: host.endpoint.port,
-                count,
-                observed,
-                share,
-            }
-        })
-        .collect();
-    Simulation {
-        requests,
-        seed,
-        endpoints,
-        max_abs_deviation,
-        unrouted,
+        .map(|(h, share)| (h.endpoint.address.as_str(), h.endpoint.port, share));
+    Simulation::from_counts(requests, seed, endpoints, counts, unrouted)
+}
+
+impl Simulation {
+    /// Assembles a simulation's report: per endpoint (address, port, explained share) its
+    /// count, observed fraction, and the largest deviation.
+    pub(crate) fn from_counts<'a>(
+        requests: u64,
+        seed: u64,
+        endpoints: impl Iterator<Item = (&'a str, u16, f64)>,
+        counts: Vec<u64>,
+        unrouted: u64,
+    ) -> Self {
+        let mut max_abs_deviation = 0.0_f64;
+        let endpoints = endpoints
+            .zip(counts)
+            .map(|((address, port, share), count)| {
+                let observed = if requests == 0 {
+                    0.0
+                } else {
+                    count as f64 / requests as f64
+                };
+                max_abs_deviation = max_abs_deviation.max((observed - share).abs());
+                SimulatedEndpoint {
+                    address: address.into(),
+                    port,
+                    count,
+                    observed,
+                    share,
+                }
+            })
+            .collect();
+        Self {
+            requests,
+            seed,
+            endpoints,
+            max_abs_deviation,
+            unrouted,
+        }
     }
 }

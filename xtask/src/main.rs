@@ -7,10 +7,11 @@
 //! - `filter`, `test-filter`: the proxy-wasm filter's build and its tests under Node.
 
 mod filter;
+mod util;
 mod wasm;
 mod web;
 
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::time::Instant;
 
 const HELP: &str = "usage: cargo xtask <task>
@@ -58,27 +59,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs a command, echoing it, and fails on a non-zero exit.
-fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
-    eprintln!("$ {program} {}", args.join(" "));
-    let status = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .status()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
-    }
-}
+use util::run_in_root as run;
 
+/// The standard output of a command (empty when it cannot run).
 fn output(program: &str, args: &[&str]) -> String {
-    Command::new(program)
-        .args(args)
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default()
+    util::output(program, args).unwrap_or_default()
 }
 
 fn setup() -> Result<(), String> {

@@ -15,6 +15,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
+
+use crate::util::{apt_install, ensure_node, relative, run, target_dir, workspace_root};
 use std::time::{Duration, Instant};
 
 /// The port the playground tries first; the next ones follow when it is taken.
@@ -50,7 +52,7 @@ pub(crate) fn playground() -> Result<(), String> {
             }
         }
     }
-    let root = root();
+    let root = workspace_root();
     crate::wasm::build()?;
     let dist = dist(&root);
     presets(&root, &dist)?;
@@ -81,7 +83,7 @@ pub(crate) fn playground() -> Result<(), String> {
 // xtask times the test run for the report; it is automation, not the deterministic core.
 #[allow(clippy::disallowed_methods)]
 pub(crate) fn test() -> Result<(), String> {
-    let root = root();
+    let root = workspace_root();
     ensure_chromium()?;
     ensure_node()?;
     ensure_playwright(&root)?;
@@ -393,23 +395,7 @@ fn ensure_chromium() -> Result<(), String> {
     if Path::new(CHROMIUM).exists() {
         return Ok(());
     }
-    run(Command::new("apt-get").arg("update"))?;
-    run(Command::new("apt-get").args(["install", "-y", "chromium"]))
-}
-
-/// Node.js and npm.
-fn ensure_node() -> Result<(), String> {
-    for (program, package) in [("node", "nodejs"), ("npm", "npm")] {
-        let present = Command::new(program)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !present {
-            run(Command::new("apt-get").arg("update"))?;
-            run(Command::new("apt-get").args(["install", "-y", package]))?;
-        }
-    }
-    Ok(())
+    apt_install("chromium")
 }
 
 /// `playwright-core` in `web/tests/node_modules`, as `web/tests/package-lock.json` pins it.
@@ -448,48 +434,9 @@ fn pinned_version(path: &Path, key: &str) -> Result<String, String> {
     Ok(rest[start..end].to_string())
 }
 
-/// The workspace root (xtask's parent).
-fn root() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest.parent().unwrap_or(manifest).to_path_buf()
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from)
-}
-
 /// Where `cargo xtask wasm` puts the playground.
 fn dist(root: &Path) -> PathBuf {
     target_dir(root).join("dist").join("web")
-}
-
-fn relative(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
-        .unwrap_or(path)
-        .display()
-        .to_string()
-}
-
-/// Runs a command, echoing it, and fails on a non-zero exit.
-fn run(command: &mut Command) -> Result<(), String> {
-    let shown = format!(
-        "{} {}",
-        command.get_program().to_string_lossy(),
-        command
-            .get_args()
-            .map(|a| a.to_string_lossy())
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
-    eprintln!("$ {shown}");
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("`{shown}` failed ({status})"))
-    }
 }
 
 #[cfg(test)]
@@ -519,7 +466,7 @@ mod tests {
     }
 
     #[test]
-    fn paths_stay_under_the_root() {
+    fn paths_stay_under_the_workspace_root() {
         let root = Path::new("/srv/web");
         assert_eq!(resolve(root, "/"), Some(PathBuf::from("/srv/web")));
         assert_eq!(
@@ -569,12 +516,12 @@ mod tests {
     fn presets_are_the_examples_default_first() {
         let dist =
             std::env::temp_dir().join(format!("meshlb-xtask-presets-{}", std::process::id()));
-        presets(&root(), &dist).unwrap();
+        presets(&workspace_root(), &dist).unwrap();
         let index = std::fs::read_to_string(dist.join("presets/presets.json")).unwrap();
         assert!(index.starts_with(
             "[\n  {\"name\": \"default\", \"file\": \"default.yaml\", \"title\": \"The built-in default scenario"
         ), "{index}");
-        let examples = std::fs::read_dir(root().join("examples"))
+        let examples = std::fs::read_dir(workspace_root().join("examples"))
             .unwrap()
             .filter(|e| {
                 e.as_ref()
@@ -587,7 +534,7 @@ mod tests {
         assert_eq!(index.matches("\"file\"").count(), examples);
         assert_eq!(
             std::fs::read(dist.join("presets/default.yaml")).unwrap(),
-            std::fs::read(root().join("examples/default.yaml")).unwrap()
+            std::fs::read(workspace_root().join("examples/default.yaml")).unwrap()
         );
         std::fs::remove_dir_all(&dist).unwrap();
     }

@@ -30,7 +30,7 @@ use crate::explain::{
 use crate::pick::{Picker, Request};
 use crate::plan::{HostId, Plan};
 use crate::rng::{Rng, SeededRng};
-use crate::sim::{SimulatedEndpoint, Simulation};
+use crate::sim::Simulation;
 
 /// One route destination, planned.
 #[derive(Debug, Clone)]
@@ -332,34 +332,11 @@ impl MeshPlan {
                 _ => unrouted += 1,
             }
         }
-        let mut max_abs_deviation = 0.0_f64;
         let endpoints = explanation
             .endpoints
             .iter()
-            .zip(counts)
-            .map(|(e, count)| {
-                let observed = if requests == 0 {
-                    0.0
-                } else {
-                    count as f64 / requests as f64
-                };
-                max_abs_deviation = max_abs_deviation.max((observed - e.share).abs());
-                SimulatedEndpoint {
-                    address: e.address.clone(),
-                    port: e.port,
-                    count,
-                    observed,
-                    share: e.share,
-                }
-            })
-            .collect();
-        Simulation {
-            requests,
-            seed,
-            endpoints,
-            max_abs_deviation,
-            unrouted,
-        }
+            .map(|e| (e.address.as_str(), e.port, e.share));
+        Simulation::from_counts(requests, seed, endpoints, counts, unrouted)
     }
 }
 
