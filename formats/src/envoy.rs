@@ -16,6 +16,7 @@ use meshlb::{
 use serde_json::{Map, Value};
 
 use crate::error::InputError;
+use crate::names::{distance, enum_hint, lower_camel};
 use crate::path::Path;
 
 /// Which Envoy resource the input was.
@@ -229,23 +230,6 @@ impl<'v> Fields<'v> {
     }
 }
 
-/// `lb_endpoints` → `lbEndpoints`.
-fn lower_camel(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -255,22 +239,6 @@ fn type_name(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
-}
-
-/// Levenshtein distance, for "did you mean" hints.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 impl Parser {
@@ -313,8 +281,8 @@ impl Parser {
                     .clone()
                     .map(|n| {
                         (
-                            distance(&key.to_lowercase(), &n.replace('_', ""))
-                                .min(distance(key, n)),
+                            distance(&key.to_ascii_lowercase(), &n.replace('_', ""), false)
+                                .min(distance(key, n, false)),
                             n,
                         )
                     })
@@ -913,10 +881,7 @@ fn enumeration(value: &Value, path: &Path, names: &[(&str, i64)]) -> Result<i64,
             .find(|(n, _)| n == s)
             .map(|(_, v)| *v)
             .ok_or_else(|| {
-                let hint = names
-                    .iter()
-                    .find(|(n, _)| n.eq_ignore_ascii_case(s) || distance(n, s) <= 2)
-                    .map_or_else(String::new, |(n, _)| format!("; did you mean {n}?"));
+                let hint = enum_hint(names, s, false);
                 InputError::at(
                     path,
                     format!("unknown value {s:?} (expected one of {}){hint}", expected()),

@@ -102,6 +102,17 @@ impl<'t> Reader<'t> {
         self.bytes.get(self.pos).copied()
     }
 
+    /// The node of a mapping or list from `start` to its closing bracket (consumed).
+    fn close(&mut self, line: usize, start: usize, value: Value) -> Node {
+        let end = self.chars;
+        self.bump();
+        Node {
+            line,
+            span: (start, end),
+            value,
+        }
+    }
+
     fn bump(&mut self) {
         if let Some(&b) = self.bytes.get(self.pos) {
             self.pos += 1;
@@ -141,13 +152,7 @@ impl<'t> Reader<'t> {
                 let mut entries: Vec<(String, Node)> = Vec::new();
                 self.ws();
                 if self.peek() == Some(b'}') {
-                    let end = self.chars;
-                    self.bump();
-                    return Ok(Node {
-                        line,
-                        span: (start, end),
-                        value: Value::Map(entries),
-                    });
+                    return Ok(self.close(line, start, Value::Map(entries)));
                 }
                 loop {
                     self.ws();
@@ -171,13 +176,7 @@ impl<'t> Reader<'t> {
                     match self.peek() {
                         Some(b',') => self.bump(),
                         Some(b'}') => {
-                            let end = self.chars;
-                            self.bump();
-                            return Ok(Node {
-                                line,
-                                span: (start, end),
-                                value: Value::Map(entries),
-                            });
+                            return Ok(self.close(line, start, Value::Map(entries)));
                         }
                         _ => return Err(Outcome::NotJson),
                     }
@@ -188,13 +187,7 @@ impl<'t> Reader<'t> {
                 let mut items = Vec::new();
                 self.ws();
                 if self.peek() == Some(b']') {
-                    let end = self.chars;
-                    self.bump();
-                    return Ok(Node {
-                        line,
-                        span: (start, end),
-                        value: Value::Seq(items),
-                    });
+                    return Ok(self.close(line, start, Value::Seq(items)));
                 }
                 loop {
                     self.ws();
@@ -204,13 +197,7 @@ impl<'t> Reader<'t> {
                     match self.peek() {
                         Some(b',') => self.bump(),
                         Some(b']') => {
-                            let end = self.chars;
-                            self.bump();
-                            return Ok(Node {
-                                line,
-                                span: (start, end),
-                                value: Value::Seq(items),
-                            });
+                            return Ok(self.close(line, start, Value::Seq(items)));
                         }
                         _ => return Err(Outcome::NotJson),
                     }

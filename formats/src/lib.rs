@@ -16,6 +16,7 @@ mod envoy;
 mod error;
 mod input;
 mod json;
+mod names;
 mod path;
 mod scenario;
 mod yaml;

@@ -25,6 +25,7 @@ use meshlb::mesh::{
 
 use crate::MAX_INPUT_BYTES;
 use crate::error::InputError;
+use crate::names::{distance, enum_hint, lower_camel};
 use crate::path::{At, Path, Segment};
 use crate::yaml::{self, Node, Value};
 
@@ -516,45 +517,15 @@ struct Parser<'t> {
     match_paths: BTreeSet<String>,
 }
 
-/// Edit distance with transpositions (optimal string alignment), for "did you mean" hints:
-/// `prot` is one edit from `port`.
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let width = b.len() + 1;
-    let mut d = vec![0_usize; (a.len() + 1) * width];
-    for (i, row) in d.chunks_mut(width).enumerate() {
-        if let Some(first) = row.first_mut() {
-            *first = i;
-        }
-    }
-    for (j, cell) in d.iter_mut().take(width).enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[(i - 1) * width + j] + 1)
-                .min(d[i * width + j - 1] + 1)
-                .min(d[(i - 1) * width + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[(i - 2) * width + j - 2] + 1);
-            }
-            d[i * width + j] = best;
-        }
-    }
-    d[a.len() * width + b.len()]
-}
-
 /// A "did you mean" hint for `key` among `names`.
 fn hint(key: &str, names: impl Iterator<Item = &'static str>) -> String {
     if key.len() > 64 {
         return String::new();
     }
-    let squash = |s: &str| s.to_lowercase().replace(['_', '-'], "");
+    let squash = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
     names
         .map(|n| {
-            let d = distance(&squash(key), &squash(n)).min(distance(key, n));
+            let d = distance(&squash(key), &squash(n), true).min(distance(key, n, true));
             (d, n)
         })
         .filter(|(d, n)| *d <= (n.len() / 3).clamp(1, 3))
@@ -618,7 +589,7 @@ impl Parser<'_> {
         let proto = shape.spelling == Spelling::Proto;
         for (key, value) in entries {
             let camel = if proto && key.contains('_') {
-                Some(yaml::lower_camel(key))
+                Some(lower_camel(key))
             } else {
                 None
             };
@@ -866,6 +837,74 @@ impl Parser<'_> {
         )
     }
 
+    /// An optional field read by `read` (`None` when absent).
+    fn opt<T>(
+        &mut self,
+        f: &Fields<'_>,
+        name: &str,
+        at: &At<'_>,
+        read: impl FnOnce(&mut Self, &Node, &At<'_>) -> Result<T, InputError>,
+    ) -> Result<Option<T>, InputError> {
+        f.get(name)
+            .map(|(key, node)| read(self, node, &at.key(key)))
+            .transpose()
+    }
+
+    /// The items of a list field, each read by `read` (empty when absent).
+    fn each<T>(
+        &mut self,
+        f: &Fields<'_>,
+        name: &str,
+        at: &At<'_>,
+        mut read: impl FnMut(&mut Self, &Node, &At<'_>) -> Result<T, InputError>,
+    ) -> Result<Vec<T>, InputError> {
+        let (key, items) = self.items(f, name, at)?;
+        let list_at = at.key(key);
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, node)| read(self, node, &list_at.index(i)))
+            .collect()
+    }
+
+    /// An optional port field (Istio's sections: `proto`).
+    fn opt_port(
+        &self,
+        f: &Fields<'_>,
+        name: &str,
+        at: &At<'_>,
+        proto: bool,
+    ) -> Result<Option<u16>, InputError> {
+        f.get(name)
+            .map(|(key, node)| self.port(node, &at.key(key), proto))
+            .transpose()
+    }
+
+    /// An optional proto `int32` field.
+    fn opt_i32(&self, f: &Fields<'_>, name: &str, at: &At<'_>) -> Result<Option<i32>, InputError> {
+        f.get(name)
+            .map(|(key, node)| {
+                let min = i128::from(i32::MIN);
+                let max = i128::from(i32::MAX);
+                self.integer(node, &at.key(key), true, min, max)
+                    .map(|n| i32::try_from(n).unwrap_or_default())
+            })
+            .transpose()
+    }
+
+    /// An optional locality field (the empty locality when absent).
+    fn locality_field(
+        &self,
+        f: &Fields<'_>,
+        name: &str,
+        at: &At<'_>,
+    ) -> Result<meshlb::Locality, InputError> {
+        f.get(name).map_or_else(
+            || Ok(meshlb::Locality::default()),
+            |(key, node)| self.locality(node, &at.key(key)),
+        )
+    }
+
     fn locality(&self, node: &Node, at: &At<'_>) -> Result<meshlb::Locality, InputError> {
         let s = self.string(node, at)?;
         meshlb::mesh::parse_locality(&s).map_err(|e| fail(at, node.line, e))
@@ -886,10 +925,7 @@ impl Parser<'_> {
                 .find(|(n, _)| n == s)
                 .map(|(_, v)| *v)
                 .ok_or_else(|| {
-                    let hint = names
-                        .iter()
-                        .find(|(n, _)| n.eq_ignore_ascii_case(s) || distance(n, s) <= 2)
-                        .map_or_else(String::new, |(n, _)| format!("; did you mean {n}?"));
+                    let hint = enum_hint(names, s, true);
                     fail(
                         at,
                         node.line,
@@ -963,37 +999,19 @@ impl Parser<'_> {
                 }
             };
         }
-        let (key, items) = self.items(&f, "meshes", &at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            s.meshes.push(self.mesh(node, &list_at.index(i))?);
-        }
-        let (key, items) = self.items(&f, "externalControlPlanes", &at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let f = self.object(node, &at, &EXTERNAL_CP)?;
-            s.external_control_planes.push(ExternalControlPlane {
-                name: self.str_field(&f, "name", &at)?,
-                config_cluster: self.str_field(&f, "configCluster", &at)?,
-                remote_secrets: self.strings(&f, "remoteSecrets", &at)?,
-            });
-        }
-        let (key, items) = self.items(&f, "clusters", &at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            s.clusters.push(self.cluster(node, &list_at.index(i))?);
-        }
-        let (key, items) = self.items(&f, "networks", &at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            s.networks.push(self.network(node, &list_at.index(i))?);
-        }
-        let (key, items) = self.items(&f, "services", &at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            s.services.push(self.service(node, &list_at.index(i))?);
-        }
+        s.meshes = self.each(&f, "meshes", &at, Self::mesh)?;
+        s.external_control_planes =
+            self.each(&f, "externalControlPlanes", &at, |this, node, at| {
+                let f = this.object(node, at, &EXTERNAL_CP)?;
+                Ok(ExternalControlPlane {
+                    name: this.str_field(&f, "name", at)?,
+                    config_cluster: this.str_field(&f, "configCluster", at)?,
+                    remote_secrets: this.strings(&f, "remoteSecrets", at)?,
+                })
+            })?;
+        s.clusters = self.each(&f, "clusters", &at, Self::cluster)?;
+        s.networks = self.each(&f, "networks", &at, Self::network)?;
+        s.services = self.each(&f, "services", &at, Self::service)?;
         let (key, items) = self.items(&f, "workloads", &at)?;
         let list_at = at.key(key);
         if items.len() > MAX_WORKLOADS {
@@ -1011,21 +1029,14 @@ impl Parser<'_> {
         for (i, node) in items.iter().enumerate() {
             s.workloads.push(self.workload(node, &list_at.index(i))?);
         }
-        let (key, items) = self.items(&f, "config", &at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            s.config.push(self.cluster_config(node, &list_at.index(i))?);
-        }
+        s.config = self.each(&f, "config", &at, Self::cluster_config)?;
         if let Some((key, node)) = f.get("client") {
             let at = at.key(key);
             let f = self.object(node, &at, &CLIENT)?;
             s.client = ClientSpec {
                 cluster: self.str_field(&f, "cluster", &at)?,
                 namespace: self.str_field(&f, "namespace", &at)?,
-                locality: match f.get("locality") {
-                    Some((key, node)) => self.locality(node, &at.key(key))?,
-                    None => meshlb::Locality::default(),
-                },
+                locality: self.locality_field(&f, "locality", &at)?,
                 labels: self.labels_field(&f, "labels", &at)?,
             };
         }
@@ -1034,10 +1045,7 @@ impl Parser<'_> {
             let f = self.object(node, &at, &REQUEST)?;
             s.request = RequestSpec {
                 host: self.str_field(&f, "host", &at)?,
-                port: f
-                    .get("port")
-                    .map(|(key, node)| self.port(node, &at.key(key), false))
-                    .transpose()?,
+                port: self.opt_port(&f, "port", &at, false)?,
             };
         }
         Ok(s)
@@ -1045,17 +1053,13 @@ impl Parser<'_> {
 
     fn mesh(&mut self, node: &Node, at: &At<'_>) -> Result<MeshSpec, InputError> {
         let f = self.object(node, at, &MESH)?;
-        let mut imports = Vec::new();
-        let (key, items) = self.items(&f, "imports", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let f = self.object(node, &at, &IMPORT)?;
-            imports.push(FederatedImport {
-                mesh: self.str_field(&f, "mesh", &at)?,
-                service: self.str_field(&f, "service", &at)?,
-            });
-        }
+        let imports = self.each(&f, "imports", at, |this, node, at| {
+            let f = this.object(node, at, &IMPORT)?;
+            Ok(FederatedImport {
+                mesh: this.str_field(&f, "mesh", at)?,
+                service: this.str_field(&f, "service", at)?,
+            })
+        })?;
         Ok(MeshSpec {
             id: self.str_field(&f, "id", at)?,
             trust_domain: self
@@ -1072,10 +1076,7 @@ impl Parser<'_> {
         let control_plane = self
             .opt_str_field(&f, "controlPlane", at)?
             .unwrap_or_else(|| name.clone());
-        let mesh_config = match f.get("meshConfig") {
-            Some((key, node)) => Some(self.mesh_config(node, &at.key(key))?),
-            None => None,
-        };
+        let mesh_config = self.opt(&f, "meshConfig", at, Self::mesh_config)?;
         Ok(ClusterSpec {
             mesh: self.str_field(&f, "mesh", at)?,
             network: self.str_field(&f, "network", at)?,
@@ -1089,29 +1090,22 @@ impl Parser<'_> {
 
     fn mesh_config(&mut self, node: &Node, at: &At<'_>) -> Result<MeshConfig, InputError> {
         let f = self.object(node, at, &MESH_CONFIG)?;
-        let locality_lb_setting = match f.get("localityLbSetting") {
-            Some((key, node)) => Some(self.locality_lb(node, &at.key(key))?),
-            None => None,
-        };
-        let mut service_settings = Vec::new();
-        let (key, items) = self.items(&f, "serviceSettings", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let f = self.object(node, &at, &SERVICE_SETTINGS)?;
+        let locality_lb_setting = self.opt(&f, "localityLbSetting", at, Self::locality_lb)?;
+        let service_settings = self.each(&f, "serviceSettings", at, |this, node, at| {
+            let f = this.object(node, at, &SERVICE_SETTINGS)?;
             let cluster_local = match f.get("settings") {
                 Some((key, node)) => {
                     let at = at.key(key);
-                    let s = self.object(node, &at, &SETTINGS)?;
-                    self.bool_field(&s, "clusterLocal", &at)?.unwrap_or(false)
+                    let s = this.object(node, &at, &SETTINGS)?;
+                    this.bool_field(&s, "clusterLocal", &at)?.unwrap_or(false)
                 }
                 None => false,
             };
-            service_settings.push(ServiceSettings {
+            Ok(ServiceSettings {
                 cluster_local,
-                hosts: self.strings(&f, "hosts", &at)?,
-            });
-        }
+                hosts: this.strings(&f, "hosts", at)?,
+            })
+        })?;
         Ok(MeshConfig {
             locality_lb_setting,
             service_settings,
@@ -1120,21 +1114,17 @@ impl Parser<'_> {
 
     fn network(&mut self, node: &Node, at: &At<'_>) -> Result<NetworkSpec, InputError> {
         let f = self.object(node, at, &NETWORK)?;
-        let mut gateways = Vec::new();
-        let (key, items) = self.items(&f, "gateways", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let g = self.object(node, &at, &GATEWAY)?;
-            gateways.push(GatewaySpec {
-                address: self.str_field(&g, "address", &at)?,
+        let gateways = self.each(&f, "gateways", at, |this, node, at| {
+            let g = this.object(node, at, &GATEWAY)?;
+            Ok(GatewaySpec {
+                address: this.str_field(&g, "address", at)?,
                 port: match g.get("port") {
-                    Some((key, node)) => self.port(node, &at.key(key), false)?,
+                    Some((key, node)) => this.port(node, &at.key(key), false)?,
                     None => DEFAULT_GATEWAY_PORT,
                 },
-                cluster: self.str_field(&g, "cluster", &at)?,
-            });
-        }
+                cluster: this.str_field(&g, "cluster", at)?,
+            })
+        })?;
         Ok(NetworkSpec {
             name: self.str_field(&f, "name", at)?,
             gateways,
@@ -1204,10 +1194,7 @@ impl Parser<'_> {
             cluster,
             address,
             port,
-            locality: match f.get("locality") {
-                Some((key, node)) => self.locality(node, &at.key(key))?,
-                None => meshlb::Locality::default(),
-            },
+            locality: self.locality_field(&f, "locality", at)?,
             network: self.opt_str_field(&f, "network", at)?,
             labels: self.labels_field(&f, "labels", at)?,
             health,
@@ -1219,12 +1206,7 @@ impl Parser<'_> {
 
     fn cluster_config(&mut self, node: &Node, at: &At<'_>) -> Result<ClusterConfig, InputError> {
         let f = self.object(node, at, &CONFIG)?;
-        let mut resources = Vec::new();
-        let (key, items) = self.items(&f, "resources", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            resources.push(self.resource(node, &list_at.index(i))?);
-        }
+        let resources = self.each(&f, "resources", at, Self::resource)?;
         Ok(ClusterConfig {
             cluster: self.str_field(&f, "cluster", at)?,
             resources,
@@ -1304,25 +1286,15 @@ impl Parser<'_> {
         metadata: Metadata,
     ) -> Result<DestinationRule, InputError> {
         let f = self.object(node, at, &DESTINATION_RULE)?;
-        let traffic_policy = match f.get("trafficPolicy") {
-            Some((key, node)) => Some(self.traffic_policy(node, &at.key(key))?),
-            None => None,
-        };
-        let mut subsets = Vec::new();
-        let (key, items) = self.items(&f, "subsets", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let s = self.object(node, &at, &SUBSET)?;
-            subsets.push(Subset {
-                name: self.str_field(&s, "name", &at)?,
-                labels: self.labels_field(&s, "labels", &at)?,
-                traffic_policy: match s.get("trafficPolicy") {
-                    Some((key, node)) => Some(self.traffic_policy(node, &at.key(key))?),
-                    None => None,
-                },
-            });
-        }
+        let traffic_policy = self.opt(&f, "trafficPolicy", at, Self::traffic_policy)?;
+        let subsets = self.each(&f, "subsets", at, |this, node, at| {
+            let s = this.object(node, at, &SUBSET)?;
+            Ok(Subset {
+                name: this.str_field(&s, "name", at)?,
+                labels: this.labels_field(&s, "labels", at)?,
+                traffic_policy: this.opt(&s, "trafficPolicy", at, Self::traffic_policy)?,
+            })
+        })?;
         Ok(DestinationRule {
             metadata,
             host: self.str_field(&f, "host", at)?,
@@ -1335,26 +1307,23 @@ impl Parser<'_> {
     fn traffic_policy(&mut self, node: &Node, at: &At<'_>) -> Result<TrafficPolicy, InputError> {
         let f = self.object(node, at, &TRAFFIC_POLICY)?;
         let mut policy = self.policy_fields(&f, at)?;
-        let (key, items) = self.items(&f, "portLevelSettings", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let p = self.object(node, &at, &PORT_POLICY)?;
+        policy.port_level = self.each(&f, "portLevelSettings", at, |this, node, at| {
+            let p = this.object(node, at, &PORT_POLICY)?;
             let port = match p.get("port") {
                 Some((key, node)) => {
                     let at = at.key(key);
-                    let selector = self.object(node, &at, &PORT_SELECTOR)?;
+                    let selector = this.object(node, &at, &PORT_SELECTOR)?;
                     match selector.get("number") {
-                        Some((key, node)) => self.port(node, &at.key(key), true)?,
+                        Some((key, node)) => this.port(node, &at.key(key), true)?,
                         None => 0,
                     }
                 }
                 // Core validation names the missing port.
                 None => 0,
             };
-            let port_policy = self.policy_fields(&p, &at)?;
-            policy.port_level.push((port, port_policy));
-        }
+            let port_policy = this.policy_fields(&p, at)?;
+            Ok((port, port_policy))
+        })?;
         Ok(policy)
     }
 
@@ -1368,19 +1337,7 @@ impl Parser<'_> {
             let at = at.key(key);
             let o = self.object(node, &at, &OUTLIER)?;
             policy.outlier_detection = Some(OutlierDetection {
-                min_health_percent: o
-                    .get("minHealthPercent")
-                    .map(|(key, node)| {
-                        self.integer(
-                            node,
-                            &at.key(key),
-                            true,
-                            i128::from(i32::MIN),
-                            i128::from(i32::MAX),
-                        )
-                        .map(|n| i32::try_from(n).unwrap_or_default())
-                    })
-                    .transpose()?,
+                min_health_percent: self.opt_i32(&o, "minHealthPercent", &at)?,
             });
         }
         if let Some((key, node)) = f.get("tls") {
@@ -1452,10 +1409,7 @@ impl Parser<'_> {
             (None, Some((key, node))) => self.consistent_hash(node, &at.key(key))?,
             (None, None) => IstioLbPolicy::Unspecified,
         };
-        let locality_lb_setting = match f.get("localityLbSetting") {
-            Some((key, node)) => Some(self.locality_lb(node, &at.key(key))?),
-            None => None,
-        };
+        let locality_lb_setting = self.opt(&f, "localityLbSetting", at, Self::locality_lb)?;
         Ok(LoadBalancerSettings {
             policy,
             locality_lb_setting,
@@ -1510,11 +1464,8 @@ impl Parser<'_> {
             failover_priority: self.strings(&f, "failoverPriority", at)?,
             ..LocalityLbSetting::default()
         };
-        let (key, items) = self.items(&f, "distribute", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let d = self.object(node, &at, &DISTRIBUTE)?;
+        setting.distribute = self.each(&f, "distribute", at, |this, node, at| {
+            let d = this.object(node, at, &DISTRIBUTE)?;
             let mut to = Vec::new();
             if let Some((key, node)) = d.get("to") {
                 let at = at.key(key);
@@ -1529,25 +1480,22 @@ impl Parser<'_> {
                     ));
                 };
                 for (locality, weight) in entries {
-                    let w = self.uint(weight, &at.key(locality), true, u64::from(u32::MAX))?;
+                    let w = this.uint(weight, &at.key(locality), true, u64::from(u32::MAX))?;
                     to.push((locality.clone(), u32::try_from(w).unwrap_or(u32::MAX)));
                 }
             }
-            setting.distribute.push(Distribute {
-                from: self.str_field(&d, "from", &at)?,
+            Ok(Distribute {
+                from: this.str_field(&d, "from", at)?,
                 to,
-            });
-        }
-        let (key, items) = self.items(&f, "failover", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let fo = self.object(node, &at, &FAILOVER)?;
-            setting.failover.push(Failover {
-                from: self.str_field(&fo, "from", &at)?,
-                to: self.str_field(&fo, "to", &at)?,
-            });
-        }
+            })
+        })?;
+        setting.failover = self.each(&f, "failover", at, |this, node, at| {
+            let fo = this.object(node, at, &FAILOVER)?;
+            Ok(Failover {
+                from: this.str_field(&fo, "from", at)?,
+                to: this.str_field(&fo, "to", at)?,
+            })
+        })?;
         Ok(setting)
     }
 
@@ -1558,35 +1506,31 @@ impl Parser<'_> {
         metadata: Metadata,
     ) -> Result<VirtualService, InputError> {
         let f = self.object(node, at, &VIRTUAL_SERVICE)?;
-        let mut http = Vec::new();
-        let (key, items) = self.items(&f, "http", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let r = self.object(node, &at, &HTTP_ROUTE)?;
+        let http = self.each(&f, "http", at, |this, node, at| {
+            let r = this.object(node, at, &HTTP_ROUTE)?;
             let has_match = match r.get("match") {
                 Some((key, node)) => {
                     let at = at.key(key);
-                    let conditions = self.list(node, &at)?;
+                    let conditions = this.list(node, &at)?;
                     if !conditions.is_empty() {
-                        self.match_paths.insert(at.path().pattern());
+                        this.match_paths.insert(at.path().pattern());
                     }
                     !conditions.is_empty()
                 }
                 None => false,
             };
             let mut route = Vec::new();
-            let (key, dests) = self.items(&r, "route", &at)?;
+            let (key, dests) = this.items(&r, "route", at)?;
             let dests_at = at.key(key);
             for (j, node) in dests.iter().enumerate() {
-                route.push(self.route_destination(node, &dests_at.index(j))?);
+                route.push(this.route_destination(node, &dests_at.index(j))?);
             }
-            http.push(HttpRoute {
-                name: self.opt_str_field(&r, "name", &at)?,
+            Ok(HttpRoute {
+                name: this.opt_str_field(&r, "name", at)?,
                 has_match,
                 route,
-            });
-        }
+            })
+        })?;
         Ok(VirtualService {
             metadata,
             hosts: self.strings(&f, "hosts", at)?,
@@ -1608,9 +1552,7 @@ impl Parser<'_> {
             Some((key, node)) => {
                 let at = dest_at.key(key);
                 let p = self.object(node, &at, &PORT_SELECTOR)?;
-                p.get("number")
-                    .map(|(key, node)| self.port(node, &at.key(key), true))
-                    .transpose()?
+                self.opt_port(&p, "number", &at, true)?
             }
             None => None,
         };
@@ -1618,19 +1560,7 @@ impl Parser<'_> {
             host: self.str_field(&d, "host", &dest_at)?,
             subset: self.opt_str_field(&d, "subset", &dest_at)?,
             port,
-            weight: f
-                .get("weight")
-                .map(|(key, node)| {
-                    self.integer(
-                        node,
-                        &at.key(key),
-                        true,
-                        i128::from(i32::MIN),
-                        i128::from(i32::MAX),
-                    )
-                    .map(|w| i64::try_from(w).unwrap_or_default())
-                })
-                .transpose()?,
+            weight: self.opt_i32(&f, "weight", at)?.map(i64::from),
         })
     }
 
@@ -1641,22 +1571,15 @@ impl Parser<'_> {
         metadata: Metadata,
     ) -> Result<ServiceEntry, InputError> {
         let f = self.object(node, at, &SERVICE_ENTRY)?;
-        let mut ports = Vec::new();
-        let (key, items) = self.items(&f, "ports", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            let at = list_at.index(i);
-            let p = self.object(node, &at, &SERVICE_PORT)?;
-            let (key, number) = Self::require(&p, "number", &at, "the port number")?;
-            ports.push(ServiceEntryPort {
-                number: self.port(number, &at.key(key), true)?,
-                name: self.str_field(&p, "name", &at)?,
-                target_port: p
-                    .get("targetPort")
-                    .map(|(key, node)| self.port(node, &at.key(key), true))
-                    .transpose()?,
-            });
-        }
+        let ports = self.each(&f, "ports", at, |this, node, at| {
+            let p = this.object(node, at, &SERVICE_PORT)?;
+            let (key, number) = Self::require(&p, "number", at, "the port number")?;
+            Ok(ServiceEntryPort {
+                number: this.port(number, &at.key(key), true)?,
+                name: this.str_field(&p, "name", at)?,
+                target_port: this.opt_port(&p, "targetPort", at, true)?,
+            })
+        })?;
         let mesh_internal = match f.get("location") {
             Some((key, node)) => {
                 let names = [("MESH_EXTERNAL", 0), ("MESH_INTERNAL", 1)];
@@ -1682,12 +1605,7 @@ impl Parser<'_> {
             }
             None => "NONE".into(),
         };
-        let mut endpoints = Vec::new();
-        let (key, items) = self.items(&f, "endpoints", at)?;
-        let list_at = at.key(key);
-        for (i, node) in items.iter().enumerate() {
-            endpoints.push(self.workload_entry(node, &list_at.index(i))?);
-        }
+        let endpoints = self.each(&f, "endpoints", at, Self::workload_entry)?;
         let workload_selector = match f.get("workloadSelector") {
             Some((key, node)) => {
                 let at = at.key(key);
@@ -1745,10 +1663,7 @@ impl Parser<'_> {
             ports,
             labels: self.labels_field(&f, "labels", at)?,
             network: self.str_field(&f, "network", at)?,
-            locality: match f.get("locality") {
-                Some((key, node)) => self.locality(node, &at.key(key))?,
-                None => meshlb::Locality::default(),
-            },
+            locality: self.locality_field(&f, "locality", at)?,
             weight,
         })
     }

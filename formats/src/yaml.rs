@@ -8,6 +8,7 @@
 use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
 
 use crate::error::InputError;
+use crate::names::lower_camel;
 use crate::path::{At, Path, Segment};
 
 /// A value of the document.
@@ -89,23 +90,6 @@ impl Node {
         }
         line
     }
-}
-
-/// `port_level_settings` → `portLevelSettings` (proto3 JSON's lowerCamelCase).
-pub(crate) fn lower_camel(snake: &str) -> String {
-    let mut out = String::with_capacity(snake.len());
-    let mut upper = false;
-    for c in snake.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The text of the character range `span` (for messages that quote the input).

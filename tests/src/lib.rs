@@ -1,8 +1,10 @@
 //! Shared helpers of meshlb's integration tests: where the vectors, schemas and examples live,
 //! and a way to run the `meshlb` command line in-process.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
 
 /// The workspace root.
 #[must_use]
@@ -70,4 +72,46 @@ pub fn temp_file(name: &str, contents: &[u8]) -> PathBuf {
     let path = dir.join(format!("{n}-{name}"));
     std::fs::write(&path, contents).expect("write temp file");
     path
+}
+
+/// The JSON schema `schema/NAME`, compiled.
+#[must_use]
+pub fn schema(name: &str) -> jsonschema::Validator {
+    let path = workspace_root().join("schema").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// Asserts `instance` matches `validator`, listing every error (`what` names the instance).
+pub fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match the schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// `meshlb explain FILE --format json EXTRA...` on `contents` written to a temporary file
+/// `name`: asserts exit 0 (the message names `what` and standard error) and returns the JSON.
+#[must_use]
+pub fn explain_json(name: &str, contents: &[u8], extra: &[&str], what: &str) -> Value {
+    let path = temp_file(name, contents);
+    explain_path(&path, extra, what)
+}
+
+/// `meshlb explain FILE --format json EXTRA...`: asserts exit 0 (the message names `what` and
+/// standard error) and returns the JSON.
+#[must_use]
+pub fn explain_path(path: &Path, extra: &[&str], what: &str) -> Value {
+    let file = path.to_str().expect("utf-8 path");
+    let mut args = vec!["explain", file, "--format", "json"];
+    args.extend_from_slice(extra);
+    let run = meshlb(&args);
+    assert_eq!(run.status, 0, "{what}: {}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("explain prints JSON")
 }

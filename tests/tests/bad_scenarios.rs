@@ -14,7 +14,7 @@
 //! A property test then mutates the bytes of [`BASE`] (a slice replaced or cut) and checks the
 //! command line answers 0 or 2 and never panics (300 cases, fixed seed, no regression files).
 
-use meshlb_tests::{meshlb, temp_file};
+use meshlb_tests::{explain_json, meshlb, temp_file};
 
 /// A valid scenario: three clusters (a primary, its remote, and a primary on another network
 /// behind a gateway), one Service, three workloads (the same address on two networks, which
@@ -442,15 +442,7 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn the_base_scenario_is_valid_and_the_same_address_on_two_networks_is_accepted() {
-    let path = temp_file("base.yaml", BASE.as_bytes());
-    let run = meshlb(&[
-        "explain",
-        path.to_str().expect("utf-8 path"),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    let value: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let value = explain_json("base.yaml", BASE.as_bytes(), &[], "base.yaml");
     assert_eq!(value["status"], "routed");
     // 10.1.0.1:9080 is workloads[0] on net1 (sent directly) and workloads[2] on net2 (behind
     // west's gateway): SCENARIO.md §2 allows overlaps across networks.

@@ -2,27 +2,17 @@
 //! schema/*.schema.json), text output, simulate agreeing with explain, exit statuses, and clear
 //! errors naming the place for bad input.
 
-use meshlb_tests::{envoy_examples, meshlb, temp_file, workspace_root};
+use meshlb_tests::{assert_valid, envoy_examples, meshlb, schema, temp_file, workspace_root};
 use serde_json::Value;
 
-fn schema(name: &str) -> jsonschema::Validator {
-    let path = workspace_root().join("schema").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
-    jsonschema::validator_for(&schema).expect("schema compiles")
-}
-
-fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not match the schema:\n{}",
-        errors.join("\n")
-    );
-}
+/// Every load-balancing policy `--lb-policy` accepts.
+const POLICIES: [&str; 5] = [
+    "ROUND_ROBIN",
+    "LEAST_REQUEST",
+    "RANDOM",
+    "RING_HASH",
+    "MAGLEV",
+];
 
 #[test]
 fn examples_exist() {
@@ -37,13 +27,7 @@ fn explain_json_matches_the_contract_for_every_example_and_policy() {
     let validator = schema("explain.schema.json");
     for example in envoy_examples() {
         let file = example.to_str().expect("utf-8 path");
-        for policy in [
-            "ROUND_ROBIN",
-            "LEAST_REQUEST",
-            "RANDOM",
-            "RING_HASH",
-            "MAGLEV",
-        ] {
+        for policy in POLICIES {
             let run = meshlb(&["explain", file, "--format", "json", "--lb-policy", policy]);
             assert_eq!(run.status, 0, "{file} {policy}: {}", run.stderr);
             let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
@@ -71,13 +55,7 @@ fn simulate_agrees_with_explain_within_three_sigma_on_every_example() {
     let validator = schema("simulate.schema.json");
     for example in envoy_examples() {
         let file = example.to_str().expect("utf-8 path");
-        for policy in [
-            "ROUND_ROBIN",
-            "LEAST_REQUEST",
-            "RANDOM",
-            "RING_HASH",
-            "MAGLEV",
-        ] {
+        for policy in POLICIES {
             let n = 50_000_u32;
             let requests = n.to_string();
             let run = meshlb(&[

@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use meshlb_tests::{meshlb, temp_file, workspace_root};
+use meshlb_tests::{assert_valid, meshlb, schema, temp_file, workspace_root};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-9;
@@ -42,25 +42,6 @@ fn example_path(name: &str) -> PathBuf {
 fn example_text(name: &str) -> String {
     let path = example_path(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn schema(name: &str) -> jsonschema::Validator {
-    let path = workspace_root().join("schema").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let schema: Value = serde_json::from_str(&text).expect("schema is JSON");
-    jsonschema::validator_for(&schema).expect("schema compiles")
-}
-
-fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str) {
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "{what} does not match the schema:\n{}",
-        errors.join("\n")
-    );
 }
 
 /// `meshlb explain FILE --format json EXTRA...`: exit 0, valid JSON, matching the schema.

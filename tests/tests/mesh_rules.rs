@@ -3,17 +3,11 @@
 //! `pilot/pkg/networking/core/loadbalancer/loadbalancer.go`; Istio "Deployment Models"; shared
 //! SEMANTICS.md part B). Expected values are derived by hand in the comments.
 
-use meshlb_tests::{meshlb, temp_file};
+use meshlb_tests::{explain_json, meshlb};
 use serde_json::Value;
 
 fn explain(yaml: &str, extra: &[&str]) -> Value {
-    let path = temp_file("rule.yaml", yaml.as_bytes());
-    let file = path.to_str().expect("utf-8 path");
-    let mut args = vec!["explain", file, "--format", "json"];
-    args.extend_from_slice(extra);
-    let run = meshlb(&args);
-    assert_eq!(run.status, 0, "{}\n{yaml}", run.stderr);
-    serde_json::from_str(&run.stdout).expect("explain prints JSON")
+    explain_json("rule.yaml", yaml.as_bytes(), extra, yaml)
 }
 
 /// Share of each endpoint by `address:port`, summed over its appearances.

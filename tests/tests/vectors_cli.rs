@@ -2,7 +2,7 @@
 //! through `meshlb explain --format json`, and the priorities and shares it prints must equal
 //! the vector's expected values (tests/vectors/, copied from Envoy's docs and unit tests).
 
-use meshlb_tests::{meshlb, temp_file, vector_path};
+use meshlb_tests::{explain_json, vector_path};
 use serde_json::{Value, json};
 
 fn load(name: &str) -> Value {
@@ -59,15 +59,7 @@ fn cluster_for(vector: &Value) -> Value {
 }
 
 fn explain(document: &Value, name: &str) -> Value {
-    let path = temp_file(name, document.to_string().as_bytes());
-    let run = meshlb(&[
-        "explain",
-        path.to_str().expect("utf-8 path"),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(run.status, 0, "{name}: {}", run.stderr);
-    serde_json::from_str(&run.stdout).expect("explain prints JSON")
+    explain_json(name, document.to_string().as_bytes(), &[], name)
 }
 
 #[test]
