@@ -112,6 +112,9 @@ fn demo() -> Result<(), String> {
     )
 }
 
+/// A task run for its result.
+type Task = fn() -> Result<(), String>;
+
 /// One CI step: program, arguments, environment.
 type Step<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
 
@@ -161,6 +164,26 @@ fn ci() -> Result<(), String> {
             args.join(" "),
             step.elapsed()
         );
+    }
+    // The adapters: the wasm package under Node, the playground in Chromium, the proxy-wasm
+    // filter in its test host. Each installs what it needs when missing.
+    let adapters: [(&str, Task); 3] = [
+        ("wasm package: node --test wasm/tests", || {
+            wasm::build().and_then(|()| wasm::test())
+        }),
+        (
+            "playground: Chromium + playwright-core, node --test web/tests",
+            web::test,
+        ),
+        ("proxy-wasm filter: node --test filter/tests", || {
+            filter::build().and_then(|()| filter::test())
+        }),
+    ];
+    for (name, step_fn) in adapters {
+        let step = Instant::now();
+        eprintln!("xtask: {name}");
+        step_fn()?;
+        eprintln!("xtask: {name} took {:.0?}", step.elapsed());
     }
     eprintln!("xtask: ci passed in {:.0?}", start.elapsed());
     Ok(())
