@@ -156,7 +156,7 @@ mod tests {
             edf.add(*w, i as u32);
         }
         let picks: Vec<u32> = (0..6)
-            .map(|_| edf.pick_and_add(|i| weights[i as usize]).unwrap())
+            .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
             .collect();
         // Deadlines: a 1, 2, ...; b 0.5, 1, 1.5, ...; c 1/3, 2/3, 1, ...
         // Order: c(1/3) b(1/2) c(2/3) then a, b, c all at 1 -> insertion order a, b, c.
@@ -180,11 +180,12 @@ mod tests {
             let mut fast = Edf::default();
             fast.rebuild_with_picks(4, |i| weights[i as usize], picks);
             let a: Vec<u32> = (0..50)
-                .map(|_| slow.pick_and_add(|i| weights[i as usize]).unwrap())
+                .map_while(|_| slow.pick_and_add(|i| weights[i as usize]))
                 .collect();
             let b: Vec<u32> = (0..50)
-                .map(|_| fast.pick_and_add(|i| weights[i as usize]).unwrap())
+                .map_while(|_| fast.pick_and_add(|i| weights[i as usize]))
                 .collect();
+            assert_eq!(a.len(), 50, "picks = {picks}");
             assert_eq!(a, b, "picks = {picks}");
         }
     }

@@ -158,8 +158,9 @@ enum SourceKind {
 /// let mut picker = Picker::new(&plan, &mut rng);
 /// let mut counts = [0; 2];
 /// for _ in 0..400 {
-///     let host = picker.pick(&plan, &mut rng, Request::default()).unwrap();
-///     counts[host.index()] += 1;
+///     if let Some(host) = picker.pick(&plan, &mut rng, Request::default()) {
+///         counts[host.index()] += 1;
+///     }
 /// }
 /// // Weighted round robin is exact over a cycle: 1 : 3.
 /// assert_eq!(counts, [100, 300]);
