@@ -300,13 +300,7 @@ impl Parser {
 
     fn finish_notes(&mut self) -> Vec<String> {
         let mut notes = std::mem::take(&mut self.notes);
-        if !self.ignored.is_empty() {
-            let list: Vec<&str> = self.ignored.iter().map(String::as_str).collect();
-            notes.push(format!(
-                "accepted but not modelled by meshlb (no effect on the result): {}",
-                list.join(", ")
-            ));
-        }
+        notes.extend(crate::names::not_modelled_note(&self.ignored));
         notes
     }
 

@@ -72,7 +72,7 @@ impl Loaded {
     pub fn policy(&self) -> LbPolicy {
         match &self.planned {
             Planned::Envoy(plan) => plan.config().policy,
-            Planned::Mesh(plan) => plan.explain().lb_policy,
+            Planned::Mesh(plan) => plan.lb_policy(),
         }
     }
 }

@@ -56,6 +56,18 @@ pub(crate) fn enum_hint(names: &[(&str, i64)], s: &str, transpositions: bool) ->
         .map_or_else(String::new, |(n, _)| format!("; did you mean {n}?"))
 }
 
+/// The note naming fields of Envoy's or Istio's API that were accepted but are not modelled
+/// (as path patterns), or `None` when there were none.
+pub(crate) fn not_modelled_note(patterns: &std::collections::BTreeSet<String>) -> Option<String> {
+    (!patterns.is_empty()).then(|| {
+        let list: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        format!(
+            "accepted but not modelled by meshlb (no effect on the result): {}",
+            list.join(", ")
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

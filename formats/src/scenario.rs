@@ -543,13 +543,7 @@ impl Parser<'_> {
                 list.join(", ")
             ));
         }
-        if !self.ignored.is_empty() {
-            let list: Vec<&str> = self.ignored.iter().map(String::as_str).collect();
-            notes.push(format!(
-                "accepted but not modelled by meshlb (no effect on the result): {}",
-                list.join(", ")
-            ));
-        }
+        notes.extend(crate::names::not_modelled_note(&self.ignored));
         notes
     }
 

@@ -147,28 +147,29 @@ fn compact(raw: &[u32]) -> Vec<u32> {
 /// from the endpoint's gives `N - j`; all equal gives 0. Istio 1.31: when the first entry is
 /// `topology.istio.io/network` and the network differs, it is skipped, the rest decide, and `N` is
 /// added ("network locality is preferred but not required").
-fn label_priority(
-    view: &View,
-    entries: &[String],
+fn label_priority<'a>(
+    view: &'a View,
+    entries: &'a [String],
     endpoint: &super::discovery::ViewEndpoint,
 ) -> u32 {
-    let want = |entry: &str| -> (String, String) {
-        match entry.split_once('=') {
-            Some((k, v)) => (k.to_string(), v.to_string()),
-            None => (
-                entry.to_string(),
-                view.client_labels.get(entry).cloned().unwrap_or_default(),
-            ),
-        }
+    // (label key, wanted value): the `key=value` override, else the client's label ("" when
+    // absent, as Go's map lookup gives).
+    let want = |entry: &'a str| -> (&'a str, &'a str) {
+        entry.split_once('=').unwrap_or_else(|| {
+            (
+                entry,
+                view.client_labels.get(entry).map_or("", String::as_str),
+            )
+        })
     };
-    let have = |key: &str| endpoint.label(key).unwrap_or_default().to_string();
-    let rank = |list: &[String]| -> u32 {
+    let have = |key: &str| endpoint.label(key).unwrap_or_default();
+    let rank = |list: &'a [String]| -> u32 {
         let n = list.len() as u32;
         list.iter()
             .enumerate()
             .find(|(_, e)| {
                 let (key, value) = want(e);
-                value != have(&key)
+                value != have(key)
             })
             .map_or(0, |(j, _)| n - j as u32)
     };

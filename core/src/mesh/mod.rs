@@ -233,7 +233,7 @@ impl MeshPlan {
             message,
             client: Some(view.client.clone()),
             host: Some(view.host.clone()),
-            lb_policy: first.map_or(crate::LbPolicy::LeastRequest, |p| p.config().policy),
+            lb_policy: self.lb_policy(),
             locality_lb: mode,
             priorities,
             endpoints,
@@ -257,6 +257,16 @@ impl MeshPlan {
             normalized_total_availability: first.map_or(0, Plan::normalized_total_availability),
             total_panic: first.is_some_and(Plan::total_panic),
         }
+    }
+
+    /// The load-balancing policy of the first destination with a cluster (Istio's default,
+    /// LEAST_REQUEST, when there is none).
+    #[must_use]
+    pub fn lb_policy(&self) -> crate::LbPolicy {
+        self.destinations
+            .iter()
+            .find_map(|d| d.plan.as_ref())
+            .map_or(crate::LbPolicy::LeastRequest, |p| p.config().policy)
     }
 
     /// One picker per destination (None where the destination has no cluster), for
