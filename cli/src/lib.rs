@@ -31,7 +31,8 @@ const DEFAULT_SCENARIO: (&str, &str) = (
         meshlb explain examples/multi-network.yaml --from west/bookinfo\n  \
         meshlb explain examples/envoy/three-priorities-degraded.json\n  \
         meshlb explain cla.json --format json --lb-policy MAGLEV\n  \
-        meshlb simulate examples/envoy/ring-hash.json --requests 100000 --seed 7"
+        meshlb simulate examples/envoy/ring-hash.json --requests 100000 --seed 7\n  \
+        meshlb convert examples/default.yaml                     # as JSON, for the proxy-wasm filter"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -84,6 +85,16 @@ enum Command {
         /// Hash request i by the key `<PREFIX><i>`.
         #[arg(long)]
         hash_prefix: Option<String>,
+    },
+    /// Print the input as one line of JSON (a YAML scenario becomes the same scenario in JSON),
+    /// after checking it as `explain` does: the proxy-wasm filter reads JSON only.
+    #[command(after_help = "Examples:\n  \
+        meshlb convert examples/locality-failover.yaml\n  \
+        meshlb convert reviews.yaml | jq '{input: ., name: \"reviews.yaml\", seed: 7}'   # a filter configuration")]
+    Convert {
+        /// A meshlb scenario (YAML or JSON), or an Envoy ClusterLoadAssignment or Cluster
+        /// (JSON); "-" for standard input. Without it, the built-in default scenario.
+        file: Option<PathBuf>,
     },
 }
 
@@ -246,6 +257,13 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     .iter()
                     .try_for_each(|p| writeln!(out, "{}", p.as_deref().unwrap_or("-"))),
             }
+        }
+        Command::Convert { file } => {
+            let (name, text) = read_input(file.as_deref())?;
+            meshlb_formats::load(&name, &text, &Options::default()).map_err(Failure)?;
+            let json =
+                meshlb_formats::yaml_to_json(&text).map_err(|e| Failure(format!("{name}: {e}")))?;
+            writeln!(out, "{json}")
         }
     };
     match written {

@@ -22,9 +22,8 @@
 //! same names, with the same meaning and the same messages.
 
 use meshlb::LbPolicy;
-use meshlb_formats::{Loaded, Options};
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use meshlb_formats::tree::{Node, Value};
+use meshlb_formats::{InputError, Loaded, Options, Path};
 
 /// The header Envoy's `ORIGINAL_DST` cluster reads with `use_http_header: true`.
 pub(crate) const DEFAULT_HEADER: &str = "x-envoy-original-dst-host";
@@ -34,31 +33,6 @@ pub(crate) const DEFAULT_SHARED_DATA_KEY: &str = "meshlb.updates";
 pub(crate) const DEFAULT_TICK_MS: u32 = 1000;
 /// The name messages give the input when the configuration names none.
 pub(crate) const DEFAULT_NAME: &str = "input";
-
-/// The configuration as written (JSON); unknown fields are an error.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    input: Box<RawValue>,
-    name: Option<String>,
-    from: Option<String>,
-    locality: Option<String>,
-    to: Option<String>,
-    lb_policy: Option<String>,
-    panic_threshold: Option<f64>,
-    hash_header: Option<String>,
-    header: Option<String>,
-    seed: Option<u64>,
-    updates: Option<RawUpdates>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawUpdates {
-    shared_data_key: Option<String>,
-    tick_ms: Option<u32>,
-    admin_path: Option<String>,
-}
 
 /// A validated configuration: the input loaded and planned, the headers checked.
 #[derive(Debug)]
@@ -86,11 +60,29 @@ pub(crate) struct Settings {
     pub(crate) admin_path: Option<String>,
 }
 
+/// The configuration's fields.
+const FIELDS: &[&str] = &[
+    "input",
+    "name",
+    "from",
+    "locality",
+    "to",
+    "lb_policy",
+    "panic_threshold",
+    "hash_header",
+    "header",
+    "seed",
+    "updates",
+];
+/// The fields of `updates`.
+const UPDATE_FIELDS: &[&str] = &["shared_data_key", "tick_ms", "admin_path"];
+
 /// Parses and validates the plugin configuration, then loads its input.
 ///
 /// # Errors
-/// A message for the log: `configuration: ...` for the configuration itself, or exactly the
-/// CLI's message for the input (`NAME: path: problem (line N)`).
+/// A message for the log: `configuration: ...` for the configuration itself (the path, the
+/// problem and the line), or exactly the CLI's message for the input (`NAME: path: problem
+/// (line N)`).
 pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(
@@ -100,11 +92,32 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err("configuration: expected a JSON object, such as {\"input\": \"...\"}".into());
     }
-    let raw: Raw = serde_json::from_slice(bytes).map_err(|e| format!("configuration: {e}"))?;
-    let text = input_text(&raw.input)?;
-    let lb_policy = match &raw.lb_policy {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "configuration: not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })?;
+    let at = |e: InputError| format!("configuration: {e}");
+    let root = meshlb_formats::parse_json(text).map_err(at)?;
+    let top = Path::root();
+    let fields = root.members(&top, FIELDS).map_err(at)?;
+    let string = |name: &str| -> Result<Option<String>, String> {
+        fields
+            .get(name)
+            .map(|(node, path)| node.string(&path).map(str::to_owned).map_err(at))
+            .transpose()
+    };
+    let (input, input_path) = fields
+        .require(
+            "input",
+            "a meshlb scenario, or an Envoy ClusterLoadAssignment or Cluster",
+        )
+        .map_err(at)?;
+    let input = input_text(input, &input_path, text).map_err(at)?;
+    let lb_policy = match string("lb_policy")? {
         None => None,
-        Some(name) => Some(LbPolicy::from_name(name).ok_or_else(|| {
+        Some(name) => Some(LbPolicy::from_name(&name).ok_or_else(|| {
             let names: Vec<&str> = LbPolicy::ALL.iter().map(|p| p.as_str()).collect();
             format!(
                 "configuration: lb_policy {name:?}: expected one of {}",
@@ -112,57 +125,63 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
             )
         })?),
     };
-    let header = match raw.header {
+    let header = match string("header")? {
         None => DEFAULT_HEADER.to_owned(),
         Some(h) => header_name("header", &h, false)?,
     };
-    let hash_header = match raw.hash_header {
+    let hash_header = match string("hash_header")? {
         None => None,
         Some(h) => Some(header_name("hash_header", &h, true)?),
     };
-    let updates = raw.updates.unwrap_or(RawUpdates {
-        shared_data_key: None,
-        tick_ms: None,
-        admin_path: None,
-    });
-    let shared_data_key = updates
-        .shared_data_key
-        .unwrap_or_else(|| DEFAULT_SHARED_DATA_KEY.to_owned());
+    let panic_threshold = fields
+        .get("panic_threshold")
+        .map(|(node, path)| node.number(&path).map_err(at))
+        .transpose()?;
+    let seed = fields
+        .get("seed")
+        .map(|(node, path)| node.uint(&path, u64::MAX).map_err(at))
+        .transpose()?;
+    let (mut shared_data_key, mut tick_ms, mut admin_path) =
+        (DEFAULT_SHARED_DATA_KEY.to_owned(), DEFAULT_TICK_MS, None);
+    if let Some((node, path)) = fields.get("updates") {
+        let updates = node.members(&path, UPDATE_FIELDS).map_err(at)?;
+        if let Some((node, path)) = updates.get("shared_data_key") {
+            shared_data_key = node.string(&path).map_err(at)?.to_owned();
+        }
+        if let Some((node, path)) = updates.get("tick_ms") {
+            tick_ms = node.uint(&path, u64::from(u32::MAX)).map_err(at)? as u32;
+        }
+        if let Some((node, path)) = updates.get("admin_path") {
+            admin_path = Some(node.string(&path).map_err(at)?.to_owned());
+        }
+    }
     if shared_data_key.is_empty() {
         return Err("configuration: updates.shared_data_key: must not be empty".into());
     }
-    let admin_path = match updates.admin_path {
-        None => None,
-        Some(p)
-            if p.starts_with('/')
-                && !p.contains(['?', '#'])
-                && !p.contains(char::is_whitespace) =>
-        {
-            Some(p)
-        }
-        Some(p) => {
-            return Err(format!(
-                "configuration: updates.admin_path {p:?}: expected a path such as \"/meshlb/update\" (starting with '/', without query or spaces)"
-            ));
-        }
-    };
-    let name = raw.name.unwrap_or_else(|| DEFAULT_NAME.to_owned());
+    if let Some(p) = &admin_path
+        && !(p.starts_with('/') && !p.contains(['?', '#']) && !p.contains(char::is_whitespace))
+    {
+        return Err(format!(
+            "configuration: updates.admin_path {p:?}: expected a path such as \"/meshlb/update\" (starting with '/', without query or spaces)"
+        ));
+    }
+    let name = string("name")?.unwrap_or_else(|| DEFAULT_NAME.to_owned());
     let options = Options {
-        from: raw.from,
-        locality: raw.locality,
-        to: raw.to,
+        from: string("from")?,
+        locality: string("locality")?,
+        to: string("to")?,
         lb_policy,
-        panic_threshold: raw.panic_threshold,
+        panic_threshold,
     };
-    let loaded = meshlb_formats::load(&name, &text, &options)?;
+    let loaded = meshlb_formats::load(&name, &input, &options)?;
     Ok(Config {
         loaded,
         settings: Settings {
             hash_header,
             header,
-            seed: raw.seed,
+            seed,
             shared_data_key,
-            tick_ms: updates.tick_ms.unwrap_or(DEFAULT_TICK_MS),
+            tick_ms,
             admin_path,
         },
     })
@@ -170,14 +189,18 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
 
 /// The input's text: a JSON string's value, or an object's own text (so that line numbers in
 /// messages count from the object's first line).
-fn input_text(input: &RawValue) -> Result<String, String> {
-    let raw = input.get();
-    match raw.as_bytes().first() {
-        Some(b'"') => serde_json::from_str(raw).map_err(|e| format!("configuration: input: {e}")),
-        Some(b'{') => Ok(raw.to_owned()),
-        _ => Err(
-            "configuration: input: expected the input's text (a string) or a JSON document (an object)".into(),
-        ),
+fn input_text(input: &Node, path: &Path, text: &str) -> Result<String, InputError> {
+    match input.as_str() {
+        Some(s) => Ok(s.to_owned()),
+        None if matches!(input.value, Value::Map(_)) => Ok(input.source(text)),
+        None => Err(InputError {
+            path: path.clone(),
+            line: Some(input.line),
+            message: format!(
+                "expected the input's text (a string) or a JSON document (an object), found {}",
+                input.kind()
+            ),
+        }),
     }
 }
 
@@ -249,13 +272,20 @@ mod tests {
             ("", "configuration: empty"),
             ("[]", "configuration: expected a JSON object"),
             ("\"x\"", "configuration: expected a JSON object"),
-            ("{", "configuration: EOF while parsing"),
+            (
+                "{",
+                "configuration: malformed JSON: unexpected end of the document",
+            ),
             (r#"{"input": 3}"#, "configuration: input: expected"),
             (
                 r#"{"input": "{}", "hedaer": "x"}"#,
-                "configuration: unknown field `hedaer`",
+                "configuration: hedaer: unknown field `hedaer`; did you mean `header`? (line 1)",
             ),
             (r#"{"name": "x"}"#, "configuration: missing field `input`"),
+            (
+                r#"{"input": "x", "name": 1}"#,
+                "configuration: name: expected a string, found an integer (line 1)",
+            ),
             (
                 r#"{"input": "x", "lb_policy": "RR"}"#,
                 "configuration: lb_policy \"RR\"",
@@ -270,7 +300,7 @@ mod tests {
             ),
             (
                 r#"{"input": "x", "seed": -1}"#,
-                "configuration: invalid value",
+                "configuration: seed: expected an integer between 0 and 18446744073709551615, found -1",
             ),
             (
                 r#"{"input": "x", "updates": {"admin_path": "meshlb"}}"#,

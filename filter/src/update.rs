@@ -27,29 +27,68 @@
 //! it at once; the other workers follow on their next tick.
 
 use meshlb::HealthStatus;
-use meshlb_formats::Balancer;
-use serde::{Deserialize, Serialize};
+use meshlb_formats::tree::json_string;
+use meshlb_formats::{Balancer, InputError, Path};
 use target::Target;
 
-/// The document as written.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct Document {
-    updates: Vec<Raw>,
+/// One update as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Raw {
+    endpoint: Option<String>,
+    locality: Option<String>,
+    health: Option<String>,
+    weight: Option<u32>,
 }
 
-/// One update as written.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    locality: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    health: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    weight: Option<u32>,
+impl Raw {
+    /// Reads `{"endpoint" | "locality": ..., "health": ..., "weight": ...}`.
+    fn read(node: &meshlb_formats::tree::Node, path: &Path) -> Result<Self, InputError> {
+        let fields = node.members(path, &["endpoint", "locality", "health", "weight"])?;
+        let string = |name: &str| -> Result<Option<String>, InputError> {
+            fields
+                .get(name)
+                .map(|(node, path)| node.string(&path).map(str::to_owned))
+                .transpose()
+        };
+        Ok(Self {
+            endpoint: string("endpoint")?,
+            locality: string("locality")?,
+            health: string("health")?,
+            weight: fields
+                .get("weight")
+                .map(|(node, path)| node.uint(&path, u64::from(u32::MAX)).map(|w| w as u32))
+                .transpose()?,
+        })
+    }
+
+    /// The update as a JSON object, fields in a fixed order, absent ones left out.
+    fn write(&self, out: &mut String) {
+        out.push('{');
+        let mut first = true;
+        let mut field = |out: &mut String, name: &str| {
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            json_string(name, out);
+            out.push(':');
+        };
+        for (name, value) in [
+            ("endpoint", &self.endpoint),
+            ("locality", &self.locality),
+            ("health", &self.health),
+        ] {
+            if let Some(value) = value {
+                field(out, name);
+                json_string(value, out);
+            }
+        }
+        if let Some(weight) = self.weight {
+            field(out, "weight");
+            out.push_str(&weight.to_string());
+        }
+        out.push('}');
+    }
 }
 
 /// Which endpoints an update selects.
@@ -97,12 +136,32 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Update>, String> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err("expected a JSON object, such as {\"updates\": [...]}".into());
     }
-    let document: Document = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    document
-        .updates
-        .into_iter()
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })?;
+    let root = meshlb_formats::parse_json(text).map_err(|e| e.to_string())?;
+    let top = Path::root();
+    let (list, path) = root
+        .members(&top, &["updates"])
+        .and_then(|m| m.require("updates", "a list of updates"))
+        .map_err(|e| e.to_string())?;
+    let meshlb_formats::tree::Value::Seq(items) = &list.value else {
+        return Err(format!(
+            "updates: expected a list, found {} (line {})",
+            list.kind(),
+            list.line
+        ));
+    };
+    items
+        .iter()
         .enumerate()
-        .map(|(i, raw)| validate(raw).map_err(|e| format!("updates[{i}]: {e}")))
+        .map(|(i, item)| {
+            let raw = Raw::read(item, &path.index(i)).map_err(|e| e.to_string())?;
+            validate(raw).map_err(|e| format!("updates[{i}]: {e}"))
+        })
         .collect()
 }
 
@@ -163,7 +222,15 @@ pub(crate) fn merge(current: Option<&[u8]>, updates: &[Update]) -> Vec<u8> {
         .map(|u| u.raw)
         .collect();
     kept.extend(updates.iter().map(|u| u.raw.clone()));
-    serde_json::to_vec(&Document { updates: kept }).unwrap_or_default()
+    let mut out = String::from("{\"updates\":[");
+    for (i, raw) in kept.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        raw.write(&mut out);
+    }
+    out.push_str("]}");
+    out.into_bytes()
 }
 
 /// Applies `updates` in order to `balancer`.
@@ -289,8 +356,8 @@ mod tests {
     const SCENARIO: &str = include_str!("../../examples/locality-failover.yaml");
 
     fn balancer() -> Balancer {
-        let loaded =
-            load("locality-failover.yaml", SCENARIO, &Options::default()).expect("example");
+        let json = meshlb_formats::yaml_to_json(SCENARIO).expect("example");
+        let loaded = load("locality-failover.json", &json, &Options::default()).expect("example");
         Balancer::new(loaded, 7)
     }
 
@@ -322,7 +389,7 @@ mod tests {
         for (doc, expected) in [
             ("", "expected a JSON object"),
             ("[]", "expected a JSON object"),
-            ("{", "EOF"),
+            ("{", "malformed JSON: unexpected end of the document"),
             (r#"{"updates": [{}]}"#, "updates[0]: give exactly one"),
             (
                 r#"{"updates": [{"endpoint": "a:1", "locality": "r", "weight": 1}]}"#,
@@ -358,7 +425,7 @@ mod tests {
             ),
             (
                 r#"{"updates": [{"endpoint": "a:1", "healthy": "OK"}]}"#,
-                "unknown field `healthy`",
+                "updates[0].healthy: unknown field `healthy`; did you mean `health`?",
             ),
         ] {
             let message = parse(doc.as_bytes()).expect_err(doc);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { before, describe, test } from "node:test";
 
-import { Envoy, WASM, assertShares, explain, pick, read, ROOT, routedTo } from "./host.mjs";
+import { Envoy, WASM, assertShares, explain, pick, read, ROOT, routedTo, filterInput } from "./host.mjs";
 
 const REQUESTS = 10_000;
 const SEED = 7;
@@ -33,7 +33,7 @@ for (const file of examples) {
     const routed = new Map(
       explanation.endpoints.filter((e) => e.share > 0).map((e) => [`${e.address}:${e.port}`, e]),
     );
-    const configuration = { input: read(file), name: file, seed: SEED };
+    const configuration = { input: filterInput(file), name: file, seed: SEED };
     if (hashed) configuration.hash_header = "x-user";
     const nativeFlags = hashed ? ["--hash-prefix", "user-"] : [];
 

@@ -591,6 +591,18 @@ export function read(path) {
   return readFileSync(join(ROOT, path), "utf8");
 }
 
+/**
+ * A file as the filter's `input` takes it: JSON as it is, a YAML scenario as the JSON
+ * `meshlb convert` prints (the filter is built without YAML). Messages and explanations are the
+ * same for both: the CLI explains the YAML file, the filter its JSON.
+ */
+export function filterInput(path) {
+  if (!path.endsWith(".yaml")) return read(path);
+  const { status, stdout, stderr } = meshlb("convert", path);
+  if (status !== 0) throw new Error(`meshlb convert ${path}: ${stderr}`);
+  return stdout;
+}
+
 /** The endpoint a routed request was sent to, `address:port`, or null. */
 export function routedTo(result, header = "x-envoy-original-dst-host") {
   return result.localResponse === null ? (result.headers.get(header) ?? null) : null;

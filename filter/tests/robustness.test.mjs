@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
-import { Envoy, WASM, pick, read, routedTo } from "./host.mjs";
+import { Envoy, WASM, pick, read, routedTo, filterInput } from "./host.mjs";
 
 const MAGLEV = "examples/envoy/maglev.json";
 const FAILOVER = "examples/locality-failover.yaml";
@@ -37,7 +37,7 @@ before(async () => {
 describe("garbage and huge header values", () => {
   test("the hash header: invalid UTF-8, NUL, empty, 1 MiB, 16 MiB, repeated", async () => {
     const vm = await new Envoy().startVm(module, {
-      configuration: { input: read(MAGLEV), seed: 1, hash_header: "x-session" },
+      configuration: { input: filterInput(MAGLEV), seed: 1, hash_header: "x-session" },
     });
     const next = rng(42);
     const values = [
@@ -64,7 +64,7 @@ describe("garbage and huge header values", () => {
 
   test("thousands of headers, garbage names, a client's own original-dst header", async () => {
     const vm = await new Envoy().startVm(module, {
-      configuration: { input: read(FAILOVER), seed: 1, hash_header: "x-session", updates: { admin_path: "/meshlb/update" } },
+      configuration: { input: filterInput(FAILOVER), seed: 1, hash_header: "x-session", updates: { admin_path: "/meshlb/update" } },
     });
     const next = rng(7);
     const headers = Array.from({ length: 5000 }, () => [randomBytes(next, 1 + (next() % 40)), randomBytes(next, next() % 200)]);
@@ -77,7 +77,7 @@ describe("garbage and huge header values", () => {
   test("the admin path: garbage paths and update headers get a 4xx or are routed, never a trap", async () => {
     const envoy = new Envoy();
     const vm = await envoy.startVm(module, {
-      configuration: { input: read(FAILOVER), seed: 1, updates: { admin_path: "/meshlb/update" } },
+      configuration: { input: filterInput(FAILOVER), seed: 1, updates: { admin_path: "/meshlb/update" } },
     });
     const next = rng(9);
     const documents = [
@@ -110,7 +110,7 @@ describe("garbage and huge header values", () => {
 
 test("garbage in shared data is logged, never a trap", async () => {
   const envoy = new Envoy();
-  const vm = await envoy.startVm(module, { configuration: { input: read(FAILOVER), seed: 1 } });
+  const vm = await envoy.startVm(module, { configuration: { input: filterInput(FAILOVER), seed: 1 } });
   const next = rng(3);
   const documents = [
     new Uint8Array([0xff]),
@@ -142,7 +142,7 @@ describe("random and mutated configurations: on_configure answers true or false,
   for (const file of [FAILOVER, "examples/default.yaml", "examples/envoy/spillover-panic.json", MAGLEV]) {
     test(`byte flips, cuts and splices of ${file}`, async () => {
       const next = rng(file.length * 131);
-      const original = new TextEncoder().encode(read(file));
+      const original = new TextEncoder().encode(filterInput(file));
       let accepted = 0;
       for (let i = 0; i < 150; i++) {
         const input = new Uint8Array(original);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 
-import { Envoy, WASM, assertShares, explain, read, routedTo } from "./host.mjs";
+import { Envoy, WASM, assertShares, explain, read, routedTo, filterInput } from "./host.mjs";
 
 const KEY = "meshlb.updates";
 const FAILOVER = "examples/locality-failover.yaml";
@@ -39,7 +39,7 @@ function doc(...updates) {
 describe(`${FAILOVER}: failing the client's zone, then its region, moves traffic along the failover chain`, () => {
   test("through shared data and the tick", async () => {
     const envoy = new Envoy();
-    const vm = await envoy.startVm(module, { configuration: { input: read(FAILOVER), name: FAILOVER, seed: 1 } });
+    const vm = await envoy.startVm(module, { configuration: { input: filterInput(FAILOVER), name: FAILOVER, seed: 1 } });
     assert.equal(vm.tickPeriodMs, 1000);
     assert.deepEqual(spread(vm).localities, ["region1/zone1"]);
 
@@ -70,13 +70,13 @@ describe(`${FAILOVER}: failing the client's zone, then its region, moves traffic
   test("a worker configured after an update starts from the current document", async () => {
     const envoy = new Envoy();
     envoy.setSharedData(KEY, doc({ locality: "region1", health: "UNHEALTHY" }));
-    const vm = await envoy.startVm(module, { configuration: { input: read(FAILOVER), seed: 1 } });
+    const vm = await envoy.startVm(module, { configuration: { input: filterInput(FAILOVER), seed: 1 } });
     assert.deepEqual(spread(vm).localities, ["region2/zone3"]);
   });
 
   test("matches the native explanation of the edited scenario", async () => {
     const envoy = new Envoy();
-    const vm = await envoy.startVm(module, { configuration: { input: read(FAILOVER), seed: 1 } });
+    const vm = await envoy.startVm(module, { configuration: { input: filterInput(FAILOVER), seed: 1 } });
     envoy.setSharedData(KEY, doc({ locality: "region1/zone1", health: "UNHEALTHY" }));
     envoy.advance(1000);
     const edited = read(FAILOVER).replace(
@@ -86,6 +86,7 @@ describe(`${FAILOVER}: failing the client's zone, then its region, moves traffic
     assert.notEqual(edited, read(FAILOVER));
     const dir = mkdtempSync(join(tmpdir(), "meshlb-filter-"));
     writeFileSync(join(dir, "edited.yaml"), edited);
+    // The CLI explains the edited YAML; the filter was given the original's JSON.
     const expected = explain(join(dir, "edited.yaml"));
     const routed = expected.endpoints.filter((e) => e.share > 0).map((e) => `${e.address}:${e.port}`);
     assert.deepEqual(spread(vm).hosts, routed.sort());
@@ -94,7 +95,7 @@ describe(`${FAILOVER}: failing the client's zone, then its region, moves traffic
 
 test(`${DEFAULT}: failing us-east sends everything through us-west's gateway`, async () => {
   const envoy = new Envoy();
-  const vm = await envoy.startVm(module, { configuration: { input: read(DEFAULT), name: DEFAULT, seed: 2 } });
+  const vm = await envoy.startVm(module, { configuration: { input: filterInput(DEFAULT), name: DEFAULT, seed: 2 } });
   assert.deepEqual(spread(vm, 400).localities, ["us-east/us-east-1a", "us-east/us-east-1b"]);
   envoy.setSharedData(KEY, doc({ locality: "us-east", health: "UNHEALTHY" }));
   envoy.advance(1000);
@@ -103,7 +104,7 @@ test(`${DEFAULT}: failing us-east sends everything through us-west's gateway`, a
 
 test("the admin path merges into shared data, applies at once here and on the other workers' tick", async () => {
   const envoy = new Envoy();
-  const configuration = { input: read(FAILOVER), seed: 1, updates: { admin_path: "/meshlb/update" } };
+  const configuration = { input: filterInput(FAILOVER), seed: 1, updates: { admin_path: "/meshlb/update" } };
   const a = await envoy.startVm(module, { configuration });
   const b = await envoy.startVm(module, { configuration });
 
@@ -139,7 +140,7 @@ test("the admin path merges into shared data, applies at once here and on the ot
 test("the admin path rejects a bad document whole, with the reason", async () => {
   const envoy = new Envoy();
   const vm = await envoy.startVm(module, {
-    configuration: { input: read(FAILOVER), seed: 1, updates: { admin_path: "/meshlb/update" } },
+    configuration: { input: filterInput(FAILOVER), seed: 1, updates: { admin_path: "/meshlb/update" } },
   });
   for (const [headers, reason] of [
     [{}, "send the update document in the x-meshlb-update header"],
@@ -159,7 +160,7 @@ test("the admin path rejects a bad document whole, with the reason", async () =>
 
 test("an unreadable shared document is logged once and changes nothing", async () => {
   const envoy = new Envoy();
-  const vm = await envoy.startVm(module, { configuration: { input: read(FAILOVER), seed: 1 } });
+  const vm = await envoy.startVm(module, { configuration: { input: filterInput(FAILOVER), seed: 1 } });
   envoy.setSharedData(KEY, '{"updates": [{"locality": "region1", "health": "UNHEALTHY"}, {"weight": 2}]}');
   envoy.advance(3000);
   const errors = vm.messages("error");
@@ -182,7 +183,7 @@ describe("Envoy input: health and weight updates change the shares as an edited 
     const [heavy, down] = routed;
     const envoy = new Envoy();
     const vm = await envoy.startVm(module, {
-      configuration: { input: read(file), seed: 4, updates: { shared_data_key: "k", tick_ms: 250 } },
+      configuration: { input: filterInput(file), seed: 4, updates: { shared_data_key: "k", tick_ms: 250 } },
     });
     assert.equal(vm.tickPeriodMs, 250);
     envoy.setSharedData("k", doc(

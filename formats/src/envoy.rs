@@ -9,15 +9,14 @@
 
 use std::collections::BTreeSet;
 
+use crate::error::InputError;
+use crate::names::{distance, enum_hint, lower_camel};
+use crate::path::Path;
+use crate::tree::{Node as Value, Value as V};
 use meshlb::{
     Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality, LocalityEndpoints,
     MAX_PRIORITY, Plan, PlanError,
 };
-use serde_json::{Map, Value};
-
-use crate::error::InputError;
-use crate::names::{distance, enum_hint, lower_camel};
-use crate::path::Path;
 
 /// Which Envoy resource the input was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +64,7 @@ const CLUSTER_TYPE: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 /// Whether a JSON document looks like Envoy input (as opposed to a meshlb scenario).
 #[must_use]
 pub fn looks_like_envoy(value: &Value) -> Option<Document> {
-    let map = value.as_object()?;
-    let has = |k: &str| map.contains_key(k) || map.contains_key(&lower_camel(k));
+    let has = |k: &str| value.get(k).is_some() || value.get(&lower_camel(k)).is_some();
     if has("load_assignment") {
         Some(Document::Cluster)
     } else if has("endpoints") && has("cluster_name") {
@@ -83,22 +81,17 @@ pub fn looks_like_envoy(value: &Value) -> Option<Document> {
 /// field, a value of the wrong type or out of Envoy's range (weight 0, port above 65535,
 /// priority above 128, ...), an unknown enum value.
 pub fn parse_envoy_json(text: &str) -> Result<EnvoyInput, InputError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| syntax_error(&e))?;
-    if let Some((path, line)) = crate::path::duplicate_key(text) {
-        return Err(InputError {
-            path,
-            line: Some(line),
-            message: "duplicate key".into(),
-        });
-    }
-    parse_envoy_value(&value).map_err(|e| e.with_line_from(text))
+    let value = crate::json::parse(text)?;
+    parse_envoy_value(&value).map_err(|mut e| {
+        if e.line.is_none() && !e.path.0.is_empty() {
+            e.line = value.line_of(&e.path);
+        }
+        e
+    })
 }
 
-/// Parses an Envoy document already read as JSON (no line numbers in errors).
-///
-/// # Errors
-/// As [`parse_envoy_json`].
-pub fn parse_envoy_value(value: &Value) -> Result<EnvoyInput, InputError> {
+/// Parses an Envoy document read as a tree.
+fn parse_envoy_value(value: &Value) -> Result<EnvoyInput, InputError> {
     let mut parser = Parser::default();
     let root = Path::root();
     match looks_like_envoy(value) {
@@ -112,20 +105,6 @@ pub fn parse_envoy_value(value: &Value) -> Result<EnvoyInput, InputError> {
             &root,
             "not an Envoy ClusterLoadAssignment (needs `cluster_name` and `endpoints`) or Cluster (needs `load_assignment`)",
         )),
-    }
-}
-
-fn syntax_error(e: &serde_json::Error) -> InputError {
-    let text = e.to_string();
-    // serde_json appends " at line L column C"; keep the message, carry the line separately.
-    let message = text
-        .rsplit_once(" at line ")
-        .map_or(text.as_str(), |(m, _)| m)
-        .to_string();
-    InputError {
-        path: Path::root(),
-        line: (e.line() > 0).then_some(e.line()),
-        message: format!("malformed JSON: {message} (column {})", e.column()),
     }
 }
 
@@ -230,14 +209,15 @@ impl<'v> Fields<'v> {
     }
 }
 
+/// JSON's names for the kinds of value.
 fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+    match v.value {
+        V::Null => "null",
+        V::Bool(_) => "a boolean",
+        V::Int(_) | V::Float(_) => "a number",
+        V::Str(_) => "a string",
+        V::Seq(_) => "an array",
+        V::Map(_) => "an object",
     }
 }
 
@@ -250,12 +230,12 @@ impl Parser {
         modelled: &[&'static str],
         ignored: &[&'static str],
     ) -> Result<Fields<'v>, InputError> {
-        let map: &Map<String, Value> = value.as_object().ok_or_else(|| {
-            InputError::at(
+        let V::Map(map) = &value.value else {
+            return Err(InputError::at(
                 path,
                 format!("expected an object ({what}), found {}", type_name(value)),
-            )
-        })?;
+            ));
+        };
         let mut fields = Fields {
             path: path.clone(),
             found: Vec::new(),
@@ -803,27 +783,31 @@ fn string(value: &Value, path: &Path) -> Result<String, InputError> {
 }
 
 fn boolean(value: &Value, path: &Path) -> Result<bool, InputError> {
-    value.as_bool().ok_or_else(|| {
-        InputError::at(
+    match value.value {
+        V::Bool(b) => Ok(b),
+        _ => Err(InputError::at(
             path,
             format!("expected true or false, found {}", type_name(value)),
-        )
-    })
+        )),
+    }
 }
 
 fn array<'v>(value: &'v Value, path: &Path) -> Result<&'v Vec<Value>, InputError> {
-    value.as_array().ok_or_else(|| {
-        InputError::at(
+    match &value.value {
+        V::Seq(items) => Ok(items),
+        _ => Err(InputError::at(
             path,
             format!("expected an array, found {}", type_name(value)),
-        )
-    })
+        )),
+    }
 }
 
+/// A number: a JSON number, or a string holding one (proto3 JSON accepts both for doubles).
 fn number(value: &Value, path: &Path) -> Result<f64, InputError> {
-    let n = match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.parse::<f64>().ok(),
+    let n = match &value.value {
+        V::Int(i) => Some(*i as f64),
+        V::Float(f) => Some(*f),
+        V::Str(s) => s.parse::<f64>().ok(),
         _ => None,
     };
     n.filter(|x| x.is_finite()).ok_or_else(|| {
@@ -836,13 +820,11 @@ fn number(value: &Value, path: &Path) -> Result<f64, InputError> {
 
 /// An unsigned integer (a JSON number or a decimal string, as proto3 JSON allows), at most `max`.
 fn uint(value: &Value, path: &Path, max: u64) -> Result<u64, InputError> {
-    let parsed = match value {
-        Value::Number(n) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
-                .map(|f| f as u64)
-        }),
-        Value::String(s) => s.parse::<u64>().ok(),
+    let parsed = match &value.value {
+        V::Int(i) => u64::try_from(*i).ok(),
+        // An integer past i64 (read as a float), or `1e3`: exact only when integral.
+        V::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64 => Some(*f as u64),
+        V::Str(s) => s.parse::<u64>().ok(),
         _ => None,
     };
     match parsed {
@@ -859,18 +841,19 @@ fn uint(value: &Value, path: &Path, max: u64) -> Result<u64, InputError> {
 }
 
 fn describe(value: &Value) -> String {
-    match value {
-        Value::Number(n) => format!("{n}"),
-        Value::String(s) => format!("{s:?}"),
-        other => type_name(other).to_string(),
+    match &value.value {
+        V::Int(i) => i.to_string(),
+        V::Float(f) => f.to_string(),
+        V::Str(s) => format!("{s:?}"),
+        _ => type_name(value).to_string(),
     }
 }
 
 /// An enum given by name or number.
 fn enumeration(value: &Value, path: &Path, names: &[(&str, i64)]) -> Result<i64, InputError> {
     let expected = || names.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
-    match value {
-        Value::String(s) => names
+    match &value.value {
+        V::Str(s) => names
             .iter()
             .find(|(n, _)| n == s)
             .map(|(_, v)| *v)
@@ -881,18 +864,19 @@ fn enumeration(value: &Value, path: &Path, names: &[(&str, i64)]) -> Result<i64,
                     format!("unknown value {s:?} (expected one of {}){hint}", expected()),
                 )
             }),
-        Value::Number(n) => n
-            .as_i64()
-            .filter(|v| names.iter().any(|(_, x)| x == v))
+        V::Int(n) => names
+            .iter()
+            .any(|(_, x)| x == n)
+            .then_some(*n)
             .ok_or_else(|| {
                 InputError::at(
                     path,
                     format!("unknown enum number {n} (expected one of {})", expected()),
                 )
             }),
-        other => Err(InputError::at(
+        _ => Err(InputError::at(
             path,
-            format!("expected an enum name, found {}", type_name(other)),
+            format!("expected an enum name, found {}", type_name(value)),
         )),
     }
 }

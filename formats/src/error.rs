@@ -26,11 +26,14 @@ impl InputError {
         }
     }
 
-    /// The same error with its line looked up in `text`, if not known yet.
+    /// The same error with its line looked up in `text` (a JSON or YAML document), if not
+    /// known yet: the line of the value at the error's path, or of its longest prefix there.
     #[must_use]
     pub fn with_line_from(mut self, text: &str) -> Self {
         if self.line.is_none() && !self.path.0.is_empty() {
-            self.line = crate::path::line_of(text, &self.path);
+            self.line = crate::tree::load(text)
+                .ok()
+                .and_then(|root| root.line_of(&self.path));
         }
         self
     }

@@ -1,30 +1,66 @@
-//! A fast path for JSON documents: the same tree [`crate::yaml::load`] builds from YAML, read
-//! straight from JSON text (machine-written scenarios are large, and JSON is YAML 1.2's subset).
+//! JSON (RFC 8259) read into the document tree ([`crate::tree`]), with the line of every value.
 //!
-//! Anything that is not strict JSON (comments, unquoted keys, several documents, a syntax
-//! error) is left to the YAML loader, which then reports it as YAML: this reader only answers
-//! for documents that are JSON. Scalars resolve exactly as the YAML loader resolves them
-//! (numbers through saphyr's core-schema resolution), and lines and spans are the ones the
-//! YAML loader gives.
+//! Envoy input and the filter's configuration are JSON and read only here. Scenarios in JSON
+//! take this path too (machine-written scenarios are large, and JSON is YAML 1.2's subset);
+//! with the `yaml` feature, a scenario that is not strict JSON (comments, unquoted keys) is
+//! then read by the YAML loader, which reports its own errors. Numbers resolve as YAML 1.2's
+//! core schema resolves them (an integer when it has no fraction or exponent and fits `i64`,
+//! else a float), so both loaders give the same tree, lines and spans for the same JSON.
 
 use std::borrow::Cow;
 
-use saphyr::Scalar;
-
 use crate::error::InputError;
-use crate::path::At;
-use crate::yaml::{Node, Value};
+use crate::path::{At, Path};
+use crate::tree::{Node, Value};
 
-/// Deepest nesting read here (the YAML loader has its own limit and message).
-const MAX_DEPTH: usize = 200;
+/// Deepest nesting read here (the YAML loader's limit).
+const MAX_DEPTH: usize = crate::tree::MAX_DEPTH;
+const UNTERMINATED: &str = "unterminated string";
+const CONTROL: &str = "control character in a string (escape it)";
+const SURROGATE: &str = "invalid UTF-16 surrogate pair in a `\\u` escape";
 
 /// Why the text was not read.
 #[derive(Debug)]
 pub(crate) enum Outcome {
-    /// Not (strict) JSON: let the YAML loader read it.
-    NotJson,
-    /// JSON, but not a valid document for meshlb (a duplicate key).
+    /// Not (strict) JSON: where and what (the YAML loader may still read it).
+    NotJson(Syntax),
+    /// JSON, but not a valid document for meshlb (a duplicate key, too deep).
     Invalid(InputError),
+}
+
+/// A JSON syntax error: 1-based line and column (in characters) and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Syntax {
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+    pub(crate) message: &'static str,
+    /// Whether the error is where the document's first key should be (so the text is likely
+    /// YAML flow style, `{a: 1}`, rather than broken JSON).
+    #[cfg_attr(not(feature = "yaml"), allow(dead_code))]
+    pub(crate) at_first_key: bool,
+}
+
+impl Syntax {
+    /// As an input error: `malformed JSON: expected ... (column C)` on its line.
+    pub(crate) fn into_error(self) -> InputError {
+        InputError {
+            path: Path::root(),
+            line: Some(self.line),
+            message: format!("malformed JSON: {} (column {})", self.message, self.column),
+        }
+    }
+}
+
+/// Reads a JSON document, reporting malformed JSON as an [`InputError`].
+///
+/// # Errors
+/// Malformed JSON (line, column and what was expected), a duplicate key (its path and line),
+/// nesting deeper than 128 levels.
+pub(crate) fn parse(text: &str) -> Result<Node, InputError> {
+    load(text).map_err(|outcome| match outcome {
+        Outcome::NotJson(syntax) => syntax.into_error(),
+        Outcome::Invalid(e) => e,
+    })
 }
 
 /// Whether `text` starts (after whitespace) like a JSON document.
@@ -38,10 +74,13 @@ pub(crate) fn load(text: &str) -> Result<Node, Outcome> {
     let mut reader = Reader::new(text);
     reader.ws();
     let line = reader.line;
+    if reader.peek().is_none() {
+        return Err(reader.error("the document is empty"));
+    }
     let node = reader.value(line, &At::Root, 0)?;
     reader.ws();
     if reader.pos != reader.bytes.len() {
-        return Err(Outcome::NotJson);
+        return Err(reader.error("trailing characters after the document"));
     }
     Ok(node)
 }
@@ -65,7 +104,7 @@ pub(crate) fn top_level_has(text: &str, keys: &[&str]) -> Option<bool> {
             return Some(true);
         }
         reader.ws();
-        reader.expect(b':').ok()?;
+        reader.expect(b':', "").ok()?;
         reader.ws();
         reader.skip(0).ok()?;
         reader.ws();
@@ -85,6 +124,10 @@ struct Reader<'t> {
     line: usize,
     /// Characters before `pos` (spans count characters, as the YAML loader's do).
     chars: usize,
+    /// Characters before the current line.
+    line_start: usize,
+    /// Whether a first mapping key has been read.
+    past_first_key: bool,
 }
 
 impl<'t> Reader<'t> {
@@ -95,6 +138,27 @@ impl<'t> Reader<'t> {
             pos: 0,
             line: 1,
             chars: 0,
+            line_start: 0,
+            past_first_key: false,
+        }
+    }
+
+    /// A syntax error at the current position.
+    fn error(&self, message: &'static str) -> Outcome {
+        Outcome::NotJson(Syntax {
+            line: self.line,
+            column: self.chars - self.line_start + 1,
+            message,
+            at_first_key: !self.past_first_key,
+        })
+    }
+
+    /// The error for the byte at `pos`, or for the end of the text.
+    fn unexpected(&self, expected: &'static str) -> Outcome {
+        if self.peek().is_none() {
+            self.error("unexpected end of the document")
+        } else {
+            self.error(expected)
         }
     }
 
@@ -121,6 +185,7 @@ impl<'t> Reader<'t> {
             }
             if b == b'\n' {
                 self.line += 1;
+                self.line_start = self.chars;
             }
         }
     }
@@ -131,22 +196,29 @@ impl<'t> Reader<'t> {
         }
     }
 
-    fn expect(&mut self, b: u8) -> Result<(), Outcome> {
+    fn expect(&mut self, b: u8, expected: &'static str) -> Result<(), Outcome> {
         if self.peek() == Some(b) {
             self.bump();
             Ok(())
         } else {
-            Err(Outcome::NotJson)
+            Err(self.unexpected(expected))
         }
     }
 
     /// A value starting at `pos` (whitespace skipped); `line` is the line to report for it.
     fn value(&mut self, line: usize, at: &At<'_>, depth: usize) -> Result<Node, Outcome> {
         if depth > MAX_DEPTH {
-            return Err(Outcome::NotJson);
+            return Err(Outcome::Invalid(InputError {
+                path: at.path(),
+                line: Some(self.line),
+                message: format!("the document is nested more than {MAX_DEPTH} levels deep"),
+            }));
         }
         let start = self.chars;
-        let value = match self.peek().ok_or(Outcome::NotJson)? {
+        let value = match self
+            .peek()
+            .ok_or_else(|| self.unexpected("expected a value"))?
+        {
             b'{' => {
                 self.bump();
                 let mut entries: Vec<(String, Node)> = Vec::new();
@@ -157,7 +229,11 @@ impl<'t> Reader<'t> {
                 loop {
                     self.ws();
                     let key_line = self.line;
+                    if self.peek() != Some(b'"') {
+                        return Err(self.unexpected("expected a key (a string in double quotes)"));
+                    }
                     let key = self.string()?.into_owned();
+                    self.past_first_key = true;
                     if entries.iter().any(|(k, _)| *k == key) {
                         return Err(Outcome::Invalid(InputError {
                             path: at.key(&key).path(),
@@ -168,7 +244,7 @@ impl<'t> Reader<'t> {
                         }));
                     }
                     self.ws();
-                    self.expect(b':')?;
+                    self.expect(b':', "expected `:` after the key")?;
                     self.ws();
                     let v = self.value(key_line, &at.key(&key), depth + 1)?;
                     entries.push((key, v));
@@ -178,7 +254,7 @@ impl<'t> Reader<'t> {
                         Some(b'}') => {
                             return Ok(self.close(line, start, Value::Map(entries)));
                         }
-                        _ => return Err(Outcome::NotJson),
+                        _ => return Err(self.unexpected("expected `,` or `}`")),
                     }
                 }
             }
@@ -199,7 +275,7 @@ impl<'t> Reader<'t> {
                         Some(b']') => {
                             return Ok(self.close(line, start, Value::Seq(items)));
                         }
-                        _ => return Err(Outcome::NotJson),
+                        _ => return Err(self.unexpected("expected `,` or `]`")),
                     }
                 }
             }
@@ -208,7 +284,7 @@ impl<'t> Reader<'t> {
             b'f' => self.literal("false", Value::Bool(false))?,
             b'n' => self.literal("null", Value::Null)?,
             b'-' | b'0'..=b'9' => self.number()?,
-            _ => return Err(Outcome::NotJson),
+            _ => return Err(self.error("expected a value")),
         };
         Ok(Node {
             line,
@@ -224,11 +300,13 @@ impl<'t> Reader<'t> {
             }
             Ok(value)
         } else {
-            Err(Outcome::NotJson)
+            Err(self.error("expected a value"))
         }
     }
 
-    /// A number, checked against JSON's grammar, resolved as YAML resolves a plain scalar.
+    /// A number, checked against JSON's grammar, resolved as YAML 1.2's core schema resolves
+    /// a plain scalar: an integer when it has neither fraction nor exponent and fits `i64`,
+    /// else a float.
     fn number(&mut self) -> Result<Value, Outcome> {
         let from = self.pos;
         let digits = |r: &mut Self| {
@@ -241,54 +319,58 @@ impl<'t> Reader<'t> {
         if self.peek() == Some(b'-') {
             self.bump();
         }
+        let mut integer = true;
         if self.peek() == Some(b'0') {
             self.bump();
         } else if !digits(self) {
-            return Err(Outcome::NotJson);
+            return Err(self.unexpected("expected a digit"));
         }
         if self.peek() == Some(b'.') {
+            integer = false;
             self.bump();
             if !digits(self) {
-                return Err(Outcome::NotJson);
+                return Err(self.unexpected("expected a digit after `.`"));
             }
         }
         if matches!(self.peek(), Some(b'e' | b'E')) {
+            integer = false;
             self.bump();
             if matches!(self.peek(), Some(b'+' | b'-')) {
                 self.bump();
             }
             if !digits(self) {
-                return Err(Outcome::NotJson);
+                return Err(self.unexpected("expected a digit in the exponent"));
             }
         }
-        let token = self.text.get(from..self.pos).ok_or(Outcome::NotJson)?;
-        Ok(match Scalar::parse_from_cow(Cow::Borrowed(token)) {
-            Scalar::Null => Value::Null,
-            Scalar::Boolean(b) => Value::Bool(b),
-            Scalar::Integer(i) => Value::Int(i),
-            Scalar::FloatingPoint(f) => Value::Float(f.into_inner()),
-            Scalar::String(s) => Value::Str(s.into_owned()),
-        })
+        // The token is ASCII digits and signs, so the slice is on character boundaries.
+        let token = self.text.get(from..self.pos).unwrap_or_default();
+        if integer && let Ok(i) = token.parse::<i64>() {
+            return Ok(Value::Int(i));
+        }
+        // JSON's number grammar is a subset of what `f64::from_str` reads; an exponent too
+        // large gives infinity, as YAML's resolution does.
+        Ok(Value::Float(token.parse().unwrap_or(f64::NAN)))
     }
 
     /// A string token, decoded.
     fn string(&mut self) -> Result<Cow<'t, str>, Outcome> {
-        self.expect(b'"')?;
+        self.expect(b'"', "expected a string")?;
         let from = self.pos;
-        // Fast path: no escapes.
+        // Fast path: no escapes. `"`, `\\` and control characters are ASCII, so every slice
+        // below starts and ends on character boundaries.
         loop {
-            match self.peek().ok_or(Outcome::NotJson)? {
+            match self.peek().ok_or_else(|| self.error(UNTERMINATED))? {
                 b'"' => {
-                    let s = self.text.get(from..self.pos).ok_or(Outcome::NotJson)?;
+                    let s = self.text.get(from..self.pos).unwrap_or_default();
                     self.bump();
                     return Ok(Cow::Borrowed(s));
                 }
                 b'\\' => break,
-                0..=0x1F => return Err(Outcome::NotJson),
+                0..=0x1F => return Err(self.error(CONTROL)),
                 _ => self.bump(),
             }
         }
-        let mut out = String::from(self.text.get(from..self.pos).ok_or(Outcome::NotJson)?);
+        let mut out = String::from(self.text.get(from..self.pos).unwrap_or_default());
         loop {
             let run = self.pos;
             while let Some(b) = self.peek() {
@@ -297,15 +379,15 @@ impl<'t> Reader<'t> {
                 }
                 self.bump();
             }
-            out.push_str(self.text.get(run..self.pos).ok_or(Outcome::NotJson)?);
-            match self.peek().ok_or(Outcome::NotJson)? {
+            out.push_str(self.text.get(run..self.pos).unwrap_or_default());
+            match self.peek().ok_or_else(|| self.error(UNTERMINATED))? {
                 b'"' => {
                     self.bump();
                     return Ok(Cow::Owned(out));
                 }
                 b'\\' => {
                     self.bump();
-                    let escape = self.peek().ok_or(Outcome::NotJson)?;
+                    let escape = self.peek().ok_or_else(|| self.error(UNTERMINATED))?;
                     self.bump();
                     match escape {
                         b'"' => out.push('"'),
@@ -319,35 +401,35 @@ impl<'t> Reader<'t> {
                         b'u' => {
                             let hi = self.hex4()?;
                             let c = if (0xD800..0xDC00).contains(&hi) {
-                                self.expect(b'\\')?;
-                                self.expect(b'u')?;
+                                self.expect(b'\\', SURROGATE)?;
+                                self.expect(b'u', SURROGATE)?;
                                 let lo = self.hex4()?;
                                 if !(0xDC00..0xE000).contains(&lo) {
-                                    return Err(Outcome::NotJson);
+                                    return Err(self.error(SURROGATE));
                                 }
                                 char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))
                             } else {
                                 char::from_u32(hi)
                             };
-                            out.push(c.ok_or(Outcome::NotJson)?);
+                            out.push(c.ok_or_else(|| self.error(SURROGATE))?);
                         }
-                        _ => return Err(Outcome::NotJson),
+                        _ => return Err(self.error("invalid escape")),
                     }
                 }
-                _ => return Err(Outcome::NotJson),
+                _ => return Err(self.error(CONTROL)),
             }
         }
     }
 
     fn hex4(&mut self) -> Result<u32, Outcome> {
         let digits = self
-            .text
+            .bytes
             .get(self.pos..self.pos + 4)
-            .ok_or(Outcome::NotJson)?;
-        let n = u32::from_str_radix(digits, 16).map_err(|_| Outcome::NotJson)?;
-        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Outcome::NotJson);
-        }
+            .filter(|d| d.iter().all(u8::is_ascii_hexdigit))
+            .ok_or_else(|| self.error("expected four hex digits after `\\u`"))?;
+        let n = digits.iter().fold(0, |n, &d| {
+            n * 16 + char::from(d).to_digit(16).unwrap_or_default()
+        });
         for _ in 0..4 {
             self.bump();
         }
@@ -357,9 +439,12 @@ impl<'t> Reader<'t> {
     /// Skips a value (for [`top_level_has`]).
     fn skip(&mut self, depth: usize) -> Result<(), Outcome> {
         if depth > MAX_DEPTH {
-            return Err(Outcome::NotJson);
+            return Err(self.error("nested too deep"));
         }
-        match self.peek().ok_or(Outcome::NotJson)? {
+        match self
+            .peek()
+            .ok_or_else(|| self.unexpected("expected a value"))?
+        {
             open @ (b'{' | b'[') => {
                 let close = if open == b'{' { b'}' } else { b']' };
                 self.bump();
@@ -373,7 +458,7 @@ impl<'t> Reader<'t> {
                     if open == b'{' {
                         self.string()?;
                         self.ws();
-                        self.expect(b':')?;
+                        self.expect(b':', "expected `:` after the key")?;
                         self.ws();
                     }
                     self.skip(depth + 1)?;
@@ -384,7 +469,7 @@ impl<'t> Reader<'t> {
                             self.bump();
                             return Ok(());
                         }
-                        _ => return Err(Outcome::NotJson),
+                        _ => return Err(self.unexpected("expected `,` or a closing bracket")),
                     }
                 }
             }
@@ -393,7 +478,7 @@ impl<'t> Reader<'t> {
             b'f' => self.literal("false", Value::Null).map(|_| ()),
             b'n' => self.literal("null", Value::Null).map(|_| ()),
             b'-' | b'0'..=b'9' => self.number().map(|_| ()),
-            _ => Err(Outcome::NotJson),
+            _ => Err(self.error("expected a value")),
         }
     }
 }

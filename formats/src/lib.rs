@@ -1,7 +1,8 @@
 //! meshlb's input formats.
 //!
 //! - meshlb scenarios, YAML or JSON ([`parse_scenario`], shared/SCENARIO.md §2): meshlb's own
-//!   sections strictly, embedded Istio resources as Istio's API has them.
+//!   sections strictly, embedded Istio resources as Istio's API has them. YAML needs the `yaml`
+//!   feature (on by default; the proxy-wasm filter leaves it out and reads JSON only).
 //! - Envoy `ClusterLoadAssignment` and `Cluster` JSON ([`parse_envoy_json`]), in both proto3
 //!   JSON spellings.
 //!
@@ -19,14 +20,25 @@ mod json;
 mod names;
 mod path;
 mod scenario;
+pub mod tree;
+#[cfg(feature = "yaml")]
 mod yaml;
 
-pub use envoy::{Document, EnvoyInput, looks_like_envoy, parse_envoy_json, parse_envoy_value};
+pub use envoy::{Document, EnvoyInput, looks_like_envoy, parse_envoy_json};
 pub use error::InputError;
 pub use input::{Balancer, Loaded, Options, Picked, Planned, is_envoy, load};
-pub use path::{Path, Segment, duplicate_key, line_of};
+pub use path::{Path, Segment};
 pub use scenario::{MAX_WORKLOADS, ScenarioInput, looks_like_scenario, parse_scenario};
-pub use yaml::to_json as yaml_to_json;
+pub use tree::parse_json;
+
+/// A scenario document (YAML, or JSON) as compact JSON text, mappings in their written order:
+/// the playground edits a YAML scenario as a JS object this way, and `meshlb convert` prints it.
+///
+/// # Errors
+/// Malformed input, with its line (without the `yaml` feature, text that is not JSON).
+pub fn yaml_to_json(text: &str) -> Result<String, InputError> {
+    tree::load(text).map(|node| node.to_json())
+}
 
 /// Largest input meshlb reads, in bytes (64 MiB): larger input is refused with a clear error
 /// rather than read into memory.

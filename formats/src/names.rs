@@ -56,6 +56,22 @@ pub(crate) fn enum_hint(names: &[(&str, i64)], s: &str, transpositions: bool) ->
         .map_or_else(String::new, |(n, _)| format!("; did you mean {n}?"))
 }
 
+/// A "did you mean" hint for `key` among `names`.
+pub(crate) fn hint(key: &str, names: impl Iterator<Item = &'static str>) -> String {
+    if key.len() > 64 {
+        return String::new();
+    }
+    let squash = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
+    names
+        .map(|n| {
+            let d = distance(&squash(key), &squash(n), true).min(distance(key, n, true));
+            (d, n)
+        })
+        .filter(|(d, n)| *d <= (n.len() / 3).clamp(1, 3))
+        .min()
+        .map_or_else(String::new, |(_, n)| format!("; did you mean `{n}`?"))
+}
+
 /// The note naming fields of Envoy's or Istio's API that were accepted but are not modelled
 /// (as path patterns), or `None` when there were none.
 pub(crate) fn not_modelled_note(patterns: &std::collections::BTreeSet<String>) -> Option<String> {

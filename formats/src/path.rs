@@ -130,200 +130,6 @@ impl<'a> At<'a> {
     }
 }
 
-/// A small scanner over JSON text that knows line numbers: it finds where a path's value starts
-/// and spots duplicate object keys (which `serde_json::Value` would silently collapse).
-///
-/// It runs only on text `serde_json` has already accepted, so it reads valid JSON; on anything
-/// unexpected it gives up (returns `None`) rather than guess.
-struct Scanner<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    line: usize,
-}
-
-impl<'a> Scanner<'a> {
-    fn new(text: &'a str) -> Self {
-        Self {
-            bytes: text.as_bytes(),
-            pos: 0,
-            line: 1,
-        }
-    }
-
-    fn skip_ws(&mut self) {
-        while let Some(&b) = self.bytes.get(self.pos) {
-            match b {
-                b'\n' => self.line += 1,
-                b' ' | b'\t' | b'\r' => {}
-                _ => break,
-            }
-            self.pos += 1;
-        }
-    }
-
-    fn peek(&mut self) -> Option<u8> {
-        self.skip_ws();
-        self.bytes.get(self.pos).copied()
-    }
-
-    fn expect(&mut self, b: u8) -> Option<()> {
-        (self.peek()? == b).then(|| self.pos += 1)
-    }
-
-    /// Reads a string token and returns its decoded text (escapes decoded through serde_json).
-    fn string(&mut self) -> Option<String> {
-        self.skip_ws();
-        let start = self.pos;
-        if self.bytes.get(self.pos) != Some(&b'"') {
-            return None;
-        }
-        self.pos += 1;
-        loop {
-            match *self.bytes.get(self.pos)? {
-                b'\\' => self.pos += 2,
-                b'"' => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => self.pos += 1,
-            }
-        }
-        serde_json::from_slice(&self.bytes[start..self.pos]).ok()
-    }
-
-    /// Skips one value; `on_object_key` sees every key of every object inside it.
-    fn skip_value(
-        &mut self,
-        path: &mut Vec<Segment>,
-        dup: &mut Option<(Path, usize)>,
-    ) -> Option<()> {
-        match self.peek()? {
-            b'{' => {
-                self.pos += 1;
-                let mut seen: Vec<String> = Vec::new();
-                if self.peek()? == b'}' {
-                    self.pos += 1;
-                    return Some(());
-                }
-                loop {
-                    let line = {
-                        self.skip_ws();
-                        self.line
-                    };
-                    let key = self.string()?;
-                    if dup.is_none() && seen.contains(&key) {
-                        let mut p = path.clone();
-                        p.push(Segment::Key(key.clone()));
-                        *dup = Some((Path(p), line));
-                    }
-                    self.expect(b':')?;
-                    path.push(Segment::Key(key.clone()));
-                    self.skip_value(path, dup)?;
-                    path.pop();
-                    seen.push(key);
-                    match self.peek()? {
-                        b',' => self.pos += 1,
-                        b'}' => {
-                            self.pos += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            b'[' => {
-                self.pos += 1;
-                if self.peek()? == b']' {
-                    self.pos += 1;
-                    return Some(());
-                }
-                let mut i = 0;
-                loop {
-                    path.push(Segment::Index(i));
-                    self.skip_value(path, dup)?;
-                    path.pop();
-                    i += 1;
-                    match self.peek()? {
-                        b',' => self.pos += 1,
-                        b']' => {
-                            self.pos += 1;
-                            return Some(());
-                        }
-                        _ => return None,
-                    }
-                }
-            }
-            b'"' => self.string().map(|_| ()),
-            _ => {
-                while let Some(&b) = self.bytes.get(self.pos) {
-                    if matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace() {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-                Some(())
-            }
-        }
-    }
-
-    /// Walks to the value at `path`, returning the line it starts on.
-    fn find(&mut self, path: &[Segment]) -> Option<usize> {
-        let Some((first, rest)) = path.split_first() else {
-            self.skip_ws();
-            return Some(self.line);
-        };
-        let mut scratch = Vec::new();
-        let mut dup = None;
-        match (self.peek()?, first) {
-            (b'{', Segment::Key(want)) => {
-                self.pos += 1;
-                if self.peek()? == b'}' {
-                    return None;
-                }
-                loop {
-                    let key = self.string()?;
-                    self.expect(b':')?;
-                    if &key == want {
-                        return self.find(rest);
-                    }
-                    self.skip_value(&mut scratch, &mut dup)?;
-                    match self.peek()? {
-                        b',' => self.pos += 1,
-                        _ => return None,
-                    }
-                }
-            }
-            (b'[', Segment::Index(want)) => {
-                self.pos += 1;
-                for _ in 0..*want {
-                    self.skip_value(&mut scratch, &mut dup)?;
-                    match self.peek()? {
-                        b',' => self.pos += 1,
-                        _ => return None,
-                    }
-                }
-                self.find(rest)
-            }
-            _ => None,
-        }
-    }
-}
-
-/// The line (1-based) on which the value at `path` starts in the JSON `text`.
-#[must_use]
-pub fn line_of(text: &str, path: &Path) -> Option<usize> {
-    Scanner::new(text).find(&path.0)
-}
-
-/// The first object key that appears twice in the same object, with its line.
-#[must_use]
-pub fn duplicate_key(text: &str) -> Option<(Path, usize)> {
-    let mut scanner = Scanner::new(text);
-    let mut dup = None;
-    scanner.skip_value(&mut Vec::new(), &mut dup)?;
-    dup
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,29 +147,22 @@ mod tests {
 }"#;
 
     #[test]
-    fn finds_the_line_of_a_nested_value() {
+    fn paths_print_and_find_their_line() {
         let path = Path::root()
             .key("endpoints")
             .index(1)
             .key("lb_endpoints")
             .index(0)
             .key("health_status");
-        assert_eq!(line_of(DOC, &path), Some(7));
-        assert_eq!(line_of(DOC, &Path::root().key("cluster_name")), Some(2));
-        assert_eq!(line_of(DOC, &Path::root().key("nope")), None);
+        let root = crate::parse_json(DOC).unwrap();
+        assert_eq!(root.line_of(&path), Some(7));
+        assert_eq!(root.line_of(&Path::root().key("cluster_name")), Some(2));
+        assert_eq!(root.line_of(&Path::root().key("nope")), None);
         assert_eq!(
             path.to_string(),
             "endpoints[1].lb_endpoints[0].health_status"
         );
         assert_eq!(path.pattern(), "endpoints[].lb_endpoints[].health_status");
-    }
-
-    #[test]
-    fn spots_duplicate_keys() {
-        assert_eq!(duplicate_key(DOC), None);
-        let doc = "{\"a\": {\"b\": 1,\n \"b\": 2}}";
-        let (path, line) = duplicate_key(doc).unwrap();
-        assert_eq!(path.to_string(), "a.b");
-        assert_eq!(line, 2);
+        assert_eq!(Path::root().to_string(), "(document)");
     }
 }

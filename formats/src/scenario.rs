@@ -25,9 +25,9 @@ use meshlb::mesh::{
 
 use crate::MAX_INPUT_BYTES;
 use crate::error::InputError;
-use crate::names::{distance, enum_hint, lower_camel};
+use crate::names::{enum_hint, hint, lower_camel};
 use crate::path::{At, Path, Segment};
-use crate::yaml::{self, Node, Value};
+use crate::tree::{self, Node, Value};
 
 /// Most workloads a scenario may list: more is refused with a clear error.
 pub const MAX_WORKLOADS: usize = 1_000_000;
@@ -60,7 +60,7 @@ impl ScenarioInput {
     #[must_use]
     pub fn locate(&self, text: &str, error: &ScenarioError) -> InputError {
         let path = core_path(&error.path);
-        let line = yaml::load(text).ok().and_then(|root| root.line_of(&path));
+        let line = tree::load(text).ok().and_then(|root| root.line_of(&path));
         InputError {
             path,
             line,
@@ -94,7 +94,7 @@ fn core_path(text: &str) -> Path {
 /// `workloads` (YAML or JSON).
 #[must_use]
 pub fn looks_like_scenario(text: &str) -> bool {
-    yaml::top_level_has(text, &["clusters", "workloads"])
+    tree::top_level_has(text, &["clusters", "workloads"])
 }
 
 /// Parses a meshlb scenario (YAML or JSON).
@@ -115,7 +115,7 @@ pub fn parse_scenario(text: &str) -> Result<ScenarioInput, InputError> {
             ),
         ));
     }
-    let root = yaml::load(text)?;
+    let root = tree::load(text)?;
     let mut parser = Parser {
         text,
         ignored: BTreeSet::new(),
@@ -517,22 +517,6 @@ struct Parser<'t> {
     match_paths: BTreeSet<String>,
 }
 
-/// A "did you mean" hint for `key` among `names`.
-fn hint(key: &str, names: impl Iterator<Item = &'static str>) -> String {
-    if key.len() > 64 {
-        return String::new();
-    }
-    let squash = |s: &str| s.to_ascii_lowercase().replace(['_', '-'], "");
-    names
-        .map(|n| {
-            let d = distance(&squash(key), &squash(n), true).min(distance(key, n, true));
-            (d, n)
-        })
-        .filter(|(d, n)| *d <= (n.len() / 3).clamp(1, 3))
-        .min()
-        .map_or_else(String::new, |(_, n)| format!("; did you mean `{n}`?"))
-}
-
 impl Parser<'_> {
     fn finish_notes(&mut self) -> Vec<String> {
         let mut notes = std::mem::take(&mut self.notes);
@@ -549,7 +533,7 @@ impl Parser<'_> {
 
     /// The text of a value as written (for messages).
     fn raw(&self, node: &Node) -> String {
-        yaml::raw(self.text, node.span).trim().to_string()
+        tree::raw(self.text, node.span).trim().to_string()
     }
 
     /// A value for a message: `9080`, `"east"`, `a list`.

@@ -1,6 +1,6 @@
-//! YAML (and so JSON) documents as a small tree that knows the line of every value.
+//! YAML documents (feature `yaml`) read into the document tree ([`crate::tree`]).
 //!
-//! `saphyr` loads the text as [`MarkedYaml`]; the tree here keeps what the scenario parser needs:
+//! `saphyr` loads the text as [`MarkedYaml`]; the tree keeps what the scenario parser needs:
 //! mappings in the order written (keys as strings), sequences, resolved scalars (YAML 1.2 core
 //! schema), and for each value the line it is written on (for a mapping's value, the line of its
 //! key) and its span in the text. One document only; duplicate keys are an error naming the key.
@@ -8,119 +8,22 @@
 use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
 
 use crate::error::InputError;
-use crate::names::lower_camel;
-use crate::path::{At, Path, Segment};
+use crate::path::{At, Path};
+use crate::tree::{Node, Value};
 
-/// A value of the document.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
-    /// `null`, `~` or nothing.
-    Null,
-    /// `true` or `false`.
-    Bool(bool),
-    /// An integer.
-    Int(i64),
-    /// A floating-point number.
-    Float(f64),
-    /// A string (quoted, or plain and not another type).
-    Str(String),
-    /// A sequence.
-    Seq(Vec<Node>),
-    /// A mapping, in the order written.
-    Map(Vec<(String, Node)>),
-}
-
-/// A value and where it is.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Node {
-    /// 1-based line: of the key for a mapping's value, else where the value starts.
-    pub(crate) line: usize,
-    /// Character range of the value in the text.
-    pub(crate) span: (usize, usize),
-    /// The value.
-    pub(crate) value: Value,
-}
-
-impl Node {
-    /// What kind of value this is, for messages (`a string`, `a mapping`).
-    pub(crate) fn kind(&self) -> &'static str {
-        match self.value {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Int(_) => "an integer",
-            Value::Float(_) => "a number",
-            Value::Str(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
-        }
-    }
-
-    /// The value of `key` when this is a mapping.
-    #[cfg(test)]
-    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
-        match &self.value {
-            Value::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-
-    /// The line of the value at `path`, or of its longest prefix that exists (`None` when not
-    /// even the first step does). Keys match as written or in lowerCamelCase (`port_level_settings`
-    /// is `portLevelSettings`).
-    pub(crate) fn line_of(&self, path: &Path) -> Option<usize> {
-        let mut node = self;
-        let mut line = None;
-        for segment in &path.0 {
-            let next = match (segment, &node.value) {
-                (Segment::Key(want), Value::Map(entries)) => entries
-                    .iter()
-                    .find(|(k, _)| k == want)
-                    .or_else(|| entries.iter().find(|(k, _)| lower_camel(k) == *want))
-                    .map(|(_, v)| v),
-                (Segment::Index(i), Value::Seq(items)) => items.get(*i),
-                _ => None,
-            };
-            match next {
-                Some(n) => {
-                    node = n;
-                    line = Some(n.line);
-                }
-                None => break,
-            }
-        }
-        line
-    }
-}
-
-/// The text of the character range `span` (for messages that quote the input).
-pub(crate) fn raw(text: &str, span: (usize, usize)) -> String {
-    text.chars()
-        .skip(span.0)
-        .take(span.1.saturating_sub(span.0))
-        .collect()
-}
-
-/// Loads one YAML (or JSON) document.
+/// Loads one YAML document (JSON text reaches here only when it is not strict JSON).
 ///
 /// # Errors
 /// Malformed YAML (with the line), several documents, an empty document, a duplicate key (naming
 /// it, its path and line), a mapping key that is not a scalar, an unresolvable value.
 pub(crate) fn load(text: &str) -> Result<Node, InputError> {
-    if crate::json::looks_like_json(text) {
-        match crate::json::load(text) {
-            Ok(node) => return Ok(node),
-            Err(crate::json::Outcome::Invalid(e)) => return Err(e),
-            // Not strict JSON: YAML reads it (or says what is wrong).
-            Err(crate::json::Outcome::NotJson) => {}
-        }
-    }
+    check_depth(text)?;
     load_yaml(text)
 }
 
-/// Deepest nesting of mappings and sequences meshlb reads. A scenario needs about ten levels;
-/// the tree is built and read recursively, so depth is capped before loading (saphyr caps flow
-/// collections itself, not block ones).
-const MAX_DEPTH: usize = 128;
+/// Deepest nesting read: saphyr caps flow collections itself, not block ones, so depth is
+/// checked on the event stream before the tree is built.
+use crate::tree::MAX_DEPTH;
 
 /// Walks the event stream (no recursion, nothing built) and refuses documents nested deeper
 /// than [`MAX_DEPTH`]. Syntax errors are left to the loader, which reports them with context.
@@ -148,9 +51,8 @@ fn check_depth(text: &str) -> Result<(), InputError> {
     Ok(())
 }
 
-/// [`load`] through the YAML loader only.
+/// The YAML loader (after [`check_depth`]).
 fn load_yaml(text: &str) -> Result<Node, InputError> {
-    check_depth(text)?;
     let mut parser = saphyr_parser::Parser::new_from_str(text);
     let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
     let loaded = parser.load(&mut loader, true);
@@ -408,11 +310,6 @@ fn key_at(text: &str, index: usize) -> Option<String> {
 /// stream without building a tree.
 pub(crate) fn top_level_has(text: &str, keys: &[&str]) -> bool {
     use saphyr_parser::Event;
-    if crate::json::looks_like_json(text)
-        && let Some(found) = crate::json::top_level_has(text, keys)
-    {
-        return found;
-    }
     let mut depth = 0_usize;
     let mut root_is_mapping = false;
     // Within the top-level mapping, nodes alternate key, value.
@@ -561,7 +458,10 @@ mod tests {
             "{\"a\": [1,]}",
         ] {
             assert!(
-                matches!(crate::json::load(doc), Err(crate::json::Outcome::NotJson)),
+                matches!(
+                    crate::json::load(doc),
+                    Err(crate::json::Outcome::NotJson(_))
+                ),
                 "{doc}"
             );
         }
@@ -569,7 +469,7 @@ mod tests {
             load("{a: 1}").unwrap().get("a").map(|n| &n.value),
             Some(&Value::Int(1))
         );
-        let e = load("{\"a\": {\"b\": 1,\n \"b\": 2}}").unwrap_err();
+        let e = crate::tree::load("{\"a\": {\"b\": 1,\n \"b\": 2}}").unwrap_err();
         assert_eq!((e.path.to_string(), e.line), ("a.b".to_string(), Some(2)));
     }
 
@@ -595,59 +495,14 @@ mod tests {
     }
 }
 
-/// The document as JSON text (mappings keep their written order), for callers that edit a
-/// scenario as data: the playground turns a YAML scenario into a JS object this way.
-///
-/// # Errors
-/// Malformed YAML, with its line.
-pub fn to_json(text: &str) -> Result<String, InputError> {
-    fn write(node: &Node, out: &mut String) {
-        match &node.value {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => out.push_str(&i.to_string()),
-            Value::Float(f) if f.is_finite() => out.push_str(
-                &serde_json::Number::from_f64(*f).map_or_else(|| "null".into(), |n| n.to_string()),
-            ),
-            Value::Float(_) => out.push_str("null"),
-            Value::Str(s) => out.push_str(&serde_json::Value::String(s.clone()).to_string()),
-            Value::Seq(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write(item, out);
-                }
-                out.push(']');
-            }
-            Value::Map(entries) => {
-                out.push('{');
-                for (i, (key, value)) in entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&serde_json::Value::String(key.clone()).to_string());
-                    out.push(':');
-                    write(value, out);
-                }
-                out.push('}');
-            }
-        }
-    }
-    let node = load(text)?;
-    let mut out = String::with_capacity(text.len());
-    write(&node, &mut out);
-    Ok(out)
-}
-
 #[cfg(test)]
 mod to_json_tests {
     #[test]
     fn yaml_becomes_json_in_written_order() {
-        let json = super::to_json("b: 1\na: [x, 2.5, true, null]\nc: { d: \"q\\\"\" }\n").unwrap();
+        let json =
+            crate::yaml_to_json("b: 1\na: [x, 2.5, true, null]\nc: { d: \"q\\\"\" }\n").unwrap();
         assert_eq!(json, r#"{"b":1,"a":["x",2.5,true,null],"c":{"d":"q\""}}"#);
-        assert!(super::to_json("a: [").is_err());
+        assert!(crate::yaml_to_json("a: [").is_err());
     }
 }
 

@@ -907,9 +907,19 @@ fn yaml_syntax_errors_have_lines() {
     let e = parse_err(&edit(10, "    clusters: [east, west"));
     assert!(e.message.starts_with("malformed YAML: "), "{e}");
     assert_eq!(e.line, Some(11), "{e}");
+    // JSON past its first key gets the JSON reader's message (as the JSON-only filter gives).
     let e = parse_err("{\"clusters\": [\n  {\"name\": \"east\"\n");
+    assert_eq!(
+        (e.message.as_str(), e.line),
+        (
+            "malformed JSON: unexpected end of the document (column 1)",
+            Some(3)
+        ),
+        "{e}"
+    );
+    // YAML flow style keeps YAML's.
+    let e = parse_err("{clusters: [\n  {name: east\n");
     assert!(e.message.starts_with("malformed YAML: "), "{e}");
-    assert!(e.line.is_some());
     let e = parse_err(&edit(14, "    cluster: east: west"));
     assert_eq!(e.line, Some(14), "{e}");
 }

@@ -141,6 +141,18 @@ fn ci() -> Result<(), String> {
             &[("RUSTDOCFLAGS", "-D warnings")],
         ),
         ("cargo", &["test", "--workspace"], &[]),
+        // The JSON-only build of the formats (the proxy-wasm filter's): its own unit tests.
+        (
+            "cargo",
+            &[
+                "test",
+                "-p",
+                "meshlb-formats",
+                "--no-default-features",
+                "--lib",
+            ],
+            &[],
+        ),
         (
             "cargo",
             &[
