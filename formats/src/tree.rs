@@ -1,5 +1,5 @@
-//! The document tree every input is read into: JSON ([`crate::json`]) and, with the `yaml`
-//! feature, YAML ([`crate::yaml`]) give the same [`Node`]s, each knowing its line.
+//! The document tree every input is read into: meshlb's JSON reader ([`parse_json`]) and, with
+//! the `yaml` feature, the YAML loader (saphyr) give the same [`Node`]s, each knowing its line.
 //!
 //! Scenarios, Envoy input and the proxy-wasm filter's configuration are all walked as this
 //! tree, so a message can name the path and the line of any value, whatever the format.
