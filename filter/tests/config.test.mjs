@@ -84,7 +84,8 @@ describe("a bad configuration names the problem", () => {
     [{}, "configuration: missing field `input`"],
     [{ input: 42 }, "configuration: input: expected the input's text (a string) or a JSON document (an object), found an integer (line 1)"],
     [{ input, hash_heder: "x" }, "configuration: hash_heder: unknown field `hash_heder`; did you mean `hash_header`? (line 1)"],
-    [{ input, seed: "7" }, 'configuration: seed: expected an integer between 0 and 18446744073709551615, found "7" (line 1)'],
+    [{ input, seed: "seven" }, 'configuration: seed: expected an integer between 0 and 18446744073709551615, found "seven" (line 1)'],
+    ['{"input": "x", "seed": 18446744073709551615}', "configuration: seed: the number is beyond 2^53, where JSON numbers lose precision: write it as a string of digits (line 1)"],
     [{ input, seed: 1.5 }, "configuration: seed: expected an integer between 0 and 18446744073709551615, found a number (line 1)"],
     [{ input, name: ["x"] }, "configuration: name: expected a string, found a list (line 1)"],
     [{ input, lb_policy: "round_robin" }, 'configuration: lb_policy "round_robin": expected one of ROUND_ROBIN'],
@@ -136,6 +137,15 @@ test("without a seed, the host's clock seeds the picks (and the log names the se
 
   const seeded = await new Envoy().startVm(module, { configuration: { input: filterInput(file), seed: 3 } });
   assert.equal(seeded.calls.get("proxy_get_current_time_nanoseconds"), undefined);
+});
+
+test("a 64-bit seed is written as a string of digits, as proto3 JSON writes uint64", async () => {
+  const file = "examples/envoy/spillover-panic.json";
+  const vm = await configure({ input: filterInput(file), seed: "18446744073709551615" });
+  assert.equal(vm.configured, true, vm.messages().join("\n"));
+  assert.match(vm.messages("info")[0], /seed 18446744073709551615/);
+  const picks = Array.from({ length: 50 }, () => routedTo(vm.request({})));
+  assert.deepEqual(picks, pick(file, 50, "18446744073709551615"));
 });
 
 test("the input can be the JSON document itself; error lines count from its first line", async () => {

@@ -218,26 +218,39 @@ impl Node {
             .ok_or_else(|| self.error(path, format!("expected a string, found {}", self.kind())))
     }
 
-    /// The integer this node holds, between 0 and `max`.
+    /// The integer this node holds, between 0 and `max`: a JSON number, or a string of decimal
+    /// digits (as proto3 JSON writes 64-bit integers, which JSON numbers cannot all hold).
     ///
     /// # Errors
-    /// Not an integer, negative, or above `max`.
+    /// Not an integer, negative, or above `max`; a number beyond 2^53 (where JSON numbers stop
+    /// being exact), which must be written as a string.
     pub fn uint(&self, path: &Path, max: u64) -> Result<u64, InputError> {
-        match self.value {
-            Value::Int(i) if i >= 0 && i.unsigned_abs() <= max => Ok(i.unsigned_abs()),
-            Value::Int(i) if i >= 0 => {
-                Err(self.error(path, format!("{i} is too large (at most {max})")))
+        let exact = match &self.value {
+            Value::Int(i) => u64::try_from(*i).ok(),
+            Value::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                match s.parse::<u64>() {
+                    Ok(n) => Some(n),
+                    Err(_) => {
+                        return Err(self.error(path, format!("{s} is too large (at most {max})")));
+                    }
+                }
             }
-            // Past i64 the reader keeps a float: exact only up to 2^53, so refuse rather than round.
-            Value::Float(f)
-                if f >= 0.0
-                    && f.fract() == 0.0
-                    && f < 9_007_199_254_740_992.0
-                    && (f as u64) <= max =>
-            {
-                Ok(f as u64)
+            // `1e3`: exact while below 2^53.
+            Value::Float(f) if *f >= 0.0 && f.fract() == 0.0 && *f < 9_007_199_254_740_992.0 => {
+                Some(*f as u64)
             }
-            _ => Err(self.error(
+            Value::Float(f) if *f >= 0.0 && f.fract() == 0.0 => {
+                return Err(self.error(
+                    path,
+                    "the number is beyond 2^53, where JSON numbers lose precision: write it as a string of digits".into(),
+                ));
+            }
+            _ => None,
+        };
+        match exact {
+            Some(n) if n <= max => Ok(n),
+            Some(n) => Err(self.error(path, format!("{n} is too large (at most {max})"))),
+            None => Err(self.error(
                 path,
                 format!(
                     "expected an integer between 0 and {max}, found {}",
@@ -525,5 +538,27 @@ mod tests {
             e.to_string(),
             "malformed JSON: unexpected end of the document (column 1) (line 2)"
         );
+    }
+
+    #[test]
+    fn unsigned_integers_as_numbers_or_digit_strings() {
+        let node = parse_json(
+            r#"[7, "18446744073709551615", 1e3, 18446744073709551615, -1, 1.5, "18446744073709551616", "7x", 300]"#,
+        )
+        .unwrap();
+        let Value::Seq(items) = &node.value else {
+            panic!("a list")
+        };
+        let at = Path::root();
+        let read = |i: usize, max: u64| items[i].uint(&at, max).map_err(|e| e.message);
+        assert_eq!(read(0, u64::MAX), Ok(7));
+        assert_eq!(read(1, u64::MAX), Ok(u64::MAX));
+        assert_eq!(read(2, u64::MAX), Ok(1000));
+        assert!(read(3, u64::MAX).unwrap_err().contains("beyond 2^53"));
+        assert!(read(4, 10).unwrap_err().contains("found -1"));
+        assert!(read(5, 10).unwrap_err().contains("found a number"));
+        assert!(read(6, u64::MAX).unwrap_err().contains("too large"));
+        assert!(read(7, 10).unwrap_err().contains("found \"7x\""));
+        assert_eq!(read(8, 255), Err("300 is too large (at most 255)".into()));
     }
 }
