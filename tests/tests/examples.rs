@@ -748,3 +748,46 @@ fn an_import_without_trust_is_untrusted() {
     assert_dropped(&v, "10.20.0.5", "untrusted-mesh");
     assert_dropped(&v, "10.20.0.6", "untrusted-mesh");
 }
+
+/// `meshlb convert` (the proxy-wasm filter's way in): every example becomes one line of JSON
+/// whose explanation and pick sequence are the YAML's, and a bad file is refused with the
+/// message `explain` gives.
+#[test]
+fn convert_gives_json_that_explains_and_picks_as_the_yaml() {
+    for example in scenario_examples() {
+        let file = example.to_str().expect("utf-8 path");
+        let run = meshlb(&["convert", file]);
+        assert_eq!(run.status, 0, "{file}: {}", run.stderr);
+        assert_eq!(run.stdout.lines().count(), 1, "{file}: one line");
+        let json: Value = serde_json::from_str(&run.stdout).expect("convert prints JSON");
+        assert!(json.get("clusters").is_some(), "{file}: a scenario object");
+        let converted = temp_file("converted.json", run.stdout.as_bytes());
+        assert_eq!(
+            explain_file(&converted, &[]),
+            explain_file(&example, &[]),
+            "{file}"
+        );
+        let picks = |path: &Path| {
+            let run = meshlb(&[
+                "pick",
+                path.to_str().expect("utf-8 path"),
+                "--requests",
+                "200",
+                "--seed",
+                "3",
+            ]);
+            assert_eq!(run.status, 0, "{}: {}", path.display(), run.stderr);
+            run.stdout
+        };
+        assert_eq!(picks(&converted), picks(&example), "{file}");
+    }
+    let bad = temp_file(
+        "bad.yaml",
+        b"clusters: [{name: east}]\nworkloads: [{service: nope.ns, cluster: east, address: 10.0.0.1, port: 80}]\n",
+    );
+    let bad = bad.to_str().expect("utf-8 path");
+    let (convert, explain) = (meshlb(&["convert", bad]), meshlb(&["explain", bad]));
+    assert_eq!((convert.status, explain.status), (2, 2));
+    assert_eq!(convert.stderr, explain.stderr);
+    assert!(convert.stdout.is_empty());
+}
