@@ -300,7 +300,7 @@ mod tests {
             ),
             (
                 r#"{"input": "x", "seed": -1}"#,
-                "configuration: seed: expected an integer between 0 and 18446744073709551615, found -1",
+                "configuration: seed: expected a non-negative integer, found -1",
             ),
             (
                 r#"{"input": "x", "updates": {"admin_path": "meshlb"}}"#,

@@ -321,11 +321,11 @@ impl Parser {
                 &[],
             )?;
             if let Some((v, p)) = f.get("minimum_ring_size") {
-                config.ring_hash.minimum_ring_size = uint(v, &p, u64::MAX)?;
+                config.ring_hash.minimum_ring_size = v.uint(&p, u64::MAX)?;
                 self.locations.ring_min = Some(p);
             }
             if let Some((v, p)) = f.get("maximum_ring_size") {
-                config.ring_hash.maximum_ring_size = uint(v, &p, u64::MAX)?;
+                config.ring_hash.maximum_ring_size = v.uint(&p, u64::MAX)?;
                 self.locations.ring_max = Some(p);
             }
             if let Some((v, p)) = f.get("hash_function") {
@@ -347,7 +347,7 @@ impl Parser {
         if let Some((v, p)) = fields.get("maglev_lb_config") {
             let f = self.object(v, &p, "MaglevLbConfig", &["table_size"], &[])?;
             if let Some((v, p)) = f.get("table_size") {
-                config.maglev.table_size = uint(v, &p, u64::MAX)?;
+                config.maglev.table_size = v.uint(&p, u64::MAX)?;
                 self.locations.maglev_table = Some(p);
             }
         }
@@ -360,7 +360,7 @@ impl Parser {
                 &["slow_start_config"],
             )?;
             if let Some((v, p)) = f.get("choice_count") {
-                config.least_request.choice_count = uint(v, &p, u64::from(u32::MAX))? as u32;
+                config.least_request.choice_count = v.uint(&p, u64::from(u32::MAX))? as u32;
                 self.locations.choice_count = Some(p);
             }
             if let Some((v, p)) = f.get("active_request_bias") {
@@ -508,7 +508,7 @@ impl Parser {
                 &["drop_overloads", "endpoint_stale_after"],
             )?;
             if let Some((v, p)) = f.get("overprovisioning_factor") {
-                let of = uint(v, &p, u64::from(u32::MAX))?;
+                let of = v.uint(&p, u64::from(u32::MAX))?;
                 if of == 0 {
                     return Err(InputError::at(
                         &p,
@@ -600,7 +600,7 @@ impl Parser {
             };
         }
         if let Some((v, p)) = f.get("load_balancing_weight") {
-            let w = uint(v, &p, u64::from(u32::MAX))?;
+            let w = v.uint(&p, u64::from(u32::MAX))?;
             if w == 0 {
                 return Err(InputError::at(
                     &p,
@@ -610,7 +610,7 @@ impl Parser {
             group.weight = Some(w as u32);
         }
         if let Some((v, p)) = f.get("priority") {
-            let priority = uint(v, &p, u64::from(u32::MAX))?;
+            let priority = v.uint(&p, u64::from(u32::MAX))?;
             if priority > u64::from(MAX_PRIORITY) {
                 return Err(InputError::at(
                     &p,
@@ -699,7 +699,7 @@ impl Parser {
             ));
         }
         let (port_v, port_p) = sf.require("port_value", "1..65535")?;
-        let port = uint(port_v, &port_p, u64::MAX)?;
+        let port = port_v.uint(&port_p, u64::MAX)?;
         if !(1..=65_535).contains(&port) {
             return Err(InputError::at(
                 &port_p,
@@ -720,7 +720,7 @@ impl Parser {
                 .unwrap_or_default();
         }
         if let Some((v, p)) = f.get("load_balancing_weight") {
-            let w = uint(v, &p, u64::from(u32::MAX))?;
+            let w = v.uint(&p, u64::from(u32::MAX))?;
             if w == 0 {
                 return Err(InputError::at(
                     &p,
@@ -816,37 +816,6 @@ fn number(value: &Value, path: &Path) -> Result<f64, InputError> {
             format!("expected a number, found {}", type_name(value)),
         )
     })
-}
-
-/// An unsigned integer (a JSON number or a decimal string, as proto3 JSON allows), at most `max`.
-fn uint(value: &Value, path: &Path, max: u64) -> Result<u64, InputError> {
-    let parsed = match &value.value {
-        V::Int(i) => u64::try_from(*i).ok(),
-        // An integer past i64 (read as a float), or `1e3`: exact only when integral.
-        V::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64 => Some(*f as u64),
-        V::Str(s) => s.parse::<u64>().ok(),
-        _ => None,
-    };
-    match parsed {
-        Some(n) if n <= max => Ok(n),
-        Some(n) => Err(InputError::at(
-            path,
-            format!("{n} is too large (at most {max})"),
-        )),
-        None => Err(InputError::at(
-            path,
-            format!("expected a non-negative integer, found {}", describe(value)),
-        )),
-    }
-}
-
-fn describe(value: &Value) -> String {
-    match &value.value {
-        V::Int(i) => i.to_string(),
-        V::Float(f) => f.to_string(),
-        V::Str(s) => format!("{s:?}"),
-        _ => type_name(value).to_string(),
-    }
 }
 
 /// An enum given by name or number.

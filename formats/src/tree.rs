@@ -250,6 +250,10 @@ impl Node {
         match exact {
             Some(n) if n <= max => Ok(n),
             Some(n) => Err(self.error(path, format!("{n} is too large (at most {max})"))),
+            None if max == u64::MAX => Err(self.error(
+                path,
+                format!("expected a non-negative integer, found {}", self.describe()),
+            )),
             None => Err(self.error(
                 path,
                 format!(
