@@ -146,6 +146,8 @@ function render() {
     },
   });
   $("#export-json").value = JSON.stringify(scenario, null, 2);
+  // The filter reads JSON only; the scenario travels as the `input` object (filter/README.md).
+  $("#export-filter").value = JSON.stringify({ input: scenario, name: "meshlb-scenario.json" }, null, 2);
   $("#send-result").textContent = "";
   delete $("#send-result").dataset.done;
   $("#whatif-count").textContent = ops.length ? String(ops.length) : "";
@@ -327,12 +329,14 @@ async function main() {
     }
     setTimeout(() => (status.textContent = ""), 2500);
   });
-  $("#download-json").addEventListener("click", () => {
-    const blob = new Blob([$("#export-json").value], { type: "application/json" });
-    const a = h("a", { href: URL.createObjectURL(blob), download: "meshlb-scenario.json" });
+  const download = (textarea, name) => {
+    const blob = new Blob([$(textarea).value], { type: "application/json" });
+    const a = h("a", { href: URL.createObjectURL(blob), download: name });
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-  });
+  };
+  $("#download-json").addEventListener("click", () => download("#export-json", "meshlb-scenario.json"));
+  $("#download-filter").addEventListener("click", () => download("#export-filter", "meshlb-filter.json"));
   $("#write-whatifs").addEventListener("click", () => {
     if (!state.good) return;
     state.text = JSON.stringify(state.good.scenario, null, 2);

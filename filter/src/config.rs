@@ -2,8 +2,8 @@
 //!
 //! ```json
 //! {
-//!   "input": "<a meshlb scenario (YAML or JSON) or an Envoy ClusterLoadAssignment / Cluster>",
-//!   "name": "reviews.yaml",
+//!   "input": "<a meshlb scenario or an Envoy ClusterLoadAssignment / Cluster, in JSON>",
+//!   "name": "reviews.json",
 //!   "from": "east/bookinfo",
 //!   "locality": "us-east/us-east-1a",
 //!   "to": "reviews.bookinfo",
@@ -16,10 +16,16 @@
 //! }
 //! ```
 //!
-//! Only `input` is required. `input` is the document's text (a string) or, for JSON documents,
-//! the document itself (an object). `name` names the input in messages, as the CLI names the
-//! file. `from`, `locality`, `to`, `lb_policy` and `panic_threshold` are the CLI's flags of the
-//! same names, with the same meaning and the same messages.
+//! Only `input` is required. `input` is the document's text (a string) or the document itself
+//! (an object); the filter reads JSON only (`meshlb convert` turns a YAML scenario into JSON).
+//! `name` names the input in messages, as the CLI names the file. `from`, `locality`, `to`,
+//! `lb_policy` and `panic_threshold` are the CLI's flags of the same names, with the same
+//! meaning and the same messages.
+//!
+//! Messages about the input are the CLI's for the same text, with one exception: an object
+//! `input` is read with the configuration, so malformed JSON, a duplicate key or too deep
+//! nesting inside it is reported as the configuration's (`configuration: input.a: duplicate
+//! key ...`, with the configuration's line).
 
 use meshlb::LbPolicy;
 use meshlb_formats::tree::{Node, Value};
@@ -326,9 +332,20 @@ mod tests {
     #[test]
     fn input_errors_are_the_cli_messages() {
         let options = Options::default();
-        let text = "clusters: [{name: east}]\nworkloads: [{service: nope, cluster: east, address: 1.2.3.4, port: 80}]\n";
-        let cli = meshlb_formats::load("bad.yaml", text, &options).expect_err("bad scenario");
-        let json = serde_json::json!({"input": text, "name": "bad.yaml"});
+        let text = r#"{"clusters": [{"name": "east"}],
+            "workloads": [{"service": "nope", "cluster": "east", "address": "1.2.3.4", "port": 80}]}"#;
+        let cli = meshlb_formats::load("bad.json", text, &options).expect_err("bad scenario");
+        assert!(cli.contains("(line 2)"), "{cli}");
+        let json = serde_json::json!({"input": text, "name": "bad.json"});
         assert_eq!(parse(json.to_string().as_bytes()).expect_err("bad"), cli);
+    }
+
+    #[test]
+    fn an_object_inputs_own_syntax_errors_are_the_configurations() {
+        let message = parse(b"{\"input\": {\"a\": 1,\n \"a\": 2}}").expect_err("duplicate");
+        assert_eq!(
+            message,
+            "configuration: input.a: duplicate key `a` (a key may appear once in a mapping) (line 2)"
+        );
     }
 }

@@ -353,11 +353,13 @@ mod tests {
     use super::*;
     use meshlb_formats::{Options, load};
 
-    const SCENARIO: &str = include_str!("../../examples/locality-failover.yaml");
+    /// `meshlb convert examples/locality-failover.yaml` (the filter reads JSON only; the
+    /// workspace tests check that this copy is current).
+    const SCENARIO: &str = include_str!("../tests/fixtures/locality-failover.json");
 
     fn balancer() -> Balancer {
-        let json = meshlb_formats::yaml_to_json(SCENARIO).expect("example");
-        let loaded = load("locality-failover.json", &json, &Options::default()).expect("example");
+        let loaded =
+            load("locality-failover.json", SCENARIO, &Options::default()).expect("example");
         Balancer::new(loaded, 7)
     }
 

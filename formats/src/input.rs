@@ -95,7 +95,12 @@ pub fn load(name: &str, text: &str, options: &Options) -> Result<Loaded, String>
     }
     if text.trim().is_empty() {
         return Err(format!(
-            "{name}: the input is empty: give a meshlb scenario (YAML or JSON) or an Envoy ClusterLoadAssignment or Cluster (JSON)"
+            "{name}: the input is empty: give a meshlb scenario ({}) or an Envoy ClusterLoadAssignment or Cluster (JSON)",
+            if cfg!(feature = "yaml") {
+                "YAML or JSON"
+            } else {
+                "JSON"
+            }
         ));
     }
     for (option, given) in [

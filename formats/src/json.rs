@@ -5,9 +5,11 @@
 //! with the `yaml` feature, a scenario that is not strict JSON (comments, unquoted keys) is
 //! then read by the YAML loader, which reports its own errors. Numbers resolve as YAML 1.2's
 //! core schema resolves them (an integer when it has no fraction or exponent and fits `i64`,
-//! else a float), so both loaders give the same tree, lines and spans for the same JSON.
+//! else a float), so both loaders give the same tree, lines and spans for the same JSON (lines
+//! end at `\n` here; a lone `\r`, which YAML also counts, does not end one).
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use crate::error::InputError;
 use crate::path::{At, Path};
@@ -16,6 +18,7 @@ use crate::tree::{Node, Value};
 /// Deepest nesting read here (the YAML loader's limit).
 const MAX_DEPTH: usize = crate::tree::MAX_DEPTH;
 const UNTERMINATED: &str = "unterminated string";
+const EXPECTED_KEY: &str = "expected a key (a string in double quotes)";
 const CONTROL: &str = "control character in a string (escape it)";
 const SURROGATE: &str = "invalid UTF-16 surrogate pair in a `\\u` escape";
 
@@ -36,17 +39,26 @@ pub(crate) struct Syntax {
     pub(crate) message: &'static str,
     /// Whether the error is where the document's first key should be (so the text is likely
     /// YAML flow style, `{a: 1}`, rather than broken JSON).
-    #[cfg_attr(not(feature = "yaml"), allow(dead_code))]
     pub(crate) at_first_key: bool,
 }
 
 impl Syntax {
-    /// As an input error: `malformed JSON: expected ... (column C)` on its line.
+    /// As an input error: `malformed JSON: expected ... (column C)` on its line. Without the
+    /// `yaml` feature, an error where the first key should be (`{clusters: ...`, YAML flow
+    /// style) also says how to turn YAML into JSON.
     pub(crate) fn into_error(self) -> InputError {
+        let hint = if cfg!(feature = "yaml") || !self.at_first_key || self.message != EXPECTED_KEY {
+            ""
+        } else {
+            "; if this is YAML: this build reads JSON only, `meshlb convert FILE` turns a YAML scenario into JSON"
+        };
         InputError {
             path: Path::root(),
             line: Some(self.line),
-            message: format!("malformed JSON: {} (column {})", self.message, self.column),
+            message: format!(
+                "malformed JSON: {} (column {}){hint}",
+                self.message, self.column
+            ),
         }
     }
 }
@@ -206,8 +218,10 @@ impl<'t> Reader<'t> {
     }
 
     /// A value starting at `pos` (whitespace skipped); `line` is the line to report for it.
+    /// `depth` counts the mappings and lists around the value; one more than [`MAX_DEPTH`]
+    /// is refused, as the YAML loader refuses it.
     fn value(&mut self, line: usize, at: &At<'_>, depth: usize) -> Result<Node, Outcome> {
-        if depth > MAX_DEPTH {
+        if depth >= MAX_DEPTH && matches!(self.peek(), Some(b'{' | b'[')) {
             return Err(Outcome::Invalid(InputError {
                 path: at.path(),
                 line: Some(self.line),
@@ -222,6 +236,9 @@ impl<'t> Reader<'t> {
             b'{' => {
                 self.bump();
                 let mut entries: Vec<(String, Node)> = Vec::new();
+                // Keys seen, for the duplicate check once a mapping is large (a linear scan
+                // before: most mappings are small).
+                let mut keys: BTreeSet<String> = BTreeSet::new();
                 self.ws();
                 if self.peek() == Some(b'}') {
                     return Ok(self.close(line, start, Value::Map(entries)));
@@ -230,11 +247,19 @@ impl<'t> Reader<'t> {
                     self.ws();
                     let key_line = self.line;
                     if self.peek() != Some(b'"') {
-                        return Err(self.unexpected("expected a key (a string in double quotes)"));
+                        return Err(self.unexpected(EXPECTED_KEY));
                     }
                     let key = self.string()?.into_owned();
                     self.past_first_key = true;
-                    if entries.iter().any(|(k, _)| *k == key) {
+                    let duplicate = if entries.len() < 32 {
+                        entries.iter().any(|(k, _)| *k == key)
+                    } else {
+                        if keys.is_empty() {
+                            keys.extend(entries.iter().map(|(k, _)| k.clone()));
+                        }
+                        !keys.insert(key.clone())
+                    };
+                    if duplicate {
                         return Err(Outcome::Invalid(InputError {
                             path: at.key(&key).path(),
                             line: Some(key_line),
@@ -438,7 +463,7 @@ impl<'t> Reader<'t> {
 
     /// Skips a value (for [`top_level_has`]).
     fn skip(&mut self, depth: usize) -> Result<(), Outcome> {
-        if depth > MAX_DEPTH {
+        if depth >= MAX_DEPTH && matches!(self.peek(), Some(b'{' | b'[')) {
             return Err(self.error("nested too deep"));
         }
         match self

@@ -37,7 +37,7 @@ pub use tree::parse_json;
 /// # Errors
 /// Malformed input, with its line (without the `yaml` feature, text that is not JSON).
 pub fn yaml_to_json(text: &str) -> Result<String, InputError> {
-    tree::load(text).map(|node| node.to_json())
+    tree::load(text).map(|node| node.to_json(text))
 }
 
 /// Largest input meshlb reads, in bytes (64 MiB): larger input is refused with a clear error

@@ -36,7 +36,9 @@ pub enum Value {
 pub struct Node {
     /// 1-based line: of the key for a mapping's value, else where the value starts.
     pub line: usize,
-    /// Character range of the value in the text.
+    /// Character range of the value in the text. A JSON mapping or list runs from its opening
+    /// bracket up to (not including) its closing one, as the YAML loader's flow collections
+    /// do; a YAML block collection ends where the next token starts.
     pub span: (usize, usize),
     /// The value.
     pub value: Value,
@@ -87,7 +89,12 @@ impl Node {
                 (Segment::Key(want), Value::Map(entries)) => entries
                     .iter()
                     .find(|(k, _)| k == want)
-                    .or_else(|| entries.iter().find(|(k, _)| lower_camel(k) == *want))
+                    .or_else(|| {
+                        let camel = lower_camel(want);
+                        entries
+                            .iter()
+                            .find(|(k, _)| *k == camel || lower_camel(k) == *want)
+                    })
                     .map(|(_, v)| v),
                 (Segment::Index(i), Value::Seq(items)) => items.get(*i),
                 _ => None,
@@ -103,20 +110,26 @@ impl Node {
         line
     }
 
-    /// The value as compact JSON text, mappings in their written order. A float that is not
-    /// finite (YAML's `.inf`, `.nan`) becomes `null`, as JSON has no such numbers.
+    /// The value as compact JSON text, mappings in their written order. `text` is the document
+    /// the node was read from: a number is written as it is there when that is a JSON number
+    /// (`1.30` stays `1.30`: a scenario's `istioVersion` tells 1.30 from 1.3 by its text), else
+    /// by value; a float that is not finite (YAML's `.inf`, `.nan`) becomes `null`, as JSON has
+    /// no such numbers.
     #[must_use]
-    pub fn to_json(&self) -> String {
+    pub fn to_json(&self, text: &str) -> String {
         let mut out = String::new();
-        self.write_json(&mut out);
+        self.write_json(text, &mut out);
         out
     }
 
-    fn write_json(&self, out: &mut String) {
+    fn write_json(&self, text: &str, out: &mut String) {
         use std::fmt::Write as _;
         match &self.value {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Int(_) | Value::Float(_) if is_json_number(&raw(text, self.span)) => {
+                out.push_str(&raw(text, self.span));
+            }
             Value::Int(i) => {
                 let _ = write!(out, "{i}");
             }
@@ -132,7 +145,7 @@ impl Node {
                     if i > 0 {
                         out.push(',');
                     }
-                    item.write_json(out);
+                    item.write_json(text, out);
                 }
                 out.push(']');
             }
@@ -144,7 +157,7 @@ impl Node {
                     }
                     json_string(key, out);
                     out.push(':');
-                    value.write_json(out);
+                    value.write_json(text, out);
                 }
                 out.push('}');
             }
@@ -222,46 +235,53 @@ impl Node {
     /// digits (as proto3 JSON writes 64-bit integers, which JSON numbers cannot all hold).
     ///
     /// # Errors
-    /// Not an integer, negative, or above `max`; a number beyond 2^53 (where JSON numbers stop
-    /// being exact), which must be written as a string.
+    /// Not an integer, negative, or above `max`; a number written with a fraction or exponent
+    /// above 2^53 (where such numbers stop being exact) when `max` allows it: it must be written
+    /// as a string of digits.
     pub fn uint(&self, path: &Path, max: u64) -> Result<u64, InputError> {
-        let exact = match &self.value {
-            Value::Int(i) => u64::try_from(*i).ok(),
+        /// 2^53: integers up to here are exact as f64.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        let too_large = |n: &dyn std::fmt::Display| {
+            self.error(path, format!("{n} is too large (at most {max})"))
+        };
+        let n = match &self.value {
+            Value::Int(i) if *i >= 0 => i.unsigned_abs(),
             Value::Str(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-                match s.parse::<u64>() {
-                    Ok(n) => Some(n),
-                    Err(_) => {
-                        return Err(self.error(path, format!("{s} is too large (at most {max})")));
-                    }
-                }
+                s.parse::<u64>().map_err(|_| too_large(s))?
             }
-            // `1e3`: exact while below 2^53.
-            Value::Float(f) if *f >= 0.0 && f.fract() == 0.0 && *f < 9_007_199_254_740_992.0 => {
-                Some(*f as u64)
-            }
+            // `1e3`, or an integer past i64 (the reader keeps those as floats).
             Value::Float(f) if *f >= 0.0 && f.fract() == 0.0 => {
+                if *f > max as f64 {
+                    return Err(too_large(f));
+                }
+                if *f > EXACT {
+                    return Err(self.error(
+                        path,
+                        "the number is beyond 2^53, where JSON numbers lose precision: write it as a string of digits".into(),
+                    ));
+                }
+                *f as u64
+            }
+            _ if max == u64::MAX => {
                 return Err(self.error(
                     path,
-                    "the number is beyond 2^53, where JSON numbers lose precision: write it as a string of digits".into(),
+                    format!("expected a non-negative integer, found {}", self.describe()),
                 ));
             }
-            _ => None,
+            _ => {
+                return Err(self.error(
+                    path,
+                    format!(
+                        "expected an integer between 0 and {max}, found {}",
+                        self.describe()
+                    ),
+                ));
+            }
         };
-        match exact {
-            Some(n) if n <= max => Ok(n),
-            Some(n) => Err(self.error(path, format!("{n} is too large (at most {max})"))),
-            None if max == u64::MAX => Err(self.error(
-                path,
-                format!("expected a non-negative integer, found {}", self.describe()),
-            )),
-            None => Err(self.error(
-                path,
-                format!(
-                    "expected an integer between 0 and {max}, found {}",
-                    self.describe()
-                ),
-            )),
+        if n > max {
+            return Err(too_large(&n));
         }
+        Ok(n)
     }
 
     /// The number this node holds.
@@ -294,7 +314,8 @@ impl Node {
     }
 
     /// The text of this node as written in `text`, the JSON document it was read from (a
-    /// mapping or list through its closing bracket).
+    /// mapping or list through its closing bracket). For JSON only: a YAML block collection's
+    /// span ends elsewhere (see [`Node::span`]).
     #[must_use]
     pub fn source(&self, text: &str) -> String {
         let (start, end) = self.span;
@@ -304,6 +325,33 @@ impl Node {
         };
         raw(text, (start, end))
     }
+}
+
+/// Whether `s` is a number as JSON writes one (RFC 8259 §6).
+fn is_json_number(s: &str) -> bool {
+    let s = s.strip_prefix('-').unwrap_or(s);
+    let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let int = digits(s);
+    if int == 0 || (int > 1 && s.starts_with('0')) {
+        return false;
+    }
+    let mut rest = &s[int..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let n = digits(fraction);
+        if n == 0 {
+            return false;
+        }
+        rest = &fraction[n..];
+    }
+    if let Some(exponent) = rest.strip_prefix(['e', 'E']) {
+        let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+        let n = digits(exponent);
+        if n == 0 {
+            return false;
+        }
+        rest = &exponent[n..];
+    }
+    rest.is_empty()
 }
 
 /// `s` as a JSON string literal (RFC 8259 §7: `"`, `\` and control characters escaped).
@@ -422,9 +470,32 @@ mod tests {
         let text = r#"{"b":1,"a":["x\n\"",2.5,true,null,-3,1e300],"c":{"d":"\u0001é"}}"#;
         let node = parse_json(text).unwrap();
         assert_eq!(
-            node.to_json(),
+            node.to_json(text),
             r#"{"b":1,"a":["x\n\"",2.5,true,null,-3,1e300],"c":{"d":"\u0001é"}}"#
         );
+    }
+
+    #[test]
+    fn numbers_are_written_as_written() {
+        let text = "{\"istioVersion\": 1.30, \"w\": 1e3, \"n\": -0.50}";
+        assert_eq!(
+            parse_json(text).unwrap().to_json(text),
+            "{\"istioVersion\":1.30,\"w\":1e3,\"n\":-0.50}"
+        );
+        for (s, json) in [
+            ("1", true),
+            ("-0", true),
+            ("1.5e-3", true),
+            ("01", false),
+            ("1.", false),
+            (".5", false),
+            ("1e", false),
+            ("0x1F", false),
+            ("+1", false),
+            ("", false),
+        ] {
+            assert_eq!(is_json_number(s), json, "{s}");
+        }
     }
 
     #[test]
@@ -475,9 +546,9 @@ mod tests {
                 "malformed JSON: trailing characters after the document (column 10)",
             ),
             (
-                "{a: 1}",
+                "{\"a\": 1, b: 1}",
                 1,
-                "malformed JSON: expected a key (a string in double quotes) (column 2)",
+                "malformed JSON: expected a key (a string in double quotes) (column 10)",
             ),
             (
                 "{\"a\": \"x\ny\"}",
@@ -506,9 +577,18 @@ mod tests {
         let e = parse_json("{\"a\": {\"b\": 1,\n \"b\": 2}}").unwrap_err();
         assert_eq!(e.path.to_string(), "a.b");
         assert_eq!(e.line, Some(2));
-        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
-        let e = parse_json(&deep).unwrap_err();
+        // 128 levels of lists read; 129 are refused, as the YAML loader refuses them.
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_json(&nested(128)).is_ok());
+        let e = parse_json(&nested(129)).unwrap_err();
         assert!(e.message.contains("nested more than 128 levels"), "{e}");
+        assert!(parse_json(&nested(100_000)).is_err());
+        // Many keys: the duplicate is found past the small-mapping scan too.
+        let mut doc: Vec<String> = (0..100).map(|i| format!("\"k{i}\": {i}")).collect();
+        assert!(parse_json(&format!("{{{}}}", doc.join(","))).is_ok());
+        doc.push("\"k7\": 0".into());
+        let e = parse_json(&format!("{{{}}}", doc.join(","))).unwrap_err();
+        assert_eq!(e.path.to_string(), "k7");
     }
 
     #[test]
@@ -521,6 +601,17 @@ mod tests {
 
     /// The JSON-only build (the proxy-wasm filter's): JSON scenarios load, YAML is refused
     /// with the way to convert it, broken JSON gets the JSON reader's message.
+    #[cfg(not(feature = "yaml"))]
+    #[test]
+    fn without_yaml_flow_style_yaml_gets_the_way_to_convert_it() {
+        let e = parse_json("{a: 1}").unwrap_err();
+        assert!(
+            e.message
+                .ends_with("`meshlb convert FILE` turns a YAML scenario into JSON"),
+            "{e}"
+        );
+    }
+
     #[cfg(not(feature = "yaml"))]
     #[test]
     fn without_yaml_json_loads_and_yaml_is_refused() {
@@ -564,5 +655,17 @@ mod tests {
         assert!(read(6, u64::MAX).unwrap_err().contains("too large"));
         assert!(read(7, 10).unwrap_err().contains("found \"7x\""));
         assert_eq!(read(8, 255), Err("300 is too large (at most 255)".into()));
+        let node = parse_json(r#"[9007199254740992.0, 9007199254740994.0, 1e20, "+80"]"#).unwrap();
+        let Value::Seq(items) = &node.value else {
+            panic!("a list")
+        };
+        let read = |i: usize, max: u64| items[i].uint(&at, max).map_err(|e| e.message);
+        assert_eq!(read(0, u64::MAX), Ok(1 << 53));
+        assert!(read(1, u64::MAX).unwrap_err().contains("beyond 2^53"));
+        assert_eq!(
+            read(2, u64::from(u32::MAX)),
+            Err("100000000000000000000 is too large (at most 4294967295)".into())
+        );
+        assert!(read(3, 100).unwrap_err().contains("found \"+80\""));
     }
 }

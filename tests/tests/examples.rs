@@ -781,6 +781,32 @@ fn convert_gives_json_that_explains_and_picks_as_the_yaml() {
         };
         assert_eq!(picks(&converted), picks(&example), "{file}");
     }
+    // The filter's unit-test fixture is the current conversion of its example.
+    let fixture = workspace_root().join("filter/tests/fixtures/locality-failover.json");
+    let example = example_path("locality-failover.yaml");
+    let run = meshlb(&["convert", example.to_str().expect("utf-8 path")]);
+    assert_eq!(
+        std::fs::read_to_string(&fixture).expect("fixture"),
+        run.stdout,
+        "{}: refresh it with `meshlb convert examples/locality-failover.yaml > {}`",
+        fixture.display(),
+        fixture.display()
+    );
+    // Numbers keep their text: istioVersion 1.30 is not 1.3 (a YAML float either way).
+    let single = std::fs::read_to_string(example_path("single-cluster.yaml")).expect("example");
+    let v130 = temp_file(
+        "v130.yaml",
+        format!("istioVersion: 1.30\n{single}").as_bytes(),
+    );
+    let run = meshlb(&["convert", v130.to_str().expect("utf-8 path")]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("{\"istioVersion\":1.30,"),
+        "{}",
+        run.stdout
+    );
+    let converted = temp_file("v130.json", run.stdout.as_bytes());
+    assert_eq!(explain_file(&converted, &[]), explain_file(&v130, &[]));
     let bad = temp_file(
         "bad.yaml",
         b"clusters: [{name: east}]\nworkloads: [{service: nope.ns, cluster: east, address: 10.0.0.1, port: 80}]\n",

@@ -302,6 +302,10 @@ test("failing the client's zone moves the traffic to the failover locality, as t
     ["w:west|10.3.0.31:9080", "w:west|10.3.0.32:9080"],
   );
   assert.equal(cli.endpoints.find((e) => e.share > 0).locality, "us-west/us-west-1a");
+  // The proxy-wasm filter's configuration carries exactly the scenario the CLI just explained.
+  const filterConfiguration = JSON.parse(await page.inputValue("#export-filter"));
+  assert.deepEqual(Object.keys(filterConfiguration).sort(), ["input", "name"]);
+  assert.deepEqual(filterConfiguration.input, JSON.parse(s.json));
 
   // Undo both from the What-if tab: back to the default explanation.
   await page.click("#tab-whatif");

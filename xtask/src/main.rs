@@ -141,13 +141,16 @@ fn ci() -> Result<(), String> {
             &[("RUSTDOCFLAGS", "-D warnings")],
         ),
         ("cargo", &["test", "--workspace"], &[]),
-        // The JSON-only build of the formats (the proxy-wasm filter's): its own unit tests.
+        // The JSON-only build (the proxy-wasm filter's): the formats' and the filter's unit
+        // tests without the `yaml` feature the workspace build unifies in.
         (
             "cargo",
             &[
                 "test",
                 "-p",
                 "meshlb-formats",
+                "-p",
+                "meshlb-filter",
                 "--no-default-features",
                 "--lib",
             ],
