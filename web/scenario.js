@@ -21,7 +21,14 @@ export const DEFAULT_OUTLIER_DETECTION = {
 
 /** Parses scenario text (YAML or JSON) into an object; throws with the line on bad YAML. */
 export function parseText(text) {
-  return loadYaml(text, { schema: CORE_SCHEMA });
+  const doc = loadYaml(text, { schema: CORE_SCHEMA });
+  // `istioVersion: 1.30` unquoted is the number 1.3 to a parser; meshlb reads the number as
+  // written. Keep that text (a string), or the JSON copy handed to meshlb would say 1.3.
+  if (doc && typeof doc === "object" && typeof doc.istioVersion === "number") {
+    const written = /^[ \t{]*["']?istioVersion["']?[ \t]*:[ \t]*([-+0-9.eE]+)/m.exec(text);
+    if (written) doc.istioVersion = written[1];
+  }
+  return doc;
 }
 
 /** Is `doc` a meshlb scenario (as opposed to an Envoy ClusterLoadAssignment or Cluster)? */

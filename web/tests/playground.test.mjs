@@ -438,6 +438,13 @@ test("an invalid edit shows the error at its line and keeps the last good drawin
   await page.waitForFunction(() => /line \d+/.test(document.querySelector("#editor-status").textContent));
   assert.equal(await page.isVisible("#stale"), true);
 
+  // An unquoted `istioVersion: 1.30` (the number 1.3 to a YAML parser) reaches meshlb as 1.30.
+  const v130 = `istioVersion: 1.30\n${good}`;
+  await redraw(page, () => page.fill("#scenario-text", v130));
+  assert.equal(await page.textContent("#editor-status"), "");
+  const { s: shown130 } = await assertMatchesCli(page, "istioVersion 1.30");
+  assert.equal(JSON.parse(shown130.json).istioVersion, "1.30");
+
   // Fixing the text clears the error and draws again.
   await redraw(page, () => page.fill("#scenario-text", good));
   assert.equal(await page.isVisible("#stale"), false);
