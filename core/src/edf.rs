@@ -10,70 +10,142 @@
 //! `source/extensions/load_balancing_policies/common/load_balancer_impl.cc` and by the locality
 //! scheduler in `locality_wrr.cc`.
 
-use alloc::collections::BinaryHeap;
-use core::cmp::Ordering;
+use alloc::vec::Vec;
 
+/// An entry's place in the order: deadline, then insertion order. Deadlines are positive
+/// (current time + 1 / positive weight), and positive floats order like their bits, so
+/// comparing `(deadline bits, order)` as integers orders entries; orders are unique, so no two
+/// keys are equal and every structure that takes the least key picks the same entry. (Two
+/// `u64`s rather than one `u128`: 24-byte tree nodes, not 32.)
+type Key = (u64, u64);
+
+#[inline]
+fn key(deadline: f64, order: u64) -> Key {
+    (deadline.to_bits(), order)
+}
+
+/// The deadline a key holds.
+#[inline]
+fn deadline(key: Key) -> f64 {
+    f64::from_bits(key.0)
+}
+
+/// Greater than every real key (a real deadline is finite).
+const NEVER: Key = (u64::MAX, u64::MAX);
+
+/// A match of the tournament: the key, leaf and item that lost it. The item travels with its
+/// key, so a pick reads nothing outside the path it replays (24 bytes a node).
 #[derive(Debug, Clone, Copy)]
-struct Entry {
-    deadline: f64,
-    order: u64,
+struct Loser {
+    key: Key,
+    leaf: u32,
     item: u32,
 }
 
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Entry {
-    /// Reversed, so the max-heap pops the earliest deadline, then the lowest insertion order.
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Deadlines are positive (current time + 1 / positive weight), and positive floats order
-        // like their bits: one integer comparison of (deadline bits, order).
-        let key = |e: &Self| (u128::from(e.deadline.to_bits()) << 64) | u128::from(e.order);
-        key(other).cmp(&key(self))
+impl Loser {
+    /// `(self, other)` ordered as (lesser, greater) without a branch: which of two deadlines
+    /// is earlier is data, not a pattern a branch predictor learns (a heap's sift-down picks
+    /// its child the same way), so both outcomes are computed and selected.
+    #[inline(always)]
+    fn order(self, other: Self) -> (Self, Self) {
+        use core::hint::select_unpredictable as select;
+        let k = |l: Self| (u128::from(l.key.0) << 64) | u128::from(l.key.1);
+        let swap = k(other) < k(self);
+        // Field by field: a select of the whole struct goes through memory.
+        let pick = |a: Self, b: Self| Self {
+            key: (
+                select(swap, b.key.0, a.key.0),
+                select(swap, b.key.1, a.key.1),
+            ),
+            leaf: select(swap, b.leaf, a.leaf),
+            item: select(swap, b.item, a.item),
+        };
+        (pick(self, other), pick(other, self))
     }
 }
 
-/// An EDF scheduler over items `0..n` (indices into the caller's slice).
+/// An EDF scheduler over a fixed set of items (indices into the caller's slice).
+///
+/// A pick always re-adds the entry it takes, so the set of entries never changes between
+/// rebuilds: a tournament tree (a loser tree) over one leaf per entry keeps the least key at
+/// the top. Re-adding the winner replays its path to the root, one comparison per level
+/// (`log2 n`), where a binary heap's sift-down compares twice per level and moves entries.
+/// The tree is laid out as a bottom-up segment tree: leaf `i` at `n + i`, the parent of node
+/// `k` at `k / 2`, internal nodes `1..n`; any `n` works, without padding.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Edf {
-    queue: BinaryHeap<Entry>,
+    /// `losers[node]` for the internal nodes `1..n` (`losers[0]` is unused).
+    losers: Vec<Loser>,
+    /// Entries (leaves).
+    n: usize,
+    /// The current winner: its key and leaf (`None`: no entries).
+    winner: Option<Loser>,
     current_time: f64,
     order: u64,
 }
 
 impl Edf {
-    /// Empties the scheduler, keeping its buffer.
+    /// Empties the scheduler, keeping its buffers.
     pub(crate) fn clear(&mut self) {
-        self.queue.clear();
+        self.losers.clear();
+        self.n = 0;
+        self.winner = None;
         self.current_time = 0.0;
         self.order = 0;
+    }
+
+    /// Builds the tree over `entries` (key and item, one per leaf).
+    fn build(&mut self, entries: &[(Key, u32)]) {
+        let n = entries.len();
+        self.n = n;
+        self.losers.clear();
+        if n == 0 {
+            self.winner = None;
+            return;
+        }
+        let unset = Loser {
+            key: NEVER,
+            leaf: u32::MAX,
+            item: u32::MAX,
+        };
+        // Winners of every node, leaves at `n..2n`; the losers stay in the tree.
+        let mut winners = alloc::vec![unset; 2 * n];
+        for (leaf, &(key, item)) in entries.iter().enumerate() {
+            winners[n + leaf] = Loser {
+                key,
+                leaf: leaf as u32,
+                item,
+            };
+        }
+        self.losers.resize(n, unset);
+        for node in (1..n).rev() {
+            let (a, b) = (winners[2 * node], winners[2 * node + 1]);
+            let (win, lose) = if a.key < b.key { (a, b) } else { (b, a) };
+            winners[node] = win;
+            self.losers[node] = lose;
+        }
+        self.winner = Some(winners[1]);
     }
 
     /// Adds `item` with `weight` (> 0).
     #[cfg(test)]
     pub(crate) fn add(&mut self, weight: f64, item: u32) {
         debug_assert!(weight > 0.0, "EDF weights must be positive");
-        let deadline = self.current_time + 1.0 / weight;
-        self.queue.push(Entry {
-            deadline,
-            order: self.order,
-            item,
-        });
+        // Tests only: gather every key and rebuild.
+        let mut entries = alloc::vec![(NEVER, u32::MAX); self.n];
+        let mut stack: Vec<Loser> = self.losers.iter().skip(1).copied().collect();
+        stack.extend(self.winner);
+        for l in stack.into_iter().filter(|l| l.leaf != u32::MAX) {
+            entries[l.leaf as usize] = (l.key, l.item);
+        }
+        entries.push((key(self.current_time + 1.0 / weight, self.order), item));
         self.order += 1;
+        self.build(&entries);
     }
 
     /// Rebuilds the scheduler over items `0..n` as if they had been added in order to an empty
     /// scheduler and then picked `picks` times (Envoy's `EdfScheduler::createWithPicks`, which
-    /// gives each worker a different starting point). Reuses the buffer.
+    /// gives each worker a different starting point). Reuses the buffers.
     pub(crate) fn rebuild_with_picks(&mut self, n: u32, weight: impl Fn(u32) -> f64, picks: u32) {
         self.clear();
         if n == 0 {
@@ -86,9 +158,7 @@ impl Edf {
         let augmented = |i: u32| weight(i) + 1e-13;
         let weights_sum: f64 = (0..n).map(augmented).sum();
         let per_weight = f64::from(picks) / weights_sum;
-        let mut entries = core::mem::take(&mut self.queue).into_vec();
-        entries.clear();
-        entries.reserve(n as usize);
+        let mut entries = Vec::with_capacity(n as usize);
         let mut picks_so_far = 0_u32;
         let mut max_pick_time = 0.0_f64;
         for i in 0..n {
@@ -98,16 +168,11 @@ impl Edf {
                 floor_picks -= 1;
             }
             let pick_time = f64::from(floor_picks) / w;
-            let deadline = f64::from(floor_picks + 1) / w;
-            entries.push(Entry {
-                deadline,
-                order: u64::from(i),
-                item: i,
-            });
+            entries.push((key(f64::from(floor_picks + 1) / w, u64::from(i)), i));
             max_pick_time = max_pick_time.max(pick_time);
             picks_so_far += floor_picks;
         }
-        self.queue = BinaryHeap::from(entries);
+        self.build(&entries);
         self.current_time = max_pick_time;
         self.order = u64::from(n);
         while picks_so_far < picks {
@@ -117,29 +182,42 @@ impl Edf {
     }
 
     /// Picks the item with the earliest deadline and re-adds it with `weight(item)`.
+    #[inline]
     pub(crate) fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
-        // Re-add in place: one sift-down instead of pop (sift to the bottom and back up) plus
-        // push (sift up). The heap holds the same entries as after pop + push, and orders are
-        // unique, so every later pick is the same.
-        let mut top = self.queue.peek_mut()?;
+        let top = self.winner?;
         let item = top.item;
-        self.current_time = top.deadline;
+        self.current_time = deadline(top.key);
         let w = weight(item);
         debug_assert!(w > 0.0, "EDF weights must be positive");
-        top.deadline = self.current_time + 1.0 / w;
-        top.order = self.order;
+        let mut up = Loser {
+            key: key(self.current_time + 1.0 / w, self.order),
+            leaf: top.leaf,
+            item,
+        };
         self.order += 1;
-        drop(top);
+        // Replay the leaf's matches up to the root: at each node the lesser key goes on up.
+        let mut node = (self.n + top.leaf as usize) >> 1;
+        while let Some(stored) = self.losers.get_mut(node).filter(|_| node > 0) {
+            let (lesser, greater) = up.order(*stored);
+            *stored = greater;
+            up = lesser;
+            node >>= 1;
+        }
+        self.winner = Some(up);
         Some(item)
     }
 
-    /// Renames every item through `f` (the order of the queue is unchanged).
+    /// Renames every item through `f` (the order of the entries is unchanged).
     pub(crate) fn map_items(&mut self, f: impl Fn(u32) -> u32) {
-        let mut entries = core::mem::take(&mut self.queue).into_vec();
-        for entry in &mut entries {
-            entry.item = f(entry.item);
+        let real = |l: &&mut Loser| l.leaf != u32::MAX;
+        for loser in self
+            .losers
+            .iter_mut()
+            .chain(self.winner.as_mut())
+            .filter(real)
+        {
+            loser.item = f(loser.item);
         }
-        self.queue = BinaryHeap::from(entries);
     }
 }
 
@@ -188,5 +266,104 @@ mod tests {
             assert_eq!(a.len(), 50, "picks = {picks}");
             assert_eq!(a, b, "picks = {picks}");
         }
+    }
+
+    /// The plainest EDF there is: a list scanned for the least `(deadline, order)`, as
+    /// `EdfScheduler` orders its queue. The tree must pick exactly as it does.
+    struct Reference {
+        entries: Vec<(f64, u64, u32)>,
+        current_time: f64,
+        order: u64,
+    }
+
+    impl Reference {
+        fn new(weights: &[f64]) -> Self {
+            let mut r = Self {
+                entries: Vec::new(),
+                current_time: 0.0,
+                order: 0,
+            };
+            for (i, w) in weights.iter().enumerate() {
+                r.entries
+                    .push((r.current_time + 1.0 / w, r.order, i as u32));
+                r.order += 1;
+            }
+            r
+        }
+
+        fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> u32 {
+            let (at, _) = self
+                .entries
+                .iter()
+                .enumerate()
+                .min_by(|(_, a), (_, b)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+                .map(|(at, e)| (at, *e))
+                .expect("entries");
+            let (deadline, _, item) = self.entries.remove(at);
+            self.current_time = deadline;
+            self.entries
+                .push((self.current_time + 1.0 / weight(item), self.order, item));
+            self.order += 1;
+            item
+        }
+    }
+
+    proptest::proptest! {
+        /// Any weights (ties included: equal and multiple weights), fixed or changing between
+        /// picks as least request's do: the tree picks as the reference list.
+        #[test]
+        fn the_tree_picks_as_a_plain_edf(
+            weights in proptest::collection::vec(1_u32..=8, 1..70),
+            changing in proptest::bool::ANY,
+            picks in 1_usize..600,
+        ) {
+            let weights: Vec<f64> = weights.into_iter().map(f64::from).collect();
+            let mut reference = Reference::new(&weights);
+            let mut tree = Edf::default();
+            for (i, w) in weights.iter().enumerate() {
+                tree.add(*w, i as u32);
+            }
+            let calls = core::cell::Cell::new(0_u32);
+            let weight = |i: u32| {
+                let w = weights[i as usize];
+                if changing {
+                    calls.set(calls.get() + 1);
+                    w / f64::from(1 + calls.get() % 3)
+                } else {
+                    w
+                }
+            };
+            for _ in 0..picks {
+                let before = calls.get();
+                let a = reference.pick_and_add(weight);
+                calls.set(before);
+                let b = tree.pick_and_add(weight);
+                proptest::prop_assert_eq!(Some(a), b);
+            }
+        }
+    }
+
+    #[test]
+    fn renamed_items_and_a_single_entry() {
+        let weights = [2.0, 1.0, 3.0];
+        let mut edf = Edf::default();
+        edf.rebuild_with_picks(3, |i| weights[i as usize], 0);
+        let plain: Vec<u32> = (0..12)
+            .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
+            .collect();
+        let mut renamed = Edf::default();
+        renamed.rebuild_with_picks(3, |i| weights[i as usize], 0);
+        renamed.map_items(|i| 10 + i);
+        let picked: Vec<u32> = (0..12)
+            .map_while(|_| renamed.pick_and_add(|i| weights[(i - 10) as usize]))
+            .collect();
+        assert_eq!(picked, plain.iter().map(|i| i + 10).collect::<Vec<_>>());
+        let mut one = Edf::default();
+        one.rebuild_with_picks(1, |_| 5.0, 7);
+        assert_eq!(one.pick_and_add(|_| 5.0), Some(0));
+        assert_eq!(one.pick_and_add(|_| 5.0), Some(0));
+        let mut none = Edf::default();
+        none.rebuild_with_picks(0, |_| 1.0, 3);
+        assert_eq!(none.pick_and_add(|_| 1.0), None);
     }
 }
