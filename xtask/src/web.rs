@@ -201,24 +201,10 @@ fn title(text: &str) -> String {
     }
 }
 
-/// `text` as a JSON string literal.
+/// `text` as a JSON string literal (meshlb's own writer, as the filter's update documents use).
 fn json_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    meshlb_formats::tree::json_string(text, &mut out);
     out
 }
 
