@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use crate::error::InputError;
 use crate::names::{distance, enum_hint, lower_camel};
 use crate::path::Path;
-use crate::tree::{Node as Value, Value as V};
+use crate::tree::{Node, Value};
 use meshlb::{
     Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality, LocalityEndpoints,
     MAX_PRIORITY, Plan, PlanError,
@@ -63,7 +63,7 @@ const CLUSTER_TYPE: &str = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 
 /// Whether a JSON document looks like Envoy input (as opposed to a meshlb scenario).
 #[must_use]
-pub fn looks_like_envoy(value: &Value) -> Option<Document> {
+pub fn looks_like_envoy(value: &Node) -> Option<Document> {
     let has = |k: &str| value.get(k).is_some() || value.get(&lower_camel(k)).is_some();
     if has("load_assignment") {
         Some(Document::Cluster)
@@ -82,16 +82,11 @@ pub fn looks_like_envoy(value: &Value) -> Option<Document> {
 /// priority above 128, ...), an unknown enum value.
 pub fn parse_envoy_json(text: &str) -> Result<EnvoyInput, InputError> {
     let value = crate::json::parse(text)?;
-    parse_envoy_value(&value).map_err(|mut e| {
-        if e.line.is_none() && !e.path.0.is_empty() {
-            e.line = value.line_of(&e.path);
-        }
-        e
-    })
+    parse_envoy_value(&value).map_err(|e| e.with_line_in(&value))
 }
 
 /// Parses an Envoy document read as a tree.
-fn parse_envoy_value(value: &Value) -> Result<EnvoyInput, InputError> {
+fn parse_envoy_value(value: &Node) -> Result<EnvoyInput, InputError> {
     let mut parser = Parser::default();
     let root = Path::root();
     match looks_like_envoy(value) {
@@ -192,45 +187,45 @@ struct Parser {
 /// ignores.
 struct Fields<'v> {
     path: Path,
-    found: Vec<(&'static str, &'v str, &'v Value)>,
+    found: Vec<(&'static str, &'v str, &'v Node)>,
 }
 
 impl<'v> Fields<'v> {
-    fn get(&self, name: &str) -> Option<(&'v Value, Path)> {
+    fn get(&self, name: &str) -> Option<(&'v Node, Path)> {
         self.found
             .iter()
             .find(|(canonical, _, _)| *canonical == name)
             .map(|(_, spelled, v)| (*v, self.path.key(spelled)))
     }
 
-    fn require(&self, name: &str, what: &str) -> Result<(&'v Value, Path), InputError> {
+    fn require(&self, name: &str, what: &str) -> Result<(&'v Node, Path), InputError> {
         self.get(name)
             .ok_or_else(|| InputError::at(&self.path, format!("missing field `{name}` ({what})")))
     }
 }
 
 /// JSON's names for the kinds of value.
-fn type_name(v: &Value) -> &'static str {
+fn type_name(v: &Node) -> &'static str {
     match v.value {
-        V::Null => "null",
-        V::Bool(_) => "a boolean",
-        V::Int(_) | V::Float(_) => "a number",
-        V::Str(_) => "a string",
-        V::Seq(_) => "an array",
-        V::Map(_) => "an object",
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::Float(_) => "a number",
+        Value::Str(_) => "a string",
+        Value::Seq(_) => "an array",
+        Value::Map(_) => "an object",
     }
 }
 
 impl Parser {
     fn object<'v>(
         &mut self,
-        value: &'v Value,
+        value: &'v Node,
         path: &Path,
         what: &str,
         modelled: &[&'static str],
         ignored: &[&'static str],
     ) -> Result<Fields<'v>, InputError> {
-        let V::Map(map) = &value.value else {
+        let Value::Map(map) = &value.value else {
             return Err(InputError::at(
                 path,
                 format!("expected an object ({what}), found {}", type_name(value)),
@@ -284,7 +279,7 @@ impl Parser {
         notes
     }
 
-    fn cluster(&mut self, value: &Value, path: &Path) -> Result<EnvoyInput, InputError> {
+    fn cluster(&mut self, value: &Node, path: &Path) -> Result<EnvoyInput, InputError> {
         let fields = self.object(value, path, "Cluster", CLUSTER_MODELLED, CLUSTER_IGNORED)?;
         if let Some((t, p)) = fields.get("@type") {
             let t = string(t, &p)?;
@@ -396,7 +391,7 @@ impl Parser {
 
     fn common_lb_config(
         &mut self,
-        value: &Value,
+        value: &Node,
         path: &Path,
         config: &mut LbConfig,
     ) -> Result<(), InputError> {
@@ -469,7 +464,7 @@ impl Parser {
 
     fn load_assignment(
         &mut self,
-        value: &Value,
+        value: &Node,
         path: &Path,
         top_level: bool,
     ) -> Result<EnvoyInput, InputError> {
@@ -559,7 +554,7 @@ impl Parser {
 
     fn locality_group(
         &mut self,
-        value: &Value,
+        value: &Node,
         path: &Path,
     ) -> Result<(LocalityEndpoints, Vec<Path>), InputError> {
         let f = self.object(
@@ -630,7 +625,7 @@ impl Parser {
         Ok((group, paths))
     }
 
-    fn lb_endpoint(&mut self, value: &Value, path: &Path) -> Result<Endpoint, InputError> {
+    fn lb_endpoint(&mut self, value: &Node, path: &Path) -> Result<Endpoint, InputError> {
         let f = self.object(
             value,
             path,
@@ -745,7 +740,7 @@ fn proto_number(h: HealthStatus) -> i64 {
     }
 }
 
-fn lb_policy(value: &Value, path: &Path) -> Result<LbPolicy, InputError> {
+fn lb_policy(value: &Node, path: &Path) -> Result<LbPolicy, InputError> {
     // cluster.proto `LbPolicy`: 4 (ORIGINAL_DST_LB) is deprecated and reserved.
     let n = enumeration(
         value,
@@ -773,7 +768,7 @@ fn lb_policy(value: &Value, path: &Path) -> Result<LbPolicy, InputError> {
     }
 }
 
-fn string(value: &Value, path: &Path) -> Result<String, InputError> {
+fn string(value: &Node, path: &Path) -> Result<String, InputError> {
     value.as_str().map(str::to_owned).ok_or_else(|| {
         InputError::at(
             path,
@@ -782,9 +777,9 @@ fn string(value: &Value, path: &Path) -> Result<String, InputError> {
     })
 }
 
-fn boolean(value: &Value, path: &Path) -> Result<bool, InputError> {
+fn boolean(value: &Node, path: &Path) -> Result<bool, InputError> {
     match value.value {
-        V::Bool(b) => Ok(b),
+        Value::Bool(b) => Ok(b),
         _ => Err(InputError::at(
             path,
             format!("expected true or false, found {}", type_name(value)),
@@ -792,9 +787,9 @@ fn boolean(value: &Value, path: &Path) -> Result<bool, InputError> {
     }
 }
 
-fn array<'v>(value: &'v Value, path: &Path) -> Result<&'v Vec<Value>, InputError> {
+fn array<'v>(value: &'v Node, path: &Path) -> Result<&'v Vec<Node>, InputError> {
     match &value.value {
-        V::Seq(items) => Ok(items),
+        Value::Seq(items) => Ok(items),
         _ => Err(InputError::at(
             path,
             format!("expected an array, found {}", type_name(value)),
@@ -803,11 +798,11 @@ fn array<'v>(value: &'v Value, path: &Path) -> Result<&'v Vec<Value>, InputError
 }
 
 /// A number: a JSON number, or a string holding one (proto3 JSON accepts both for doubles).
-fn number(value: &Value, path: &Path) -> Result<f64, InputError> {
+fn number(value: &Node, path: &Path) -> Result<f64, InputError> {
     let n = match &value.value {
-        V::Int(i) => Some(*i as f64),
-        V::Float(f) => Some(*f),
-        V::Str(s) => s.parse::<f64>().ok(),
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        Value::Str(s) => s.parse::<f64>().ok(),
         _ => None,
     };
     n.filter(|x| x.is_finite()).ok_or_else(|| {
@@ -819,10 +814,10 @@ fn number(value: &Value, path: &Path) -> Result<f64, InputError> {
 }
 
 /// An enum given by name or number.
-fn enumeration(value: &Value, path: &Path, names: &[(&str, i64)]) -> Result<i64, InputError> {
+fn enumeration(value: &Node, path: &Path, names: &[(&str, i64)]) -> Result<i64, InputError> {
     let expected = || names.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
     match &value.value {
-        V::Str(s) => names
+        Value::Str(s) => names
             .iter()
             .find(|(n, _)| n == s)
             .map(|(_, v)| *v)
@@ -833,7 +828,7 @@ fn enumeration(value: &Value, path: &Path, names: &[(&str, i64)]) -> Result<i64,
                     format!("unknown value {s:?} (expected one of {}){hint}", expected()),
                 )
             }),
-        V::Int(n) => names
+        Value::Int(n) => names
             .iter()
             .any(|(_, x)| x == n)
             .then_some(*n)

@@ -29,11 +29,22 @@ impl InputError {
     /// The same error with its line looked up in `text` (a JSON or YAML document), if not
     /// known yet: the line of the value at the error's path, or of its longest prefix there.
     #[must_use]
-    pub fn with_line_from(mut self, text: &str) -> Self {
-        if self.line.is_none() && !self.path.0.is_empty() {
-            self.line = crate::tree::load(text)
-                .ok()
-                .and_then(|root| root.line_of(&self.path));
+    pub fn with_line_from(self, text: &str) -> Self {
+        if self.line.is_some() || self.path.0.is_empty() {
+            return self;
+        }
+        match crate::tree::load(text) {
+            Ok(root) => self.with_line_in(&root),
+            Err(_) => self,
+        }
+    }
+
+    /// The same error with its line looked up in `root`, the document already read, if not
+    /// known yet.
+    #[must_use]
+    pub fn with_line_in(mut self, root: &crate::tree::Node) -> Self {
+        if self.line.is_none() {
+            self.line = root.line_of(&self.path);
         }
         self
     }

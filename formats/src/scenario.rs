@@ -59,13 +59,7 @@ impl ScenarioInput {
     /// parent is).
     #[must_use]
     pub fn locate(&self, text: &str, error: &ScenarioError) -> InputError {
-        let path = core_path(&error.path);
-        let line = tree::load(text).ok().and_then(|root| root.line_of(&path));
-        InputError {
-            path,
-            line,
-            message: error.message.clone(),
-        }
+        InputError::at(&core_path(&error.path), error.message.clone()).with_line_from(text)
     }
 }
 
