@@ -92,17 +92,30 @@ enum Command {
         meshlb convert examples/locality-failover.yaml\n  \
         meshlb convert reviews.yaml | jq '{input: ., name: \"reviews.yaml\", seed: 7}'   # a filter configuration")]
     Convert {
-        /// A meshlb scenario (YAML or JSON), or an Envoy ClusterLoadAssignment or Cluster
-        /// (JSON); "-" for standard input. Without it, the built-in default scenario.
+        /// A meshlb scenario (YAML or JSON), or Envoy input (a config dump, clusters,
+        /// assignments, ...; JSON or YAML); "-" for standard input. Without it, the built-in
+        /// default scenario.
         file: Option<PathBuf>,
+        /// Envoy input holding several clusters: check that this one can be explained.
+        #[arg(long, value_name = "NAME")]
+        cluster: Option<String>,
     },
 }
 
 #[derive(Debug, Args)]
 struct InputArgs {
-    /// A meshlb scenario (YAML or JSON), or an Envoy ClusterLoadAssignment or Cluster (JSON);
-    /// "-" for standard input. Without it, the built-in default scenario.
-    file: Option<PathBuf>,
+    /// A meshlb scenario (YAML or JSON), or what Envoy and istioctl print (JSON or YAML): an
+    /// admin /config_dump, /clusters?format=json, `istioctl proxy-config ... -o json`, an xDS
+    /// DiscoveryResponse, a bootstrap or CDS/EDS file, Clusters, ClusterLoadAssignments. Several
+    /// Envoy files are read together (a CDS file and an EDS file, say). "-" for standard input.
+    /// Without it, the built-in default scenario.
+    #[arg(value_name = "FILE")]
+    files: Vec<PathBuf>,
+    /// Envoy input: the cluster to explain, by its exact name (e.g.
+    /// 'outbound|9080||reviews.bookinfo.svc.cluster.local'). Without it, a file holding several
+    /// clusters is listed.
+    #[arg(long, value_name = "NAME")]
+    cluster: Option<String>,
     /// Scenarios: the client's cluster and namespace.
     #[arg(long, value_name = "CLUSTER/NAMESPACE")]
     from: Option<String>,
@@ -195,7 +208,19 @@ where
 fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
     let written = match &cli.command {
         Command::Explain { input } => {
-            let loaded = load(input)?;
+            let loaded = match read(input)? {
+                meshlb_formats::Input::Loaded(loaded) => loaded,
+                meshlb_formats::Input::Listing(listing) => {
+                    return finish(match input.format {
+                        Format::Json => {
+                            let json = serde_json::to_string_pretty(&listing.rows)
+                                .map_err(|e| Failure(e.to_string()))?;
+                            writeln!(out, "{json}")
+                        }
+                        Format::Text => write!(out, "{}", text::listing(&listing)),
+                    });
+                }
+            };
             let explanation = loaded.explain();
             match input.format {
                 Format::Json => {
@@ -245,7 +270,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 picks.push(
                     balancer
                         .pick(key)
-                        .map(|p| format!("{}:{}", p.address, p.port)),
+                        .map(|p| meshlb::endpoint_address(&p.address, p.port)),
                 );
             }
             match input.format {
@@ -258,14 +283,23 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     .try_for_each(|p| writeln!(out, "{}", p.as_deref().unwrap_or("-"))),
             }
         }
-        Command::Convert { file } => {
+        Command::Convert { file, cluster } => {
             let (name, text) = read_input(file.as_deref())?;
-            meshlb_formats::load(&name, &text, &Options::default()).map_err(Failure)?;
+            let options = Options {
+                cluster: cluster.clone(),
+                ..Options::default()
+            };
+            meshlb_formats::load(&name, &text, &options).map_err(Failure)?;
             let json =
                 meshlb_formats::yaml_to_json(&text).map_err(|e| Failure(format!("{name}: {e}")))?;
             writeln!(out, "{json}")
         }
     };
+    finish(written)
+}
+
+/// A write's outcome as the command's.
+fn finish(written: std::io::Result<()>) -> Result<(), Failure> {
     match written {
         Ok(()) => Ok(()),
         // A closed pipe (`meshlb explain | head`) is not an error worth a message.
@@ -274,16 +308,40 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
     }
 }
 
-fn load(args: &InputArgs) -> Result<Loaded, Failure> {
-    let (name, text) = read_input(args.file.as_deref())?;
+/// The input of `explain`, `simulate` and `pick`: one plan, or a listing of clusters.
+fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
+    let mut inputs = Vec::new();
+    if args.files.is_empty() {
+        inputs.push(read_input(None)?);
+    }
+    for file in &args.files {
+        inputs.push(read_input(Some(file))?);
+    }
     let options = Options {
         from: args.from.clone(),
         locality: args.locality.clone(),
         to: args.to.clone(),
         lb_policy: args.lb_policy.map(Into::into),
         panic_threshold: args.panic_threshold,
+        cluster: args.cluster.clone(),
     };
-    meshlb_formats::load(&name, &text, &options).map_err(Failure)
+    let named: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    meshlb_formats::read(&named, &options).map_err(Failure)
+}
+
+/// One plan: a listing is an error that names the clusters to choose from.
+fn load(args: &InputArgs) -> Result<Loaded, Failure> {
+    match read(args)? {
+        meshlb_formats::Input::Loaded(loaded) => Ok(*loaded),
+        meshlb_formats::Input::Listing(listing) => Err(Failure(format!(
+            "{} holds {} clusters: choose one with --cluster NAME (`meshlb explain` lists them)",
+            listing.title,
+            listing.rows.len()
+        ))),
+    }
 }
 
 fn read_input(file: Option<&std::path::Path>) -> Result<(String, String), Failure> {

@@ -115,7 +115,7 @@ pub(crate) fn explanation(title: &str, e: &Explanation) -> String {
             let _ = writeln!(out, "  {subset}P{} {name}", endpoint.priority);
             current = Some(key);
         }
-        let address = format!("{}:{}", endpoint.address, endpoint.port);
+        let address = meshlb::endpoint_address(&endpoint.address, endpoint.port);
         let place = match (&endpoint.cluster, &endpoint.network) {
             (Some(c), Some(n)) if !n.is_empty() => format!("{c}/{n}"),
             (Some(c), _) => c.clone(),
@@ -141,7 +141,7 @@ pub(crate) fn explanation(title: &str, e: &Explanation) -> String {
             let _ = writeln!(
                 out,
                 "  {:<22} {:<10} {}: {}",
-                format!("{}:{}", d.address, d.port),
+                meshlb::endpoint_address(&d.address, d.port),
                 d.cluster.as_deref().unwrap_or(""),
                 serde_reason(d),
                 d.message
@@ -164,6 +164,82 @@ fn serde_reason(d: &meshlb::DroppedEndpoint) -> String {
         .unwrap_or_default()
 }
 
+/// The clusters of an Envoy input, one line each, as `istioctl proxy-config cluster` lists
+/// them, with what meshlb can say of their endpoints.
+pub(crate) fn listing(listing: &meshlb_formats::Listing) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", listing.title);
+    let explainable = listing
+        .rows
+        .iter()
+        .filter(|r| r.unexplained.is_none() && r.endpoints.is_some())
+        .count();
+    let _ = writeln!(
+        out,
+        "{} clusters, {explainable} with endpoints meshlb can explain: meshlb explain FILE --cluster NAME\n",
+        listing.rows.len()
+    );
+    let width = listing
+        .rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("CLUSTER".len());
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:<12} {:<16} {:>9} {:>10} {:>10}  SOURCE",
+        "CLUSTER", "TYPE", "POLICY", "HEALTHY", "LOCALITIES", "PRIORITIES"
+    );
+    for row in &listing.rows {
+        let healthy = match (row.healthy, row.endpoints) {
+            (Some(h), Some(t)) => format!("{h}/{t}"),
+            _ => "-".into(),
+        };
+        let counts = |n: u32| {
+            if row.endpoints.is_some() {
+                n.to_string()
+            } else {
+                "-".into()
+            }
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<12} {:<16} {:>9} {:>10} {:>10}  {}",
+            row.name,
+            row.discovery_type.as_deref().unwrap_or("(EDS)"),
+            row.lb_policy,
+            healthy,
+            counts(row.localities),
+            counts(row.priorities),
+            row.source
+        );
+    }
+    let unexplained: Vec<&meshlb::ClusterRow> = listing
+        .rows
+        .iter()
+        .filter(|r| r.unexplained.is_some())
+        .collect();
+    if !unexplained.is_empty() {
+        let _ = writeln!(out, "\nNOT EXPLAINABLE");
+        for row in unexplained {
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                row.name,
+                row.unexplained.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    if !listing.notes.is_empty() {
+        let _ = writeln!(out, "\nNOTES");
+        for note in &listing.notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+    }
+    out
+}
+
 /// A simulation as text: per endpoint the count, observed and explained shares.
 pub(crate) fn simulation(title: &str, policy: LbPolicy, s: &Simulation) -> String {
     let mut out = String::new();
@@ -182,12 +258,19 @@ pub(crate) fn simulation(title: &str, policy: LbPolicy, s: &Simulation) -> Strin
         let _ = writeln!(
             out,
             "  {:<22} {:>9} {:>9} {:>9} {:>+7.2}%  {}",
-            format!("{}:{}", e.address, e.port),
+            meshlb::endpoint_address(&e.address, e.port),
             e.count,
             pct(e.observed),
             pct(e.share),
             (e.observed - e.share) * 100.0,
             bar(e.observed)
+        );
+    }
+    if s.dropped > 0 {
+        let _ = writeln!(
+            out,
+            "\n  {} requests dropped by drop_overloads (503 drop overload)",
+            s.dropped
         );
     }
     if s.unrouted > 0 {

@@ -84,6 +84,8 @@ pub enum PlanError {
     ChoiceCount(u32),
     /// `active_request_bias` negative or not finite.
     ActiveRequestBias(f64),
+    /// `policy.drop_overloads` drops more than every request (parts per million above 1,000,000).
+    DropOverload(u32),
     /// More endpoints than meshlb plans in one assignment.
     TooManyEndpoints {
         /// How many were given.
@@ -141,6 +143,10 @@ impl fmt::Display for PlanError {
             Self::ActiveRequestBias(v) => {
                 write!(f, "least request active_request_bias {v} must be a finite number >= 0")
             }
+            Self::DropOverload(ppm) => write!(
+                f,
+                "drop_overloads drops {ppm} requests per million: more than all of them"
+            ),
             Self::TooManyEndpoints { count, max } => {
                 write!(f, "{count} endpoints is more than meshlb plans in one assignment ({max})")
             }

@@ -227,6 +227,37 @@ pub struct Explanation {
     pub normalized_total_availability: u32,
     /// Whether every priority is in panic (added field).
     pub total_panic: bool,
+    /// The fraction of requests Envoy drops before picking a host (`policy.drop_overloads`;
+    /// added field): endpoint shares then sum to `1 - drop_overload`.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub drop_overload: f64,
+}
+
+/// One Envoy cluster of a file holding several, as `meshlb explain` lists them (added output,
+/// `schema/clusters.schema.json`): what `istioctl proxy-config cluster` shows, plus what meshlb
+/// can say of its endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ClusterRow {
+    /// The cluster's name (`--cluster` takes it).
+    pub name: String,
+    /// Where the file holds it (`dynamic_active_clusters`, `static_resources.clusters`, ...).
+    pub source: String,
+    /// Discovery type (`EDS`, `STATIC`, `STRICT_DNS`, `LOGICAL_DNS`, `ORIGINAL_DST`), absent for
+    /// an assignment without its cluster.
+    pub discovery_type: Option<String>,
+    /// The load-balancing policy as configured (`ROUND_ROBIN`, `CLUSTER_PROVIDED`, ...).
+    pub lb_policy: String,
+    /// Endpoints in the file (absent when the file holds none for the cluster).
+    pub endpoints: Option<u32>,
+    /// Healthy endpoints (absent with `endpoints`).
+    pub healthy: Option<u32>,
+    /// Distinct localities.
+    pub localities: u32,
+    /// Priorities.
+    pub priorities: u32,
+    /// Why the cluster cannot be explained, when it cannot.
+    pub unexplained: Option<String>,
 }
 
 impl Explanation {
@@ -253,8 +284,14 @@ impl Plan {
     /// `cluster`, `network` and `subset` are absent.
     #[must_use]
     pub fn explain(&self) -> Explanation {
-        let shares = self.shares();
+        let drop = self.drop_overload();
+        let mut shares = self.shares();
         let routable: f64 = shares.iter().sum();
+        if drop > 0.0 {
+            for share in &mut shares {
+                *share *= 1.0 - drop;
+            }
+        }
         let config = self.config();
         let priorities: Vec<PriorityReport> = self
             .priorities()
@@ -330,6 +367,7 @@ impl Plan {
             locality_weighted: config.locality_weighted,
             normalized_total_availability: self.normalized_total_availability(),
             total_panic: self.total_panic(),
+            drop_overload: drop,
         }
     }
 
@@ -343,6 +381,13 @@ impl Plan {
                 "the assignment has no endpoints: Envoy answers 503 \"no healthy upstream\"".into(),
             );
             return notes;
+        }
+        if self.drop_overload() > 0.0 {
+            notes.push(format!(
+                "drop_overloads: Envoy's router drops {}% of requests ({} per million; 503 \"drop overload\") before it asks the load balancer; the shares are of all requests",
+                self.drop_overload() * 100.0,
+                self.drop_overload_ppm()
+            ));
         }
         if routable == 0.0 {
             notes.push(format!(

@@ -86,15 +86,16 @@ mod sim;
 
 pub use error::PlanError;
 pub use explain::{
-    ClientReport, DropReason, DroppedEndpoint, EndpointKind, EndpointReport, Explanation,
-    LocalityLbMode, PriorityReport, RouteReport, Status,
+    ClientReport, ClusterRow, DropReason, DroppedEndpoint, EndpointKind, EndpointReport,
+    Explanation, LocalityLbMode, PriorityReport, RouteReport, Status,
 };
 pub use hash::HashTable;
 pub use model::{
     Availability, DEFAULT_MAGLEV_TABLE_SIZE, DEFAULT_MIN_RING_SIZE,
     DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_PANIC_THRESHOLD, Endpoint, HealthStatus, LbConfig,
     LbPolicy, LeastRequestConfig, LoadAssignment, Locality, LocalityEndpoints,
-    MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE, MaglevConfig, RingHashConfig,
+    MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE, MaglevConfig, PPM, RingHashConfig,
+    endpoint_address,
 };
 pub use pick::{Picker, Request, hash_key};
 pub use plan::{

@@ -96,6 +96,21 @@ impl fmt::Display for HealthStatus {
     }
 }
 
+/// An endpoint's name as Envoy prints it: `address:port`, IPv6 addresses in brackets
+/// (`Address::Ipv6Instance::asString`), and an address that is not a socket address (a `pipe` or
+/// an `envoy_internal_address`, given port 0 by meshlb) by its address alone (`unix:/path`,
+/// `internal:listener`).
+#[must_use]
+pub fn endpoint_address(address: &str, port: u16) -> String {
+    if port == 0 {
+        address.into()
+    } else if address.contains(':') {
+        alloc::format!("[{address}]:{port}")
+    } else {
+        alloc::format!("{address}:{port}")
+    }
+}
+
 /// Where endpoints run: `envoy.config.core.v3.Locality`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Locality {
@@ -142,7 +157,8 @@ impl fmt::Display for Locality {
 pub struct Endpoint {
     /// IP address (or host name) of `socket_address.address`.
     pub address: String,
-    /// `socket_address.port_value`.
+    /// `socket_address.port_value`; 0 for an address that is not a socket address (`pipe`,
+    /// `envoy_internal_address`), whose `address` then names it (`unix:/path`).
     pub port: u16,
     /// `load_balancing_weight`, at least 1 (the proto's `gte: 1`; unset means 1).
     pub weight: u32,
@@ -203,6 +219,10 @@ pub struct LoadAssignment {
     /// Whether one `address:port` may appear in several locality groups. Envoy input rejects it
     /// (false); istiod sends the same east-west gateway once per locality group it serves.
     pub allow_duplicate_endpoints: bool,
+    /// `policy.drop_overloads`: the share of requests Envoy drops before it picks a host, in
+    /// parts per million (0: none). Envoy's router draws it per request and answers 503
+    /// (`drop_overload`) without reaching the load balancer (see [`crate::Plan::drops`]).
+    pub drop_overload_ppm: u32,
 }
 
 impl Default for LoadAssignment {
@@ -212,9 +232,13 @@ impl Default for LoadAssignment {
             overprovisioning_factor: DEFAULT_OVERPROVISIONING_FACTOR,
             weighted_priority_health: false,
             allow_duplicate_endpoints: false,
+            drop_overload_ppm: 0,
         }
     }
 }
+
+/// Parts per million in a whole: a `drop_overload_ppm` of this drops every request.
+pub const PPM: u32 = 1_000_000;
 
 /// Envoy's default overprovisioning factor, 140 % (endpoint.proto, `Policy.overprovisioning_factor`).
 pub const DEFAULT_OVERPROVISIONING_FACTOR: u32 = 140;

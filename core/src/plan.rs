@@ -223,6 +223,7 @@ pub struct Plan {
     panic_threshold: u32,
     overprovisioning_factor: u32,
     weighted_priority_health: bool,
+    drop_overload_ppm: u32,
     hosts: Vec<Host>,
     localities: Vec<LocalityGroup>,
     priorities: Vec<PriorityState>,
@@ -415,6 +416,7 @@ impl Plan {
             panic_threshold: libm::round(config.healthy_panic_threshold).min(100.0) as u32,
             overprovisioning_factor: assignment.overprovisioning_factor,
             weighted_priority_health: assignment.weighted_priority_health,
+            drop_overload_ppm: assignment.drop_overload_ppm,
             table_share: alloc::vec![0.0; hosts.len()],
             hosts,
             localities,
@@ -457,6 +459,27 @@ impl Plan {
     #[must_use]
     pub const fn overprovisioning_factor(&self) -> u32 {
         self.overprovisioning_factor
+    }
+
+    /// `policy.drop_overloads` in parts per million.
+    #[must_use]
+    pub const fn drop_overload_ppm(&self) -> u32 {
+        self.drop_overload_ppm
+    }
+
+    /// The fraction of requests dropped before a host is picked (`policy.drop_overloads`).
+    #[must_use]
+    pub fn drop_overload(&self) -> f64 {
+        f64::from(self.drop_overload_ppm) / f64::from(crate::model::PPM)
+    }
+
+    /// Whether Envoy drops this request before load balancing (`policy.drop_overloads`): one
+    /// uniform draw per request, taken from `rng` only when the assignment drops anything, so a
+    /// plan without drops sees the same random sequence as before. Envoy's router makes the
+    /// same Bernoulli draw before it asks the load balancer (`router.cc`, drop overload check).
+    pub fn drops<R: crate::rng::Rng + ?Sized>(&self, rng: &mut R) -> bool {
+        self.drop_overload_ppm > 0
+            && (rng.next_u64() % u64::from(crate::model::PPM)) < u64::from(self.drop_overload_ppm)
     }
 
     /// Every host, in [`HostId`] order.
@@ -1036,6 +1059,9 @@ fn validate_config(assignment: &LoadAssignment, config: &LbConfig) -> Result<(),
     if assignment.overprovisioning_factor == 0 {
         return Err(PlanError::ZeroOverprovisioningFactor);
     }
+    if assignment.drop_overload_ppm > crate::model::PPM {
+        return Err(PlanError::DropOverload(assignment.drop_overload_ppm));
+    }
     let threshold = config.healthy_panic_threshold;
     if !(0.0..=100.0).contains(&threshold) {
         return Err(PlanError::PanicThreshold(threshold));
@@ -1092,12 +1118,5 @@ pub(crate) fn is_prime(n: u64) -> bool {
 /// (`Address::Ipv6Instance::asString`, used by `thread_aware_lb_impl.h` `hashKey`).
 #[must_use]
 pub fn host_key(endpoint: &Endpoint) -> String {
-    use core::fmt::Write;
-    let mut key = String::with_capacity(endpoint.address.len() + 8);
-    let _ = if endpoint.address.contains(':') {
-        write!(key, "[{}]:{}", endpoint.address, endpoint.port)
-    } else {
-        write!(key, "{}:{}", endpoint.address, endpoint.port)
-    };
-    key
+    crate::model::endpoint_address(&endpoint.address, endpoint.port)
 }

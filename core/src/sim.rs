@@ -25,6 +25,9 @@ pub struct Simulation {
     /// Requests for which no host could be picked (Envoy's 503 "no healthy upstream"; added
     /// field).
     pub unrouted: u64,
+    /// Requests Envoy dropped before picking a host (`policy.drop_overloads`; added field).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub dropped: u64,
 }
 
 /// One endpoint's outcome in a [`Simulation`].
@@ -54,8 +57,13 @@ pub fn simulate(plan: &Plan, requests: u64, seed: u64) -> Simulation {
     let mut picker = Picker::new(plan, &mut rng);
     let mut counts = alloc::vec![0_u64; plan.hosts().len()];
     let mut unrouted = 0;
+    let mut dropped = 0;
     let hashed = plan.config().policy.is_hash_based();
     for _ in 0..requests {
+        if plan.drops(&mut rng) {
+            dropped += 1;
+            continue;
+        }
         let request = if hashed {
             Request::with_hash(rng.next_u64())
         } else {
@@ -70,13 +78,16 @@ pub fn simulate(plan: &Plan, requests: u64, seed: u64) -> Simulation {
             None => unrouted += 1,
         }
     }
+    let kept = 1.0 - plan.drop_overload();
     let shares = plan.shares();
     let endpoints = plan
         .hosts()
         .iter()
         .zip(shares)
-        .map(|(h, share)| (h.endpoint.address.as_str(), h.endpoint.port, share));
-    Simulation::from_counts(requests, seed, endpoints, counts, unrouted)
+        .map(|(h, share)| (h.endpoint.address.as_str(), h.endpoint.port, share * kept));
+    let mut simulation = Simulation::from_counts(requests, seed, endpoints, counts, unrouted);
+    simulation.dropped = dropped;
+    simulation
 }
 
 impl Simulation {
@@ -114,6 +125,7 @@ impl Simulation {
             endpoints,
             max_abs_deviation,
             unrouted,
+            dropped: 0,
         }
     }
 }

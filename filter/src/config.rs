@@ -9,6 +9,7 @@
 //!   "to": "reviews.bookinfo",
 //!   "lb_policy": "MAGLEV",
 //!   "panic_threshold": 50,
+//!   "cluster": "outbound|9080||reviews.bookinfo.svc.cluster.local",
 //!   "hash_header": "x-user",
 //!   "header": "x-envoy-original-dst-host",
 //!   "seed": 7,
@@ -19,8 +20,9 @@
 //! Only `input` is required. `input` is the document's text (a string) or the document itself
 //! (an object); the filter reads JSON only (`meshlb convert` turns a YAML scenario into JSON).
 //! `name` names the input in messages, as the CLI names the file. `from`, `locality`, `to`,
-//! `lb_policy` and `panic_threshold` are the CLI's flags of the same names, with the same
-//! meaning and the same messages.
+//! `lb_policy`, `panic_threshold` and `cluster` are the CLI's flags of the same names, with the
+//! same meaning and the same messages (`cluster` chooses one cluster of Envoy input holding
+//! several, such as a config dump).
 //!
 //! Messages about the input are the CLI's for the same text, with one exception: an object
 //! `input` is read with the configuration, so malformed JSON, a duplicate key or too deep
@@ -75,6 +77,7 @@ const FIELDS: &[&str] = &[
     "to",
     "lb_policy",
     "panic_threshold",
+    "cluster",
     "hash_header",
     "header",
     "seed",
@@ -178,6 +181,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
         to: string("to")?,
         lb_policy,
         panic_threshold,
+        cluster: string("cluster")?,
     };
     let loaded = meshlb_formats::load(&name, &input, &options)?;
     Ok(Config {

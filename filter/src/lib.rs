@@ -333,7 +333,14 @@ impl Request {
             .as_deref()
             .and_then(|name| self.get_http_request_header_bytes(name))
             .map(|value| meshlb::hash_key(&value));
+        let dropped = worker.balancer.dropped();
         match worker.balancer.pick(hash) {
+            None if worker.balancer.dropped() > dropped => Outcome::Respond {
+                status: 503,
+                body:
+                    "meshlb: drop overload: the assignment's drop_overloads dropped this request\n"
+                        .into(),
+            },
             Some(picked) => Outcome::Route {
                 header: worker.config.header.clone(),
                 host: update::host(&picked.address, picked.port),

@@ -273,11 +273,7 @@ pub(crate) fn apply(balancer: &mut Balancer, updates: &[Update]) -> Applied {
 
 /// `address:port` as Envoy's original-destination header takes it (`[v6]:port`).
 pub(crate) fn host(address: &str, port: u16) -> String {
-    if address.contains(':') {
-        format!("[{address}]:{port}")
-    } else {
-        format!("{address}:{port}")
-    }
+    meshlb::endpoint_address(address, port)
 }
 
 mod target {

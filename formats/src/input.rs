@@ -7,7 +7,7 @@
 use meshlb::mesh::MeshPlan;
 use meshlb::{Explanation, LbPolicy, Plan, Simulation};
 
-use crate::{Document, InputError};
+use crate::InputError;
 
 /// Overrides of what the input says, as the CLI's flags give them.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -22,6 +22,30 @@ pub struct Options {
     pub lb_policy: Option<LbPolicy>,
     /// Envoy input: the healthy panic threshold, percent (`--panic-threshold`).
     pub panic_threshold: Option<f64>,
+    /// Envoy input holding several clusters: the one to explain (`--cluster`), by its exact
+    /// Envoy name.
+    pub cluster: Option<String>,
+}
+
+/// The clusters of an Envoy input holding several, when none was chosen: what `meshlb explain`
+/// lists, as `istioctl proxy-config cluster` does.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// `name: admin /config_dump` (the files and what they are).
+    pub title: String,
+    /// One row per cluster.
+    pub rows: Vec<meshlb::ClusterRow>,
+    /// Remarks about the input as a whole.
+    pub notes: Vec<String>,
+}
+
+/// What [`read`] made of the input: one plan, or the list of clusters to choose from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A scenario, or one Envoy cluster.
+    Loaded(Box<Loaded>),
+    /// Several Envoy clusters and no `cluster` option.
+    Listing(Listing),
 }
 
 /// What the input became.
@@ -77,21 +101,69 @@ impl Loaded {
     }
 }
 
-/// Whether `text` is Envoy JSON rather than a scenario.
+/// Whether `text` is Envoy input (any artefact [`crate::read_envoy`] reads) rather than a
+/// scenario.
 #[must_use]
 pub fn is_envoy(text: &str) -> bool {
-    text.trim_start().starts_with('{') && !crate::looks_like_scenario(text)
+    !crate::looks_like_scenario(text)
+        && crate::tree::load_stream(text).is_ok_and(|root| crate::looks_like_envoy(&root))
 }
 
-/// Parses `text` (named `name` in messages), applies `options` and plans it.
+/// Parses `text` (named `name` in messages), applies `options` and plans it: a scenario, or
+/// one Envoy cluster (the input's only one, or the one `options.cluster` names).
 ///
 /// # Errors
 /// A message naming the input, the path, the line and the problem, as the CLI prints it after
-/// `meshlb: error: `.
+/// `meshlb: error: `; for Envoy input holding several clusters and no `cluster` option, the
+/// message lists them.
 pub fn load(name: &str, text: &str, options: &Options) -> Result<Loaded, String> {
+    match read(&[(name, text)], options)? {
+        Input::Loaded(loaded) => Ok(*loaded),
+        Input::Listing(listing) => {
+            let names: Vec<String> = listing
+                .rows
+                .iter()
+                .take(8)
+                .map(|r| format!("{:?}", r.name))
+                .collect();
+            Err(format!(
+                "{name} holds {} clusters: choose one by its name (`--cluster`, or the `cluster` option): {}{}",
+                listing.rows.len(),
+                names.join(", "),
+                if listing.rows.len() > names.len() {
+                    ", ..."
+                } else {
+                    ""
+                }
+            ))
+        }
+    }
+}
+
+/// Reads `files` (name, text), applies `options` and plans the result: a scenario (one file),
+/// or Envoy artefacts (one file or several, whose clusters and assignments are joined). Envoy
+/// input holding several clusters, without `options.cluster`, gives their [`Listing`].
+///
+/// # Errors
+/// As [`load`].
+pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> {
+    let [(name, text)] = files else {
+        return read_envoy_files(files, options);
+    };
+    let (name, text) = (*name, *text);
     let located = |e: InputError| format!("{name}: {e}");
-    if is_envoy(text) {
-        return load_envoy(name, text, options);
+    if !crate::looks_like_scenario(text)
+        && !text.trim().is_empty()
+        && let Ok(root) = crate::tree::load_stream(text)
+    {
+        if crate::looks_like_envoy(&root) {
+            return envoy(&[(name, &root)], options);
+        }
+        if text.trim_start().starts_with(['{', '[']) {
+            return Err(format!(
+                "{name}: not an Envoy artefact meshlb reads (a /config_dump, /clusters?format=json, a DiscoveryResponse, a bootstrap, Clusters or ClusterLoadAssignments) nor a meshlb scenario (top-level `clusters` or `workloads`)"
+            ));
+        }
     }
     if text.trim().is_empty() {
         return Err(format!(
@@ -106,6 +178,7 @@ pub fn load(name: &str, text: &str, options: &Options) -> Result<Loaded, String>
     for (option, given) in [
         ("lb-policy", options.lb_policy.is_some()),
         ("panic-threshold", options.panic_threshold.is_some()),
+        ("cluster", options.cluster.is_some()),
     ] {
         if given {
             return Err(format!(
@@ -153,16 +226,65 @@ pub fn load(name: &str, text: &str, options: &Options) -> Result<Loaded, String>
         };
         format!("{name}: {e}{}", flag.unwrap_or_default())
     })?;
-    Ok(Loaded {
+    Ok(Input::Loaded(Box::new(Loaded {
         title: format!("{name}: scenario"),
         planned: Planned::Mesh(Box::new(plan)),
         notes: input.notes,
         scenario: Some(Box::new(input.scenario)),
-    })
+    })))
 }
 
-fn load_envoy(name: &str, text: &str, options: &Options) -> Result<Loaded, String> {
-    let located = |e: InputError| format!("{name}: {e}");
+/// Several files: Envoy artefacts only, read and joined.
+fn read_envoy_files(files: &[(&str, &str)], options: &Options) -> Result<Input, String> {
+    let mut roots = Vec::with_capacity(files.len());
+    for (name, text) in files {
+        if text.trim().is_empty() {
+            return Err(format!("{name}: the input is empty"));
+        }
+        let root = crate::tree::load_stream(text).map_err(|e| format!("{name}: {e}"))?;
+        if crate::looks_like_scenario(text) || !crate::looks_like_envoy(&root) {
+            return Err(format!(
+                "{name}: several inputs are read together only when each is an Envoy artefact (a config dump, clusters, assignments, ...); a scenario is one file"
+            ));
+        }
+        roots.push(root);
+    }
+    let named: Vec<(&str, &crate::tree::Node)> = files
+        .iter()
+        .zip(&roots)
+        .map(|((name, _), root)| (*name, root))
+        .collect();
+    envoy(&named, options)
+}
+
+/// Envoy artefacts: the chosen (or only) cluster planned, or the listing.
+fn envoy(files: &[(&str, &crate::tree::Node)], options: &Options) -> Result<Input, String> {
+    let title = files
+        .iter()
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let file = crate::read_envoy(files).map_err(|(name, e)| format!("{name}: {e}"))?;
+    let chosen = file
+        .select(options.cluster.as_deref())
+        .map_err(|e| format!("{title}: {e}"))?;
+    let Some(input) = chosen else {
+        return Ok(Input::Listing(Listing {
+            title: format!("{title}: {}", file.kinds.join("; ")),
+            rows: file.rows(),
+            notes: file.notes,
+        }));
+    };
+    let mut input = input.clone();
+    input.notes.extend(file.notes.iter().cloned());
+    load_envoy(&title, input, options).map(|l| Input::Loaded(Box::new(l)))
+}
+
+fn load_envoy(
+    name: &str,
+    mut input: crate::EnvoyInput,
+    options: &Options,
+) -> Result<Loaded, String> {
     for (option, given) in [
         ("from", options.from.is_some()),
         ("locality", options.locality.is_some()),
@@ -174,7 +296,6 @@ fn load_envoy(name: &str, text: &str, options: &Options) -> Result<Loaded, Strin
             ));
         }
     }
-    let mut input = crate::parse_envoy_json(text).map_err(located)?;
     if let Some(policy) = options.lb_policy {
         input.config.policy = policy;
         input
@@ -192,13 +313,15 @@ fn load_envoy(name: &str, text: &str, options: &Options) -> Result<Loaded, Strin
             "--panic-threshold {threshold} overrides the input's panic threshold"
         ));
     }
-    let plan = input.plan(Some(text)).map_err(located)?;
-    let kind = match input.document {
-        Document::Cluster => "Cluster",
-        Document::ClusterLoadAssignment => "ClusterLoadAssignment",
-    };
+    let plan = input.plan().map_err(|(file, e)| {
+        if file.is_empty() {
+            format!("{name}: {e}")
+        } else {
+            format!("{file}: {e}")
+        }
+    })?;
     Ok(Loaded {
-        title: format!("{name}: {kind} {:?}", input.name),
+        title: format!("{name}: {} {:?}", input.document.as_str(), input.name),
         planned: Planned::Envoy(Box::new(plan)),
         notes: input.notes,
         scenario: None,
@@ -234,6 +357,7 @@ pub struct Balancer {
     rng: meshlb::SeededRng,
     pickers: Vec<Option<meshlb::Picker>>,
     explanation: Explanation,
+    dropped: u64,
 }
 
 impl Balancer {
@@ -251,7 +375,15 @@ impl Balancer {
             rng,
             pickers,
             explanation,
+            dropped: 0,
         }
+    }
+
+    /// Requests dropped so far by the assignment's `drop_overloads` (each such pick returned
+    /// `None` without asking the load balancer).
+    #[must_use]
+    pub const fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// The current explanation.
@@ -271,6 +403,10 @@ impl Balancer {
     pub fn pick(&mut self, hash: Option<u64>) -> Option<Picked> {
         let index = match &self.loaded.planned {
             Planned::Envoy(plan) => {
+                if plan.drops(&mut self.rng) {
+                    self.dropped += 1;
+                    return None;
+                }
                 let picker = self.pickers.first_mut()?.as_mut()?;
                 let request = match hash {
                     Some(h) => meshlb::Request::with_hash(h),

@@ -24,9 +24,12 @@ pub mod tree;
 #[cfg(feature = "yaml")]
 mod yaml;
 
-pub use envoy::{Document, EnvoyInput, looks_like_envoy, parse_envoy_json};
+pub use envoy::{
+    ClusterEntry, Document, EnvoyFile, EnvoyInput, looks_like_envoy, parse_envoy_json,
+    read as read_envoy,
+};
 pub use error::InputError;
-pub use input::{Balancer, Loaded, Options, Picked, Planned, is_envoy, load};
+pub use input::{Balancer, Input, Listing, Loaded, Options, Picked, Planned, is_envoy, load, read};
 pub use path::{Path, Segment};
 pub use scenario::{MAX_WORKLOADS, ScenarioInput, looks_like_scenario, parse_scenario};
 pub use tree::parse_json;

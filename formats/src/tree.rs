@@ -391,6 +391,27 @@ pub fn parse_json(text: &str) -> Result<Node, InputError> {
     crate::json::parse(text)
 }
 
+/// Loads a file that may hold several documents: JSON (one document), or with the `yaml`
+/// feature a YAML stream, several documents becoming a list of them.
+///
+/// # Errors
+/// As [`load`], without the one-document rule.
+pub(crate) fn load_stream(text: &str) -> Result<Node, InputError> {
+    if crate::json::looks_like_json(text) {
+        match crate::json::load(text) {
+            Ok(node) => return Ok(node),
+            Err(crate::json::Outcome::Invalid(e)) => return Err(e),
+            Err(crate::json::Outcome::NotJson(_)) => {}
+        }
+    }
+    #[cfg(feature = "yaml")]
+    if let Ok(node) = crate::yaml::load_stream(text) {
+        return Ok(node);
+    }
+    // The one-document reader's message says best what is wrong.
+    load(text)
+}
+
 /// Loads one scenario document: JSON, or with the `yaml` feature any YAML.
 ///
 /// # Errors

@@ -18,7 +18,17 @@ use crate::tree::{Node, Value};
 /// it, its path and line), a mapping key that is not a scalar, an unresolvable value.
 pub(crate) fn load(text: &str) -> Result<Node, InputError> {
     check_depth(text)?;
-    load_yaml(text)
+    load_yaml(text, false)
+}
+
+/// Loads a stream of YAML documents: one document as itself, several as a list of them (each
+/// keeps its lines in the whole text). Envoy and Kubernetes files are often such streams.
+///
+/// # Errors
+/// As [`load`], but several documents are not an error.
+pub(crate) fn load_stream(text: &str) -> Result<Node, InputError> {
+    check_depth(text)?;
+    load_yaml(text, true)
 }
 
 /// Deepest nesting read: saphyr caps flow collections itself, not block ones, so depth is
@@ -52,7 +62,7 @@ fn check_depth(text: &str) -> Result<(), InputError> {
 }
 
 /// The YAML loader (after [`check_depth`]).
-fn load_yaml(text: &str) -> Result<Node, InputError> {
+fn load_yaml(text: &str, several: bool) -> Result<Node, InputError> {
     let mut parser = saphyr_parser::Parser::new_from_str(text);
     let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
     let loaded = parser.load(&mut loader, true);
@@ -65,10 +75,28 @@ fn load_yaml(text: &str) -> Result<Node, InputError> {
     let is_empty =
         |d: &MarkedYaml<'_>| matches!(d.data, YamlData::BadValue | YamlData::Value(Scalar::Null));
     let first_line = docs.first().map(|d| d.span.start.line());
-    let mut docs = docs.into_iter().filter(|d| !is_empty(d));
+    let mut docs = docs.into_iter().filter(|d| !is_empty(d)).peekable();
     let Some(doc) = docs.next() else {
         return Err(root_error(first_line, "the document is empty"));
     };
+    if several && docs.peek().is_some() {
+        let start = doc.span.start.index();
+        let first = doc.span.start.line();
+        let mut items = vec![convert(doc, first, &At::Root)?];
+        for (i, d) in docs.enumerate() {
+            let line = d.span.start.line();
+            items.push(convert(d, line, &At::Root).map_err(|mut e| {
+                e.message = format!("document {}: {}", i + 2, e.message);
+                e
+            })?);
+        }
+        let line = items.first().map_or(1, |n| n.line);
+        return Ok(Node {
+            line,
+            span: (start, text.chars().count()),
+            value: Value::Seq(items),
+        });
+    }
     if let Some(second) = docs.next() {
         return Err(root_error(
             Some(document_marker(text, second.span.start.line())),
@@ -436,7 +464,7 @@ mod tests {
         ];
         for doc in docs {
             let fast = crate::json::load(doc).unwrap();
-            let yaml = load_yaml(doc).unwrap();
+            let yaml = load_yaml(doc, false).unwrap();
             assert_eq!(fast, yaml, "{doc}");
         }
         // JSON's surrogate pairs (saphyr's YAML reader refuses them).

@@ -56,7 +56,14 @@ const DEFAULT_REQUESTS: u64 = 10_000;
 const DEFAULT_SEED: u64 = 1;
 
 /// The options `explain` accepts, as the CLI's flags.
-const EXPLAIN_OPTIONS: &[&str] = &["from", "locality", "to", "lbPolicy", "panicThreshold"];
+const EXPLAIN_OPTIONS: &[&str] = &[
+    "from",
+    "locality",
+    "to",
+    "lbPolicy",
+    "panicThreshold",
+    "cluster",
+];
 
 /// The options `simulate` accepts.
 const SIMULATE_OPTIONS: &[&str] = &[
@@ -65,6 +72,7 @@ const SIMULATE_OPTIONS: &[&str] = &[
     "to",
     "lbPolicy",
     "panicThreshold",
+    "cluster",
     "requests",
     "seed",
 ];
@@ -94,6 +102,9 @@ export interface ExplainOptions {
   lbPolicy?: LbPolicy | null;
   /** Envoy input: the healthy panic threshold, percent (0 to 100). */
   panicThreshold?: number | null;
+  /** Envoy input holding several clusters (a config dump, a CDS/EDS list): the cluster to
+   * explain, by its exact name (the CLI's `--cluster`). */
+  cluster?: string | null;
 }
 
 /** `simulate`'s options: the CLI's `--requests` (default 10000, at most 100000000) and `--seed`
@@ -732,6 +743,7 @@ fn read_options(value: Option<&JsValue>, allowed: &[&str]) -> Result<ReadOptions
             "from" => read.options.from = Some(string(&value, &what)?),
             "locality" => read.options.locality = Some(string(&value, &what)?),
             "to" => read.options.to = Some(string(&value, &what)?),
+            "cluster" => read.options.cluster = Some(string(&value, &what)?),
             "lbPolicy" => {
                 let policy = string(&value, &what)?;
                 read.options.lb_policy = Some(LbPolicy::from_name(&policy).ok_or_else(|| {

@@ -256,6 +256,7 @@ impl MeshPlan {
             locality_weighted: first.is_some_and(|p| p.config().locality_weighted),
             normalized_total_availability: first.map_or(0, Plan::normalized_total_availability),
             total_panic: first.is_some_and(Plan::total_panic),
+            drop_overload: 0.0,
         }
     }
 
