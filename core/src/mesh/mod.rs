@@ -14,6 +14,7 @@
 pub mod discovery;
 pub mod locality;
 pub mod model;
+pub mod regex;
 mod validate;
 
 use alloc::format;
