@@ -112,6 +112,18 @@ struct InputArgs {
     /// Scenarios: the host the client calls.
     #[arg(long, value_name = "HOST")]
     to: Option<String>,
+    /// Scenarios: a request header, NAME=VALUE (repeatable; replaces the scenario's headers).
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    headers: Vec<String>,
+    /// Scenarios: the request's path, query string included (default "/").
+    #[arg(long, value_name = "PATH")]
+    path: Option<String>,
+    /// Scenarios: the request's HTTP method (default GET).
+    #[arg(long, value_name = "METHOD")]
+    method: Option<String>,
+    /// Scenarios: the request's port (the Service's port).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    port: Option<u16>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -282,6 +294,10 @@ fn load(args: &InputArgs) -> Result<Loaded, Failure> {
         to: args.to.clone(),
         lb_policy: args.lb_policy.map(Into::into),
         panic_threshold: args.panic_threshold,
+        headers: args.headers.clone(),
+        path: args.path.clone(),
+        method: args.method.clone(),
+        port: args.port,
     };
     meshlb_formats::load(&name, &text, &options).map_err(Failure)
 }

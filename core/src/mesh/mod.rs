@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod locality;
 pub mod model;
 pub mod regex;
+pub mod routing;
 mod validate;
 
 use alloc::format;
