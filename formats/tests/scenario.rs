@@ -724,7 +724,7 @@ fn unknown_kind() {
         &e,
         "config[0].resources[0].kind",
         Some(DR_LINE + 4),
-        "kind \"Gateway\" is not supported (meshlb reads DestinationRule, VirtualService, ServiceEntry, WorkloadEntry)",
+        "kind \"Gateway\" is not supported (meshlb reads DestinationRule, VirtualService, ServiceEntry, WorkloadEntry, Sidecar)",
     );
 }
 
@@ -1022,12 +1022,18 @@ fn meshes_and_mesh_config_are_strict() {
     );
     let input = parse(&edit(
         4,
-        "    meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}",
+        "    meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}, rootNamespace: mesh-root, inboundTrafficPolicy: {}}",
     ));
+    let mc = input.scenario.clusters[0].mesh_config.as_ref().unwrap();
+    assert_eq!(
+        mc.outbound_traffic_policy,
+        Some(meshlb::mesh::OutboundTrafficMode::RegistryOnly)
+    );
+    assert_eq!(mc.root_namespace.as_deref(), Some("mesh-root"));
     assert_eq!(
         input.notes,
         [
-            "accepted but not modelled by meshlb (no effect on the result): clusters[].meshConfig.outboundTrafficPolicy"
+            "accepted but not modelled by meshlb (no effect on the result): clusters[].meshConfig.inboundTrafficPolicy"
         ]
     );
 }

@@ -143,6 +143,7 @@ impl Parser<'_> {
     }
 
     fn repetitions(&mut self, mut node: Node) -> Result<Node, String> {
+        let mut repeated = false;
         loop {
             let (min, max) = match self.peek() {
                 Some('*') => (0, None),
@@ -176,11 +177,11 @@ impl Parser<'_> {
                 _ => return Ok(node),
             };
             self.pos += 1;
-            if matches!(node, Node::Empty | Node::Start | Node::End)
-                || matches!(node, Node::Repeat { .. })
-            {
+            // RE2 refuses `a**` and `^*`, not `(a*)*`.
+            if repeated || matches!(node, Node::Start | Node::End) {
                 return Err(self.error("missing or repeated argument to a repetition operator"));
             }
+            repeated = true;
             // A lazy `?` matches the same strings.
             self.eat('?');
             node = Node::Repeat {
