@@ -394,6 +394,19 @@ fn partitioning_a_service_by_cluster_keeps_each_client_in_its_cluster() {
     assert!(notes(&e).contains("http[1] (c2-local) match[0] matches"), "{}", notes(&e));
 }
 
+#[test]
+fn the_cluster_partitioning_example_is_the_same_pattern() {
+    let path = meshlb_tests::workspace_root()
+        .join("examples")
+        .join("cluster-partitioning.yaml");
+    let text = std::fs::read_to_string(&path).expect("examples/cluster-partitioning.yaml");
+    for args in [&[][..], &["--from", "c2/shop", "--locality", "r2/z1"][..]] {
+        let example = explain(&text, args);
+        let inline = explain(PARTITION, args);
+        assert_eq!(shares(&example), shares(&inline), "{args:?}");
+    }
+}
+
 /// reviews in bookinfo; `SIDECARS` is replaced by Sidecar resources.
 const SCOPED: &str = r"
 clusters:
