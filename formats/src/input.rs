@@ -165,7 +165,9 @@ pub fn load(name: &str, text: &str, options: &Options) -> Result<Loaded, String>
     }
     if let Some(path) = &options.path {
         scenario.request.path = Some(path.clone());
-        input.notes.push(format!("--path {path} sets the request's path"));
+        input
+            .notes
+            .push(format!("--path {path} sets the request's path"));
     }
     if let Some(method) = &options.method {
         scenario.request.method = Some(method.clone());

@@ -440,7 +440,11 @@ const EGRESS_LISTENER: Shape = istio(
     &["port", "hosts"],
     &["bind", "captureMode"],
 );
-const SIDECAR_PORT: Shape = istio("SidecarPort", &["number", "protocol"], &["name", "targetPort"]);
+const SIDECAR_PORT: Shape = istio(
+    "SidecarPort",
+    &["number", "protocol"],
+    &["name", "targetPort"],
+);
 const OUTBOUND_POLICY: Shape = istio("OutboundTrafficPolicy", &["mode"], &["egressProxy"]);
 const MESH_OUTBOUND_POLICY: Shape = istio("MeshConfig.OutboundTrafficPolicy", &["mode"], &[]);
 const HTTP_ROUTE: Shape = istio(
@@ -1630,11 +1634,7 @@ impl Parser<'_> {
                 node.line,
                 format!(
                     "a StringMatch holds one of exact, prefix, regex (found {})",
-                    found
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    found.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
                 ),
             ));
         }

@@ -29,7 +29,11 @@ fn explain(yaml: &str, extra: &[&str]) -> Value {
 fn shares(e: &Value) -> std::collections::BTreeMap<String, f64> {
     let mut out = std::collections::BTreeMap::new();
     for ep in e["endpoints"].as_array().expect("endpoints") {
-        let key = format!("{}:{}", ep["address"].as_str().expect("address"), ep["port"]);
+        let key = format!(
+            "{}:{}",
+            ep["address"].as_str().expect("address"),
+            ep["port"]
+        );
         *out.entry(key).or_insert(0.0) += ep["share"].as_f64().expect("share");
     }
     out
@@ -147,7 +151,10 @@ fn the_first_matching_route_wins_in_order() {
     );
     let e = explain(&yaml, &["--path", "/api/v1/x"]);
     assert_shares(&e, &[("10.0.0.2:9080", 1.0)]);
-    assert_eq!(dropped(&e), [("10.0.0.1:9080".into(), "not-in-subset".into())]);
+    assert_eq!(
+        dropped(&e),
+        [("10.0.0.1:9080".into(), "not-in-subset".into())]
+    );
     assert!(
         notes(&e).contains("http[0] match[0] matches the request (uri prefix \"/api\")"),
         "{}",
@@ -156,7 +163,11 @@ fn the_first_matching_route_wins_in_order() {
     // /other: neither prefix; the catch-all http[2] takes it.
     let e = explain(&yaml, &["--path", "/other"]);
     assert_shares(&e, &[("10.0.0.1:9080", 1.0)]);
-    assert!(notes(&e).contains("http[2] has no match conditions"), "{}", notes(&e));
+    assert!(
+        notes(&e).contains("http[2] has no match conditions"),
+        "{}",
+        notes(&e)
+    );
     // Several match blocks in one route are ORed: the second block matches.
     let yaml = v2_if("{ uri: { exact: /a } }, { uri: { exact: /b } }");
     assert!(routed_to_v2(&explain(&yaml, &["--path", "/b"])));
@@ -166,9 +177,18 @@ fn the_first_matching_route_wins_in_order() {
 #[test]
 fn conditions_in_one_block_are_anded() {
     let yaml = v2_if("{ uri: { prefix: /api }, method: { exact: POST } }");
-    assert!(routed_to_v2(&explain(&yaml, &["--path", "/api", "--method", "POST"])));
-    assert!(!routed_to_v2(&explain(&yaml, &["--path", "/api"])), "GET by default");
-    assert!(!routed_to_v2(&explain(&yaml, &["--path", "/x", "--method", "POST"])));
+    assert!(routed_to_v2(&explain(
+        &yaml,
+        &["--path", "/api", "--method", "POST"]
+    )));
+    assert!(
+        !routed_to_v2(&explain(&yaml, &["--path", "/api"])),
+        "GET by default"
+    );
+    assert!(!routed_to_v2(&explain(
+        &yaml,
+        &["--path", "/x", "--method", "POST"]
+    )));
 }
 
 #[test]
@@ -189,7 +209,9 @@ fn source_labels_see_the_client_labels_and_every_topology_label() {
         let e = explain(&no, &[]);
         assert!(!routed_to_v2(&e), "{key}={other}");
         assert!(
-            notes(&e).contains(&format!("is not in the client's route table: sourceLabels {key}={other}")),
+            notes(&e).contains(&format!(
+                "is not in the client's route table: sourceLabels {key}={other}"
+            )),
             "{}",
             notes(&e)
         );
@@ -210,25 +232,49 @@ fn source_namespace_is_the_client_namespace() {
 #[test]
 fn headers_exact_prefix_regex_presence_and_absence() {
     let exact = v2_if("{ headers: { end-user: { exact: jason } } }");
-    assert!(routed_to_v2(&explain(&exact, &["--header", "end-user=jason"])));
+    assert!(routed_to_v2(&explain(
+        &exact,
+        &["--header", "end-user=jason"]
+    )));
     assert!(
         routed_to_v2(&explain(&exact, &["--header", "End-User=jason"])),
         "header names are case-insensitive"
     );
-    assert!(!routed_to_v2(&explain(&exact, &["--header", "end-user=jasonx"])));
+    assert!(!routed_to_v2(&explain(
+        &exact,
+        &["--header", "end-user=jasonx"]
+    )));
     assert!(!routed_to_v2(&explain(&exact, &[])), "absent header");
 
     let prefix = v2_if("{ headers: { end-user: { prefix: ja } } }");
-    assert!(routed_to_v2(&explain(&prefix, &["--header", "end-user=jane"])));
-    assert!(!routed_to_v2(&explain(&prefix, &["--header", "end-user=bob"])));
+    assert!(routed_to_v2(&explain(
+        &prefix,
+        &["--header", "end-user=jane"]
+    )));
+    assert!(!routed_to_v2(&explain(
+        &prefix,
+        &["--header", "end-user=bob"]
+    )));
 
     // Envoy's safe_regex matches the whole value: "jason-2" is not matched by "jason|mary".
     let regex = v2_if("{ headers: { end-user: { regex: 'jason|mary' } } }");
-    assert!(routed_to_v2(&explain(&regex, &["--header", "end-user=mary"])));
-    assert!(!routed_to_v2(&explain(&regex, &["--header", "end-user=jason-2"])));
+    assert!(routed_to_v2(&explain(
+        &regex,
+        &["--header", "end-user=mary"]
+    )));
+    assert!(!routed_to_v2(&explain(
+        &regex,
+        &["--header", "end-user=jason-2"]
+    )));
     let regex = v2_if("{ headers: { x-version: { regex: 'v[0-9]+\\.[0-9]+' } } }");
-    assert!(routed_to_v2(&explain(&regex, &["--header", "x-version=v10.2"])));
-    assert!(!routed_to_v2(&explain(&regex, &["--header", "x-version=v10"])));
+    assert!(routed_to_v2(&explain(
+        &regex,
+        &["--header", "x-version=v10.2"]
+    )));
+    assert!(!routed_to_v2(&explain(
+        &regex,
+        &["--header", "x-version=v10"]
+    )));
 
     // `{}`: presence.
     let present = v2_if("{ headers: { x-canary: {} } }");
@@ -238,12 +284,21 @@ fn headers_exact_prefix_regex_presence_and_absence() {
     // withoutHeaders: the condition must not hold (absent header, or another value).
     let without = v2_if("{ withoutHeaders: { end-user: { exact: jason } } }");
     assert!(routed_to_v2(&explain(&without, &[])));
-    assert!(routed_to_v2(&explain(&without, &["--header", "end-user=mary"])));
-    assert!(!routed_to_v2(&explain(&without, &["--header", "end-user=jason"])));
+    assert!(routed_to_v2(&explain(
+        &without,
+        &["--header", "end-user=mary"]
+    )));
+    assert!(!routed_to_v2(&explain(
+        &without,
+        &["--header", "end-user=jason"]
+    )));
 
     // Several --header flags; every header condition must hold.
     let two = v2_if("{ headers: { a: { exact: '1' }, b: { exact: '2' } } }");
-    assert!(routed_to_v2(&explain(&two, &["--header", "a=1", "--header", "b=2"])));
+    assert!(routed_to_v2(&explain(
+        &two,
+        &["--header", "a=1", "--header", "b=2"]
+    )));
     assert!(!routed_to_v2(&explain(&two, &["--header", "a=1"])));
 }
 
@@ -270,10 +325,16 @@ fn uri_exact_prefix_regex_and_ignore_uri_case() {
     assert!(routed_to_v2(&explain(&ci, &["--path", "/LOGIN"])));
     let regex = v2_if("{ uri: { regex: '/users/[0-9]+' } }");
     assert!(routed_to_v2(&explain(&regex, &["--path", "/users/42"])));
-    assert!(!routed_to_v2(&explain(&regex, &["--path", "/users/42/posts"])));
+    assert!(!routed_to_v2(&explain(
+        &regex,
+        &["--path", "/users/42/posts"]
+    )));
     let query = v2_if("{ queryParams: { debug: { exact: 'true' } } }");
     assert!(routed_to_v2(&explain(&query, &["--path", "/x?debug=true"])));
-    assert!(!routed_to_v2(&explain(&query, &["--path", "/x?debug=false"])));
+    assert!(!routed_to_v2(&explain(
+        &query,
+        &["--path", "/x?debug=false"]
+    )));
 }
 
 #[test]
@@ -285,7 +346,11 @@ fn method_and_port() {
     let port = v2_if("{ port: 9090 }");
     let e = explain(&port, &["--port", "9090"]);
     assert_eq!(e["status"], "routed");
-    assert!(notes(&e).contains("match[0] matches the request (port 9090)"), "{}", notes(&e));
+    assert!(
+        notes(&e).contains("match[0] matches the request (port 9090)"),
+        "{}",
+        notes(&e)
+    );
     assert!(!routed_to_v2(&explain(&port, &["--port", "9080"])));
 }
 
@@ -308,7 +373,10 @@ fn gateways_mesh() {
     let e = explain(&bound, &[]);
     assert_shares(&e, &[("10.0.0.1:9080", 0.5), ("10.0.0.2:9080", 0.5)]);
     assert!(e["routes"].is_null(), "{e:#}");
-    let both = bound.replace("gateways: [istio-system/ingress]", "gateways: [istio-system/ingress, mesh]");
+    let both = bound.replace(
+        "gateways: [istio-system/ingress]",
+        "gateways: [istio-system/ingress, mesh]",
+    );
     assert!(routed_to_v2(&explain(&both, &[])));
 }
 
@@ -324,7 +392,10 @@ fn no_route_matched_is_its_own_status() {
     let n = notes(&e);
     assert!(n.contains("no http route of VirtualService bookinfo/reviews matches the request (GET /web on port 9080)"), "{n}");
     assert!(n.contains("404"), "{n}");
-    assert!(n.contains("http[0] match[0]: uri prefix \"/api\" does not match path \"/web\""), "{n}");
+    assert!(
+        n.contains("http[0] match[0]: uri prefix \"/api\" does not match path \"/web\""),
+        "{n}"
+    );
     // The same scenario with a matching path is routed.
     assert!(routed_to_v2(&explain(&yaml, &["--path", "/api/x"])));
 }
@@ -376,8 +447,15 @@ fn partitioning_a_service_by_cluster_keeps_each_client_in_its_cluster() {
     let e = explain(PARTITION, &[]);
     assert_eq!(e["status"], "routed");
     assert_shares(&e, &[("10.1.0.1:8080", 0.5), ("10.1.0.2:8080", 0.5)]);
-    assert_eq!(dropped(&e), [("10.2.0.1:8080".into(), "not-in-subset".into())]);
-    assert!(notes(&e).contains("http[0] (c1-local) match[0] matches"), "{}", notes(&e));
+    assert_eq!(
+        dropped(&e),
+        [("10.2.0.1:8080".into(), "not-in-subset".into())]
+    );
+    assert!(
+        notes(&e).contains("http[0] (c1-local) match[0] matches"),
+        "{}",
+        notes(&e)
+    );
     // From c2: http[0] is not in c2's route table (cluster label c2), http[1] takes it; its
     // one endpoint takes everything.
     let e = explain(PARTITION, &["--from", "c2/shop", "--locality", "r2/z1"]);
@@ -391,7 +469,11 @@ fn partitioning_a_service_by_cluster_keeps_each_client_in_its_cluster() {
             ("10.1.0.2:8080".into(), "not-in-subset".into())
         ]
     );
-    assert!(notes(&e).contains("http[1] (c2-local) match[0] matches"), "{}", notes(&e));
+    assert!(
+        notes(&e).contains("http[1] (c2-local) match[0] matches"),
+        "{}",
+        notes(&e)
+    );
 }
 
 #[test]
@@ -450,25 +532,50 @@ fn sidecar_egress_host_forms() {
         ("'*/*.example.com'", false),
         ("'other/*'", false),
     ] {
-        let yaml = scoped(&sidecar("bookinfo", "default", &format!("egress: [{{ hosts: [{hosts}] }}]")));
+        let yaml = scoped(&sidecar(
+            "bookinfo",
+            "default",
+            &format!("egress: [{{ hosts: [{hosts}] }}]"),
+        ));
         let e = explain(&yaml, &[]);
         if imported {
             assert_shares(&e, &[("10.0.0.1:9080", 1.0)]);
-            assert!(notes(&e).contains("Sidecar bookinfo/default applies to the client and imports"), "{hosts}: {}", notes(&e));
+            assert!(
+                notes(&e).contains("Sidecar bookinfo/default applies to the client and imports"),
+                "{hosts}: {}",
+                notes(&e)
+            );
         } else {
             assert_eq!(e["status"], "not-imported", "{hosts}: {e:#}");
             assert!(e["endpoints"].as_array().expect("endpoints").is_empty());
             let n = notes(&e);
-            assert!(n.contains("Sidecar bookinfo/default applies to the client and its egress hosts"), "{n}");
-            assert!(n.contains("do not import reviews.bookinfo.svc.cluster.local on port 9080"), "{n}");
+            assert!(
+                n.contains("Sidecar bookinfo/default applies to the client and its egress hosts"),
+                "{n}"
+            );
+            assert!(
+                n.contains("do not import reviews.bookinfo.svc.cluster.local on port 9080"),
+                "{n}"
+            );
             // MeshConfig's default outbound policy is ALLOW_ANY.
-            assert!(n.contains("ALLOW_ANY (Istio's default)") && n.contains("PassthroughCluster"), "{n}");
+            assert!(
+                n.contains("ALLOW_ANY (Istio's default)") && n.contains("PassthroughCluster"),
+                "{n}"
+            );
         }
     }
     // An egress listener with a port imports on that port only.
-    let yaml = scoped(&sidecar("bookinfo", "default", "egress: [{ port: { number: 9999, protocol: HTTP }, hosts: ['*/*'] }]"));
+    let yaml = scoped(&sidecar(
+        "bookinfo",
+        "default",
+        "egress: [{ port: { number: 9999, protocol: HTTP }, hosts: ['*/*'] }]",
+    ));
     assert_eq!(explain(&yaml, &[])["status"], "not-imported");
-    let yaml = scoped(&sidecar("bookinfo", "default", "egress: [{ port: { number: 9080, protocol: HTTP }, hosts: ['*/*'] }]"));
+    let yaml = scoped(&sidecar(
+        "bookinfo",
+        "default",
+        "egress: [{ port: { number: 9080, protocol: HTTP }, hosts: ['*/*'] }]",
+    ));
     assert_eq!(explain(&yaml, &[])["status"], "routed");
 }
 
@@ -481,18 +588,34 @@ fn sidecar_outbound_traffic_policy_notes() {
         "egress: [{ hosts: ['istio-system/*'] }], outboundTrafficPolicy: { mode: REGISTRY_ONLY }",
     ));
     let n = notes(&explain(&yaml, &[]));
-    assert!(n.contains("REGISTRY_ONLY (Sidecar bookinfo/default)"), "{n}");
+    assert!(
+        n.contains("REGISTRY_ONLY (Sidecar bookinfo/default)"),
+        "{n}"
+    );
     assert!(n.contains("BlackHoleCluster: Envoy answers 502"), "{n}");
     // Without one, MeshConfig's applies.
     let yaml = SCOPED
-        .replace("SIDECARS\n", &sidecar("bookinfo", "default", "egress: [{ hosts: ['istio-system/*'] }]"))
-        .replace("MESHCONFIG", "{ outboundTrafficPolicy: { mode: REGISTRY_ONLY } }");
+        .replace(
+            "SIDECARS\n",
+            &sidecar(
+                "bookinfo",
+                "default",
+                "egress: [{ hosts: ['istio-system/*'] }]",
+            ),
+        )
+        .replace(
+            "MESHCONFIG",
+            "{ outboundTrafficPolicy: { mode: REGISTRY_ONLY } }",
+        );
     let n = notes(&explain(&yaml, &[]));
     assert!(n.contains("REGISTRY_ONLY (MeshConfig of east)"), "{n}");
     // exportTo hiding the host reports the policy in force too.
     let hidden = yaml
         .replace("ports: [9080] }", "ports: [9080], exportTo: [other] }")
-        .replace("egress: [{ hosts: ['istio-system/*'] }]", "egress: [{ hosts: ['*/*'] }]");
+        .replace(
+            "egress: [{ hosts: ['istio-system/*'] }]",
+            "egress: [{ hosts: ['*/*'] }]",
+        );
     let e = explain(&hidden, &[]);
     assert_eq!(e["status"], "not-visible");
     assert!(notes(&e).contains("BlackHoleCluster"), "{}", notes(&e));
@@ -512,26 +635,58 @@ fn sidecar_selector_precedence() {
     );
     let e = explain(&scoped(&both), &[]);
     assert_eq!(e["status"], "not-imported");
-    assert!(notes(&e).contains("Sidecar bookinfo/narrow applies"), "{}", notes(&e));
+    assert!(
+        notes(&e).contains("Sidecar bookinfo/narrow applies"),
+        "{}",
+        notes(&e)
+    );
     // A client the selector does not pick gets the namespace's selector-less Sidecar.
-    let other = scoped(&both).replace("labels: { app: productpage } }\nrequest", "labels: { app: reviews-ui } }\nrequest");
+    let other = scoped(&both).replace(
+        "labels: { app: productpage } }\nrequest",
+        "labels: { app: reviews-ui } }\nrequest",
+    );
     let e = explain(&other, &[]);
     assert_eq!(e["status"], "routed");
-    assert!(notes(&e).contains("Sidecar bookinfo/default applies"), "{}", notes(&e));
+    assert!(
+        notes(&e).contains("Sidecar bookinfo/default applies"),
+        "{}",
+        notes(&e)
+    );
     // The root namespace's selector-less Sidecar is the mesh default...
-    let root = sidecar("istio-system", "default", "egress: [{ hosts: ['istio-system/*'] }]");
+    let root = sidecar(
+        "istio-system",
+        "default",
+        "egress: [{ hosts: ['istio-system/*'] }]",
+    );
     let e = explain(&scoped(&root), &[]);
     assert_eq!(e["status"], "not-imported");
-    assert!(notes(&e).contains("Sidecar istio-system/default applies"), "{}", notes(&e));
+    assert!(
+        notes(&e).contains("Sidecar istio-system/default applies"),
+        "{}",
+        notes(&e)
+    );
     // ... `.` in it means the client's namespace ...
     let dot = sidecar("istio-system", "default", "egress: [{ hosts: ['./*'] }]");
     assert_eq!(explain(&scoped(&dot), &[])["status"], "routed");
     // ... and a namespace Sidecar wins over it.
-    let e = explain(&scoped(&format!("{root}{}", sidecar("bookinfo", "default", "egress: [{ hosts: ['./*'] }]"))), &[]);
+    let e = explain(
+        &scoped(&format!(
+            "{root}{}",
+            sidecar("bookinfo", "default", "egress: [{ hosts: ['./*'] }]")
+        )),
+        &[],
+    );
     assert_eq!(e["status"], "routed");
     // MeshConfig rootNamespace moves the mesh default.
     let moved = SCOPED
-        .replace("SIDECARS\n", &sidecar("mesh-root", "default", "egress: [{ hosts: ['istio-system/*'] }]"))
+        .replace(
+            "SIDECARS\n",
+            &sidecar(
+                "mesh-root",
+                "default",
+                "egress: [{ hosts: ['istio-system/*'] }]",
+            ),
+        )
         .replace("MESHCONFIG", "{ rootNamespace: mesh-root }");
     assert_eq!(explain(&moved, &[])["status"], "not-imported");
     let unmoved = moved.replace("{ rootNamespace: mesh-root }", "{}");
@@ -600,15 +755,30 @@ fn workload_entry_without_address_is_dropped_where_no_gateway_carries_it() {
     assert_shares(&e, &[("10.0.0.5:5432", 1.0)]);
     assert_eq!(dropped(&e), [(":5432".into(), "no-address".into())]);
     let d = &e["dropped"][0]["message"];
-    assert!(d.as_str().expect("message").contains("WorkloadEntry shop/db-remote has no address"), "{d}");
-    assert!(notes(&e).contains("network n2 has no east-west gateway"), "{}", notes(&e));
+    assert!(
+        d.as_str()
+            .expect("message")
+            .contains("WorkloadEntry shop/db-remote has no address"),
+        "{d}"
+    );
+    assert!(
+        notes(&e).contains("network n2 has no east-west gateway"),
+        "{}",
+        notes(&e)
+    );
     // On the client's own network there is no gateway to go through either.
-    let same = ADDRESSLESS.replace("spec: { network: n2, labels: { app: db } }", "spec: { network: n1, labels: { app: db } }");
+    let same = ADDRESSLESS.replace(
+        "spec: { network: n2, labels: { app: db } }",
+        "spec: { network: n1, labels: { app: db } }",
+    );
     let e = explain(&same, &[]);
     assert_shares(&e, &[("10.0.0.5:5432", 1.0)]);
     assert_eq!(dropped(&e), [(":5432".into(), "no-address".into())]);
     assert!(
-        e["dropped"][0]["message"].as_str().expect("message").contains("on the client's network n1"),
+        e["dropped"][0]["message"]
+            .as_str()
+            .expect("message")
+            .contains("on the client's network n1"),
         "{e:#}"
     );
 }

@@ -478,11 +478,11 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
     }
     // The Sidecar's egress imports (`SidecarScope`): a host it does not import has no cluster.
     if let Some(sc) = sidecar {
-        let name = sidecar_name.clone().unwrap_or_default();
+        let name = sidecar_name.unwrap_or_default();
         match routing::imported_by(sc, &host, &namespace, &client.namespace, view.port) {
-            Some(entry) => view
-                .notes
-                .push(format!("{name} applies to the client and imports {host} ({entry})")),
+            Some(entry) => view.notes.push(format!(
+                "{name} applies to the client and imports {host} ({entry})"
+            )),
             None => {
                 view.status = Status::NotImported;
                 view.notes.push(format!(
@@ -962,11 +962,7 @@ fn select_destination_rule(
                     .max_by_key(|dr| qualified(dr).len())
             })
     };
-    let order = [
-        (client_ns, false),
-        (service_ns, true),
-        (root_ns, true),
-    ];
+    let order = [(client_ns, false), (service_ns, true), (root_ns, true)];
     order
         .iter()
         .find_map(|&(ns, other)| best_in(ns, other && ns != client_ns))
@@ -1230,11 +1226,7 @@ fn network_filter(
         }
         let share = u64::from(scaled) / gateways.len() as u64;
         let behind = if e.address.is_empty() {
-            format!(
-                "{}:{}",
-                c.name.as_deref().unwrap_or("(no address)"),
-                e.port
-            )
+            format!("{}:{}", c.name.as_deref().unwrap_or("(no address)"), e.port)
         } else {
             format!("{}:{}", e.address, e.port)
         };

@@ -299,8 +299,7 @@ impl Parser<'_> {
             } else {
                 c
             };
-            let high = if self.peek() == Some('-') && self.chars.get(self.pos + 1) != Some(&']')
-            {
+            let high = if self.peek() == Some('-') && self.chars.get(self.pos + 1) != Some(&']') {
                 self.pos += 1;
                 let Some(h) = self.peek() else {
                     return Err(self.error("missing ]"));
@@ -509,7 +508,10 @@ mod tests {
     #[test]
     fn full_match_semantics() {
         assert!(m("abc", "abc"));
-        assert!(!m("abc", "abcd"), "Envoy's safe_regex matches the whole value");
+        assert!(
+            !m("abc", "abcd"),
+            "Envoy's safe_regex matches the whole value"
+        );
         assert!(!m("b", "abc"));
         assert!(m("/api/v[0-9]+/.*", "/api/v12/users"));
         assert!(!m("/api/v[0-9]+/.*", "/api/vx/users"));
@@ -538,7 +540,16 @@ mod tests {
 
     #[test]
     fn refuses_what_it_does_not_read() {
-        for p in ["(?i)abc", r"\p{Greek}", "[[:alpha:]]", r"\bword", "(abc", "abc)", "*a", "a**"] {
+        for p in [
+            "(?i)abc",
+            r"\p{Greek}",
+            "[[:alpha:]]",
+            r"\bword",
+            "(abc",
+            "abc)",
+            "*a",
+            "a**",
+        ] {
             assert!(Regex::new(p).is_err(), "{p} should be refused");
         }
     }

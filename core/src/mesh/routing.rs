@@ -15,8 +15,8 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::model::{
-    HttpMatch, HttpRoute, Labels, OutboundTrafficMode, RequestSpec, Resource, Sidecar,
-    StringMatch, VirtualService,
+    HttpMatch, HttpRoute, Labels, OutboundTrafficMode, RequestSpec, Resource, Sidecar, StringMatch,
+    VirtualService,
 };
 use super::regex::Regex;
 
@@ -164,7 +164,9 @@ impl<'a> HttpRequest<'a> {
 fn string_matches(m: &StringMatch, value: &str, ignore_case: bool) -> bool {
     match m {
         StringMatch::Exact(x) if ignore_case => x.to_lowercase() == value.to_lowercase(),
-        StringMatch::Prefix(x) if ignore_case => value.to_lowercase().starts_with(&x.to_lowercase()),
+        StringMatch::Prefix(x) if ignore_case => {
+            value.to_lowercase().starts_with(&x.to_lowercase())
+        }
         StringMatch::Exact(x) => x == value,
         StringMatch::Prefix(x) => value.starts_with(x.as_str()),
         // Validation compiled every regex; one that does not compile matches nothing.
@@ -212,9 +214,10 @@ pub fn proxy_mismatch(
     {
         return Some(format!(
             "sourceLabels {k}={v} is not a label of the client ({})",
-            proxy_labels
-                .get(k)
-                .map_or_else(|| "it has none".to_string(), |have| format!("it has {k}={have}"))
+            proxy_labels.get(k).map_or_else(
+                || "it has none".to_string(),
+                |have| format!("it has {k}={have}")
+            )
         ));
     }
     match &m.source_namespace {
@@ -237,7 +240,11 @@ pub fn request_mismatch(m: &HttpMatch, r: &HttpRequest<'_>) -> Option<String> {
     if let Some(uri) = &m.uri
         && !string_matches(uri, r.path, m.ignore_uri_case)
     {
-        return Some(format!("uri {} does not match path {:?}", describe(uri), r.path));
+        return Some(format!(
+            "uri {} does not match path {:?}",
+            describe(uri),
+            r.path
+        ));
     }
     if let Some(method) = &m.method
         && !string_matches(method, r.method, false)
@@ -256,7 +263,8 @@ pub fn request_mismatch(m: &HttpMatch, r: &HttpRequest<'_>) -> Option<String> {
         if !header_matches(cond.as_ref(), value) {
             return Some(format!(
                 "header {name} {} is not satisfied ({})",
-                cond.as_ref().map_or_else(|| "(present)".to_string(), describe),
+                cond.as_ref()
+                    .map_or_else(|| "(present)".to_string(), describe),
                 value.map_or_else(|| "absent".to_string(), |v| format!("{v:?}"))
             ));
         }
@@ -266,7 +274,8 @@ pub fn request_mismatch(m: &HttpMatch, r: &HttpRequest<'_>) -> Option<String> {
         if header_matches(cond.as_ref(), value) {
             return Some(format!(
                 "withoutHeaders {name} {} holds",
-                cond.as_ref().map_or_else(|| "(present)".to_string(), describe)
+                cond.as_ref()
+                    .map_or_else(|| "(present)".to_string(), describe)
             ));
         }
     }
@@ -283,7 +292,8 @@ pub fn request_mismatch(m: &HttpMatch, r: &HttpRequest<'_>) -> Option<String> {
         if !ok {
             return Some(format!(
                 "query parameter {name} {} is not satisfied",
-                cond.as_ref().map_or_else(|| "(present)".to_string(), describe)
+                cond.as_ref()
+                    .map_or_else(|| "(present)".to_string(), describe)
             ));
         }
     }
@@ -319,7 +329,11 @@ pub fn describe_match(m: &HttpMatch) -> String {
         parts.push(format!(
             "uri {}{}",
             describe(u),
-            if m.ignore_uri_case { " (ignoreUriCase)" } else { "" }
+            if m.ignore_uri_case {
+                " (ignoreUriCase)"
+            } else {
+                ""
+            }
         ));
     }
     if let Some(x) = &m.method {
@@ -391,7 +405,10 @@ pub fn select_route<'v>(
             return Some((
                 i,
                 route,
-                format!("{} has no match conditions: it takes every request", label(i, route)),
+                format!(
+                    "{} has no match conditions: it takes every request",
+                    label(i, route)
+                ),
             ));
         }
         for (j, m) in route.matches.iter().enumerate() {

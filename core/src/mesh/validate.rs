@@ -688,7 +688,9 @@ fn validate_sidecar(sc: &super::model::Sidecar, path: &str) -> Result {
             let Some((ns, name)) = h.split_once('/').filter(|(_, n)| !n.contains('/')) else {
                 return err(
                     hpath,
-                    format!("{h:?}: host must be of form namespace/dnsName (for example ./* or istio-system/*)"),
+                    format!(
+                        "{h:?}: host must be of form namespace/dnsName (for example ./* or istio-system/*)"
+                    ),
                 );
             };
             if ns.is_empty() || name.is_empty() {
@@ -713,9 +715,9 @@ fn validate_sidecar(sc: &super::model::Sidecar, path: &str) -> Result {
                     && !rest.contains('*')
                     && rest.split('.').all(|part| {
                         !part.is_empty()
-                            && part.bytes().all(|b| {
-                                b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
-                            })
+                            && part
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                     }));
             if !dns_ok {
                 return err(
