@@ -6,9 +6,10 @@
 //! step (Pike's VM), as RE2 does: linear in the input, no backtracking, no allocation per
 //! character beyond two thread lists.
 //!
-//! **Why not a crate.** `regex-lite` needs `std`; `regex-automata` is `no_std` but adds about
-//! 50k lines to a core that runs inside a proxy-wasm filter. Route conditions use a small part
-//! of RE2, so meshlb implements that part exactly and refuses the rest with an error (never a
+//! **Why not a crate.** `regex-lite` requires its `std` feature; `regex-automata` (with
+//! `regex-syntax`) builds without `std` but is tens of thousands of lines for a core that also
+//! runs inside a proxy-wasm filter, whose size is budgeted. Route conditions use a small part of
+//! RE2, so meshlb implements that part exactly and refuses the rest with an error (never a
 //! silent mismatch).
 //!
 //! Supported: literals, `.` (any character but `\n`), `[...]` and `[^...]` classes with ranges

@@ -443,3 +443,82 @@ pub fn select_route<'v>(
 pub fn applies_to_sidecars(vs: &VirtualService) -> bool {
     vs.gateways.is_empty() || vs.gateways.iter().any(|g| g == MESH_GATEWAY)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::model::{Metadata, SidecarEgress};
+    use alloc::vec;
+
+    fn sidecar(hosts: &[&str], port: Option<u16>) -> Sidecar {
+        Sidecar {
+            metadata: Metadata {
+                name: "s".into(),
+                namespace: "ns".into(),
+            },
+            egress: vec![SidecarEgress {
+                port,
+                hosts: hosts.iter().map(|h| (*h).to_string()).collect(),
+            }],
+            ..Sidecar::default()
+        }
+    }
+
+    const HOST: &str = "a.ns.svc.cluster.local";
+
+    #[test]
+    fn egress_wildcards() {
+        let imports = |hosts: &[&str]| imported_by(&sidecar(hosts, None), HOST, "ns", "ns", 80);
+        assert!(imports(&["./*"]).is_some());
+        assert!(imports(&["*/*.svc.cluster.local"]).is_some());
+        // `*.suffix` needs a label before the suffix: it does not match the suffix itself.
+        assert!(
+            imported_by(
+                &sidecar(&["*/*.ns.svc.cluster.local"], None),
+                "ns.svc.cluster.local",
+                "ns",
+                "ns",
+                80
+            )
+            .is_none()
+        );
+        assert!(imports(&["~/*"]).is_none());
+        assert!(imports(&["other/*"]).is_none());
+        // `.` is the client's namespace: a client in `web` does not import ns's host with it.
+        assert!(imported_by(&sidecar(&["./*"], None), HOST, "ns", "web", 80).is_none());
+        assert!(imported_by(&sidecar(&["*/*"], Some(81)), HOST, "ns", "ns", 80).is_none());
+        assert!(imported_by(&Sidecar::default(), HOST, "ns", "ns", 80).is_some());
+    }
+
+    #[test]
+    fn first_matching_block_wins() {
+        let route = |uri: &str, subset: &str| HttpRoute {
+            name: Some(subset.into()),
+            has_match: true,
+            matches: vec![HttpMatch {
+                uri: Some(StringMatch::Prefix(uri.into())),
+                ..HttpMatch::default()
+            }],
+            route: Vec::new(),
+        };
+        let vs = VirtualService {
+            http: vec![route("/a", "first"), route("/a/b", "second")],
+            ..VirtualService::default()
+        };
+        let spec = RequestSpec {
+            path: Some("/a/b/c".into()),
+            ..RequestSpec::default()
+        };
+        let request = HttpRequest::new(&spec, 80);
+        let mut why_not = Vec::new();
+        let chosen = select_route(&vs, &Labels::new(), "ns", &request, &mut why_not);
+        assert_eq!(chosen.map(|(i, _, _)| i), Some(0));
+        let spec = RequestSpec {
+            path: Some("/z".into()),
+            ..RequestSpec::default()
+        };
+        let request = HttpRequest::new(&spec, 80);
+        assert!(select_route(&vs, &Labels::new(), "ns", &request, &mut why_not).is_none());
+        assert_eq!(why_not.len(), 2);
+    }
+}

@@ -730,16 +730,20 @@ fn validate_sidecar(sc: &super::model::Sidecar, path: &str) -> Result {
     Ok(())
 }
 
-/// `HTTPMatchRequest` checks: regular expressions compile (Istio's `validateStringMatchRegexp`
-/// refuses an invalid RE2 expression; meshlb refuses what its RE2 subset does not read), and
-/// header names are not empty.
+/// `HTTPMatchRequest` checks: a regular expression is not empty and compiles (Istio's
+/// `validateStringMatchRegexp` and `validateStringRegexp`, `pkg/config/validation/validation.go`,
+/// refuse an empty or invalid RE2 expression; meshlb also refuses what its RE2 subset does not
+/// read), and header names are not empty.
 fn validate_match(m: &super::model::HttpMatch, path: &str) -> Result {
     use super::model::StringMatch;
     let regex = |sm: Option<&StringMatch>, at: String| -> Result {
-        if let Some(StringMatch::Regex(r)) = sm
-            && let Err(e) = super::regex::Regex::new(r)
-        {
-            return err(at, e);
+        if let Some(StringMatch::Regex(r)) = sm {
+            if r.is_empty() {
+                return err(at, "regex string match should not be empty");
+            }
+            if let Err(e) = super::regex::Regex::new(r) {
+                return err(at, e);
+            }
         }
         Ok(())
     };
