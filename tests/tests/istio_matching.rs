@@ -619,6 +619,18 @@ fn sidecar_outbound_traffic_policy_notes() {
     let e = explain(&hidden, &[]);
     assert_eq!(e["status"], "not-visible");
     assert!(notes(&e).contains("BlackHoleCluster"), "{}", notes(&e));
+    // Sidecar fields meshlb does not model are accepted and named.
+    let ingress = scoped(&sidecar(
+        "bookinfo",
+        "default",
+        "egress: [{ hosts: ['./*'], bind: 127.0.0.1 }], ingress: [{ port: { number: 9080, protocol: HTTP, name: http }, defaultEndpoint: '127.0.0.1:8080' }]",
+    ));
+    let e = explain(&ingress, &[]);
+    assert_eq!(e["status"], "routed");
+    let n = notes(&e);
+    assert!(n.contains("accepted but not modelled"), "{n}");
+    assert!(n.contains("config[].resources[].spec.ingress"), "{n}");
+    assert!(n.contains("config[].resources[].spec.egress[].bind"), "{n}");
 }
 
 #[test]
@@ -781,6 +793,25 @@ fn workload_entry_without_address_is_dropped_where_no_gateway_carries_it() {
             .contains("on the client's network n1"),
         "{e:#}"
     );
+}
+
+#[test]
+fn service_entry_endpoint_without_address_goes_through_the_gateway_too() {
+    // The same two endpoints written inline in the ServiceEntry (the WorkloadEntries are then
+    // selected by nothing).
+    let inline = ADDRESSLESS.replace(
+        "          workloadSelector: { labels: { app: db } }\n",
+        "          endpoints: [{ address: 10.0.0.5, network: n1 }, { network: n2 }]\n",
+    );
+    let e = explain(&inline, &[]);
+    assert_shares(&e, &[("10.0.0.5:5432", 0.5), ("192.0.2.20:15443", 0.5)]);
+    let gw = e["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .find(|ep| ep["kind"] == "gateway")
+        .expect("a gateway");
+    assert_eq!(gw["behind"][0], "ServiceEntry shop/db endpoints[1]:5432");
 }
 
 #[test]
