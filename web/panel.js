@@ -19,6 +19,8 @@ const STATUS_TEXT = {
   "not-visible": "not visible",
   untrusted: "untrusted",
   "no-endpoints": "no endpoints",
+  "no-route": "no route",
+  "not-imported": "not imported",
 };
 
 /** The summary at the top of the Traffic tab. */

@@ -115,6 +115,7 @@ fn big_mesh() -> Scenario {
         request: RequestSpec {
             host: "api.shop".into(),
             port: None,
+            ..RequestSpec::default()
         },
         ..Scenario::default()
     }

@@ -125,6 +125,18 @@ struct InputArgs {
     /// Scenarios: the host the client calls.
     #[arg(long, value_name = "HOST")]
     to: Option<String>,
+    /// Scenarios: a request header, NAME=VALUE (repeatable; replaces the scenario's headers).
+    #[arg(long = "header", value_name = "NAME=VALUE")]
+    headers: Vec<String>,
+    /// Scenarios: the request's path, query string included (default "/").
+    #[arg(long, value_name = "PATH")]
+    path: Option<String>,
+    /// Scenarios: the request's HTTP method (default GET).
+    #[arg(long, value_name = "METHOD")]
+    method: Option<String>,
+    /// Scenarios: the request's port (the Service's port).
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    port: Option<u16>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -324,6 +336,10 @@ fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
         lb_policy: args.lb_policy.map(Into::into),
         panic_threshold: args.panic_threshold,
         cluster: args.cluster.clone(),
+        headers: args.headers.clone(),
+        path: args.path.clone(),
+        method: args.method.clone(),
+        port: args.port,
     };
     let named: Vec<(&str, &str)> = inputs
         .iter()

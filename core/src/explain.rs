@@ -26,6 +26,12 @@ pub enum Status {
     Untrusted,
     /// Nothing reachable: no endpoint, or no endpoint that can be picked.
     NoEndpoints,
+    /// A VirtualService applies to the host but none of its HTTP routes matches the request:
+    /// Envoy's route table answers 404 (`NR`).
+    NoRoute,
+    /// The client's `Sidecar` does not import the host: istiod builds no cluster for it; the
+    /// outbound traffic policy decides where the request goes (a note says which).
+    NotImported,
 }
 
 /// Which Istio locality load-balancing mode applied.
@@ -159,6 +165,9 @@ pub enum DropReason {
     NotReady,
     /// A terminating pod.
     Terminating,
+    /// A WorkloadEntry or ServiceEntry endpoint without an address that no east-west gateway
+    /// can carry (it is reachable only through its network's gateway).
+    NoAddress,
 }
 
 /// An endpoint the client cannot use, with the reason.

@@ -182,6 +182,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
         lb_policy,
         panic_threshold,
         cluster: string("cluster")?,
+        ..Options::default()
     };
     let loaded = meshlb_formats::load(&name, &input, &options)?;
     Ok(Config {

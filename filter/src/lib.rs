@@ -142,6 +142,8 @@ fn status_name(balancer: &Balancer) -> &'static str {
         Status::NotVisible => "not-visible",
         Status::Untrusted => "untrusted",
         Status::NoEndpoints => "no-endpoints",
+        Status::NoRoute => "no-route",
+        Status::NotImported => "not-imported",
     }
 }
 

@@ -25,6 +25,15 @@ pub struct Options {
     /// Envoy input holding several clusters: the one to explain (`--cluster`), by its exact
     /// Envoy name.
     pub cluster: Option<String>,
+    /// Scenarios: request headers, each `NAME=VALUE` (`--header`, repeatable); they replace
+    /// the scenario's `request.headers` when given.
+    pub headers: Vec<String>,
+    /// Scenarios: the request's path, query string included (`--path`).
+    pub path: Option<String>,
+    /// Scenarios: the request's method (`--method`).
+    pub method: Option<String>,
+    /// Scenarios: the request's port (`--port`).
+    pub port: Option<u16>,
 }
 
 /// The clusters of an Envoy input holding several, when none was chosen: what `meshlb explain`
@@ -210,6 +219,41 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
             .notes
             .push(format!("--to {to} sets the requested host"));
     }
+    if !options.headers.is_empty() {
+        scenario.request.headers.clear();
+        for h in &options.headers {
+            let (name, value) = h
+                .split_once('=')
+                .filter(|(n, _)| !n.is_empty())
+                .ok_or_else(|| format!("--header {h:?}: expected NAME=VALUE"))?;
+            scenario
+                .request
+                .headers
+                .insert(name.to_ascii_lowercase(), value.to_string());
+        }
+        input.notes.push(format!(
+            "--header sets the request's headers ({})",
+            options.headers.join(", ")
+        ));
+    }
+    if let Some(path) = &options.path {
+        scenario.request.path = Some(path.clone());
+        input
+            .notes
+            .push(format!("--path {path} sets the request's path"));
+    }
+    if let Some(method) = &options.method {
+        scenario.request.method = Some(method.clone());
+        input
+            .notes
+            .push(format!("--method {method} sets the request's method"));
+    }
+    if let Some(port) = options.port {
+        scenario.request.port = Some(port);
+        input
+            .notes
+            .push(format!("--port {port} sets the request's port"));
+    }
     let plan = input.plan(text).map_err(|e| {
         let path = e.path.to_string();
         let flag = if path.starts_with("client.cluster") || path.starts_with("client.namespace") {
@@ -219,6 +263,8 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
                 .locality
                 .as_ref()
                 .map(|l| format!(" (from --locality {l})"))
+        } else if path.starts_with("request.port") {
+            options.port.map(|p| format!(" (from --port {p})"))
         } else if path.starts_with("request") {
             options.to.as_ref().map(|t| format!(" (from --to {t})"))
         } else {
@@ -289,6 +335,14 @@ fn load_envoy(
         ("from", options.from.is_some()),
         ("locality", options.locality.is_some()),
         ("to", options.to.is_some()),
+        ("header", !options.headers.is_empty()),
+        ("path", options.path.is_some()),
+        ("method", options.method.is_some()),
+        ("port", options.port.is_some()),
+        ("header", !options.headers.is_empty()),
+        ("path", options.path.is_some()),
+        ("method", options.method.is_some()),
+        ("port", options.port.is_some()),
     ] {
         if given {
             return Err(format!(

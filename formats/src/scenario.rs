@@ -6,8 +6,8 @@
 //! meshlb does not model is accepted and named in a note (sub-messages meshlb does not model at
 //! all, such as `connectionPool`, are accepted with any content); a field Istio's API does not
 //! have is an error. Field lists: istio/api `networking/v1alpha3/{destination_rule,
-//! virtual_service,service_entry,workload_entry}.proto` (v1 and v1beta1 are the same messages),
-//! `mesh/v1alpha1/config.proto`.
+//! virtual_service,service_entry,workload_entry,sidecar}.proto` (v1 and v1beta1 are the same
+//! messages), `mesh/v1alpha1/config.proto`.
 //!
 //! Every error is an [`InputError`] with the path (`workloads[3].cluster`) and the line.
 
@@ -16,11 +16,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use meshlb::HealthStatus;
 use meshlb::mesh::{
     ClientSpec, ClusterConfig, ClusterSpec, DestinationRule, Distribute, ExternalControlPlane,
-    Failover, FederatedImport, GatewaySpec, HttpRoute, IstioLbPolicy, IstioVersion, Labels,
-    LoadBalancerSettings, LocalityLbSetting, MeshConfig, MeshPlan, MeshSpec, Metadata, NetworkSpec,
-    OutlierDetection, RequestSpec, Resource, RouteDestination, Scenario, ScenarioError,
-    ServiceEntry, ServiceEntryPort, ServiceSettings, ServiceSpec, Subset, TlsMode, TrafficPolicy,
-    VirtualService, WorkloadEntry, WorkloadEntrySpec, WorkloadSpec,
+    Failover, FederatedImport, GatewaySpec, HttpMatch, HttpRoute, IstioLbPolicy, IstioVersion,
+    Labels, LoadBalancerSettings, LocalityLbSetting, MeshConfig, MeshPlan, MeshSpec, Metadata,
+    NetworkSpec, OutboundTrafficMode, OutlierDetection, RequestSpec, Resource, RouteDestination,
+    Scenario, ScenarioError, ServiceEntry, ServiceEntryPort, ServiceSettings, ServiceSpec, Sidecar,
+    SidecarEgress, StringMatch, Subset, TlsMode, TrafficPolicy, VirtualService, WorkloadEntry,
+    WorkloadEntrySpec, WorkloadSpec,
 };
 
 use crate::MAX_INPUT_BYTES;
@@ -114,7 +115,6 @@ pub fn parse_scenario(text: &str) -> Result<ScenarioInput, InputError> {
         text,
         ignored: BTreeSet::new(),
         notes: Vec::new(),
-        match_paths: BTreeSet::new(),
     };
     let scenario = parser.scenario(&root)?;
     Ok(ScenarioInput {
@@ -201,7 +201,12 @@ const CLUSTER: Shape = own(
 );
 const MESH_CONFIG: Shape = istio(
     "MeshConfig",
-    &["localityLbSetting", "serviceSettings"],
+    &[
+        "localityLbSetting",
+        "serviceSettings",
+        "outboundTrafficPolicy",
+        "rootNamespace",
+    ],
     &[
         "proxyListenPort",
         "proxyInboundListenPort",
@@ -221,7 +226,6 @@ const MESH_CONFIG: Shape = istio(
         "enableEnvoyAccessLogService",
         "disableEnvoyListenerLog",
         "defaultConfig",
-        "outboundTrafficPolicy",
         "inboundTrafficPolicy",
         "configSources",
         "enableAutoMtls",
@@ -231,7 +235,6 @@ const MESH_CONFIG: Shape = istio(
         "defaultServiceExportTo",
         "defaultVirtualServiceExportTo",
         "defaultDestinationRuleExportTo",
-        "rootNamespace",
         "zoneAwareLbSetting",
         "dnsRefreshRate",
         "h2UpgradePolicy",
@@ -294,7 +297,10 @@ const CLIENT: Shape = own(
     "the client",
     &["cluster", "namespace", "locality", "labels"],
 );
-const REQUEST: Shape = own("the request", &["host", "port"]);
+const REQUEST: Shape = own(
+    "the request",
+    &["host", "port", "headers", "path", "method"],
+);
 
 const RESOURCE: Shape = Shape {
     what: "an Istio resource",
@@ -403,9 +409,44 @@ const TLS: Shape = istio(
 const SUBSET: Shape = istio("Subset", &["name", "labels", "trafficPolicy"], &[]);
 const VIRTUAL_SERVICE: Shape = istio(
     "VirtualService",
-    &["hosts", "http", "exportTo"],
-    &["gateways", "tls", "tcp"],
+    &["hosts", "http", "exportTo", "gateways"],
+    &["tls", "tcp"],
 );
+const HTTP_MATCH: Shape = istio(
+    "HTTPMatchRequest",
+    &[
+        "name",
+        "uri",
+        "method",
+        "headers",
+        "port",
+        "sourceLabels",
+        "gateways",
+        "queryParams",
+        "ignoreUriCase",
+        "withoutHeaders",
+        "sourceNamespace",
+    ],
+    &["scheme", "authority", "statPrefix"],
+);
+const STRING_MATCH: Shape = istio("StringMatch", &["exact", "prefix", "regex"], &[]);
+const SIDECAR: Shape = istio(
+    "Sidecar",
+    &["workloadSelector", "egress", "outboundTrafficPolicy"],
+    &["ingress", "inboundConnectionPool"],
+);
+const EGRESS_LISTENER: Shape = istio(
+    "IstioEgressListener",
+    &["port", "hosts"],
+    &["bind", "captureMode"],
+);
+const SIDECAR_PORT: Shape = istio(
+    "SidecarPort",
+    &["number", "protocol"],
+    &["name", "targetPort"],
+);
+const OUTBOUND_POLICY: Shape = istio("OutboundTrafficPolicy", &["mode"], &["egressProxy"]);
+const MESH_OUTBOUND_POLICY: Shape = istio("MeshConfig.OutboundTrafficPolicy", &["mode"], &[]);
 const HTTP_ROUTE: Shape = istio(
     "HTTPRoute",
     &["name", "match", "route"],
@@ -463,7 +504,7 @@ const API_VERSIONS: &[&str] = &[
     "networking.istio.io/v1beta1",
     "networking.istio.io/v1alpha3",
 ];
-const KINDS: &str = "DestinationRule, VirtualService, ServiceEntry, WorkloadEntry";
+const KINDS: &str = "DestinationRule, VirtualService, ServiceEntry, WorkloadEntry, Sidecar";
 
 /// Health values of a workload, as written.
 const HEALTH: &[(&str, HealthStatus)] = &[
@@ -507,20 +548,11 @@ struct Parser<'t> {
     /// but not modelled.
     ignored: BTreeSet<String>,
     notes: Vec<String>,
-    /// Patterns of `VirtualService` `match` conditions (not evaluated).
-    match_paths: BTreeSet<String>,
 }
 
 impl Parser<'_> {
     fn finish_notes(&mut self) -> Vec<String> {
         let mut notes = std::mem::take(&mut self.notes);
-        if !self.match_paths.is_empty() {
-            let list: Vec<&str> = self.match_paths.iter().map(String::as_str).collect();
-            notes.push(format!(
-                "VirtualService match conditions are not evaluated: meshlb explains the catch-all route (the first without `match`): {}",
-                list.join(", ")
-            ));
-        }
         notes.extend(crate::names::not_modelled_note(&self.ignored));
         notes
     }
@@ -1015,9 +1047,21 @@ impl Parser<'_> {
         if let Some((key, node)) = f.get("request") {
             let at = at.key(key);
             let f = self.object(node, &at, &REQUEST)?;
+            let headers = match f.get("headers") {
+                // HTTP header names are case-insensitive: kept in lower case, as Envoy does.
+                Some((key, node)) => self
+                    .labels(node, &at.key(key))?
+                    .into_iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                    .collect(),
+                None => Labels::new(),
+            };
             s.request = RequestSpec {
                 host: self.str_field(&f, "host", &at)?,
                 port: self.opt_port(&f, "port", &at, false)?,
+                headers,
+                path: self.opt_str_field(&f, "path", &at)?,
+                method: self.opt_str_field(&f, "method", &at)?,
             };
         }
         Ok(s)
@@ -1078,9 +1122,23 @@ impl Parser<'_> {
                 hosts: this.strings(&f, "hosts", at)?,
             })
         })?;
+        let outbound_traffic_policy = match f.get("outboundTrafficPolicy") {
+            Some((key, node)) => {
+                let at = at.key(key);
+                let o = self.object(node, &at, &MESH_OUTBOUND_POLICY)?;
+                // Unset: the default MeshConfig's ALLOW_ANY (`pkg/config/mesh/mesh.go`).
+                match o.get("mode") {
+                    Some((key, node)) => Some(self.outbound_mode(node, &at.key(key))?),
+                    None => Some(OutboundTrafficMode::AllowAny),
+                }
+            }
+            None => None,
+        };
         Ok(MeshConfig {
             locality_lb_setting,
             service_settings,
+            outbound_traffic_policy,
+            root_namespace: self.opt_str_field(&f, "rootNamespace", at)?,
         })
     }
 
@@ -1197,6 +1255,7 @@ impl Parser<'_> {
             "VirtualService",
             "ServiceEntry",
             "WorkloadEntry",
+            "Sidecar",
         ]
         .contains(&kind.as_str())
         {
@@ -1244,6 +1303,7 @@ impl Parser<'_> {
                 Resource::VirtualService(self.virtual_service(spec, &at, metadata)?)
             }
             "ServiceEntry" => Resource::ServiceEntry(self.service_entry(spec, &at, metadata)?),
+            "Sidecar" => Resource::Sidecar(self.sidecar(spec, &at, metadata)?),
             _ => Resource::WorkloadEntry(WorkloadEntry {
                 metadata,
                 spec: self.workload_entry(spec, &at)?,
@@ -1480,17 +1540,7 @@ impl Parser<'_> {
         let f = self.object(node, at, &VIRTUAL_SERVICE)?;
         let http = self.each(&f, "http", at, |this, node, at| {
             let r = this.object(node, at, &HTTP_ROUTE)?;
-            let has_match = match r.get("match") {
-                Some((key, node)) => {
-                    let at = at.key(key);
-                    let conditions = this.list(node, &at)?;
-                    if !conditions.is_empty() {
-                        this.match_paths.insert(at.path().pattern());
-                    }
-                    !conditions.is_empty()
-                }
-                None => false,
-            };
+            let matches = this.each(&r, "match", at, Self::http_match)?;
             let mut route = Vec::new();
             let (key, dests) = this.items(&r, "route", at)?;
             let dests_at = at.key(key);
@@ -1499,7 +1549,8 @@ impl Parser<'_> {
             }
             Ok(HttpRoute {
                 name: this.opt_str_field(&r, "name", at)?,
-                has_match,
+                has_match: !matches.is_empty(),
+                matches,
                 route,
             })
         })?;
@@ -1507,7 +1558,153 @@ impl Parser<'_> {
             metadata,
             hosts: self.strings(&f, "hosts", at)?,
             export_to: self.strings(&f, "exportTo", at)?,
+            gateways: self.strings(&f, "gateways", at)?,
             http,
+        })
+    }
+
+    /// An `HTTPMatchRequest`.
+    fn http_match(&mut self, node: &Node, at: &At<'_>) -> Result<HttpMatch, InputError> {
+        let f = self.object(node, at, &HTTP_MATCH)?;
+        let mut m = HttpMatch {
+            name: self.opt_str_field(&f, "name", at)?,
+            uri: self.opt(&f, "uri", at, Self::string_match)?.flatten(),
+            method: self.opt(&f, "method", at, Self::string_match)?.flatten(),
+            port: self.opt_port(&f, "port", at, true)?,
+            source_labels: self.labels_field(&f, "sourceLabels", at)?,
+            source_namespace: self.opt_str_field(&f, "sourceNamespace", at)?,
+            gateways: self.strings(&f, "gateways", at)?,
+            ignore_uri_case: self.bool_field(&f, "ignoreUriCase", at)?.unwrap_or(false),
+            ..HttpMatch::default()
+        };
+        for (field, lower) in [
+            ("headers", true),
+            ("withoutHeaders", true),
+            ("queryParams", false),
+        ] {
+            let Some((key, node)) = f.get(field) else {
+                continue;
+            };
+            let at = at.key(key);
+            let Value::Map(entries) = &node.value else {
+                return Err(fail(
+                    &at,
+                    node.line,
+                    format!(
+                        "expected a mapping of name to StringMatch, found {}",
+                        node.kind()
+                    ),
+                ));
+            };
+            let mut map = BTreeMap::new();
+            for (name, value) in entries {
+                let cond = self.string_match(value, &at.key(name))?;
+                let name = if lower {
+                    name.to_ascii_lowercase()
+                } else {
+                    name.clone()
+                };
+                map.insert(name, cond);
+            }
+            match field {
+                "headers" => m.headers = map,
+                "withoutHeaders" => m.without_headers = map,
+                _ => m.query_params = map,
+            }
+        }
+        Ok(m)
+    }
+
+    /// A `StringMatch`: one of `exact`, `prefix`, `regex` (None for `{}`).
+    fn string_match(
+        &mut self,
+        node: &Node,
+        at: &At<'_>,
+    ) -> Result<Option<StringMatch>, InputError> {
+        let f = self.object(node, at, &STRING_MATCH)?;
+        let mut found = Vec::new();
+        for name in ["exact", "prefix", "regex"] {
+            if let Some((key, value)) = f.get(name) {
+                found.push((name, self.string(value, &at.key(key))?));
+            }
+        }
+        if found.len() > 1 {
+            return Err(fail(
+                at,
+                node.line,
+                format!(
+                    "a StringMatch holds one of exact, prefix, regex (found {})",
+                    found.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        Ok(found.pop().map(|(name, v)| match name {
+            "exact" => StringMatch::Exact(v),
+            "prefix" => StringMatch::Prefix(v),
+            _ => StringMatch::Regex(v),
+        }))
+    }
+
+    /// `OutboundTrafficPolicy.Mode` (`REGISTRY_ONLY` = 0, `ALLOW_ANY` = 1).
+    fn outbound_mode(&self, node: &Node, at: &At<'_>) -> Result<OutboundTrafficMode, InputError> {
+        let names = [("REGISTRY_ONLY", 0), ("ALLOW_ANY", 1)];
+        Ok(match self.enumeration(node, at, &names, true)? {
+            0 => OutboundTrafficMode::RegistryOnly,
+            _ => OutboundTrafficMode::AllowAny,
+        })
+    }
+
+    /// A `Sidecar`.
+    fn sidecar(
+        &mut self,
+        node: &Node,
+        at: &At<'_>,
+        metadata: Metadata,
+    ) -> Result<Sidecar, InputError> {
+        let f = self.object(node, at, &SIDECAR)?;
+        let workload_selector = match f.get("workloadSelector") {
+            Some((key, node)) => {
+                let at = at.key(key);
+                let w = self.object(node, &at, &WORKLOAD_SELECTOR)?;
+                Some(self.labels_field(&w, "labels", &at)?)
+            }
+            None => None,
+        };
+        let egress = self.each(&f, "egress", at, |this, node, at| {
+            let e = this.object(node, at, &EGRESS_LISTENER)?;
+            let port = match e.get("port") {
+                Some((key, node)) => {
+                    let at = at.key(key);
+                    let p = this.object(node, &at, &SIDECAR_PORT)?;
+                    let protocol = this.opt_str_field(&p, "protocol", &at)?;
+                    let number = this.opt_port(&p, "number", &at, true)?;
+                    // `needsPortMatch` (sidecar.go): an HTTP_PROXY listener imports every port.
+                    number.filter(|_| protocol.as_deref() != Some("HTTP_PROXY"))
+                }
+                None => None,
+            };
+            Ok(SidecarEgress {
+                port,
+                hosts: this.strings(&e, "hosts", at)?,
+            })
+        })?;
+        let outbound_traffic_policy = match f.get("outboundTrafficPolicy") {
+            Some((key, node)) => {
+                let at = at.key(key);
+                let o = self.object(node, &at, &OUTBOUND_POLICY)?;
+                // Unset: the proto's zero value, REGISTRY_ONLY.
+                match o.get("mode") {
+                    Some((key, node)) => Some(self.outbound_mode(node, &at.key(key))?),
+                    None => Some(OutboundTrafficMode::RegistryOnly),
+                }
+            }
+            None => None,
+        };
+        Ok(Sidecar {
+            metadata,
+            workload_selector,
+            egress,
+            outbound_traffic_policy,
         })
     }
 

@@ -2,7 +2,9 @@
 //! that name the path and the line.
 
 use meshlb::HealthStatus;
-use meshlb::mesh::{IstioLbPolicy, IstioVersion, MeshPlan, Resource, TlsMode, WorkloadEntrySpec};
+use meshlb::mesh::{
+    IstioLbPolicy, IstioVersion, MeshPlan, Resource, StringMatch, TlsMode, WorkloadEntrySpec,
+};
 use meshlb_formats::{InputError, ScenarioInput, looks_like_scenario, parse_scenario};
 
 /// shared/SCENARIO.md §2's example, completed so that every name resolves (a `west` cluster, a
@@ -402,7 +404,7 @@ config:
           gateways: [mesh]
           http:
             - name: canary
-              match: [{headers: {end-user: {exact: jason}}}]
+              match: [{headers: {End-User: {exact: jason}}, uri: {prefix: /api}, authority: {exact: x}, source_labels: {app: web}}]
               route: [{destination: {host: reviews, subset: v2}}]
             - route:
                 - {destination: {host: reviews, subset: v1, port: {number: 9080}}, weight: 75}
@@ -479,6 +481,15 @@ config:
     assert_eq!(vs.http[0].name.as_deref(), Some("canary"));
     assert!(vs.http[0].has_match);
     assert!(!vs.http[1].has_match);
+    assert_eq!(vs.gateways, ["mesh"]);
+    let m = &vs.http[0].matches[0];
+    assert_eq!(
+        m.headers.get("end-user"),
+        Some(&Some(StringMatch::Exact("jason".into()))),
+        "header names are case-insensitive: read in lower case"
+    );
+    assert_eq!(m.uri, Some(StringMatch::Prefix("/api".into())));
+    assert_eq!(m.source_labels.get("app").map(String::as_str), Some("web"));
     let r = &vs.http[1].route;
     assert_eq!(
         (
@@ -534,19 +545,15 @@ config:
     let notes = input.notes.join("\n");
     assert!(notes.contains("config[0].resources[0].spec.traffic_policy.port_level_settings[1].loadBalancer.simple: LEAST_CONN is deprecated"), "{notes}");
     assert!(
-        notes.contains("match conditions are not evaluated"),
-        "{notes}"
-    );
-    assert!(
-        notes.contains("config[].resources[].spec.http[].match"),
-        "{notes}"
+        !notes.contains("match conditions are not evaluated"),
+        "match conditions are evaluated now: {notes}"
     );
     let unmodelled = input.notes.last().unwrap();
     for pattern in [
         "config[].resources[].spec.traffic_policy.connectionPool",
         "config[].resources[].spec.traffic_policy.load_balancer.consistent_hash.http_header_name",
         "config[].resources[].spec.traffic_policy.tls.sni",
-        "config[].resources[].spec.gateways",
+        "config[].resources[].spec.http[].match[].authority",
         "config[].resources[].spec.http[].retries",
         "config[].resources[].spec.http[].route[].headers",
         "config[].resources[].spec.ports[].protocol",
@@ -717,7 +724,7 @@ fn unknown_kind() {
         &e,
         "config[0].resources[0].kind",
         Some(DR_LINE + 4),
-        "kind \"Gateway\" is not supported (meshlb reads DestinationRule, VirtualService, ServiceEntry, WorkloadEntry)",
+        "kind \"Gateway\" is not supported (meshlb reads DestinationRule, VirtualService, ServiceEntry, WorkloadEntry, Sidecar)",
     );
 }
 
@@ -1015,12 +1022,18 @@ fn meshes_and_mesh_config_are_strict() {
     );
     let input = parse(&edit(
         4,
-        "    meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}}",
+        "    meshConfig: {outboundTrafficPolicy: {mode: REGISTRY_ONLY}, rootNamespace: mesh-root, inboundTrafficPolicy: {}}",
     ));
+    let mc = input.scenario.clusters[0].mesh_config.as_ref().unwrap();
+    assert_eq!(
+        mc.outbound_traffic_policy,
+        Some(meshlb::mesh::OutboundTrafficMode::RegistryOnly)
+    );
+    assert_eq!(mc.root_namespace.as_deref(), Some("mesh-root"));
     assert_eq!(
         input.notes,
         [
-            "accepted but not modelled by meshlb (no effect on the result): clusters[].meshConfig.outboundTrafficPolicy"
+            "accepted but not modelled by meshlb (no effect on the result): clusters[].meshConfig.inboundTrafficPolicy"
         ]
     );
 }

@@ -110,6 +110,11 @@ request:
 const DR: &str = "config[0].resources[0]";
 const LB: &str = "config[0].resources[0].spec.trafficPolicy.loadBalancer";
 const LOCALITY: &str = "config[0].resources[0].spec.trafficPolicy.loadBalancer.localityLbSetting";
+const VS: &str = "config[0].resources[1]";
+/// A resource appended after the VirtualService.
+const SC: &str = "config[0].resources[2]";
+/// The head of a Sidecar appended after the VirtualService; a case adds its spec's fields.
+const SIDECAR: &str = "      - apiVersion: networking.istio.io/v1\n        kind: Sidecar\n        metadata: { name: default, namespace: bookinfo }\n        spec:\n";
 
 /// One malformed scenario.
 struct Case {
@@ -422,6 +427,71 @@ fn cases() -> Vec<Case> {
         )
         .at("---")
         .saying("document"),
+        // VirtualService match conditions, Sidecar, WorkloadEntry (Istio's API and validation).
+        case(
+            "sourceLabels that is not a map",
+            "            - route:\n                - destination: { host: reviews, subset: v1 }",
+            "            - match: [{ sourceLabels: [app] }]\n              route:\n                - destination: { host: reviews, subset: v1 }",
+            &format!("{VS}.spec.http[0].match[0].sourceLabels"),
+        )
+        .at("match: [{ sourceLabels: [app] }]")
+        .saying("expected a mapping of labels"),
+        case(
+            "a misspelled match field",
+            "            - route:\n                - destination: { host: reviews, subset: v1 }",
+            "            - match: [{ sourceLabel: { app: web } }]\n              route:\n                - destination: { host: reviews, subset: v1 }",
+            &format!("{VS}.spec.http[0].match[0].sourceLabel"),
+        )
+        .at("match: [{ sourceLabel: { app: web } }]")
+        .saying("did you mean `sourceLabels`?"),
+        case(
+            "a StringMatch with two kinds",
+            "            - route:\n                - destination: { host: reviews, subset: v1 }",
+            "            - match: [{ headers: { end-user: { exact: a, prefix: b } } }]\n              route:\n                - destination: { host: reviews, subset: v1 }",
+            &format!("{VS}.spec.http[0].match[0].headers.end-user"),
+        )
+        .at("match: [{ headers: { end-user: { exact: a, prefix: b } } }]")
+        .saying("one of exact, prefix, regex"),
+        case(
+            "a regex outside the RE2 subset",
+            "            - route:\n                - destination: { host: reviews, subset: v1 }",
+            "            - match: [{ uri: { regex: '(?i)/api' } }]\n              route:\n                - destination: { host: reviews, subset: v1 }",
+            &format!("{VS}.spec.http[0].match[0].uri.regex"),
+        )
+        .at("match: [{ uri: { regex: '(?i)/api' } }]")
+        .saying("not supported"),
+        case(
+            "a Sidecar egress host without a namespace",
+            "                  weight: 20\n",
+            &format!("                  weight: 20\n{SIDECAR}          egress: [{{ hosts: [reviews.bookinfo.svc.cluster.local] }}]\n"),
+            &format!("{SC}.spec.egress[0].hosts[0]"),
+        )
+        .at("egress: [{ hosts: [reviews.bookinfo.svc.cluster.local] }]")
+        .saying("namespace/dnsName"),
+        case(
+            "a Sidecar field Istio's API does not have",
+            "                  weight: 20\n",
+            &format!("                  weight: 20\n{SIDECAR}          egres: [{{ hosts: ['./*'] }}]\n"),
+            &format!("{SC}.spec.egres"),
+        )
+        .at("egres: [{ hosts: ['./*'] }]")
+        .saying("did you mean `egress`?"),
+        case(
+            "an outbound traffic policy mode Istio does not have",
+            "                  weight: 20\n",
+            &format!("                  weight: 20\n{SIDECAR}          outboundTrafficPolicy: {{ mode: ALLOW_ALL }}\n"),
+            &format!("{SC}.spec.outboundTrafficPolicy.mode"),
+        )
+        .at("outboundTrafficPolicy: { mode: ALLOW_ALL }")
+        .saying("ALLOW_ANY"),
+        case(
+            "a WorkloadEntry with neither address nor network",
+            "                  weight: 20\n",
+            "                  weight: 20\n      - apiVersion: networking.istio.io/v1\n        kind: WorkloadEntry\n        metadata: { name: db, namespace: bookinfo }\n        spec: { labels: { app: db } }\n",
+            &format!("{SC}.spec.address"),
+        )
+        .at("spec: { labels: { app: db } }")
+        .saying("address is required"),
         // The request.
         case(
             "request for a host that does not exist",

@@ -162,13 +162,13 @@ export interface DroppedEndpoint {
   reason:
     | "no-remote-secret" | "cluster-local" | "proxyless-cross-network" | "other-mesh"
     | "untrusted-mesh" | "not-in-subset" | "not-exported" | "not-distributed" | "not-ready"
-    | "terminating";
+    | "terminating" | "no-address";
   message: string;
 }
 
 /** The explanation: `meshlb explain --format json` (schema/explain.schema.json). */
 export interface Explanation {
-  status: "routed" | "dns-failure" | "not-visible" | "untrusted" | "no-endpoints";
+  status: "routed" | "dns-failure" | "not-visible" | "untrusted" | "no-endpoints" | "no-route" | "not-imported";
   message: string;
   client: ClientReport | null;
   host: string | null;

@@ -15,9 +15,10 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::model::{
-    ClusterSpec, DestinationRule, IstioVersion, Labels, Resource, Scenario, ServiceEntry,
-    ServiceSpec, TlsMode, TrafficPolicy, VirtualService,
+    ClusterSpec, DestinationRule, IstioVersion, Labels, OutboundTrafficMode, Resource, Scenario,
+    ServiceEntry, ServiceSpec, TlsMode, TrafficPolicy, VirtualService,
 };
+use super::routing;
 use super::validate::ScenarioError;
 use crate::explain::{ClientReport, DropReason, DroppedEndpoint, Status};
 use crate::model::{HealthStatus, Locality};
@@ -151,6 +152,8 @@ struct Candidate {
     endpoint: ViewEndpoint,
     sidecar: bool,
     terminating: bool,
+    /// The Istio resource that declared it (WorkloadEntry, ServiceEntry endpoint), for messages.
+    name: Option<String>,
 }
 
 /// Normalises a requested host: `name` → `name.<ns>.svc.cluster.local`, `name.ns` →
@@ -441,14 +444,63 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
         });
         return Ok(view);
     }
+    // The client's Sidecar and the outbound traffic policy in force (Sidecar, else MeshConfig,
+    // else ALLOW_ANY: `convertToSidecarScope`).
+    let root_namespace = mesh_config
+        .and_then(|m| m.root_namespace.clone())
+        .unwrap_or_else(|| ROOT_NAMESPACE.to_string());
+    let sidecar = routing::client_sidecar(
+        &resources,
+        &client.namespace,
+        &view.client_labels,
+        &root_namespace,
+    );
+    let sidecar_name =
+        sidecar.map(|s| format!("Sidecar {}/{}", s.metadata.namespace, s.metadata.name));
+    let (mode, mode_from) = match (
+        sidecar.and_then(|s| s.outbound_traffic_policy),
+        mesh_config.and_then(|m| m.outbound_traffic_policy),
+    ) {
+        (Some(m), _) => (m, sidecar_name.clone().unwrap_or_default()),
+        (None, Some(m)) => (m, format!("MeshConfig of {}", cp.config_cluster.name)),
+        (None, None) => (OutboundTrafficMode::AllowAny, "Istio's default".to_string()),
+    };
     // Visibility.
     if !exported(&export_to, &namespace, &client.namespace) {
         view.status = Status::NotVisible;
         view.notes.push(format!(
-            "{kind} {host} is exported to {:?}, not to namespace {}: istiod builds no cluster for it, and under outboundTrafficPolicy ALLOW_ANY the request leaves through the PassthroughCluster",
-            export_to, client.namespace
+            "{kind} {host} is exported to {:?}, not to namespace {}: istiod builds no cluster for it, and {}",
+            export_to,
+            client.namespace,
+            routing::outbound_note(mode, &mode_from)
         ));
         return Ok(view);
+    }
+    // The Sidecar's egress imports (`SidecarScope`): a host it does not import has no cluster.
+    if let Some(sc) = sidecar {
+        let name = sidecar_name.unwrap_or_default();
+        match routing::imported_by(sc, &host, &namespace, &client.namespace, view.port) {
+            Some(entry) => view.notes.push(format!(
+                "{name} applies to the client and imports {host} ({entry})"
+            )),
+            None => {
+                view.status = Status::NotImported;
+                view.notes.push(format!(
+                    "{name} applies to the client and its egress hosts ({}) do not import {host} on port {}: istiod builds no cluster for it, and {}",
+                    sc.egress
+                        .iter()
+                        .map(|e| match e.port {
+                            Some(p) => format!("port {p}: {}", e.hosts.join(" ")),
+                            None => e.hosts.join(" "),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    view.port,
+                    routing::outbound_note(mode, &mode_from)
+                ));
+                return Ok(view);
+            }
+        }
     }
     if let Some(s) = service {
         view.traffic_distribution = s.traffic_distribution.clone();
@@ -554,6 +606,7 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
             },
             sidecar: w.sidecar,
             terminating: w.terminating,
+            name: None,
         });
     }
     if let Some(se) = service_entry {
@@ -567,7 +620,13 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
     }
 
     // DestinationRule and VirtualService for the client's namespace.
-    let dr = select_destination_rule(&resources, &host, &client.namespace, &namespace);
+    let dr = select_destination_rule(
+        &resources,
+        &host,
+        &client.namespace,
+        &namespace,
+        &root_namespace,
+    );
     if let Some(dr) = &dr {
         view.notes.push(format!(
             "DestinationRule {}/{} applies",
@@ -576,7 +635,8 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
     }
     let vs = resources.iter().find_map(|r| match r {
         Resource::VirtualService(vs)
-            if exported(&vs.export_to, &vs.metadata.namespace, &client.namespace)
+            if routing::applies_to_sidecars(vs)
+                && exported(&vs.export_to, &vs.metadata.namespace, &client.namespace)
                 && vs
                     .hosts
                     .iter()
@@ -586,7 +646,18 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
         }
         _ => None,
     });
-    let routes = routes(vs, &host, &mut view.notes);
+    let request = routing::HttpRequest::new(&scenario.request, view.port);
+    let Some(routes) = routes(
+        vs,
+        &host,
+        &view.client_labels,
+        &client.namespace,
+        &request,
+        &mut view.notes,
+    ) else {
+        view.status = Status::NoRoute;
+        return Ok(view);
+    };
     view.routed_by_virtual_service = vs.is_some();
 
     // Health as istiod sends it.
@@ -794,7 +865,7 @@ fn add_service_entry_endpoints(
         .first()
         .map_or(0, |p| p.target_port.unwrap_or(p.number));
     let port_name = se.ports.first().map(|p| p.name.clone()).unwrap_or_default();
-    let mut push = |spec: &super::model::WorkloadEntrySpec| {
+    let mut push = |spec: &super::model::WorkloadEntrySpec, name: String| {
         let cluster = cp.config_cluster.name.clone();
         let network = spec.network.clone();
         let labels = spec.labels.clone();
@@ -814,10 +885,17 @@ fn add_service_entry_endpoints(
             },
             sidecar: true,
             terminating: false,
+            name: Some(name),
         });
     };
-    for e in &se.endpoints {
-        push(e);
+    for (i, e) in se.endpoints.iter().enumerate() {
+        push(
+            e,
+            format!(
+                "ServiceEntry {}/{} endpoints[{i}]",
+                se.metadata.namespace, se.metadata.name
+            ),
+        );
     }
     if let Some(selector) = &se.workload_selector {
         for r in resources {
@@ -827,7 +905,13 @@ fn add_service_entry_endpoints(
                     .iter()
                     .all(|(k, v)| we.spec.labels.get(k) == Some(v))
             {
-                push(&we.spec);
+                push(
+                    &we.spec,
+                    format!(
+                        "WorkloadEntry {}/{}",
+                        we.metadata.namespace, we.metadata.name
+                    ),
+                );
             }
         }
     }
@@ -841,6 +925,7 @@ fn select_destination_rule(
     host: &str,
     client_ns: &str,
     service_ns: &str,
+    root_ns: &str,
 ) -> Option<DestinationRule> {
     let rules: Vec<&DestinationRule> = resources
         .iter()
@@ -877,11 +962,7 @@ fn select_destination_rule(
                     .max_by_key(|dr| qualified(dr).len())
             })
     };
-    let order = [
-        (client_ns, false),
-        (service_ns, true),
-        (ROOT_NAMESPACE, true),
-    ];
+    let order = [(client_ns, false), (service_ns, true), (root_ns, true)];
     order
         .iter()
         .find_map(|&(ns, other)| best_in(ns, other && ns != client_ns))
@@ -896,34 +977,48 @@ fn qualify_pattern(host: &str, namespace: &str) -> String {
     }
 }
 
-/// The route's destinations for `host`: (subset, weight) from the VirtualService's catch-all
-/// HTTP route, or one destination without a subset.
+/// The route's destinations for `host`: (subset, weight) from the first HTTP route of the
+/// VirtualService that matches the request ([`routing::select_route`]), or one destination
+/// without a subset when no VirtualService applies. None when a VirtualService applies and no
+/// route matches: Envoy's route table answers 404 (`NR`).
 fn routes(
     vs: Option<&VirtualService>,
     host: &str,
+    proxy_labels: &Labels,
+    proxy_namespace: &str,
+    request: &routing::HttpRequest<'_>,
     notes: &mut Vec<String>,
-) -> Vec<(Option<String>, u32)> {
+) -> Option<Vec<(Option<String>, u32)>> {
     let Some(vs) = vs else {
-        return alloc::vec![(None, 100)];
+        return Some(alloc::vec![(None, 100)]);
     };
-    let route = vs
-        .http
-        .iter()
-        .find(|r| !r.has_match)
-        .or_else(|| vs.http.first());
-    let Some(route) = route else {
+    if vs.http.is_empty() {
         notes.push(format!(
             "VirtualService {}/{} has no http route: the default route applies",
             vs.metadata.namespace, vs.metadata.name
         ));
-        return alloc::vec![(None, 100)];
-    };
-    if route.has_match {
-        notes.push(format!(
-            "VirtualService {}/{} has no catch-all http route: meshlb explains its first route",
-            vs.metadata.namespace, vs.metadata.name
-        ));
+        return Some(alloc::vec![(None, 100)]);
     }
+    let mut why_not = Vec::new();
+    let Some((_, route, why)) =
+        routing::select_route(vs, proxy_labels, proxy_namespace, request, &mut why_not)
+    else {
+        notes.push(format!(
+            "no http route of VirtualService {}/{} matches the request ({} {}{}): Envoy's route table answers 404 (NR)",
+            vs.metadata.namespace,
+            vs.metadata.name,
+            request.method,
+            request.path,
+            if request.port == 0 { String::new() } else { format!(" on port {}", request.port) }
+        ));
+        notes.extend(why_not);
+        return None;
+    };
+    notes.extend(why_not);
+    notes.push(format!(
+        "VirtualService {}/{}: {why}",
+        vs.metadata.namespace, vs.metadata.name
+    ));
     let mut out = Vec::new();
     for d in &route.route {
         if qualify(&d.host, &vs.metadata.namespace) != host && d.host != host {
@@ -959,7 +1054,7 @@ fn routes(
     if out.is_empty() {
         out.push((None, 100));
     }
-    out
+    Some(out)
 }
 
 /// The policy for one port and subset: a matching port-level entry replaces the top level; the
@@ -1075,8 +1170,35 @@ fn network_filter(
             client_network.is_empty() && !e.network.is_empty() && !gateways.is_empty();
         let same = e.network.is_empty() || e.network == client_network;
         if !multi_network || (!force_gateway && (same || gateways.is_empty())) {
-            if multi_network && !same && gateways.is_empty() {
+            // A network without a gateway is sent to directly, also when no network of the
+            // mesh has one (multi-network is then off: `EndpointsByNetworkFilter` returns every
+            // endpoint unchanged). Either way, say so.
+            if !same && gateways.is_empty() {
                 without_gateway.insert(&e.network);
+            }
+            // `EndpointsByNetworkFilter` keeps a directly reachable endpoint only with an
+            // address (`util.GetEndpointHost(lbEp) != ""`): an entry without one is reachable
+            // only through its network's gateway.
+            if e.address.is_empty() {
+                let what = c.name.clone().unwrap_or_else(|| "an endpoint".into());
+                dropped.push(DroppedEndpoint {
+                    address: String::new(),
+                    port: e.port,
+                    cluster: Some(e.cluster.clone()),
+                    reason: DropReason::NoAddress,
+                    message: if same {
+                        format!(
+                            "{what} has no address and is on the client's network {}: it is reachable only through a gateway from another network",
+                            e.network
+                        )
+                    } else {
+                        format!(
+                            "{what} has no address and its network {} has no east-west gateway to carry it",
+                            e.network
+                        )
+                    },
+                });
+                continue;
             }
             groups[gi].endpoints.push(ViewEndpoint {
                 weight: scaled.max(1),
@@ -1103,7 +1225,11 @@ fn network_filter(
             continue;
         }
         let share = u64::from(scaled) / gateways.len() as u64;
-        let behind = format!("{}:{}", e.address, e.port);
+        let behind = if e.address.is_empty() {
+            format!("{}:{}", c.name.as_deref().unwrap_or("(no address)"), e.port)
+        } else {
+            format!("{}:{}", e.address, e.port)
+        };
         for g in gateways {
             let entry = gateway_weights
                 .entry((gi, network.unwrap_or(0), g))
@@ -1114,7 +1240,12 @@ fn network_filter(
     }
     for network in without_gateway {
         notes.push(format!(
-            "network {network} has no east-west gateway: istiod sends its endpoints directly, as if it were routable from network {client_network:?}"
+            "network {network} has no east-west gateway{}: istiod sends its endpoints directly, as if it were routable from network {client_network:?}",
+            if multi_network {
+                ""
+            } else {
+                " (no network of the mesh has one, so multi-network is off)"
+            }
         ));
     }
     for ((gi, n, g), (weight, behind)) in gateway_weights {

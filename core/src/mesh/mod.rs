@@ -14,6 +14,8 @@
 pub mod discovery;
 pub mod locality;
 pub mod model;
+pub mod regex;
+pub mod routing;
 mod validate;
 
 use alloc::format;

@@ -66,6 +66,21 @@ pub struct MeshConfig {
     pub locality_lb_setting: Option<LocalityLbSetting>,
     /// `serviceSettings`: hosts made cluster-local (or not).
     pub service_settings: Vec<ServiceSettings>,
+    /// `outboundTrafficPolicy.mode` (Istio's default: `ALLOW_ANY`).
+    pub outbound_traffic_policy: Option<OutboundTrafficMode>,
+    /// `rootNamespace` (Istio's default: `istio-system`).
+    pub root_namespace: Option<String>,
+}
+
+/// `OutboundTrafficPolicy.Mode` (MeshConfig and `Sidecar`): where a request for a host the
+/// proxy has no cluster for goes (<https://istio.io/latest/docs/reference/config/networking/sidecar/#OutboundTrafficPolicy-Mode>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutboundTrafficMode {
+    /// `ALLOW_ANY` (the default): the PassthroughCluster forwards to the original destination IP.
+    #[default]
+    AllowAny,
+    /// `REGISTRY_ONLY`: the BlackHoleCluster; Envoy answers 502.
+    RegistryOnly,
 }
 
 /// `MeshConfig.ServiceSettings`.
@@ -307,13 +322,54 @@ pub struct RouteDestination {
     pub weight: Option<i64>,
 }
 
+/// `StringMatch` of an `HTTPMatchRequest` (<https://istio.io/latest/docs/reference/config/networking/virtual-service/#StringMatch>).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StringMatch {
+    /// `exact`.
+    Exact(String),
+    /// `prefix`.
+    Prefix(String),
+    /// `regex` (RE2 syntax, matched against the whole value).
+    Regex(String),
+}
+
+/// One `HTTPMatchRequest`: its conditions are ANDed
+/// (<https://istio.io/latest/docs/reference/config/networking/virtual-service/#HTTPMatchRequest>).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HttpMatch {
+    /// `name`.
+    pub name: Option<String>,
+    /// `uri`.
+    pub uri: Option<StringMatch>,
+    /// `method`.
+    pub method: Option<StringMatch>,
+    /// `headers`: lower-case name → condition (`None`: `{}`, the header must be present).
+    pub headers: BTreeMap<String, Option<StringMatch>>,
+    /// `withoutHeaders`: lower-case name → condition (`None`: the header must be absent).
+    pub without_headers: BTreeMap<String, Option<StringMatch>>,
+    /// `queryParams`: name → condition (`None`: `{}`, the parameter must be present).
+    pub query_params: BTreeMap<String, Option<StringMatch>>,
+    /// `port`: the destination port.
+    pub port: Option<u16>,
+    /// `sourceLabels`.
+    pub source_labels: Labels,
+    /// `sourceNamespace`.
+    pub source_namespace: Option<String>,
+    /// `gateways` (empty: the VirtualService's).
+    pub gateways: Vec<String>,
+    /// `ignoreUriCase`.
+    pub ignore_uri_case: bool,
+}
+
 /// One `http` route of a `VirtualService`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HttpRoute {
     /// `name`.
     pub name: Option<String>,
-    /// Whether it has `match` conditions (meshlb explains the catch-all route).
+    /// Whether it has `match` conditions (`!matches.is_empty()`).
     pub has_match: bool,
+    /// `match`: ORed; empty matches every request.
+    pub matches: Vec<HttpMatch>,
     /// `route`.
     pub route: Vec<RouteDestination>,
 }
@@ -327,6 +383,8 @@ pub struct VirtualService {
     pub hosts: Vec<String>,
     /// `exportTo`.
     pub export_to: Vec<String>,
+    /// `gateways` (empty: `mesh`, every sidecar).
+    pub gateways: Vec<String>,
     /// `http`.
     pub http: Vec<HttpRoute>,
 }
@@ -334,7 +392,8 @@ pub struct VirtualService {
 /// An endpoint of a `ServiceEntry` or the spec of a `WorkloadEntry`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WorkloadEntrySpec {
-    /// `address`.
+    /// `address` ("" when unset: allowed with a `network`, reached only through that network's
+    /// gateway).
     pub address: String,
     /// `ports`: port name → number.
     pub ports: BTreeMap<String, u16>,
@@ -389,6 +448,28 @@ pub struct WorkloadEntry {
     pub spec: WorkloadEntrySpec,
 }
 
+/// One `egress` listener of a `Sidecar`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SidecarEgress {
+    /// `port.number` (None: every port).
+    pub port: Option<u16>,
+    /// `hosts`, each `namespace/dnsName`.
+    pub hosts: Vec<String>,
+}
+
+/// A `Sidecar` (<https://istio.io/latest/docs/reference/config/networking/sidecar/>).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sidecar {
+    /// Name and namespace.
+    pub metadata: Metadata,
+    /// `workloadSelector.labels` (None: every proxy of the namespace).
+    pub workload_selector: Option<Labels>,
+    /// `egress` (empty: Istio's default, `*/*`).
+    pub egress: Vec<SidecarEgress>,
+    /// `outboundTrafficPolicy.mode` (None: MeshConfig's).
+    pub outbound_traffic_policy: Option<OutboundTrafficMode>,
+}
+
 /// One Istio resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource {
@@ -400,6 +481,8 @@ pub enum Resource {
     ServiceEntry(ServiceEntry),
     /// `WorkloadEntry`.
     WorkloadEntry(WorkloadEntry),
+    /// `Sidecar`.
+    Sidecar(Sidecar),
 }
 
 /// The Istio resources held by one cluster's API server.
@@ -432,6 +515,12 @@ pub struct RequestSpec {
     pub host: String,
     /// Port (optional when the service has one).
     pub port: Option<u16>,
+    /// HTTP headers: lower-case name → value.
+    pub headers: Labels,
+    /// HTTP path, with its query string (None: `/`).
+    pub path: Option<String>,
+    /// HTTP method (None: `GET`).
+    pub method: Option<String>,
 }
 
 /// A whole scenario.

@@ -586,6 +586,9 @@ fn validate_resource(resource: &Resource, path: &str) -> Result {
             }
             validate_export_to(&vs.export_to, &format!("{path}.spec.exportTo"), false)?;
             for (i, route) in vs.http.iter().enumerate() {
+                for (j, m) in route.matches.iter().enumerate() {
+                    validate_match(m, &format!("{path}.spec.http[{i}].match[{j}]"))?;
+                }
                 let rpath = format!("{path}.spec.http[{i}].route");
                 let mut total = 0_i64;
                 for (j, d) in route.route.iter().enumerate() {
@@ -628,18 +631,134 @@ fn validate_resource(resource: &Resource, path: &str) -> Result {
             }
             validate_export_to(&se.export_to, &format!("{path}.spec.exportTo"), true)?;
             for (i, e) in se.endpoints.iter().enumerate() {
-                if e.address.is_empty() {
+                if e.address.is_empty() && e.network.is_empty() {
                     return err(
                         format!("{path}.spec.endpoints[{i}].address"),
-                        "endpoint address is required",
+                        "address is required (it may be left out only with a network, whose gateway then carries the traffic)",
                     );
                 }
             }
         }
         Resource::WorkloadEntry(we) => {
-            if we.spec.address.is_empty() {
-                return err(format!("{path}.spec.address"), "address is required");
+            // `validateWorkloadEntry` (istio/istio pkg/config/validation/validation.go): an
+            // empty address is allowed, with a warning, when `network` is set.
+            if we.spec.address.is_empty() && we.spec.network.is_empty() {
+                return err(
+                    format!("{path}.spec.address"),
+                    "address is required (it may be left out only with a network, whose gateway then carries the traffic)",
+                );
             }
+        }
+        Resource::Sidecar(sc) => validate_sidecar(sc, path)?,
+    }
+    Ok(())
+}
+
+/// Istio's `ValidateSidecar` and `validateNamespaceSlashWildcardHostname` (istio/istio
+/// `pkg/config/validation/validation.go`), for the fields meshlb reads: every egress host is
+/// `namespace/dnsName`, the namespace `*`, `.`, `~` or a DNS label, the name `*`, `*.suffix` or
+/// a DNS name; workload selector labels have no empty key and no `*`.
+fn validate_sidecar(sc: &super::model::Sidecar, path: &str) -> Result {
+    if let Some(selector) = &sc.workload_selector {
+        for (k, v) in selector {
+            if k.is_empty() {
+                return err(
+                    format!("{path}.spec.workloadSelector.labels"),
+                    format!("empty key is not supported in selector: \"={v}\""),
+                );
+            }
+            if k.contains('*') || v.contains('*') {
+                return err(
+                    format!("{path}.spec.workloadSelector.labels.{k}"),
+                    format!("wildcard is not supported in selector: \"{k}={v}\""),
+                );
+            }
+        }
+    }
+    for (i, e) in sc.egress.iter().enumerate() {
+        let epath = format!("{path}.spec.egress[{i}]");
+        if e.hosts.is_empty() {
+            return err(
+                format!("{epath}.hosts"),
+                "an egress listener needs at least one host (namespace/dnsName)",
+            );
+        }
+        for (j, h) in e.hosts.iter().enumerate() {
+            let hpath = format!("{epath}.hosts[{j}]");
+            let Some((ns, name)) = h.split_once('/').filter(|(_, n)| !n.contains('/')) else {
+                return err(
+                    hpath,
+                    format!(
+                        "{h:?}: host must be of form namespace/dnsName (for example ./* or istio-system/*)"
+                    ),
+                );
+            };
+            if ns.is_empty() || name.is_empty() {
+                return err(
+                    hpath,
+                    format!("{h:?}: config namespace and dnsName in host entry cannot be empty"),
+                );
+            }
+            let label = |s: &str| {
+                s.len() <= 63
+                    && s.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !s.starts_with('-')
+                    && !s.ends_with('-')
+            };
+            if !["*", ".", "~"].contains(&ns) && !label(ns) {
+                return err(hpath, format!("invalid namespace value {ns:?} in sidecar"));
+            }
+            let rest = name.strip_prefix("*.").unwrap_or(name);
+            let dns_ok = name == "*"
+                || (!rest.is_empty()
+                    && !rest.contains('*')
+                    && rest.split('.').all(|part| {
+                        !part.is_empty()
+                            && part
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                    }));
+            if !dns_ok {
+                return err(
+                    hpath,
+                    format!("{name:?} is not a valid DNS name or wildcard (*, *.suffix)"),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `HTTPMatchRequest` checks: a regular expression is not empty and compiles (Istio's
+/// `validateStringMatchRegexp` and `validateStringRegexp`, `pkg/config/validation/validation.go`,
+/// refuse an empty or invalid RE2 expression; meshlb also refuses what its RE2 subset does not
+/// read), and header names are not empty.
+fn validate_match(m: &super::model::HttpMatch, path: &str) -> Result {
+    use super::model::StringMatch;
+    let regex = |sm: Option<&StringMatch>, at: String| -> Result {
+        if let Some(StringMatch::Regex(r)) = sm {
+            if r.is_empty() {
+                return err(at, "regex string match should not be empty");
+            }
+            if let Err(e) = super::regex::Regex::new(r) {
+                return err(at, e);
+            }
+        }
+        Ok(())
+    };
+    regex(m.uri.as_ref(), format!("{path}.uri.regex"))?;
+    regex(m.method.as_ref(), format!("{path}.method.regex"))?;
+    for (field, map) in [
+        ("headers", &m.headers),
+        ("withoutHeaders", &m.without_headers),
+        ("queryParams", &m.query_params),
+    ] {
+        for (name, sm) in map {
+            if name.is_empty() {
+                return err(format!("{path}.{field}"), "header name cannot be empty");
+            }
+            regex(sm.as_ref(), format!("{path}.{field}.{name}.regex"))?;
         }
     }
     Ok(())
