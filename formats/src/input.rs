@@ -321,9 +321,7 @@ fn envoy(files: &[(&str, &crate::tree::Node)], options: &Options) -> Result<Inpu
             notes: file.notes,
         }));
     };
-    let mut input = input.clone();
-    input.notes.extend(file.notes.iter().cloned());
-    load_envoy(&title, input, options).map(|l| Input::Loaded(Box::new(l)))
+    load_envoy(&title, input.clone(), options).map(|l| Input::Loaded(Box::new(l)))
 }
 
 fn load_envoy(

@@ -839,6 +839,7 @@ impl Walker {
                 );
             }
             notes.extend(resource.notes.iter().cloned());
+            merge_not_modelled(&mut notes);
             let mut row = ClusterRow {
                 name: resource.name.clone(),
                 source: source.clone(),
@@ -919,6 +920,29 @@ impl Walker {
             });
         }
         file
+    }
+}
+
+/// One "accepted but not modelled" note instead of one per resource (a cluster and its
+/// assignment each make one).
+fn merge_not_modelled(notes: &mut Vec<String>) {
+    const PREFIX: &str = "accepted but not modelled by meshlb (no effect on the result): ";
+    let mut fields: Vec<String> = Vec::new();
+    let mut first = None;
+    let mut i = 0;
+    while i < notes.len() {
+        if let Some(list) = notes[i].strip_prefix(PREFIX) {
+            fields.extend(list.split(", ").map(str::to_string));
+            first.get_or_insert(i);
+            notes.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    if let Some(at) = first {
+        fields.sort();
+        fields.dedup();
+        notes.insert(at.min(notes.len()), format!("{PREFIX}{}", fields.join(", ")));
     }
 }
 
