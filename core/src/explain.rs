@@ -433,13 +433,19 @@ impl Plan {
                 notes.push(format!(
                     "spill-over: P0 has {} of {} hosts healthy{} (health {}% after the {}% overprovisioning factor), so {}% of requests go to lower priorities",
                     first.counts.healthy,
-                    first.counts.total,
+                    first.counts.considered(),
                     if first.counts.degraded > 0 { format!(" and {} degraded", first.counts.degraded) } else { String::new() },
                     first.health,
                     self.overprovisioning_factor(),
                     spilled
                 ));
             }
+        }
+        let excluded: u32 = priorities.iter().map(|s| s.counts.excluded).sum();
+        if excluded > 0 {
+            notes.push(format!(
+                "{excluded} DRAINING host(s) are excluded: Envoy leaves them out of the host counts priority health, panic and locality weights are computed from, and picks them only in panic"
+            ));
         }
         let degraded: u32 = priorities.iter().map(|s| s.degraded_load).sum();
         if degraded > 0 {
@@ -458,7 +464,7 @@ impl Plan {
                     "P{} is in panic: {} of {} hosts available, below the {}% panic threshold, so its {}% of traffic goes to all its hosts, healthy or not",
                     s.priority,
                     s.counts.healthy + s.counts.degraded,
-                    s.counts.total,
+                    s.counts.considered(),
                     self.panic_threshold(),
                     s.load()
                 ));

@@ -23,7 +23,7 @@ pub enum HealthStatus {
     Healthy,
     /// Unhealthy: no traffic outside panic.
     Unhealthy,
-    /// Draining: Envoy's default treats it as unhealthy.
+    /// Draining: unhealthy, and excluded from the host counts health is computed from.
     Draining,
     /// Health-check timeout (HDS): treated as unhealthy.
     Timeout,
@@ -57,10 +57,10 @@ impl HealthStatus {
     ///
     /// `UNKNOWN` and `HEALTHY` are healthy, `DEGRADED` is degraded, `UNHEALTHY`, `DRAINING` and
     /// `TIMEOUT` are unavailable (envoy `api/envoy/config/core/v3/health_check.proto` comments,
-    /// `source/common/upstream/upstream_impl.cc` `HostImpl::setEdsHealthFlag`). Newer Envoy can
-    /// exclude `DRAINING` hosts behind the runtime flag
-    /// `envoy.reloadable_features.exclude_host_in_eds_status_draining`; meshlb follows the
-    /// default.
+    /// `source/common/upstream/upstream_impl.cc` `HostImplBase::setEdsHealthFlag`: `UNHEALTHY`
+    /// and `TIMEOUT` set `FAILED_EDS_HEALTH`, `DRAINING` sets `EDS_STATUS_DRAINING`; either makes
+    /// `coarseHealth()` unhealthy). A `DRAINING` host is also excluded from the counts: see
+    /// [`HealthStatus::is_excluded`].
     #[must_use]
     pub const fn availability(self) -> Availability {
         match self {
@@ -68,6 +68,16 @@ impl HealthStatus {
             Self::Degraded => Availability::Degraded,
             Self::Unhealthy | Self::Draining | Self::Timeout => Availability::Unavailable,
         }
+    }
+
+    /// Whether Envoy excludes a host of this status from the host counts that priority health,
+    /// panic and locality weights are computed from (`excludeBasedOnHealthFlag`:
+    /// `EDS_STATUS_DRAINING`). Only `DRAINING`: Envoy sets that flag behind the runtime guard
+    /// `envoy.reloadable_features.exclude_host_in_eds_status_draining`, on by default
+    /// (`RUNTIME_GUARD` in `runtime_features.cc`) and without a fallback since Envoy 1.36.
+    #[must_use]
+    pub const fn is_excluded(self) -> bool {
+        matches!(self, Self::Draining)
     }
 
     /// The proto enum name, as in JSON (`"HEALTHY"`).

@@ -90,9 +90,35 @@ pub struct Counts {
     pub healthy_weight: u64,
     /// Sum of degraded hosts' weights.
     pub degraded_weight: u64,
+    /// Hosts Envoy excludes from the counts health is computed from (`DRAINING`; see
+    /// [`HealthStatus::is_excluded`]).
+    pub excluded: u32,
+    /// Sum of excluded hosts' weights.
+    pub excluded_weight: u64,
 }
 
 impl Counts {
+    /// Hosts that count for health, panic and locality weights: all but the excluded ones
+    /// (`host_set.hosts().size() - host_set.excludedHosts().size()` in Envoy).
+    #[must_use]
+    pub const fn considered(&self) -> u32 {
+        self.total - self.excluded
+    }
+
+    fn add_host(&mut self, health: HealthStatus, weight: u32, sign: i8) {
+        self.add(health.availability(), weight, sign);
+        if health.is_excluded() {
+            let w = u64::from(weight);
+            if sign > 0 {
+                self.excluded += 1;
+                self.excluded_weight += w;
+            } else {
+                self.excluded -= 1;
+                self.excluded_weight -= w;
+            }
+        }
+    }
+
     fn add(&mut self, availability: Availability, weight: u32, sign: i8) {
         let w = u64::from(weight);
         let apply = |n: &mut u32, w_sum: &mut u64| {
@@ -316,7 +342,7 @@ impl Plan {
                         endpoint: ei,
                     });
                 }
-                counts.add(endpoint.health.availability(), endpoint.weight, 1);
+                counts.add_host(endpoint.health, endpoint.weight, 1);
                 if counts.total_weight > u64::from(u32::MAX) {
                     return Err(PlanError::EndpointWeightOverflow {
                         locality: gi,
@@ -559,16 +585,15 @@ impl Plan {
         if host.endpoint.health == health {
             return;
         }
-        let (old, weight) = (host.availability(), host.endpoint.weight);
+        let (old, weight) = (host.endpoint.health, host.endpoint.weight);
         let (p, l) = (host.priority as usize, host.locality as usize);
         self.hosts[id.index()].endpoint.health = health;
-        let new = health.availability();
         for counts in [
             &mut self.localities[l].counts,
             &mut self.priorities[p].counts,
         ] {
-            counts.add(old, weight, -1);
-            counts.add(new, weight, 1);
+            counts.add_host(old, weight, -1);
+            counts.add_host(health, weight, 1);
         }
         self.after_update(p);
     }
@@ -590,7 +615,7 @@ impl Plan {
                 endpoint: ei,
             });
         }
-        let (old, availability) = (host.endpoint.weight, host.availability());
+        let (old, health) = (host.endpoint.weight, host.endpoint.health);
         if old == weight {
             return Ok(());
         }
@@ -608,8 +633,8 @@ impl Plan {
             &mut self.localities[l].counts,
             &mut self.priorities[p].counts,
         ] {
-            counts.add(availability, old, -1);
-            counts.add(availability, weight, 1);
+            counts.add_host(health, old, -1);
+            counts.add_host(health, weight, 1);
         }
         self.after_update(p);
         Ok(())
@@ -640,10 +665,12 @@ impl Plan {
         let mut sum = 0_u64;
         for state in &mut self.priorities {
             let c = &state.counts;
+            // Excluded hosts do not count (`recalculatePerPriorityState`: hosts minus
+            // excluded hosts).
             let total = if weighted {
-                c.total_weight
+                c.total_weight - c.excluded_weight
             } else {
-                u64::from(c.total)
+                u64::from(c.considered())
             };
             // `min(100, OF * healthy / total)` in integer arithmetic (load_balancer_impl.cc);
             // an empty priority has none.
@@ -773,10 +800,10 @@ impl Plan {
         let enabled = self.config.locality_weighted;
         for group in &mut self.localities[range] {
             let effective = |eligible: u32| {
-                if !enabled || group.counts.total == 0 {
+                if !enabled || group.counts.considered() == 0 {
                     return 0.0;
                 }
-                let ratio = f64::from(eligible) / f64::from(group.counts.total);
+                let ratio = f64::from(eligible) / f64::from(group.counts.considered());
                 f64::from(group.weight) * (of * ratio).min(1.0)
             };
             group.effective_healthy = effective(group.counts.healthy);
@@ -1009,6 +1036,8 @@ fn merge_counts(into: &mut Counts, from: &Counts) {
     into.total_weight += from.total_weight;
     into.healthy_weight += from.healthy_weight;
     into.degraded_weight += from.degraded_weight;
+    into.excluded += from.excluded;
+    into.excluded_weight += from.excluded_weight;
 }
 
 /// Envoy's `distributeLoad`: each priority takes `min(left, availability * 100 / nta)`.
@@ -1043,8 +1072,8 @@ fn distribute_load(
 /// Envoy's `isHostSetInPanic`: raw (not overprovisioned) healthy + degraded percentage below
 /// the threshold, in double arithmetic.
 fn is_in_panic(counts: &Counts, threshold: f64) -> bool {
-    let total = f64::from(counts.total);
-    let (healthy, degraded) = if counts.total == 0 {
+    let total = f64::from(counts.considered());
+    let (healthy, degraded) = if counts.considered() == 0 {
         (0.0, 0.0)
     } else {
         (

@@ -14,6 +14,86 @@ const POLICIES: [&str; 5] = [
     "MAGLEV",
 ];
 
+/// The cluster to explain in an example holding several (the config dump).
+fn cluster_args(file: &str) -> Vec<&'static str> {
+    if file.ends_with("sidecar-config-dump.json") {
+        vec![
+            "--cluster",
+            "outbound|9080||reviews.bookinfo.svc.cluster.local",
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+#[test]
+fn a_config_dump_is_listed_until_a_cluster_is_chosen() {
+    let file = workspace_root().join("examples/envoy/dumps/sidecar-config-dump.json");
+    let file = file.to_str().expect("utf-8 path");
+    let run = meshlb(&["explain", file, "--format", "json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let rows: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_valid(&schema("clusters.schema.json"), &rows, file);
+    let names: Vec<&str> = rows
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    // The bootstrap's prometheus_stats is listed once (the ClustersConfigDump holds it).
+    assert_eq!(
+        names,
+        [
+            "prometheus_stats",
+            "sds-grpc",
+            "BlackHoleCluster",
+            "PassthroughCluster",
+            "outbound|9080||reviews.bookinfo.svc.cluster.local"
+        ]
+    );
+    let reviews = &rows[4];
+    assert_eq!(reviews["discovery_type"], "EDS");
+    assert_eq!(reviews["lb_policy"], "LEAST_REQUEST");
+    assert_eq!(
+        (reviews["endpoints"].as_u64(), reviews["healthy"].as_u64()),
+        (Some(5), Some(4))
+    );
+    assert!(
+        rows[3]["unexplained"]
+            .as_str()
+            .is_some_and(|w| w.contains("ORIGINAL_DST"))
+    );
+    // The joined cluster: P0 1 of 2 healthy -> health 70, load 70 %; P1 takes 30 % over two
+    // hosts (locality-weighted, one locality per priority): 15 % each; P2 gets nothing.
+    let mut args = vec!["explain", file, "--format", "json"];
+    args.extend(cluster_args(file));
+    let run = meshlb(&args);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let shares: Vec<f64> = value["endpoints"]
+        .as_array()
+        .expect("endpoints")
+        .iter()
+        .map(|e| e["share"].as_f64().expect("share"))
+        .collect();
+    assert_eq!(shares, [0.7, 0.0, 0.15, 0.15, 0.0]);
+    assert_eq!(
+        value["panic_threshold"], 0,
+        "healthy_panic_threshold {{}} is 0"
+    );
+    let miss = meshlb(&["explain", file, "--cluster", "outbound|9080||reviews"]);
+    assert_eq!(miss.status, 2);
+    assert!(
+        miss.stderr
+            .contains("\"outbound|9080||reviews.bookinfo.svc.cluster.local\""),
+        "{}",
+        miss.stderr
+    );
+    let pick = meshlb(&["pick", file, "-n", "1"]);
+    assert_eq!(pick.status, 2, "a listing is no plan to pick from");
+    assert!(pick.stderr.contains("--cluster"), "{}", pick.stderr);
+}
+
 #[test]
 fn examples_exist() {
     assert!(
@@ -28,7 +108,9 @@ fn explain_json_matches_the_contract_for_every_example_and_policy() {
     for example in envoy_examples() {
         let file = example.to_str().expect("utf-8 path");
         for policy in POLICIES {
-            let run = meshlb(&["explain", file, "--format", "json", "--lb-policy", policy]);
+            let mut args = vec!["explain", file, "--format", "json", "--lb-policy", policy];
+            args.extend(cluster_args(file));
+            let run = meshlb(&args);
             assert_eq!(run.status, 0, "{file} {policy}: {}", run.stderr);
             let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
             assert_valid(&validator, &value, &format!("{file} {policy}"));
@@ -58,7 +140,7 @@ fn simulate_agrees_with_explain_within_three_sigma_on_every_example() {
         for policy in POLICIES {
             let n = 50_000_u32;
             let requests = n.to_string();
-            let run = meshlb(&[
+            let mut args = vec![
                 "simulate",
                 file,
                 "--requests",
@@ -69,7 +151,9 @@ fn simulate_agrees_with_explain_within_three_sigma_on_every_example() {
                 "json",
                 "--lb-policy",
                 policy,
-            ]);
+            ];
+            args.extend(cluster_args(file));
+            let run = meshlb(&args);
             assert_eq!(run.status, 0, "{file}: {}", run.stderr);
             let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
             assert_valid(&validator, &value, file);
@@ -123,16 +207,18 @@ fn the_spill_over_and_panic_example_follows_envoys_integer_arithmetic() {
     let run = meshlb(&["explain", &file, "--format", "json"]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    // P0: 1 of 10 healthy -> health 140 * 1 / 10 = 14, in panic (10 % < 50 %); P1: 3 of 5 ->
-    // 84; normalized total availability 98 -> loads 14 and 85, the remainder 1 to P0.
+    // P0: 1 of 10 healthy, 1 DRAINING (excluded by Envoy from the count: 9 hosts count) ->
+    // health 140 * 1 / 9 = 15, in panic (1/9 = 11 % < 50 %); P1: 3 of 5 -> 84; normalized
+    // total availability 99 -> loads 15 * 100 / 99 = 15 and 84 * 100 / 99 = 84, the
+    // remainder 1 to P0: 16 and 84.
     let p = &value["priorities"];
     assert_eq!(
         (p[0]["health"].as_u64(), p[1]["health"].as_u64()),
-        (Some(14), Some(84))
+        (Some(15), Some(84))
     );
     assert_eq!(
         (p[0]["healthy_load"].as_u64(), p[1]["healthy_load"].as_u64()),
-        (Some(15), Some(85))
+        (Some(16), Some(84))
     );
     assert_eq!(
         (p[0]["panic"].as_bool(), p[1]["panic"].as_bool()),
@@ -144,12 +230,12 @@ fn the_spill_over_and_panic_example_follows_envoys_integer_arithmetic() {
         .iter()
         .map(|e| e["share"].as_f64().expect("share"))
         .collect();
-    // In panic P0's 15 % goes to all ten hosts; P1's 85 % to its three healthy hosts.
+    // In panic P0's 16 % goes to all ten hosts; P1's 84 % to its three healthy hosts.
     for s in &shares[..10] {
-        assert!((s - 0.015).abs() < 1e-12, "{s}");
+        assert!((s - 0.016).abs() < 1e-12, "{s}");
     }
     for s in &shares[10..13] {
-        assert!((s - 0.85 / 3.0).abs() < 1e-12, "{s}");
+        assert!((s - 0.84 / 3.0).abs() < 1e-12, "{s}");
     }
     assert_eq!(&shares[13..], &[0.0, 0.0]);
 }
@@ -167,7 +253,7 @@ fn text_output_groups_by_priority_and_locality_with_bars_and_notes() {
         "P0 us-east/us-east-1a",
         "P1 us-west/us-west-2a",
         "PANIC",
-        "28.33%",
+        "28.00%",
         "█",
     ] {
         assert!(
@@ -186,7 +272,7 @@ fn text_output_groups_by_priority_and_locality_with_bars_and_notes() {
 
 #[test]
 fn panic_threshold_flag_overrides_the_cluster() {
-    // Threshold 0 disables panic: P0 keeps its 15 % for its single healthy host.
+    // Threshold 0 disables panic: P0 keeps its 16 % for its single healthy host.
     let file = spillover();
     let run = meshlb(&[
         "explain",
@@ -200,7 +286,7 @@ fn panic_threshold_flag_overrides_the_cluster() {
     let value: Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert_eq!(value["priorities"][0]["panic"], false);
     assert_eq!(value["panic_threshold"], 0);
-    assert!((value["endpoints"][0]["share"].as_f64().expect("share") - 0.15).abs() < 1e-12);
+    assert!((value["endpoints"][0]["share"].as_f64().expect("share") - 0.16).abs() < 1e-12);
     assert_eq!(value["endpoints"][1]["share"], 0.0);
 }
 

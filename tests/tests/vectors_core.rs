@@ -306,7 +306,89 @@ fn unit_t6_weighted_priority_health() {
         ..Expect::default()
     };
     check_priorities("T6", &plan, &expect);
-    // T7 needs an excluded host, which meshlb does not model: not tested.
+}
+
+/// envoy.md §1c T7: `weighted_priority_health`, OF 100; P0 w4 healthy, w10 excluded (a
+/// DRAINING host: `EDS_STATUS_DRAINING` excludes it), w6 unhealthy; P1 one healthy host.
+/// Health leaves the excluded weight out: 100 × 4 / (20 − 10) = 40 → loads 40 / 60.
+#[test]
+fn unit_t7_excluded_hosts_leave_the_weighted_health() {
+    use HealthStatus::{Draining, Healthy, Unhealthy};
+    let assignment = weighted(
+        &[
+            &[(4, Healthy), (10, Draining), (6, Unhealthy)],
+            &[(1, Healthy)],
+        ],
+        100,
+    );
+    let plan = Plan::build(&assignment, &LbConfig::default()).expect("plan");
+    let expect = Expect {
+        health: Some(vec![40, 100]),
+        healthy_load: Some(vec![40, 60]),
+        ..Expect::default()
+    };
+    check_priorities("T7", &plan, &expect);
+}
+
+/// envoy.md §1c T13–T15: excluded (DRAINING) hosts leave the count health and panic use, but
+/// total panic shares load by all hosts, excluded ones included.
+#[test]
+fn unit_t13_t15_excluded_hosts() {
+    use HealthStatus::{Draining, Healthy, Unhealthy};
+    // (healthy, unhealthy, excluded) per priority.
+    let build = |priorities: &[(usize, usize, usize)]| {
+        let rows: Vec<Vec<(u32, HealthStatus)>> = priorities
+            .iter()
+            .map(|&(h, u, x)| {
+                let mut row = vec![(1, Healthy); h];
+                row.extend(vec![(1, Unhealthy); u]);
+                row.extend(vec![(1, Draining); x]);
+                row
+            })
+            .collect();
+        let refs: Vec<&[(u32, HealthStatus)]> = rows.iter().map(Vec::as_slice).collect();
+        let mut assignment = weighted(&refs, 140);
+        assignment.weighted_priority_health = false;
+        Plan::build(&assignment, &LbConfig::default()).expect("plan")
+    };
+    // T13: P0 4 hosts, 1 healthy, 3 excluded -> 140 × 1 / 1 -> 100; P1 (5, 1) -> loads 100 / 0.
+    let plan = build(&[(1, 0, 3), (1, 4, 0)]);
+    check_priorities(
+        "T13",
+        &plan,
+        &Expect {
+            health: Some(vec![100, 28]),
+            healthy_load: Some(vec![100, 0]),
+            panic: Some(vec![false, false]),
+            ..Expect::default()
+        },
+    );
+    // T14: P0 4 hosts all excluded (health 0), P1 (4, 1) -> 35; both below 50 %: total panic,
+    // load by host count with the excluded hosts counted: 4 / 8 and 4 / 8.
+    let plan = build(&[(0, 0, 4), (1, 3, 0)]);
+    check_priorities(
+        "T14",
+        &plan,
+        &Expect {
+            healthy_load: Some(vec![50, 50]),
+            panic: Some(vec![true, true]),
+            ..Expect::default()
+        },
+    );
+    assert!(plan.total_panic());
+    // T15: P0 4 hosts, 1 excluded, none healthy; P1 6 hosts, 1 healthy, 2 excluded -> health
+    // 0 and 140 × 1 / 4 = 35; total panic: 4 / 10 and 6 / 10.
+    let plan = build(&[(0, 3, 1), (1, 3, 2)]);
+    check_priorities(
+        "T15",
+        &plan,
+        &Expect {
+            health: Some(vec![0, 35]),
+            healthy_load: Some(vec![40, 60]),
+            panic: Some(vec![true, true]),
+            ..Expect::default()
+        },
+    );
 }
 
 /// envoy.md §1c T8: `weighted_priority_health`, OF 100; P0 w4 healthy, w3 degraded, w2 and w1

@@ -942,7 +942,10 @@ fn merge_not_modelled(notes: &mut Vec<String>) {
     if let Some(at) = first {
         fields.sort();
         fields.dedup();
-        notes.insert(at.min(notes.len()), format!("{PREFIX}{}", fields.join(", ")));
+        notes.insert(
+            at.min(notes.len()),
+            format!("{PREFIX}{}", fields.join(", ")),
+        );
     }
 }
 
