@@ -22,6 +22,14 @@ pub struct Options {
     pub lb_policy: Option<LbPolicy>,
     /// Envoy input: the healthy panic threshold, percent (`--panic-threshold`).
     pub panic_threshold: Option<f64>,
+    /// `kubectl` dumps (`--kube NAME=PATH`): per cluster, its name and its files' names and
+    /// texts. When given, the scenario is imported from them ([`crate::kube`]) and the text
+    /// passed to [`load`] is not read.
+    pub kube: Vec<(String, Vec<(String, String)>)>,
+    /// With `kube`: a partial scenario merged over the import (`--overlay`), name and text.
+    pub overlay: Option<(String, String)>,
+    /// With `kube`: the client pod, `CLUSTER/NAMESPACE/POD` (`--from-pod`).
+    pub from_pod: Option<String>,
 }
 
 /// What the input became.
@@ -90,6 +98,10 @@ pub fn is_envoy(text: &str) -> bool {
 /// `meshlb: error: `.
 pub fn load(name: &str, text: &str, options: &Options) -> Result<Loaded, String> {
     let located = |e: InputError| format!("{name}: {e}");
+    #[cfg(feature = "yaml")]
+    if !options.kube.is_empty() {
+        return crate::kube::load(options);
+    }
     if is_envoy(text) {
         return load_envoy(name, text, options);
     }
