@@ -959,7 +959,7 @@ impl<'a> Importer<'a> {
                 .map(|(k, n)| format!("{n} {k}"))
                 .collect();
             self.notes.push(format!(
-                "ignored (not mesh facts meshlb needs): {}",
+                "ignored: {} (not mesh facts meshlb needs)",
                 list.join(", ")
             ));
         }
@@ -1961,6 +1961,18 @@ impl<'a> Importer<'a> {
             let mut origins = Vec::new();
             let mut texts = Vec::new();
             for o in &self.objs[i].istio {
+                // A VirtualService bound only to gateways (`gateways` without the reserved
+                // `mesh`) does not apply to sidecars (istio/api `networking/v1alpha3/
+                // virtual_service.proto` `gateways`: "The reserved word mesh is used to imply
+                // all the sidecars in the mesh"), e.g. the `istiod` VirtualService of a
+                // primary-remote install.
+                if o.kind == "VirtualService"
+                    && let Some(Value::Seq(gateways)) = o.get(&["spec", "gateways"]).map(|n| &n.value)
+                    && !gateways.iter().any(|g| g.as_str() == Some("mesh"))
+                {
+                    *self.ignored.entry("VirtualService (gateways only)".into()).or_default() += 1;
+                    continue;
+                }
                 let (resource, ignored, notes): (Resource, _, _) =
                     crate::scenario::istio_resource(o.text, o.node, o.item)
                         .map_err(|e| o.wrap(e))?;
