@@ -1738,6 +1738,7 @@ impl<'a> Importer<'a> {
                         _ => EndpointConditions::default(),
                     };
                     let (health, terminating) = endpoint_slice_health(conditions, persistent);
+                    let mut pod_expected = false;
                     let pod = match e.get("targetRef") {
                         Some(t) if t.value != Value::Null => {
                             let tat = at.key("targetRef");
@@ -1747,6 +1748,7 @@ impl<'a> Importer<'a> {
                                 opt_str(slice, t, "namespace", &tat)?.unwrap_or(slice.namespace);
                             match (kind, name) {
                                 (Some("Pod"), Some(name)) => {
+                                    pod_expected = true;
                                     let pod = c.pods.get(&(ns, name)).copied();
                                     if pod.is_none() {
                                         missing_pods += 1;
@@ -1763,7 +1765,8 @@ impl<'a> Importer<'a> {
                         None => Labels::new(),
                     };
                     // Sidecar: mTLS is what the tlsMode label says (absent: disabled); a pod
-                    // missing from the dump is assumed injected.
+                    // missing from the dump is assumed injected; an endpoint that is no pod
+                    // carries no label, so istiod treats it as plain text.
                     let sidecar = match pod {
                         Some(p) => {
                             let label = pod_labels.get(TLS_MODE_LABEL).map(String::as_str);
@@ -1772,7 +1775,7 @@ impl<'a> Importer<'a> {
                             }
                             label == Some("istio")
                         }
-                        None => true,
+                        None => pod_expected,
                     };
                     let node_name = match opt_str(slice, e, "nodeName", &at)? {
                         Some(n) => Some(n),
@@ -1967,10 +1970,14 @@ impl<'a> Importer<'a> {
                 // all the sidecars in the mesh"), e.g. the `istiod` VirtualService of a
                 // primary-remote install.
                 if o.kind == "VirtualService"
-                    && let Some(Value::Seq(gateways)) = o.get(&["spec", "gateways"]).map(|n| &n.value)
+                    && let Some(Value::Seq(gateways)) =
+                        o.get(&["spec", "gateways"]).map(|n| &n.value)
                     && !gateways.iter().any(|g| g.as_str() == Some("mesh"))
                 {
-                    *self.ignored.entry("VirtualService (gateways only)".into()).or_default() += 1;
+                    *self
+                        .ignored
+                        .entry("VirtualService (gateways only)".into())
+                        .or_default() += 1;
                     continue;
                 }
                 let (resource, ignored, notes): (Resource, _, _) =
@@ -2050,10 +2057,10 @@ fn istio_version(image: &str) -> Option<String> {
 
 /// The line in the dump of line `inner` of an embedded document (a ConfigMap value): a block
 /// scalar (`mesh: |-`) starts on the line after its key.
-fn embedded_line(text: &str, node: Option<&Node>, outer: usize, inner: Option<usize>) -> usize {
-    let block = node.is_some_and(|n| {
-        let raw = crate::tree::raw(text, (n.span.0, (n.span.0 + 2).min(n.span.1)));
-        raw.starts_with('|') || raw.starts_with('>')
+fn embedded_line(text: &str, _node: Option<&Node>, outer: usize, inner: Option<usize>) -> usize {
+    let block = text.lines().nth(outer.saturating_sub(1)).is_some_and(|l| {
+        l.split_once(':')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['|', '>']))
     });
     match (block, inner) {
         (true, Some(l)) => outer + l,
