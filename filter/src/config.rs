@@ -178,6 +178,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
         to: string("to")?,
         lb_policy,
         panic_threshold,
+        ..Options::default()
     };
     let loaded = meshlb_formats::load(&name, &input, &options)?;
     Ok(Config {
