@@ -179,7 +179,7 @@ pub struct KubeError {
     /// `Kind/namespace/name` of the object.
     pub object: Option<String>,
     /// Path from the document's root (`items[3].endpoints[0].conditions`), line, message.
-    pub error: InputError,
+    pub error: Box<InputError>,
 }
 
 impl KubeError {
@@ -188,7 +188,7 @@ impl KubeError {
             file: None,
             document: None,
             object: None,
-            error: InputError::at(&Path::root(), message),
+            error: Box::new(InputError::at(&Path::root(), message)),
         }
     }
 }
@@ -266,11 +266,11 @@ impl<'a> Obj<'a> {
             file: Some(self.file.to_string()),
             document: Some(self.document),
             object: Some(self.object()),
-            error: InputError {
+            error: Box::new(InputError {
                 path,
                 line: Some(line),
                 message: message.into(),
-            },
+            }),
         }
     }
 
@@ -279,7 +279,7 @@ impl<'a> Obj<'a> {
             file: Some(self.file.to_string()),
             document: Some(self.document),
             object: Some(self.object()),
-            error,
+            error: Box::new(error),
         }
     }
 
@@ -439,11 +439,11 @@ fn objects<'a>(
         file: Some(file.to_string()),
         document: Some(document),
         object: None,
-        error: InputError {
+        error: Box::new(InputError {
             path,
             line: Some(line),
             message,
-        },
+        }),
     };
     match &root.value {
         Value::Null => return Ok(()),
@@ -500,11 +500,11 @@ fn object<'a>(
         file: Some(file.to_string()),
         document: Some(document),
         object: None,
-        error: InputError {
+        error: Box::new(InputError {
             path,
             line: Some(line),
             message,
-        },
+        }),
     };
     if !matches!(node.value, Value::Map(_)) {
         return Err(located(
@@ -747,21 +747,21 @@ pub fn import(
                     file: Some(file.clone()),
                     document: None,
                     object: None,
-                    error: InputError::at(
+                    error: Box::new(InputError::at(
                         &Path::root(),
                         format!(
                             "the file is {} bytes; meshlb reads at most {} bytes (64 MiB) a file",
                             text.len(),
                             crate::MAX_INPUT_BYTES
                         ),
-                    ),
+                    )),
                 });
             }
             let docs = documents(text).map_err(|e| KubeError {
                 file: Some(file.clone()),
                 document: None,
                 object: None,
-                error: e,
+                error: Box::new(e),
             })?;
             per_file.push(docs);
         }
@@ -1126,7 +1126,7 @@ impl<'a> Importer<'a> {
                 ignored.push("Deployment");
             }
         }
-        for ((ns, n), _) in &c.configmaps {
+        for (ns, n) in c.configmaps.keys() {
             if !counted.contains(&("ConfigMap", ns, n)) {
                 ignored.push("ConfigMap");
             }
@@ -1136,7 +1136,7 @@ impl<'a> Importer<'a> {
                 ignored.push("Secret");
             }
         }
-        for ((ns, n), _) in &c.endpoints {
+        for (ns, n) in c.endpoints.keys() {
             if !counted.contains(&("Endpoints", ns, n)) {
                 ignored.push("Endpoints");
             }
@@ -2245,7 +2245,7 @@ fn overlay(
         file: Some(file.to_string()),
         document: None,
         object: None,
-        error: e,
+        error: Box::new(e),
     };
     let input = crate::parse_scenario(text).map_err(located)?;
     let root = crate::tree::load(text).map_err(located)?;
@@ -2680,29 +2680,6 @@ fn mesh_config_json(mc: &MeshConfig) -> String {
     format!("{{{}}}", parts.join(","))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_from_istiod_images() {
-        assert_eq!(
-            istio_version("docker.io/istio/pilot:1.31.0").as_deref(),
-            Some("1.31")
-        );
-        assert_eq!(
-            istio_version("gcr.io/istio-release/pilot:1.30.3-distroless").as_deref(),
-            Some("1.30")
-        );
-        assert_eq!(istio_version("localhost:5000/istio/pilot:1.29.1"), None);
-        assert_eq!(istio_version("localhost:5000/istio/pilot"), None);
-        assert_eq!(
-            istio_version("istio/pilot:1.31.0@sha256:abc").as_deref(),
-            Some("1.31")
-        );
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The adapters' entry points
 
@@ -2745,10 +2722,10 @@ pub fn import_options(options: &crate::Options) -> Result<Imported, String> {
     }
     imported
         .notes
-        .retain(|n| !(n.starts_with("no client:") && !imported.scenario.client.cluster.is_empty()));
+        .retain(|n| !n.starts_with("no client:") || imported.scenario.client.cluster.is_empty());
     imported
         .notes
-        .retain(|n| !(n.starts_with("no request:") && !imported.scenario.request.host.is_empty()));
+        .retain(|n| !n.starts_with("no request:") || imported.scenario.request.host.is_empty());
     Ok(imported)
 }
 
@@ -2774,4 +2751,27 @@ pub(crate) fn load(options: &crate::Options) -> Result<crate::Loaded, String> {
         notes: imported.notes,
         scenario: Some(Box::new(imported.scenario)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_from_istiod_images() {
+        assert_eq!(
+            istio_version("docker.io/istio/pilot:1.31.0").as_deref(),
+            Some("1.31")
+        );
+        assert_eq!(
+            istio_version("gcr.io/istio-release/pilot:1.30.3-distroless").as_deref(),
+            Some("1.30")
+        );
+        assert_eq!(istio_version("localhost:5000/istio/pilot:1.29.1"), None);
+        assert_eq!(istio_version("localhost:5000/istio/pilot"), None);
+        assert_eq!(
+            istio_version("istio/pilot:1.31.0@sha256:abc").as_deref(),
+            Some("1.31")
+        );
+    }
 }
