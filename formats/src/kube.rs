@@ -1785,15 +1785,16 @@ impl<'a> Importer<'a> {
                         },
                     };
                     let zone = opt_str(slice, e, "zone", &at)?;
-                    let locality = match self.locality(i, pod, node_name, slice, &at)? {
-                        Some(l) => l,
-                        None => {
-                            if node_name.is_some() || zone.is_some() {
-                                no_nodes += 1;
+                    let locality =
+                        match self.locality(i, pod, &pod_labels, node_name, slice, &at)? {
+                            Some(l) => l,
+                            None => {
+                                if node_name.is_some() || zone.is_some() {
+                                    no_nodes += 1;
+                                }
+                                Locality::new("", zone.unwrap_or(""), "")
                             }
-                            Locality::new("", zone.unwrap_or(""), "")
-                        }
-                    };
+                        };
                     let network = pod_labels
                         .get(NETWORK_LABEL)
                         .filter(|n| **n != scenario.clusters[i].network)
@@ -1889,14 +1890,11 @@ impl<'a> Importer<'a> {
         &self,
         cluster: usize,
         pod: Option<&Obj<'_>>,
+        pod_labels: &Labels,
         node_name: Option<&str>,
         at_obj: &Obj<'_>,
         at: &Path,
     ) -> Result<Option<Locality>, KubeError> {
-        let pod_labels = match pod {
-            Some(p) => p.labels()?,
-            None => Labels::new(),
-        };
         for l in LOCALITY_LABELS {
             if let Some(v) = pod_labels.get(l) {
                 let parts: Vec<&str> = v.split('.').collect();
@@ -1930,20 +1928,22 @@ impl<'a> Importer<'a> {
                 ),
             ));
         };
-        let labels = node.labels()?;
-        let first = |keys: &[&str]| {
-            keys.iter()
-                .find_map(|k| labels.get(*k))
-                .cloned()
-                .unwrap_or_default()
+        let label = |key: &str| node.str(&["metadata", "labels", key]);
+        let first = |keys: &[&str]| -> Result<String, KubeError> {
+            for k in keys {
+                if let Some(v) = label(k)? {
+                    return Ok(v.to_string());
+                }
+            }
+            Ok(String::new())
         };
-        let subzone = pod_labels
-            .get(SUBZONE)
-            .cloned()
-            .unwrap_or_else(|| first(&[SUBZONE]));
+        let subzone = match pod_labels.get(SUBZONE) {
+            Some(s) => s.clone(),
+            None => first(&[SUBZONE])?,
+        };
         Ok(Some(Locality::new(
-            &first(&REGION),
-            &first(&ZONE),
+            &first(&REGION)?,
+            &first(&ZONE)?,
             &subzone,
         )))
     }
@@ -2028,8 +2028,9 @@ impl<'a> Importer<'a> {
             )));
         };
         let node = p.str(&["spec", "nodeName"])?;
+        let labels = p.labels()?;
         let locality = self
-            .locality(i, Some(p), node, p, &p.base())?
+            .locality(i, Some(p), &labels, node, p, &p.base())?
             .unwrap_or_default();
         Ok(ClientSpec {
             cluster: (*cluster).to_string(),
