@@ -43,10 +43,10 @@ pub const MAX_OBJECT_CHARS: usize = 2 * 1024 * 1024;
 /// istio/istio `manifests/charts/istio-control/istio-discovery/values.yaml`).
 pub const ISTIO_SYSTEM: &str = "istio-system";
 
-/// The default east-west gateway port, the mTLS passthrough port istiod looks for on a Service
-/// labelled with a network (istio/istio `pilot/pkg/serviceregistry/kube/controller/network.go`,
-/// `model.DefaultGatewayPort`... and `manifests/charts/gateway` east-west values: port 15443
-/// named `tls`).
+/// The default east-west gateway port: a Service labelled with a network is a gateway when it
+/// listens on 15443, or on the port its `networking.istio.io/gatewayPort` label names
+/// (istio/istio `pilot/pkg/serviceregistry/kube/controller/network.go` `getGatewayDetails`,
+/// `DefaultNetworkGatewayPort`; its addresses are the Service's `ClusterExternalAddresses`).
 const GATEWAY_PORT: u16 = 15_443;
 
 /// Label of a Namespace (the system namespace), a Pod or a gateway Service naming its network

@@ -209,6 +209,20 @@ fn the_printed_import_reads_back_to_the_same_scenario_and_explanation() {
         let mut expected = serde_json::to_value(direct.explain()).expect("serialises");
         expected["notes"] = cli["notes"].clone();
         assert_same(model, &expected, &cli);
+        // pick and simulate take the dumps too, and pick as the printed scenario does.
+        let printed_path = file.to_str().expect("utf-8");
+        let mut pick = argv.clone();
+        pick[0] = "pick";
+        pick.extend(["--requests", "20", "--seed", "7"]);
+        let from_dumps = meshlb(&pick);
+        assert_eq!(from_dumps.status, 0, "{model}: {}", from_dumps.stderr);
+        let from_file = meshlb(&["pick", printed_path, "--requests", "20", "--seed", "7"]);
+        assert_eq!(from_dumps.stdout, from_file.stdout, "{model}");
+        let mut simulate = argv.clone();
+        simulate[0] = "simulate";
+        simulate.extend(["--requests", "1000"]);
+        let run = meshlb(&simulate);
+        assert_eq!(run.status, 0, "{model}: {}", run.stderr);
     }
 }
 
