@@ -682,3 +682,156 @@ status: {{loadBalancer: {{ingress: [{{ip: 203.0.113.7}}]}}}}
         );
     }
 }
+
+/// The single-cluster dump with `edits` made (each `(from, to)` must occur exactly once).
+fn single_cluster_with(edits: &[(&str, &str)]) -> Options {
+    let mut opts = options(
+        "single-cluster",
+        "kind/demo/curl-7d5c9b6d4b-xk2jq",
+        &["kind"],
+    );
+    let text = &mut opts.kube[0].1[0].1;
+    for (from, to) in edits {
+        assert_eq!(text.matches(from).count(), 1, "{from:?} must occur once");
+        *text = text.replacen(from, to, 1);
+    }
+    opts
+}
+
+#[test]
+fn service_annotations_mesh_config_and_istiod_image_carry_over() {
+    // exportTo and trafficDistribution on the Service; DNS capture and a mesh-wide locality
+    // setting in the istio ConfigMap; istiod 1.30.
+    let opts = single_cluster_with(&[
+        (
+            "    labels:\n      app: httpbin\n      service: httpbin\n    name: httpbin\n",
+            "    annotations:\n      networking.istio.io/exportTo: ' demo , shop '\n    labels:\n      app: httpbin\n      service: httpbin\n    name: httpbin\n",
+        ),
+        (
+            "      app: httpbin\n    sessionAffinity: None\n",
+            "      app: httpbin\n    sessionAffinity: None\n    trafficDistribution: PreferClose\n",
+        ),
+        (
+            "        proxyMetadata: {}\n",
+            "        proxyMetadata:\n          ISTIO_META_DNS_CAPTURE: \"true\"\n",
+        ),
+        (
+            "      rootNamespace: istio-system\n",
+            "      rootNamespace: istio-system\n      localityLbSetting:\n        enabled: false\n",
+        ),
+        (
+            "docker.io/istio/pilot:1.31.0",
+            "docker.io/istio/pilot:1.30.3",
+        ),
+    ]);
+    let imported = kube::import_options(&opts).expect("imports");
+    let s = &imported.scenario;
+    let httpbin = s
+        .services
+        .iter()
+        .find(|v| v.name == "httpbin")
+        .expect("httpbin");
+    assert_eq!(httpbin.export_to, ["demo", "shop"]);
+    assert_eq!(httpbin.traffic_distribution.as_deref(), Some("PreferClose"));
+    assert!(s.clusters[0].dns_proxy);
+    let setting = s.clusters[0]
+        .mesh_config
+        .as_ref()
+        .and_then(|m| m.locality_lb_setting.as_ref())
+        .expect("mesh localityLbSetting");
+    assert_eq!(setting.enabled, Some(false));
+    assert_eq!(s.istio_version, meshlb::mesh::IstioVersion::V1_30);
+    // A Service with a traffic distribution is sent its unready pods whatever the version
+    // (research/istio.md §4), so check 1.30's rule on the plain dump: istiod 1.30 does not send
+    // the not-ready pod, dropped `not-ready` (SEMANTICS B2).
+    let opts = single_cluster_with(&[(
+        "docker.io/istio/pilot:1.31.0",
+        "docker.io/istio/pilot:1.30.3",
+    )]);
+    let loaded = meshlb_formats::load("dumps", "", &opts).expect("explains");
+    let e = serde_json::to_value(loaded.explain()).expect("json");
+    assert!(
+        e["dropped"]
+            .as_array()
+            .expect("dropped")
+            .iter()
+            .any(|d| d["address"] == "10.0.0.14" && d["reason"] == "not-ready"),
+        "{e}"
+    );
+    // An image that is neither 1.30 nor 1.31: 1.31 rules, and a note says so.
+    let opts = single_cluster_with(&[(
+        "docker.io/istio/pilot:1.31.0",
+        "docker.io/istio/pilot:1.24.2",
+    )]);
+    let imported = kube::import_options(&opts).expect("imports");
+    assert_eq!(
+        imported.scenario.istio_version,
+        meshlb::mesh::IstioVersion::V1_31
+    );
+    assert!(
+        imported.notes.iter().any(|n| n.contains("pilot:1.24.2")),
+        "{:?}",
+        imported.notes
+    );
+}
+
+#[test]
+fn a_gateway_without_an_address_and_odd_label_values_are_handled() {
+    // West's gateway Service has no load-balancer address yet: no gateway, and a note; the
+    // overlay can give it.
+    let mut opts = options(
+        "multi-network",
+        "east/bookinfo/productpage-v1-6c8d5f9b7-pp001",
+        &["east", "west"],
+    );
+    let west = &mut opts.kube[1].1[0].1;
+    let before = "      ingress:\n      - ip: 192.0.2.20\n        ipMode: VIP\n      - ip: 192.0.2.21\n        ipMode: VIP\n";
+    assert_eq!(west.matches(before).count(), 1);
+    *west = west
+        .replacen(before, "      {}\n", 1)
+        .replace("    loadBalancer:\n      {}\n", "    loadBalancer: {}\n");
+    let imported = kube::import_options(&opts).expect("imports");
+    assert!(
+        imported
+            .scenario
+            .networks
+            .iter()
+            .all(|n| n.name != "net2" || n.gateways.is_empty())
+    );
+    assert!(
+        imported
+            .notes
+            .iter()
+            .any(|n| n.contains("has no address yet")),
+        "{:?}",
+        imported.notes
+    );
+    opts.overlay = Some((
+        "overlay.yaml".into(),
+        "networks:\n  - name: net2\n    gateways:\n      - { address: 192.0.2.20, cluster: west }\n      - { address: 192.0.2.21, cluster: west }\nrequest: { host: reviews.bookinfo.svc.cluster.local, port: 9080 }\n".into(),
+    ));
+    let loaded = meshlb_formats::load("dumps", "", &opts).expect("explains");
+    assert_same(
+        "multi-network with overlay gateways",
+        &core_explanation(&example("multi-network")),
+        &core_explanation(&loaded),
+    );
+    // Labels whose values YAML would misread print quoted and read back.
+    let opts = single_cluster_with(&[(
+        "      app: curl\n      pod-template-hash: 5b6d8f7c9\n",
+        "      app: curl\n      odd: 'yes: no # \"quoted\" \\\\ ünï'\n      pod-template-hash: 5b6d8f7c9\n",
+    )]);
+    let imported = kube::import_options(&opts).expect("imports");
+    let yaml = imported.to_yaml();
+    let back = meshlb_formats::parse_scenario(&yaml).expect("reads back");
+    assert_eq!(back.scenario, imported.scenario);
+    assert_eq!(
+        imported
+            .scenario
+            .client
+            .labels
+            .get("odd")
+            .map(String::as_str),
+        Some("yes: no # \"quoted\" \\\\ ünï")
+    );
+}
