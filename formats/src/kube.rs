@@ -830,6 +830,17 @@ impl<'a> Importer<'a> {
             .filter(|(_, f)| f.primary && f.version.is_none())
             .map(|(n, f)| format!("{n} ({})", f.image.as_deref().unwrap_or("no image")))
             .collect();
+        if let Some((cluster, version)) = versions.first() {
+            let image = self
+                .names
+                .iter()
+                .position(|n| n == cluster)
+                .and_then(|i| facts[i].image.as_deref())
+                .unwrap_or("");
+            self.notes.push(format!(
+                "Istio {version} rules: istiod image {image} in {cluster}"
+            ));
+        }
         match versions.first() {
             Some((_, "1.30")) => scenario.istio_version = IstioVersion::V1_30,
             Some(_) => scenario.istio_version = IstioVersion::V1_31,
@@ -866,11 +877,6 @@ impl<'a> Importer<'a> {
                         .and_then(|j| pick(&facts[j]))
                 })
             };
-            let configures_external = scenario
-                .external_control_planes
-                .iter()
-                .any(|e| e.config_cluster == *name);
-            let _ = configures_external;
             scenario.clusters.push(ClusterSpec {
                 name: (*name).to_string(),
                 mesh: mesh_of[i].clone(),
@@ -924,7 +930,7 @@ impl<'a> Importer<'a> {
         self.services(&facts, &mut scenario, &mut provenance)?;
 
         // Istio config.
-        let config_json = self.config(&control_planes, &mut scenario, &mut provenance)?;
+        let config_json = self.config(&mut scenario, &mut provenance)?;
 
         // The client.
         if let Some(pod) = &options.from_pod {
@@ -1303,17 +1309,11 @@ impl<'a> Importer<'a> {
                 f.istiod_addresses.first().cloned().unwrap_or_default()
             ));
         }
-        // Name the external control planes.
-        let mut external: Vec<String> = out
-            .iter()
-            .filter(|c| c.starts_with('\0'))
-            .cloned()
-            .collect();
-        external.dedup();
+        // Name the external control planes, in the order their clusters were given.
         let mut seen: Vec<String> = Vec::new();
-        for e in external {
-            if !seen.contains(&e) {
-                seen.push(e);
+        for c in &out {
+            if c.starts_with('\0') && !seen.contains(c) {
+                seen.push(c.clone());
             }
         }
         for (k, key) in seen.iter().enumerate() {
@@ -1951,7 +1951,6 @@ impl<'a> Importer<'a> {
     /// Each cluster's Istio resources, read with the scenario's reader.
     fn config(
         &mut self,
-        _control_planes: &[String],
         scenario: &mut Scenario,
         provenance: &mut Provenance,
     ) -> Result<Vec<Vec<String>>, KubeError> {
