@@ -758,6 +758,18 @@ fn service_annotations_mesh_config_and_istiod_image_carry_over() {
             .any(|d| d["address"] == "10.0.0.14" && d["reason"] == "not-ready"),
         "{e}"
     );
+    // A node with only the deprecated zone label: istiod falls back to it.
+    let opts = single_cluster_with(&[(
+        "topology.kubernetes.io/zone: zone-c",
+        "failure-domain.beta.kubernetes.io/zone: zone-c",
+    )]);
+    let s = kube::import_options(&opts).expect("imports").scenario;
+    let w = s
+        .workloads
+        .iter()
+        .find(|w| w.address == "10.0.0.13")
+        .expect("pod");
+    assert_eq!(w.locality.to_string(), "region1/zone-c");
     // An image that is neither 1.30 nor 1.31: 1.31 rules, and a note says so.
     let opts = single_cluster_with(&[(
         "docker.io/istio/pilot:1.31.0",
