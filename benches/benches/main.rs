@@ -5,7 +5,8 @@
 //! - `plan`: `Plan::build` and `Picker::new` on the 3 × 50 topology;
 //! - `update`: one health flip with `Plan::set_health`;
 //! - `table`: ring-hash and Maglev table builds;
-//! - `mesh`: a whole scenario explained (the default, and 50 clusters × 20,000 workloads).
+//! - `mesh`: a whole scenario explained (the default, and 50 clusters × 20,000 workloads);
+//! - `kube`: 50 clusters' `kubectl` dumps (20,000 pods) imported and explained.
 //!
 //! Inputs come from the `meshlb_benches` library and are deterministic; none is generated inside
 //! a timed loop. Run with
@@ -14,6 +15,7 @@
 
 use criterion::{criterion_group, criterion_main};
 
+mod kube;
 mod mesh;
 mod pick;
 mod plan;
@@ -26,6 +28,7 @@ criterion_group!(
     plan::register,
     update::register,
     table::register,
-    mesh::register
+    mesh::register,
+    kube::register
 );
 criterion_main!(benches);

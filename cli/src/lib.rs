@@ -86,6 +86,25 @@ enum Command {
         #[arg(long)]
         hash_prefix: Option<String>,
     },
+    /// Import a scenario from each cluster's `kubectl get … -o yaml|json` dump and print it as
+    /// YAML, with a comment naming where each cluster, network, gateway, service and workload
+    /// came from (docs/kube.md).
+    #[command(after_help = "Examples:\n  \
+        meshlb import --kube east=east.yaml --kube west=dumps/west/ > mesh.yaml\n  \
+        meshlb import --kube east=east.yaml --from-pod east/bookinfo/productpage-v1-7d4c9 --to reviews.bookinfo")]
+    Import {
+        #[command(flatten)]
+        kube: KubeArgs,
+        /// The client's cluster and namespace.
+        #[arg(long, value_name = "CLUSTER/NAMESPACE")]
+        from: Option<String>,
+        /// The client's locality.
+        #[arg(long, value_name = "REGION/ZONE/SUBZONE")]
+        locality: Option<String>,
+        /// The host the client calls.
+        #[arg(long, value_name = "HOST")]
+        to: Option<String>,
+    },
     /// Print the input as one line of JSON (a YAML scenario becomes the same scenario in JSON),
     /// after checking it as `explain` does: the proxy-wasm filter reads JSON only.
     #[command(after_help = "Examples:\n  \
@@ -100,6 +119,22 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         cluster: Option<String>,
     },
+}
+
+#[derive(Debug, Args, Default)]
+struct KubeArgs {
+    /// A cluster's `kubectl get … -o yaml|json` dump: NAME is the cluster's name in the mesh
+    /// (its Istio cluster ID), PATH a file or a directory of `.yaml`, `.yml` and `.json` files
+    /// (read in name order). Repeat for each cluster. Replaces FILE.
+    #[arg(long = "kube", value_name = "NAME=PATH")]
+    kube: Vec<String>,
+    /// With --kube: a partial scenario (YAML or JSON) merged over the import, for facts a dump
+    /// does not carry (client, request, istioVersion, meshes, ...).
+    #[arg(long, value_name = "FILE")]
+    overlay: Option<PathBuf>,
+    /// With --kube: the client pod, whose labels and node locality make the client.
+    #[arg(long, value_name = "CLUSTER/NAMESPACE/POD")]
+    from_pod: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +172,8 @@ struct InputArgs {
     /// Scenarios: the request's port (the Service's port).
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     port: Option<u16>,
+    #[command(flatten)]
+    kube: KubeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -295,6 +332,24 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     .try_for_each(|p| writeln!(out, "{}", p.as_deref().unwrap_or("-"))),
             }
         }
+        Command::Import {
+            kube,
+            from,
+            locality,
+            to,
+        } => {
+            if kube.kube.is_empty() {
+                return Err(Failure(
+                    "import needs at least one --kube NAME=PATH (a cluster's kubectl dump)".into(),
+                ));
+            }
+            let mut options = kube_options(kube)?;
+            options.from.clone_from(from);
+            options.locality.clone_from(locality);
+            options.to.clone_from(to);
+            let imported = meshlb_formats::kube::import_options(&options).map_err(Failure)?;
+            write!(out, "{}", imported.to_yaml())
+        }
         Command::Convert { file, cluster } => {
             let (name, text) = read_input(file.as_deref())?;
             let options = Options {
@@ -322,6 +377,30 @@ fn finish(written: std::io::Result<()>) -> Result<(), Failure> {
 
 /// The input of `explain`, `simulate` and `pick`: one plan, or a listing of clusters.
 fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
+    if !args.kube.kube.is_empty() {
+        if let Some(file) = args.files.first() {
+            return Err(Failure(format!(
+                "give FILE ({}) or --kube dumps, not both",
+                file.display()
+            )));
+        }
+        let mut options = kube_options(&args.kube)?;
+        options.from.clone_from(&args.from);
+        options.locality.clone_from(&args.locality);
+        options.to.clone_from(&args.to);
+        options.lb_policy = args.lb_policy.map(Into::into);
+        options.panic_threshold = args.panic_threshold;
+        options.headers.clone_from(&args.headers);
+        options.path.clone_from(&args.path);
+        options.method.clone_from(&args.method);
+        options.port = args.port;
+        return meshlb_formats::read(&[], &options).map_err(Failure);
+    }
+    if args.kube.overlay.is_some() || args.kube.from_pod.is_some() {
+        return Err(Failure(
+            "--overlay and --from-pod apply to --kube dumps".into(),
+        ));
+    }
     let mut inputs = Vec::new();
     if args.files.is_empty() {
         inputs.push(read_input(None)?);
@@ -340,6 +419,7 @@ fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
         path: args.path.clone(),
         method: args.method.clone(),
         port: args.port,
+        ..Options::default()
     };
     let named: Vec<(&str, &str)> = inputs
         .iter()
@@ -358,6 +438,57 @@ fn load(args: &InputArgs) -> Result<Loaded, Failure> {
             listing.rows.len()
         ))),
     }
+}
+
+/// Reads the `--kube NAME=PATH` dumps (a file, or a directory's `.yaml`, `.yml` and `.json`
+/// files in name order) and the overlay.
+fn kube_options(args: &KubeArgs) -> Result<Options, Failure> {
+    let mut kube = Vec::new();
+    for spec in &args.kube {
+        let (name, path) = spec.split_once('=').ok_or_else(|| {
+            Failure(format!(
+                "--kube {spec:?}: expected NAME=PATH (the cluster's name, then its dump)"
+            ))
+        })?;
+        let path = std::path::Path::new(path);
+        let mut files = Vec::new();
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| Failure(format!("{}: cannot read: {e}", path.display())))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension()
+                            .and_then(|x| x.to_str())
+                            .is_some_and(|x| matches!(x, "yaml" | "yml" | "json"))
+                })
+                .collect();
+            entries.sort();
+            if entries.is_empty() {
+                return Err(Failure(format!(
+                    "--kube {spec}: {} has no .yaml, .yml or .json file",
+                    path.display()
+                )));
+            }
+            for p in entries {
+                files.push(read_input(Some(&p))?);
+            }
+        } else {
+            files.push(read_input(Some(path))?);
+        }
+        kube.push((name.to_string(), files));
+    }
+    let overlay = match &args.overlay {
+        Some(p) => Some(read_input(Some(p))?),
+        None => None,
+    };
+    Ok(Options {
+        kube,
+        overlay,
+        from_pod: args.from_pod.clone(),
+        ..Options::default()
+    })
 }
 
 fn read_input(file: Option<&std::path::Path>) -> Result<(String, String), Failure> {

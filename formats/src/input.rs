@@ -34,6 +34,14 @@ pub struct Options {
     pub method: Option<String>,
     /// Scenarios: the request's port (`--port`).
     pub port: Option<u16>,
+    /// `kubectl` dumps (`--kube NAME=PATH`): per cluster, its name and its files' names and
+    /// texts. When given, the scenario is imported from them ([`crate::kube`]) and the text
+    /// passed to [`load`] is not read.
+    pub kube: Vec<(String, Vec<(String, String)>)>,
+    /// With `kube`: a partial scenario merged over the import (`--overlay`), name and text.
+    pub overlay: Option<(String, String)>,
+    /// With `kube`: the client pod, `CLUSTER/NAMESPACE/POD` (`--from-pod`).
+    pub from_pod: Option<String>,
 }
 
 /// The clusters of an Envoy input holding several, when none was chosen: what `meshlb explain`
@@ -156,6 +164,10 @@ pub fn load(name: &str, text: &str, options: &Options) -> Result<Loaded, String>
 /// # Errors
 /// As [`load`].
 pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> {
+    #[cfg(feature = "yaml")]
+    if !options.kube.is_empty() {
+        return crate::kube::load(options).map(|loaded| Input::Loaded(Box::new(loaded)));
+    }
     let [(name, text)] = files else {
         return read_envoy_files(files, options);
     };

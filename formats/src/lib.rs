@@ -17,6 +17,8 @@ mod envoy;
 mod error;
 mod input;
 mod json;
+#[cfg(feature = "yaml")]
+pub mod kube;
 mod names;
 mod path;
 mod scenario;

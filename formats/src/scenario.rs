@@ -123,6 +123,45 @@ pub fn parse_scenario(text: &str) -> Result<ScenarioInput, InputError> {
     })
 }
 
+/// What reading one Istio resource or one MeshConfig outside a scenario gave: the value, the
+/// patterns of accepted but unmodelled fields, and other notes.
+pub(crate) type Read<T> = (T, BTreeSet<String>, Vec<String>);
+
+/// Reads one Istio resource (a `kubectl` dump's object, at the document root or at
+/// `items[item]` of a `List`) with the scenario's reader: Istio's API, the same checks and
+/// messages, paths from the document root. `text` is the document the node was read from.
+///
+/// # Errors
+/// As [`parse_scenario`] for `config[].resources[]`.
+pub(crate) fn istio_resource(
+    text: &str,
+    node: &Node,
+    item: Option<usize>,
+) -> Result<Read<Resource>, InputError> {
+    let mut parser = Parser::new(text);
+    let root = At::Root;
+    let items = root.key("items");
+    let at = match item {
+        Some(i) => items.index(i),
+        None => At::Root,
+    };
+    let resource = parser.resource(node, &at)?;
+    let notes = std::mem::take(&mut parser.notes);
+    Ok((resource, parser.ignored, notes))
+}
+
+/// Reads a MeshConfig (the `istio` ConfigMap's `data.mesh`, already loaded from its text) with
+/// the scenario's `meshConfig` reader.
+///
+/// # Errors
+/// As [`parse_scenario`] for `clusters[].meshConfig`.
+pub(crate) fn mesh_config(text: &str, node: &Node) -> Result<Read<MeshConfig>, InputError> {
+    let mut parser = Parser::new(text);
+    let config = parser.mesh_config(node, &At::Root)?;
+    let notes = std::mem::take(&mut parser.notes);
+    Ok((config, parser.ignored, notes))
+}
+
 /// How the keys of a mapping may be spelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Spelling {
@@ -550,7 +589,15 @@ struct Parser<'t> {
     notes: Vec<String>,
 }
 
-impl Parser<'_> {
+impl<'t> Parser<'t> {
+    fn new(text: &'t str) -> Self {
+        Parser {
+            text,
+            ignored: BTreeSet::new(),
+            notes: Vec::new(),
+        }
+    }
+
     fn finish_notes(&mut self) -> Vec<String> {
         let mut notes = std::mem::take(&mut self.notes);
         notes.extend(crate::names::not_modelled_note(&self.ignored));

@@ -107,6 +107,37 @@ fn load_yaml(text: &str, several: bool) -> Result<Node, InputError> {
     convert(doc, line, &At::Root)
 }
 
+/// Loads every document of a YAML stream (`---` separated; `kubectl get -o yaml` output and
+/// files of several objects), empty documents included as `null` nodes so that document
+/// indices match the text.
+///
+/// # Errors
+/// As [`load`], except that several documents are expected.
+pub(crate) fn load_all(text: &str) -> Result<Vec<Node>, InputError> {
+    check_depth(text)?;
+    let mut parser = saphyr_parser::Parser::new_from_str(text);
+    let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
+    let loaded = parser.load(&mut loader, true);
+    let docs = match loaded.err().or_else(|| loader.error().cloned()) {
+        None => loader.into_documents(),
+        Some(e) if e.info().starts_with("duplicated key") => return Err(duplicate_key(text, &e)),
+        Some(e) => return Err(syntax_error(text, &e)),
+    };
+    docs.into_iter()
+        .map(|doc| {
+            let line = doc.span.start.line();
+            if matches!(doc.data, YamlData::BadValue) {
+                return Ok(Node {
+                    line,
+                    span: (0, 0),
+                    value: Value::Null,
+                });
+            }
+            convert(doc, line, &At::Root)
+        })
+        .collect()
+}
+
 /// The line of the `---` that starts the document whose content starts on `line` (or `line`).
 fn document_marker(text: &str, line: usize) -> usize {
     let lines: Vec<&str> = text.lines().take(line).collect();

@@ -12,6 +12,7 @@
 //!    and simulates.
 
 pub mod discovery;
+pub mod kube;
 pub mod locality;
 pub mod model;
 pub mod regex;
