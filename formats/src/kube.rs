@@ -609,16 +609,16 @@ struct ClusterObjects<'a> {
     secrets: Vec<&'a Obj<'a>>,
     deployments: Vec<&'a Obj<'a>>,
     istio: Vec<&'a Obj<'a>>,
-    sidecars: usize,
     ignored: BTreeMap<String, usize>,
 }
 
 /// The Istio config kinds the scenario reader takes (shared/SCENARIO.md §2).
-const ISTIO_KINDS: [&str; 4] = [
+const ISTIO_KINDS: [&str; 5] = [
     "DestinationRule",
     "VirtualService",
     "ServiceEntry",
     "WorkloadEntry",
+    "Sidecar",
 ];
 
 fn classify<'a>(
@@ -665,7 +665,6 @@ fn classify<'a>(
             ("", "Secret") => c.secrets.push(o),
             ("apps", "Deployment") => c.deployments.push(o),
             ("networking.istio.io", kind) if ISTIO_KINDS.contains(&kind) => c.istio.push(o),
-            ("networking.istio.io", "Sidecar") => c.sidecars += 1,
             (_, kind) => *c.ignored.entry(kind.to_string()).or_default() += 1,
         }
     }
@@ -967,12 +966,6 @@ impl<'a> Importer<'a> {
             self.notes.push(format!(
                 "ignored: {} (not mesh facts meshlb needs)",
                 list.join(", ")
-            ));
-        }
-        let sidecars: usize = self.objs.iter().map(|c| c.sidecars).sum();
-        if sidecars > 0 {
-            self.notes.push(format!(
-                "{sidecars} Sidecar resource(s) not applied: this build's scenario model has no Sidecar (its egress hosts would narrow what clients see)"
             ));
         }
         if let Some(note) = crate::names::not_modelled_note(&self.not_modelled) {

@@ -61,16 +61,22 @@ fn check_depth(text: &str) -> Result<(), InputError> {
     Ok(())
 }
 
-/// The YAML loader (after [`check_depth`]).
-fn load_yaml(text: &str, several: bool) -> Result<Node, InputError> {
+/// Every document of the text, as saphyr loads them (after [`check_depth`]).
+fn documents(text: &str) -> Result<Vec<MarkedYaml<'_>>, InputError> {
     let mut parser = saphyr_parser::Parser::new_from_str(text);
     let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
     let loaded = parser.load(&mut loader, true);
-    let docs = match loaded.err().or_else(|| loader.error().cloned()) {
-        None => loader.into_documents(),
-        Some(e) if e.info().starts_with("duplicated key") => return Err(duplicate_key(text, &e)),
-        Some(e) => return Err(syntax_error(text, &e)),
-    };
+    match loaded.err().or_else(|| loader.error().cloned()) {
+        None => Ok(loader.into_documents()),
+        Some(e) if e.info().starts_with("duplicated key") => Err(duplicate_key(text, &e)),
+        Some(e) => Err(syntax_error(text, &e)),
+    }
+}
+
+/// The YAML loader (after [`check_depth`]): one document, or with `several` a stream of them
+/// as a list.
+fn load_yaml(text: &str, several: bool) -> Result<Node, InputError> {
+    let docs = documents(text)?;
     // Empty documents (a trailing `---`) do not count.
     let is_empty =
         |d: &MarkedYaml<'_>| matches!(d.data, YamlData::BadValue | YamlData::Value(Scalar::Null));
@@ -115,15 +121,8 @@ fn load_yaml(text: &str, several: bool) -> Result<Node, InputError> {
 /// As [`load`], except that several documents are expected.
 pub(crate) fn load_all(text: &str) -> Result<Vec<Node>, InputError> {
     check_depth(text)?;
-    let mut parser = saphyr_parser::Parser::new_from_str(text);
-    let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
-    let loaded = parser.load(&mut loader, true);
-    let docs = match loaded.err().or_else(|| loader.error().cloned()) {
-        None => loader.into_documents(),
-        Some(e) if e.info().starts_with("duplicated key") => return Err(duplicate_key(text, &e)),
-        Some(e) => return Err(syntax_error(text, &e)),
-    };
-    docs.into_iter()
+    documents(text)?
+        .into_iter()
         .map(|doc| {
             let line = doc.span.start.line();
             if matches!(doc.data, YamlData::BadValue) {

@@ -621,17 +621,20 @@ fn istio_testdata_with_kubernetes_objects_imports() {
             assert!((ep.share - 1.0 / 3.0).abs() < TOLERANCE);
         }
     }
-    // The config behind none_eds: a Sidecar (counted, not modelled), ServiceEntries, a
-    // VirtualService, Deployments.
+    // The config behind none_eds: a Sidecar (kept as config: it scopes the namespace's
+    // proxies), ServiceEntries, a VirtualService, Deployments.
     if let Some(text) = real_input("istio__none.yaml") {
         let i = import_one("c1", "none.yaml", text);
-        assert!(
-            i.notes.iter().any(|n| n.starts_with("1 Sidecar resource")),
-            "{:?}",
-            i.notes
-        );
+        let sidecars = i
+            .scenario
+            .config
+            .iter()
+            .flat_map(|c| &c.resources)
+            .filter(|r| matches!(r, meshlb::mesh::Resource::Sidecar(_)))
+            .count();
+        assert_eq!(sidecars, 1, "{:?}", i.notes);
         let resources: usize = i.scenario.config.iter().map(|c| c.resources.len()).sum();
-        assert!(resources >= 8, "{resources}");
+        assert!(resources >= 9, "{resources}");
         assert!(
             i.notes.iter().any(|n| n.contains("Deployment")),
             "{:?}",
@@ -845,5 +848,37 @@ fn a_gateway_without_an_address_and_odd_label_values_are_handled() {
             .get("odd")
             .map(String::as_str),
         Some("yes: no # \"quoted\" \\\\ ünï")
+    );
+}
+
+#[test]
+fn a_sidecar_in_the_dump_scopes_what_the_client_imports() {
+    // The client's namespace `demo` holds a Sidecar importing only istio-system: the client's
+    // proxy has no cluster for httpbin.demo (Istio's Sidecar egress hosts), so the host is
+    // `not-imported`; under the mesh's default ALLOW_ANY the request leaves through the
+    // PassthroughCluster.
+    let sidecar = "apiVersion: v1\nitems:\n- apiVersion: networking.istio.io/v1\n  kind: Sidecar\n  metadata:\n    name: default\n    namespace: demo\n    resourceVersion: '2001'\n    uid: 5b1f0c52-1d3e-4c8e-9a55-1c2b3d4e5f60\n  spec:\n    egress:\n    - hosts:\n      - istio-system/*\nkind: List\nmetadata:\n  resourceVersion: ''\n";
+    let mut opts = single_cluster_with(&[]);
+    let text = &mut opts.kube[0].1[0].1;
+    assert_eq!(
+        text.matches("items: []\n").count(),
+        1,
+        "the Istio List is empty"
+    );
+    *text = text.replacen(
+        "apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: ''\n",
+        sidecar,
+        1,
+    );
+    let loaded = meshlb_formats::load("dumps", "", &opts).expect("explains");
+    let e = serde_json::to_value(loaded.explain()).expect("json");
+    assert_eq!(e["status"], "not-imported", "{e}");
+    assert!(
+        e["notes"]
+            .as_array()
+            .expect("notes")
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.contains("demo/default"))),
+        "{e}"
     );
 }
