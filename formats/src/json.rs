@@ -40,6 +40,8 @@ pub(crate) struct Syntax {
     /// Whether the error is where the document's first key should be (so the text is likely
     /// YAML flow style, `{a: 1}`, rather than broken JSON).
     pub(crate) at_first_key: bool,
+    /// The path of the innermost value being read (a file cut off in the middle names where).
+    pub(crate) path: Option<Path>,
 }
 
 impl Syntax {
@@ -53,7 +55,7 @@ impl Syntax {
             "; if this is YAML: this build reads JSON only, `meshlb convert FILE` turns a YAML scenario into JSON"
         };
         InputError {
-            path: Path::root(),
+            path: self.path.unwrap_or_default(),
             line: Some(self.line),
             message: format!(
                 "malformed JSON: {} (column {}){hint}",
@@ -162,6 +164,7 @@ impl<'t> Reader<'t> {
             column: self.chars - self.line_start + 1,
             message,
             at_first_key: !self.past_first_key,
+            path: None,
         })
     }
 
@@ -221,6 +224,18 @@ impl<'t> Reader<'t> {
     /// `depth` counts the mappings and lists around the value; one more than [`MAX_DEPTH`]
     /// is refused, as the YAML loader refuses it.
     fn value(&mut self, line: usize, at: &At<'_>, depth: usize) -> Result<Node, Outcome> {
+        // The innermost value names the place of a syntax error.
+        self.value_at(line, at, depth)
+            .map_err(|outcome| match outcome {
+                Outcome::NotJson(mut syntax) if syntax.path.is_none() => {
+                    syntax.path = Some(at.path());
+                    Outcome::NotJson(syntax)
+                }
+                other => other,
+            })
+    }
+
+    fn value_at(&mut self, line: usize, at: &At<'_>, depth: usize) -> Result<Node, Outcome> {
         if depth >= MAX_DEPTH && matches!(self.peek(), Some(b'{' | b'[')) {
             return Err(Outcome::Invalid(InputError {
                 path: at.path(),
