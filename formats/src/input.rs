@@ -180,6 +180,11 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
         if crate::looks_like_envoy(&root) {
             return envoy(&[(name, &root)], options);
         }
+        if is_kubernetes(&root) {
+            return Err(format!(
+                "{name} holds Kubernetes objects (`kubectl get -o yaml` output): read it as a cluster's dump, `--kube NAME={name}` with --from and --to (`meshlb import --kube NAME={name}` prints the scenario)"
+            ));
+        }
         if text.trim_start().starts_with(['{', '[']) {
             return Err(format!(
                 "{name}: not an Envoy artefact meshlb reads (a /config_dump, /clusters?format=json, a DiscoveryResponse, a bootstrap, Clusters or ClusterLoadAssignments) nor a meshlb scenario (top-level `clusters` or `workloads`)"
@@ -290,6 +295,15 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
         notes: input.notes,
         scenario: Some(Box::new(input.scenario)),
     })))
+}
+
+/// Whether a document holds Kubernetes objects (`apiVersion` and `kind`, alone, in a `List` or
+/// in a stream of documents).
+fn is_kubernetes(root: &crate::tree::Node) -> bool {
+    match &root.value {
+        crate::tree::Value::Seq(items) => items.first().is_some_and(is_kubernetes),
+        _ => root.get("apiVersion").is_some() && root.get("kind").is_some(),
+    }
 }
 
 /// Several files: Envoy artefacts only, read and joined.

@@ -2735,6 +2735,17 @@ pub(crate) fn load(options: &crate::Options) -> Result<crate::Loaded, String> {
         }
     }
     let imported = import_options(options)?;
+    if imported.scenario.client.cluster.is_empty() {
+        return Err(
+            "the dumps do not say who sends the request: give --from CLUSTER/NAMESPACE or --from-pod CLUSTER/NAMESPACE/POD (or `client` in --overlay)".into(),
+        );
+    }
+    if imported.scenario.request.host.is_empty() {
+        return Err(
+            "the dumps do not say which host is called: give --to HOST (or `request` in --overlay)"
+                .into(),
+        );
+    }
     let plan = meshlb::mesh::MeshPlan::build(&imported.scenario)
         .map_err(|e| format!("imported scenario: {}: {}", e.path, e.message))?;
     let clusters: Vec<&str> = options.kube.iter().map(|(n, _)| n.as_str()).collect();
