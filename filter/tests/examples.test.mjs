@@ -76,3 +76,29 @@ for (const file of examples) {
     });
   });
 }
+
+describe("a sidecar's config dump with the configuration's `cluster`", () => {
+  const file = "examples/envoy/dumps/sidecar-config-dump.json";
+  const cluster = "outbound|9080||reviews.bookinfo.svc.cluster.local";
+
+  test("picks as `meshlb pick FILE --cluster NAME`, only endpoints the explanation routes to", async () => {
+    const vm = await new Envoy().startVm(module, { configuration: { input: read(file), name: file, cluster, seed: SEED } });
+    assert.equal(vm.configured, true, vm.messages().join("\n"));
+    const routed = new Set(
+      explain(file, "--cluster", cluster)
+        .endpoints.filter((e) => e.share > 0)
+        .map((e) => `${e.address}:${e.port}`),
+    );
+    const picks = [];
+    for (let i = 0; i < 2000; i++) picks.push(routedTo(vm.request({})) ?? "-");
+    assert.deepEqual(picks, pick(file, 2000, SEED, "--cluster", cluster));
+    for (const p of picks) assert.ok(routed.has(p), `${p} is not routed to`);
+  });
+
+  test("without `cluster` the configuration is refused, naming the clusters to choose from", async () => {
+    const vm = await new Envoy().startVm(module, { configuration: { input: read(file), name: file } });
+    assert.equal(vm.configured, false);
+    const message = vm.messages("error").join("\n");
+    assert.ok(message.includes("holds 5 clusters") && message.includes(cluster), message);
+  });
+});

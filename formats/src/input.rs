@@ -213,64 +213,7 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
         }
     }
     let mut input = crate::parse_scenario(text).map_err(located)?;
-    let scenario = &mut input.scenario;
-    if let Some(from) = &options.from {
-        let (cluster, namespace) = from
-            .split_once('/')
-            .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
-            .ok_or_else(|| format!("--from {from:?}: expected CLUSTER/NAMESPACE"))?;
-        scenario.client.cluster = cluster.to_string();
-        scenario.client.namespace = namespace.to_string();
-        input.notes.push(format!("--from {from} sets the client"));
-    }
-    if let Some(locality) = &options.locality {
-        scenario.client.locality =
-            meshlb::mesh::parse_locality(locality).map_err(|e| format!("--locality: {e}"))?;
-        input
-            .notes
-            .push(format!("--locality {locality} sets the client's locality"));
-    }
-    if let Some(to) = &options.to {
-        scenario.request.host = to.clone();
-        input
-            .notes
-            .push(format!("--to {to} sets the requested host"));
-    }
-    if !options.headers.is_empty() {
-        scenario.request.headers.clear();
-        for h in &options.headers {
-            let (name, value) = h
-                .split_once('=')
-                .filter(|(n, _)| !n.is_empty())
-                .ok_or_else(|| format!("--header {h:?}: expected NAME=VALUE"))?;
-            scenario
-                .request
-                .headers
-                .insert(name.to_ascii_lowercase(), value.to_string());
-        }
-        input.notes.push(format!(
-            "--header sets the request's headers ({})",
-            options.headers.join(", ")
-        ));
-    }
-    if let Some(path) = &options.path {
-        scenario.request.path = Some(path.clone());
-        input
-            .notes
-            .push(format!("--path {path} sets the request's path"));
-    }
-    if let Some(method) = &options.method {
-        scenario.request.method = Some(method.clone());
-        input
-            .notes
-            .push(format!("--method {method} sets the request's method"));
-    }
-    if let Some(port) = options.port {
-        scenario.request.port = Some(port);
-        input
-            .notes
-            .push(format!("--port {port} sets the request's port"));
-    }
+    apply_scenario_flags(&mut input.scenario, options, &mut input.notes)?;
     let plan = input.plan(text).map_err(|e| {
         let path = e.path.to_string();
         let flag = if path.starts_with("client.cluster") || path.starts_with("client.namespace") {
@@ -295,6 +238,67 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
         notes: input.notes,
         scenario: Some(Box::new(input.scenario)),
     })))
+}
+
+/// The flags that override a scenario's client and request (`--from`, `--locality`, `--to`,
+/// `--header`, `--path`, `--method`, `--port`), each noted: for a scenario file and for one
+/// imported from `kubectl` dumps alike.
+///
+/// # Errors
+/// A flag whose value is malformed (`--from` without `/`, a locality of four parts, ...).
+pub(crate) fn apply_scenario_flags(
+    scenario: &mut meshlb::mesh::Scenario,
+    options: &Options,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    if let Some(from) = &options.from {
+        let (cluster, namespace) = from
+            .split_once('/')
+            .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| format!("--from {from:?}: expected CLUSTER/NAMESPACE"))?;
+        scenario.client.cluster = cluster.to_string();
+        scenario.client.namespace = namespace.to_string();
+        notes.push(format!("--from {from} sets the client"));
+    }
+    if let Some(locality) = &options.locality {
+        scenario.client.locality =
+            meshlb::mesh::parse_locality(locality).map_err(|e| format!("--locality: {e}"))?;
+        notes.push(format!("--locality {locality} sets the client's locality"));
+    }
+    if let Some(to) = &options.to {
+        scenario.request.host = to.clone();
+        notes.push(format!("--to {to} sets the requested host"));
+    }
+    if !options.headers.is_empty() {
+        scenario.request.headers.clear();
+        for h in &options.headers {
+            let (name, value) = h
+                .split_once('=')
+                .filter(|(n, _)| !n.is_empty())
+                .ok_or_else(|| format!("--header {h:?}: expected NAME=VALUE"))?;
+            scenario
+                .request
+                .headers
+                .insert(name.to_ascii_lowercase(), value.to_string());
+        }
+        notes.push(format!(
+            "--header sets the request's headers ({})",
+            options.headers.join(", ")
+        ));
+    }
+    if let Some(path) = &options.path {
+        scenario.request.path = Some(path.clone());
+        notes.push(format!("--path {path} sets the request's path"));
+    }
+    if let Some(method) = &options.method {
+        scenario.request.method = Some(method.clone());
+        notes.push(format!("--method {method} sets the request's method"));
+    }
+    if let Some(port) = options.port {
+        scenario.request.port = Some(port);
+        notes.push(format!("--port {port} sets the request's port"));
+    }
+    Ok(())
 }
 
 /// Whether a document holds Kubernetes objects (`apiVersion` and `kind`, alone, in a `List` or

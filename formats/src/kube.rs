@@ -2688,31 +2688,7 @@ pub fn import_options(options: &crate::Options) -> Result<Imported, String> {
         from_pod: options.from_pod.clone(),
     };
     let mut imported = import(&options.kube, &kube).map_err(|e| e.to_string())?;
-    let scenario = &mut imported.scenario;
-    if let Some(from) = &options.from {
-        let (cluster, namespace) = from
-            .split_once('/')
-            .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
-            .ok_or_else(|| format!("--from {from:?}: expected CLUSTER/NAMESPACE"))?;
-        scenario.client.cluster = cluster.to_string();
-        scenario.client.namespace = namespace.to_string();
-        imported
-            .notes
-            .push(format!("--from {from} sets the client"));
-    }
-    if let Some(locality) = &options.locality {
-        scenario.client.locality =
-            meshlb::mesh::parse_locality(locality).map_err(|e| format!("--locality: {e}"))?;
-        imported
-            .notes
-            .push(format!("--locality {locality} sets the client's locality"));
-    }
-    if let Some(to) = &options.to {
-        scenario.request.host = to.clone();
-        imported
-            .notes
-            .push(format!("--to {to} sets the requested host"));
-    }
+    crate::input::apply_scenario_flags(&mut imported.scenario, options, &mut imported.notes)?;
     imported
         .notes
         .retain(|n| !n.starts_with("no client:") || imported.scenario.client.cluster.is_empty());

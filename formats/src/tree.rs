@@ -652,7 +652,7 @@ mod tests {
         let e = load("{\"clusters\": [\n").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "malformed JSON: unexpected end of the document (column 1) (line 2)"
+            "clusters[0]: malformed JSON: unexpected end of the document (column 1) (line 2)"
         );
     }
 

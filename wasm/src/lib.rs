@@ -184,6 +184,8 @@ export interface Explanation {
   locality_weighted: boolean;
   normalized_total_availability: number;
   total_panic: boolean;
+  /** Envoy input: the share of requests `drop_overloads` drops before a host is picked. */
+  drop_overload: number;
 }
 
 /** A simulation: `meshlb simulate --format json` (schema/simulate.schema.json). */
@@ -193,6 +195,8 @@ export interface Simulation {
   endpoints: { address: string; port: number; count: number; observed: number; share: number }[];
   max_abs_deviation: number;
   unrouted: number;
+  /** Requests `drop_overloads` dropped before load balancing. */
+  dropped: number;
 }
 
 /** The endpoint one request went to. */

@@ -135,7 +135,7 @@ test("options of the wrong type or out of range throw", () => {
     [42, /^options: expected an object/],
     [[], /^options: expected an object/],
     [() => {}, /^options: expected an object/],
-    [{ seed: 1 }, /^options: unknown option "seed" \(expected from, locality, to, lbPolicy, panicThreshold\)$/],
+    [{ seed: 1 }, /^options: unknown option "seed" \(expected from, locality, to, lbPolicy, panicThreshold, cluster\)$/],
     [{ lbpolicy: "MAGLEV" }, /^options: unknown option "lbpolicy"/],
     [{ lbPolicy: 5 }, /^options\.lbPolicy: expected a string, got number$/],
     [{ lbPolicy: "round_robin" }, /^options\.lbPolicy: "round_robin" is not a load-balancing policy \(expected one of ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV\)$/],

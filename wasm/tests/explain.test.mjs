@@ -92,3 +92,17 @@ test("the --target web package (the playground's) gives the same explanation", a
   const b = new meshlb.Balancer(read("examples/envoy/maglev.json"), undefined, 4);
   assert.deepStrictEqual([...a.pickMany(1000)], [...b.pickMany(1000)]);
 });
+
+test("a config dump: the `cluster` option is the CLI's --cluster; without it the clusters are named", () => {
+  const file = "examples/envoy/dumps/sidecar-config-dump.json";
+  const cluster = "outbound|9080||reviews.bookinfo.svc.cluster.local";
+  const expected = cliJson(["explain", file, "--format", "json", "--cluster", cluster]);
+  const actual = meshlb.explain(read(file), { cluster });
+  assert.deepStrictEqual(actual, expected);
+  assert.deepStrictEqual(validate(schemas.explain, actual), []);
+  assert.deepStrictEqual(
+    meshlb.simulate(read(file), { cluster, requests: 5000, seed: 3 }),
+    cliJson(["simulate", file, "--format", "json", "--cluster", cluster, "--requests", "5000", "--seed", "3"]),
+  );
+  assert.throws(() => meshlb.explain(read(file)), (e) => e instanceof Error && e.message.includes("holds 5 clusters") && e.message.includes(cluster));
+});

@@ -1150,3 +1150,58 @@ impl EnvoyInput {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(policy: &str) -> String {
+        format!(
+            r#"{{"name": "c", "load_assignment": {{"cluster_name": "c", "endpoints": [{{"lb_endpoints": [{{"endpoint": {{"address": {{"socket_address": {{"address": "10.0.0.1", "port_value": 80}}}}}}}}]}}]}}, {policy}}}"#
+        )
+    }
+
+    fn read_one(text: &str) -> Result<EnvoyInput, InputError> {
+        let root = crate::json::parse(text)?;
+        let file = read(&[("c.json", &root)]).map_err(|(_, e)| e)?;
+        file.select(None)
+            .map_err(|e| InputError::at(&Path::root(), e))?
+            .cloned()
+            .ok_or_else(|| InputError::at(&Path::root(), "no cluster"))
+    }
+
+    /// The typed RingHash numbers its `hash_function` from `DEFAULT_HASH` (0), `XX_HASH` (1),
+    /// `MURMUR_HASH_2` (2); the legacy `RingHashLbConfig` from `XX_HASH` (0), `MURMUR_HASH_2`
+    /// (1) (ring_hash.proto, cluster.proto).
+    #[test]
+    fn ring_hash_function_numbers_differ_between_typed_and_legacy() {
+        let typed = |f: &str| {
+            cluster(&format!(
+                r#""load_balancing_policy": {{"policies": [{{"typed_extension_config": {{"name": "rh", "typed_config": {{"@type": "type.googleapis.com/envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash", "hash_function": {f}}}}}}}]}}"#
+            ))
+        };
+        let legacy = |f: &str| {
+            cluster(&format!(
+                r#""lb_policy": "RING_HASH", "ring_hash_lb_config": {{"hash_function": {f}}}"#
+            ))
+        };
+        for ok in [
+            typed("0"),
+            typed("1"),
+            typed("\"XX_HASH\""),
+            typed("\"DEFAULT_HASH\""),
+            legacy("0"),
+        ] {
+            let input = read_one(&ok).expect("xxHash");
+            assert_eq!(input.config.policy, meshlb::LbPolicy::RingHash);
+        }
+        for murmur in [typed("2"), typed("\"MURMUR_HASH_2\""), legacy("1")] {
+            let e = read_one(&murmur).expect_err("murmur");
+            assert!(e.message.contains("MURMUR_HASH_2"), "{e}");
+        }
+        assert!(
+            read_one(&legacy("\"DEFAULT_HASH\"")).is_err(),
+            "the legacy enum has no DEFAULT_HASH"
+        );
+    }
+}

@@ -170,6 +170,10 @@ const MAY_DIFFER: &[(&str, &str)] = &[
         "selection_method",
         "least request's FULL_SCAN compares every host instead of choice_count random ones",
     ),
+    (
+        "connection_aware_lb_config",
+        "connection-aware balancing weighs hosts by their open connections at run time",
+    ),
 ];
 
 impl Parser {
@@ -428,6 +432,9 @@ impl Parser {
         })
     }
 
+    /// `Cluster.RingHashLbConfig` (`what` "RingHashLbConfig") or the typed
+    /// `ring_hash.v3.RingHash` ("RingHash"), whose `hash_function` enum numbers differ
+    /// (`DEFAULT_HASH` 0, `XX_HASH` 1, `MURMUR_HASH_2` 2; the legacy one has no default).
     fn ring_hash(
         &mut self,
         value: &Node,
@@ -461,8 +468,16 @@ impl Parser {
             places.ring_max = Some((p, v.line));
         }
         if let Some((v, p)) = f.get("hash_function") {
-            let h = enumeration(v, &p, &[("XX_HASH", 0), ("MURMUR_HASH_2", 1)])?;
-            if h != 0 {
+            let murmur = if what == "RingHash" {
+                enumeration(
+                    v,
+                    &p,
+                    &[("DEFAULT_HASH", 0), ("XX_HASH", 1), ("MURMUR_HASH_2", 2)],
+                )? == 2
+            } else {
+                enumeration(v, &p, &[("XX_HASH", 0), ("MURMUR_HASH_2", 1)])? == 1
+            };
+            if murmur {
                 return Err(InputError::at(
                     &p,
                     "hash_function MURMUR_HASH_2 is not supported by meshlb (XX_HASH, Envoy's default, is)",
@@ -524,7 +539,12 @@ impl Parser {
             path,
             what,
             &modelled,
-            &["slow_start_config", "enable_full_scan", "selection_method"],
+            &[
+                "slow_start_config",
+                "enable_full_scan",
+                "selection_method",
+                "connection_aware_lb_config",
+            ],
         )?;
         if let Some((v, p)) = f.get("choice_count") {
             config.least_request.choice_count = v.uint(&p, u64::from(u32::MAX))? as u32;
@@ -659,7 +679,7 @@ impl Parser {
                     path,
                     "RoundRobin",
                     &["@type", "locality_lb_config"],
-                    &["slow_start_config"],
+                    &["slow_start_config", "connection_aware_lb_config"],
                 )?;
                 if let Some((v, p)) = f.get("locality_lb_config") {
                     self.locality_lb_config(v, &p, config)?;
