@@ -81,7 +81,7 @@ describe("a bad configuration names the problem", () => {
     ["   \n", "configuration: empty"],
     ["not json", "configuration: expected a JSON object"],
     ["[1, 2]", "configuration: expected a JSON object"],
-    ['{"input": ', "configuration: malformed JSON: unexpected end of the document (column 11) (line 1)"],
+    ['{"input": ', "configuration: input: malformed JSON: unexpected end of the document (column 11) (line 1)"],
     ['{"input": "x",\n "seed": 1,}', "configuration: malformed JSON: expected a key (a string in double quotes) (column 12) (line 2)"],
     [{}, "configuration: missing field `input`"],
     [{ input: 42 }, "configuration: input: expected the input's text (a string) or a JSON document (an object), found an integer (line 1)"],

@@ -164,9 +164,11 @@ pub fn load(name: &str, text: &str, options: &Options) -> Result<Loaded, String>
 /// # Errors
 /// As [`load`].
 pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> {
-    #[cfg(feature = "yaml")]
     if !options.kube.is_empty() {
+        #[cfg(feature = "kube")]
         return crate::kube::load(options).map(|loaded| Input::Loaded(Box::new(loaded)));
+        #[cfg(not(feature = "kube"))]
+        return Err("this build does not read kubectl dumps (meshlb-formats' `kube` feature): give the scenario `meshlb import --kube ...` prints".into());
     }
     let [(name, text)] = files else {
         return read_envoy_files(files, options);

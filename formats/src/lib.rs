@@ -17,7 +17,7 @@ mod envoy;
 mod error;
 mod input;
 mod json;
-#[cfg(feature = "yaml")]
+#[cfg(feature = "kube")]
 pub mod kube;
 mod names;
 mod path;

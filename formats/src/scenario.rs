@@ -111,11 +111,7 @@ pub fn parse_scenario(text: &str) -> Result<ScenarioInput, InputError> {
         ));
     }
     let root = tree::load(text)?;
-    let mut parser = Parser {
-        text,
-        ignored: BTreeSet::new(),
-        notes: Vec::new(),
-    };
+    let mut parser = Parser::new(text);
     let scenario = parser.scenario(&root)?;
     Ok(ScenarioInput {
         scenario,
@@ -125,6 +121,7 @@ pub fn parse_scenario(text: &str) -> Result<ScenarioInput, InputError> {
 
 /// What reading one Istio resource or one MeshConfig outside a scenario gave: the value, the
 /// patterns of accepted but unmodelled fields, and other notes.
+#[cfg(feature = "kube")]
 pub(crate) type Read<T> = (T, BTreeSet<String>, Vec<String>);
 
 /// Reads one Istio resource (a `kubectl` dump's object, at the document root or at
@@ -133,6 +130,7 @@ pub(crate) type Read<T> = (T, BTreeSet<String>, Vec<String>);
 ///
 /// # Errors
 /// As [`parse_scenario`] for `config[].resources[]`.
+#[cfg(feature = "kube")]
 pub(crate) fn istio_resource(
     text: &str,
     node: &Node,
@@ -155,6 +153,7 @@ pub(crate) fn istio_resource(
 ///
 /// # Errors
 /// As [`parse_scenario`] for `clusters[].meshConfig`.
+#[cfg(feature = "kube")]
 pub(crate) fn mesh_config(text: &str, node: &Node) -> Result<Read<MeshConfig>, InputError> {
     let mut parser = Parser::new(text);
     let config = parser.mesh_config(node, &At::Root)?;

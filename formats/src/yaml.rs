@@ -119,6 +119,7 @@ fn load_yaml(text: &str, several: bool) -> Result<Node, InputError> {
 ///
 /// # Errors
 /// As [`load`], except that several documents are expected.
+#[cfg(feature = "kube")]
 pub(crate) fn load_all(text: &str) -> Result<Vec<Node>, InputError> {
     check_depth(text)?;
     documents(text)?
