@@ -1305,3 +1305,26 @@ fn typed_policy_with_common_locality_weighted() {
         &["common_lb_config.locality_weighted_lb_config", "line 10"],
     );
 }
+
+/// A v2-era dump (`envoy.admin.v2alpha`, `envoy.api.v2.Cluster`: the same load-balancing
+/// fields): v2's `hosts` list is one locality of weight-1 hosts; RANDOM ignores the endpoint
+/// weights 3 and 1: 1/2 each.
+#[test]
+fn v2_config_dump_reads_as_v3() {
+    let file = fixture("v2-clusters-config-dump.json");
+    let rows = listing(&[&file]);
+    assert_eq!(rows.len(), 2, "{:?}", rows.keys());
+    let hello = "outbound|5000||helloworld.sample.svc.cluster.local";
+    assert_eq!(rows[hello]["lb_policy"], "RANDOM");
+    assert_eq!(rows[hello]["discovery_type"], "STRICT_DNS");
+    assert_eq!(num(&rows["prometheus_stats"], "endpoints"), Some(1));
+    let x = explain_cluster(&[&file], hello);
+    assert_shares(
+        &x,
+        &[
+            ("helloworld-v1.sample.svc.cluster.local", 5000, 0.5),
+            ("helloworld-v2.sample.svc.cluster.local", 5000, 0.5),
+        ],
+        1e-9,
+    );
+}

@@ -340,6 +340,7 @@ impl Walker {
         t: &str,
         source: &str,
     ) -> Result<(), InputError> {
+        let t = &*resource::v3_type(t);
         let cla_shaped = member(value, "cluster_name").is_some() && member(value, "name").is_none();
         if (t == CLUSTER_TYPE && cla_shaped) || (t == CLA_TYPE && !cla_shaped) {
             return Err(InputError::at(
@@ -596,7 +597,7 @@ impl Walker {
             ],
         )?;
         let declared = match f.get("type_url") {
-            Some((v, p)) => Some(resource::string(v, &p)?),
+            Some((v, p)) => Some(resource::v3_type(&resource::string(v, &p)?).into_owned()),
             None => None,
         };
         if let Some(t) = &declared
@@ -631,8 +632,10 @@ impl Walker {
         path: &Path,
         declared: Option<&str>,
     ) -> Result<(), InputError> {
-        let t = member(value, "@type").and_then(Node::as_str);
-        match t {
+        let t = member(value, "@type")
+            .and_then(Node::as_str)
+            .map(resource::v3_type);
+        match t.as_deref() {
             Some("type.googleapis.com/envoy.service.discovery.v3.Resource") => {
                 let mut parser = Parser::default();
                 let f = parser.object(

@@ -276,7 +276,7 @@ impl Parser {
     fn check_type(fields: &Fields<'_>, expected: &str, what: &str) -> Result<(), InputError> {
         if let Some((t, p)) = fields.get("@type") {
             let t = string(t, &p)?;
-            if t != expected {
+            if v3_type(&t) != expected {
                 return Err(InputError::at(
                     &p,
                     format!("`@type` is {t:?}; a {what} is {expected:?}"),
@@ -334,12 +334,13 @@ impl Parser {
                 }
             }
         }
-        let inline = match fields.get("load_assignment") {
-            Some((la, la_path)) => {
+        let inline = match (fields.get("load_assignment"), fields.get("hosts")) {
+            (Some((la, la_path)), _) => {
                 let mut inner = Parser::default();
                 Some(inner.load_assignment(la, &la_path)?)
             }
-            None => None,
+            (None, Some((hosts, hosts_path))) => Some(self.v2_hosts(&name, hosts, &hosts_path)?),
+            (None, None) => None,
         };
         let mut config = LbConfig::default();
         let mut places = ConfigPlaces::default();
@@ -435,6 +436,37 @@ impl Parser {
     /// `Cluster.RingHashLbConfig` (`what` "RingHashLbConfig") or the typed
     /// `ring_hash.v3.RingHash` ("RingHash"), whose `hash_function` enum numbers differ
     /// (`DEFAULT_HASH` 0, `XX_HASH` 1, `MURMUR_HASH_2` 2; the legacy one has no default).
+    /// v2's `Cluster.hosts` (a list of addresses, deprecated for `load_assignment`): one
+    /// locality group of weight-1 hosts, as Envoy turned them into a load assignment.
+    fn v2_hosts(
+        &mut self,
+        name: &str,
+        value: &Node,
+        path: &Path,
+    ) -> Result<AssignmentResource, InputError> {
+        let mut group = LocalityEndpoints::default();
+        let mut places = Vec::new();
+        for (i, host) in array(value, path)?.iter().enumerate() {
+            let hp = path.index(i);
+            let (address, port) = self.address(host, &hp)?;
+            group.endpoints.push(Endpoint::new(&address, port));
+            places.push((hp, host.line));
+        }
+        self.note("hosts: v2's deprecated endpoint list, read as one locality of weight-1 hosts");
+        let mut assignment = LoadAssignment::default();
+        assignment.localities.push(group);
+        Ok(AssignmentResource {
+            name: name.to_string(),
+            assignment,
+            places: AssignmentPlaces {
+                groups: vec![((path.clone(), value.line), places)],
+                root: Some((path.clone(), value.line)),
+                ..AssignmentPlaces::default()
+            },
+            notes: Vec::new(),
+        })
+    }
+
     fn ring_hash(
         &mut self,
         value: &Node,
@@ -1201,6 +1233,37 @@ impl Parser {
     }
 }
 
+/// The v3 name of a type URL: Envoy's v2 API (`envoy.api.v2.Cluster`,
+/// `envoy.api.v2.ClusterLoadAssignment`, `envoy.admin.v2alpha.*`, `envoy.config.bootstrap.v2`)
+/// has the same load-balancing fields; older dumps and control planes write it.
+pub(crate) fn v3_type(type_url: &str) -> std::borrow::Cow<'_, str> {
+    const RENAMES: &[(&str, &str)] = &[
+        (
+            "type.googleapis.com/envoy.api.v2.Cluster",
+            "type.googleapis.com/envoy.config.cluster.v3.Cluster",
+        ),
+        (
+            "type.googleapis.com/envoy.api.v2.ClusterLoadAssignment",
+            "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment",
+        ),
+        (
+            "type.googleapis.com/envoy.config.bootstrap.v2.Bootstrap",
+            "type.googleapis.com/envoy.config.bootstrap.v3.Bootstrap",
+        ),
+        (
+            "type.googleapis.com/envoy.api.v2.DiscoveryResponse",
+            "type.googleapis.com/envoy.service.discovery.v3.DiscoveryResponse",
+        ),
+    ];
+    if let Some((_, v3)) = RENAMES.iter().find(|(v2, _)| *v2 == type_url) {
+        return std::borrow::Cow::Borrowed(v3);
+    }
+    match type_url.strip_prefix("type.googleapis.com/envoy.admin.v2alpha.") {
+        Some(rest) => std::borrow::Cow::Owned(format!("type.googleapis.com/envoy.admin.v3.{rest}")),
+        None => std::borrow::Cow::Borrowed(type_url),
+    }
+}
+
 /// What [`Parser::typed_policy`] made of a typed policy.
 enum Typed {
     /// Modelled: the configuration was filled in.
@@ -1420,9 +1483,12 @@ const CLUSTER_MODELLED: &[&str] = &[
     "least_request_lb_config",
     "round_robin_lb_config",
     "load_balancing_policy",
+    "hosts",
 ];
 
-/// `envoy.config.cluster.v3.Cluster` fields meshlb accepts without modelling them.
+/// `envoy.config.cluster.v3.Cluster` fields meshlb accepts without modelling them (v2's own
+/// names among them: `tls_context`, `extension_protocol_options`,
+/// `drain_connections_on_host_removal`).
 const CLUSTER_IGNORED: &[&str] = &[
     "transport_socket_matches",
     "transport_socket_matcher",
@@ -1466,4 +1532,7 @@ const CLUSTER_IGNORED: &[&str] = &[
     "track_cluster_stats",
     "preconnect_policy",
     "connection_pool_per_downstream_connection",
+    "tls_context",
+    "extension_protocol_options",
+    "drain_connections_on_host_removal",
 ];
