@@ -160,13 +160,15 @@ impl<'a> HttpRequest<'a> {
 
 /// Envoy's `StringMatcher` on a present value: exact, prefix, or a full-string RE2 match.
 /// `ignore_case` applies to exact and prefix only (Envoy's `case_sensitive` does not apply to
-/// `safe_regex`).
+/// `safe_regex`), and folds ASCII letters only, as Envoy's `absl::EqualsIgnoreCase` and
+/// `absl::StartsWithIgnoreCase` do.
 fn string_matches(m: &StringMatch, value: &str, ignore_case: bool) -> bool {
     match m {
-        StringMatch::Exact(x) if ignore_case => x.to_lowercase() == value.to_lowercase(),
-        StringMatch::Prefix(x) if ignore_case => {
-            value.to_lowercase().starts_with(&x.to_lowercase())
-        }
+        StringMatch::Exact(x) if ignore_case => x.eq_ignore_ascii_case(value),
+        StringMatch::Prefix(x) if ignore_case => value
+            .as_bytes()
+            .get(..x.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(x.as_bytes())),
         StringMatch::Exact(x) => x == value,
         StringMatch::Prefix(x) => value.starts_with(x.as_str()),
         // Validation compiled every regex; one that does not compile matches nothing.
