@@ -216,6 +216,15 @@ struct FoundAssignment {
     document: Document,
 }
 
+/// What a config dump's entries wrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entries {
+    /// `ClustersConfigDump`: clusters.
+    Clusters,
+    /// `EndpointsConfigDump`: assignments.
+    Endpoints,
+}
+
 /// Walks documents, collecting clusters and assignments.
 #[derive(Debug, Default)]
 struct Walker {
@@ -285,16 +294,16 @@ impl Walker {
                     || has("dynamic_warming_clusters")
                 {
                     self.set_kind("admin ClustersConfigDump");
-                    self.clusters_dump(value, path)
+                    self.dump(value, path, Entries::Clusters)
                 } else if has("static_endpoint_configs") || has("dynamic_endpoint_configs") {
                     self.set_kind("admin EndpointsConfigDump");
-                    self.endpoints_dump(value, path)
+                    self.dump(value, path, Entries::Endpoints)
                 } else if has("endpoint_config") {
                     self.set_kind("admin /config_dump fragment");
-                    self.endpoint_wrapper(value, path, source)
+                    self.entry(value, path, source, Entries::Endpoints)
                 } else if has("cluster") && !has("cluster_name") {
                     self.set_kind("admin /config_dump fragment");
-                    self.cluster_wrapper(value, path, source)
+                    self.entry(value, path, source, Entries::Clusters)
                 } else if has("cluster_name") && !has("load_assignment") {
                     self.set_kind("Envoy ClusterLoadAssignment");
                     self.assignment(value, path, source, Document::ClusterLoadAssignment)
@@ -386,22 +395,22 @@ impl Walker {
         self.set_kind("admin /config_dump");
         match admin {
             "ConfigDump" => self.config_dump(value, path),
-            "ClustersConfigDump" => self.clusters_dump(value, path),
-            "EndpointsConfigDump" => self.endpoints_dump(value, path),
+            "ClustersConfigDump" => self.dump(value, path, Entries::Clusters),
+            "EndpointsConfigDump" => self.dump(value, path, Entries::Endpoints),
             "BootstrapConfigDump" => self.bootstrap_dump(value, path),
             "ClustersConfigDump.StaticCluster" => {
                 self.had_clusters_dump = true;
-                self.cluster_wrapper(value, path, "static_clusters")
+                self.entry(value, path, "static_clusters", Entries::Clusters)
             }
             "ClustersConfigDump.DynamicCluster" => {
                 self.had_clusters_dump = true;
-                self.cluster_wrapper(value, path, "dynamic_active_clusters")
+                self.entry(value, path, "dynamic_active_clusters", Entries::Clusters)
             }
             "EndpointsConfigDump.StaticEndpointConfig" => {
-                self.endpoint_wrapper(value, path, "static_endpoint_configs")
+                self.entry(value, path, "static_endpoint_configs", Entries::Endpoints)
             }
             "EndpointsConfigDump.DynamicEndpointConfig" => {
-                self.endpoint_wrapper(value, path, "dynamic_endpoint_configs")
+                self.entry(value, path, "dynamic_endpoint_configs", Entries::Endpoints)
             }
             other => {
                 *self.skipped.entry(other.to_string()).or_default() += 1;
@@ -426,49 +435,59 @@ impl Walker {
         Ok(())
     }
 
-    /// `admin.v3.ClustersConfigDump`.
-    fn clusters_dump(&mut self, value: &Node, path: &Path) -> Result<(), InputError> {
-        self.had_clusters_dump = true;
-        let mut parser = Parser::default();
-        let f = parser.object(
-            value,
-            path,
-            "ClustersConfigDump",
-            &[
-                "@type",
-                "static_clusters",
-                "dynamic_active_clusters",
-                "dynamic_warming_clusters",
-            ],
-            &["version_info"],
-        )?;
-        for section in [
-            "static_clusters",
-            "dynamic_active_clusters",
-            "dynamic_warming_clusters",
-        ] {
+    /// `admin.v3.ClustersConfigDump` or `EndpointsConfigDump`: each section's entries.
+    fn dump(&mut self, value: &Node, path: &Path, kind: Entries) -> Result<(), InputError> {
+        if kind == Entries::Clusters {
+            self.had_clusters_dump = true;
+        }
+        let (what, sections, ignored): (&str, &[&'static str], &[&'static str]) = match kind {
+            Entries::Clusters => (
+                "ClustersConfigDump",
+                &[
+                    "static_clusters",
+                    "dynamic_active_clusters",
+                    "dynamic_warming_clusters",
+                ],
+                &["version_info"],
+            ),
+            Entries::Endpoints => (
+                "EndpointsConfigDump",
+                &["static_endpoint_configs", "dynamic_endpoint_configs"],
+                &[],
+            ),
+        };
+        let mut known = vec!["@type"];
+        known.extend_from_slice(sections);
+        let f = Parser::default().object(value, path, what, &known, ignored)?;
+        for section in sections {
             if let Some((list, p)) = f.get(section) {
                 for (i, item) in resource::array(list, &p)?.iter().enumerate() {
-                    self.cluster_wrapper(item, &p.index(i), section)?;
+                    self.entry(item, &p.index(i), section, kind)?;
                 }
             }
         }
         Ok(())
     }
 
-    /// `ClustersConfigDump.StaticCluster` / `DynamicCluster`.
-    fn cluster_wrapper(
+    /// One entry of a dump (`ClustersConfigDump.StaticCluster` / `DynamicCluster`,
+    /// `EndpointsConfigDump.StaticEndpointConfig` / `DynamicEndpointConfig`): the resource it
+    /// wraps, read with `source` naming the section.
+    fn entry(
         &mut self,
         value: &Node,
         path: &Path,
         source: &str,
+        kind: Entries,
     ) -> Result<(), InputError> {
-        let mut parser = Parser::default();
-        let f = parser.object(
+        let (what, field) = match kind {
+            Entries::Clusters => ("ClustersConfigDump entry", "cluster"),
+            Entries::Endpoints => ("EndpointsConfigDump entry", "endpoint_config"),
+        };
+        let f = Parser::default().object(
             value,
             path,
-            "ClustersConfigDump entry",
-            &["@type", "cluster"],
+            what,
+            &["@type", field],
             &[
                 "version_info",
                 "last_updated",
@@ -476,60 +495,13 @@ impl Walker {
                 "client_status",
             ],
         )?;
-        if let Some((c, p)) = f.get("cluster") {
-            self.cluster(c, &p, source)?;
-        }
-        Ok(())
-    }
-
-    /// `admin.v3.EndpointsConfigDump`.
-    fn endpoints_dump(&mut self, value: &Node, path: &Path) -> Result<(), InputError> {
-        let mut parser = Parser::default();
-        let f = parser.object(
-            value,
-            path,
-            "EndpointsConfigDump",
-            &[
-                "@type",
-                "static_endpoint_configs",
-                "dynamic_endpoint_configs",
-            ],
-            &[],
-        )?;
-        for section in ["static_endpoint_configs", "dynamic_endpoint_configs"] {
-            if let Some((list, p)) = f.get(section) {
-                for (i, item) in resource::array(list, &p)?.iter().enumerate() {
-                    self.endpoint_wrapper(item, &p.index(i), section)?;
-                }
+        match (f.get(field), kind) {
+            (Some((c, p)), Entries::Clusters) => self.cluster(c, &p, source),
+            (Some((c, p)), Entries::Endpoints) => {
+                self.assignment(c, &p, source, Document::ClusterLoadAssignment)
             }
+            (None, _) => Ok(()),
         }
-        Ok(())
-    }
-
-    /// `EndpointsConfigDump.StaticEndpointConfig` / `DynamicEndpointConfig`.
-    fn endpoint_wrapper(
-        &mut self,
-        value: &Node,
-        path: &Path,
-        source: &str,
-    ) -> Result<(), InputError> {
-        let mut parser = Parser::default();
-        let f = parser.object(
-            value,
-            path,
-            "EndpointsConfigDump entry",
-            &["@type", "endpoint_config"],
-            &[
-                "version_info",
-                "last_updated",
-                "error_state",
-                "client_status",
-            ],
-        )?;
-        if let Some((c, p)) = f.get("endpoint_config") {
-            self.assignment(c, &p, source, Document::ClusterLoadAssignment)?;
-        }
-        Ok(())
     }
 
     /// `admin.v3.BootstrapConfigDump`.
