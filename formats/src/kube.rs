@@ -1542,6 +1542,7 @@ impl<'a> Importer<'a> {
                         address: a,
                         port,
                         cluster: (*cluster).to_string(),
+                        failed: false,
                     });
                     gw_origins[n].push(svc.origin());
                 }
@@ -1597,6 +1598,7 @@ impl<'a> Importer<'a> {
                             address: a,
                             port: *port,
                             cluster,
+                            failed: false,
                         });
                         if let Some(o) = &f.mesh_networks_origin {
                             gw_origins[n].push(o.clone());

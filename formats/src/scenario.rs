@@ -1200,6 +1200,7 @@ impl<'t> Parser<'t> {
                     None => DEFAULT_GATEWAY_PORT,
                 },
                 cluster: this.str_field(&g, "cluster", at)?,
+                failed: false,
             })
         })?;
         Ok(NetworkSpec {
