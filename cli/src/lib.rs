@@ -172,6 +172,11 @@ struct InputArgs {
     /// Scenarios: the request's port (the Service's port).
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     port: Option<u16>,
+    /// What if this fails (repeatable): zone=REGION/ZONE, region=REGION, cluster=NAME,
+    /// network=NAME (its east-west gateways), gateway=ADDRESS, endpoint=ADDRESS:PORT,
+    /// control-plane=NAME. Envoy input takes zone, region and endpoint (docs/scenario.md).
+    #[arg(long = "fail", value_name = "KIND=VALUE")]
+    fail: Vec<String>,
     #[command(flatten)]
     kube: KubeArgs,
     /// Output format.
@@ -394,6 +399,7 @@ fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
         options.path.clone_from(&args.path);
         options.method.clone_from(&args.method);
         options.port = args.port;
+        options.fail.clone_from(&args.fail);
         return meshlb_formats::read(&[], &options).map_err(Failure);
     }
     if args.kube.overlay.is_some() || args.kube.from_pod.is_some() {
@@ -419,6 +425,7 @@ fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
         path: args.path.clone(),
         method: args.method.clone(),
         port: args.port,
+        fail: args.fail.clone(),
         ..Options::default()
     };
     let named: Vec<(&str, &str)> = inputs

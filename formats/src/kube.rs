@@ -2691,6 +2691,7 @@ pub fn import_options(options: &crate::Options) -> Result<Imported, String> {
     };
     let mut imported = import(&options.kube, &kube).map_err(|e| e.to_string())?;
     crate::input::apply_scenario_flags(&mut imported.scenario, options, &mut imported.notes)?;
+    crate::input::apply_failures(&mut imported.scenario, options, &mut imported.notes)?;
     imported
         .notes
         .retain(|n| !n.starts_with("no client:") || imported.scenario.client.cluster.is_empty());
