@@ -50,6 +50,15 @@ enum Command {
         #[command(flatten)]
         input: InputArgs,
     },
+    /// Compare where traffic goes: two inputs (A then B), or one input without and with
+    /// --fail. Per endpoint, cluster, zone, region and network: share before, after, delta.
+    #[command(after_help = "Examples:\n  \
+        meshlb diff examples/locality-failover.yaml --fail zone=region1/zone1\n  \
+        meshlb diff before.yaml after.yaml --format json")]
+    Diff {
+        #[command(flatten)]
+        input: InputArgs,
+    },
     /// Send seeded requests through the real pickers and compare with the explained shares.
     #[command(after_help = "Examples:\n  \
         meshlb simulate examples/envoy/spillover-panic.json --requests 10000\n  \
@@ -121,7 +130,7 @@ enum Command {
     },
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 struct KubeArgs {
     /// A cluster's `kubectl get … -o yaml|json` dump: NAME is the cluster's name in the mesh
     /// (its Istio cluster ID), PATH a file or a directory of `.yaml`, `.yml` and `.json` files
@@ -137,7 +146,7 @@ struct KubeArgs {
     from_pod: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 struct InputArgs {
     /// A meshlb scenario (YAML or JSON), or what Envoy and istioctl print (JSON or YAML): an
     /// admin /config_dump, /clusters?format=json, `istioctl proxy-config ... -o json`, an xDS
@@ -283,6 +292,52 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     writeln!(out, "{json}")
                 }
                 Format::Text => write!(out, "{}", text::explanation(&loaded.title, &explanation)),
+            }
+        }
+        Command::Diff { input } => {
+            let (before_args, after_args) = match input.files.len() {
+                0 | 1 if input.fail.is_empty() => {
+                    return Err(Failure(
+                        "diff compares two inputs (meshlb diff A B), or one input without and with --fail KIND=VALUE".into(),
+                    ));
+                }
+                0 | 1 => {
+                    let mut before = input.clone();
+                    before.fail.clear();
+                    (before, input.clone())
+                }
+                2 => {
+                    let mut before = input.clone();
+                    before.files.truncate(1);
+                    let mut after = input.clone();
+                    after.files.remove(0);
+                    (before, after)
+                }
+                n => {
+                    return Err(Failure(format!("diff compares two inputs, not {n}")));
+                }
+            };
+            let before = load(&before_args)?;
+            let after = load(&after_args)?;
+            let diff = meshlb::diff(&before.explain(), &after.explain());
+            match input.format {
+                Format::Json => {
+                    let json =
+                        serde_json::to_string_pretty(&diff).map_err(|e| Failure(e.to_string()))?;
+                    writeln!(out, "{json}")
+                }
+                Format::Text => {
+                    let after_title = if input.files.len() == 2 {
+                        after.title.clone()
+                    } else {
+                        format!(
+                            "{} with --fail {}",
+                            after.title,
+                            input.fail.join(" --fail ")
+                        )
+                    };
+                    write!(out, "{}", text::diff(&before.title, &after_title, &diff))
+                }
             }
         }
         Command::Simulate {

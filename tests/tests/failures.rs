@@ -420,3 +420,160 @@ fn simulate_and_pick_follow_the_failure() {
         .collect();
     assert_eq!(counts.get("10.2.0.10"), Some(&1000), "{counts:?}");
 }
+
+fn diff_json(args: &[&str]) -> Value {
+    let mut all = vec!["diff", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = meshlb(&all);
+    assert_eq!(run.status, 0, "{args:?}: {}", run.stderr);
+    let d: Value = serde_json::from_str(&run.stdout).expect("diff prints JSON");
+    meshlb_tests::assert_valid(&meshlb_tests::schema("diff.schema.json"), &d, "diff");
+    d
+}
+
+/// (key, before, after, presence) of each row of `d[level]`.
+fn rows(d: &Value, level: &str) -> Vec<(String, f64, f64, String)> {
+    d[level]
+        .as_array()
+        .expect(level)
+        .iter()
+        .map(|r| {
+            let delta = r["delta"].as_f64().expect("delta");
+            let (b, a) = (
+                r["before"].as_f64().expect("before"),
+                r["after"].as_f64().expect("after"),
+            );
+            assert!((a - b - delta).abs() < 1e-12, "delta of {r}");
+            (
+                r["key"].as_str().expect("key").to_string(),
+                (b * 1e9).round() / 1e9,
+                (a * 1e9).round() / 1e9,
+                r["presence"].as_str().expect("presence").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row(key: &str, before: f64, after: f64, presence: &str) -> (String, f64, f64, String) {
+    (key.to_string(), before, after, presence.to_string())
+}
+
+#[test]
+fn diff_of_a_zone_failure() {
+    let file = workspace_root().join("examples/locality-failover.yaml");
+    let d = diff_json(&[file.to_str().expect("path"), "--fail", "zone=region1/zone1"]);
+    // As zone_failure_moves_traffic_to_the_next_priority: P0's 10.1.0.10 → P1's 10.2.0.10.
+    assert_eq!(d["status_before"], "routed");
+    assert_eq!(d["status_after"], "routed");
+    assert_eq!(
+        rows(&d, "endpoints"),
+        [
+            row("10.1.0.10:5000", 1.0, 0.0, "kept"),
+            row("10.2.0.10:5000", 0.0, 1.0, "kept"),
+            row("10.3.0.10:5000", 0.0, 0.0, "kept"),
+            row("10.4.0.10:5000", 0.0, 0.0, "kept"),
+        ]
+    );
+    assert_eq!(d["endpoints"][0]["health_before"], "HEALTHY");
+    assert_eq!(d["endpoints"][0]["health_after"], "UNHEALTHY");
+    assert_eq!(
+        rows(&d, "zones")[..2],
+        [
+            row("region1/zone1", 1.0, 0.0, "kept"),
+            row("region1/zone2", 0.0, 1.0, "kept")
+        ]
+    );
+    // The region keeps all of it: zone2 is in region1 too.
+    assert_eq!(rows(&d, "regions")[0], row("region1", 1.0, 1.0, "kept"));
+    assert_eq!(rows(&d, "clusters")[1], row("cluster2", 0.0, 1.0, "kept"));
+    assert!(
+        rows(&d, "networks").is_empty(),
+        "one flat network has no name"
+    );
+    let notes: Vec<&str> = d["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("--fail zone=region1/zone1: 1 workload")),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn diff_of_two_inputs_and_of_a_network_failure() {
+    // A: 10.0.0.1 and 10.0.0.2 in r1/z1; B: 10.0.0.1 in r1/z1 and 10.0.0.3 in r1/z2. No
+    // outlierDetection: one priority, shares by weight, 1/2 each on both sides.
+    let a = temp_file("a.yaml", ONE_ZONE.as_bytes());
+    let b = ONE_ZONE.replace(
+        "address: 10.0.0.2, port: 80, locality: r1/z1",
+        "address: 10.0.0.3, port: 80, locality: r1/z2",
+    );
+    let b = temp_file("b.yaml", b.as_bytes());
+    let d = diff_json(&[a.to_str().expect("path"), b.to_str().expect("path")]);
+    assert_eq!(
+        rows(&d, "endpoints"),
+        [
+            row("10.0.0.1:80", 0.5, 0.5, "kept"),
+            row("10.0.0.2:80", 0.5, 0.0, "lost"),
+            row("10.0.0.3:80", 0.0, 0.5, "gained"),
+        ]
+    );
+    assert_eq!(
+        rows(&d, "zones"),
+        [
+            row("r1/z1", 1.0, 0.5, "kept"),
+            row("r1/z2", 0.0, 0.5, "gained")
+        ]
+    );
+    assert_eq!(rows(&d, "regions"), [row("r1", 1.0, 1.0, "kept")]);
+
+    // Status change: Istio 1.30 drops the failed pods, nothing is left.
+    let d = diff_json(&[a.to_str().expect("path"), "--fail", "zone=r1/z1"]);
+    assert_eq!(d["status_after"], "no-endpoints");
+    assert_eq!(d["routed_before"], 1.0);
+    assert_eq!(d["routed_after"], 0.0);
+    assert_eq!(
+        rows(&d, "endpoints"),
+        [
+            row("10.0.0.1:80", 0.5, 0.0, "lost"),
+            row("10.0.0.2:80", 0.5, 0.0, "lost")
+        ]
+    );
+
+    // multi-network: net1 had 2/10 + 2/10, net2's gateways 3/10 + 3/10; net2 fails: net1 all.
+    let file = workspace_root().join("examples/multi-network.yaml");
+    let d = diff_json(&[file.to_str().expect("path"), "--fail", "network=net2"]);
+    assert_eq!(
+        rows(&d, "networks"),
+        [row("net1", 0.4, 1.0, "kept"), row("net2", 0.6, 0.0, "kept")]
+    );
+
+    // Text: a table per level with the delta.
+    let run = meshlb(&[
+        "diff",
+        file.to_str().expect("path"),
+        "--fail",
+        "network=net2",
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("NETWORKS"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("192.0.2.20:15443           30.00% ->    0.00%    -30.00%"),
+        "{}",
+        run.stdout
+    );
+    // One input and no --fail: nothing to compare.
+    let run = meshlb(&["diff", file.to_str().expect("path")]);
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr.contains("diff compares two inputs"),
+        "{}",
+        run.stderr
+    );
+}
