@@ -328,7 +328,7 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 }
                 Format::Text => {
                     let after_title = if input.files.len() == 2 {
-                        after.title.clone()
+                        after.title
                     } else {
                         format!(
                             "{} with --fail {}",
