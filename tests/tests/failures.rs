@@ -577,3 +577,53 @@ fn diff_of_two_inputs_and_of_a_network_failure() {
         run.stderr
     );
 }
+
+#[test]
+fn kube_dumps_take_fail_as_scenario_files_do() {
+    // tests/kube/multi-network: the dumps of examples/multi-network.yaml (tests/kube_import.rs
+    // checks they explain the same). net2 fails: as failed_gateways_carry_no_traffic.
+    let kube = workspace_root().join("tests").join("kube");
+    let dump = |c: &str| {
+        format!(
+            "{c}={}",
+            kube.join("multi-network")
+                .join(format!("{c}.yaml"))
+                .display()
+        )
+    };
+    let (east, west) = (dump("east"), dump("west"));
+    let overlay = kube.join("multi-network.overlay.yaml");
+    let mut args = vec![
+        "explain",
+        "--kube",
+        &east,
+        "--kube",
+        &west,
+        "--overlay",
+        overlay.to_str().expect("path"),
+        "--from-pod",
+        "east/bookinfo/productpage-v1-6c8d5f9b7-pp001",
+        "--format",
+        "json",
+    ];
+    args.extend(["--fail", "network=net2"]);
+    let run = meshlb(&args);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let e: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_shares(&e, &[("10.1.0.11:9080", 0.5), ("10.1.0.12:9080", 0.5)]);
+    has_note(
+        &e,
+        "--fail network=net2: its 2 east-west gateways stop carrying traffic",
+    );
+    // A bad value names the flag there too.
+    let last = args.len() - 1;
+    args[last] = "network=net9";
+    let run = meshlb(&args);
+    assert_eq!(run.status, 2);
+    assert!(
+        run.stderr
+            .contains("--fail network=net9: no such network; networks: net1, net2"),
+        "{}",
+        run.stderr
+    );
+}
