@@ -32,6 +32,7 @@ const DEFAULT_SCENARIO: (&str, &str) = (
         meshlb explain examples/envoy/three-priorities-degraded.json\n  \
         meshlb explain cla.json --format json --lb-policy MAGLEV\n  \
         meshlb simulate examples/envoy/ring-hash.json --requests 100000 --seed 7\n  \
+        meshlb diff examples/locality-failover.yaml --fail zone=region1/zone1\n  \
         meshlb convert examples/default.yaml                     # as JSON, for the proxy-wasm filter"
 )]
 struct Cli {

@@ -248,6 +248,14 @@ fn a_remote_whose_control_plane_fails_keeps_its_last_config() {
     );
     assert_eq!(health(&seen, "10.20.0.5:9080"), "UNHEALTHY");
     assert_shares(&seen, &[("10.10.0.5:9080", 1.0)]);
+    // The client's own cluster (a remote) fails: its pods are not ready, the primary's istiod
+    // still configures the client and sees it: 10.10.0.5 takes everything, as above.
+    let own = example("primary-remote.yaml", &["--fail", "cluster=remote"]);
+    assert_shares(&own, &[("10.10.0.5:9080", 1.0)]);
+    has_note(
+        &own,
+        "--fail cluster=remote: the client's own cluster fails",
+    );
     // `remote` runs no control plane.
     let run = meshlb(&[
         "explain",

@@ -92,7 +92,7 @@ export type LbPolicy = "ROUND_ROBIN" | "LEAST_REQUEST" | "RANDOM" | "RING_HASH" 
 export type HealthStatus = "UNKNOWN" | "HEALTHY" | "UNHEALTHY" | "DRAINING" | "TIMEOUT" | "DEGRADED";
 
 /** What the CLI's flags override (`--from`, `--locality`, `--to`, `--lb-policy`,
- * `--panic-threshold`). `undefined` or `null` values are ignored; unknown keys are an error. */
+ * `--panic-threshold`, `--cluster`, `--fail`). `undefined` or `null` values are ignored; unknown keys are an error. */
 export interface ExplainOptions {
   /** Scenarios: the client's `CLUSTER/NAMESPACE`. */
   from?: string | null;

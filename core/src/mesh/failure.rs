@@ -427,6 +427,11 @@ impl Scenario {
                         "{f}: {n} workload{} marked not ready (UNHEALTHY) and its API server stops answering; control planes watching it keep the endpoints they last read until Envoy's outlier detection ejects them, meshlb shows them not ready",
                         if n == 1 { "" } else { "s" }
                     ));
+                    if *name == self.client.cluster {
+                        notes.push(format!(
+                            "{f}: the client's own cluster fails: its API server no longer answers (nothing in it can change), and a client pod on a failed node is itself down; meshlb shows what its proxy is configured with"
+                        ));
+                    }
                     if primaries.contains(name) {
                         notes.push(format!(
                             "{f}: its control plane goes down with it; the client is configured by {own_cp}, which reads the API servers itself, so its view changes only as described"
