@@ -42,6 +42,7 @@ fn big_mesh() -> Scenario {
                 address: format!("192.0.2.{n}"),
                 port: 15443,
                 cluster: format!("c{n}"),
+                failed: false,
             }],
         })
         .collect();

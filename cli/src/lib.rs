@@ -32,6 +32,7 @@ const DEFAULT_SCENARIO: (&str, &str) = (
         meshlb explain examples/envoy/three-priorities-degraded.json\n  \
         meshlb explain cla.json --format json --lb-policy MAGLEV\n  \
         meshlb simulate examples/envoy/ring-hash.json --requests 100000 --seed 7\n  \
+        meshlb diff examples/locality-failover.yaml --fail zone=region1/zone1\n  \
         meshlb convert examples/default.yaml                     # as JSON, for the proxy-wasm filter"
 )]
 struct Cli {
@@ -47,6 +48,15 @@ enum Command {
         meshlb explain examples/envoy/locality-weighted.json\n  \
         meshlb explain cluster.json --format json --panic-threshold 0")]
     Explain {
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// Compare where traffic goes: two inputs (A then B), or one input without and with
+    /// --fail. Per endpoint, cluster, zone, region and network: share before, after, delta.
+    #[command(after_help = "Examples:\n  \
+        meshlb diff examples/locality-failover.yaml --fail zone=region1/zone1\n  \
+        meshlb diff before.yaml after.yaml --format json")]
+    Diff {
         #[command(flatten)]
         input: InputArgs,
     },
@@ -121,7 +131,7 @@ enum Command {
     },
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Clone, Args, Default)]
 struct KubeArgs {
     /// A cluster's `kubectl get … -o yaml|json` dump: NAME is the cluster's name in the mesh
     /// (its Istio cluster ID), PATH a file or a directory of `.yaml`, `.yml` and `.json` files
@@ -137,7 +147,7 @@ struct KubeArgs {
     from_pod: Option<String>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 struct InputArgs {
     /// A meshlb scenario (YAML or JSON), or what Envoy and istioctl print (JSON or YAML): an
     /// admin /config_dump, /clusters?format=json, `istioctl proxy-config ... -o json`, an xDS
@@ -172,6 +182,11 @@ struct InputArgs {
     /// Scenarios: the request's port (the Service's port).
     #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
     port: Option<u16>,
+    /// What if this fails (repeatable): zone=REGION/ZONE, region=REGION, cluster=NAME,
+    /// network=NAME (its east-west gateways), gateway=ADDRESS, endpoint=ADDRESS:PORT,
+    /// control-plane=NAME. Envoy input takes zone, region and endpoint (docs/scenario.md).
+    #[arg(long = "fail", value_name = "KIND=VALUE")]
+    fail: Vec<String>,
     #[command(flatten)]
     kube: KubeArgs,
     /// Output format.
@@ -278,6 +293,52 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     writeln!(out, "{json}")
                 }
                 Format::Text => write!(out, "{}", text::explanation(&loaded.title, &explanation)),
+            }
+        }
+        Command::Diff { input } => {
+            let (before_args, after_args) = match input.files.len() {
+                0 | 1 if input.fail.is_empty() => {
+                    return Err(Failure(
+                        "diff compares two inputs (meshlb diff A B), or one input without and with --fail KIND=VALUE".into(),
+                    ));
+                }
+                0 | 1 => {
+                    let mut before = input.clone();
+                    before.fail.clear();
+                    (before, input.clone())
+                }
+                2 => {
+                    let mut before = input.clone();
+                    before.files.truncate(1);
+                    let mut after = input.clone();
+                    after.files.remove(0);
+                    (before, after)
+                }
+                n => {
+                    return Err(Failure(format!("diff compares two inputs, not {n}")));
+                }
+            };
+            let before = load(&before_args)?;
+            let after = load(&after_args)?;
+            let diff = meshlb::diff(&before.explain(), &after.explain());
+            match input.format {
+                Format::Json => {
+                    let json =
+                        serde_json::to_string_pretty(&diff).map_err(|e| Failure(e.to_string()))?;
+                    writeln!(out, "{json}")
+                }
+                Format::Text => {
+                    let after_title = if input.files.len() == 2 {
+                        after.title
+                    } else {
+                        format!(
+                            "{} with --fail {}",
+                            after.title,
+                            input.fail.join(" --fail ")
+                        )
+                    };
+                    write!(out, "{}", text::diff(&before.title, &after_title, &diff))
+                }
             }
         }
         Command::Simulate {
@@ -394,6 +455,7 @@ fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
         options.path.clone_from(&args.path);
         options.method.clone_from(&args.method);
         options.port = args.port;
+        options.fail.clone_from(&args.fail);
         return meshlb_formats::read(&[], &options).map_err(Failure);
     }
     if args.kube.overlay.is_some() || args.kube.from_pod.is_some() {
@@ -419,6 +481,7 @@ fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
         path: args.path.clone(),
         method: args.method.clone(),
         port: args.port,
+        fail: args.fail.clone(),
         ..Options::default()
     };
     let named: Vec<(&str, &str)> = inputs

@@ -288,3 +288,106 @@ pub(crate) fn simulation(title: &str, policy: LbPolicy, s: &Simulation) -> Strin
     );
     out
 }
+
+/// A signed percentage, `+12.50%`, `-3.00%`, or `0.00%`.
+fn signed(x: f64) -> String {
+    if x.abs() < 5e-5 {
+        "0.00%".into()
+    } else {
+        format!("{:+.2}%", x * 100.0)
+    }
+}
+
+fn status_name(s: meshlb::Status) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn health_name(h: Option<meshlb::HealthStatus>) -> String {
+    h.and_then(|h| serde_json::to_value(h).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "-".into())
+}
+
+/// A diff as text: status, then one table per level with before, after, delta and the after
+/// share's bar, then route changes and the new notes.
+pub(crate) fn diff(before: &str, after: &str, d: &meshlb::Diff) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "before: {before}");
+    let _ = writeln!(out, "after:  {after}");
+    let (sb, sa) = (status_name(d.status_before), status_name(d.status_after));
+    if sb == sa {
+        let _ = writeln!(out, "status: {sa}");
+    } else {
+        let _ = writeln!(out, "status: {sb} -> {sa}");
+    }
+    let _ = writeln!(
+        out,
+        "routed: {} -> {}",
+        pct(d.routed_before),
+        pct(d.routed_after)
+    );
+    let tables: [(&str, &[meshlb::ShareChange]); 5] = [
+        ("ENDPOINTS", &d.endpoints),
+        ("CLUSTERS", &d.clusters),
+        ("ZONES", &d.zones),
+        ("REGIONS", &d.regions),
+        ("NETWORKS", &d.networks),
+    ];
+    for (name, rows) in tables {
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{name}  (before -> after, delta; bar: after)");
+        for r in rows {
+            let mark = match r.presence {
+                meshlb::Presence::Kept => "",
+                meshlb::Presence::Gained => "  gained",
+                meshlb::Presence::Lost => "  lost",
+            };
+            let health = if name == "ENDPOINTS" && r.health_before != r.health_after {
+                format!(
+                    "  {} -> {}",
+                    health_name(r.health_before),
+                    health_name(r.health_after)
+                )
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "  {:<24} {:>8} -> {:>8}  {:>9}  {}{mark}{health}",
+                r.key,
+                pct(r.before),
+                pct(r.after),
+                signed(r.delta),
+                bar(r.after)
+            );
+        }
+    }
+    if d.routes_before != d.routes_after {
+        let routes = |r: &Option<Vec<meshlb::RouteReport>>| match r {
+            None => "none".to_string(),
+            Some(r) => r
+                .iter()
+                .map(|d| format!("{} {}", d.subset.as_deref().unwrap_or("(all)"), d.weight))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let _ = writeln!(
+            out,
+            "\nROUTES\n  {} -> {}",
+            routes(&d.routes_before),
+            routes(&d.routes_after)
+        );
+    }
+    if !d.notes.is_empty() {
+        let _ = writeln!(out, "\nNOTES (new)");
+        for n in &d.notes {
+            let _ = writeln!(out, "  - {n}");
+        }
+    }
+    out
+}

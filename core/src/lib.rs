@@ -73,6 +73,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+mod diff;
 mod edf;
 mod error;
 mod explain;
@@ -84,6 +85,7 @@ mod plan;
 mod rng;
 mod sim;
 
+pub use diff::{Diff, Presence, ShareChange, diff};
 pub use error::PlanError;
 pub use explain::{
     ClientReport, ClusterRow, DropReason, DroppedEndpoint, EndpointKind, EndpointReport,

@@ -42,6 +42,10 @@ pub struct Options {
     pub overlay: Option<(String, String)>,
     /// With `kube`: the client pod, `CLUSTER/NAMESPACE/POD` (`--from-pod`).
     pub from_pod: Option<String>,
+    /// What-if failures, each `KIND=VALUE` (`--fail`, repeatable; [`meshlb::mesh::Failure`]):
+    /// applied to a scenario after the other flags, or to an Envoy assignment (zones, regions
+    /// and endpoints only) before planning.
+    pub fail: Vec<String>,
 }
 
 /// The clusters of an Envoy input holding several, when none was chosen: what `meshlb explain`
@@ -216,6 +220,7 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
     }
     let mut input = crate::parse_scenario(text).map_err(located)?;
     apply_scenario_flags(&mut input.scenario, options, &mut input.notes)?;
+    apply_failures(&mut input.scenario, options, &mut input.notes)?;
     let plan = input.plan(text).map_err(|e| {
         let path = e.path.to_string();
         let flag = if path.starts_with("client.cluster") || path.starts_with("client.namespace") {
@@ -303,6 +308,43 @@ pub(crate) fn apply_scenario_flags(
     Ok(())
 }
 
+/// The `--fail` values, parsed.
+///
+/// # Errors
+/// A value that is not a failure, named with the flag.
+fn failures(options: &Options) -> Result<Vec<meshlb::mesh::Failure>, String> {
+    options
+        .fail
+        .iter()
+        .map(|f| {
+            f.parse::<meshlb::mesh::Failure>()
+                .map_err(|e| format!("--fail {f:?}: {}", e.message))
+        })
+        .collect()
+}
+
+/// The `--fail` failures applied to a scenario (a file or a `kubectl` import), after
+/// [`apply_scenario_flags`] (a failed control plane depends on who the client is); each
+/// failure adds a note.
+///
+/// # Errors
+/// A malformed `--fail` value, or one naming what the scenario does not have.
+pub(crate) fn apply_failures(
+    scenario: &mut meshlb::mesh::Scenario,
+    options: &Options,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    if options.fail.is_empty() {
+        return Ok(());
+    }
+    let failures = failures(options)?;
+    let added = scenario
+        .apply_failures(&failures)
+        .map_err(|e| format!("--fail {}", e.message))?;
+    notes.extend(added.into_iter().map(|n| format!("--fail {n}")));
+    Ok(())
+}
+
 /// Whether a document holds Kubernetes objects (`apiVersion` and `kind`, alone, in a `List` or
 /// in a stream of documents).
 fn is_kubernetes(root: &crate::tree::Node) -> bool {
@@ -379,6 +421,14 @@ fn load_envoy(
                 "--{option} applies to scenarios; Envoy input has no client or host"
             ));
         }
+    }
+    if !options.fail.is_empty() {
+        let failures = failures(options)?;
+        let added = meshlb::mesh::fail_assignment(&mut input.assignment, &failures)
+            .map_err(|e| format!("--fail {}", e.message))?;
+        input
+            .notes
+            .extend(added.into_iter().map(|n| format!("--fail {n}")));
     }
     if let Some(policy) = options.lb_policy {
         input.config.policy = policy;

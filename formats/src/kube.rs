@@ -1542,6 +1542,7 @@ impl<'a> Importer<'a> {
                         address: a,
                         port,
                         cluster: (*cluster).to_string(),
+                        failed: false,
                     });
                     gw_origins[n].push(svc.origin());
                 }
@@ -1597,6 +1598,7 @@ impl<'a> Importer<'a> {
                             address: a,
                             port: *port,
                             cluster,
+                            failed: false,
                         });
                         if let Some(o) = &f.mesh_networks_origin {
                             gw_origins[n].push(o.clone());
@@ -2689,6 +2691,7 @@ pub fn import_options(options: &crate::Options) -> Result<Imported, String> {
     };
     let mut imported = import(&options.kube, &kube).map_err(|e| e.to_string())?;
     crate::input::apply_scenario_flags(&mut imported.scenario, options, &mut imported.notes)?;
+    crate::input::apply_failures(&mut imported.scenario, options, &mut imported.notes)?;
     imported
         .notes
         .retain(|n| !n.starts_with("no client:") || imported.scenario.client.cluster.is_empty());

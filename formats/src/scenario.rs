@@ -1199,6 +1199,7 @@ impl<'t> Parser<'t> {
                     None => DEFAULT_GATEWAY_PORT,
                 },
                 cluster: this.str_field(&g, "cluster", at)?,
+                failed: false,
             })
         })?;
         Ok(NetworkSpec {

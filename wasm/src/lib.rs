@@ -63,6 +63,7 @@ const EXPLAIN_OPTIONS: &[&str] = &[
     "lbPolicy",
     "panicThreshold",
     "cluster",
+    "fail",
 ];
 
 /// The options `simulate` accepts.
@@ -73,6 +74,7 @@ const SIMULATE_OPTIONS: &[&str] = &[
     "lbPolicy",
     "panicThreshold",
     "cluster",
+    "fail",
     "requests",
     "seed",
 ];
@@ -90,7 +92,7 @@ export type LbPolicy = "ROUND_ROBIN" | "LEAST_REQUEST" | "RANDOM" | "RING_HASH" 
 export type HealthStatus = "UNKNOWN" | "HEALTHY" | "UNHEALTHY" | "DRAINING" | "TIMEOUT" | "DEGRADED";
 
 /** What the CLI's flags override (`--from`, `--locality`, `--to`, `--lb-policy`,
- * `--panic-threshold`). `undefined` or `null` values are ignored; unknown keys are an error. */
+ * `--panic-threshold`, `--cluster`, `--fail`). `undefined` or `null` values are ignored; unknown keys are an error. */
 export interface ExplainOptions {
   /** Scenarios: the client's `CLUSTER/NAMESPACE`. */
   from?: string | null;
@@ -105,6 +107,10 @@ export interface ExplainOptions {
   /** Envoy input holding several clusters (a config dump, a CDS/EDS list): the cluster to
    * explain, by its exact name (the CLI's `--cluster`). */
   cluster?: string | null;
+  /** What-if failures, each `KIND=VALUE` (the CLI's repeated `--fail`): `zone=REGION/ZONE`,
+   * `region=R`, `cluster=NAME`, `network=NAME`, `gateway=ADDRESS`, `endpoint=ADDRESS:PORT`,
+   * `control-plane=NAME`; Envoy input takes zone, region and endpoint. */
+  fail?: string[] | null;
 }
 
 /** `simulate`'s options: the CLI's `--requests` (default 10000, at most 100000000) and `--seed`
@@ -748,6 +754,20 @@ fn read_options(value: Option<&JsValue>, allowed: &[&str]) -> Result<ReadOptions
             "locality" => read.options.locality = Some(string(&value, &what)?),
             "to" => read.options.to = Some(string(&value, &what)?),
             "cluster" => read.options.cluster = Some(string(&value, &what)?),
+            "fail" => {
+                if !js_sys::Array::is_array(&value) {
+                    return Err(format!(
+                        "{what}: expected an array of strings (KIND=VALUE), got {}",
+                        type_name(&value)
+                    ));
+                }
+                let array: &js_sys::Array = value.unchecked_ref();
+                for (i, item) in array.iter().enumerate() {
+                    read.options
+                        .fail
+                        .push(string(&item, &format!("{what}[{i}]"))?);
+                }
+            }
             "lbPolicy" => {
                 let policy = string(&value, &what)?;
                 read.options.lb_policy = Some(LbPolicy::from_name(&policy).ok_or_else(|| {

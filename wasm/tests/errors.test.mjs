@@ -135,7 +135,7 @@ test("options of the wrong type or out of range throw", () => {
     [42, /^options: expected an object/],
     [[], /^options: expected an object/],
     [() => {}, /^options: expected an object/],
-    [{ seed: 1 }, /^options: unknown option "seed" \(expected from, locality, to, lbPolicy, panicThreshold, cluster\)$/],
+    [{ seed: 1 }, /^options: unknown option "seed" \(expected from, locality, to, lbPolicy, panicThreshold, cluster, fail\)$/],
     [{ lbpolicy: "MAGLEV" }, /^options: unknown option "lbpolicy"/],
     [{ lbPolicy: 5 }, /^options\.lbPolicy: expected a string, got number$/],
     [{ lbPolicy: "round_robin" }, /^options\.lbPolicy: "round_robin" is not a load-balancing policy \(expected one of ROUND_ROBIN, LEAST_REQUEST, RANDOM, RING_HASH, MAGLEV\)$/],
@@ -144,6 +144,8 @@ test("options of the wrong type or out of range throw", () => {
     [{ panicThreshold: 1e308 }, /is not a percentage between 0 and 100$/],
     [{ panicThreshold: -1 }, /^--panic-threshold -1 is not a percentage between 0 and 100$/],
     [{ from: 7 }, /^options\.from: expected a string, got number$/],
+    [{ fail: "zone=a/b" }, /^options\.fail: expected an array of strings \(KIND=VALUE\), got string$/],
+    [{ fail: [3] }, /^options\.fail\[0\]: expected a string, got number$/],
     [getter, /^options\.lbPolicy: cannot read it \(Error: boom\)$/],
     [hostile, /^options: cannot list the keys \(Error: no keys\)$/],
   ];

@@ -57,6 +57,9 @@ test("explain's options are the CLI's flags", () => {
     ["examples/multi-network.yaml", { from: "west/bookinfo" }, ["--from", "west/bookinfo"]],
     ["examples/locality-failover.yaml", { locality: "us-west/us-west-2a" }, ["--locality", "us-west/us-west-2a"]],
     ["examples/default.yaml", { to: "reviews.bookinfo", locality: undefined, from: null }, ["--to", "reviews.bookinfo"]],
+    ["examples/locality-failover.yaml", { fail: ["zone=region1/zone1", "zone=region1/zone2"] }, ["--fail", "zone=region1/zone1", "--fail", "zone=region1/zone2"]],
+    ["examples/multi-network.yaml", { fail: ["network=net2"] }, ["--fail", "network=net2"]],
+    ["examples/envoy/spillover-panic.json", { fail: ["endpoint=10.1.1.1:9080"] }, ["--fail", "endpoint=10.1.1.1:9080"]],
   ];
   for (const [file, options, flags] of cases) {
     const expected = cliJson(["explain", file, "--format", "json", ...flags]);
@@ -66,6 +69,11 @@ test("explain's options are the CLI's flags", () => {
   assert.deepStrictEqual(
     meshlb.simulate(read("examples/envoy/maglev.json"), { lbPolicy: "RING_HASH", requests: 5000, seed: 3 }),
     expected,
+  );
+  const failed = cliJson(["simulate", "examples/locality-failover.yaml", "--format", "json", "--fail", "region=region1", "--requests", "2000"]);
+  assert.deepStrictEqual(
+    meshlb.simulate(read("examples/locality-failover.yaml"), { fail: ["region=region1"], requests: 2000 }),
+    failed,
   );
 });
 

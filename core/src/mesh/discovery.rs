@@ -1259,7 +1259,14 @@ fn network_filter(
             network: net.name.clone(),
             locality: group.locality.clone(),
             labels: Labels::new(),
-            health: HealthStatus::Healthy,
+            // A failed gateway (a what-if) is sent UNHEALTHY, so it gets no traffic outside
+            // panic; removing it would make istiod send its network's endpoints directly
+            // (see `super::failure`).
+            health: if gw.failed {
+                HealthStatus::Unhealthy
+            } else {
+                HealthStatus::Healthy
+            },
             weight: weight.clamp(1, u64::from(u32::MAX)) as u32,
             behind,
             gateway: true,

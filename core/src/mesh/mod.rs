@@ -12,6 +12,7 @@
 //!    and simulates.
 
 pub mod discovery;
+pub mod failure;
 pub mod kube;
 pub mod locality;
 pub mod model;
@@ -24,6 +25,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 pub use discovery::{View, ViewEndpoint, discover};
+pub use failure::{FAILURE_KINDS, Failure, fail_assignment};
 pub use model::*;
 pub use validate::ScenarioError;
 

@@ -121,6 +121,9 @@ pub struct GatewaySpec {
     pub port: u16,
     /// The cluster it runs in ("" when not tied to one).
     pub cluster: String,
+    /// Whether it has failed (a what-if, [`super::Failure::Gateway`]): istiod's view is then
+    /// sent with the gateway UNHEALTHY.
+    pub failed: bool,
 }
 
 /// A network and its east-west gateways.
