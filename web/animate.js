@@ -23,13 +23,13 @@ export function stopRequests() {
 }
 
 /**
- * Sends `n` requests with `seed` through a Balancer over `input`.
+ * Sends `n` requests with `seed` through a Balancer over `input` (with `options`: the failures).
  * `diagram` is the drawing's root, `table` the share table's root, `result` the element the
  * summary goes to. Returns a promise that resolves with { counts, unrouted, maxDeviation }.
  */
-export function sendRequests({ Balancer, input, n, seed, diagram, table, result, explained }) {
+export function sendRequests({ Balancer, input, options, n, seed, diagram, table, result, explained }) {
   stopRequests();
-  const balancer = new Balancer(input, undefined, seed);
+  const balancer = new Balancer(input, options, seed);
   let exp;
   let picks;
   try {

@@ -58,7 +58,7 @@ function localityLabel(l) {
 
 /**
  * Renders `view` into `root` (the diagram's scrolling element). `on` holds the what-if
- * handlers: cycle(item), failZone(zoneKey), failCluster(name).
+ * handlers: cycle(item), and toggleFailure(failure) for meshlb's `KIND=VALUE` failures.
  */
 export function renderDiagram(root, view, on) {
   const inner = h("div", { class: "diagram-inner" });
@@ -93,17 +93,25 @@ function renderMesh(view, mesh, on) {
           ` · trust domain ${mesh.trustDomain}`,
           facts.length ? ` · ${facts.join(" · ")}` : "",
         ),
-    external.map((cp) =>
-      h(
+    external.map((cp) => {
+      const failure = `control-plane=${cp.name}`;
+      const failed = view.fails.includes(failure);
+      return h(
         "div",
-        { class: "external-cp" },
+        { class: `external-cp${failed ? " failed" : ""}` },
         h("span", { class: "cp-icon", "aria-hidden": "true" }, "⚙"),
         " external control plane ",
         h("b", {}, cp.name),
         ` · config from ${cp.configCluster}`,
         ` · watches ${(cp.remoteSecrets ?? []).join(", ") || "no cluster"}`,
-      ),
-    ),
+        failButton(on, failure, failed, {
+          label: "Fail",
+          restore: "Restore",
+          title: `What if control plane ${cp.name} fails? Its proxies keep their last configuration`,
+          key: `fail-cp:${cp.name}`,
+        }),
+      );
+    }),
     h("div", { class: "networks" }, mesh.networkList.map((n) => renderNetwork(view, n, on))),
   );
 }
@@ -126,6 +134,15 @@ function renderNetwork(view, network, on) {
       { class: "network-edge" },
       h("span", { class: "network-label" }, ...label),
       network.gateways.map((g) => renderGateway(g)),
+      network.name && network.gateways.length
+        ? failButton(on, `network=${network.name}`, network.failed, {
+            label: "Fail gateways",
+            restore: "Restore gateways",
+            title: `What if network ${network.name}'s east-west gateways fail? The endpoints behind them become unreachable`,
+            key: `fail-network:${network.name}`,
+            data: { "data-fail-network": network.name },
+          })
+        : null,
     ),
     h("div", { class: "clusters" }, network.clusters.map((c) => renderCluster(view, c, on))),
   );
@@ -137,7 +154,7 @@ function renderGateway(g) {
   return h(
     "span",
     {
-      class: `gateway${sent ? " sent" : ""}${priorities.length ? "" : " idle"}`,
+      class: `gateway${sent ? " sent" : ""}${priorities.length ? "" : " idle"}${g.failed ? " failed" : ""}`,
       "data-key": g.key,
       "data-address": g.address,
       "data-port": g.port,
@@ -151,6 +168,27 @@ function renderGateway(g) {
     h("span", { class: "gw-sub" }, `gateway · ${g.cluster}`),
     priorities.map((p) => h("span", { class: `badge ${prioClass(p)}` }, `P${p}`)),
     priorities.length ? h("span", { class: "gw-share" }, pct(g.share)) : null,
+  );
+}
+
+/**
+ * A button that adds meshlb failure `failure` (`KIND=VALUE`) to the list, or removes it when it
+ * is in force (`failed`).
+ */
+function failButton(on, failure, failed, { label, restore, title, key, data = {} }) {
+  return h(
+    "button",
+    {
+      class: "fail",
+      type: "button",
+      "aria-pressed": failed ? "true" : "false",
+      "data-failure": failure,
+      "data-focus-key": key,
+      ...data,
+      title: failed ? `${restore} (--fail ${failure} is in force)` : `${title} (--fail ${failure})`,
+      onclick: () => on.toggleFailure(failure),
+    },
+    failed ? restore : label,
   );
 }
 
@@ -173,22 +211,23 @@ function renderCluster(view, c, on) {
       { class: "cluster-head" },
       h("span", { class: "cluster-name" }, c.envoy ? c.name : ["cluster ", h("b", {}, c.name)]),
       c.share > 0 ? h("span", { class: "share-tag", title: "share of requests landing in this cluster" }, pct(c.share)) : null,
+      !c.envoy && !c.synthetic && c.primary
+        ? failButton(on, `control-plane=${c.name}`, c.controlPlaneFailed, {
+            label: "Fail istiod",
+            restore: "Restore istiod",
+            title: `What if ${c.name}'s control plane (istiod) fails? Its proxies keep their last configuration`,
+            key: `fail-cp:${c.name}`,
+            data: { "data-fail-control-plane": c.name },
+          })
+        : null,
       !c.envoy && !c.synthetic
-        ? h(
-            "button",
-            {
-              class: "fail",
-              type: "button",
-              "aria-pressed": c.failed ? "true" : "false",
-              "data-fail-cluster": c.name,
-              "data-focus-key": `fail-cluster:${c.name}`,
-              title: c.failed
-                ? `Restore cluster ${c.name}`
-                : `What if cluster ${c.name} fails? Marks all its workloads UNHEALTHY`,
-              onclick: () => on.failCluster(c.name),
-            },
-            c.failed ? "Restore" : "Fail",
-          )
+        ? failButton(on, `cluster=${c.name}`, c.failed, {
+            label: "Fail",
+            restore: "Restore",
+            title: `What if cluster ${c.name} fails? Its workloads and its API server go down${c.primary ? ", and its control plane with them" : ""}`,
+            key: `fail-cluster:${c.name}`,
+            data: { "data-fail-cluster": c.name },
+          })
         : null,
     ),
     h("div", { class: "cluster-role" }, role),
@@ -200,7 +239,8 @@ function renderCluster(view, c, on) {
 
 function renderLocality(view, c, l, on) {
   const priorities = [...l.priorities].sort((a, b) => a - b);
-  const canFail = !c.envoy && l.zoneKey !== "" && l.items.some((i) => i.editable);
+  const canFail = l.zoneKey !== "" && l.items.some((i) => i.editable);
+  const what = l.failure.startsWith("zone=") ? "zone" : "region";
   return h(
     "div",
     {
@@ -215,21 +255,13 @@ function renderLocality(view, c, l, on) {
       priorities.map((p) => h("span", { class: `badge ${prioClass(p)}`, title: `priority ${p}` }, `P${p}`)),
       l.share > 0 ? h("span", { class: "share-tag", title: "share of requests landing in this locality" }, pct(l.share)) : null,
       canFail
-        ? h(
-            "button",
-            {
-              class: "fail",
-              type: "button",
-              "aria-pressed": l.failed ? "true" : "false",
-              "data-fail-zone": l.zoneKey,
-              "data-focus-key": `fail-zone:${c.name}:${l.zoneKey}`,
-              title: l.failed
-                ? `Restore zone ${l.zoneKey}`
-                : `What if zone ${l.zoneKey} fails? Marks every workload in it UNHEALTHY, in all clusters`,
-              onclick: () => on.failZone(l.zoneKey),
-            },
-            l.failed ? "Restore zone" : "Fail zone",
-          )
+        ? failButton(on, l.failure, l.failed, {
+            label: `Fail ${what}`,
+            restore: `Restore ${what}`,
+            title: `What if ${what} ${l.zoneKey} fails? Every workload in it, in all clusters, becomes a not-ready pod`,
+            key: `fail-zone:${c.name}:${l.zoneKey}`,
+            data: { "data-fail-zone": l.zoneKey },
+          })
         : null,
     ),
     h(
@@ -274,7 +306,7 @@ function renderClient(client) {
 
 function renderItem(view, item, on) {
   const priority = item.priorities.length ? Math.min(...item.priorities) : null;
-  const label = [`${item.address}:${item.port}`, item.cluster ? `in cluster ${item.cluster}` : "", item.health];
+  const label = [`${item.address}:${item.port}`, item.cluster ? `in cluster ${item.cluster}` : "", item.failed ? "failed" : "", item.health];
   let detail;
   let title;
   if (item.state === "dropped") {
@@ -302,10 +334,10 @@ function renderItem(view, item, on) {
   }
   if (item.editable) {
     label.push("press to cycle its health");
-    title += " · click to cycle its health";
+    title += item.failed ? " · failed (--fail endpoint) · click for DEGRADED" : " · click to cycle its health";
   }
   const attrs = {
-    class: `ep state-${item.state}${priority !== null && item.state === "sent" ? ` ${prioClass(priority)}` : ""}`,
+    class: `ep state-${item.state}${priority !== null && item.state === "sent" ? ` ${prioClass(priority)}` : ""}${item.failed ? " failed" : ""}`,
     "data-key": item.key,
     "data-focus-key": item.key,
     "data-address": item.address,
@@ -313,6 +345,7 @@ function renderItem(view, item, on) {
     "data-cluster": item.cluster ?? "",
     "data-state": item.state,
     "data-health": item.health,
+    "data-failed": item.failed ? "true" : "false",
     "data-share": item.share,
     "data-priority": priority ?? "",
     "data-reason": item.reason,
@@ -329,6 +362,7 @@ function renderItem(view, item, on) {
     h(
       "span",
       { class: "ep-mid" },
+      item.failed ? h("span", { class: "health failed-tag" }, "failed") : null,
       h("span", { class: `health ${healthClass(item.health)}` }, item.health),
       item.subsets.length ? h("span", { class: "subset" }, item.subsets.join(", ")) : null,
       item.weight > 1 ? h("span", { class: "weight" }, `w${item.weight}`) : null,

@@ -17,7 +17,7 @@ import {
   renderNotes,
   renderWhatIf,
 } from "./panel.js";
-import { applyOps, cycleHealth, parseText, setOp, toggleFail } from "./scenario.js";
+import { applyOps, cycleEndpoint, legacyFailures, parseText, setOp, toggleFailure } from "./scenario.js";
 import { encodeHash, decodeHash } from "./share.js";
 import { sendRequests, stopRequests } from "./animate.js";
 
@@ -29,8 +29,10 @@ const state = {
   presetTexts: new Map(), // name -> text
   preset: null, // name of the preset the text came from
   text: "",
-  ops: [], // what-ifs (scenario.js)
-  good: null, // the last good { text, doc, ops, scenario, input, exp }
+  ops: [], // what-ifs that edit the scenario (scenario.js)
+  fails: [], // failures, meshlb's `KIND=VALUE` strings: the option `fail` of every call
+  lastEdit: "ops", // which list the last what-if changed ("ops" or "fails"), to undo it
+  good: null, // the last good { text, doc, ops, fails, scenario, input, exp }
   renders: 0,
 };
 
@@ -40,8 +42,9 @@ const errorMessage = (e) => (e instanceof Error ? e.message : String(e));
 // Explaining
 
 /**
- * Explains the editor's text with the what-ifs applied. On an error in the text, the error is
- * shown at its line and the last good drawing stays; an invalid what-if is undone.
+ * Explains the editor's text with the what-ifs applied and the failures passed to meshlb
+ * (`explain(input, { fail })`). On an error in the text, the error is shown at its line and the
+ * last good drawing stays; an invalid what-if or failure is undone.
  */
 function update() {
   const text = state.text;
@@ -67,23 +70,29 @@ function update() {
 
   let scenario = doc;
   let input = text;
-  if (state.ops.length) {
-    scenario = applyOps(doc, state.ops);
-    input = JSON.stringify(scenario);
+  if (state.ops.length || state.fails.length) {
+    if (state.ops.length) {
+      scenario = applyOps(doc, state.ops);
+      input = JSON.stringify(scenario);
+    }
     try {
-      exp = explain(input);
+      // The failures are meshlb's own operation on the scenario (the CLI's `--fail`).
+      exp = explain(input, { fail: state.fails });
       $("#whatif-error").hidden = true;
     } catch (e) {
-      // A what-if made the scenario invalid (say, a remote secret across meshes): undo it.
+      // A what-if made the scenario invalid (say, a remote secret across meshes), or meshlb
+      // refused a failure: undo the last change.
       const message = errorMessage(e);
-      state.ops = state.ops.slice(0, -1);
+      if (state.lastEdit === "fails" && state.fails.length) state.fails = state.fails.slice(0, -1);
+      else if (state.ops.length) state.ops = state.ops.slice(0, -1);
+      else state.fails = state.fails.slice(0, -1);
       const error = $("#whatif-error");
       error.textContent = `That what-if is not a valid scenario, so it was undone: ${message}`;
       error.hidden = false;
       return update();
     }
   }
-  state.good = { text, doc, ops: state.ops, scenario, input, exp };
+  state.good = { text, doc, ops: state.ops, fails: state.fails, scenario, input, exp };
   render();
   saveHash();
   return true;
@@ -115,17 +124,21 @@ const resizes = new ResizeObserver(() => {
 });
 
 function render() {
-  const { exp, scenario, doc, ops } = state.good;
+  const { exp, scenario, doc, ops, fails } = state.good;
   stopRequests();
   // Re-rendering replaces the focused control: remember it, to focus its successor after.
   const focusKey = document.activeElement?.dataset?.focusKey;
   const focusId = document.activeElement?.closest?.("#diagram, #whatif") ? document.activeElement.id : "";
 
-  view = buildView(scenario, exp, ops);
+  view = buildView(scenario, exp, fails);
   renderDiagram($("#diagram"), view, {
-    cycle: (item) => setOps(cycleHealth(state.ops, doc, scenario, item)),
-    failZone: (zone) => setOps(toggleFail(state.ops, { zone })),
-    failCluster: (cluster) => setOps(toggleFail(state.ops, { cluster })),
+    cycle: (item) => {
+      const next = cycleEndpoint(state, doc, scenario, item);
+      state.lastEdit = next.fails.length > state.fails.length ? "fails" : "ops";
+      state.fails = next.fails;
+      setOps(next.ops);
+    },
+    toggleFailure: (failure) => setFails(toggleFailure(state.fails, failure)),
   });
   resizes.disconnect();
   resizes.observe($("#diagram"));
@@ -139,19 +152,33 @@ function render() {
     s: scenario,
     base: doc,
     ops,
+    fails,
+    notes: exp.notes,
     on: {
+      reset: () => {
+        state.fails = [];
+        setOps([]);
+      },
       set: (next) => setOps(next),
       setOp: (op) => setOps(normalize(setOp(state.ops, op))),
-      toggleFail: (what) => setOps(toggleFail(state.ops, what)),
+      setFails: (next) => setFails(next),
+      toggleFailure: (failure) => setFails(toggleFailure(state.fails, failure)),
     },
   });
   $("#export-json").value = JSON.stringify(scenario, null, 2);
+  // The failures are not written into the scenario: meshlb applies them (`--fail`).
+  const failFlags = fails.map((f) => ` --fail ${f}`).join("");
+  $("#export-fail").hidden = fails.length === 0;
+  $("#export-filter-fail").hidden = fails.length === 0;
+  $("#export-fail-command").textContent = `meshlb explain meshlb-scenario.json${failFlags}`;
   // The filter reads JSON only; the scenario travels as the `input` object (filter/README.md).
   $("#export-filter").value = JSON.stringify({ input: scenario, name: "meshlb-scenario.json" }, null, 2);
   $("#send-result").textContent = "";
   delete $("#send-result").dataset.done;
-  $("#whatif-count").textContent = ops.length ? String(ops.length) : "";
+  $("#whatif-count").textContent = ops.length + fails.length ? String(ops.length + fails.length) : "";
   $("#diagram").dataset.status = exp.status;
+  // The failures in force, as meshlb's `--fail` strings (the tests hand them to the CLI).
+  $("#diagram").dataset.fails = JSON.stringify(fails);
 
   if (focusKey) {
     document.querySelector(`[data-focus-key="${CSS.escape(focusKey)}"]`)?.focus({ preventScroll: true });
@@ -163,13 +190,12 @@ function render() {
   document.body.dataset.ready = "true";
 }
 
-/** Drops what-ifs that change nothing (a toggle switched back), except explicit failures. */
+/** Drops what-ifs that change nothing (a toggle switched back). */
 function normalize(ops) {
   const doc = state.good?.doc;
   if (!doc) return ops;
   const result = JSON.stringify(applyOps(doc, ops));
   return ops.filter((op, i) => {
-    if (op.op === "fail") return true;
     const without = ops.filter((_, j) => j !== i);
     return JSON.stringify(applyOps(doc, without)) !== result;
   });
@@ -177,7 +203,15 @@ function normalize(ops) {
 
 function setOps(ops) {
   $("#whatif-error").hidden = true;
+  if (ops.length > state.ops.length) state.lastEdit = "ops";
   state.ops = ops;
+  update();
+}
+
+function setFails(fails) {
+  $("#whatif-error").hidden = true;
+  state.lastEdit = "fails";
+  state.fails = fails;
   update();
 }
 
@@ -214,10 +248,11 @@ async function presetText(name) {
   return state.presetTexts.get(name);
 }
 
-async function choosePreset(name, ops = []) {
+async function choosePreset(name, ops = [], fails = []) {
   state.text = await presetText(name);
   state.preset = name;
   state.ops = ops;
+  state.fails = fails;
   editor.value = state.text;
   syncPresetSelect();
   update();
@@ -240,6 +275,7 @@ function saveHash() {
       preset: unchanged ? state.preset : null,
       text: state.good.text,
       ops: state.good.ops,
+      fails: state.good.fails,
     });
     lastHash = hash;
     if (location.hash !== hash) history.replaceState(null, "", hash);
@@ -250,14 +286,21 @@ function saveHash() {
 
 async function loadFromHash() {
   const saved = location.hash ? await decodeHash(location.hash) : null;
+  if (saved) {
+    // Links from before failures were meshlb's operation kept them among the ops.
+    const legacy = legacyFailures(saved.ops);
+    saved.ops = legacy.ops;
+    saved.fails = [...new Set([...saved.fails, ...legacy.fails])];
+  }
   if (saved?.preset && state.presets.some((p) => p.name === saved.preset)) {
-    await choosePreset(saved.preset, saved.ops);
+    await choosePreset(saved.preset, saved.ops, saved.fails);
     return;
   }
   if (saved?.text !== undefined) {
     state.text = saved.text;
     state.preset = null;
     state.ops = saved.ops;
+    state.fails = saved.fails;
     editor.value = state.text;
     syncPresetSelect();
     update();
@@ -342,6 +385,7 @@ async function main() {
     state.text = JSON.stringify(state.good.scenario, null, 2);
     state.preset = null;
     state.ops = [];
+    // The failures stay what-ifs: meshlb applies them to the written scenario too.
     editor.value = state.text;
     syncPresetSelect();
     update();
@@ -355,6 +399,7 @@ async function main() {
       sendRequests({
         Balancer,
         input: state.good.input,
+        options: { fail: state.good.fails },
         n,
         seed,
         diagram: $("#diagram"),

@@ -12,8 +12,9 @@ import {
   servesHost,
   splitLocality,
   workloadKey,
-  isFailed,
   zoneKey,
+  localityFailure,
+  endpointFailure,
 } from "./scenario.js";
 
 const list = (value) => (Array.isArray(value) ? value : []);
@@ -34,10 +35,14 @@ const list = (value) => (Array.isArray(value) ? value : []);
  * @property {string} [message]    dropped: the sentence
  * @property {string[]} [via]      behind gateways: their keys
  * @property {boolean} editable    a scenario workload whose health a click cycles
+ * @property {boolean} failed      its own failure (`endpoint=ADDRESS:PORT`) is in force
  */
 
-/** Builds the view of `scenario` explained by `exp` with what-ifs `ops` in force. */
-export function buildView(scenario, exp, ops = []) {
+/**
+ * Builds the view of `scenario` explained by `exp` (with failures `fails` applied by meshlb).
+ * The failures only mark which buttons are pressed: what they do is in the explanation.
+ */
+export function buildView(scenario, exp, fails = []) {
   const view = {
     kind: isScenario(scenario) ? "scenario" : "envoy",
     status: exp.status,
@@ -48,6 +53,7 @@ export function buildView(scenario, exp, ops = []) {
     gateways: new Map(), // key -> gateway
     items: new Map(), // key -> item
     priorities: exp.priorities,
+    fails,
   };
   if (view.kind === "envoy") return envoyView(view, scenario, exp);
 
@@ -71,7 +77,13 @@ export function buildView(scenario, exp, ops = []) {
   const networkNode = (meshId, name) => {
     const mesh = meshNodes.get(meshId) ?? meshNodes.values().next().value;
     if (!mesh.networks.has(name)) {
-      mesh.networks.set(name, { name, mesh: mesh.id, gateways: [], clusters: [] });
+      mesh.networks.set(name, {
+        name,
+        mesh: mesh.id,
+        gateways: [],
+        clusters: [],
+        failed: fails.includes(`network=${name}`),
+      });
     }
     return mesh.networks.get(name);
   };
@@ -84,7 +96,8 @@ export function buildView(scenario, exp, ops = []) {
       primary,
       controlPlane: c.controlPlane ?? c.name,
       remoteSecrets: list(c.remoteSecrets),
-      failed: isFailed(ops, { cluster: c.name }),
+      failed: fails.includes(`cluster=${c.name}`),
+      controlPlaneFailed: primary && fails.includes(`control-plane=${c.name}`),
       localities: new Map(),
       share: 0,
     };
@@ -122,7 +135,8 @@ export function buildView(scenario, exp, ops = []) {
         zone,
         subzone,
         zoneKey: zoneKey(key),
-        failed: isFailed(ops, { zone: zoneKey(key) }),
+        failure: localityFailure(key),
+        failed: fails.includes(localityFailure(key)),
         items: [],
         priorities: new Set(),
         share: 0,
@@ -140,6 +154,7 @@ export function buildView(scenario, exp, ops = []) {
       const node = networkNode(gwCluster?.mesh ?? meshes[0].id, n.name);
       const gw = {
         key: `g:${n.name}|${g.address}:${g.port ?? 15443}`,
+        failed: fails.includes(`gateway=${g.address}`) || fails.includes(`network=${n.name}`),
         address: g.address,
         port: g.port ?? 15443,
         cluster: g.cluster,
@@ -168,6 +183,7 @@ export function buildView(scenario, exp, ops = []) {
   const clusterDef = (name) => list(s.clusters).find((c) => c.name === name);
 
   const addItem = (item) => {
+    item.failed = fails.includes(endpointFailure(item.address, item.port));
     const existing = view.items.get(item.key);
     if (existing) {
       existing.share += item.share;
@@ -344,7 +360,8 @@ function envoyView(view, doc, exp) {
         zone,
         subzone,
         zoneKey: zoneKey(l),
-        failed: false,
+        failure: localityFailure(l),
+        failed: view.fails.includes(localityFailure(l)),
         items: [],
         priorities: new Set(),
         share: 0,
@@ -369,6 +386,7 @@ function envoyView(view, doc, exp) {
       priorities: [ep.priority],
       subsets: [],
       editable: true,
+      failed: view.fails.includes(endpointFailure(ep.address, ep.port)),
     };
     view.items.set(key, item);
     loc(item.locality).items.push(item);

@@ -5,9 +5,10 @@ import { h, pct, prioClass } from "./draw.js";
 import {
   configCluster,
   controlPlanes,
+  describeFailure,
   describeOp,
-  isFailed,
   isScenario,
+  localityFailure,
   localities,
   localitySettings,
   namespaces,
@@ -197,8 +198,11 @@ export function renderDropped(root, exp) {
   );
 }
 
+/** Is this note one of meshlb's failure notes (`--fail KIND=VALUE: ...`)? */
+const isFailureNote = (note) => note.startsWith("--fail ");
+
 export function renderNotes(root, exp) {
-  root.replaceChildren(...exp.notes.map((n) => h("li", {}, n)));
+  root.replaceChildren(...exp.notes.map((n) => h("li", isFailureNote(n) ? { class: "fail-note" } : {}, n)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,13 +210,20 @@ export function renderNotes(root, exp) {
 
 /**
  * The What-if tab for scenario `s` (after what-ifs) and base `base`. `on.set(ops)` replaces the
- * what-if list; `ops` is the current one.
+ * what-if list; `ops` is the current one. `fails` are the failures (meshlb's `KIND=VALUE`
+ * strings): `on.toggleFailure(f)` adds or removes one, `on.setFails(list)` replaces them; `notes`
+ * are the explanation's notes, whose failure notes are shown here too.
  */
-export function renderWhatIf(root, { s, base, ops, on }) {
+export function renderWhatIf(root, { s, base, ops, fails, notes, on }) {
+  const failureNotes = notes.filter(isFailureNote);
+  const noteList = failureNotes.length
+    ? h("ul", { class: "notes fail-notes", "aria-label": "what meshlb says about the failures" }, failureNotes.map((n) => h("li", { class: "fail-note" }, n)))
+    : null;
   if (!isScenario(s)) {
     root.replaceChildren(
-      h("p", {}, "Envoy input: click an endpoint in the drawing to cycle its health. The other what-ifs need a meshlb scenario."),
-      renderInForce(ops, on),
+      h("p", {}, "Envoy input: click an endpoint in the drawing to cycle its health (HEALTHY → failed → DEGRADED). The other what-ifs need a meshlb scenario."),
+      renderInForce(ops, fails, on),
+      noteList,
     );
     return;
   }
@@ -255,8 +266,13 @@ export function renderWhatIf(root, { s, base, ops, on }) {
       h("span", {}, label, hint ? h("small", {}, hint) : null),
     );
 
+  const failCheck = (failure, label) =>
+    check(`fail-${failure.replace(/[^A-Za-z0-9._-]+/g, "-")}`, label, fails.includes(failure), () => on.toggleFailure(failure));
+  const networkNames = (s.networks ?? []).filter((n) => (n.gateways ?? []).length).map((n) => n.name);
+  const cps = controlPlanes(s).map((cp) => cp.name);
+
   root.replaceChildren(
-    renderInForce(ops, on),
+    renderInForce(ops, fails, on),
     h(
       "fieldset",
       {},
@@ -275,19 +291,22 @@ export function renderWhatIf(root, { s, base, ops, on }) {
       "fieldset",
       {},
       h("legend", {}, "Failures"),
-      h("p", { class: "hint" }, "Click an endpoint in the drawing to cycle its health (HEALTHY → UNHEALTHY → DEGRADED)."),
-      h("div", { class: "sub" }, "fail a zone (every workload in it UNHEALTHY)"),
       h(
-        "div",
-        { class: "check-grid" },
-        zones.map((z) => check(`fail-zone-${z}`, z, isFailed(ops, { zone: z }), () => on.toggleFail({ zone: z }))),
+        "p",
+        { class: "hint" },
+        "meshlb applies each failure (the CLI's ",
+        h("code", {}, "--fail"),
+        "). Click an endpoint in the drawing to cycle it: HEALTHY → failed → DEGRADED.",
       ),
-      h("div", { class: "sub" }, "fail a cluster"),
-      h(
-        "div",
-        { class: "check-grid" },
-        clusters.map((c) => check(`fail-cluster-${c}`, c, isFailed(ops, { cluster: c }), () => on.toggleFail({ cluster: c }))),
-      ),
+      h("div", { class: "sub" }, "fail a zone"),
+      h("div", { class: "check-grid" }, zones.map((z) => failCheck(localityFailure(z), z))),
+      h("div", { class: "sub" }, "fail a cluster (its workloads and API server)"),
+      h("div", { class: "check-grid" }, clusters.map((c) => failCheck(`cluster=${c}`, c))),
+      networkNames.length ? h("div", { class: "sub" }, "fail a network's east-west gateways") : null,
+      networkNames.length ? h("div", { class: "check-grid" }, networkNames.map((n) => failCheck(`network=${n}`, n))) : null,
+      cps.length ? h("div", { class: "sub" }, "fail a control plane (istiod)") : null,
+      cps.length ? h("div", { class: "check-grid" }, cps.map((c) => failCheck(`control-plane=${c}`, c))) : null,
+      noteList,
     ),
     h(
       "fieldset",
@@ -370,15 +389,33 @@ function renderAddFailover(regions, on) {
   );
 }
 
-function renderInForce(ops, on) {
+function renderInForce(ops, fails, on) {
+  const count = ops.length + fails.length;
   return h(
     "div",
     { class: "in-force" },
-    h("h3", {}, ops.length ? `What-ifs in force (${ops.length})` : "No what-if in force"),
-    ops.length
+    h("h3", {}, count ? `What-ifs in force (${count})` : "No what-if in force"),
+    count
       ? h(
           "ul",
           {},
+          fails.map((f) =>
+            h(
+              "li",
+              { "data-failure": f },
+              describeFailure(f),
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "remove",
+                  "aria-label": `undo: ${describeFailure(f)}`,
+                  onclick: () => on.setFails(fails.filter((x) => x !== f)),
+                },
+                "×",
+              ),
+            ),
+          ),
           ops.map((op, i) =>
             h(
               "li",
@@ -398,6 +435,6 @@ function renderInForce(ops, on) {
           ),
         )
       : h("p", { class: "hint" }, "Change something below or in the drawing: the picture re-flows at once."),
-    ops.length ? h("button", { type: "button", id: "reset-whatif", onclick: () => on.set([]) }, "Reset all what-ifs") : null,
+    count ? h("button", { type: "button", id: "reset-whatif", onclick: () => on.reset() }, "Reset all what-ifs") : null,
   );
 }

@@ -9,9 +9,6 @@
 
 import { load as loadYaml, CORE_SCHEMA } from "./vendor/js-yaml.mjs";
 
-/** Health statuses a click cycles through, in order. */
-export const HEALTH_CYCLE = ["HEALTHY", "UNHEALTHY", "DEGRADED"];
-
 /** The outlierDetection the "outlier detection" what-if adds (Istio's usual example values). */
 export const DEFAULT_OUTLIER_DETECTION = {
   consecutive5xxErrors: 5,
@@ -176,8 +173,6 @@ export function namespaces(s) {
 // ---------------------------------------------------------------------------------------------
 // What-if operations. Each is a small JSON value, so that the list can travel in the URL:
 //   { op: "health", cluster, address, port, status }   one workload's health
-//   { op: "fail", zone: "region/zone" }                 every workload of a zone UNHEALTHY
-//   { op: "fail", cluster }                             every workload of a cluster UNHEALTHY
 //   { op: "client", cluster, namespace, locality }      move the client
 //   { op: "secret", cp, cluster, on }                   a control plane's remote secret
 //   { op: "outlier", on }                               outlierDetection on the host's rule
@@ -185,6 +180,11 @@ export function namespaces(s) {
 //   { op: "failover", from, to, on }                    one localityLbSetting.failover rule
 //   { op: "failoverPriority", on }                      drop (or restore) failoverPriority
 // They are applied in order to a copy of the parsed scenario.
+//
+// Failures are not ops: they are meshlb's own operation (`--fail KIND=VALUE`, the wasm option
+// `fail`), kept as a list of strings beside the ops and handed to every explain, simulate and
+// Balancer call. What a failed zone, cluster, network or control plane means for health,
+// readiness and gateways is decided by meshlb's core, not here (see "Failures" below).
 
 /** A copy of `doc` with `ops` applied. */
 export function applyOps(doc, ops) {
@@ -200,13 +200,6 @@ export function applyOps(doc, ops) {
         for (const w of list(s.workloads)) {
           if (w.cluster === op.cluster && w.address === op.address && w.port === op.port) {
             w.health = op.status;
-          }
-        }
-        break;
-      case "fail":
-        for (const w of list(s.workloads)) {
-          if (op.cluster !== undefined ? w.cluster === op.cluster : zoneKey(w.locality) === op.zone) {
-            w.health = "UNHEALTHY";
           }
         }
         break;
@@ -347,43 +340,69 @@ export function workloadHealth(s, cluster, address, port) {
   return w?.health ?? "HEALTHY";
 }
 
-/**
- * The ops after cycling one workload's health: the next status in HEALTH_CYCLE replaces any
- * earlier health op for it (and none is kept when that is what the base scenario says).
- */
-export function cycleHealth(ops, base, current, { cluster, address, port }) {
-  const now = workloadHealth(current, cluster, address, port);
-  const i = HEALTH_CYCLE.indexOf(now);
-  const next = HEALTH_CYCLE[(i + 1) % HEALTH_CYCLE.length];
+/** The ops with one workload's health set to `status` (no op when the base scenario says so). */
+function setHealth(ops, base, { cluster, address, port }, status) {
   const same = (o) =>
     o.op === "health" && o.cluster === cluster && o.address === address && o.port === port;
   const kept = ops.filter((o) => !same(o));
-  const withoutOp = applyOps(base, kept);
-  if (workloadHealth(withoutOp, cluster, address, port) === next) return kept;
-  return [...kept, { op: "health", cluster: cluster ?? null, address, port, status: next }];
+  if (status === undefined) return kept;
+  if (workloadHealth(applyOps(base, kept), cluster, address, port) === status) return kept;
+  return [...kept, { op: "health", cluster: cluster ?? null, address, port, status }];
 }
 
-/** Is there a `fail` op for this zone or cluster? */
-export function isFailed(ops, what) {
-  return ops.some(
-    (o) =>
-      o.op === "fail" &&
-      (what.cluster !== undefined ? o.cluster === what.cluster : o.zone === what.zone && o.cluster === undefined),
-  );
-}
-
-/** The ops with the `fail` op for a zone or a cluster toggled. */
-export function toggleFail(ops, what) {
-  if (isFailed(ops, what)) {
-    return ops.filter(
-      (o) =>
-        !(
-          o.op === "fail" &&
-          (what.cluster !== undefined ? o.cluster === what.cluster : o.zone === what.zone && o.cluster === undefined)
-        ),
-    );
+/**
+ * A click on an endpoint: HEALTHY → failed (meshlb's `endpoint=ADDRESS:PORT` failure) →
+ * DEGRADED (its health set in the scenario) → HEALTHY. Returns the new { ops, fails }.
+ */
+export function cycleEndpoint({ ops, fails }, base, current, item) {
+  const failure = endpointFailure(item.address, item.port);
+  if (fails.includes(failure)) {
+    return { ops: setHealth(ops, base, item, "DEGRADED"), fails: fails.filter((f) => f !== failure) };
   }
-  return [...ops, what.cluster !== undefined ? { op: "fail", cluster: what.cluster } : { op: "fail", zone: what.zone }];
+  const now = workloadHealth(current, item.cluster, item.address, item.port);
+  if (now === "UNHEALTHY") return { ops: setHealth(ops, base, item, "DEGRADED"), fails };
+  if (now === "DEGRADED") return { ops: setHealth(ops, base, item, "HEALTHY"), fails };
+  return { ops: setHealth(ops, base, item, undefined), fails: [...fails, failure] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failures: meshlb's `KIND=VALUE` strings (docs/scenario.md, "What-if failures"). The page only
+// names them; meshlb applies them.
+
+/** The failure of a locality's zone (`zone=REGION/ZONE`), or of its region when it has no zone. */
+export function localityFailure(locality) {
+  const { region, zone } = splitLocality(locality);
+  return zone ? `zone=${region}/${zone}` : `region=${region}`;
+}
+
+/** The failure of one endpoint: `endpoint=ADDRESS:PORT` (IPv6 in brackets). */
+export function endpointFailure(address, port) {
+  return `endpoint=${String(address).includes(":") ? `[${address}]` : address}:${port}`;
+}
+
+/** `fails` with `failure` added, or removed when it is there. */
+export function toggleFailure(fails, failure) {
+  return fails.includes(failure) ? fails.filter((f) => f !== failure) : [...fails, failure];
+}
+
+/** A failure string for the list of what-ifs in force. */
+export function describeFailure(failure) {
+  const i = failure.indexOf("=");
+  const kind = failure.slice(0, i);
+  const value = failure.slice(i + 1);
+  return kind === "control-plane" ? `control plane ${value} failed` : `${kind} ${value} failed`;
+}
+
+/** Reads failures from old links, which kept them as ops ({ op: "fail", zone | cluster }). */
+export function legacyFailures(ops) {
+  const fails = [];
+  const rest = [];
+  for (const op of ops) {
+    if (op?.op !== "fail") rest.push(op);
+    else if (typeof op.cluster === "string") fails.push(`cluster=${op.cluster}`);
+    else if (typeof op.zone === "string") fails.push(op.zone.includes("/") ? `zone=${op.zone}` : `region=${op.zone}`);
+  }
+  return { ops: rest, fails };
 }
 
 /** The ops with `op` replacing earlier ops of the same kind (and the same subject). */
@@ -400,8 +419,6 @@ export function describeOp(op) {
   switch (op.op) {
     case "health":
       return `${op.address}:${op.port}${op.cluster ? ` (${op.cluster})` : ""} set ${op.status}`;
-    case "fail":
-      return op.cluster !== undefined ? `cluster ${op.cluster} failed` : `zone ${op.zone} failed`;
     case "client":
       return `client moved to ${op.cluster}/${op.namespace}, locality ${op.locality || "(none)"}`;
     case "secret":

@@ -1,10 +1,11 @@
 // The view in the URL, so that a link reproduces it.
 //
-// The hash holds the scenario and the what-ifs:
-//   #preset=default&w=…   an unmodified preset, by name (short links)
+// The hash holds the scenario, the what-ifs and the failures:
+//   #preset=default&w=…&f=…   an unmodified preset, by name (short links)
 //   #z=…&w=…              the scenario text, deflate-raw compressed, base64url
 //   #s=…&w=…              the scenario text, base64url (where CompressionStream is missing)
-// `w` is the what-if list as base64url JSON. Everything stays in the fragment: it never
+// `w` is the what-if list as base64url JSON; `f` the failures (meshlb's `KIND=VALUE` strings),
+// one `f=` each, URI-encoded. Everything stays in the fragment: it never
 // reaches a server.
 
 const encoder = new TextEncoder();
@@ -29,18 +30,19 @@ async function pipe(bytes, stream) {
   return new Uint8Array(await out.arrayBuffer());
 }
 
-/** The hash for `state`: { preset, text, ops }. */
-export async function encodeHash({ preset, text, ops }) {
+/** The hash for `state`: { preset, text, ops, fails }. */
+export async function encodeHash({ preset, text, ops, fails = [] }) {
   const parts = [];
   if (preset) parts.push(`preset=${encodeURIComponent(preset)}`);
   else if (typeof CompressionStream === "function") {
     parts.push(`z=${toBase64Url(await pipe(encoder.encode(text), new CompressionStream("deflate-raw")))}`);
   } else parts.push(`s=${toBase64Url(encoder.encode(text))}`);
   if (ops.length) parts.push(`w=${toBase64Url(encoder.encode(JSON.stringify(ops)))}`);
+  for (const f of fails) parts.push(`f=${encodeURIComponent(f)}`);
   return `#${parts.join("&")}`;
 }
 
-/** The state a hash holds: { preset?, text?, ops }, or null for an empty or unreadable hash. */
+/** The state a hash holds: { preset?, text?, ops, fails }, or null for an empty or unreadable hash. */
 export async function decodeHash(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   let ops = [];
@@ -50,13 +52,14 @@ export async function decodeHash(hash) {
   } catch {
     ops = [];
   }
+  const fails = params.getAll("f").filter(Boolean);
   try {
-    if (params.get("preset")) return { preset: params.get("preset"), ops };
+    if (params.get("preset")) return { preset: params.get("preset"), ops, fails };
     if (params.get("z")) {
       const bytes = await pipe(fromBase64Url(params.get("z")), new DecompressionStream("deflate-raw"));
-      return { text: decoder.decode(bytes), ops };
+      return { text: decoder.decode(bytes), ops, fails };
     }
-    if (params.get("s")) return { text: decoder.decode(fromBase64Url(params.get("s"))), ops };
+    if (params.get("s")) return { text: decoder.decode(fromBase64Url(params.get("s"))), ops, fails };
   } catch {
     return null;
   }

@@ -77,11 +77,11 @@ function meshlb(args) {
 }
 
 let counter = 0;
-/** The CLI's explanation of scenario text (YAML or JSON). */
-function cliExplain(text) {
+/** The CLI's explanation of scenario text (YAML or JSON), with `--fail` for each failure. */
+function cliExplain(text, fails = []) {
   const file = join(scratch, `scenario-${counter++}.json`);
   writeFileSync(file, text);
-  return JSON.parse(meshlb(["explain", file, "--format", "json"]));
+  return JSON.parse(meshlb(["explain", file, "--format", "json", ...fails.flatMap((f) => ["--fail", f])]));
 }
 
 /** Opens the playground at `hash`; collects every error the page reports. */
@@ -172,6 +172,8 @@ function shown(page) {
         text: li.textContent,
       })),
       json: document.querySelector("#export-json").value,
+      fails: JSON.parse(document.querySelector("#diagram").dataset.fails ?? "[]"),
+      notes: [...document.querySelectorAll("#notes li")].map((li) => li.textContent),
     };
   });
 }
@@ -186,14 +188,16 @@ function pct(share) {
 }
 
 /**
- * The page shows exactly what the CLI computes for the scenario the page explained: status,
+ * The page shows exactly what the CLI computes for the scenario the page explained, with the
+ * failures the page passed to meshlb as `--fail` (its notes too): status,
  * every endpoint's share (as data and as text), every chip's and gateway's share, each
  * priority's load, each drop's reason; and every flow is as wide as its share says.
  */
 async function assertMatchesCli(page, label) {
   const s = await shown(page);
-  const cli = cliExplain(s.json);
+  const cli = cliExplain(s.json, s.fails);
   assert.equal(s.status, cli.status, `${label}: status`);
+  assert.deepEqual(s.notes, cli.notes, `${label}: notes`);
   assert.equal(s.rows.length, cli.endpoints.length, `${label}: one share row per endpoint`);
   cli.endpoints.forEach((e, i) => {
     const row = s.rows[i];
@@ -302,15 +306,25 @@ test("failing the client's zone moves the traffic to the failover locality, as t
     ["w:west|10.3.0.31:9080", "w:west|10.3.0.32:9080"],
   );
   assert.equal(cli.endpoints.find((e) => e.share > 0).locality, "us-west/us-west-1a");
-  // The proxy-wasm filter's configuration carries exactly the scenario the CLI just explained.
+  // The failures are meshlb's operation, not edits of the scenario: the exported scenario is
+  // the preset's, and the page says which `--fail` flags reproduce the view.
+  assert.deepEqual(s.fails, ["zone=us-east/us-east-1a", "zone=us-east/us-east-1b"]);
+  assert.deepEqual(cliExplain(s.json), cliExplain(readFileSync(join(ROOT, "examples/default.yaml"), "utf8")));
+  assert.equal(
+    await page.textContent("#export-fail-command"),
+    "meshlb explain meshlb-scenario.json --fail zone=us-east/us-east-1a --fail zone=us-east/us-east-1b",
+  );
+  // The proxy-wasm filter's configuration carries the scenario (it takes no failures: said so).
   const filterConfiguration = JSON.parse(await page.inputValue("#export-filter"));
   assert.deepEqual(Object.keys(filterConfiguration).sort(), ["input", "name"]);
   assert.deepEqual(filterConfiguration.input, JSON.parse(s.json));
+  assert.equal(await page.$eval("#export-filter-fail", (p) => p.hidden), false);
 
   // Undo both from the What-if tab: back to the default explanation.
   await page.click("#tab-whatif");
   await redraw(page, () => page.click("#reset-whatif"));
   ({ s } = await assertMatchesCli(page, "reset"));
+  assert.deepEqual(s.fails, []);
   assert.equal(s.flows.find((f) => f.to === "w:east|10.1.0.11:9080").share, 0.7);
   assertNoErrors(errors);
   await page.close();
@@ -349,7 +363,7 @@ test("what-if controls (client, remote secrets, outlier detection, failover) mat
   const inForce = await page.locator(".in-force li").allTextContents();
   assert.ok(inForce.length >= 3, `what-ifs listed: ${inForce}`);
   const url = await settled(page);
-  assert.match(url, /#preset=default&w=/);
+  assert.match(url, /#preset=default&w=.*&f=cluster%3Deast$/);
   const { s: before } = await assertMatchesCli(page, "before sharing");
 
   // The link reproduces the view.
@@ -363,7 +377,7 @@ test("what-if controls (client, remote secrets, outlier detection, failover) mat
   await page.close();
 });
 
-test("clicking an endpoint cycles its health; the keyboard reaches it and keeps focus", async () => {
+test("clicking an endpoint cycles it (failed, DEGRADED, HEALTHY); the keyboard reaches it and keeps focus", async () => {
   const { page, errors } = await open();
   // Tab through the page until the P0 endpoint has the focus, then press Enter.
   let focused = null;
@@ -374,8 +388,16 @@ test("clicking an endpoint cycles its health; the keyboard reaches it and keeps 
   assert.equal(focused, "w:east|10.1.0.11:9080", "the endpoint is reachable with Tab");
   await redraw(page, () => page.keyboard.press("Enter"));
   assert.equal(await page.evaluate(() => document.activeElement?.dataset?.key), "w:east|10.1.0.11:9080", "focus stays");
-  let { s } = await assertMatchesCli(page, "10.1.0.11 UNHEALTHY");
+  // The first press fails it: meshlb's `endpoint=` failure, a not-ready pod (sent UNHEALTHY).
+  let { s } = await assertMatchesCli(page, "10.1.0.11 failed");
+  assert.deepEqual(s.fails, ["endpoint=10.1.0.11:9080"]);
   assert.equal(s.chips.find((c) => c.address === "10.1.0.11").health, "UNHEALTHY");
+  assert.equal(await page.getAttribute('.ep[data-address="10.1.0.11"]', "data-failed"), "true");
+  assert.deepEqual(
+    s.rows.map((r) => [r.address, r.share]),
+    JSON.parse(meshlb(["explain", join(ROOT, "examples/default.yaml"), "--fail", "endpoint=10.1.0.11:9080", "--format", "json"]))
+      .endpoints.map((e) => [e.address, e.share]),
+  );
 
   // A what-if checkbox toggled from the keyboard keeps the focus too.
   await page.click("#tab-whatif");
@@ -383,13 +405,134 @@ test("clicking an endpoint cycles its health; the keyboard reaches it and keeps 
   await redraw(page, () => page.keyboard.press("Space"));
   assert.equal(await page.evaluate(() => document.activeElement?.id), "outlier", "focus stays on the checkbox");
   assert.equal(await page.isChecked("#outlier"), false);
-  await assertMatchesCli(page, "10.1.0.11 UNHEALTHY, no outlierDetection");
+  await assertMatchesCli(page, "10.1.0.11 failed, no outlierDetection");
   await redraw(page, () => page.keyboard.press("Space"));
+
+  // The second press: no longer failed, DEGRADED (a health, not a failure); the third: HEALTHY.
+  await redraw(page, () => page.click('.ep[data-address="10.1.0.11"]'));
+  ({ s } = await assertMatchesCli(page, "10.1.0.11 DEGRADED"));
+  assert.deepEqual(s.fails, []);
+  assert.equal(s.chips.find((c) => c.address === "10.1.0.11").health, "DEGRADED");
+  await redraw(page, () => page.click('.ep[data-address="10.1.0.11"]'));
+  ({ s } = await assertMatchesCli(page, "10.1.0.11 HEALTHY"));
+  assert.equal(s.chips.find((c) => c.address === "10.1.0.11").health, "HEALTHY");
 
   // Mouse: 10.1.0.12 goes UNHEALTHY → DEGRADED.
   await redraw(page, () => page.click('.ep[data-address="10.1.0.12"]'));
   ({ s } = await assertMatchesCli(page, "10.1.0.12 DEGRADED"));
   assert.equal(s.chips.find((c) => c.address === "10.1.0.12").health, "DEGRADED");
+  assertNoErrors(errors);
+  await page.close();
+});
+
+/** The CLI's explanation of the default preset with `--fail` for each failure. */
+function cliDefault(fails) {
+  return JSON.parse(
+    meshlb(["explain", join(ROOT, "examples/default.yaml"), "--format", "json", ...fails.flatMap((f) => ["--fail", f])]),
+  );
+}
+
+/** The page's share rows as [address, port, cluster, priority, share], and the CLI's. */
+const rowsOf = (s) => s.rows.map((r) => [r.address, r.port, r.cluster, r.priority, r.share]);
+const cliRows = (cli) => cli.endpoints.map((e) => [e.address, e.port, e.cluster ?? null, e.priority, e.share]);
+
+test("Fail zone is meshlb's --fail zone=: the CLI's shares and notes, kept in the URL, undone by a second click", async () => {
+  const { page, errors } = await open();
+  const button = '.locality[data-zone="us-east/us-east-1a"] button.fail';
+  assert.equal(await page.getAttribute(button, "data-failure"), "zone=us-east/us-east-1a");
+  await redraw(page, () => page.click(button));
+  let s = await shown(page);
+  // Exactly `meshlb explain examples/default.yaml --fail zone=us-east/us-east-1a --format json`.
+  const cli = cliDefault(["zone=us-east/us-east-1a"]);
+  assert.deepEqual(s.fails, ["zone=us-east/us-east-1a"]);
+  assert.equal(s.status, cli.status);
+  assert.deepEqual(rowsOf(s), cliRows(cli));
+  for (const [i, e] of cli.endpoints.entries()) assert.ok(s.rows[i].text.endsWith(pct(e.share)), s.rows[i].text);
+  assert.deepEqual(s.notes, cli.notes);
+  assert.ok(s.notes.some((n) => n.startsWith("--fail zone=us-east/us-east-1a:")), `a failure note: ${s.notes}`);
+  // The scenario itself is not edited: the exported JSON is the preset's.
+  assert.deepEqual(cliExplain(s.json), cliDefault([]));
+  await assertMatchesCli(page, "zone us-east-1a failed");
+
+  // The URL keeps the failure; the link reproduces the view.
+  const url = await settled(page);
+  assert.match(url, /#preset=default&f=zone%3Dus-east%2Fus-east-1a$/);
+  const second = await open(url.slice(server.url.length));
+  const again = await shown(second.page);
+  assert.deepEqual(again.fails, ["zone=us-east/us-east-1a"]);
+  assert.deepEqual(rowsOf(again), cliRows(cli));
+  assert.equal(await second.page.getAttribute(button, "aria-pressed"), "true");
+  await second.page.click("#tab-whatif");
+  assert.equal(await second.page.isChecked("#fail-zone-us-east-us-east-1a"), true);
+  assert.deepEqual(await second.page.locator(".in-force li").allTextContents(), ["zone us-east/us-east-1a failed×"]);
+  assertNoErrors(second.errors);
+  await second.page.close();
+
+  // Requests sent now are meshlb pick's with the same failure.
+  await page.fill("#send-n", "1000");
+  await page.fill("#send-seed", "3");
+  await page.click("#send");
+  await page.waitForSelector('#send-result[data-done="true"]', { timeout: 20000 });
+  s = await shown(page);
+  const picked = meshlb(["pick", join(ROOT, "examples/default.yaml"), "--requests", "1000", "--seed", "3", "--fail", "zone=us-east/us-east-1a"])
+    .trim()
+    .split("\n");
+  const expected = new Map();
+  for (const p of picked) expected.set(p, (expected.get(p) ?? 0) + 1);
+  const counts = new Map();
+  for (const r of s.rows) if (r.count) counts.set(`${r.address}:${r.port}`, (counts.get(`${r.address}:${r.port}`) ?? 0) + r.count);
+  assert.deepEqual(counts, expected);
+
+  // A second click restores the zone: the default explanation, and a URL without the failure.
+  await redraw(page, () => page.click(button));
+  s = await shown(page);
+  assert.deepEqual(s.fails, []);
+  assert.deepEqual(rowsOf(s), cliRows(cliDefault([])));
+  assert.equal(await page.getAttribute(button, "aria-pressed"), "false");
+  assert.match(await settled(page), /#preset=default$/);
+  assertNoErrors(errors);
+  await page.close();
+});
+
+test("Fail istiod is --fail control-plane=: its notes show; Fail gateways is --fail network=", async () => {
+  const { page, errors } = await open();
+  // The client's own control plane (east, a primary) down: the explanation stands, a note says
+  // the client keeps working on its last configuration.
+  const istiod = '.cluster[data-cluster="east"] button[data-fail-control-plane="east"]';
+  assert.equal(await page.textContent(istiod), "Fail istiod");
+  await redraw(page, () => page.click(istiod));
+  let { s, cli } = await assertMatchesCli(page, "istiod of east failed");
+  assert.deepEqual(s.fails, ["control-plane=east"]);
+  assert.deepEqual(cli.notes, cliDefault(["control-plane=east"]).notes);
+  assert.ok(s.notes.some((n) => n.startsWith("--fail control-plane=east:")), `the control plane's note: ${s.notes}`);
+  assert.equal(await page.textContent(istiod), "Restore istiod");
+
+  // With the zone failed as well, the client does not see it: the failure note says so, and the
+  // shares stay the pre-failure ones.
+  await redraw(page, () => page.click('.locality[data-zone="us-east/us-east-1a"] button.fail'));
+  ({ s, cli } = await assertMatchesCli(page, "istiod down, zone failed"));
+  assert.deepEqual(s.fails, ["control-plane=east", "zone=us-east/us-east-1a"]);
+  assert.deepEqual(rowsOf(s), cliRows(cliDefault([])));
+  assert.deepEqual(s.notes, cliDefault(["control-plane=east", "zone=us-east/us-east-1a"]).notes);
+  // The What-if tab lists both and shows meshlb's failure notes.
+  await page.click("#tab-whatif");
+  const whatIfNotes = await page.locator("#whatif .fail-notes li").allTextContents();
+  assert.deepEqual(whatIfNotes, s.notes.filter((n) => n.startsWith("--fail ")));
+  await page.screenshot({ path: join(SHOTS, "default-istiod-failed.png") });
+  await page.click("#tab-traffic");
+  await redraw(page, () => page.click(istiod));
+  await redraw(page, () => page.click('.locality[data-zone="us-east/us-east-1a"] button.fail'));
+
+  // net2's east-west gateways down: west's pods are unreachable; the gateway is marked.
+  const gateways = '.network[data-network="net2"] button[data-fail-network="net2"]';
+  await redraw(page, () => page.click(gateways));
+  ({ s, cli } = await assertMatchesCli(page, "net2's gateways failed"));
+  assert.deepEqual(s.fails, ["network=net2"]);
+  assert.deepEqual(rowsOf(s), cliRows(cliDefault(["network=net2"])));
+  assert.equal(await page.$eval('.gateway[data-address="192.0.2.20"]', (g) => g.classList.contains("failed")), true);
+  await redraw(page, () => page.click(gateways));
+  ({ s } = await assertMatchesCli(page, "net2 restored"));
+  assert.deepEqual(s.fails, []);
   assertNoErrors(errors);
   await page.close();
 });
