@@ -169,10 +169,12 @@ function render() {
   // The failures are not written into the scenario: meshlb applies them (`--fail`).
   const failFlags = fails.map((f) => ` --fail ${f}`).join("");
   $("#export-fail").hidden = fails.length === 0;
-  $("#export-filter-fail").hidden = fails.length === 0;
   $("#export-fail-command").textContent = `meshlb explain meshlb-scenario.json${failFlags}`;
   // The filter reads JSON only; the scenario travels as the `input` object (filter/README.md).
-  $("#export-filter").value = JSON.stringify({ input: scenario, name: "meshlb-scenario.json" }, null, 2);
+  // The failures travel as the configuration's `fail` list, the CLI's `--fail` flags.
+  const filterConfig = { input: scenario, name: "meshlb-scenario.json" };
+  if (fails.length > 0) filterConfig.fail = fails;
+  $("#export-filter").value = JSON.stringify(filterConfig, null, 2);
   $("#send-result").textContent = "";
   delete $("#send-result").dataset.done;
   $("#whatif-count").textContent = ops.length + fails.length ? String(ops.length + fails.length) : "";

@@ -10,6 +10,7 @@
 //!   "lb_policy": "MAGLEV",
 //!   "panic_threshold": 50,
 //!   "cluster": "outbound|9080||reviews.bookinfo.svc.cluster.local",
+//!   "fail": ["zone=us-east/us-east-1a"],
 //!   "hash_header": "x-user",
 //!   "header": "x-envoy-original-dst-host",
 //!   "seed": 7,
@@ -20,8 +21,8 @@
 //! Only `input` is required. `input` is the document's text (a string) or the document itself
 //! (an object); the filter reads JSON only (`meshlb convert` turns a YAML scenario into JSON).
 //! `name` names the input in messages, as the CLI names the file. `from`, `locality`, `to`,
-//! `lb_policy`, `panic_threshold` and `cluster` are the CLI's flags of the same names, with the
-//! same meaning and the same messages (`cluster` chooses one cluster of Envoy input holding
+//! `lb_policy`, `panic_threshold`, `cluster` and `fail` (a list: one `--fail` each) are the
+//! CLI's flags of the same names, with the same meaning and the same messages (`cluster` chooses one cluster of Envoy input holding
 //! several, such as a config dump).
 //!
 //! Messages about the input are the CLI's for the same text, with one exception: an object
@@ -78,6 +79,7 @@ const FIELDS: &[&str] = &[
     "lb_policy",
     "panic_threshold",
     "cluster",
+    "fail",
     "hash_header",
     "header",
     "seed",
@@ -182,6 +184,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
         lb_policy,
         panic_threshold,
         cluster: string("cluster")?,
+        fail: match fields.get("fail") {
+            None => Vec::new(),
+            Some((node, path)) => strings(node, &path).map_err(at)?,
+        },
         ..Options::default()
     };
     let loaded = meshlb_formats::load(&name, &input, &options)?;
@@ -196,6 +202,25 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
             admin_path,
         },
     })
+}
+
+/// A list of strings (`fail`).
+fn strings(node: &Node, path: &Path) -> Result<Vec<String>, InputError> {
+    match &node.value {
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| item.string(&path.index(i)).map(str::to_owned))
+            .collect(),
+        _ => Err(InputError {
+            path: path.clone(),
+            line: Some(node.line),
+            message: format!(
+                "expected a list of failures such as [\"zone=us-east/us-east-1a\"], found {}",
+                node.kind()
+            ),
+        }),
+    }
 }
 
 /// The input's text: a JSON string's value, or an object's own text (so that line numbers in

@@ -102,3 +102,16 @@ describe("a sidecar's config dump with the configuration's `cluster`", () => {
     assert.ok(message.includes("holds 5 clusters") && message.includes(cluster), message);
   });
 });
+
+test("the configuration's `fail` list is the CLI's --fail flags", async () => {
+  const file = "examples/default.yaml";
+  const fail = ["zone=us-east/us-east-1a"];
+  const vm = await new Envoy().startVm(module, { configuration: { input: filterInput(file), name: file, seed: SEED, fail } });
+  assert.equal(vm.configured, true, vm.messages().join("\n"));
+  const picks = [];
+  for (let i = 0; i < 1000; i++) picks.push(routedTo(vm.request({})) ?? "-");
+  assert.deepEqual(picks, pick(file, 1000, SEED, "--fail", fail[0]));
+  const bad = await new Envoy().startVm(module, { configuration: { input: filterInput(file), fail: "zone=x" } });
+  assert.equal(bad.configured, false);
+  assert.ok(bad.messages("error").join("\n").includes("fail: expected a list of failures"), bad.messages().join("\n"));
+});

@@ -314,11 +314,11 @@ test("failing the client's zone moves the traffic to the failover locality, as t
     await page.textContent("#export-fail-command"),
     "meshlb explain meshlb-scenario.json --fail zone=us-east/us-east-1a --fail zone=us-east/us-east-1b",
   );
-  // The proxy-wasm filter's configuration carries the scenario (it takes no failures: said so).
+  // The proxy-wasm filter's configuration carries the scenario and the failures (`fail`).
   const filterConfiguration = JSON.parse(await page.inputValue("#export-filter"));
-  assert.deepEqual(Object.keys(filterConfiguration).sort(), ["input", "name"]);
+  assert.deepEqual(Object.keys(filterConfiguration).sort(), ["fail", "input", "name"]);
   assert.deepEqual(filterConfiguration.input, JSON.parse(s.json));
-  assert.equal(await page.$eval("#export-filter-fail", (p) => p.hidden), false);
+  assert.deepEqual(filterConfiguration.fail, s.fails);
 
   // Undo both from the What-if tab: back to the default explanation.
   await page.click("#tab-whatif");
