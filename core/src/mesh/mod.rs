@@ -29,7 +29,7 @@ pub use discovery::{View, ViewEndpoint, discover};
 pub use failure::{FAILURE_KINDS, Failure, fail_assignment};
 pub use model::*;
 pub use report::{
-    FailureImpact, LocationTotals, MatrixRow, PairShare, Report, ReportLocation,
+    FailureImpact, LocationTotals, MatrixRow, PairMove, PairShare, Report, ReportLocation,
 };
 pub use validate::ScenarioError;
 

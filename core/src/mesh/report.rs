@@ -24,7 +24,8 @@
 //!   its traffic crosses the client's region than before; its **moved share** is the share of
 //!   requests whose endpoint changed, `Σ max(0, before − after)` over endpoints. Failure
 //!   domains are ranked by blast radius: outages first, then the largest moved share, then
-//!   pairs leaving their region, then by name.
+//!   pairs leaving their region, then the narrower domain (zone, network, cluster, region,
+//!   control plane), then by name.
 //!
 //! A failed zone, region or cluster that holds a client location is still swept: the other
 //! locations' traffic moves, and the pods of the failed location itself are explained as what
@@ -139,6 +140,24 @@ pub struct PairShare {
     pub share: f64,
 }
 
+/// A pair whose traffic moves under a failure.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PairMove {
+    /// The location's name.
+    pub location: String,
+    /// The host.
+    pub host: String,
+    /// Share of the pair's requests whose endpoint changed: `Σ max(0, before − after)` over
+    /// endpoints (1 for an outage).
+    pub share: f64,
+    /// Share of requests routed after the failure (less than 1 when a route's destination
+    /// loses every endpoint and its requests fail instead of moving).
+    pub routed_after: f64,
+    /// Where the routed requests land after, per cluster (fractions of the routed traffic).
+    pub clusters_after: BTreeMap<String, f64>,
+}
+
 /// What one failure does to every pair.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -155,7 +174,7 @@ pub struct FailureImpact {
     /// cross-region fraction after), sorted.
     pub leaves_region: Vec<PairShare>,
     /// Pairs whose traffic moves at all (moved share above zero), largest first.
-    pub moved: Vec<PairShare>,
+    pub moved: Vec<PairMove>,
     /// The largest moved share of a pair that is not an outage (0 when none moves).
     pub largest_moved: f64,
     /// Pairs whose control plane is down: they keep their last configuration.
@@ -327,6 +346,20 @@ fn kind(f: &Failure) -> &'static str {
         Failure::Gateway(_) => "gateway",
         Failure::Endpoint { .. } => "endpoint",
         Failure::ControlPlane(_) => "control-plane",
+    }
+}
+
+/// On an equal blast radius, the narrower domain ranks first (a zone before the region that
+/// holds it: it is the more precise cause).
+fn breadth(kind: &str) -> u8 {
+    match kind {
+        "endpoint" => 0,
+        "gateway" => 1,
+        "zone" => 2,
+        "network" => 3,
+        "cluster" => 4,
+        "region" => 5,
+        _ => 6,
     }
 }
 
@@ -591,14 +624,21 @@ impl Report {
                         host: host.clone(),
                         share,
                     };
+                    let mv = |share| PairMove {
+                        location: place.location.name.clone(),
+                        host: host.clone(),
+                        share,
+                        routed_after: now.routed,
+                        clusters_after: now.clusters.clone(),
+                    };
                     if was.routed > 0.0 && now.routed <= 0.0 {
                         impact.outages.push(pair(1.0));
-                        impact.moved.push(pair(1.0));
+                        impact.moved.push(mv(1.0));
                         continue;
                     }
                     let m = moved(before, after);
                     if m > EPSILON {
-                        impact.moved.push(pair(m));
+                        impact.moved.push(mv(m));
                         impact.largest_moved = impact.largest_moved.max(m);
                     }
                     if now.routed > 0.0 && now.cross_region > was.cross_region + EPSILON {
@@ -619,6 +659,7 @@ impl Report {
                 .cmp(&a.outages.len())
                 .then_with(|| b.largest_moved.total_cmp(&a.largest_moved))
                 .then_with(|| b.leaves_region.len().cmp(&a.leaves_region.len()))
+                .then_with(|| breadth(&a.kind).cmp(&breadth(&b.kind)))
                 .then_with(|| a.failure.cmp(&b.failure))
         });
         for (i, s) in sweep.iter_mut().enumerate() {
