@@ -146,7 +146,9 @@ fn sweep_chart(out: &mut String, r: &Report) {
         })
         .collect();
     if !outages.is_empty() {
-        out.push_str("<h3>Outages</h3>\n<table>\n<tr><th>failure</th><th>location</th><th>host</th></tr>\n");
+        out.push_str(
+            "<h3>Outages</h3>\n<table>\n<tr><th>failure</th><th>location</th><th>host</th></tr>\n",
+        );
         for (f, l, h) in outages {
             let _ = writeln!(
                 out,

@@ -448,9 +448,12 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
         .sweep
         .iter()
         .flat_map(|s| {
-            s.outages
-                .iter()
-                .map(move |o| format!("  {}: {} -> {} loses every endpoint", s.failure, o.location, o.host))
+            s.outages.iter().map(move |o| {
+                format!(
+                    "  {}: {} -> {} loses every endpoint",
+                    s.failure, o.location, o.host
+                )
+            })
         })
         .collect();
     if !outages.is_empty() {
@@ -459,10 +462,17 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
             let _ = writeln!(out, "{line}");
         }
         if outages.len() > 20 {
-            let _ = writeln!(out, "  ... {} more (--format json lists them all)", outages.len() - 20);
+            let _ = writeln!(
+                out,
+                "  ... {} more (--format json lists them all)",
+                outages.len() - 20
+            );
         }
     }
-    let _ = writeln!(out, "\nTRAFFIC MATRIX  (share of routed requests, relative to the client)");
+    let _ = writeln!(
+        out,
+        "\nTRAFFIC MATRIX  (share of routed requests, relative to the client)"
+    );
     let lw = r
         .matrix
         .iter()

@@ -62,7 +62,11 @@ fn assert_rows_sum_to_one(r: &Value, what: &str) {
             continue;
         }
         for key in ["clusters", "zones", "regions", "networks"] {
-            close(sum(&m[key]), 1.0, &format!("{what}: {} {key}", m["location"]));
+            close(
+                sum(&m[key]),
+                1.0,
+                &format!("{what}: {} {key}", m["location"]),
+            );
         }
         close(
             f(&m["same_zone"]) + f(&m["cross_zone"]),
@@ -90,8 +94,16 @@ fn two_regions_matrix_matches_hand_derived_fractions() {
     assert_eq!(names, ["c1/shop@r1/z1", "c1/shop@r1/z2", "c1/shop@r2/z3"]);
     assert_eq!(r["hosts"], serde_json::json!([API, WEB]));
     // api runs only in r2/z3.
-    close(f(&row(&r, "c1/shop@r1/z1", API)["cross_region"]), 1.0, "z1 -> api");
-    close(f(&row(&r, "c1/shop@r2/z3", API)["same_zone"]), 1.0, "z3 -> api");
+    close(
+        f(&row(&r, "c1/shop@r1/z1", API)["cross_region"]),
+        1.0,
+        "z1 -> api",
+    );
+    close(
+        f(&row(&r, "c1/shop@r2/z3", API)["same_zone"]),
+        1.0,
+        "z3 -> api",
+    );
     // web: 1/3 in each of r1/z1, r1/z2, r2/z3.
     let z1 = row(&r, "c1/shop@r1/z1", WEB);
     close(f(&z1["same_zone"]), 1.0 / 3.0, "z1 -> web same zone");
@@ -119,23 +131,40 @@ fn a_zone_that_holds_the_only_endpoint_is_an_outage_and_ranks_first() {
         .as_array()
         .expect("outages")
         .iter()
-        .map(|o| (o["location"].as_str().unwrap_or(""), o["host"].as_str().unwrap_or("")))
+        .map(|o| {
+            (
+                o["location"].as_str().unwrap_or(""),
+                o["host"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         outages,
-        [("c1/shop@r1/z1", API), ("c1/shop@r1/z2", API), ("c1/shop@r2/z3", API)]
+        [
+            ("c1/shop@r1/z1", API),
+            ("c1/shop@r1/z2", API),
+            ("c1/shop@r2/z3", API)
+        ]
     );
     close(f(&first["largest_moved"]), 1.0 / 3.0, "web's third moves");
     // The client in r2/z3 now sends web to r1 only: it leaves its region.
     assert_eq!(first["leaves_region"][0]["location"], "c1/shop@r2/z3");
-    close(f(&first["leaves_region"][0]["share"]), 1.0, "z3 -> web after");
+    close(
+        f(&first["leaves_region"][0]["share"]),
+        1.0,
+        "z3 -> web after",
+    );
     // Region r2 does the same (same blast radius): the narrower zone ranks first.
     assert_eq!(r["sweep"][1]["failure"], "region=r2");
     // Region r1: web moves its two r1 thirds for the r2/z3 client; no outage.
     let r1 = failure(&r, "region=r1");
     assert_eq!(r1["rank"], 3);
     assert!(r1["outages"].as_array().expect("outages").is_empty());
-    close(f(&r1["largest_moved"]), 2.0 / 3.0, "region r1 moves web's r1 share");
+    close(
+        f(&r1["largest_moved"]),
+        2.0 / 3.0,
+        "region r1 moves web's r1 share",
+    );
     // c1 is the only control plane: failing it leaves every proxy on its last configuration.
     let cp = failure(&r, "control-plane=c1");
     assert_eq!(cp["stale"], 6);
@@ -149,7 +178,11 @@ fn locality_failover_matrix_and_sweep() {
     assert_rows_sum_to_one(&r, rel);
     // Each location has a healthy endpoint in its own zone at P0: 100 % same zone.
     for m in r["matrix"].as_array().expect("matrix") {
-        close(f(&m["same_zone"]), 1.0, &format!("{} same zone", m["location"]));
+        close(
+            f(&m["same_zone"]),
+            1.0,
+            &format!("{} same zone", m["location"]),
+        );
     }
     // zone1 down: only the cluster1 client (in zone1) moves, to P1 region1/zone2 (cluster2).
     let z1 = failure(&r, "zone=region1/zone1");
@@ -170,10 +203,17 @@ fn locality_failover_matrix_and_sweep() {
         .collect();
     assert_eq!(
         leaving,
-        ["cluster1/sample@region1/zone1", "cluster2/sample@region1/zone2"]
+        [
+            "cluster1/sample@region1/zone1",
+            "cluster2/sample@region1/zone2"
+        ]
     );
     for m in region1["moved"].as_array().expect("moved") {
-        close(f(&m["clusters_after"]["cluster3"]), 1.0, "failover to region2");
+        close(
+            f(&m["clusters_after"]["cluster3"]),
+            1.0,
+            "failover to region2",
+        );
     }
     // cluster1 is every client's control plane.
     assert_eq!(failure(&r, "control-plane=cluster1")["stale"], 4);
@@ -186,7 +226,12 @@ fn blue_and_green_never_fail_over_to_each_other() {
     let r = report("examples/blue-green-secrets.yaml");
     for s in r["sweep"].as_array().expect("sweep") {
         for m in s["moved"].as_array().expect("moved") {
-            let own = m["location"].as_str().unwrap_or("").split('/').next().unwrap_or("");
+            let own = m["location"]
+                .as_str()
+                .unwrap_or("")
+                .split('/')
+                .next()
+                .unwrap_or("");
             for cluster in m["clusters_after"].as_object().expect("clusters").keys() {
                 assert_eq!(cluster, own, "{}: {m:#}", s["failure"]);
             }
@@ -195,14 +240,21 @@ fn blue_and_green_never_fail_over_to_each_other() {
     // Failing all of green moves nothing for blue clients; green's own are stale (their
     // control plane is in the failed cluster).
     let green = failure(&r, "cluster=green");
-    assert!(green["moved"].as_array().expect("moved").is_empty(), "{green:#}");
+    assert!(
+        green["moved"].as_array().expect("moved").is_empty(),
+        "{green:#}"
+    );
     assert_eq!(green["stale"], 2);
     // Subsets: 90 % blue, 10 % green (one pod, 10.0.0.3 in zone1). zone1 down: blue keeps its
     // 90 % on 10.0.0.2, and green's 10 % fails (503) instead of moving to blue.
     let r = report("examples/blue-green-subsets.yaml");
     let z1 = failure(&r, "zone=region1/zone1");
     for m in z1["moved"].as_array().expect("moved") {
-        close(f(&m["routed_after"]), 0.9, "green's share is not given to blue");
+        close(
+            f(&m["routed_after"]),
+            0.9,
+            "green's share is not given to blue",
+        );
         close(f(&m["share"]), 0.55, "10.0.0.1's 45 % and green's 10 %");
     }
 }
@@ -242,7 +294,9 @@ fn reuse_gives_the_naive_report() {
     files.sort();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("read");
-        let s = meshlb_formats::parse_scenario(&text).expect("parses").scenario;
+        let s = meshlb_formats::parse_scenario(&text)
+            .expect("parses")
+            .scenario;
         let fast = Report::build(&s).expect("report");
         let naive = Report::build_naive(&s).expect("naive report");
         let strip = |r: &Report| {
@@ -287,23 +341,37 @@ fn html_is_one_self_contained_page() {
     let run = meshlb(&["report", &path(TWO), "--format", "html"]);
     assert_eq!(run.status, 0, "{}", run.stderr);
     let html = run.stdout;
-    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..40.min(html.len())]);
+    assert!(
+        html.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &html[..40.min(html.len())]
+    );
     assert!(html.trim_end().ends_with("</html>"));
     assert!(html.contains("<svg"));
     for failure in ["zone=r2/z3", "region=r1", "control-plane=c1"] {
         assert!(html.contains(failure), "{failure}");
     }
     assert!(!html.contains("<script"), "no script");
-    assert!(!html.contains("http:") && !html.contains("https:"), "no URL");
+    assert!(
+        !html.contains("http:") && !html.contains("https:"),
+        "no URL"
+    );
     assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
-    assert_eq!(html.matches("<table").count(), html.matches("</table>").count());
+    assert_eq!(
+        html.matches("<table").count(),
+        html.matches("</table>").count()
+    );
 }
 
 #[test]
 fn envoy_input_is_refused() {
     let run = meshlb(&["report", &path("examples/envoy/ring-hash.json")]);
     assert_eq!(run.status, 2);
-    assert!(run.stderr.contains("report needs a meshlb scenario"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("report needs a meshlb scenario"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -48,10 +48,10 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use super::MeshPlan;
 use super::failure::Failure;
 use super::model::{ClientSpec, Labels, RequestSpec, Resource, Scenario};
 use super::validate::ScenarioError;
-use super::MeshPlan;
 use crate::explain::{EndpointKind, Explanation, Status};
 use crate::model::Locality;
 
@@ -266,11 +266,21 @@ fn places(scenario: &Scenario) -> Vec<Place> {
         labels,
     };
     let c = &scenario.client;
-    let first = place(&c.cluster, &c.namespace, &c.locality, c.labels.clone(), true);
+    let first = place(
+        &c.cluster,
+        &c.namespace,
+        &c.locality,
+        c.labels.clone(),
+        true,
+    );
     let mut others: BTreeMap<(String, String, String), Place> = BTreeMap::new();
     for w in &scenario.workloads {
         let namespace = w.service.split_once('.').map_or("default", |(_, ns)| ns);
-        let key = (w.cluster.clone(), namespace.to_string(), w.locality.to_string());
+        let key = (
+            w.cluster.clone(),
+            namespace.to_string(),
+            w.locality.to_string(),
+        );
         if key.0 == first.location.cluster
             && key.1 == first.location.namespace
             && key.2 == first.location.locality
@@ -440,8 +450,7 @@ fn row(place: &Place, host: &str, e: &Explanation) -> MatrixRow {
         *r.zones.entry(format!("{region}/{zone}")).or_insert(0.0) += f;
         *r.regions.entry(region.to_string()).or_insert(0.0) += f;
         let network = ep.network.clone().unwrap_or_default();
-        let crosses_network =
-            ep.kind == EndpointKind::Gateway || network != place.location.network;
+        let crosses_network = ep.kind == EndpointKind::Gateway || network != place.location.network;
         *r.networks.entry(network).or_insert(0.0) += f;
         if region != client.region {
             r.cross_region += f;
@@ -585,7 +594,13 @@ impl Report {
                         .filter(|(a, b)| a.failed != b.failed)
                         .map(|(a, _)| a.address.clone())
                         .collect();
-                    failed = Some((copy, Change { endpoints, gateways }));
+                    failed = Some((
+                        copy,
+                        Change {
+                            endpoints,
+                            gateways,
+                        },
+                    ));
                     break;
                 }
             }
