@@ -690,3 +690,64 @@ impl Report {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::EndpointReport;
+    use crate::model::{HealthStatus, LbPolicy};
+
+    fn explanation(shares: &[(&str, f64)]) -> Explanation {
+        let endpoints = shares
+            .iter()
+            .map(|(a, s)| EndpointReport {
+                address: (*a).into(),
+                port: 80,
+                kind: EndpointKind::Workload,
+                cluster: Some("c".into()),
+                network: Some("n".into()),
+                locality: "r/z".into(),
+                priority: 0,
+                weight: 1,
+                health: HealthStatus::Healthy,
+                subset: None,
+                behind: Vec::new(),
+                share: *s,
+            })
+            .collect();
+        Explanation {
+            status: Status::Routed,
+            message: String::new(),
+            client: None,
+            host: None,
+            lb_policy: LbPolicy::RoundRobin,
+            locality_lb: crate::LocalityLbMode::Off,
+            priorities: Vec::new(),
+            endpoints,
+            dropped: Vec::new(),
+            notes: Vec::new(),
+            routes: None,
+            overprovisioning_factor: 140,
+            panic_threshold: 0,
+            locality_weighted: false,
+            normalized_total_availability: 100,
+            total_panic: false,
+            drop_overload: 0.0,
+        }
+    }
+
+    #[test]
+    fn moved_share_is_what_leaves_endpoints() {
+        // a: 1/2 -> 0, b: 1/2 -> 1: half the requests change endpoint.
+        let before = explanation(&[("a", 0.5), ("b", 0.5)]);
+        let after = explanation(&[("a", 0.0), ("b", 1.0)]);
+        assert!((moved(&before, &after) - 0.5).abs() < 1e-12);
+        assert!(moved(&before, &before).abs() < 1e-12);
+    }
+
+    #[test]
+    fn narrower_domains_rank_first_on_a_tie() {
+        assert!(breadth("zone") < breadth("region"));
+        assert!(breadth("cluster") < breadth("control-plane"));
+    }
+}
