@@ -77,6 +77,12 @@ enum Command {
         file: Option<PathBuf>,
         #[command(flatten)]
         kube: KubeArgs,
+        /// The listed client's cluster and namespace (--kube dumps need one, or --from-pod).
+        #[arg(long, value_name = "CLUSTER/NAMESPACE")]
+        from: Option<String>,
+        /// The host of the scenario's request (--kube dumps need one; every host is reported).
+        #[arg(long, value_name = "HOST")]
+        to: Option<String>,
         /// Output format (html: one self-contained page, no script, no network).
         #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
         format: ReportFormat,
@@ -369,13 +375,19 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 }
             }
         }
-        Command::Report { file, kube, format } => {
+        Command::Report {
+            file,
+            kube,
+            from,
+            to,
+            format,
+        } => {
             let input = InputArgs {
                 files: file.iter().cloned().collect(),
                 cluster: None,
-                from: None,
+                from: from.clone(),
                 locality: None,
-                to: None,
+                to: to.clone(),
                 headers: Vec::new(),
                 path: None,
                 method: None,

@@ -378,3 +378,29 @@ fn envoy_input_is_refused() {
 fn scenario_helper_parses() {
     assert!(!scenario(TWO).workloads.is_empty());
 }
+
+#[test]
+fn kube_dumps_are_reported() {
+    // tests/kube/primary-remote: the primary configures both clusters; failing it leaves every
+    // pair stale.
+    let primary = format!("primary={}", path("tests/kube/primary-remote/primary.yaml"));
+    let remote = format!("remote={}", path("tests/kube/primary-remote/remote.yaml"));
+    let run = meshlb(&[
+        "report",
+        "--kube",
+        &primary,
+        "--kube",
+        &remote,
+        "--from",
+        "remote/bookinfo",
+        "--to",
+        "ratings.bookinfo",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let r: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_valid(&schema("report.schema.json"), &r, "kube report");
+    let cp = failure(&r, "control-plane=primary");
+    assert_eq!(cp["stale"], r["matrix"].as_array().expect("matrix").len());
+}
