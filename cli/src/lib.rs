@@ -5,6 +5,7 @@
 //! Exit status 0 when the input was understood (whatever the outcome), 2 for bad input or usage,
 //! with the message on stderr.
 
+mod html;
 mod text;
 
 use std::io::{Read, Write};
@@ -33,6 +34,7 @@ const DEFAULT_SCENARIO: (&str, &str) = (
         meshlb explain cla.json --format json --lb-policy MAGLEV\n  \
         meshlb simulate examples/envoy/ring-hash.json --requests 100000 --seed 7\n  \
         meshlb diff examples/locality-failover.yaml --fail zone=region1/zone1\n  \
+        meshlb report examples/locality-failover.yaml            # every client x host x single failure\n  \
         meshlb convert examples/default.yaml                     # as JSON, for the proxy-wasm filter"
 )]
 struct Cli {
@@ -59,6 +61,31 @@ enum Command {
     Diff {
         #[command(flatten)]
         input: InputArgs,
+    },
+    /// A mesh-wide report: every client location x every host, where requests land (per
+    /// cluster, zone, region, network), and every single zone, region, cluster, network and
+    /// control-plane failure ranked by blast radius (outages, then moved share).
+    #[command(after_help = "Examples:\n  \
+        meshlb report examples/locality-failover.yaml\n  \
+        meshlb report examples/multi-network.yaml --format json\n  \
+        meshlb report examples/default.yaml --format html > report.html")]
+    Report {
+        /// A meshlb scenario (YAML or JSON); "-" for standard input. Without it, the built-in
+        /// default scenario. Its client and request only add the client's location: every
+        /// location and host is reported.
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        kube: KubeArgs,
+        /// The listed client's cluster and namespace (--kube dumps need one, or --from-pod).
+        #[arg(long, value_name = "CLUSTER/NAMESPACE")]
+        from: Option<String>,
+        /// The host of the scenario's request (--kube dumps need one; every host is reported).
+        #[arg(long, value_name = "HOST")]
+        to: Option<String>,
+        /// Output format (html: one self-contained page, no script, no network).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
     },
     /// Send seeded requests through the real pickers and compare with the explained shares.
     #[command(after_help = "Examples:\n  \
@@ -207,6 +234,13 @@ enum Format {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Text,
+    Json,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 #[value(rename_all = "SCREAMING_SNAKE_CASE")]
 enum Policy {
     RoundRobin,
@@ -339,6 +373,48 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     };
                     write!(out, "{}", text::diff(&before.title, &after_title, &diff))
                 }
+            }
+        }
+        Command::Report {
+            file,
+            kube,
+            from,
+            to,
+            format,
+        } => {
+            let input = InputArgs {
+                files: file.iter().cloned().collect(),
+                cluster: None,
+                from: from.clone(),
+                locality: None,
+                to: to.clone(),
+                headers: Vec::new(),
+                path: None,
+                method: None,
+                port: None,
+                fail: Vec::new(),
+                kube: kube.clone(),
+                format: Format::Text,
+                lb_policy: None,
+                panic_threshold: None,
+            };
+            let loaded = load(&input)?;
+            let Some(scenario) = &loaded.scenario else {
+                return Err(Failure(format!(
+                    "{}: report needs a meshlb scenario (clusters, services, workloads) or --kube dumps, not Envoy input",
+                    loaded.title
+                )));
+            };
+            let report = meshlb::mesh::Report::build(scenario)
+                .map_err(|e| Failure(format!("{}: {e}", loaded.title)))?;
+            match format {
+                ReportFormat::Json => {
+                    let json = serde_json::to_string_pretty(&report)
+                        .map_err(|e| Failure(e.to_string()))?;
+                    writeln!(out, "{json}")
+                }
+                ReportFormat::Text => write!(out, "{}", text::report(&loaded.title, &report)),
+                ReportFormat::Html => write!(out, "{}", html::report(&loaded.title, &report)),
             }
         }
         Command::Simulate {

@@ -391,3 +391,128 @@ pub(crate) fn diff(before: &str, after: &str, d: &meshlb::Diff) -> String {
     }
     out
 }
+
+/// A percentage with one decimal, right-aligned in 6 columns (`100.0%`).
+fn pct1(x: f64) -> String {
+    format!("{:5.1}%", x * 100.0)
+}
+
+/// The mesh-wide report: the failure domains ranked by blast radius, then the traffic matrix
+/// (per location and host: same zone, other zone in the region, other region, other network).
+pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{title}: mesh-wide report");
+    let _ = writeln!(
+        out,
+        "{} client location{} x {} host{}, {} single failure{} swept ({} explanations)",
+        r.locations.len(),
+        if r.locations.len() == 1 { "" } else { "s" },
+        r.hosts.len(),
+        if r.hosts.len() == 1 { "" } else { "s" },
+        r.sweep.len(),
+        if r.sweep.len() == 1 { "" } else { "s" },
+        r.explained
+    );
+    let pairs = r.matrix.len();
+    let _ = writeln!(
+        out,
+        "\nFAILURE DOMAINS  (ranked: outages, then the largest share moved; of {pairs} pairs)"
+    );
+    let width = r
+        .sweep
+        .iter()
+        .map(|s| s.failure.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let _ = writeln!(
+        out,
+        "  rank  {:width$}  outages  moved  largest  leave region  stale  bar: largest moved",
+        "failure"
+    );
+    for s in &r.sweep {
+        let _ = writeln!(
+            out,
+            "  {:>4}  {:width$}  {:>7}  {:>5}  {}  {:>12}  {:>5}  {}",
+            s.rank,
+            s.failure,
+            s.outages.len(),
+            s.moved.len(),
+            pct1(s.largest_moved),
+            s.leaves_region.len(),
+            s.stale,
+            bar(s.largest_moved)
+        );
+    }
+    let outages: Vec<String> = r
+        .sweep
+        .iter()
+        .flat_map(|s| {
+            s.outages.iter().map(move |o| {
+                format!(
+                    "  {}: {} -> {} loses every endpoint",
+                    s.failure, o.location, o.host
+                )
+            })
+        })
+        .collect();
+    if !outages.is_empty() {
+        let _ = writeln!(out, "\nOUTAGES");
+        for line in outages.iter().take(20) {
+            let _ = writeln!(out, "{line}");
+        }
+        if outages.len() > 20 {
+            let _ = writeln!(
+                out,
+                "  ... {} more (--format json lists them all)",
+                outages.len() - 20
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nTRAFFIC MATRIX  (share of routed requests, relative to the client)"
+    );
+    let lw = r
+        .matrix
+        .iter()
+        .map(|m| m.location.chars().count() + m.host.chars().count() + 4)
+        .max()
+        .unwrap_or(0)
+        .max(15);
+    let _ = writeln!(
+        out,
+        "  {:lw$}  {:13}  same zone  other zone  other region  other network",
+        "location -> host", "status"
+    );
+    for m in &r.matrix {
+        let pair = format!("{} -> {}", m.location, m.host);
+        if m.routed > 0.0 {
+            let _ = writeln!(
+                out,
+                "  {pair:lw$}  {:13}     {}      {}        {}         {}",
+                status_name(m.status),
+                pct1(m.same_zone),
+                pct1(m.cross_zone - m.cross_region),
+                pct1(m.cross_region),
+                pct1(m.cross_network)
+            );
+        } else {
+            let _ = writeln!(out, "  {pair:lw$}  {}", status_name(m.status));
+        }
+    }
+    let _ = writeln!(out, "\nPER LOCATION  (mean over its routed hosts)");
+    for t in &r.totals {
+        let _ = writeln!(
+            out,
+            "  {:lw$}  {}/{} routed  cross zone {}  cross region {}  cross network {}",
+            t.location,
+            t.routed,
+            t.hosts,
+            pct1(t.cross_zone),
+            pct1(t.cross_region),
+            pct1(t.cross_network)
+        );
+    }
+    out
+}

@@ -17,6 +17,7 @@ pub mod kube;
 pub mod locality;
 pub mod model;
 pub mod regex;
+pub mod report;
 pub mod routing;
 mod validate;
 
@@ -27,6 +28,9 @@ use alloc::vec::Vec;
 pub use discovery::{View, ViewEndpoint, discover};
 pub use failure::{FAILURE_KINDS, Failure, fail_assignment};
 pub use model::*;
+pub use report::{
+    FailureImpact, LocationTotals, MatrixRow, PairMove, PairShare, Report, ReportLocation,
+};
 pub use validate::ScenarioError;
 
 use crate::explain::{
@@ -68,6 +72,13 @@ impl MeshPlan {
     /// A [`ScenarioError`] naming the path of what does not hold together.
     pub fn build(scenario: &Scenario) -> Result<Self, ScenarioError> {
         scenario.validate()?;
+        Self::build_valid(scenario)
+    }
+
+    /// [`MeshPlan::build`] without validation, for a scenario already validated (or one that
+    /// differs from a validated one only in its client, request, health and failed gateways,
+    /// as the [`Report`] makes them).
+    pub(crate) fn build_valid(scenario: &Scenario) -> Result<Self, ScenarioError> {
         let view = discover(scenario)?;
         let mut destinations = Vec::new();
         for d in &view.destinations {

@@ -1,0 +1,753 @@
+//! The mesh-wide report (issue 13 part 3, shared/DESIGN.md §7): every client location × every
+//! host, where its requests land, and what each single failure does to them.
+//!
+//! # What is computed
+//!
+//! - **Client locations**: the scenario's `client`, plus every (cluster, namespace, locality)
+//!   that has workloads (a pod there may call out). Listed in that order: the scenario's client
+//!   first, then the others sorted. Only the scenario's client keeps its labels.
+//! - **Hosts**: every Service (`name.namespace.svc.cluster.local`) and every ServiceEntry host
+//!   of any cluster's config, sorted; wildcard hosts (`*.example.com`) are left out, as no
+//!   request names one. Each (location, host) pair is explained by [`MeshPlan`] with that
+//!   client and a request for that host on its default port; a host the location cannot call
+//!   keeps the status that says why (`not-visible`, `dns-failure`, ...).
+//! - **Traffic matrix**: per pair, the routed share per cluster, zone (`region/zone`), region
+//!   and network, as fractions of the routed traffic (they sum to 1 on a routed row), and the
+//!   fractions crossing a zone, a region and a network relative to the client. An endpoint
+//!   counts in its own locality and network; a gateway endpoint (an east-west gateway fronting
+//!   another network, Istio "Multicluster Installation: multi-network") always crosses the
+//!   network.
+//! - **Single-failure sweep**: every zone, region, cluster, network (its east-west gateways) and
+//!   control plane of the scenario failed in turn, as `--fail` does ([`Scenario::apply_failures`],
+//!   whose module documents what each failure becomes). A pair is an **outage** when it was
+//!   routed before and is not after (or routes share 0); it **leaves its region** when more of
+//!   its traffic crosses the client's region than before; its **moved share** is the share of
+//!   requests whose endpoint changed, `Σ max(0, before − after)` over endpoints. Failure
+//!   domains are ranked by blast radius: outages first, then the largest moved share, then
+//!   pairs leaving their region, then the narrower domain (zone, network, cluster, region,
+//!   control plane), then by name.
+//!
+//! A failed zone, region or cluster that holds a client location is still swept: the other
+//! locations' traffic moves, and the pods of the failed location itself are explained as what
+//! their proxies are configured with (as `--fail` does for a client in a failed place). A
+//! pair whose control plane is down keeps its pre-failure explanation (a proxy keeps its last
+//! configuration; Istio "Deployment Models") and is counted as **stale**.
+//!
+//! # Reuse
+//!
+//! A failure only marks workloads not ready and east-west gateways failed (or freezes a
+//! control plane's proxies). [`Report::build`] therefore re-explains a pair only when a
+//! workload whose health the failure changes is among the pair's endpoints, dropped endpoints
+//! or the endpoints behind its gateways, or when one of its gateways fails; every other pair
+//! keeps its baseline explanation. The scenario is validated once (a failure changes no
+//! reference). [`Report::build_naive`] re-explains everything from a fresh copy, exactly as
+//! `meshlb explain --from … --to … --fail …` would: the tests check both give the same report.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use super::MeshPlan;
+use super::failure::Failure;
+use super::model::{ClientSpec, Labels, RequestSpec, Resource, Scenario};
+use super::validate::ScenarioError;
+use crate::explain::{EndpointKind, Explanation, Status};
+use crate::model::Locality;
+
+/// Below this, a share is zero (shares are sums of floating-point products).
+const EPSILON: f64 = 1e-9;
+
+/// One client location: where a calling pod runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ReportLocation {
+    /// `cluster/namespace@locality`, the key rows use.
+    pub name: String,
+    /// The client's cluster.
+    pub cluster: String,
+    /// The client's namespace.
+    pub namespace: String,
+    /// The client's locality, `region/zone/subzone`.
+    pub locality: String,
+    /// The client cluster's network.
+    pub network: String,
+    /// Whether this is the scenario's own `client`.
+    pub listed: bool,
+}
+
+/// One (location, host) pair of the traffic matrix.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MatrixRow {
+    /// The location's name ([`ReportLocation::name`]).
+    pub location: String,
+    /// The host called.
+    pub host: String,
+    /// The explanation's status.
+    pub status: Status,
+    /// The control plane configuring the client (empty when discovery did not say).
+    pub control_plane: String,
+    /// Share of requests routed to some endpoint (1 on a routed row, 0 otherwise).
+    pub routed: f64,
+    /// Fraction of the routed traffic per cluster (sums to 1 on a routed row).
+    pub clusters: BTreeMap<String, f64>,
+    /// Per zone, `region/zone`.
+    pub zones: BTreeMap<String, f64>,
+    /// Per region.
+    pub regions: BTreeMap<String, f64>,
+    /// Per network.
+    pub networks: BTreeMap<String, f64>,
+    /// Fraction landing in the client's own zone.
+    pub same_zone: f64,
+    /// Fraction leaving the client's zone (other zone or other region).
+    pub cross_zone: f64,
+    /// Fraction leaving the client's region.
+    pub cross_region: f64,
+    /// Fraction leaving the client's network (gateway endpoints included).
+    pub cross_network: f64,
+}
+
+/// Per location, the mean over its routed hosts (each host counts once).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct LocationTotals {
+    /// The location's name.
+    pub location: String,
+    /// Hosts in the matrix for it.
+    pub hosts: usize,
+    /// Hosts routed.
+    pub routed: usize,
+    /// Mean same-zone fraction over the routed hosts.
+    pub same_zone: f64,
+    /// Mean cross-zone fraction.
+    pub cross_zone: f64,
+    /// Mean cross-region fraction.
+    pub cross_region: f64,
+    /// Mean cross-network fraction.
+    pub cross_network: f64,
+}
+
+/// A pair, and a share for it.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PairShare {
+    /// The location's name.
+    pub location: String,
+    /// The host.
+    pub host: String,
+    /// The share in question (moved share, or cross-region fraction after the failure).
+    pub share: f64,
+}
+
+/// A pair whose traffic moves under a failure.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PairMove {
+    /// The location's name.
+    pub location: String,
+    /// The host.
+    pub host: String,
+    /// Share of the pair's requests whose endpoint changed: `Σ max(0, before − after)` over
+    /// endpoints (1 for an outage).
+    pub share: f64,
+    /// Share of requests routed after the failure (less than 1 when a route's destination
+    /// loses every endpoint and its requests fail instead of moving).
+    pub routed_after: f64,
+    /// Where the routed requests land after, per cluster (fractions of the routed traffic).
+    pub clusters_after: BTreeMap<String, f64>,
+}
+
+/// What one failure does to every pair.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FailureImpact {
+    /// 1 for the largest blast radius.
+    pub rank: usize,
+    /// The failure as `--fail` writes it: `zone=region1/zone1`.
+    pub failure: String,
+    /// `zone`, `region`, `cluster`, `network` or `control-plane`.
+    pub kind: String,
+    /// Pairs routed before that lose every endpoint, sorted.
+    pub outages: Vec<PairShare>,
+    /// Pairs more of whose traffic crosses the client's region than before (share: the
+    /// cross-region fraction after), sorted.
+    pub leaves_region: Vec<PairShare>,
+    /// Pairs whose traffic moves at all (moved share above zero), largest first.
+    pub moved: Vec<PairMove>,
+    /// The largest moved share of a pair that is not an outage (0 when none moves).
+    pub largest_moved: f64,
+    /// Pairs whose control plane is down: they keep their last configuration.
+    pub stale: usize,
+    /// Pairs explained again for this failure (the others reuse the baseline).
+    pub reexplained: usize,
+}
+
+/// The mesh-wide report.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Report {
+    /// Client locations: the scenario's client first, then the others sorted.
+    pub locations: Vec<ReportLocation>,
+    /// Hosts, sorted.
+    pub hosts: Vec<String>,
+    /// One row per (location, host), in location then host order.
+    pub matrix: Vec<MatrixRow>,
+    /// One per location.
+    pub totals: Vec<LocationTotals>,
+    /// Failure domains, ranked by blast radius.
+    pub sweep: Vec<FailureImpact>,
+    /// Explanations computed in all (baseline and sweep).
+    pub explained: usize,
+}
+
+/// A location and the labels its client pod carries.
+struct Place {
+    location: ReportLocation,
+    locality: Locality,
+    labels: Labels,
+}
+
+/// The keys a failure can touch in one explanation: `address:port` of its endpoints, dropped
+/// endpoints and endpoints behind gateways, and its gateways' addresses.
+#[derive(Default)]
+struct Touch {
+    endpoints: BTreeSet<String>,
+    gateways: BTreeSet<String>,
+}
+
+impl Touch {
+    fn of(e: &Explanation) -> Self {
+        let mut t = Self::default();
+        for ep in &e.endpoints {
+            t.endpoints.insert(format!("{}:{}", ep.address, ep.port));
+            t.endpoints.extend(ep.behind.iter().cloned());
+            if ep.kind == EndpointKind::Gateway {
+                t.gateways.insert(ep.address.clone());
+            }
+        }
+        for d in &e.dropped {
+            t.endpoints.insert(format!("{}:{}", d.address, d.port));
+        }
+        t
+    }
+}
+
+/// What a failure changed in a copy of the scenario.
+struct Change {
+    endpoints: BTreeSet<String>,
+    gateways: BTreeSet<String>,
+}
+
+impl Change {
+    fn touches(&self, t: &Touch) -> bool {
+        self.endpoints.iter().any(|k| t.endpoints.contains(k))
+            || self.gateways.iter().any(|g| t.gateways.contains(g))
+    }
+}
+
+fn places(scenario: &Scenario) -> Vec<Place> {
+    let network = |cluster: &str| {
+        scenario
+            .cluster(cluster)
+            .map(|c| c.network.clone())
+            .unwrap_or_default()
+    };
+    let place = |cluster: &str, namespace: &str, locality: &Locality, labels, listed| Place {
+        location: ReportLocation {
+            name: format!("{cluster}/{namespace}@{locality}"),
+            cluster: cluster.to_string(),
+            namespace: namespace.to_string(),
+            locality: locality.to_string(),
+            network: network(cluster),
+            listed,
+        },
+        locality: locality.clone(),
+        labels,
+    };
+    let c = &scenario.client;
+    let first = place(
+        &c.cluster,
+        &c.namespace,
+        &c.locality,
+        c.labels.clone(),
+        true,
+    );
+    let mut others: BTreeMap<(String, String, String), Place> = BTreeMap::new();
+    for w in &scenario.workloads {
+        let namespace = w.service.split_once('.').map_or("default", |(_, ns)| ns);
+        let key = (
+            w.cluster.clone(),
+            namespace.to_string(),
+            w.locality.to_string(),
+        );
+        if key.0 == first.location.cluster
+            && key.1 == first.location.namespace
+            && key.2 == first.location.locality
+        {
+            continue;
+        }
+        others
+            .entry(key)
+            .or_insert_with(|| place(&w.cluster, namespace, &w.locality, Labels::new(), false));
+    }
+    let mut out = alloc::vec![first];
+    out.extend(others.into_values());
+    out
+}
+
+fn hosts(scenario: &Scenario) -> Vec<String> {
+    let mut hosts = BTreeSet::new();
+    for s in &scenario.services {
+        hosts.insert(format!(
+            "{}.{}.svc.{}",
+            s.name,
+            s.namespace,
+            super::discovery::DOMAIN_SUFFIX
+        ));
+    }
+    for config in &scenario.config {
+        for r in &config.resources {
+            if let Resource::ServiceEntry(se) = r {
+                hosts.extend(se.hosts.iter().filter(|h| !h.contains('*')).cloned());
+            }
+        }
+    }
+    hosts.into_iter().collect()
+}
+
+/// Every single failure the sweep tries, in `Failure` order.
+fn failures(scenario: &Scenario) -> Vec<Failure> {
+    let mut out = BTreeSet::new();
+    for w in &scenario.workloads {
+        if !w.locality.region.is_empty() {
+            out.insert(Failure::Region(w.locality.region.clone()));
+            if !w.locality.zone.is_empty() {
+                out.insert(Failure::Zone {
+                    region: w.locality.region.clone(),
+                    zone: w.locality.zone.clone(),
+                });
+            }
+        }
+    }
+    for c in &scenario.clusters {
+        out.insert(Failure::Cluster(c.name.clone()));
+        if scenario.is_primary(c) {
+            out.insert(Failure::ControlPlane(c.name.clone()));
+        }
+    }
+    for e in &scenario.external_control_planes {
+        out.insert(Failure::ControlPlane(e.name.clone()));
+    }
+    for n in &scenario.networks {
+        if !n.gateways.is_empty() {
+            out.insert(Failure::Network(n.name.clone()));
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn kind(f: &Failure) -> &'static str {
+    match f {
+        Failure::Zone { .. } => "zone",
+        Failure::Region(_) => "region",
+        Failure::Cluster(_) => "cluster",
+        Failure::Network(_) => "network",
+        Failure::Gateway(_) => "gateway",
+        Failure::Endpoint { .. } => "endpoint",
+        Failure::ControlPlane(_) => "control-plane",
+    }
+}
+
+/// On an equal blast radius, the narrower domain ranks first (a zone before the region that
+/// holds it: it is the more precise cause).
+fn breadth(kind: &str) -> u8 {
+    match kind {
+        "endpoint" => 0,
+        "gateway" => 1,
+        "zone" => 2,
+        "network" => 3,
+        "cluster" => 4,
+        "region" => 5,
+        _ => 6,
+    }
+}
+
+/// Points `scenario`'s client and request at one pair.
+fn aim(scenario: &mut Scenario, place: &Place, host: &str) {
+    scenario.client = ClientSpec {
+        cluster: place.location.cluster.clone(),
+        namespace: place.location.namespace.clone(),
+        locality: place.locality.clone(),
+        labels: place.labels.clone(),
+    };
+    scenario.request = RequestSpec {
+        host: host.to_string(),
+        ..RequestSpec::default()
+    };
+}
+
+fn explain_pair(
+    scenario: &mut Scenario,
+    place: &Place,
+    host: &str,
+    validate: bool,
+) -> Result<Explanation, ScenarioError> {
+    aim(scenario, place, host);
+    let plan = if validate {
+        MeshPlan::build(scenario)
+    } else {
+        MeshPlan::build_valid(scenario)
+    };
+    plan.map(|p| p.explain()).map_err(|e| {
+        ScenarioError::new(
+            e.path.clone(),
+            format!("{} → {host}: {}", place.location.name, e.message),
+        )
+    })
+}
+
+/// Whether `f` takes down the control plane that configures the client in `scenario`.
+fn control_plane_down(scenario: &Scenario, f: &Failure) -> bool {
+    let own = scenario.client_control_plane();
+    matches!(f, Failure::ControlPlane(n) | Failure::Cluster(n) if *n == own)
+}
+
+fn row(place: &Place, host: &str, e: &Explanation) -> MatrixRow {
+    let routed_total = e.total_share();
+    let routed = e.status == Status::Routed && routed_total > EPSILON;
+    let mut r = MatrixRow {
+        location: place.location.name.clone(),
+        host: host.to_string(),
+        status: e.status,
+        control_plane: e
+            .client
+            .as_ref()
+            .map(|c| c.control_plane.clone())
+            .unwrap_or_default(),
+        routed: if routed { routed_total.min(1.0) } else { 0.0 },
+        clusters: BTreeMap::new(),
+        zones: BTreeMap::new(),
+        regions: BTreeMap::new(),
+        networks: BTreeMap::new(),
+        same_zone: 0.0,
+        cross_zone: 0.0,
+        cross_region: 0.0,
+        cross_network: 0.0,
+    };
+    if !routed {
+        return r;
+    }
+    let client = &place.locality;
+    for ep in e.endpoints.iter().filter(|ep| ep.share > 0.0) {
+        let f = ep.share / routed_total;
+        let mut parts = ep.locality.split('/');
+        let region = parts.next().unwrap_or("");
+        let zone = parts.next().unwrap_or("");
+        if let Some(c) = &ep.cluster {
+            *r.clusters.entry(c.clone()).or_insert(0.0) += f;
+        }
+        *r.zones.entry(format!("{region}/{zone}")).or_insert(0.0) += f;
+        *r.regions.entry(region.to_string()).or_insert(0.0) += f;
+        let network = ep.network.clone().unwrap_or_default();
+        let crosses_network = ep.kind == EndpointKind::Gateway || network != place.location.network;
+        *r.networks.entry(network).or_insert(0.0) += f;
+        if region != client.region {
+            r.cross_region += f;
+            r.cross_zone += f;
+        } else if zone != client.zone {
+            r.cross_zone += f;
+        } else {
+            r.same_zone += f;
+        }
+        if crosses_network {
+            r.cross_network += f;
+        }
+    }
+    r
+}
+
+/// Per `address:port`, the routed share.
+fn shares(e: &Explanation) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    if e.status == Status::Routed {
+        for ep in &e.endpoints {
+            *out.entry(format!("{}:{}", ep.address, ep.port))
+                .or_insert(0.0) += ep.share;
+        }
+    }
+    out
+}
+
+/// `Σ max(0, before − after)` over endpoints: the share of requests whose endpoint changed.
+fn moved(before: &Explanation, after: &Explanation) -> f64 {
+    let b = shares(before);
+    let a = shares(after);
+    b.iter()
+        .map(|(k, s)| (s - a.get(k).copied().unwrap_or(0.0)).max(0.0))
+        .sum::<f64>()
+        .min(1.0)
+}
+
+fn totals(place: &Place, rows: &[MatrixRow]) -> LocationTotals {
+    let routed: Vec<&MatrixRow> = rows.iter().filter(|r| r.routed > 0.0).collect();
+    let n = routed.len().max(1) as f64;
+    let mean = |f: fn(&MatrixRow) -> f64| routed.iter().map(|r| f(r)).sum::<f64>() / n;
+    LocationTotals {
+        location: place.location.name.clone(),
+        hosts: rows.len(),
+        routed: routed.len(),
+        same_zone: mean(|r| r.same_zone),
+        cross_zone: mean(|r| r.cross_zone),
+        cross_region: mean(|r| r.cross_region),
+        cross_network: mean(|r| r.cross_network),
+    }
+}
+
+impl Report {
+    /// Builds the report of `scenario`, re-explaining for each failure only the pairs it
+    /// touches (see the module docs).
+    ///
+    /// # Errors
+    /// A [`ScenarioError`] when the scenario does not validate, or when a pair cannot be
+    /// planned (the message names the location and host).
+    pub fn build(scenario: &Scenario) -> Result<Self, ScenarioError> {
+        Self::run(scenario, false)
+    }
+
+    /// The same report, every pair re-explained for every failure from a fresh copy of the
+    /// scenario, as `meshlb explain --fail` does: the reference [`Report::build`] is checked
+    /// against, and the time it saves is measured against.
+    ///
+    /// # Errors
+    /// As [`Report::build`].
+    pub fn build_naive(scenario: &Scenario) -> Result<Self, ScenarioError> {
+        Self::run(scenario, true)
+    }
+
+    fn run(scenario: &Scenario, naive: bool) -> Result<Self, ScenarioError> {
+        scenario.validate()?;
+        let places = places(scenario);
+        let hosts = hosts(scenario);
+        let mut work = scenario.clone();
+        let mut explained = 0;
+        // Baseline: one explanation per (location, host), location-major.
+        let mut base = Vec::with_capacity(places.len() * hosts.len());
+        for place in &places {
+            for host in &hosts {
+                base.push(explain_pair(&mut work, place, host, naive)?);
+                explained += 1;
+            }
+        }
+        let mut matrix = Vec::with_capacity(base.len());
+        let mut totals_out = Vec::with_capacity(places.len());
+        for (p, place) in places.iter().enumerate() {
+            let start = matrix.len();
+            for (h, host) in hosts.iter().enumerate() {
+                matrix.push(row(place, host, &base[p * hosts.len() + h]));
+            }
+            totals_out.push(totals(place, &matrix[start..]));
+        }
+        let touch: Vec<Touch> = if naive {
+            Vec::new()
+        } else {
+            base.iter().map(Touch::of).collect()
+        };
+
+        let mut sweep = Vec::new();
+        for failure in failures(scenario) {
+            let list = core::slice::from_ref(&failure);
+            let mut impact = FailureImpact {
+                rank: 0,
+                failure: failure.to_string(),
+                kind: kind(&failure).to_string(),
+                outages: Vec::new(),
+                leaves_region: Vec::new(),
+                moved: Vec::new(),
+                largest_moved: 0.0,
+                stale: 0,
+                reexplained: 0,
+            };
+            // The failed copy (not for naive runs, which fail a fresh copy per pair); built
+            // with a client whose control plane stays up, so that the failure is applied.
+            let mut failed: Option<(Scenario, Change)> = None;
+            if !naive {
+                for place in &places {
+                    aim(&mut work, place, "");
+                    if control_plane_down(&work, &failure) {
+                        continue;
+                    }
+                    let mut copy = work.clone();
+                    copy.apply_failures(list)?;
+                    let endpoints = copy
+                        .workloads
+                        .iter()
+                        .zip(&scenario.workloads)
+                        .filter(|(a, b)| a.health != b.health)
+                        .map(|(a, _)| format!("{}:{}", a.address, a.port))
+                        .collect();
+                    let gateways = copy
+                        .networks
+                        .iter()
+                        .zip(&scenario.networks)
+                        .flat_map(|(a, b)| a.gateways.iter().zip(&b.gateways))
+                        .filter(|(a, b)| a.failed != b.failed)
+                        .map(|(a, _)| a.address.clone())
+                        .collect();
+                    failed = Some((
+                        copy,
+                        Change {
+                            endpoints,
+                            gateways,
+                        },
+                    ));
+                    break;
+                }
+            }
+            for (p, place) in places.iter().enumerate() {
+                for (h, host) in hosts.iter().enumerate() {
+                    let i = p * hosts.len() + h;
+                    let before = &base[i];
+                    aim(&mut work, place, host);
+                    let after_owned;
+                    let after = if naive {
+                        let mut copy = work.clone();
+                        let stale = control_plane_down(&copy, &failure);
+                        copy.apply_failures(list)?;
+                        impact.stale += usize::from(stale);
+                        impact.reexplained += 1;
+                        explained += 1;
+                        after_owned = explain_pair(&mut copy, place, host, true)?;
+                        &after_owned
+                    } else if control_plane_down(&work, &failure) {
+                        impact.stale += 1;
+                        before
+                    } else if let Some((copy, change)) = failed.as_mut()
+                        && change.touches(&touch[i])
+                    {
+                        impact.reexplained += 1;
+                        explained += 1;
+                        after_owned = explain_pair(copy, place, host, false)?;
+                        &after_owned
+                    } else {
+                        before
+                    };
+                    let was = &matrix[i];
+                    let now = row(place, host, after);
+                    let pair = |share| PairShare {
+                        location: place.location.name.clone(),
+                        host: host.clone(),
+                        share,
+                    };
+                    let mv = |share| PairMove {
+                        location: place.location.name.clone(),
+                        host: host.clone(),
+                        share,
+                        routed_after: now.routed,
+                        clusters_after: now.clusters.clone(),
+                    };
+                    if was.routed > 0.0 && now.routed <= 0.0 {
+                        impact.outages.push(pair(1.0));
+                        impact.moved.push(mv(1.0));
+                        continue;
+                    }
+                    let m = moved(before, after);
+                    if m > EPSILON {
+                        impact.moved.push(mv(m));
+                        impact.largest_moved = impact.largest_moved.max(m);
+                    }
+                    if now.routed > 0.0 && now.cross_region > was.cross_region + EPSILON {
+                        impact.leaves_region.push(pair(now.cross_region));
+                    }
+                }
+            }
+            impact.moved.sort_by(|a, b| {
+                b.share
+                    .total_cmp(&a.share)
+                    .then_with(|| (&a.location, &a.host).cmp(&(&b.location, &b.host)))
+            });
+            sweep.push(impact);
+        }
+        sweep.sort_by(|a, b| {
+            b.outages
+                .len()
+                .cmp(&a.outages.len())
+                .then_with(|| b.largest_moved.total_cmp(&a.largest_moved))
+                .then_with(|| b.leaves_region.len().cmp(&a.leaves_region.len()))
+                .then_with(|| breadth(&a.kind).cmp(&breadth(&b.kind)))
+                .then_with(|| a.failure.cmp(&b.failure))
+        });
+        for (i, s) in sweep.iter_mut().enumerate() {
+            s.rank = i + 1;
+        }
+        Ok(Self {
+            locations: places.into_iter().map(|p| p.location).collect(),
+            hosts,
+            matrix,
+            totals: totals_out,
+            sweep,
+            explained,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::EndpointReport;
+    use crate::model::{HealthStatus, LbPolicy};
+
+    fn explanation(shares: &[(&str, f64)]) -> Explanation {
+        let endpoints = shares
+            .iter()
+            .map(|(a, s)| EndpointReport {
+                address: (*a).into(),
+                port: 80,
+                kind: EndpointKind::Workload,
+                cluster: Some("c".into()),
+                network: Some("n".into()),
+                locality: "r/z".into(),
+                priority: 0,
+                weight: 1,
+                health: HealthStatus::Healthy,
+                subset: None,
+                behind: Vec::new(),
+                share: *s,
+            })
+            .collect();
+        Explanation {
+            status: Status::Routed,
+            message: String::new(),
+            client: None,
+            host: None,
+            lb_policy: LbPolicy::RoundRobin,
+            locality_lb: crate::LocalityLbMode::Off,
+            priorities: Vec::new(),
+            endpoints,
+            dropped: Vec::new(),
+            notes: Vec::new(),
+            routes: None,
+            overprovisioning_factor: 140,
+            panic_threshold: 0,
+            locality_weighted: false,
+            normalized_total_availability: 100,
+            total_panic: false,
+            drop_overload: 0.0,
+        }
+    }
+
+    #[test]
+    fn moved_share_is_what_leaves_endpoints() {
+        // a: 1/2 -> 0, b: 1/2 -> 1: half the requests change endpoint.
+        let before = explanation(&[("a", 0.5), ("b", 0.5)]);
+        let after = explanation(&[("a", 0.0), ("b", 1.0)]);
+        assert!((moved(&before, &after) - 0.5).abs() < 1e-12);
+        assert!(moved(&before, &before).abs() < 1e-12);
+    }
+
+    #[test]
+    fn narrower_domains_rank_first_on_a_tie() {
+        assert!(breadth("zone") < breadth("region"));
+        assert!(breadth("cluster") < breadth("control-plane"));
+    }
+}
