@@ -196,13 +196,14 @@ fn rows(before: &Sums, after: &Sums, sorted: bool) -> Vec<ShareChange> {
 ///     }],
 ///     ..LoadAssignment::default()
 /// };
-/// let before = Plan::build(&assignment, &LbConfig::default()).unwrap().explain();
+/// let before = Plan::build(&assignment, &LbConfig::default())?.explain();
 /// assignment.localities[0].endpoints[0].health = HealthStatus::Unhealthy;
-/// let after = Plan::build(&assignment, &LbConfig::default()).unwrap().explain();
+/// let after = Plan::build(&assignment, &LbConfig::default())?.explain();
 /// let d = diff(&before, &after);
 /// assert_eq!(d.endpoints[0].key, "10.0.0.1:80");
 /// assert_eq!((d.endpoints[0].before, d.endpoints[0].after), (0.5, 0.0));
 /// assert_eq!(d.endpoints[1].delta, 0.5);
+/// # Ok::<(), meshlb::PlanError>(())
 /// ```
 #[must_use]
 pub fn diff(before: &Explanation, after: &Explanation) -> Diff {

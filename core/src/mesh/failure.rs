@@ -56,11 +56,12 @@ pub const FAILURE_KINDS: &str = "zone=REGION/ZONE, region=REGION, cluster=NAME, 
 /// # Examples
 /// ```
 /// use meshlb::mesh::Failure;
-/// let f: Failure = "zone=us-east/us-east-1a".parse().unwrap();
+/// let f: Failure = "zone=us-east/us-east-1a".parse()?;
 /// assert_eq!(f, Failure::Zone { region: "us-east".into(), zone: "us-east-1a".into() });
 /// assert_eq!(f.to_string(), "zone=us-east/us-east-1a");
-/// let e: Failure = "endpoint=[fd00::1]:8080".parse().unwrap();
+/// let e: Failure = "endpoint=[fd00::1]:8080".parse()?;
 /// assert_eq!(e, Failure::Endpoint { address: "fd00::1".into(), port: 8080 });
+/// # Ok::<(), meshlb::mesh::ScenarioError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Failure {
