@@ -115,3 +115,47 @@ pub fn explain_path(path: &Path, extra: &[&str], what: &str) -> Value {
     assert_eq!(run.status, 0, "{what}: {}", run.stderr);
     serde_json::from_str(&run.stdout).expect("explain prints JSON")
 }
+
+/// An explanation's shares by `address:port`, summed (a gateway appears once per locality group
+/// it serves).
+#[must_use]
+pub fn shares(e: &Value) -> std::collections::BTreeMap<String, f64> {
+    let mut out = std::collections::BTreeMap::new();
+    for ep in e["endpoints"].as_array().expect("endpoints") {
+        let key = format!(
+            "{}:{}",
+            ep["address"].as_str().expect("address"),
+            ep["port"]
+        );
+        *out.entry(key).or_insert(0.0) += ep["share"].as_f64().expect("share");
+    }
+    out
+}
+
+/// An explanation's dropped endpoints as (`address:port`, reason code).
+#[must_use]
+pub fn dropped(e: &Value) -> Vec<(String, String)> {
+    e["dropped"]
+        .as_array()
+        .expect("dropped")
+        .iter()
+        .map(|d| {
+            (
+                format!("{}:{}", d["address"].as_str().expect("address"), d["port"]),
+                d["reason"].as_str().expect("reason").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An explanation's notes, one per line.
+#[must_use]
+pub fn notes(e: &Value) -> String {
+    e["notes"]
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect::<Vec<_>>()
+        .join("\n")
+}

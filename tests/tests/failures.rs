@@ -8,25 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use meshlb_tests::{explain_json, explain_path, meshlb, temp_file, workspace_root};
+use meshlb_tests::{explain_json, explain_path, meshlb, shares, temp_file, workspace_root};
 use serde_json::Value;
 
 fn example(name: &str, extra: &[&str]) -> Value {
     let path = workspace_root().join("examples").join(name);
     explain_path(&path, extra, name)
-}
-
-fn shares(e: &Value) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    for ep in e["endpoints"].as_array().expect("endpoints") {
-        let key = format!(
-            "{}:{}",
-            ep["address"].as_str().expect("address"),
-            ep["port"]
-        );
-        *out.entry(key).or_insert(0.0) += ep["share"].as_f64().expect("share");
-    }
-    out
 }
 
 /// Asserts the shares of every endpoint listed (the others, if any, must have share 0).

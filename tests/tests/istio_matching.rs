@@ -17,26 +17,13 @@
 //! detection every locality is priority 0; so equal-weight endpoints of the routed subset share
 //! traffic evenly, which is what the shares below are.
 
-use meshlb_tests::{assert_valid, explain_json, schema};
+use meshlb_tests::{assert_valid, dropped, explain_json, notes, schema, shares};
 use serde_json::Value;
 
 fn explain(yaml: &str, extra: &[&str]) -> Value {
     let e = explain_json("matching.yaml", yaml.as_bytes(), extra, yaml);
     assert_valid(&schema("explain.schema.json"), &e, "explanation");
     e
-}
-
-fn shares(e: &Value) -> std::collections::BTreeMap<String, f64> {
-    let mut out = std::collections::BTreeMap::new();
-    for ep in e["endpoints"].as_array().expect("endpoints") {
-        let key = format!(
-            "{}:{}",
-            ep["address"].as_str().expect("address"),
-            ep["port"]
-        );
-        *out.entry(key).or_insert(0.0) += ep["share"].as_f64().expect("share");
-    }
-    out
 }
 
 /// Every endpoint with a positive share is listed, with its share.
@@ -55,30 +42,6 @@ fn assert_shares(e: &Value, expected: &[(&str, f64)]) {
     for (k, s) in &want {
         assert!((got[k] - s).abs() < 1e-9, "{k}: {} != {s}\n{e:#}", got[k]);
     }
-}
-
-fn dropped(e: &Value) -> Vec<(String, String)> {
-    e["dropped"]
-        .as_array()
-        .expect("dropped")
-        .iter()
-        .map(|d| {
-            (
-                format!("{}:{}", d["address"].as_str().expect("address"), d["port"]),
-                d["reason"].as_str().expect("reason").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn notes(e: &Value) -> String {
-    e["notes"]
-        .as_array()
-        .expect("notes")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// reviews in one cluster: v1 at 10.0.0.1, v2 at 10.0.0.2; a DestinationRule with both

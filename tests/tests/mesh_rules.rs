@@ -3,25 +3,11 @@
 //! `pilot/pkg/networking/core/loadbalancer/loadbalancer.go`; Istio "Deployment Models"; shared
 //! SEMANTICS.md part B). Expected values are derived by hand in the comments.
 
-use meshlb_tests::{explain_json, meshlb};
+use meshlb_tests::{dropped, explain_json, meshlb, notes, shares};
 use serde_json::Value;
 
 fn explain(yaml: &str, extra: &[&str]) -> Value {
     explain_json("rule.yaml", yaml.as_bytes(), extra, yaml)
-}
-
-/// Share of each endpoint by `address:port`, summed over its appearances.
-fn shares(e: &Value) -> std::collections::BTreeMap<String, f64> {
-    let mut out = std::collections::BTreeMap::new();
-    for ep in e["endpoints"].as_array().expect("endpoints") {
-        let key = format!(
-            "{}:{}",
-            ep["address"].as_str().expect("address"),
-            ep["port"]
-        );
-        *out.entry(key).or_insert(0.0) += ep["share"].as_f64().expect("share");
-    }
-    out
 }
 
 fn assert_shares(e: &Value, expected: &[(&str, f64)]) {
@@ -42,30 +28,6 @@ fn assert_shares(e: &Value, expected: &[(&str, f64)]) {
         (total - expected_total).abs() < 1e-9,
         "unexpected endpoints: {got:?}"
     );
-}
-
-fn dropped(e: &Value) -> Vec<(String, String)> {
-    e["dropped"]
-        .as_array()
-        .expect("dropped")
-        .iter()
-        .map(|d| {
-            (
-                format!("{}:{}", d["address"].as_str().expect("address"), d["port"]),
-                d["reason"].as_str().expect("reason").to_string(),
-            )
-        })
-        .collect()
-}
-
-fn notes(e: &Value) -> String {
-    e["notes"]
-        .as_array()
-        .expect("notes")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn priority_of(e: &Value, address: &str) -> u64 {
