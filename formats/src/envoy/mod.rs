@@ -96,6 +96,19 @@ pub struct EnvoyFile {
     pub notes: Vec<String>,
 }
 
+/// Members that make an object with a `name` a `Cluster` (besides its `@type`). Detection of
+/// Envoy input as a whole ([`looks_like_envoy`]) leaves out `type` and `cluster_type`, which
+/// other documents (a Kubernetes Secret) have too.
+const CLUSTER_KEYS: &[&str] = &[
+    "load_assignment",
+    "type",
+    "cluster_type",
+    "eds_cluster_config",
+    "lb_policy",
+    "load_balancing_policy",
+    "connect_timeout",
+];
+
 /// Whether a document looks like Envoy input (as opposed to a meshlb scenario).
 #[must_use]
 pub fn looks_like_envoy(value: &Node) -> bool {
@@ -307,19 +320,7 @@ impl Walker {
                 } else if has("cluster_name") && !has("load_assignment") {
                     self.set_kind("Envoy ClusterLoadAssignment");
                     self.assignment(value, path, source, Document::ClusterLoadAssignment)
-                } else if has("name")
-                    && [
-                        "load_assignment",
-                        "type",
-                        "cluster_type",
-                        "eds_cluster_config",
-                        "lb_policy",
-                        "load_balancing_policy",
-                        "connect_timeout",
-                    ]
-                    .iter()
-                    .any(|k| has(k))
-                {
+                } else if has("name") && CLUSTER_KEYS.iter().any(|k| has(k)) {
                     self.set_kind("Envoy Cluster");
                     self.cluster(value, path, source)
                 } else if has("load_assignment") {
