@@ -164,6 +164,15 @@ fn serde_reason(d: &meshlb::DroppedEndpoint) -> String {
         .unwrap_or_default()
 }
 
+/// The width of a text column: its longest cell or its header, in characters.
+fn column_width<'a>(cells: impl Iterator<Item = &'a str>, header: &str) -> usize {
+    cells
+        .map(|c| c.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(header.chars().count())
+}
+
 /// The clusters of an Envoy input, one line each, as `istioctl proxy-config cluster` lists
 /// them, with what meshlb can say of their endpoints.
 pub(crate) fn listing(listing: &meshlb_formats::Listing) -> String {
@@ -179,13 +188,7 @@ pub(crate) fn listing(listing: &meshlb_formats::Listing) -> String {
         "{} clusters, {explainable} with endpoints meshlb can explain: meshlb explain FILE --cluster NAME\n",
         listing.rows.len()
     );
-    let width = listing
-        .rows
-        .iter()
-        .map(|r| r.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("CLUSTER".len());
+    let width = column_width(listing.rows.iter().map(|r| r.name.as_str()), "CLUSTER");
     let _ = writeln!(
         out,
         "{:<width$}  {:<12} {:<16} {:>9} {:>10} {:>10}  SOURCE",
@@ -418,13 +421,7 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
         out,
         "\nFAILURE DOMAINS  (ranked: outages, then the largest share moved; of {pairs} pairs)"
     );
-    let width = r
-        .sweep
-        .iter()
-        .map(|s| s.failure.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(7);
+    let width = column_width(r.sweep.iter().map(|s| s.failure.as_str()), "failure");
     let _ = writeln!(
         out,
         "  rank  {:width$}  outages  moved  largest  leave region  stale  bar: largest moved",

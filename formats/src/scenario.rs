@@ -1168,18 +1168,9 @@ impl<'t> Parser<'t> {
                 hosts: this.strings(&f, "hosts", at)?,
             })
         })?;
-        let outbound_traffic_policy = match f.get("outboundTrafficPolicy") {
-            Some((key, node)) => {
-                let at = at.key(key);
-                let o = self.object(node, &at, &MESH_OUTBOUND_POLICY)?;
-                // Unset: the default MeshConfig's ALLOW_ANY (`pkg/config/mesh/mesh.go`).
-                match o.get("mode") {
-                    Some((key, node)) => Some(self.outbound_mode(node, &at.key(key))?),
-                    None => Some(OutboundTrafficMode::AllowAny),
-                }
-            }
-            None => None,
-        };
+        // An unset `mode` is the default MeshConfig's ALLOW_ANY (`pkg/config/mesh/mesh.go`).
+        let outbound_traffic_policy =
+            self.outbound_policy(&f, at, &MESH_OUTBOUND_POLICY, OutboundTrafficMode::AllowAny)?;
         Ok(MeshConfig {
             locality_lb_setting,
             service_settings,
@@ -1692,6 +1683,26 @@ impl<'t> Parser<'t> {
         }))
     }
 
+    /// `outboundTrafficPolicy` of a Sidecar or a MeshConfig (`shape`), `None` when absent; an
+    /// unset `mode` is `unset_mode`, which differs between the two.
+    fn outbound_policy(
+        &mut self,
+        f: &Fields<'_>,
+        at: &At<'_>,
+        shape: &Shape,
+        unset_mode: OutboundTrafficMode,
+    ) -> Result<Option<OutboundTrafficMode>, InputError> {
+        let Some((key, node)) = f.get("outboundTrafficPolicy") else {
+            return Ok(None);
+        };
+        let at = at.key(key);
+        let o = self.object(node, &at, shape)?;
+        match o.get("mode") {
+            Some((key, node)) => self.outbound_mode(node, &at.key(key)).map(Some),
+            None => Ok(Some(unset_mode)),
+        }
+    }
+
     /// `OutboundTrafficPolicy.Mode` (`REGISTRY_ONLY` = 0, `ALLOW_ANY` = 1).
     fn outbound_mode(&self, node: &Node, at: &At<'_>) -> Result<OutboundTrafficMode, InputError> {
         let names = [("REGISTRY_ONLY", 0), ("ALLOW_ANY", 1)];
@@ -1735,18 +1746,9 @@ impl<'t> Parser<'t> {
                 hosts: this.strings(&e, "hosts", at)?,
             })
         })?;
-        let outbound_traffic_policy = match f.get("outboundTrafficPolicy") {
-            Some((key, node)) => {
-                let at = at.key(key);
-                let o = self.object(node, &at, &OUTBOUND_POLICY)?;
-                // Unset: the proto's zero value, REGISTRY_ONLY.
-                match o.get("mode") {
-                    Some((key, node)) => Some(self.outbound_mode(node, &at.key(key))?),
-                    None => Some(OutboundTrafficMode::RegistryOnly),
-                }
-            }
-            None => None,
-        };
+        // An unset `mode` is the proto's zero value, REGISTRY_ONLY.
+        let outbound_traffic_policy =
+            self.outbound_policy(&f, at, &OUTBOUND_POLICY, OutboundTrafficMode::RegistryOnly)?;
         Ok(Sidecar {
             metadata,
             workload_selector,

@@ -503,8 +503,7 @@ mod tests {
     use super::Regex;
 
     fn m(p: &str, t: &str) -> bool {
-        // invariant: the tests' patterns are in the subset (a test fails otherwise).
-        Regex::new(p).expect("compiles").full_match(t)
+        Regex::new(p).expect("compiles").full_match(t) // invariant: test patterns are in the subset
     }
 
     #[test]
