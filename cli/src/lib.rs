@@ -11,6 +11,7 @@ mod text;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use meshlb::LbPolicy;
 use meshlb_formats::{Loaded, MAX_INPUT_BYTES, Options};
@@ -220,8 +221,8 @@ struct InputArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Override the cluster's load-balancing policy.
-    #[arg(long, value_enum)]
-    lb_policy: Option<Policy>,
+    #[arg(long, value_parser = policy_parser())]
+    lb_policy: Option<LbPolicy>,
     /// Override the healthy panic threshold, percent (0 disables panic).
     #[arg(long, value_parser = parse_percent)]
     panic_threshold: Option<f64>,
@@ -240,35 +241,14 @@ enum ReportFormat {
     Html,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-#[value(rename_all = "SCREAMING_SNAKE_CASE")]
-enum Policy {
-    RoundRobin,
-    LeastRequest,
-    Random,
-    RingHash,
-    Maglev,
-}
-
-impl From<Policy> for LbPolicy {
-    fn from(p: Policy) -> Self {
-        match p {
-            Policy::RoundRobin => Self::RoundRobin,
-            Policy::LeastRequest => Self::LeastRequest,
-            Policy::Random => Self::Random,
-            Policy::RingHash => Self::RingHash,
-            Policy::Maglev => Self::Maglev,
-        }
-    }
+/// `--lb-policy`: core's names, listed in `--help` and in the error.
+fn policy_parser() -> impl clap::builder::TypedValueParser<Value = LbPolicy> {
+    clap::builder::PossibleValuesParser::new(LbPolicy::NAMES).try_map(|s| s.parse::<LbPolicy>())
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
-    if (0.0..=100.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err(format!("{v} is not a percentage between 0 and 100"))
-    }
+    meshlb::check_panic_threshold(v).map_err(|e| e.to_string())
 }
 
 /// A failure to report: the message (exit status 2).
@@ -525,7 +505,7 @@ fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
         options.from.clone_from(&args.from);
         options.locality.clone_from(&args.locality);
         options.to.clone_from(&args.to);
-        options.lb_policy = args.lb_policy.map(Into::into);
+        options.lb_policy = args.lb_policy;
         options.panic_threshold = args.panic_threshold;
         options.headers.clone_from(&args.headers);
         options.path.clone_from(&args.path);
@@ -550,7 +530,7 @@ fn read(args: &InputArgs) -> Result<meshlb_formats::Input, Failure> {
         from: args.from.clone(),
         locality: args.locality.clone(),
         to: args.to.clone(),
-        lb_policy: args.lb_policy.map(Into::into),
+        lb_policy: args.lb_policy,
         panic_threshold: args.panic_threshold,
         cluster: args.cluster.clone(),
         headers: args.headers.clone(),
@@ -646,18 +626,6 @@ fn read_input(file: Option<&std::path::Path>) -> Result<(String, String), Failur
         std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
     };
     read.map_err(|e| Failure(format!("{name}: cannot read: {e}")))?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(Failure(format!(
-            "{name}: larger than {} MiB; meshlb does not read inputs that large",
-            MAX_INPUT_BYTES >> 20
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let prefix = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
-        Failure(format!(
-            "{name}: not UTF-8 text (invalid byte at line {line})"
-        ))
-    })?;
+    let text = meshlb_formats::text(&name, bytes).map_err(Failure)?;
     Ok((name, text))
 }

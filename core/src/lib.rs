@@ -80,6 +80,7 @@ mod explain;
 mod hash;
 pub mod mesh;
 mod model;
+mod names;
 mod pick;
 mod plan;
 mod rng;
@@ -97,8 +98,9 @@ pub use model::{
     DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_PANIC_THRESHOLD, Endpoint, HealthStatus, LbConfig,
     LbPolicy, LeastRequestConfig, LoadAssignment, Locality, LocalityEndpoints,
     MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE, MaglevConfig, PPM, RingHashConfig,
-    endpoint_address,
+    check_panic_threshold, endpoint_address,
 };
+pub use names::UnknownName;
 pub use pick::{Picker, Request, hash_key};
 pub use plan::{
     Counts, Host, HostId, LocalityGroup, MAX_CHOICE_COUNT, MAX_ENDPOINTS, Plan, PriorityState,

@@ -43,16 +43,6 @@ pub enum Availability {
 }
 
 impl HealthStatus {
-    /// Every status, in proto order of the names used in JSON.
-    pub const ALL: [Self; 6] = [
-        Self::Unknown,
-        Self::Healthy,
-        Self::Unhealthy,
-        Self::Draining,
-        Self::Timeout,
-        Self::Degraded,
-    ];
-
     /// How Envoy's load balancer treats the status.
     ///
     /// `UNKNOWN` and `HEALTHY` are healthy, `DEGRADED` is degraded, `UNHEALTHY`, `DRAINING` and
@@ -80,29 +70,10 @@ impl HealthStatus {
         matches!(self, Self::Draining)
     }
 
-    /// The proto enum name, as in JSON (`"HEALTHY"`).
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Unknown => "UNKNOWN",
-            Self::Healthy => "HEALTHY",
-            Self::Unhealthy => "UNHEALTHY",
-            Self::Draining => "DRAINING",
-            Self::Timeout => "TIMEOUT",
-            Self::Degraded => "DEGRADED",
-        }
-    }
-
-    /// Parses the proto enum name (`"HEALTHY"`).
+    /// Parses the proto enum name (`"HEALTHY"`); `str::parse` says which names are valid.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == name)
-    }
-}
-
-impl fmt::Display for HealthStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        name.parse().ok()
     }
 }
 
@@ -254,6 +225,20 @@ pub const PPM: u32 = 1_000_000;
 pub const DEFAULT_OVERPROVISIONING_FACTOR: u32 = 140;
 /// Envoy's default healthy panic threshold, 50 % (cluster.proto, `CommonLbConfig.healthy_panic_threshold`).
 pub const DEFAULT_PANIC_THRESHOLD: f64 = 50.0;
+
+/// Checks a healthy panic threshold, in percent: Envoy's `type.v3.Percent` takes `0..=100`
+/// (`percent.proto`, `value` `gte: 0, lte: 100`). Every reader (CLI flag, wasm option, Envoy
+/// input, filter configuration) checks with this, so the message is the same everywhere.
+///
+/// # Errors
+/// [`crate::PlanError::PanicThreshold`] outside `0..=100` (or NaN).
+pub fn check_panic_threshold(percent: f64) -> Result<f64, crate::PlanError> {
+    if (0.0..=100.0).contains(&percent) {
+        Ok(percent)
+    } else {
+        Err(crate::PlanError::PanicThreshold(percent))
+    }
+}
 /// Highest priority value the EDS proto accepts (`LocalityLbEndpoints.priority`, `lte: 128`).
 pub const MAX_PRIORITY: u32 = 128;
 
@@ -276,43 +261,16 @@ pub enum LbPolicy {
 }
 
 impl LbPolicy {
-    /// Every policy.
-    pub const ALL: [Self; 5] = [
-        Self::RoundRobin,
-        Self::LeastRequest,
-        Self::Random,
-        Self::RingHash,
-        Self::Maglev,
-    ];
-
-    /// The `Cluster.LbPolicy` enum name (`"ROUND_ROBIN"`).
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::RoundRobin => "ROUND_ROBIN",
-            Self::LeastRequest => "LEAST_REQUEST",
-            Self::Random => "RANDOM",
-            Self::RingHash => "RING_HASH",
-            Self::Maglev => "MAGLEV",
-        }
-    }
-
-    /// Parses the enum name (`"ROUND_ROBIN"`).
+    /// Parses the enum name (`"ROUND_ROBIN"`); `str::parse` says which names are valid.
     #[must_use]
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.as_str() == name)
+        name.parse().ok()
     }
 
     /// Whether the policy picks by request hash (ring hash, maglev).
     #[must_use]
     pub const fn is_hash_based(self) -> bool {
         matches!(self, Self::RingHash | Self::Maglev)
-    }
-}
-
-impl fmt::Display for LbPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

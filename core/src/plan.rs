@@ -1091,10 +1091,7 @@ fn validate_config(assignment: &LoadAssignment, config: &LbConfig) -> Result<(),
     if assignment.drop_overload_ppm > crate::model::PPM {
         return Err(PlanError::DropOverload(assignment.drop_overload_ppm));
     }
-    let threshold = config.healthy_panic_threshold;
-    if !(0.0..=100.0).contains(&threshold) {
-        return Err(PlanError::PanicThreshold(threshold));
-    }
+    crate::model::check_panic_threshold(config.healthy_panic_threshold)?;
     let ring = config.ring_hash;
     for (field, value) in [
         ("minimum_ring_size", ring.minimum_ring_size),

@@ -103,12 +103,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err("configuration: expected a JSON object, such as {\"input\": \"...\"}".into());
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        format!(
-            "configuration: not UTF-8 text (invalid byte at offset {})",
-            e.valid_up_to()
-        )
-    })?;
+    let text = meshlb_formats::text_ref("configuration", bytes)?;
     let at = |e: InputError| format!("configuration: {e}");
     let root = meshlb_formats::parse_json(text).map_err(at)?;
     let top = Path::root();
@@ -128,13 +123,10 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
     let input = input_text(input, &input_path, text).map_err(at)?;
     let lb_policy = match string("lb_policy")? {
         None => None,
-        Some(name) => Some(LbPolicy::from_name(&name).ok_or_else(|| {
-            let names: Vec<&str> = LbPolicy::ALL.iter().map(|p| p.as_str()).collect();
-            format!(
-                "configuration: lb_policy {name:?}: expected one of {}",
-                names.join(", ")
-            )
-        })?),
+        Some(name) => Some(
+            name.parse::<LbPolicy>()
+                .map_err(|e| format!("configuration: lb_policy: {e}"))?,
+        ),
     };
     let header = match string("header")? {
         None => DEFAULT_HEADER.to_owned(),
@@ -324,7 +316,7 @@ mod tests {
             ),
             (
                 r#"{"input": "x", "lb_policy": "RR"}"#,
-                "configuration: lb_policy \"RR\"",
+                "configuration: lb_policy: unknown load-balancing policy \"RR\"",
             ),
             (
                 r#"{"input": "x", "header": "bad header"}"#,

@@ -31,7 +31,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
-use meshlb::Status;
 use meshlb_formats::Balancer;
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
@@ -93,7 +92,7 @@ fn log_explanation(balancer: &Balancer) {
     let e = balancer.explain();
     let mut text = format!(
         "meshlb: explanation: {}: {}; policy {}",
-        status_name(balancer),
+        balancer.explain().status.as_str(),
         e.message,
         e.lb_policy
     );
@@ -132,19 +131,6 @@ fn log_explanation(balancer: &Balancer) {
         let _ = write!(text, "\n  note: {note}");
     }
     log(LogLevel::Debug, &text);
-}
-
-/// The explanation's status as its JSON form spells it (`no-endpoints`).
-fn status_name(balancer: &Balancer) -> &'static str {
-    match balancer.explain().status {
-        Status::Routed => "routed",
-        Status::DnsFailure => "dns-failure",
-        Status::NotVisible => "not-visible",
-        Status::Untrusted => "untrusted",
-        Status::NoEndpoints => "no-endpoints",
-        Status::NoRoute => "no-route",
-        Status::NotImported => "not-imported",
-    }
 }
 
 impl Root {
@@ -191,7 +177,7 @@ fn report(source: &str, applied: &update::Applied, balancer: &Balancer) {
             &format!(
                 "meshlb: {source:?}: {} endpoints changed; now {}: {}",
                 applied.changed,
-                status_name(balancer),
+                balancer.explain().status.as_str(),
                 explanation.message
             ),
         );
@@ -233,7 +219,7 @@ impl RootContext for Root {
             &format!(
                 "meshlb: {}: {}: {}; policy {policy}, seed {seed} (from {origin}); writes {}",
                 balancer.loaded().title,
-                status_name(&balancer),
+                balancer.explain().status.as_str(),
                 balancer.explain().message,
                 config.header
             ),
@@ -352,7 +338,7 @@ impl Request {
                 status: 503,
                 body: format!(
                     "meshlb: no endpoint can serve this request: {}: {}\n",
-                    status_name(&worker.balancer),
+                    worker.balancer.explain().status.as_str(),
                     worker.balancer.explain().message
                 ),
             },
@@ -390,7 +376,7 @@ impl Request {
             "meshlb: {} updates applied on this worker, {} endpoints changed; now {}: {}\n",
             updates.len(),
             applied.changed,
-            status_name(&worker.balancer),
+            worker.balancer.explain().status.as_str(),
             worker.balancer.explain().message
         );
         for e in &applied.errors {

@@ -136,12 +136,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Update>, String> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err("expected a JSON object, such as {\"updates\": [...]}".into());
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not UTF-8 text (invalid byte at offset {})",
-            e.valid_up_to()
-        )
-    })?;
+    let text = meshlb_formats::text_ref("updates", bytes)?;
     let root = meshlb_formats::parse_json(text).map_err(|e| e.to_string())?;
     let top = Path::root();
     let (list, path) = root
@@ -176,10 +171,10 @@ fn validate(raw: Raw) -> Result<Update, String> {
     };
     let health = match &raw.health {
         None => None,
-        Some(name) => Some(HealthStatus::from_name(name).ok_or_else(|| {
-            let names: Vec<&str> = HealthStatus::ALL.iter().map(|h| h.as_str()).collect();
-            format!("health {name:?}: expected one of {}", names.join(", "))
-        })?),
+        Some(name) => Some(
+            name.parse::<HealthStatus>()
+                .map_err(|e| format!("health: {e}"))?,
+        ),
     };
     if raw.weight == Some(0) {
         return Err("weight: must be at least 1".into());
@@ -419,7 +414,7 @@ mod tests {
             ),
             (
                 r#"{"updates": [{"endpoint": "a:1", "health": "OK"}]}"#,
-                "updates[0]: health \"OK\"",
+                "updates[0]: health: unknown health status \"OK\"",
             ),
             (
                 r#"{"updates": [{"endpoint": "a:1", "healthy": "OK"}]}"#,

@@ -90,7 +90,7 @@ describe("a bad configuration names the problem", () => {
     ['{"input": "x", "seed": 18446744073709551615}', "configuration: seed: the number is beyond 2^53, where JSON numbers lose precision: write it as a string of digits (line 1)"],
     [{ input, seed: 1.5 }, "configuration: seed: expected a non-negative integer, found a number (line 1)"],
     [{ input, name: ["x"] }, "configuration: name: expected a string, found a list (line 1)"],
-    [{ input, lb_policy: "round_robin" }, 'configuration: lb_policy "round_robin": expected one of ROUND_ROBIN'],
+    [{ input, lb_policy: "round_robin" }, 'configuration: lb_policy: unknown load-balancing policy "round_robin"; expected one of ROUND_ROBIN'],
     [{ input, header: "" }, 'configuration: header "": not an HTTP header name'],
     [{ input, header: "x dst" }, 'configuration: header "x dst": not an HTTP header name'],
     [{ input, hash_header: "x\u00e9" }, 'configuration: hash_header "xé": not an HTTP header name'],
@@ -99,7 +99,7 @@ describe("a bad configuration names the problem", () => {
     [{ input, updates: { shared_data_key: "" } }, "configuration: updates.shared_data_key: must not be empty"],
     [{ input, updates: { every: 1 } }, "configuration: updates.every: unknown field `every` (line 1)"],
     [{ input, updates: [] }, "configuration: updates: expected a mapping, found a list (line 1)"],
-    [{ input, panic_threshold: 150 }, "--panic-threshold 150 is not a percentage between 0 and 100"],
+    [{ input, panic_threshold: 150 }, "--panic-threshold: healthy panic threshold 150 is not a percentage between 0 and 100"],
   ];
   for (const [configuration, expected] of cases) {
     test(JSON.stringify(configuration).slice(0, 80), async () => {

@@ -437,11 +437,7 @@ fn load_envoy(
             .push(format!("--lb-policy {policy} overrides the input's policy"));
     }
     if let Some(threshold) = options.panic_threshold {
-        if !(0.0..=100.0).contains(&threshold) {
-            return Err(format!(
-                "--panic-threshold {threshold} is not a percentage between 0 and 100"
-            ));
-        }
+        meshlb::check_panic_threshold(threshold).map_err(|e| format!("--panic-threshold: {e}"))?;
         input.config.healthy_panic_threshold = threshold;
         input.notes.push(format!(
             "--panic-threshold {threshold} overrides the input's panic threshold"

@@ -741,19 +741,12 @@ pub fn import(
     for (_, files) in clusters {
         let mut per_file = Vec::with_capacity(files.len());
         for (file, text) in files {
-            if text.len() as u64 > crate::MAX_INPUT_BYTES {
+            if let Err(message) = crate::check_size("the file", text.len() as u64) {
                 return Err(KubeError {
                     file: Some(file.clone()),
                     document: None,
                     object: None,
-                    error: Box::new(InputError::at(
-                        &Path::root(),
-                        format!(
-                            "the file is {} bytes; meshlb reads at most {} bytes (64 MiB) a file",
-                            text.len(),
-                            crate::MAX_INPUT_BYTES
-                        ),
-                    )),
+                    error: Box::new(InputError::at(&Path::root(), message)),
                 });
             }
             let docs = documents(text).map_err(|e| KubeError {

@@ -48,3 +48,79 @@ pub fn yaml_to_json(text: &str) -> Result<String, InputError> {
 /// Largest input meshlb reads, in bytes (64 MiB): larger input is refused with a clear error
 /// rather than read into memory.
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Checks an input's size against [`MAX_INPUT_BYTES`] before it is read.
+///
+/// # Errors
+/// `NAME: larger than 64 MiB; meshlb does not read inputs that large`.
+pub fn check_size(name: &str, bytes: u64) -> Result<(), String> {
+    if bytes > MAX_INPUT_BYTES {
+        Err(format!(
+            "{name}: larger than {} MiB; meshlb does not read inputs that large",
+            MAX_INPUT_BYTES >> 20
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// An input's bytes as text: every adapter (the CLI's files and standard input, the wasm
+/// package's `Uint8Array`s, the filter's configuration and update documents) reads with this,
+/// so size and encoding are checked once, with one message.
+///
+/// # Errors
+/// Over [`MAX_INPUT_BYTES`] ([`check_size`]); not UTF-8:
+/// `NAME: not UTF-8 text (invalid byte at line N)`.
+pub fn text(name: &str, bytes: Vec<u8>) -> Result<String, String> {
+    check_size(name, bytes.len() as u64)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..valid]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        format!("{name}: not UTF-8 text (invalid byte at line {line})")
+    })
+}
+
+/// [`text`] for borrowed bytes.
+///
+/// # Errors
+/// As [`text`].
+pub fn text_ref<'b>(name: &str, bytes: &'b [u8]) -> Result<&'b str, String> {
+    check_size(name, bytes.len() as u64)?;
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        format!("{name}: not UTF-8 text (invalid byte at line {line})")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_names_the_line() {
+        let e = text("input", b"a\nb\n\xff".to_vec()).unwrap_err();
+        assert_eq!(e, "input: not UTF-8 text (invalid byte at line 3)");
+        assert_eq!(
+            text_ref("input", b"\xc3").unwrap_err(),
+            "input: not UTF-8 text (invalid byte at line 1)"
+        );
+        assert_eq!(text("input", b"ok\n".to_vec()).as_deref(), Ok("ok\n"));
+    }
+
+    #[test]
+    fn the_size_limit_is_inclusive() {
+        assert_eq!(check_size("input", MAX_INPUT_BYTES), Ok(()));
+        assert_eq!(
+            check_size("input", MAX_INPUT_BYTES + 1).unwrap_err(),
+            "input: larger than 64 MiB; meshlb does not read inputs that large"
+        );
+    }
+}

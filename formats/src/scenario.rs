@@ -24,7 +24,6 @@ use meshlb::mesh::{
     WorkloadEntrySpec, WorkloadSpec,
 };
 
-use crate::MAX_INPUT_BYTES;
 use crate::error::InputError;
 use crate::names::{enum_hint, hint, lower_camel};
 use crate::path::{At, Path, Segment};
@@ -98,18 +97,11 @@ pub fn looks_like_scenario(text: &str) -> bool {
 /// An [`InputError`] naming the path and line: malformed YAML, several documents, a duplicate
 /// key, an unknown field (with a hint), a value of the wrong type or out of range (port 0,
 /// weight 0, a locality of more than three parts, an unknown health or Istio version), an
-/// unsupported Istio kind, input over [`MAX_INPUT_BYTES`] or over [`MAX_WORKLOADS`] workloads.
+/// unsupported Istio kind, input over [`crate::MAX_INPUT_BYTES`] or over [`MAX_WORKLOADS`] workloads.
 /// References between parts (an unknown cluster, ...) are checked by [`ScenarioInput::plan`].
 pub fn parse_scenario(text: &str) -> Result<ScenarioInput, InputError> {
-    if text.len() as u64 > MAX_INPUT_BYTES {
-        return Err(InputError::at(
-            &Path::root(),
-            format!(
-                "the input is {} bytes; meshlb reads at most {MAX_INPUT_BYTES} bytes (64 MiB)",
-                text.len()
-            ),
-        ));
-    }
+    crate::check_size("the input", text.len() as u64)
+        .map_err(|message| InputError::at(&Path::root(), message))?;
     let root = tree::load(text)?;
     let mut parser = Parser::new(text);
     let scenario = parser.scenario(&root)?;

@@ -1054,7 +1054,10 @@ fn too_large_input() {
     let limit = usize::try_from(meshlb_formats::MAX_INPUT_BYTES).unwrap();
     let text = format!("clusters: []\n#{}", " ".repeat(limit));
     let e = parse_err(&text);
-    assert!(e.message.contains("at most"), "{e}");
+    assert_eq!(
+        e.message,
+        "the input: larger than 64 MiB; meshlb does not read inputs that large"
+    );
 }
 
 // ---- core validation errors, located in the document ----

@@ -32,8 +32,8 @@
 #![allow(clippy::needless_pass_by_value)]
 
 use js_sys::{JsString, Reflect, Uint8Array};
-use meshlb::{EndpointKind, Explanation, HealthStatus, LbPolicy, Simulation};
-use meshlb_formats::{MAX_INPUT_BYTES, Options};
+use meshlb::{EndpointKind, Explanation, HealthStatus, Simulation};
+use meshlb_formats::{Options, check_size};
 use serde::Serialize;
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
@@ -431,12 +431,9 @@ impl Balancer {
         let address = string(&address, "address").map_err(error)?;
         let port = port_of(&port).map_err(error)?;
         let name = string(&status, "status").map_err(error)?;
-        let health = HealthStatus::from_name(&name).ok_or_else(|| {
-            error(format!(
-                "status: {name:?} is not a health status (expected one of {})",
-                HealthStatus::ALL.map(HealthStatus::as_str).join(", ")
-            ))
-        })?;
+        let health = name
+            .parse::<HealthStatus>()
+            .map_err(|e| error(format!("status: {e}")))?;
         self.inner.set_health(&address, port, health).map_err(error)
     }
 
@@ -543,12 +540,10 @@ fn describe(thrown: &JsValue) -> String {
     }
 }
 
-/// A JavaScript string as Rust text: at most [`MAX_INPUT_BYTES`], well-formed UTF-16 (a lone
+/// A JavaScript string as Rust text: at most [`meshlb_formats::MAX_INPUT_BYTES`], well-formed UTF-16 (a lone
 /// surrogate has no UTF-8 form: it is an error, as invalid UTF-8 is to the CLI).
 fn js_text(s: &JsString, what: &str) -> Result<String, String> {
-    if u64::from(s.length()) > MAX_INPUT_BYTES {
-        return Err(too_large(what));
-    }
+    check_size(what, u64::from(s.length()))?;
     let well_formed = match is_well_formed(s) {
         Ok(b) => b,
         Err(_) => s.is_valid_utf16(),
@@ -570,29 +565,8 @@ fn js_text(s: &JsString, what: &str) -> Result<String, String> {
     let text = JsValue::from(s)
         .as_string()
         .ok_or_else(|| format!("{what}: not a string"))?;
-    if text.len() as u64 > MAX_INPUT_BYTES {
-        return Err(too_large(what));
-    }
+    check_size(what, text.len() as u64)?;
     Ok(text)
-}
-
-fn too_large(what: &str) -> String {
-    format!(
-        "{what}: larger than {} MiB; meshlb does not read inputs that large",
-        MAX_INPUT_BYTES >> 20
-    )
-}
-
-/// UTF-8 bytes as text, with the CLI's message for invalid UTF-8.
-fn utf8(bytes: Vec<u8>, what: &str) -> Result<String, String> {
-    String::from_utf8(bytes).map_err(|e| {
-        let prefix = e
-            .as_bytes()
-            .get(..e.utf8_error().valid_up_to())
-            .unwrap_or(&[]);
-        let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
-        format!("{what}: not UTF-8 text (invalid byte at line {line})")
-    })
 }
 
 /// The input as text: a string, UTF-8 bytes, or an object through `JSON.stringify`.
@@ -601,10 +575,8 @@ fn input_text(input: &JsValue) -> Result<String, String> {
         return js_text(s, INPUT_NAME);
     }
     if let Some(bytes) = input.dyn_ref::<Uint8Array>() {
-        if u64::from(bytes.length()) > MAX_INPUT_BYTES {
-            return Err(too_large(INPUT_NAME));
-        }
-        return utf8(bytes.to_vec(), INPUT_NAME);
+        check_size(INPUT_NAME, u64::from(bytes.length()))?;
+        return meshlb_formats::text(INPUT_NAME, bytes.to_vec());
     }
     if input.is_object() && !input.is_function() {
         let json = js_sys::JSON::stringify(input).map_err(|e| {
@@ -631,9 +603,7 @@ fn key_bytes(value: &JsValue) -> Result<Vec<u8>, String> {
         return js_text(s, "hashKey").map(String::into_bytes);
     }
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        if u64::from(bytes.length()) > MAX_INPUT_BYTES {
-            return Err(too_large("hashKey"));
-        }
+        check_size("hashKey", u64::from(bytes.length()))?;
         return Ok(bytes.to_vec());
     }
     Err(format!(
@@ -770,18 +740,15 @@ fn read_options(value: Option<&JsValue>, allowed: &[&str]) -> Result<ReadOptions
             }
             "lbPolicy" => {
                 let policy = string(&value, &what)?;
-                read.options.lb_policy = Some(LbPolicy::from_name(&policy).ok_or_else(|| {
-                    format!(
-                        "{what}: {policy:?} is not a load-balancing policy (expected one of {})",
-                        LbPolicy::ALL.map(LbPolicy::as_str).join(", ")
-                    )
-                })?);
+                read.options.lb_policy = Some(policy.parse().map_err(|e| format!("{what}: {e}"))?);
             }
             "panicThreshold" => {
                 let threshold = value.as_f64().ok_or_else(|| {
                     format!("{what}: expected a number, got {}", type_name(&value))
                 })?;
-                read.options.panic_threshold = Some(threshold);
+                read.options.panic_threshold = Some(
+                    meshlb::check_panic_threshold(threshold).map_err(|e| format!("{what}: {e}"))?,
+                );
             }
             "requests" => {
                 read.requests = integer(&value, &what, MAX_REQUESTS)?;
@@ -841,11 +808,5 @@ mod tests {
         let deep = format!("{}x", "- ".repeat(100_000));
         let e = explain_text(&deep, &Options::default()).unwrap_err();
         assert!(e.starts_with("input: ") && e.contains("nested"), "{e}");
-    }
-
-    #[test]
-    fn invalid_utf8_names_the_line() {
-        let e = utf8(b"a\nb\n\xff".to_vec(), "input").unwrap_err();
-        assert_eq!(e, "input: not UTF-8 text (invalid byte at line 3)");
     }
 }

@@ -855,13 +855,8 @@ impl Parser {
             let pf = self.object(v, &p, "Percent", &["value"], &[])?;
             let threshold = match pf.get("value") {
                 Some((v, vp)) => {
-                    let t = number(v, &vp)?;
-                    if !(0.0..=100.0).contains(&t) {
-                        return Err(InputError::at(
-                            &vp,
-                            format!("percent {t} must be between 0 and 100"),
-                        ));
-                    }
+                    let t = meshlb::check_panic_threshold(number(v, &vp)?)
+                        .map_err(|e| InputError::at(&vp, e.to_string()))?;
                     places.panic_threshold = Some((vp, v.line));
                     t
                 }
