@@ -47,7 +47,7 @@ pub const ISTIO_SYSTEM: &str = "istio-system";
 /// listens on 15443, or on the port its `networking.istio.io/gatewayPort` label names
 /// (istio/istio `pilot/pkg/serviceregistry/kube/controller/network.go` `getGatewayDetails`,
 /// `DefaultNetworkGatewayPort`; its addresses are the Service's `ClusterExternalAddresses`).
-const GATEWAY_PORT: u16 = 15_443;
+const GATEWAY_PORT: u16 = meshlb::mesh::DEFAULT_GATEWAY_PORT;
 
 /// Label of a Namespace (the system namespace), a Pod or a gateway Service naming its network
 /// (istio/api `label/labels.yaml` `topology.istio.io/network`).
@@ -567,7 +567,7 @@ fn object<'a>(
         // Cluster-scoped kinds have none; namespaced objects without one are in `default`
         // (kubernetes/website `namespaces.md`: "default" for objects with no other namespace).
         _ if matches!(kind, "Namespace" | "Node") => "",
-        _ => "default",
+        _ => meshlb::mesh::DEFAULT_NAMESPACE,
     };
     let chars = node.span.1.saturating_sub(node.span.0);
     if chars > MAX_OBJECT_CHARS {
@@ -1392,10 +1392,12 @@ impl<'a> Importer<'a> {
         let mut meshes: Vec<MeshSpec> = Vec::new();
         let mut mesh_of = Vec::with_capacity(facts.len());
         for (i, (id, td)) in per.iter().enumerate() {
-            let td = td.clone().unwrap_or_else(|| "cluster.local".into());
+            let td = td
+                .clone()
+                .unwrap_or_else(|| meshlb::mesh::DEFAULT_TRUST_DOMAIN.into());
             let id = id.clone().unwrap_or_else(|| {
-                if td == "cluster.local" {
-                    "mesh1".into()
+                if td == meshlb::mesh::DEFAULT_TRUST_DOMAIN {
+                    meshlb::mesh::DEFAULT_MESH_ID.into()
                 } else {
                     td.clone()
                 }
@@ -1535,7 +1537,7 @@ impl<'a> Importer<'a> {
                         address: a,
                         port,
                         cluster: (*cluster).to_string(),
-                        failed: false,
+                        ..GatewaySpec::default()
                     });
                     gw_origins[n].push(svc.origin());
                 }
@@ -1823,8 +1825,8 @@ impl<'a> Importer<'a> {
                                 labels: pod_labels.clone(),
                                 health,
                                 terminating,
-                                weight: 1,
                                 sidecar,
+                                ..WorkloadSpec::default()
                             });
                             provenance.workloads.push(slice.origin());
                         }

@@ -32,9 +32,6 @@ use crate::tree::{self, Node, Value};
 /// Most workloads a scenario may list: more is refused with a clear error.
 pub const MAX_WORKLOADS: usize = 1_000_000;
 
-/// The default east-west gateway port (Istio's `15443`).
-const DEFAULT_GATEWAY_PORT: u16 = 15_443;
-
 /// A parsed scenario and what meshlb noticed while reading it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScenarioInput {
@@ -1118,7 +1115,7 @@ impl<'t> Parser<'t> {
             id: self.str_field(&f, "id", at)?,
             trust_domain: self
                 .opt_str_field(&f, "trustDomain", at)?
-                .unwrap_or_else(|| "cluster.local".into()),
+                .unwrap_or_else(|| meshlb::mesh::DEFAULT_TRUST_DOMAIN.into()),
             trust_bundles: self.strings(&f, "trustBundles", at)?,
             imports,
         })
@@ -1179,7 +1176,7 @@ impl<'t> Parser<'t> {
                 address: this.str_field(&g, "address", at)?,
                 port: match g.get("port") {
                     Some((key, node)) => this.port(node, &at.key(key), false)?,
-                    None => DEFAULT_GATEWAY_PORT,
+                    None => meshlb::mesh::DEFAULT_GATEWAY_PORT,
                 },
                 cluster: this.str_field(&g, "cluster", at)?,
                 failed: false,
@@ -1232,7 +1229,7 @@ impl<'t> Parser<'t> {
                     .find(|(_, j)| *j == i)
                     .map_or(HealthStatus::Healthy, |((_, h), _)| *h)
             }
-            None => HealthStatus::Healthy,
+            None => WorkloadSpec::default().health,
         };
         let weight = match f.get("weight") {
             Some((key, node)) => {
@@ -1247,7 +1244,7 @@ impl<'t> Parser<'t> {
                 let w = self.integer(node, &at, false, 1, i128::from(u32::MAX))?;
                 u32::try_from(w).unwrap_or(u32::MAX)
             }
-            None => 1,
+            None => WorkloadSpec::default().weight,
         };
         Ok(WorkloadSpec {
             service,
@@ -1260,7 +1257,9 @@ impl<'t> Parser<'t> {
             health,
             terminating: self.bool_field(&f, "terminating", at)?.unwrap_or(false),
             weight,
-            sidecar: self.bool_field(&f, "sidecar", at)?.unwrap_or(true),
+            sidecar: self
+                .bool_field(&f, "sidecar", at)?
+                .unwrap_or(WorkloadSpec::default().sidecar),
         })
     }
 

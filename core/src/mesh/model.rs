@@ -13,6 +13,17 @@ use crate::model::{HealthStatus, Locality};
 /// Labels: a sorted map, so iteration (and so every result) is deterministic.
 pub type Labels = BTreeMap<String, String>;
 
+/// The port of an east-west gateway when none is given: Istio's multi-network gateway listens
+/// for mTLS passthrough on 15443 (istio.io "Install Multi-Primary on different networks",
+/// `samples/multicluster/gen-eastwest-gateway.sh`: the `tls` port 15443).
+pub const DEFAULT_GATEWAY_PORT: u16 = 15_443;
+/// The mesh of a scenario that lists none (shared/SCENARIO.md §2).
+pub const DEFAULT_MESH_ID: &str = "mesh1";
+/// The trust domain of a mesh that names none: MeshConfig `trustDomain`'s default.
+pub const DEFAULT_TRUST_DOMAIN: &str = "cluster.local";
+/// The namespace of an object that names none (Kubernetes' `default` namespace).
+pub const DEFAULT_NAMESPACE: &str = "default";
+
 /// The Istio release whose behaviour applies (shared/SEMANTICS.md B2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub enum IstioVersion {
@@ -26,7 +37,7 @@ pub enum IstioVersion {
 }
 
 /// A mesh: an administrative and trust boundary.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeshSpec {
     /// Mesh id (`meshID`).
     pub id: String,
@@ -113,7 +124,7 @@ pub struct ClusterSpec {
 }
 
 /// An east-west gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewaySpec {
     /// Address.
     pub address: String,
@@ -153,7 +164,7 @@ pub struct ServiceSpec {
 }
 
 /// A workload endpoint of a Service (or of a ServiceEntry host).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkloadSpec {
     /// `name.namespace` of a Service, or a ServiceEntry host.
     pub service: String,
@@ -549,4 +560,49 @@ pub struct Scenario {
     pub client: ClientSpec,
     /// `request`.
     pub request: RequestSpec,
+}
+
+/// The scenario's defaults (shared/SCENARIO.md §2): one mesh `mesh1` in trust domain
+/// `cluster.local`.
+impl Default for MeshSpec {
+    fn default() -> Self {
+        Self {
+            id: DEFAULT_MESH_ID.into(),
+            trust_domain: DEFAULT_TRUST_DOMAIN.into(),
+            trust_bundles: Vec::new(),
+            imports: Vec::new(),
+        }
+    }
+}
+
+/// A gateway on [`DEFAULT_GATEWAY_PORT`], not failed.
+impl Default for GatewaySpec {
+    fn default() -> Self {
+        Self {
+            address: String::new(),
+            port: DEFAULT_GATEWAY_PORT,
+            cluster: String::new(),
+            failed: false,
+        }
+    }
+}
+
+/// The scenario's workload defaults (shared/SCENARIO.md §2): health HEALTHY, weight 1, with a
+/// sidecar, not terminating, its cluster's network, locality "", no labels.
+impl Default for WorkloadSpec {
+    fn default() -> Self {
+        Self {
+            service: String::new(),
+            cluster: String::new(),
+            address: String::new(),
+            port: 0,
+            locality: Locality::default(),
+            network: None,
+            labels: Labels::new(),
+            health: HealthStatus::Healthy,
+            terminating: false,
+            weight: 1,
+            sidecar: true,
+        }
+    }
 }

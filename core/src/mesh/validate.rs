@@ -10,7 +10,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use super::model::{
-    ClusterSpec, Distribute, Failover, LocalityLbSetting, Resource, Scenario, TrafficPolicy,
+    ClusterSpec, DEFAULT_MESH_ID, Distribute, Failover, LocalityLbSetting, Resource, Scenario,
+    TrafficPolicy,
 };
 
 /// A scenario that does not hold together: where, and what is wrong.
@@ -56,7 +57,9 @@ impl Scenario {
     #[must_use]
     pub fn mesh_of<'a>(&'a self, cluster: &'a ClusterSpec) -> &'a str {
         if cluster.mesh.is_empty() {
-            self.meshes.first().map_or("mesh1", |m| m.id.as_str())
+            self.meshes
+                .first()
+                .map_or(DEFAULT_MESH_ID, |m| m.id.as_str())
         } else {
             &cluster.mesh
         }
@@ -188,8 +191,8 @@ impl Scenario {
                     ),
                 );
             }
-            let known_mesh =
-                mesh_ids.contains(c.mesh.as_str()) || (self.meshes.is_empty() && c.mesh == "mesh1");
+            let known_mesh = mesh_ids.contains(c.mesh.as_str())
+                || (self.meshes.is_empty() && c.mesh == DEFAULT_MESH_ID);
             if !c.mesh.is_empty() && !known_mesh {
                 return err(
                     format!("{path}.mesh"),
@@ -197,7 +200,7 @@ impl Scenario {
                         "unknown mesh {:?} (meshes: {})",
                         c.mesh,
                         if mesh_ids.is_empty() {
-                            "mesh1".to_string()
+                            DEFAULT_MESH_ID.to_string()
                         } else {
                             list(&mesh_ids)
                         }
