@@ -125,12 +125,11 @@ impl Sums {
 fn sums(e: &Explanation) -> [Sums; 5] {
     let mut out: [Sums; 5] = Default::default();
     for ep in &e.endpoints {
-        let address = if ep.address.contains(':') {
-            format!("[{}]:{}", ep.address, ep.port)
-        } else {
-            format!("{}:{}", ep.address, ep.port)
-        };
-        out[0].add(address, ep.share, Some(ep.health));
+        out[0].add(
+            crate::model::endpoint_address(&ep.address, ep.port),
+            ep.share,
+            Some(ep.health),
+        );
         if let Some(c) = ep.cluster.as_ref().filter(|c| !c.is_empty()) {
             out[1].add(c.clone(), ep.share, None);
         }
