@@ -20,6 +20,7 @@ mod json;
 #[cfg(feature = "kube")]
 pub mod kube;
 mod names;
+mod object;
 mod path;
 mod scenario;
 pub mod tree;

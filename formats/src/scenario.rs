@@ -25,7 +25,8 @@ use meshlb::mesh::{
 };
 
 use crate::error::InputError;
-use crate::names::{enum_hint, hint, lower_camel};
+use crate::names::enum_hint;
+use crate::object::{self, Fields, Misread, Shape, Spelling};
 use crate::path::{At, Path, Segment};
 use crate::tree::{self, Node, Value};
 
@@ -150,50 +151,19 @@ pub(crate) fn mesh_config(text: &str, node: &Node) -> Result<Read<MeshConfig>, I
     Ok((config, parser.ignored, notes))
 }
 
-/// How the keys of a mapping may be spelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Spelling {
-    /// As listed (meshlb's own sections, Kubernetes objects).
-    Exact,
-    /// `lowerCamelCase` or `snake_case` (proto3 JSON: Istio's API).
-    Proto,
-}
-
-/// The keys a mapping may have.
-#[derive(Debug)]
-struct Shape {
-    /// What it is, for messages.
-    what: &'static str,
-    /// Keys meshlb reads.
-    modelled: &'static [&'static str],
-    /// Keys of Istio's API meshlb accepts without reading (named in a note).
-    unmodelled: &'static [&'static str],
-    spelling: Spelling,
-}
-
-const fn own(what: &'static str, modelled: &'static [&'static str]) -> Shape {
-    Shape {
-        what,
-        modelled,
-        unmodelled: &[],
-        spelling: Spelling::Exact,
-    }
+const fn own(what: &'static str, modelled: &'static [&'static str]) -> Shape<'static> {
+    Shape::own(what, modelled)
 }
 
 const fn istio(
     what: &'static str,
     modelled: &'static [&'static str],
     unmodelled: &'static [&'static str],
-) -> Shape {
-    Shape {
-        what,
-        modelled,
-        unmodelled,
-        spelling: Spelling::Proto,
-    }
+) -> Shape<'static> {
+    Shape::proto(what, modelled, unmodelled)
 }
 
-const SCENARIO: Shape = own(
+const SCENARIO: Shape<'static> = own(
     "the scenario",
     &[
         "istioVersion",
@@ -208,13 +178,13 @@ const SCENARIO: Shape = own(
         "request",
     ],
 );
-const MESH: Shape = own("a mesh", &["id", "trustDomain", "trustBundles", "imports"]);
-const IMPORT: Shape = own("a federated import", &["mesh", "service"]);
-const EXTERNAL_CP: Shape = own(
+const MESH: Shape<'static> = own("a mesh", &["id", "trustDomain", "trustBundles", "imports"]);
+const IMPORT: Shape<'static> = own("a federated import", &["mesh", "service"]);
+const EXTERNAL_CP: Shape<'static> = own(
     "an external control plane",
     &["name", "configCluster", "remoteSecrets"],
 );
-const CLUSTER: Shape = own(
+const CLUSTER: Shape<'static> = own(
     "a cluster",
     &[
         "name",
@@ -226,7 +196,7 @@ const CLUSTER: Shape = own(
         "meshConfig",
     ],
 );
-const MESH_CONFIG: Shape = istio(
+const MESH_CONFIG: Shape<'static> = istio(
     "MeshConfig",
     &[
         "localityLbSetting",
@@ -284,15 +254,16 @@ const MESH_CONFIG: Shape = istio(
         "serviceEntryVisibility",
     ],
 );
-const SERVICE_SETTINGS: Shape = istio("MeshConfig.ServiceSettings", &["settings", "hosts"], &[]);
-const SETTINGS: Shape = istio(
+const SERVICE_SETTINGS: Shape<'static> =
+    istio("MeshConfig.ServiceSettings", &["settings", "hosts"], &[]);
+const SETTINGS: Shape<'static> = istio(
     "MeshConfig.ServiceSettings.Settings",
     &["clusterLocal"],
     &[],
 );
-const NETWORK: Shape = own("a network", &["name", "gateways"]);
-const GATEWAY: Shape = own("a gateway", &["address", "port", "cluster"]);
-const SERVICE: Shape = own(
+const NETWORK: Shape<'static> = own("a network", &["name", "gateways"]);
+const GATEWAY: Shape<'static> = own("a gateway", &["address", "port", "cluster"]);
+const SERVICE: Shape<'static> = own(
     "a Service",
     &[
         "name",
@@ -303,7 +274,7 @@ const SERVICE: Shape = own(
         "trafficDistribution",
     ],
 );
-const WORKLOAD: Shape = own(
+const WORKLOAD: Shape<'static> = own(
     "a workload",
     &[
         "service",
@@ -319,23 +290,23 @@ const WORKLOAD: Shape = own(
         "terminating",
     ],
 );
-const CONFIG: Shape = own("a cluster's config", &["cluster", "resources"]);
-const CLIENT: Shape = own(
+const CONFIG: Shape<'static> = own("a cluster's config", &["cluster", "resources"]);
+const CLIENT: Shape<'static> = own(
     "the client",
     &["cluster", "namespace", "locality", "labels"],
 );
-const REQUEST: Shape = own(
+const REQUEST: Shape<'static> = own(
     "the request",
     &["host", "port", "headers", "path", "method"],
 );
 
-const RESOURCE: Shape = Shape {
+const RESOURCE: Shape<'static> = Shape {
     what: "an Istio resource",
     modelled: &["apiVersion", "kind", "metadata", "spec"],
     unmodelled: &["status"],
     spelling: Spelling::Exact,
 };
-const METADATA: Shape = Shape {
+const METADATA: Shape<'static> = Shape {
     what: "ObjectMeta",
     modelled: &["name", "namespace"],
     unmodelled: &[
@@ -355,12 +326,12 @@ const METADATA: Shape = Shape {
     ],
     spelling: Spelling::Exact,
 };
-const DESTINATION_RULE: Shape = istio(
+const DESTINATION_RULE: Shape<'static> = istio(
     "DestinationRule",
     &["host", "trafficPolicy", "subsets", "exportTo"],
     &["workloadSelector"],
 );
-const TRAFFIC_POLICY: Shape = istio(
+const TRAFFIC_POLICY: Shape<'static> = istio(
     "TrafficPolicy",
     &[
         "loadBalancer",
@@ -370,18 +341,18 @@ const TRAFFIC_POLICY: Shape = istio(
     ],
     &["connectionPool", "tunnel", "proxyProtocol", "retryBudget"],
 );
-const PORT_POLICY: Shape = istio(
+const PORT_POLICY: Shape<'static> = istio(
     "TrafficPolicy.PortTrafficPolicy",
     &["port", "loadBalancer", "outlierDetection", "tls"],
     &["connectionPool"],
 );
-const PORT_SELECTOR: Shape = istio("PortSelector", &["number"], &[]);
-const LOAD_BALANCER: Shape = istio(
+const PORT_SELECTOR: Shape<'static> = istio("PortSelector", &["number"], &[]);
+const LOAD_BALANCER: Shape<'static> = istio(
     "LoadBalancerSettings",
     &["simple", "consistentHash", "localityLbSetting"],
     &["zoneAwareLbSetting", "warmupDurationSecs", "warmup"],
 );
-const CONSISTENT_HASH: Shape = istio(
+const CONSISTENT_HASH: Shape<'static> = istio(
     "LoadBalancerSettings.ConsistentHashLB",
     &["ringHash", "maglev", "minimumRingSize"],
     &[
@@ -391,20 +362,21 @@ const CONSISTENT_HASH: Shape = istio(
         "httpQueryParameterName",
     ],
 );
-const RING_HASH: Shape = istio("ConsistentHashLB.RingHash", &["minimumRingSize"], &[]);
-const MAGLEV: Shape = istio("ConsistentHashLB.MagLev", &["tableSize"], &[]);
-const LOCALITY_LB: Shape = istio(
+const RING_HASH: Shape<'static> = istio("ConsistentHashLB.RingHash", &["minimumRingSize"], &[]);
+const MAGLEV: Shape<'static> = istio("ConsistentHashLB.MagLev", &["tableSize"], &[]);
+const LOCALITY_LB: Shape<'static> = istio(
     "LocalityLoadBalancerSetting",
     &["distribute", "failover", "failoverPriority", "enabled"],
     &[],
 );
-const DISTRIBUTE: Shape = istio(
+const DISTRIBUTE: Shape<'static> = istio(
     "LocalityLoadBalancerSetting.Distribute",
     &["from", "to"],
     &[],
 );
-const FAILOVER: Shape = istio("LocalityLoadBalancerSetting.Failover", &["from", "to"], &[]);
-const OUTLIER: Shape = istio(
+const FAILOVER: Shape<'static> =
+    istio("LocalityLoadBalancerSetting.Failover", &["from", "to"], &[]);
+const OUTLIER: Shape<'static> = istio(
     "OutlierDetection",
     &["minHealthPercent"],
     &[
@@ -419,7 +391,7 @@ const OUTLIER: Shape = istio(
         "outlierDetectionHttpErrorCodes",
     ],
 );
-const TLS: Shape = istio(
+const TLS: Shape<'static> = istio(
     "ClientTLSSettings",
     &["mode"],
     &[
@@ -433,13 +405,13 @@ const TLS: Shape = istio(
         "caCrl",
     ],
 );
-const SUBSET: Shape = istio("Subset", &["name", "labels", "trafficPolicy"], &[]);
-const VIRTUAL_SERVICE: Shape = istio(
+const SUBSET: Shape<'static> = istio("Subset", &["name", "labels", "trafficPolicy"], &[]);
+const VIRTUAL_SERVICE: Shape<'static> = istio(
     "VirtualService",
     &["hosts", "http", "exportTo", "gateways"],
     &["tls", "tcp"],
 );
-const HTTP_MATCH: Shape = istio(
+const HTTP_MATCH: Shape<'static> = istio(
     "HTTPMatchRequest",
     &[
         "name",
@@ -456,25 +428,26 @@ const HTTP_MATCH: Shape = istio(
     ],
     &["scheme", "authority", "statPrefix"],
 );
-const STRING_MATCH: Shape = istio("StringMatch", &["exact", "prefix", "regex"], &[]);
-const SIDECAR: Shape = istio(
+const STRING_MATCH: Shape<'static> = istio("StringMatch", &["exact", "prefix", "regex"], &[]);
+const SIDECAR: Shape<'static> = istio(
     "Sidecar",
     &["workloadSelector", "egress", "outboundTrafficPolicy"],
     &["ingress", "inboundConnectionPool"],
 );
-const EGRESS_LISTENER: Shape = istio(
+const EGRESS_LISTENER: Shape<'static> = istio(
     "IstioEgressListener",
     &["port", "hosts"],
     &["bind", "captureMode"],
 );
-const SIDECAR_PORT: Shape = istio(
+const SIDECAR_PORT: Shape<'static> = istio(
     "SidecarPort",
     &["number", "protocol"],
     &["name", "targetPort"],
 );
-const OUTBOUND_POLICY: Shape = istio("OutboundTrafficPolicy", &["mode"], &["egressProxy"]);
-const MESH_OUTBOUND_POLICY: Shape = istio("MeshConfig.OutboundTrafficPolicy", &["mode"], &[]);
-const HTTP_ROUTE: Shape = istio(
+const OUTBOUND_POLICY: Shape<'static> = istio("OutboundTrafficPolicy", &["mode"], &["egressProxy"]);
+const MESH_OUTBOUND_POLICY: Shape<'static> =
+    istio("MeshConfig.OutboundTrafficPolicy", &["mode"], &[]);
+const HTTP_ROUTE: Shape<'static> = istio(
     "HTTPRoute",
     &["name", "match", "route"],
     &[
@@ -493,13 +466,13 @@ const HTTP_ROUTE: Shape = istio(
         "headers",
     ],
 );
-const ROUTE_DESTINATION: Shape = istio(
+const ROUTE_DESTINATION: Shape<'static> = istio(
     "HTTPRouteDestination",
     &["destination", "weight"],
     &["headers"],
 );
-const DESTINATION: Shape = istio("Destination", &["host", "subset", "port"], &[]);
-const SERVICE_ENTRY: Shape = istio(
+const DESTINATION: Shape<'static> = istio("Destination", &["host", "subset", "port"], &[]);
+const SERVICE_ENTRY: Shape<'static> = istio(
     "ServiceEntry",
     &[
         "hosts",
@@ -512,13 +485,13 @@ const SERVICE_ENTRY: Shape = istio(
     ],
     &["addresses", "subjectAltNames"],
 );
-const SERVICE_PORT: Shape = istio(
+const SERVICE_PORT: Shape<'static> = istio(
     "ServicePort",
     &["number", "name", "targetPort"],
     &["protocol"],
 );
-const WORKLOAD_SELECTOR: Shape = istio("WorkloadSelector", &["labels"], &[]);
-const WORKLOAD_ENTRY: Shape = istio(
+const WORKLOAD_SELECTOR: Shape<'static> = istio("WorkloadSelector", &["labels"], &[]);
+const WORKLOAD_ENTRY: Shape<'static> = istio(
     "WorkloadEntry",
     &[
         "address", "ports", "labels", "network", "locality", "weight",
@@ -549,22 +522,6 @@ fn fail(at: &At<'_>, line: usize, message: impl Into<String>) -> InputError {
         path: at.path(),
         line: Some(line),
         message: message.into(),
-    }
-}
-
-/// A mapping's keys, matched against its [`Shape`]: (canonical name, key as written, value).
-struct Fields<'n> {
-    node: &'n Node,
-    found: Vec<(&'static str, &'n str, &'n Node)>,
-}
-
-impl<'n> Fields<'n> {
-    /// The field `name` (as written, and its value), unless absent or `null`.
-    fn get(&self, name: &str) -> Option<(&'n str, &'n Node)> {
-        self.found
-            .iter()
-            .find(|(canonical, _, node)| *canonical == name && node.value != Value::Null)
-            .map(|(_, key, node)| (*key, *node))
     }
 }
 
@@ -612,52 +569,20 @@ impl<'t> Parser<'t> {
         &mut self,
         node: &'n Node,
         at: &At<'_>,
-        shape: &Shape,
+        shape: &Shape<'_>,
     ) -> Result<Fields<'n>, InputError> {
-        let Value::Map(entries) = &node.value else {
-            return Err(fail(
+        let ignored = &mut self.ignored;
+        object::read(node, shape, |_, key, _| {
+            ignored.insert(at.key(key).path().pattern());
+        })
+        .map_err(|e| match e {
+            Misread::NotAMapping => fail(
                 at,
                 node.line,
                 format!("expected a mapping ({}), found {}", shape.what, node.kind()),
-            ));
-        };
-        let mut fields = Fields {
-            node,
-            found: Vec::with_capacity(entries.len()),
-        };
-        let proto = shape.spelling == Spelling::Proto;
-        for (key, value) in entries {
-            let camel = if proto && key.contains('_') {
-                Some(lower_camel(key))
-            } else {
-                None
-            };
-            let is = |name: &str| name == key || camel.as_deref() == Some(name);
-            if let Some(&name) = shape.modelled.iter().find(|n| is(n)) {
-                if let Some((_, other, _)) = fields.found.iter().find(|(c, _, _)| *c == name) {
-                    return Err(fail(
-                        &at.key(key),
-                        value.line,
-                        format!("`{key}` and `{other}` are the same field spelled twice"),
-                    ));
-                }
-                fields.found.push((name, key.as_str(), value));
-            } else if shape.unmodelled.iter().any(|n| is(n)) {
-                self.ignored.insert(at.key(key).path().pattern());
-            } else {
-                let names = shape.modelled.iter().chain(shape.unmodelled).copied();
-                return Err(fail(
-                    &at.key(key),
-                    value.line,
-                    format!(
-                        "unknown field `{key}` in {}{}",
-                        shape.what,
-                        hint(key, names)
-                    ),
-                ));
-            }
-        }
-        Ok(fields)
+            ),
+            Misread::Key(key, line, message) => fail(&at.key(key), line, message),
+        })
     }
 
     /// A required field.
@@ -1680,7 +1605,7 @@ impl<'t> Parser<'t> {
         &mut self,
         f: &Fields<'_>,
         at: &At<'_>,
-        shape: &Shape,
+        shape: &Shape<'_>,
         unset_mode: OutboundTrafficMode,
     ) -> Result<Option<OutboundTrafficMode>, InputError> {
         let Some((key, node)) = f.get("outboundTrafficPolicy") else {

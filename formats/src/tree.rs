@@ -169,17 +169,16 @@ impl Node {
 #[derive(Debug)]
 pub struct Members<'n> {
     path: Path,
-    found: Vec<(&'static str, &'n Node)>,
+    fields: crate::object::Fields<'n>,
 }
 
 impl<'n> Members<'n> {
     /// The member `name`, unless absent or `null`, with its path.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<(&'n Node, Path)> {
-        self.found
-            .iter()
-            .find(|(known, node)| *known == name && node.value != Value::Null)
-            .map(|(known, node)| (*node, self.path.key(known)))
+        self.fields
+            .get(name)
+            .map(|(key, node)| (node, self.path.key(key)))
     }
 
     /// The member `name`, or an error naming it as missing (`what` says what it holds).
@@ -199,26 +198,20 @@ impl Node {
     /// # Errors
     /// Not a mapping; an unknown key (with a "did you mean" hint).
     pub fn members(&self, path: &Path, known: &[&'static str]) -> Result<Members<'_>, InputError> {
-        let Value::Map(entries) = &self.value else {
-            return Err(self.error(path, format!("expected a mapping, found {}", self.kind())));
-        };
-        let mut found = Vec::with_capacity(entries.len());
-        for (key, node) in entries {
-            match known.iter().find(|k| **k == key) {
-                Some(k) => found.push((*k, node)),
-                None => {
-                    let hint = crate::names::hint(key, known.iter().copied());
-                    return Err(InputError {
-                        path: path.key(key),
-                        line: Some(node.line),
-                        message: format!("unknown field `{key}`{hint}"),
-                    });
-                }
+        use crate::object::{Misread, Shape, read};
+        let fields = read(self, &Shape::own("", known), |_, _, _| {}).map_err(|e| match e {
+            Misread::NotAMapping => {
+                self.error(path, format!("expected a mapping, found {}", self.kind()))
             }
-        }
+            Misread::Key(key, line, message) => InputError {
+                path: path.key(key),
+                line: Some(line),
+                message,
+            },
+        })?;
         Ok(Members {
             path: path.clone(),
-            found,
+            fields,
         })
     }
 

@@ -12,7 +12,8 @@
 use std::collections::BTreeSet;
 
 use crate::error::InputError;
-use crate::names::{distance, enum_hint, lower_camel};
+use crate::names::{enum_hint, lower_camel};
+use crate::object::{self, Misread, Shape};
 use crate::path::Path;
 use crate::tree::{Node, Value};
 use meshlb::{
@@ -91,19 +92,18 @@ pub(crate) struct Parser {
 }
 
 /// An object's members, matched against the fields meshlb models and those it knows but
-/// ignores.
+/// ignores ([`object::read`]), with the object's path.
 pub(crate) struct Fields<'v> {
     path: Path,
-    found: Vec<(&'static str, &'v str, &'v Node)>,
+    fields: object::Fields<'v>,
 }
 
 impl<'v> Fields<'v> {
     /// The member `name` (its canonical snake_case name), unless absent or `null`.
     pub(crate) fn get(&self, name: &str) -> Option<(&'v Node, Path)> {
-        self.found
-            .iter()
-            .find(|(canonical, _, v)| *canonical == name && v.value != Value::Null)
-            .map(|(_, spelled, v)| (*v, self.path.key(spelled)))
+        self.fields
+            .get(name)
+            .map(|(spelled, v)| (v, self.path.key(spelled)))
     }
 
     pub(crate) fn require(&self, name: &str, what: &str) -> Result<(&'v Node, Path), InputError> {
@@ -187,60 +187,30 @@ impl Parser {
         modelled: &[&'static str],
         ignored: &[&'static str],
     ) -> Result<Fields<'v>, InputError> {
-        let Value::Map(map) = &value.value else {
-            return Err(InputError::at(
+        let shape = Shape::proto(what, modelled, ignored);
+        let (quiet, differs) = (&mut self.ignored, &mut self.differs);
+        let fields = object::read(value, &shape, |name, key, v| {
+            let pattern = path.key(key).pattern();
+            match MAY_DIFFER.iter().find(|(n, _)| *n == name) {
+                Some((_, why)) if v.value != Value::Null && !is_empty_object(v) => {
+                    differs.insert((pattern, why));
+                }
+                _ => {
+                    quiet.insert(pattern);
+                }
+            }
+        })
+        .map_err(|e| match e {
+            Misread::NotAMapping => InputError::at(
                 path,
                 format!("expected an object ({what}), found {}", type_name(value)),
-            ));
-        };
-        let mut fields = Fields {
+            ),
+            Misread::Key(key, _, message) => InputError::at(&path.key(key), message),
+        })?;
+        Ok(Fields {
             path: path.clone(),
-            found: Vec::new(),
-        };
-        for (key, v) in map {
-            let matches = |name: &&&'static str| **name == key || lower_camel(name) == *key;
-            if let Some(&canonical) = modelled.iter().find(matches) {
-                if let Some((_, other, _)) = fields.found.iter().find(|(c, _, _)| *c == canonical) {
-                    return Err(InputError::at(
-                        &path.key(key),
-                        format!("`{key}` and `{other}` are the same field spelled twice"),
-                    ));
-                }
-                fields.found.push((canonical, key.as_str(), v));
-            } else if let Some(name) = ignored.iter().find(matches) {
-                let pattern = path.key(key).pattern();
-                match MAY_DIFFER.iter().find(|(n, _)| n == name) {
-                    Some((_, why)) if v.value != Value::Null && !is_empty_object(v) => {
-                        self.differs.insert((pattern, why));
-                    }
-                    _ => {
-                        self.ignored.insert(pattern);
-                    }
-                }
-            } else {
-                let all = modelled
-                    .iter()
-                    .chain(ignored)
-                    .filter(|n| !n.starts_with('@'));
-                let hint = all
-                    .clone()
-                    .map(|n| {
-                        (
-                            distance(&key.to_ascii_lowercase(), &n.replace('_', ""), false)
-                                .min(distance(key, n, false)),
-                            n,
-                        )
-                    })
-                    .min()
-                    .filter(|(d, _)| *d <= 3)
-                    .map_or_else(String::new, |(_, n)| format!("; did you mean `{n}`?"));
-                return Err(InputError::at(
-                    &path.key(key),
-                    format!("unknown field `{key}` in {what}{hint}"),
-                ));
-            }
-        }
-        Ok(fields)
+            fields,
+        })
     }
 
     /// A remark for the explanation.
