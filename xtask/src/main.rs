@@ -5,8 +5,10 @@
 //! - `playground`: the main job: the default scenario explained, the playground served.
 //! - `ci`: set-up, then every check CI runs, in order, with timings.
 //! - `filter`, `test-filter`: the proxy-wasm filter's build and its tests under Node.
+//! - `fuzz`: coverage-guided fuzzing of one target or all (nightly, cargo-fuzz).
 
 mod filter;
+mod fuzz;
 mod util;
 mod wasm;
 mod web;
@@ -27,6 +29,9 @@ tasks:
   test-wasm    build the packages and the CLI, then run their Node tests (node --test wasm/tests/)
   playground   build the wasm package and serve the browser playground on http://127.0.0.1:8080/ (or the next free port; --port N)
   test-web     browser tests of the playground: chromium + playwright-core (installed if missing), node --test web/tests/
+  fuzz TARGET|all [--runs N] [--seconds S] [--minimise]
+               coverage-guided fuzzing with cargo-fuzz on nightly (installed if missing); targets:
+               json, yaml, envoy, scenario, kube, plan, picks. `cargo test` replays fuzz/corpus/.
 ";
 
 /// The target without `std` that proves the core is `no_std`.
@@ -44,6 +49,7 @@ fn main() -> ExitCode {
         "test-wasm" => wasm::build().and_then(|()| wasm::test()),
         "playground" => web::playground(),
         "test-web" => web::test(),
+        "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "" | "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

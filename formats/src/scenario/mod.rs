@@ -18,16 +18,21 @@
 
 use std::collections::BTreeSet;
 
-use meshlb::mesh::{MeshConfig, MeshPlan, Resource, Scenario, ScenarioError};
+use meshlb::mesh::{MeshPlan, Scenario, ScenarioError};
 
 use crate::error::InputError;
 use crate::path::{At, Path, Segment};
-use crate::tree::{self, Node};
+use crate::tree;
 
 mod istio;
+#[cfg(feature = "kube")]
+mod kube;
 mod mesh;
 mod shapes;
 mod values;
+
+#[cfg(feature = "kube")]
+pub(crate) use kube::{istio_resource, mesh_config};
 
 /// Most workloads a scenario may list: more is refused with a clear error.
 pub const MAX_WORKLOADS: usize = 1_000_000;
@@ -106,48 +111,6 @@ pub fn parse_scenario(text: &str) -> Result<ScenarioInput, InputError> {
         scenario,
         notes: parser.finish_notes(),
     })
-}
-
-/// What reading one Istio resource or one MeshConfig outside a scenario gave: the value, the
-/// patterns of accepted but unmodelled fields, and other notes.
-#[cfg(feature = "kube")]
-pub(crate) type Read<T> = (T, BTreeSet<String>, Vec<String>);
-
-/// Reads one Istio resource (a `kubectl` dump's object, at the document root or at
-/// `items[item]` of a `List`) with the scenario's reader: Istio's API, the same checks and
-/// messages, paths from the document root. `text` is the document the node was read from.
-///
-/// # Errors
-/// As [`parse_scenario`] for `config[].resources[]`.
-#[cfg(feature = "kube")]
-pub(crate) fn istio_resource(
-    text: &str,
-    node: &Node,
-    item: Option<usize>,
-) -> Result<Read<Resource>, InputError> {
-    let mut parser = Parser::new(text);
-    let root = At::Root;
-    let items = root.key("items");
-    let at = match item {
-        Some(i) => items.index(i),
-        None => At::Root,
-    };
-    let resource = parser.resource(node, &at)?;
-    let notes = std::mem::take(&mut parser.notes);
-    Ok((resource, parser.ignored, notes))
-}
-
-/// Reads a MeshConfig (the `istio` ConfigMap's `data.mesh`, already loaded from its text) with
-/// the scenario's `meshConfig` reader.
-///
-/// # Errors
-/// As [`parse_scenario`] for `clusters[].meshConfig`.
-#[cfg(feature = "kube")]
-pub(crate) fn mesh_config(text: &str, node: &Node) -> Result<Read<MeshConfig>, InputError> {
-    let mut parser = Parser::new(text);
-    let config = parser.mesh_config(node, &At::Root)?;
-    let notes = std::mem::take(&mut parser.notes);
-    Ok((config, parser.ignored, notes))
 }
 
 /// An error at `at`, on `line`.
