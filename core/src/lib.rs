@@ -73,6 +73,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+mod balancer;
 mod diff;
 mod edf;
 mod error;
@@ -84,7 +85,9 @@ mod pick;
 mod plan;
 mod rng;
 mod sim;
+mod traffic;
 
+pub use balancer::{Addition, Applied, Balancer, Change, ChangeError, Picked};
 pub use diff::{Diff, Presence, ShareChange, diff};
 pub use error::PlanError;
 pub use explain::{
@@ -101,8 +104,8 @@ pub use model::{
 };
 pub use pick::{Picker, Request, hash_key};
 pub use plan::{
-    Counts, Host, HostId, LocalityGroup, MAX_CHOICE_COUNT, MAX_ENDPOINTS, Plan, PriorityState,
-    host_key,
+    Counts, Host, HostId, HostUpdate, LocalityGroup, MAX_CHOICE_COUNT, MAX_ENDPOINTS, Plan,
+    PriorityState, host_key,
 };
 pub use rng::{Rng, SeededRng};
 
@@ -111,3 +114,4 @@ pub use rng::{Rng, SeededRng};
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 pub use sim::{SimulatedEndpoint, Simulation, simulate};
+pub use traffic::{Traffic, TrafficError, TrafficReport, simulate_traffic};
