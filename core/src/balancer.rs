@@ -612,33 +612,42 @@ impl Balancer {
                 }
                 let rebuilt =
                     Plan::build(&assignment, plan.config()).map_err(ChangeError::Assignment)?;
-                self.replan(Planned::Envoy(Box::new(rebuilt)));
+                **plan = rebuilt;
+                self.replan(None);
                 Ok(applied)
             }
-            Planned::Scenario { scenario, .. } => {
-                let mut next = (**scenario).clone();
-                let applied = edit_scenario(&mut next, changes);
+            Planned::Scenario { scenario, plan } => {
+                // Only workloads change: they are what a failed batch restores.
+                let saved = scenario.workloads.clone();
+                let applied = edit_scenario(scenario, changes);
                 if applied.changed == 0 {
                     return Ok(applied);
                 }
-                let plan = MeshPlan::build(&next).map_err(ChangeError::Scenario)?;
-                self.replan(Planned::Scenario {
-                    scenario: Box::new(next),
-                    plan: Box::new(plan),
-                });
+                let rebuilt = match MeshPlan::build(scenario) {
+                    Ok(rebuilt) => rebuilt,
+                    Err(e) => {
+                        scenario.workloads = saved;
+                        return Err(ChangeError::Scenario(e));
+                    }
+                };
+                let old = core::mem::replace(&mut **plan, rebuilt);
+                self.replan(Some(old));
                 Ok(applied)
             }
         }
     }
 
-    /// Takes `planned` as the new plans: each destination's picker keeps its positions and
-    /// gets the active counts of the endpoints that remain; those of removed endpoints retire.
-    fn replan(&mut self, planned: Planned) {
+    /// After the plans were replaced (`old`: a scenario's plans before, to compare its
+    /// destinations; `None` for Envoy input, one destination): each destination's picker keeps its positions and gets the active counts
+    /// of the endpoints that remain; those of removed endpoints retire.
+    fn replan(&mut self, old: Option<MeshPlan>) {
         let old_keys = core::mem::take(&mut self.keys);
         let mut old_pickers = core::mem::take(&mut self.pickers);
-        let same_destinations = self.planned.route().subsets_match(planned.route());
+        let route = self.planned.route();
+        let same_destinations = old
+            .as_ref()
+            .is_none_or(|old| RouteRef::Mesh(old).subsets_match(route));
         let epoch = self.epoch + 1;
-        let route = planned.route();
         let keys = keys_of(route);
         let mut pickers = Vec::with_capacity(route.len());
         for d in 0..route.len() {
@@ -650,7 +659,7 @@ impl Balancer {
             let Some(plan) = route.plan(d) else {
                 pickers.push(None);
                 if let Some(old) = old {
-                    self.retire(d, &old_keys[d], old.active(), epoch);
+                    retire(&mut self.retired, d, &old_keys[d], old.active(), epoch);
                 }
                 continue;
             };
@@ -687,30 +696,17 @@ impl Balancer {
             };
             pickers.push(Some(picker));
         }
+        drop(old);
         // Destinations that went away take their requests with them.
         for (d, old) in old_pickers.into_iter().enumerate() {
             if let (Some(old), Some(keys)) = (old, old_keys.get(d)) {
-                self.retire(d, keys, old.active(), epoch);
+                retire(&mut self.retired, d, keys, old.active(), epoch);
             }
         }
-        self.planned = planned;
         self.pickers = pickers;
         self.keys = keys;
         self.epoch = epoch;
         self.replans += 1;
-    }
-
-    fn retire(&mut self, destination: usize, keys: &[u64], active: &[u32], epoch: u64) {
-        for (&key, &outstanding) in keys.iter().zip(active) {
-            if outstanding > 0 {
-                self.retired.push(Retired {
-                    destination: destination as u32,
-                    key,
-                    epoch,
-                    outstanding,
-                });
-            }
-        }
     }
 
     /// How many times the balancer re-planned: one per [`Balancer::apply`] batch that changed
@@ -775,6 +771,27 @@ impl Balancer {
             Planned::Scenario { plan, .. } => {
                 plan.explain().endpoints.iter().map(|e| e.share).collect()
             }
+        }
+    }
+}
+
+/// Records the requests in flight to endpoints (`keys`, `active`) of `destination` that a
+/// re-plan removed.
+fn retire(
+    retired: &mut Vec<Retired>,
+    destination: usize,
+    keys: &[u64],
+    active: &[u32],
+    epoch: u64,
+) {
+    for (&key, &outstanding) in keys.iter().zip(active) {
+        if outstanding > 0 {
+            retired.push(Retired {
+                destination: destination as u32,
+                key,
+                epoch,
+                outstanding,
+            });
         }
     }
 }
@@ -939,18 +956,17 @@ fn keys_of(route: RouteRef<'_>) -> Vec<Vec<u64>> {
     (0..route.len())
         .map(|d| {
             route.plan(d).map_or_else(Vec::new, |plan| {
+                let hash = |bytes: &[u8], seed: u64| xxhash_rust::xxh64::xxh64(bytes, seed);
                 plan.hosts()
                     .iter()
                     .map(|h| {
-                        let mut x = xxhash_rust::xxh64::Xxh64::new(u64::from(h.priority));
-                        x.update(h.endpoint.address.as_bytes());
-                        x.update(&h.endpoint.port.to_le_bytes());
                         let locality = &plan.localities()[h.locality as usize].locality;
+                        let mut key = hash(h.endpoint.address.as_bytes(), u64::from(h.priority));
+                        key = hash(&h.endpoint.port.to_le_bytes(), key);
                         for part in [&locality.region, &locality.zone, &locality.sub_zone] {
-                            x.update(&[0xff]);
-                            x.update(part.as_bytes());
+                            key = hash(part.as_bytes(), key ^ 0xff);
                         }
-                        x.digest()
+                        key
                     })
                     .collect()
             })

@@ -299,8 +299,9 @@ const fn mix(a: u64, b: u64) -> u64 {
 /// A digest of everything a plan is built from: hosts (key, weight, health, priority,
 /// locality group), locality groups, the assignment's policy fields and the configuration.
 fn digest(plan: &Plan) -> u64 {
-    let mut h = xxhash_rust::xxh64::Xxh64::new(0x6d65_7368_6c62);
+    let hash = |bytes: &[u8], seed: u64| xxhash_rust::xxh64::xxh64(bytes, seed);
     let c = &plan.config;
+    let mut h = 0x6d65_7368_6c62;
     for v in [
         c.policy as u64,
         c.healthy_panic_threshold.to_bits(),
@@ -316,7 +317,7 @@ fn digest(plan: &Plan) -> u64 {
         plan.hosts.len() as u64,
         plan.localities.len() as u64,
     ] {
-        h.update(&v.to_le_bytes());
+        h = mix(h, v);
     }
     for group in &plan.localities {
         for part in [
@@ -324,21 +325,23 @@ fn digest(plan: &Plan) -> u64 {
             &group.locality.zone,
             &group.locality.sub_zone,
         ] {
-            h.update(part.as_bytes());
-            h.update(&[0xff]);
+            h = hash(part.as_bytes(), h);
         }
-        h.update(&u64::from(group.weight).to_le_bytes());
-        h.update(&u64::from(group.priority).to_le_bytes());
-        h.update(&u64::from(group.hosts.end).to_le_bytes());
+        h = mix(h, u64::from(group.weight));
+        h = mix(
+            h,
+            (u64::from(group.priority) << 32) | u64::from(group.hosts.end),
+        );
     }
     for host in &plan.hosts {
         let e = &host.endpoint;
-        h.update(e.address.as_bytes());
-        h.update(&[0xff]);
-        let packed = (u64::from(e.port) << 48) | ((e.health as u64) << 40) | u64::from(e.weight);
-        h.update(&packed.to_le_bytes());
+        h = hash(e.address.as_bytes(), h);
+        h = mix(
+            h,
+            (u64::from(e.port) << 48) | ((e.health as u64) << 40) | u64::from(e.weight),
+        );
     }
-    h.digest()
+    h
 }
 
 impl Plan {

@@ -466,6 +466,8 @@ mod tests {
                 errors: vec![]
             }
         );
+        // The region's two workloads fail in one batch: one re-plan of the scenario.
+        assert_eq!(balancer.core().replans(), 1);
         assert_eq!(picked_localities(&mut balancer), ["region2/zone3"]);
         // Idempotent: the same document again changes nothing.
         assert_eq!(apply(&mut balancer, &fail), Applied::default());

@@ -439,3 +439,40 @@ fn meshlb_simulate_models_latency() {
         assert_eq!(r.status, 2, "{flag} {value}: {}", r.stderr);
     }
 }
+
+#[test]
+fn a_batch_that_makes_the_scenario_invalid_changes_nothing() {
+    let text = std::fs::read_to_string(workspace_root().join("examples/locality-failover.yaml"))
+        .expect("example");
+    let loaded =
+        meshlb_formats::load("locality-failover.yaml", &text, &Default::default()).expect("loads");
+    let mut balancer = meshlb_formats::Balancer::new(loaded, 3);
+    let before = balancer.scenario().expect("scenario").clone();
+    let explained = balancer.explain().clone();
+    let mut stray = before.workloads[0].clone();
+    stray.address = "10.99.0.1".into();
+    stray.cluster = "no-such-cluster".into();
+    let first = &before.workloads[0];
+    let e = balancer
+        .apply(&[
+            Change::health(&first.address, first.port, HealthStatus::Unhealthy),
+            Change::add_workload(stray),
+        ])
+        .expect_err("an unknown cluster");
+    assert!(e.contains("no-such-cluster"), "{e}");
+    assert_eq!(balancer.scenario(), Some(&before));
+    assert_eq!(balancer.explain(), &explained);
+    assert_eq!(balancer.core().replans(), 0);
+    // Removing a workload is a change like the others.
+    balancer
+        .apply(&[Change::remove(&first.address, first.port)])
+        .expect("applies");
+    assert!(
+        balancer
+            .explain()
+            .endpoints
+            .iter()
+            .all(|e| e.address != first.address)
+    );
+    assert_eq!(balancer.core().replans(), 1);
+}
