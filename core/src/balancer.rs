@@ -1,38 +1,5 @@
 //! The runtime: a route's plans and one worker's pickers, picking requests and learning when
-//! they end, updated by batches of changes.
-//!
-//! A request reaches one Envoy cluster per route destination: Envoy input is a route of one
-//! destination (one [`Plan`]); a scenario's route splits traffic by weight over destination
-//! subsets, each with its own plan (SEMANTICS B3, [`MeshPlan`]). A [`Balancer`] holds them and
-//! one [`Picker`] per destination, and is the one pick path of meshlb: the CLI's `pick` and
-//! `simulate`, the wasm package's `Balancer`, the proxy-wasm filter and the simulations all go
-//! through it (or through its borrowed form, for [`crate::simulate`] and [`MeshPlan::pick`]).
-//!
-//! - **A request's lifecycle is explicit.** [`Balancer::pick`] returns a [`Picked`]: the
-//!   endpoint, and the request counted active on it until the caller hands the [`Picked`] back
-//!   to [`Balancer::finish`]. LEAST_REQUEST reads those counts, as Envoy's least-request load
-//!   balancer reads each host's active requests (`rq_active`, incremented when the router's
-//!   upstream request starts and decremented when it completes or is reset; envoy
-//!   `source/extensions/load_balancing_policies/least_request/least_request_lb.cc`, docs
-//!   `intro/arch_overview/upstream/load_balancing/load_balancers#weighted-least-request`).
-//!   A caller that never finishes its requests makes every endpoint look ever busier; one that
-//!   finishes each at once (as `meshlb pick` does) gives LEAST_REQUEST equal loads.
-//! - **Updates come in batches.** [`Balancer::apply`] takes a list of [`Change`]s (health,
-//!   weight, add or remove an endpoint) and re-plans once: health and weight changes of Envoy
-//!   input in place on the plan ([`Plan::update`]); additions and removals by rebuilding the
-//!   plan from its assignment; any change to a scenario by planning the scenario again (a
-//!   workload's health can change what istiod sends, not only how Envoy balances).
-//! - **Pickers follow their plan.** Each plan carries an identity ([`Plan::identity`]) its
-//!   picker checks; the balancer resynchronises its pickers as part of [`Balancer::apply`], so
-//!   the next pick allocates nothing. Active request counts follow each endpoint (its address,
-//!   port and locality) across re-plans, and a [`Picked`] from before an update still finishes
-//!   the right request, as in Envoy, where a request holds its host, not an index: an endpoint
-//!   removed while requests to it are in flight takes them along, and one added back with the
-//!   same address starts with none.
-//!
-//! A balancer is one worker's: Envoy keeps one load balancer per worker thread, and so does
-//! meshlb (the proxy-wasm filter runs one balancer in each worker's VM). Time and randomness are
-//! arguments: the same seed gives the same picks natively and in WebAssembly.
+//! they end, updated by batches of changes. See [`Balancer`].
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -328,8 +295,41 @@ struct Retired {
     outstanding: u32,
 }
 
-/// A route's plans and one worker's pickers: the runtime every adapter uses. See the
-/// [module documentation](self).
+/// A route's plans and one worker's pickers: the runtime every adapter uses, picking requests
+/// and learning when they end, updated by batches of changes.
+///
+/// A request reaches one Envoy cluster per route destination: Envoy input is a route of one
+/// destination (one [`Plan`]); a scenario's route splits traffic by weight over destination
+/// subsets, each with its own plan (SEMANTICS B3, [`MeshPlan`]). A [`Balancer`] holds them and
+/// one [`Picker`] per destination, and is the one pick path of meshlb: the CLI's `pick` and
+/// `simulate`, the wasm package's `Balancer`, the proxy-wasm filter and the simulations all go
+/// through it (or through its borrowed form, for [`crate::simulate`] and [`MeshPlan::pick`]).
+///
+/// - **A request's lifecycle is explicit.** [`Balancer::pick`] returns a [`Picked`]: the
+///   endpoint, and the request counted active on it until the caller hands the [`Picked`] back
+///   to [`Balancer::finish`]. LEAST_REQUEST reads those counts, as Envoy's least-request load
+///   balancer reads each host's active requests (`rq_active`, incremented when the router's
+///   upstream request starts and decremented when it completes or is reset; envoy
+///   `source/extensions/load_balancing_policies/least_request/least_request_lb.cc`, docs
+///   `intro/arch_overview/upstream/load_balancing/load_balancers#weighted-least-request`).
+///   A caller that never finishes its requests makes every endpoint look ever busier; one that
+///   finishes each at once (as `meshlb pick` does) gives LEAST_REQUEST equal loads.
+/// - **Updates come in batches.** [`Balancer::apply`] takes a list of [`Change`]s (health,
+///   weight, add or remove an endpoint) and re-plans once: health and weight changes of Envoy
+///   input in place on the plan ([`Plan::update`]); additions and removals by rebuilding the
+///   plan from its assignment; any change to a scenario by planning the scenario again (a
+///   workload's health can change what istiod sends, not only how Envoy balances).
+/// - **Pickers follow their plan.** Each plan carries an identity ([`Plan::identity`]) its
+///   picker checks; the balancer resynchronises its pickers as part of [`Balancer::apply`], so
+///   the next pick allocates nothing. Active request counts follow each endpoint (its address,
+///   port and locality) across re-plans, and a [`Picked`] from before an update still finishes
+///   the right request, as in Envoy, where a request holds its host, not an index: an endpoint
+///   removed while requests to it are in flight takes them along, and one added back with the
+///   same address starts with none.
+///
+/// A balancer is one worker's: Envoy keeps one load balancer per worker thread, and so does
+/// meshlb (the proxy-wasm filter runs one balancer in each worker's VM). Time and randomness are
+/// arguments: the same seed gives the same picks natively and in WebAssembly.
 ///
 /// # Examples
 /// ```
@@ -540,7 +540,7 @@ impl Balancer {
         }
     }
 
-    /// Applies a batch of changes with one re-plan; see the [module documentation](self).
+    /// Applies a batch of changes with one re-plan; see [`Balancer`].
     ///
     /// Changes apply in order. One that names no endpoint, or has a value the plan refuses, is
     /// skipped and listed in [`Applied::rejected`]; the others apply. A batch that changes

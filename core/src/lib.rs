@@ -18,7 +18,12 @@
 //! 4. **Pick** ([`Picker`]): per-worker state for ROUND_ROBIN (EDF when weighted),
 //!    LEAST_REQUEST (power of two choices), RANDOM, RING_HASH and MAGLEV; priority, then
 //!    locality, then host, as Envoy's `hostSourceToUse`. A pick allocates nothing.
-//! 5. **Explain** ([`Explanation`]): one value with each priority's load, each endpoint's share
+//! 5. **Runtime** ([`Balancer`]): a route's plans and one worker's pickers, the one pick path
+//!    every adapter uses; a pick returns a [`Picked`] the caller hands back to
+//!    [`Balancer::finish`] when the request ends (least request counts requests in flight);
+//!    [`Balancer::apply`] takes a batch of [`Change`]s and re-plans once.
+//!    [`simulate_traffic`] runs it with requests that take time.
+//! 6. **Explain** ([`Explanation`]): one value with each priority's load, each endpoint's share
 //!    and notes on what applied, serialisable with the `serde` feature.
 //!
 //! Time and randomness are arguments ([`Rng`], [`SeededRng`]): the same seed gives the same

@@ -1,42 +1,6 @@
 //! Requests that take time: a seeded discrete-event simulation of a [`Balancer`] under load.
 //!
-//! [`crate::simulate`] finishes every request before the next one starts, so least request sees
-//! equal loads everywhere. Here requests overlap, and each endpoint's latency decides how many
-//! it holds at a time, which is what LEAST_REQUEST balances on.
-//!
-//! ## The model
-//! - **Arrivals** form a Poisson process of [`Traffic::rate`] requests per second (exponential
-//!   times between arrivals).
-//! - Each request is picked by the balancer when it arrives ([`Balancer::pick`]) and stays
-//!   active on its endpoint for an exponentially distributed time whose mean is the endpoint's
-//!   latency ([`Traffic::latency_ms`]); then it is finished ([`Balancer::finish`]).
-//! - An endpoint serves any number of requests at once: its latency does not grow with its load
-//!   (an M/M/∞ station). What the balancer changes is how many requests each endpoint holds.
-//! - Time is counted in integer nanoseconds. Two seeded streams: the picks draw from the
-//!   caller's generator (seeded as [`crate::simulate`] seeds it), arrivals and durations from
-//!   their own, fixed by the seed.
-//!
-//! Reported per endpoint: the count and observed share (as [`crate::simulate`]), the mean
-//! latency, and the time-averaged number of requests in flight over the span of the arrivals.
-//!
-//! ## What to expect
-//! - ROUND_ROBIN, RANDOM, RING_HASH and MAGLEV do not look at load: every endpoint gets its
-//!   explained share whatever its latency, and holds `share × rate × latency` requests on
-//!   average (Little's law).
-//! - LEAST_REQUEST with equal weights is the power of two choices (Envoy's `choice_count`,
-//!   default 2; Mitzenmacher, "The Power of Two Choices in Randomized Load Balancing", IEEE
-//!   TPDS 12(10), 2001): each request samples `c` endpoints uniformly, with replacement, and
-//!   takes the one with the fewest active requests (`least_request_lb.cc`). At light load the
-//!   samples tie at zero and the first one wins: shares are the explained ones. Under load a
-//!   slower endpoint holds more requests and loses comparisons, so it receives less than its
-//!   weight share: toward the share that equalises requests in flight,
-//!   `(1/Lᵢ) / Σⱼ (1/Lⱼ)`, but never below `(1/n)^c`, the chance that every sample is that
-//!   endpoint (an endpoint busier than all others is still taken then).
-//! - LEAST_REQUEST with unequal weights is EDF over `weight / (active + 1)^active_request_bias`
-//!   (bias 1 by default): a slow endpoint's weight is divided by its requests in flight.
-//!
-//! Envoy docs: `intro/arch_overview/upstream/load_balancing/load_balancers` (weighted least
-//! request); `LeastRequestLbConfig` (`choice_count`, `active_request_bias`).
+//! See [`simulate_traffic`].
 
 use alloc::collections::BinaryHeap;
 use alloc::vec::Vec;
@@ -48,7 +12,7 @@ use crate::pick::Request;
 use crate::rng::{Rng, SeededRng};
 use crate::sim::Simulation;
 
-/// How requests arrive and how long they take; see the [module documentation](self).
+/// How requests arrive and how long they take; see [`simulate_traffic`] for the model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Traffic {
     rate: f64,
@@ -157,8 +121,46 @@ fn exponential_ns(rng: &mut SeededRng, mean_ns: f64) -> u64 {
 }
 
 /// Sends `requests` requests of [`Traffic`] through `balancer`, picking with `rng`; arrivals
-/// and durations come from `seed`. See the [module documentation](self) for the model. Leaves
-/// no request active on the balancer.
+/// and durations come from `seed`. Leaves no request active on the balancer.
+///
+///
+/// [`crate::simulate`] finishes every request before the next one starts, so least request sees
+/// equal loads everywhere. Here requests overlap, and each endpoint's latency decides how many
+/// it holds at a time, which is what LEAST_REQUEST balances on.
+///
+/// ## The model
+/// - **Arrivals** form a Poisson process of [`Traffic::rate`] requests per second (exponential
+///   times between arrivals).
+/// - Each request is picked by the balancer when it arrives ([`Balancer::pick`]) and stays
+///   active on its endpoint for an exponentially distributed time whose mean is the endpoint's
+///   latency ([`Traffic::latency_ms`]); then it is finished ([`Balancer::finish`]).
+/// - An endpoint serves any number of requests at once: its latency does not grow with its load
+///   (an M/M/∞ station). What the balancer changes is how many requests each endpoint holds.
+/// - Time is counted in integer nanoseconds. Two seeded streams: the picks draw from the
+///   caller's generator (seeded as [`crate::simulate`] seeds it), arrivals and durations from
+///   their own, fixed by the seed.
+///
+/// Reported per endpoint: the count and observed share (as [`crate::simulate`]), the mean
+/// latency, and the time-averaged number of requests in flight over the span of the arrivals.
+///
+/// ## What to expect
+/// - ROUND_ROBIN, RANDOM, RING_HASH and MAGLEV do not look at load: every endpoint gets its
+///   explained share whatever its latency, and holds `share × rate × latency` requests on
+///   average (Little's law).
+/// - LEAST_REQUEST with equal weights is the power of two choices (Envoy's `choice_count`,
+///   default 2; Mitzenmacher, "The Power of Two Choices in Randomized Load Balancing", IEEE
+///   TPDS 12(10), 2001): each request samples `c` endpoints uniformly, with replacement, and
+///   takes the one with the fewest active requests (`least_request_lb.cc`). At light load the
+///   samples tie at zero and the first one wins: shares are the explained ones. Under load a
+///   slower endpoint holds more requests and loses comparisons, so it receives less than its
+///   weight share: toward the share that equalises requests in flight,
+///   `(1/Lᵢ) / Σⱼ (1/Lⱼ)`, but never below `(1/n)^c`, the chance that every sample is that
+///   endpoint (an endpoint busier than all others is still taken then).
+/// - LEAST_REQUEST with unequal weights is EDF over `weight / (active + 1)^active_request_bias`
+///   (bias 1 by default): a slow endpoint's weight is divided by its requests in flight.
+///
+/// Envoy docs: `intro/arch_overview/upstream/load_balancing/load_balancers` (weighted least
+/// request); `LeastRequestLbConfig` (`choice_count`, `active_request_bias`).
 #[must_use]
 pub fn simulate_traffic<R: Rng + ?Sized>(
     balancer: &mut Balancer,
