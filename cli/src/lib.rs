@@ -89,9 +89,17 @@ enum Command {
         format: ReportFormat,
     },
     /// Send seeded requests through the real pickers and compare with the explained shares.
+    ///
+    /// Without --latency, --mean-latency or --rate each request ends before the next starts.
+    /// With them, requests take time (a discrete-event simulation): Poisson arrivals at --rate
+    /// requests per second, each request active on its endpoint for an exponential time of the
+    /// endpoint's mean latency, endpoints serving any number at once. LEAST_REQUEST then sees
+    /// requests in flight: a slow endpoint holds more and receives fewer than its share (the
+    /// power of two choices), while the other policies keep the explained shares (docs/simulate.md).
     #[command(after_help = "Examples:\n  \
         meshlb simulate examples/envoy/spillover-panic.json --requests 10000\n  \
-        meshlb simulate examples/envoy/maglev.json --requests 100000 --seed 42 --format json")]
+        meshlb simulate examples/envoy/maglev.json --requests 100000 --seed 42 --format json\n  \
+        meshlb simulate cla.json --lb-policy LEAST_REQUEST --latency 10.0.0.4:8080=100 --mean-latency 10 --rate 2000")]
     Simulate {
         #[command(flatten)]
         input: InputArgs,
@@ -101,6 +109,18 @@ enum Command {
         /// Seed of the picks (same seed, same picks).
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Requests take time: this endpoint's mean latency, ADDRESS:PORT=MS (repeatable;
+        /// IPv6 as [ADDRESS]:PORT=MS).
+        #[arg(long = "latency", value_name = "ADDRESS:PORT=MS")]
+        latency: Vec<String>,
+        /// Requests take time: the mean latency of endpoints without --latency, milliseconds
+        /// [default with --latency or --rate: 10].
+        #[arg(long, value_name = "MS", value_parser = parse_non_negative)]
+        mean_latency: Option<f64>,
+        /// Requests take time: arrivals per second, a Poisson process [default with --latency or
+        /// --mean-latency: 1000].
+        #[arg(long, value_name = "RPS", value_parser = parse_positive)]
+        rate: Option<f64>,
     },
     /// Print the endpoint each of N seeded requests goes to, one `address:port` per line (`-`
     /// when no endpoint can serve): the sequence the wasm Balancer and the proxy-wasm filter
@@ -244,6 +264,20 @@ enum ReportFormat {
 /// `--lb-policy`: core's names, listed in `--help` and in the error.
 fn policy_parser() -> impl clap::builder::TypedValueParser<Value = LbPolicy> {
     clap::builder::PossibleValuesParser::new(LbPolicy::NAMES).try_map(|s| s.parse::<LbPolicy>())
+}
+
+fn parse_non_negative(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a number of milliseconds, 0 or more")),
+    }
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not a positive number")),
+    }
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
@@ -401,9 +435,23 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
             input,
             requests,
             seed,
+            latency,
+            mean_latency,
+            rate,
         } => {
             let loaded = load(input)?;
-            let simulation = loaded.simulate(*requests, *seed);
+            let traffic = meshlb_formats::TrafficOptions {
+                rate: *rate,
+                mean_latency_ms: *mean_latency,
+                latencies: latency.clone(),
+            };
+            let simulation = if traffic.is_timed() {
+                loaded
+                    .simulate_traffic(*requests, *seed, &traffic)
+                    .map_err(|e| Failure(format!("{}: {e}", loaded.title)))?
+            } else {
+                loaded.simulate(*requests, *seed)
+            };
             match input.format {
                 Format::Json => {
                     let json = serde_json::to_string_pretty(&simulation)

@@ -243,7 +243,8 @@ pub(crate) fn listing(listing: &meshlb_formats::Listing) -> String {
     out
 }
 
-/// A simulation as text: per endpoint the count, observed and explained shares.
+/// A simulation as text: per endpoint the count, observed and explained shares; for a timed
+/// simulation also the latency and the requests in flight.
 pub(crate) fn simulation(title: &str, policy: LbPolicy, s: &Simulation) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{title}");
@@ -252,15 +253,38 @@ pub(crate) fn simulation(title: &str, policy: LbPolicy, s: &Simulation) -> Strin
         "{} requests, seed {}, policy {}",
         s.requests, s.seed, policy
     );
-    let _ = writeln!(
-        out,
-        "\n  {:<22} {:>9} {:>9} {:>9} {:>8}  observed",
-        "endpoint", "count", "observed", "explained", "delta"
-    );
-    for e in &s.endpoints {
+    if let Some(t) = &s.traffic {
         let _ = writeln!(
             out,
-            "  {:<22} {:>9} {:>9} {:>9} {:>+7.2}%  {}",
+            "timed: Poisson arrivals at {} requests/s over {:.1} s, exponential durations; {:.1} requests in flight on average",
+            t.rate,
+            t.duration_ms / 1000.0,
+            t.mean_active
+        );
+    }
+    let timed = s.traffic.is_some();
+    let _ = writeln!(
+        out,
+        "\n  {:<22} {:>9} {:>9} {:>9} {:>8}{}  observed",
+        "endpoint",
+        "count",
+        "observed",
+        "explained",
+        "delta",
+        if timed {
+            format!(" {:>10} {:>9}", "latency", "in flight")
+        } else {
+            String::new()
+        }
+    );
+    for e in &s.endpoints {
+        let extra = match (e.latency_ms, e.mean_active) {
+            (Some(l), Some(a)) => format!(" {:>8.1}ms {a:>9.2}", l),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<22} {:>9} {:>9} {:>9} {:>+7.2}%{extra}  {}",
             meshlb::endpoint_address(&e.address, e.port),
             e.count,
             pct(e.observed),
@@ -289,6 +313,12 @@ pub(crate) fn simulation(title: &str, policy: LbPolicy, s: &Simulation) -> Strin
         s.max_abs_deviation,
         pct(s.max_abs_deviation)
     );
+    if timed && policy == LbPolicy::LeastRequest {
+        let _ = writeln!(
+            out,
+            "LEAST_REQUEST compares requests in flight (power of two choices): an endpoint that holds more of them than the one it is compared with loses, so slow endpoints receive less than their explained share"
+        );
+    }
     out
 }
 

@@ -84,7 +84,35 @@ pub(crate) struct Edf {
     order: u64,
 }
 
+/// Buffers a rebuild works in, kept by the caller between rebuilds so that rebuilding a
+/// scheduler of a size seen before allocates nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EdfScratch {
+    entries: Vec<(Key, u32)>,
+    winners: Vec<Loser>,
+}
+
+impl EdfScratch {
+    /// Room for schedulers of up to `n` entries.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        reserve_to(&mut self.entries, n);
+        reserve_to(&mut self.winners, 2 * n);
+    }
+}
+
+/// Grows `v`'s capacity to at least `n` (no-op when it already has room).
+pub(crate) fn reserve_to<T>(v: &mut Vec<T>, n: usize) {
+    if v.capacity() < n {
+        v.reserve(n - v.len());
+    }
+}
+
 impl Edf {
+    /// Room for `n` entries, so rebuilds up to that size allocate nothing.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        reserve_to(&mut self.losers, n);
+    }
+
     /// Empties the scheduler, keeping its buffers.
     pub(crate) fn clear(&mut self) {
         self.losers.clear();
@@ -94,8 +122,8 @@ impl Edf {
         self.order = 0;
     }
 
-    /// Builds the tree over `entries` (key and item, one per leaf).
-    fn build(&mut self, entries: &[(Key, u32)]) {
+    /// Builds the tree over `entries` (key and item, one per leaf), `winners` a buffer.
+    fn build(&mut self, entries: &[(Key, u32)], winners: &mut Vec<Loser>) {
         let n = entries.len();
         self.n = n;
         self.losers.clear();
@@ -109,7 +137,8 @@ impl Edf {
             item: u32::MAX,
         };
         // Winners of every node, leaves at `n..2n`; the losers stay in the tree.
-        let mut winners = alloc::vec![unset; 2 * n];
+        winners.clear();
+        winners.resize(2 * n, unset);
         for (leaf, &(key, item)) in entries.iter().enumerate() {
             winners[n + leaf] = Loser {
                 key,
@@ -140,13 +169,20 @@ impl Edf {
         }
         entries.push((key(self.current_time + 1.0 / weight, self.order), item));
         self.order += 1;
-        self.build(&entries);
+        self.build(&entries, &mut Vec::new());
     }
 
     /// Rebuilds the scheduler over items `0..n` as if they had been added in order to an empty
     /// scheduler and then picked `picks` times (Envoy's `EdfScheduler::createWithPicks`, which
-    /// gives each worker a different starting point). Reuses the buffers.
-    pub(crate) fn rebuild_with_picks(&mut self, n: u32, weight: impl Fn(u32) -> f64, picks: u32) {
+    /// gives each worker a different starting point). Reuses the buffers: allocates nothing
+    /// when the scheduler and `scratch` have room for `n` entries.
+    pub(crate) fn rebuild_with_picks(
+        &mut self,
+        n: u32,
+        weight: impl Fn(u32) -> f64,
+        picks: u32,
+        scratch: &mut EdfScratch,
+    ) {
         self.clear();
         if n == 0 {
             return;
@@ -158,7 +194,8 @@ impl Edf {
         let augmented = |i: u32| weight(i) + 1e-13;
         let weights_sum: f64 = (0..n).map(augmented).sum();
         let per_weight = f64::from(picks) / weights_sum;
-        let mut entries = Vec::with_capacity(n as usize);
+        let entries = &mut scratch.entries;
+        entries.clear();
         let mut picks_so_far = 0_u32;
         let mut max_pick_time = 0.0_f64;
         for i in 0..n {
@@ -172,7 +209,7 @@ impl Edf {
             max_pick_time = max_pick_time.max(pick_time);
             picks_so_far += floor_picks;
         }
-        self.build(&entries);
+        self.build(entries, &mut scratch.winners);
         self.current_time = max_pick_time;
         self.order = u64::from(n);
         while picks_so_far < picks {
@@ -256,7 +293,12 @@ mod tests {
                 slow.pick_and_add(|i| weights[i as usize]);
             }
             let mut fast = Edf::default();
-            fast.rebuild_with_picks(4, |i| weights[i as usize], picks);
+            fast.rebuild_with_picks(
+                4,
+                |i| weights[i as usize],
+                picks,
+                &mut EdfScratch::default(),
+            );
             let a: Vec<u32> = (0..50)
                 .map_while(|_| slow.pick_and_add(|i| weights[i as usize]))
                 .collect();
@@ -346,23 +388,23 @@ mod tests {
     fn renamed_items_and_a_single_entry() {
         let weights = [2.0, 1.0, 3.0];
         let mut edf = Edf::default();
-        edf.rebuild_with_picks(3, |i| weights[i as usize], 0);
+        edf.rebuild_with_picks(3, |i| weights[i as usize], 0, &mut EdfScratch::default());
         let plain: Vec<u32> = (0..12)
             .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
             .collect();
         let mut renamed = Edf::default();
-        renamed.rebuild_with_picks(3, |i| weights[i as usize], 0);
+        renamed.rebuild_with_picks(3, |i| weights[i as usize], 0, &mut EdfScratch::default());
         renamed.map_items(|i| 10 + i);
         let picked: Vec<u32> = (0..12)
             .map_while(|_| renamed.pick_and_add(|i| weights[(i - 10) as usize]))
             .collect();
         assert_eq!(picked, plain.iter().map(|i| i + 10).collect::<Vec<_>>());
         let mut one = Edf::default();
-        one.rebuild_with_picks(1, |_| 5.0, 7);
+        one.rebuild_with_picks(1, |_| 5.0, 7, &mut EdfScratch::default());
         assert_eq!(one.pick_and_add(|_| 5.0), Some(0));
         assert_eq!(one.pick_and_add(|_| 5.0), Some(0));
         let mut none = Edf::default();
-        none.rebuild_with_picks(0, |_| 1.0, 3);
+        none.rebuild_with_picks(0, |_| 1.0, 3, &mut EdfScratch::default());
         assert_eq!(none.pick_and_add(|_| 1.0), None);
     }
 }

@@ -18,7 +18,12 @@
 //! 4. **Pick** ([`Picker`]): per-worker state for ROUND_ROBIN (EDF when weighted),
 //!    LEAST_REQUEST (power of two choices), RANDOM, RING_HASH and MAGLEV; priority, then
 //!    locality, then host, as Envoy's `hostSourceToUse`. A pick allocates nothing.
-//! 5. **Explain** ([`Explanation`]): one value with each priority's load, each endpoint's share
+//! 5. **Runtime** ([`Balancer`]): a route's plans and one worker's pickers, the one pick path
+//!    every adapter uses; a pick returns a [`Picked`] the caller hands back to
+//!    [`Balancer::finish`] when the request ends (least request counts requests in flight);
+//!    [`Balancer::apply`] takes a batch of [`Change`]s and re-plans once.
+//!    [`simulate_traffic`] runs it with requests that take time.
+//! 6. **Explain** ([`Explanation`]): one value with each priority's load, each endpoint's share
 //!    and notes on what applied, serialisable with the `serde` feature.
 //!
 //! Time and randomness are arguments ([`Rng`], [`SeededRng`]): the same seed gives the same
@@ -73,6 +78,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+mod balancer;
 mod diff;
 mod edf;
 mod error;
@@ -85,7 +91,9 @@ mod pick;
 mod plan;
 mod rng;
 mod sim;
+mod traffic;
 
+pub use balancer::{Addition, Applied, Balancer, Change, ChangeError, Picked};
 pub use diff::{Diff, Presence, ShareChange, diff};
 pub use error::PlanError;
 pub use explain::{
@@ -103,8 +111,8 @@ pub use model::{
 pub use names::UnknownName;
 pub use pick::{Picker, Request, hash_key};
 pub use plan::{
-    Counts, Host, HostId, LocalityGroup, MAX_CHOICE_COUNT, MAX_ENDPOINTS, Plan, PriorityState,
-    host_key,
+    Counts, Host, HostId, HostUpdate, LocalityGroup, MAX_CHOICE_COUNT, MAX_ENDPOINTS, Plan,
+    PriorityState, host_key,
 };
 pub use rng::{Rng, SeededRng};
 
@@ -113,3 +121,4 @@ pub use rng::{Rng, SeededRng};
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
 pub use sim::{SimulatedEndpoint, Simulation, simulate};
+pub use traffic::{Traffic, TrafficError, TrafficReport, simulate_traffic};

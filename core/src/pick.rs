@@ -18,14 +18,17 @@
 //! - RING_HASH and MAGLEV (`thread_aware_lb_impl.cc`): the request hash (or a random value)
 //!   chooses the priority and then the host in that priority's table.
 //!
-//! A pick allocates nothing. When the plan changes (its [`Plan::generation`]), the picker
-//! rebuilds its schedulers on the next pick, reusing its buffers, as Envoy refreshes a worker's
-//! load balancer on a host-set change; round-robin positions are kept.
+//! A pick allocates nothing. When the plan changes (its [`Plan::identity`]), the picker
+//! rebuilds its host lists and schedulers on the next pick (or at once, [`Picker::resync`]), as
+//! Envoy refreshes a worker's load balancer on a host-set change; round-robin positions and
+//! active request counts are kept. The buffers are sized for the plan's shape when the picker
+//! first sees it (every list can hold all hosts of its priority or locality), so a resync after
+//! a health or weight change allocates nothing.
 
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use crate::edf::Edf;
+use crate::edf::{Edf, EdfScratch, reserve_to};
 use crate::model::{Availability, LbPolicy};
 use crate::plan::{HostId, Plan};
 use crate::rng::Rng;
@@ -60,7 +63,9 @@ struct Source {
     rr_pos: u32,
     /// The list length `rr_pos` was reduced for (0: not yet).
     rr_len: u32,
-    edf: Option<Edf>,
+    /// EDF over the source's weights, in use when `weighted` (unequal weights).
+    edf: Edf,
+    weighted: bool,
 }
 
 impl Source {
@@ -83,13 +88,35 @@ impl Source {
         i
     }
 
-    const fn new(seed: u64) -> Self {
+    fn new(seed: u64) -> Self {
         Self {
             rr_index: seed,
             rr_pos: 0,
             rr_len: 0,
-            edf: None,
+            edf: Edf::default(),
+            weighted: false,
         }
+    }
+
+    /// The source's EDF, when its weights are unequal.
+    #[inline]
+    fn edf(&mut self) -> Option<&mut Edf> {
+        self.weighted.then_some(&mut self.edf)
+    }
+}
+
+/// A locality scheduler: an EDF over the localities' effective weights, in use when `on`. Its
+/// buffers stay allocated while it is off.
+#[derive(Debug, Clone, Default)]
+struct Scheduler {
+    edf: Edf,
+    on: bool,
+}
+
+impl Scheduler {
+    #[inline]
+    fn get(&mut self) -> Option<&mut Edf> {
+        self.on.then_some(&mut self.edf)
     }
 }
 
@@ -108,8 +135,8 @@ struct PrioritySources {
     locality_healthy_sources: Vec<Source>,
     locality_degraded_sources: Vec<Source>,
     /// EDF over the localities' effective weights (items: locality index within the priority).
-    locality_healthy_scheduler: Option<Edf>,
-    locality_degraded_scheduler: Option<Edf>,
+    locality_healthy_scheduler: Scheduler,
+    locality_degraded_scheduler: Scheduler,
 }
 
 impl PrioritySources {
@@ -124,8 +151,8 @@ impl PrioritySources {
             degraded_source: Source::new(seed),
             locality_healthy_sources: Vec::new(),
             locality_degraded_sources: Vec::new(),
-            locality_healthy_scheduler: None,
-            locality_degraded_scheduler: None,
+            locality_healthy_scheduler: Scheduler::default(),
+            locality_degraded_scheduler: Scheduler::default(),
         }
     }
 }
@@ -170,12 +197,17 @@ enum SourceKind {
 pub struct Picker {
     policy: LbPolicy,
     seed: u64,
-    generation: Option<u64>,
+    /// The [`Plan::identity`] the lists and schedulers were built for.
+    identity: Option<u64>,
     priorities: Vec<PrioritySources>,
     /// Active requests per host (least request).
     active: Vec<u32>,
     choice_count: u32,
     bias: f64,
+    /// Buffers for rebuilding schedulers, kept so that a resync allocates nothing.
+    scratch: EdfScratch,
+    /// The localities of positive weight, while a locality scheduler is rebuilt.
+    positive: Vec<u32>,
 }
 
 impl Picker {
@@ -183,18 +215,49 @@ impl Picker {
     /// worker's load balancer).
     #[must_use]
     pub fn new<R: Rng + ?Sized>(plan: &Plan, rng: &mut R) -> Self {
+        Self::with_seed(plan, rng.next_u64())
+    }
+
+    /// A picker for `plan` whose starting positions come from `seed` ([`Picker::new`] draws it).
+    #[must_use]
+    pub fn with_seed(plan: &Plan, seed: u64) -> Self {
         let config = plan.config();
         let mut picker = Self {
             policy: config.policy,
-            seed: rng.next_u64(),
-            generation: None,
+            seed,
+            identity: None,
             priorities: Vec::new(),
             active: alloc::vec![0; plan.hosts().len()],
             choice_count: config.least_request.choice_count,
             bias: config.least_request.active_request_bias,
+            scratch: EdfScratch::default(),
+            positive: Vec::new(),
         };
         picker.sync(plan);
         picker
+    }
+
+    /// Rebuilds the host lists and schedulers for `plan` now, if its [`Plan::identity`] is not
+    /// the one they were built for (a pick does the same on its own). Round-robin positions and
+    /// active request counts are kept; allocates nothing unless the plan's shape (hosts per
+    /// priority and locality) outgrew every shape the picker has seen.
+    pub fn resync(&mut self, plan: &Plan) {
+        if self.identity != Some(plan.identity()) {
+            self.sync(plan);
+        }
+    }
+
+    /// The active request counts, by host index.
+    pub(crate) fn active(&self) -> &[u32] {
+        &self.active
+    }
+
+    /// Replaces the active request counts (by host index of the plan the next sync reads); the
+    /// caller resynchronises after.
+    pub(crate) fn set_active(&mut self, counts: &[u32]) {
+        self.active.clear();
+        self.active.extend_from_slice(counts);
+        self.identity = None;
     }
 
     /// Picks the host for one request, or `None` when no host can serve it (Envoy's "no healthy
@@ -208,7 +271,7 @@ impl Picker {
         rng: &mut R,
         request: Request,
     ) -> Option<HostId> {
-        if self.generation != Some(plan.generation()) {
+        if self.identity != Some(plan.identity()) {
             self.sync(plan);
         }
         if self.policy.is_hash_based() {
@@ -222,8 +285,8 @@ impl Picker {
             && matches!(self.policy, LbPolicy::RoundRobin | LbPolicy::Random)
         {
             let state = &mut self.priorities[priority];
-            if state.locality_healthy_scheduler.is_none()
-                && state.healthy_source.edf.is_none()
+            if !state.locality_healthy_scheduler.on
+                && !state.healthy_source.weighted
                 && !plan.priorities()[priority].panic
             {
                 let n = state.healthy.len() as u32;
@@ -285,8 +348,8 @@ impl Picker {
         }
         let state = &mut self.priorities[priority];
         let scheduler = match availability {
-            Availability::Degraded => state.locality_degraded_scheduler.as_mut(),
-            _ => state.locality_healthy_scheduler.as_mut(),
+            Availability::Degraded => state.locality_degraded_scheduler.get(),
+            _ => state.locality_healthy_scheduler.get(),
         };
         if let Some(scheduler) = scheduler {
             let first = plan.priorities()[priority].localities.start as usize;
@@ -351,13 +414,13 @@ impl Picker {
         let hosts = plan.hosts();
         let index = match self.policy {
             LbPolicy::Random => (random % u64::from(n)) as u32,
-            LbPolicy::RoundRobin => match source.edf.as_mut() {
+            LbPolicy::RoundRobin => match source.edf() {
                 Some(edf) => {
                     edf.pick_and_add(|i| f64::from(hosts[list.get(i) as usize].endpoint.weight))?
                 }
                 None => source.next_rr(n),
             },
-            LbPolicy::LeastRequest => match source.edf.as_mut() {
+            LbPolicy::LeastRequest => match source.edf() {
                 Some(edf) => {
                     let (active, bias) = (&self.active, self.bias);
                     edf.pick_and_add(|i| {
@@ -387,10 +450,16 @@ impl Picker {
     }
 
     /// Rebuilds the host lists and schedulers from `plan`, keeping round-robin positions.
+    /// Every buffer is first given room for the most it can hold under this plan's shape (all
+    /// hosts of its priority or locality), so later resyncs over the same shape allocate nothing.
     #[cold]
     #[inline(never)]
     fn sync(&mut self, plan: &Plan) {
-        self.generation = Some(plan.generation());
+        self.identity = Some(plan.identity());
+        let config = plan.config();
+        self.policy = config.policy;
+        self.choice_count = config.least_request.choice_count;
+        self.bias = config.least_request.active_request_bias;
         self.active.resize(plan.hosts().len(), 0);
         if self.policy.is_hash_based() {
             return;
@@ -401,14 +470,40 @@ impl Picker {
             .resize_with(priorities.len(), || PrioritySources::new(seed));
         let weighted_rr =
             self.policy == LbPolicy::RoundRobin || self.policy == LbPolicy::LeastRequest;
-        let (active, bias, policy) = (&self.active, self.bias, self.policy);
-        for (p, (state, sources)) in priorities.iter().zip(&mut self.priorities).enumerate() {
+        let most_hosts = priorities.iter().map(|s| s.hosts.len()).max().unwrap_or(0);
+        let most_groups = priorities
+            .iter()
+            .map(|s| s.localities.len())
+            .max()
+            .unwrap_or(0);
+        self.scratch.reserve(if weighted_rr {
+            most_hosts.max(most_groups)
+        } else {
+            most_groups
+        });
+        reserve_to(&mut self.positive, most_groups);
+        let Self {
+            active,
+            bias,
+            policy,
+            scratch,
+            positive,
+            priorities: all_sources,
+            ..
+        } = self;
+        let (active, bias, policy) = (&*active, *bias, *policy);
+        for (p, (state, sources)) in priorities.iter().zip(all_sources.iter_mut()).enumerate() {
+            let priority_hosts = state.hosts.len();
             sources.healthy.clear();
             sources.degraded.clear();
             sources.locality_healthy.clear();
             sources.locality_degraded.clear();
+            reserve_to(&mut sources.healthy, priority_hosts);
+            reserve_to(&mut sources.degraded, priority_hosts);
             let groups =
                 &plan.localities()[state.localities.start as usize..state.localities.end as usize];
+            reserve_to(&mut sources.locality_healthy, groups.len());
+            reserve_to(&mut sources.locality_degraded, groups.len());
             for group in groups {
                 let (h0, d0) = (sources.healthy.len() as u32, sources.degraded.len() as u32);
                 for id in group.hosts.clone() {
@@ -432,6 +527,18 @@ impl Picker {
                 .locality_degraded_sources
                 .resize_with(groups.len(), || Source::new(seed));
             if weighted_rr {
+                for source in [
+                    &mut sources.all,
+                    &mut sources.healthy_source,
+                    &mut sources.degraded_source,
+                ] {
+                    source.edf.reserve(priority_hosts);
+                }
+                for (l, group) in groups.iter().enumerate() {
+                    let n = group.hosts.len();
+                    sources.locality_healthy_sources[l].edf.reserve(n);
+                    sources.locality_degraded_sources[l].edf.reserve(n);
+                }
                 let hosts = plan.hosts();
                 let weight = |host: u32| -> f64 {
                     let w = hosts[host as usize].endpoint.weight;
@@ -447,6 +554,7 @@ impl Picker {
                     hosts,
                     seed,
                     &weight,
+                    scratch,
                 );
                 refresh_source(
                     &mut sources.healthy_source,
@@ -454,6 +562,7 @@ impl Picker {
                     hosts,
                     seed,
                     &weight,
+                    scratch,
                 );
                 refresh_source(
                     &mut sources.degraded_source,
@@ -461,6 +570,7 @@ impl Picker {
                     hosts,
                     seed,
                     &weight,
+                    scratch,
                 );
                 for (l, r) in sources.locality_healthy.iter().enumerate() {
                     let list = HostList::Slice(&sources.healthy[r.start as usize..r.end as usize]);
@@ -470,6 +580,7 @@ impl Picker {
                         hosts,
                         seed,
                         &weight,
+                        scratch,
                     );
                 }
                 for (l, r) in sources.locality_degraded.iter().enumerate() {
@@ -480,6 +591,7 @@ impl Picker {
                         hosts,
                         seed,
                         &weight,
+                        scratch,
                     );
                 }
             }
@@ -495,8 +607,9 @@ impl Picker {
                 } else {
                     Availability::Healthy
                 };
+                slot.edf.reserve(groups.len());
                 if !plan.uses_locality_scheduler(p, availability) {
-                    *slot = None;
+                    slot.on = false;
                     continue;
                 }
                 let weights: &dyn Fn(u32) -> f64 = &|i: u32| {
@@ -507,10 +620,16 @@ impl Picker {
                         g.effective_healthy
                     }
                 };
-                let edf = slot.get_or_insert_with(Edf::default);
-                edf.clear();
+                slot.on = true;
                 // Envoy gives createWithPicks only the localities with weight > 0.
-                rebuild_locality_scheduler(edf, groups.len() as u32, weights, seed as u32);
+                rebuild_locality_scheduler(
+                    &mut slot.edf,
+                    groups.len() as u32,
+                    weights,
+                    seed as u32,
+                    positive,
+                    scratch,
+                );
             }
         }
     }
@@ -531,13 +650,22 @@ fn least_request_weight(weight: u32, active: u32, bias: f64) -> f64 {
 
 /// Locality EDF over the localities with effective weight > 0. Entries keep their locality
 /// index as the item; the EDF is built by adding the positive-weight ones in order and
-/// emulating `picks` picks.
-fn rebuild_locality_scheduler(edf: &mut Edf, n: u32, weight: &dyn Fn(u32) -> f64, picks: u32) {
-    let positive: Vec<u32> = (0..n).filter(|&i| weight(i) > 0.0).collect();
+/// emulating `picks` picks. `positive` and `scratch` are buffers.
+fn rebuild_locality_scheduler(
+    edf: &mut Edf,
+    n: u32,
+    weight: &dyn Fn(u32) -> f64,
+    picks: u32,
+    positive: &mut Vec<u32>,
+    scratch: &mut EdfScratch,
+) {
+    positive.clear();
+    positive.extend((0..n).filter(|&i| weight(i) > 0.0));
     edf.rebuild_with_picks(
         positive.len() as u32,
         |k| weight(positive[k as usize]),
         picks,
+        scratch,
     );
     edf.map_items(|k| positive[k as usize]);
 }
@@ -548,6 +676,7 @@ fn refresh_source(
     hosts: &[crate::plan::Host],
     seed: u64,
     weight: &dyn Fn(u32) -> f64,
+    scratch: &mut EdfScratch,
 ) {
     let n = list.len();
     let first = if n > 0 {
@@ -557,11 +686,13 @@ fn refresh_source(
     };
     let equal = (0..n).all(|i| hosts[list.get(i) as usize].endpoint.weight == first);
     if n <= 1 || equal {
-        source.edf = None;
+        source.weighted = false;
         return;
     }
-    let edf = source.edf.get_or_insert_with(Edf::default);
-    edf.rebuild_with_picks(n, |i| weight(list.get(i)), seed as u32);
+    source.weighted = true;
+    source
+        .edf
+        .rebuild_with_picks(n, |i| weight(list.get(i)), seed as u32, scratch);
 }
 
 #[derive(Debug, Clone)]

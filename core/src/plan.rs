@@ -17,9 +17,15 @@
 //! - locality weights: `source/extensions/load_balancing_policies/common/locality_wrr.cc`,
 //!   `LocalityWrr::effectiveLocalityWeight`; docs `.../load_balancing/locality_weight`.
 //!
-//! A plan is immutable while it is shared; [`Plan::set_health`] and [`Plan::set_weight`] change
-//! one endpoint in place (O(priorities + localities of its priority), no allocation for the
-//! non-hash policies) and give the same plan a rebuild would.
+//! A plan is immutable while it is shared; [`Plan::update`] changes the health and weight of a
+//! batch of endpoints in place with one recomputation (O(priorities + localities of the
+//! priorities touched), no allocation for the non-hash policies) and gives the same plan a
+//! rebuild would; [`Plan::set_health`] and [`Plan::set_weight`] are batches of one.
+//!
+//! Each plan carries an identity ([`Plan::identity`]): a digest of what it was built from,
+//! chained through every update. Pickers compare it with the identity they were built for and
+//! resynchronise when it differs, so a picker handed another plan (or a plan rebuilt after an
+//! endpoint was added) never picks from stale host lists.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -264,7 +270,78 @@ pub struct Plan {
     table_share: Vec<f64>,
     /// Scratch space for updates (panic flags before the update), kept to avoid allocating.
     panic_scratch: Vec<bool>,
+    /// Scratch space for updates (the priorities a batch touched).
+    touched_scratch: Vec<bool>,
+    allow_duplicate_endpoints: bool,
     generation: u64,
+    identity: u64,
+}
+
+/// One endpoint's new health and weight, for [`Plan::update`]; `None` leaves it as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostUpdate {
+    /// The host.
+    pub host: HostId,
+    /// Its new health status.
+    pub health: Option<HealthStatus>,
+    /// Its new weight (at least 1).
+    pub weight: Option<u32>,
+}
+
+/// SplitMix64's finaliser over `a` and `b`: the identity chain's step.
+const fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a ^ b.wrapping_add(0x9e37_79b9_7f4a_7c15).wrapping_add(a << 6);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A digest of everything a plan is built from: hosts (key, weight, health, priority,
+/// locality group), locality groups, the assignment's policy fields and the configuration.
+fn digest(plan: &Plan) -> u64 {
+    let hash = |bytes: &[u8], seed: u64| xxhash_rust::xxh64::xxh64(bytes, seed);
+    let c = &plan.config;
+    let mut h = 0x6d65_7368_6c62;
+    for v in [
+        c.policy as u64,
+        c.healthy_panic_threshold.to_bits(),
+        u64::from(c.locality_weighted),
+        c.ring_hash.minimum_ring_size,
+        c.ring_hash.maximum_ring_size,
+        c.maglev.table_size,
+        u64::from(c.least_request.choice_count),
+        c.least_request.active_request_bias.to_bits(),
+        u64::from(plan.overprovisioning_factor),
+        u64::from(plan.weighted_priority_health),
+        u64::from(plan.drop_overload_ppm),
+        plan.hosts.len() as u64,
+        plan.localities.len() as u64,
+    ] {
+        h = mix(h, v);
+    }
+    for group in &plan.localities {
+        for part in [
+            &group.locality.region,
+            &group.locality.zone,
+            &group.locality.sub_zone,
+        ] {
+            h = hash(part.as_bytes(), h);
+        }
+        h = mix(h, u64::from(group.weight));
+        h = mix(
+            h,
+            (u64::from(group.priority) << 32) | u64::from(group.hosts.end),
+        );
+    }
+    for host in &plan.hosts {
+        let e = &host.endpoint;
+        h = hash(e.address.as_bytes(), h);
+        h = mix(
+            h,
+            (u64::from(e.port) << 48) | ((e.health as u64) << 40) | u64::from(e.weight),
+        );
+    }
+    h
 }
 
 impl Plan {
@@ -452,8 +529,12 @@ impl Plan {
             by_key,
             tables: Vec::new(),
             panic_scratch: Vec::with_capacity(priority_count),
+            touched_scratch: Vec::with_capacity(priority_count),
+            allow_duplicate_endpoints: assignment.allow_duplicate_endpoints,
             generation: 0,
+            identity: 0,
         };
+        plan.identity = digest(&plan);
         plan.recompute_loads();
         for p in 0..plan.priorities.len() {
             plan.recompute_locality_weights(p);
@@ -547,10 +628,46 @@ impl Plan {
         self.total_panic
     }
 
-    /// A counter bumped by every update; pickers resynchronise when it changes.
+    /// How many updates changed the plan since it was built: one per [`Plan::update`] batch that
+    /// changed something (one recomputation each).
     #[must_use]
     pub const fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// The plan's identity: a digest of the assignment and configuration it was built from,
+    /// chained through every update since. Pickers resynchronise when it changes; two plans
+    /// with the same identity hold the same hosts in the same state (up to a 64-bit collision).
+    #[must_use]
+    pub const fn identity(&self) -> u64 {
+        self.identity
+    }
+
+    /// The assignment the plan now stands for: its groups in input order, each endpoint with its
+    /// current health and weight. [`Plan::build`] on it (and the plan's configuration) gives this
+    /// plan again; adding or removing endpoints is done on it.
+    #[must_use]
+    pub fn assignment(&self) -> LoadAssignment {
+        let mut groups: Vec<&LocalityGroup> = self.localities.iter().collect();
+        groups.sort_by_key(|g| g.origin);
+        LoadAssignment {
+            localities: groups
+                .into_iter()
+                .map(|g| crate::model::LocalityEndpoints {
+                    locality: g.locality.clone(),
+                    weight: (g.weight != 0).then_some(g.weight),
+                    priority: g.priority,
+                    endpoints: self.hosts[g.hosts.start as usize..g.hosts.end as usize]
+                        .iter()
+                        .map(|h| h.endpoint.clone())
+                        .collect(),
+                })
+                .collect(),
+            overprovisioning_factor: self.overprovisioning_factor,
+            weighted_priority_health: self.weighted_priority_health,
+            allow_duplicate_endpoints: self.allow_duplicate_endpoints,
+            drop_overload_ppm: self.drop_overload_ppm,
+        }
     }
 
     /// The hash table (ring or Maglev) of `priority`, for hash policies.
@@ -571,34 +688,102 @@ impl Plan {
             .map(|i| HostId(self.by_key[i]))
     }
 
-    /// Changes one host's health status in place, as an EDS update would, and recomputes what
-    /// depends on it. Gives the same plan as [`Plan::build`] on the changed assignment.
+    /// Changes the health and weight of a batch of hosts in place, as an EDS update would, then
+    /// recomputes what depends on them once: the loads, panic, the locality weights of the
+    /// priorities touched and, for hash policies, the tables of those priorities (and of any
+    /// whose panic flipped). Gives the same plan as [`Plan::build`] on the changed assignment.
     ///
-    /// Costs O(priorities + localities of the host's priority) and allocates nothing, except for
-    /// hash policies, whose ring or table of that priority is rebuilt (as Envoy rebuilds it on
-    /// every host-set change), reusing its buffers.
+    /// Updates apply in order. One that cannot apply (weight 0, or a locality's weights summing
+    /// past `u32::MAX`) is skipped and passed to `rejected` with its index; the others apply.
+    /// Returns how many hosts changed (an update to the state a host is already in changes
+    /// nothing). A batch that changes something counts as one [`Plan::generation`].
+    ///
+    /// Costs O(updates + priorities + localities of the priorities touched) and allocates
+    /// nothing, except for hash policies, whose rings or tables are rebuilt (as Envoy rebuilds
+    /// them on every host-set change), reusing their buffers.
+    ///
+    /// # Panics
+    /// If a host id does not come from this plan.
+    pub fn update(
+        &mut self,
+        updates: &[HostUpdate],
+        mut rejected: impl FnMut(usize, PlanError),
+    ) -> usize {
+        let mut touched = core::mem::take(&mut self.touched_scratch);
+        touched.clear();
+        touched.resize(self.priorities.len(), false);
+        let mut changed = 0;
+        for (i, update) in updates.iter().enumerate() {
+            let id = update.host;
+            let host = &self.hosts[id.index()];
+            let (gi, ei) = (host.origin.0 as usize, host.origin.1 as usize);
+            let (old_health, old_weight) = (host.endpoint.health, host.endpoint.weight);
+            let health = update.health.unwrap_or(old_health);
+            let weight = update.weight.unwrap_or(old_weight);
+            if weight == 0 {
+                rejected(
+                    i,
+                    PlanError::ZeroEndpointWeight {
+                        locality: gi,
+                        endpoint: ei,
+                    },
+                );
+                continue;
+            }
+            if health == old_health && weight == old_weight {
+                continue;
+            }
+            let (p, l) = (host.priority as usize, host.locality as usize);
+            let locality_total =
+                self.localities[l].counts.total_weight - u64::from(old_weight) + u64::from(weight);
+            if locality_total > u64::from(u32::MAX) {
+                rejected(
+                    i,
+                    PlanError::EndpointWeightOverflow {
+                        locality: gi,
+                        endpoint: ei,
+                    },
+                );
+                continue;
+            }
+            let endpoint = &mut self.hosts[id.index()].endpoint;
+            endpoint.health = health;
+            endpoint.weight = weight;
+            for counts in [
+                &mut self.localities[l].counts,
+                &mut self.priorities[p].counts,
+            ] {
+                counts.add_host(old_health, old_weight, -1);
+                counts.add_host(health, weight, 1);
+            }
+            touched[p] = true;
+            changed += 1;
+            self.identity = mix(
+                self.identity,
+                (u64::from(id.0) << 32) ^ ((health as u64) << 56) ^ u64::from(weight),
+            );
+        }
+        if changed > 0 {
+            self.after_update(&touched);
+        }
+        self.touched_scratch = touched;
+        changed
+    }
+
+    /// Changes one host's health status in place: [`Plan::update`] of one.
     ///
     /// # Panics
     /// If `id` does not come from this plan.
     pub fn set_health(&mut self, id: HostId, health: HealthStatus) {
-        let host = &self.hosts[id.index()];
-        if host.endpoint.health == health {
-            return;
-        }
-        let (old, weight) = (host.endpoint.health, host.endpoint.weight);
-        let (p, l) = (host.priority as usize, host.locality as usize);
-        self.hosts[id.index()].endpoint.health = health;
-        for counts in [
-            &mut self.localities[l].counts,
-            &mut self.priorities[p].counts,
-        ] {
-            counts.add_host(old, weight, -1);
-            counts.add_host(health, weight, 1);
-        }
-        self.after_update(p);
+        let update = HostUpdate {
+            host: id,
+            health: Some(health),
+            weight: None,
+        };
+        self.update(&[update], |_, _| {});
     }
 
-    /// Changes one host's weight in place; see [`Plan::set_health`].
+    /// Changes one host's weight in place: [`Plan::update`] of one.
     ///
     /// # Errors
     /// [`PlanError::ZeroEndpointWeight`] for 0, [`PlanError::EndpointWeightOverflow`] when the
@@ -607,49 +792,31 @@ impl Plan {
     /// # Panics
     /// If `id` does not come from this plan.
     pub fn set_weight(&mut self, id: HostId, weight: u32) -> Result<(), PlanError> {
-        let host = &self.hosts[id.index()];
-        let (gi, ei) = (host.origin.0 as usize, host.origin.1 as usize);
-        if weight == 0 {
-            return Err(PlanError::ZeroEndpointWeight {
-                locality: gi,
-                endpoint: ei,
-            });
-        }
-        let (old, health) = (host.endpoint.weight, host.endpoint.health);
-        if old == weight {
-            return Ok(());
-        }
-        let (p, l) = (host.priority as usize, host.locality as usize);
-        let locality_total =
-            self.localities[l].counts.total_weight - u64::from(old) + u64::from(weight);
-        if locality_total > u64::from(u32::MAX) {
-            return Err(PlanError::EndpointWeightOverflow {
-                locality: gi,
-                endpoint: ei,
-            });
-        }
-        self.hosts[id.index()].endpoint.weight = weight;
-        for counts in [
-            &mut self.localities[l].counts,
-            &mut self.priorities[p].counts,
-        ] {
-            counts.add_host(health, old, -1);
-            counts.add_host(health, weight, 1);
-        }
-        self.after_update(p);
-        Ok(())
+        let update = HostUpdate {
+            host: id,
+            health: None,
+            weight: Some(weight),
+        };
+        let mut error = None;
+        self.update(&[update], |_, e| error = Some(e));
+        error.map_or(Ok(()), Err)
     }
 
-    fn after_update(&mut self, priority: usize) {
+    /// One recomputation after a batch: `touched[p]` for each priority whose hosts changed.
+    fn after_update(&mut self, touched: &[bool]) {
         let mut panic_before = core::mem::take(&mut self.panic_scratch);
         panic_before.clear();
         panic_before.extend(self.priorities.iter().map(|s| s.panic));
         self.recompute_loads();
-        self.recompute_locality_weights(priority);
+        for (p, &t) in touched.iter().enumerate() {
+            if t {
+                self.recompute_locality_weights(p);
+            }
+        }
         if self.config.policy.is_hash_based() {
             // A priority's table depends on its hosts and on whether it is in panic.
             for (p, &was_in_panic) in panic_before.iter().enumerate() {
-                if p == priority || was_in_panic != self.priorities[p].panic {
+                if touched[p] || was_in_panic != self.priorities[p].panic {
                     self.rebuild_table(p);
                 }
             }

@@ -6,9 +6,10 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::balancer::{RouteRef, Routed};
 use crate::pick::{Picker, Request};
 use crate::plan::Plan;
-use crate::rng::{Rng, SeededRng};
+use crate::rng::SeededRng;
 
 /// Counts of a seeded simulation.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,13 @@ pub struct Simulation {
     /// Requests Envoy dropped before picking a host (`policy.drop_overloads`; added field).
     #[cfg_attr(feature = "serde", serde(default))]
     pub dropped: u64,
+    /// Timed simulations ([`crate::simulate_traffic`]): the arrival rate, the simulated time
+    /// and the mean requests in flight (added field, absent otherwise).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub traffic: Option<crate::traffic::TrafficReport>,
 }
 
 /// One endpoint's outcome in a [`Simulation`].
@@ -44,40 +52,30 @@ pub struct SimulatedEndpoint {
     pub observed: f64,
     /// The explained share.
     pub share: f64,
+    /// Timed simulations: the endpoint's mean latency, milliseconds (added field).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub latency_ms: Option<f64>,
+    /// Timed simulations: requests in flight on the endpoint, averaged over time (added field).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub mean_active: Option<f64>,
 }
 
 /// Sends `requests` seeded picks through a fresh [`Picker`] over `plan`.
 ///
 /// The picker's starting state and every per-request random value come from
 /// `SeededRng::new(seed)`; hash policies get a seeded random hash per request (uniformly
-/// spread keys), and least-request requests finish before the next one starts (equal load).
+/// spread keys), and least-request requests finish before the next one starts (equal load;
+/// [`crate::simulate_traffic`] gives requests durations).
 #[must_use]
 pub fn simulate(plan: &Plan, requests: u64, seed: u64) -> Simulation {
     let mut rng = SeededRng::new(seed);
-    let mut picker = Picker::new(plan, &mut rng);
-    let mut counts = alloc::vec![0_u64; plan.hosts().len()];
-    let mut unrouted = 0;
-    let mut dropped = 0;
-    let hashed = plan.config().policy.is_hash_based();
-    for _ in 0..requests {
-        if plan.drops(&mut rng) {
-            dropped += 1;
-            continue;
-        }
-        let request = if hashed {
-            Request::with_hash(rng.next_u64())
-        } else {
-            Request::default()
-        };
-        match picker.pick(plan, &mut rng, request) {
-            Some(host) => {
-                picker.request_started(host);
-                counts[host.index()] += 1;
-                picker.request_finished(host);
-            }
-            None => unrouted += 1,
-        }
-    }
+    let mut pickers = [Some(Picker::new(plan, &mut rng))];
     let kept = 1.0 - plan.drop_overload();
     let shares = plan.shares();
     let endpoints = plan
@@ -85,6 +83,40 @@ pub fn simulate(plan: &Plan, requests: u64, seed: u64) -> Simulation {
         .iter()
         .zip(shares)
         .map(|(h, share)| (h.endpoint.address.as_str(), h.endpoint.port, share * kept));
+    simulate_route(
+        RouteRef::Plan(plan),
+        &mut pickers,
+        &mut rng,
+        requests,
+        seed,
+        endpoints,
+    )
+}
+
+/// `requests` picks of no duration through the one pick path ([`RouteRef::pick`]), counted
+/// per endpoint of the explanation (`endpoints`: address, port, explained share).
+pub(crate) fn simulate_route<'a>(
+    route: RouteRef<'_>,
+    pickers: &mut [Option<Picker>],
+    rng: &mut SeededRng,
+    requests: u64,
+    seed: u64,
+    endpoints: impl ExactSizeIterator<Item = (&'a str, u16, f64)>,
+) -> Simulation {
+    let mut counts = alloc::vec![0_u64; endpoints.len()];
+    let (mut unrouted, mut dropped) = (0, 0);
+    for _ in 0..requests {
+        match route.pick(pickers, rng, Request::default()) {
+            Routed::Host { destination, host } => {
+                match counts.get_mut(route.index(destination, host)) {
+                    Some(count) => *count += 1,
+                    None => unrouted += 1,
+                }
+            }
+            Routed::Dropped => dropped += 1,
+            Routed::Nothing => unrouted += 1,
+        }
+    }
     let mut simulation = Simulation::from_counts(requests, seed, endpoints, counts, unrouted);
     simulation.dropped = dropped;
     simulation
@@ -116,6 +148,8 @@ impl Simulation {
                     count,
                     observed,
                     share,
+                    latency_ms: None,
+                    mean_active: None,
                 }
             })
             .collect();
@@ -126,6 +160,7 @@ impl Simulation {
             max_abs_deviation,
             unrouted,
             dropped: 0,
+            traffic: None,
         }
     }
 }

@@ -17,6 +17,11 @@
 //!   configured header (default `x-envoy-original-dst-host`, for an `ORIGINAL_DST` cluster with
 //!   `use_http_header: true`) and `x-meshlb-locality`, replacing any value the client sent.
 //!   When nothing is routable it answers 503 with the explanation's status and message.
+//! - **Stream end** (`on_log`, which the host calls once the stream is complete, its response
+//!   sent or the stream reset; `on_done` as a fallback): the request is reported finished
+//!   ([`meshlb_formats::Balancer::finish`]). Until then it counts as active on its endpoint, so
+//!   LEAST_REQUEST avoids endpoints that hold many requests (slow ones), as Envoy's own
+//!   least-request load balancer does with each host's active requests.
 //! - **Updates** at run time, without a restart: a JSON document in shared data, polled on the
 //!   tick, and an optional admin path that writes it (see the `update` module).
 //!
@@ -64,6 +69,9 @@ struct Worker {
     balancer: Balancer,
     /// The xxh64 of the last update document read from shared data.
     seen: Option<u64>,
+    /// Which configuration made `balancer` (a request started under an earlier one is not
+    /// finished on this one).
+    configuration: u64,
 }
 
 type Shared = Rc<RefCell<Option<Worker>>>;
@@ -218,7 +226,7 @@ impl RootContext for Root {
             LogLevel::Info,
             &format!(
                 "meshlb: {}: {}: {}; policy {policy}, seed {seed} (from {origin}); writes {}",
-                balancer.loaded().title,
+                balancer.title(),
                 balancer.explain().status.as_str(),
                 balancer.explain().message,
                 config.header
@@ -238,10 +246,12 @@ impl RootContext for Root {
         }
         match self.worker.try_borrow_mut() {
             Ok(mut worker) => {
+                let configuration = worker.as_ref().map_or(0, |w| w.configuration + 1);
                 *worker = Some(Worker {
                     config,
                     balancer,
                     seen: None,
+                    configuration,
                 });
             }
             Err(_) => {
@@ -264,6 +274,7 @@ impl RootContext for Root {
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(Request {
             worker: Rc::clone(&self.worker),
+            started: None,
         }))
     }
 
@@ -276,6 +287,9 @@ impl RootContext for Root {
 #[derive(Debug)]
 struct Request {
     worker: Shared,
+    /// The request's pick, active on its endpoint until the stream ends: the configuration it
+    /// was made under and the balancer's ticket.
+    started: Option<(u64, meshlb_formats::Picked)>,
 }
 
 /// What to do with a request.
@@ -285,6 +299,7 @@ enum Outcome {
         header: String,
         host: String,
         locality: String,
+        started: (u64, meshlb_formats::Picked),
     },
     /// Answer it locally.
     Respond { status: u32, body: String },
@@ -322,7 +337,7 @@ impl Request {
             .and_then(|name| self.get_http_request_header_bytes(name))
             .map(|value| meshlb::hash_key(&value));
         let dropped = worker.balancer.dropped();
-        match worker.balancer.pick(hash) {
+        match worker.balancer.start(hash) {
             None if worker.balancer.dropped() > dropped => Outcome::Respond {
                 status: 503,
                 body:
@@ -332,7 +347,8 @@ impl Request {
             Some(picked) => Outcome::Route {
                 header: worker.config.header.clone(),
                 host: update::host(&picked.address, picked.port),
-                locality: picked.locality,
+                locality: picked.locality.clone(),
+                started: (worker.configuration, picked),
             },
             None => Outcome::Respond {
                 status: 503,
@@ -393,7 +409,35 @@ impl Request {
     }
 }
 
-impl Context for Request {}
+impl Request {
+    /// Reports the request's end to the balancer (once; nothing when it was never routed).
+    fn finish(&mut self) {
+        let Some((configuration, picked)) = self.started.take() else {
+            return;
+        };
+        let Ok(mut guard) = self.worker.try_borrow_mut() else {
+            // Busy (a re-entrant call): try again at the next callback.
+            self.started = Some((configuration, picked));
+            return;
+        };
+        if let Some(worker) = guard.as_mut().filter(|w| w.configuration == configuration) {
+            worker.balancer.finish(&picked);
+        }
+    }
+}
+
+impl Context for Request {
+    fn on_done(&mut self) -> bool {
+        self.finish();
+        true
+    }
+}
+
+impl Drop for Request {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
 
 impl HttpContext for Request {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
@@ -403,7 +447,9 @@ impl HttpContext for Request {
                 header,
                 host,
                 locality,
+                started,
             } => {
+                self.started = Some(started);
                 self.set_http_request_header(&header, Some(&host));
                 self.set_http_request_header(LOCALITY_HEADER, Some(&locality));
                 Action::Continue
@@ -417,5 +463,9 @@ impl HttpContext for Request {
                 Action::Pause
             }
         }
+    }
+
+    fn on_log(&mut self) {
+        self.finish();
     }
 }

@@ -228,40 +228,61 @@ pub(crate) fn merge(current: Option<&[u8]>, updates: &[Update]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Applies `updates` in order to `balancer`.
+/// Applies `updates` in order to `balancer`, as one batch: every endpoint the document
+/// changes is re-planned once (a locality's endpoints failing together are one EDS update).
 pub(crate) fn apply(balancer: &mut Balancer, updates: &[Update]) -> Applied {
     let mut applied = Applied::default();
+    // The endpoints' state as the updates before each one leave it, so that later updates see
+    // earlier ones (the batch applies in the same order).
+    let mut targets = Target::all(balancer);
+    let mut changes = Vec::new();
+    // Per change: which (update, endpoint) pair it belongs to.
+    let mut pairs: Vec<usize> = Vec::new();
+    let mut pair = 0;
     for update in updates {
-        let targets = Target::all(balancer);
-        let selected: Vec<&Target> = targets
-            .iter()
+        let mut selected = false;
+        for target in targets
+            .iter_mut()
             .filter(|t| t.selected_by(&update.selector))
-            .collect();
-        if selected.is_empty() {
+        {
+            selected = true;
+            let before = changes.len();
+            if let Some(health) = update.health.filter(|h| *h != target.health) {
+                changes.push(meshlb::Change::health(&target.address, target.port, health));
+                target.health = health;
+            }
+            if let Some(weight) = update.weight.filter(|w| *w != target.weight) {
+                changes.push(meshlb::Change::weight(&target.address, target.port, weight));
+                target.weight = weight;
+            }
+            if changes.len() > before {
+                pairs.resize(changes.len(), pair);
+                pair += 1;
+            }
+        }
+        if !selected {
             applied.errors.push(match &update.selector {
                 Selector::Endpoint { address, port } => {
                     format!("no endpoint {}", host(address, *port))
                 }
                 Selector::Locality(l) => format!("no endpoint in locality {l:?}"),
             });
-            continue;
         }
-        for target in selected {
-            let mut changed = false;
-            if let Some(health) = update.health.filter(|h| *h != target.health) {
-                match balancer.set_health(&target.address, target.port, health) {
-                    Ok(()) => changed = true,
-                    Err(e) => applied.errors.push(e),
-                }
+    }
+    if changes.is_empty() {
+        return applied;
+    }
+    match balancer.apply(&changes) {
+        Ok(done) => {
+            let mut rejected = vec![false; pair];
+            for (i, e) in done.rejected {
+                rejected[pairs[i]] = true;
+                applied.errors.push(e.to_string());
             }
-            if let Some(weight) = update.weight.filter(|w| *w != target.weight) {
-                match balancer.set_weight(&target.address, target.port, weight) {
-                    Ok(()) => changed = true,
-                    Err(e) => applied.errors.push(e),
-                }
-            }
-            applied.changed += usize::from(changed);
+            // A pair counts when none of its changes was refused (as one endpoint's update).
+            applied.changed = rejected.iter().filter(|r| !**r).count();
         }
+        Err(e) => applied.errors.push(e),
     }
     applied
 }
@@ -291,7 +312,7 @@ mod target {
         /// An Envoy input's endpoints; a scenario's workloads (routed or not: a workload that
         /// istiod stops sending when it fails must still be selectable to recover).
         pub(super) fn all(balancer: &Balancer) -> Vec<Self> {
-            let mut targets: Vec<Self> = match &balancer.loaded().scenario {
+            let mut targets: Vec<Self> = match balancer.scenario() {
                 Some(scenario) => scenario
                     .workloads
                     .iter()
@@ -440,6 +461,8 @@ mod tests {
                 errors: vec![]
             }
         );
+        // The region's two workloads fail in one batch: one re-plan of the scenario.
+        assert_eq!(balancer.core().replans(), 1);
         assert_eq!(picked_localities(&mut balancer), ["region2/zone3"]);
         // Idempotent: the same document again changes nothing.
         assert_eq!(apply(&mut balancer, &fail), Applied::default());

@@ -5,7 +5,9 @@
 // the VM (`proxy_on_vm_start` with the VM configuration's size) and configures the plugin
 // (`proxy_on_configure` with the plugin configuration's size; the module reads the bytes back
 // through `proxy_get_buffer_bytes`). Each HTTP request is a new context: create, request
-// headers, response headers, log, done, delete. A timer calls `proxy_on_tick` at the period the
+// headers, response headers, log, done, delete. `request()` runs them all at once; `begin()`
+// and `end()` split them, so that several requests are in flight at a time (their responses
+// delayed as a slow upstream delays them). A timer calls `proxy_on_tick` at the period the
 // module asked for. Shared data is shared by every VM of the process.
 //
 // `Envoy` holds what the VMs share (the clock, shared data); `Vm` is one worker's instance. The
@@ -232,7 +234,10 @@ export class Vm {
     this.tickPeriodMs = 0;
     this.sinceTickMs = 0;
     this.nextId = ROOT_ID + 1;
+    /** The stream of the context being called (hostcalls read and write its maps). */
     this.stream = null;
+    /** Streams begun and not ended, by context id. */
+    this.streams = new Map();
     this.effectiveContext = ROOT_ID;
     /** Hostcalls the module made, by name. */
     this.calls = new Map();
@@ -298,11 +303,14 @@ export class Vm {
 
   call(contextId, f) {
     const previous = this.effectiveContext;
+    const previousStream = this.stream;
     this.effectiveContext = contextId;
+    this.stream = this.streams.get(contextId) ?? previousStream;
     try {
       return f();
     } finally {
       this.effectiveContext = previous;
+      this.stream = previousStream;
     }
   }
 
@@ -313,6 +321,17 @@ export class Vm {
    * @returns {{action: "continue"|"pause", headers: HeaderMap, localResponse: null|{status:number, body:string, headers:HeaderMap, details:string}}}
    */
   request(headers = {}, { endOfStream = true } = {}) {
+    const stream = this.begin(headers, { endOfStream });
+    this.end(stream);
+    return { action: stream.action, headers: stream.headers, localResponse: stream.localResponse };
+  }
+
+  /**
+   * Starts an HTTP request: context create and request headers. The request stays in flight
+   * (its upstream has not answered) until `end(stream)`.
+   * @returns {{id: number, action: "continue"|"pause", headers: HeaderMap, localResponse: null|object}}
+   */
+  begin(headers = {}, { endOfStream = true } = {}) {
     const ex = this.exports;
     const id = this.nextId++;
     const pairs = Array.isArray(headers) ? headers : Object.entries(headers);
@@ -320,7 +339,7 @@ export class Vm {
     const given = new HeaderMap(pairs);
     const requestHeaders = new HeaderMap(base.filter(([n]) => given.find(n) < 0));
     requestHeaders.pairs.push(...given.pairs);
-    this.stream = {
+    const stream = {
       id,
       maps: new Map([
         [MapType.HttpRequestHeaders, requestHeaders],
@@ -333,23 +352,41 @@ export class Vm {
         [BufferType.HttpResponseBody, new Uint8Array()],
       ]),
       localResponse: null,
+      action: null,
     };
+    this.streams.set(id, stream);
     try {
-      return this.call(id, () => {
+      stream.action = this.call(id, () => {
         ex.proxy_on_context_create(id, ROOT_ID);
         const count = requestHeaders.pairs.length;
-        const action = ex.proxy_on_request_headers(id, count, endOfStream ? 1 : 0) === 0 ? "continue" : "pause";
-        if (action === "continue" && this.stream.localResponse === null) {
-          const response = this.stream.maps.get(MapType.HttpResponseHeaders);
+        return ex.proxy_on_request_headers(id, count, endOfStream ? 1 : 0) === 0 ? "continue" : "pause";
+      });
+    } catch (e) {
+      this.streams.delete(id);
+      throw e;
+    }
+    // The filter may have replaced the header map.
+    stream.headers = stream.maps.get(MapType.HttpRequestHeaders);
+    return stream;
+  }
+
+  /** Ends a request `begin` started: response headers (when it continued), log, done, delete. */
+  end(stream) {
+    const ex = this.exports;
+    const id = stream.id;
+    if (!this.streams.has(id)) throw new Error(`stream ${id} has ended already`);
+    try {
+      this.call(id, () => {
+        if (stream.action === "continue" && stream.localResponse === null) {
+          const response = stream.maps.get(MapType.HttpResponseHeaders);
           ex.proxy_on_response_headers(id, response.pairs.length, 1);
         }
         ex.proxy_on_log(id);
         ex.proxy_on_done(id);
         ex.proxy_on_delete(id);
-        return { action, headers: requestHeaders, localResponse: this.stream.localResponse };
       });
     } finally {
-      this.stream = null;
+      this.streams.delete(id);
     }
   }
 
@@ -545,6 +582,7 @@ export class Vm {
       },
       proxy_set_effective_context: (id) => {
         this.effectiveContext = id >>> 0;
+        this.stream = this.streams.get(id >>> 0) ?? this.stream;
         return S.Ok;
       },
       proxy_done: () => S.Ok,

@@ -48,6 +48,56 @@ pub struct Options {
     pub fail: Vec<String>,
 }
 
+/// Requests per second of a timed simulation without `--rate`.
+pub const DEFAULT_RATE: f64 = 1000.0;
+
+/// Mean latency, milliseconds, of the endpoints a timed simulation gives no `--latency`.
+pub const DEFAULT_MEAN_LATENCY_MS: f64 = 10.0;
+
+/// A timed simulation's options, as the CLI's flags give them ([`Loaded::simulate_traffic`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrafficOptions {
+    /// Arrivals, requests per second (`--rate`; default [`DEFAULT_RATE`]).
+    pub rate: Option<f64>,
+    /// Mean latency of endpoints not in `latencies`, milliseconds (`--mean-latency`; default
+    /// [`DEFAULT_MEAN_LATENCY_MS`]).
+    pub mean_latency_ms: Option<f64>,
+    /// Endpoints' mean latencies, each `ADDRESS:PORT=MS` (`--latency`, repeatable).
+    pub latencies: Vec<String>,
+}
+
+impl TrafficOptions {
+    /// Whether any option asks for a timed simulation.
+    #[must_use]
+    pub fn is_timed(&self) -> bool {
+        self.rate.is_some() || self.mean_latency_ms.is_some() || !self.latencies.is_empty()
+    }
+}
+
+/// `ADDRESS:PORT=MS` (IPv6 as `[ADDRESS]:PORT=MS`).
+fn parse_latency(spec: &str) -> Result<(String, u16, f64), String> {
+    let bad =
+        || format!("--latency {spec:?}: expected ADDRESS:PORT=MS (IPv6 as [ADDRESS]:PORT=MS)");
+    let (endpoint, ms) = spec.rsplit_once('=').ok_or_else(bad)?;
+    let ms: f64 = ms.trim().parse().map_err(|_| bad())?;
+    if !(ms.is_finite() && ms >= 0.0) {
+        return Err(format!(
+            "--latency {spec}: {ms} is not a latency (milliseconds, 0 or more)"
+        ));
+    }
+    let (address, port) = endpoint.rsplit_once(':').ok_or_else(bad)?;
+    let address = match address.strip_prefix('[') {
+        Some(v6) => v6.strip_suffix(']').ok_or_else(bad)?,
+        None if address.contains(':') => return Err(bad()),
+        None => address,
+    };
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    if address.is_empty() {
+        return Err(bad());
+    }
+    Ok((address.to_owned(), port, ms))
+}
+
 /// The clusters of an Envoy input holding several, when none was chosen: what `meshlb explain`
 /// lists, as `istioctl proxy-config cluster` does.
 #[derive(Debug, Clone)]
@@ -110,6 +160,63 @@ impl Loaded {
             Planned::Envoy(plan) => meshlb::simulate(plan, requests, seed),
             Planned::Mesh(plan) => plan.simulate(requests, seed),
         }
+    }
+
+    /// `requests` seeded requests that take time (the CLI's `simulate --latency`,
+    /// `--mean-latency`, `--rate`): [`meshlb::simulate_traffic`] through the runtime. The picks
+    /// are seeded as [`Loaded::simulate`]'s.
+    ///
+    /// # Errors
+    /// A malformed `--latency`, one naming no endpoint of the explanation, or a rate or latency
+    /// that is not a positive (latency: non-negative) finite number.
+    pub fn simulate_traffic(
+        &self,
+        requests: u64,
+        seed: u64,
+        traffic: &TrafficOptions,
+    ) -> Result<Simulation, String> {
+        let explanation = self.explain();
+        let mean = traffic.mean_latency_ms.unwrap_or(DEFAULT_MEAN_LATENCY_MS);
+        if !(mean.is_finite() && mean >= 0.0) {
+            return Err(format!(
+                "--mean-latency {mean}: expected milliseconds, 0 or more"
+            ));
+        }
+        let mut latencies = vec![mean; explanation.endpoints.len()];
+        for spec in &traffic.latencies {
+            let (address, port, ms) = parse_latency(spec)?;
+            let mut found = false;
+            for (i, e) in explanation.endpoints.iter().enumerate() {
+                if e.address == address && e.port == port {
+                    latencies[i] = ms;
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(format!(
+                    "--latency {spec}: no endpoint {} in the explanation",
+                    meshlb::endpoint_address(&address, port)
+                ));
+            }
+        }
+        let rate = traffic.rate.unwrap_or(DEFAULT_RATE);
+        let model = meshlb::Traffic::new(rate, latencies).map_err(|e| format!("--{e}"))?;
+        let mut rng = meshlb::SeededRng::new(seed);
+        let mut balancer = match &self.planned {
+            Planned::Envoy(plan) => meshlb::Balancer::from_plan((**plan).clone(), &mut rng),
+            Planned::Mesh(plan) => meshlb::Balancer::from_mesh_plan(
+                self.scenario.as_deref().cloned().unwrap_or_default(),
+                (**plan).clone(),
+                &mut rng,
+            ),
+        };
+        Ok(meshlb::simulate_traffic(
+            &mut balancer,
+            &mut rng,
+            &model,
+            requests,
+            seed,
+        ))
     }
 
     /// The load-balancing policy in force (the first destination's, for a scenario).
@@ -473,39 +580,52 @@ pub struct Picked {
     pub cluster: Option<String>,
     /// Subset (scenarios with routes).
     pub subset: Option<String>,
+    /// The core's ticket for the request: what [`Balancer::finish`] takes back (added field).
+    pub ticket: meshlb::Picked,
 }
 
 /// Per-request load balancing over a loaded input: the same picks as `meshlb pick`, the wasm
 /// package's `Balancer` and the proxy-wasm filter, for the same input, options and seed.
 ///
-/// Updates change one endpoint's health or weight: in place on an Envoy plan (no rebuild), or
-/// in the scenario, whose decisions are then recomputed (a workload's health can change what
-/// istiod sends, not only how Envoy balances).
+/// A translation of [`meshlb::Balancer`], the core's runtime (one pick path, batches of changes
+/// with one re-plan, each request's end reported for least request): it owns the seeded random
+/// generator, names endpoints by `address:port` in messages as the CLI does, and keeps the
+/// explanation (with the input's notes) current.
 #[derive(Debug, Clone)]
 pub struct Balancer {
-    loaded: Loaded,
+    title: String,
+    notes: Vec<String>,
+    inner: meshlb::Balancer,
     rng: meshlb::SeededRng,
-    pickers: Vec<Option<meshlb::Picker>>,
     explanation: Explanation,
-    dropped: u64,
 }
 
 impl Balancer {
     /// A balancer whose picks are fixed by `seed`.
     #[must_use]
     pub fn new(loaded: Loaded, seed: u64) -> Self {
+        let Loaded {
+            title,
+            planned,
+            notes,
+            scenario,
+        } = loaded;
         let mut rng = meshlb::SeededRng::new(seed);
-        let pickers = match &loaded.planned {
-            Planned::Envoy(plan) => vec![Some(meshlb::Picker::new(plan, &mut rng))],
-            Planned::Mesh(plan) => plan.pickers(&mut rng),
+        let inner = match planned {
+            Planned::Envoy(plan) => meshlb::Balancer::from_plan(*plan, &mut rng),
+            Planned::Mesh(plan) => meshlb::Balancer::from_mesh_plan(
+                scenario.map(|s| *s).unwrap_or_default(),
+                *plan,
+                &mut rng,
+            ),
         };
-        let explanation = loaded.explain();
+        let explanation = explanation_of(&inner, &notes);
         Self {
-            loaded,
+            title,
+            notes,
+            inner,
             rng,
-            pickers,
             explanation,
-            dropped: 0,
         }
     }
 
@@ -513,7 +633,7 @@ impl Balancer {
     /// `None` without asking the load balancer).
     #[must_use]
     pub const fn dropped(&self) -> u64 {
-        self.dropped
+        self.inner.dropped()
     }
 
     /// The current explanation.
@@ -522,33 +642,50 @@ impl Balancer {
         &self.explanation
     }
 
-    /// The loaded input.
+    /// The input's title (`name: scenario`, `name: Cluster "x"`).
     #[must_use]
-    pub fn loaded(&self) -> &Loaded {
-        &self.loaded
+    pub fn title(&self) -> &str {
+        &self.title
     }
 
-    /// Picks the endpoint for one request; `hash` is the request's hash for RING_HASH and
+    /// The scenario, with every update applied (`None` for Envoy input).
+    #[must_use]
+    pub fn scenario(&self) -> Option<&meshlb::mesh::Scenario> {
+        self.inner.scenario()
+    }
+
+    /// The core's runtime.
+    #[must_use]
+    pub const fn core(&self) -> &meshlb::Balancer {
+        &self.inner
+    }
+
+    /// Picks the endpoint for one request that ends at once (what `meshlb pick` prints; least
+    /// request sees no request in flight); `hash` is the request's hash for RING_HASH and
     /// MAGLEV (see [`meshlb::hash_key`]), random when `None`. `None` when no endpoint can serve.
     pub fn pick(&mut self, hash: Option<u64>) -> Option<Picked> {
-        let index = match &self.loaded.planned {
-            Planned::Envoy(plan) => {
-                if plan.drops(&mut self.rng) {
-                    self.dropped += 1;
-                    return None;
-                }
-                let picker = self.pickers.first_mut()?.as_mut()?;
-                let request = match hash {
-                    Some(h) => meshlb::Request::with_hash(h),
-                    None => meshlb::Request::default(),
-                };
-                let host = picker.pick(plan, &mut self.rng, request)?;
-                picker.request_started(host);
-                picker.request_finished(host);
-                host.index()
-            }
-            Planned::Mesh(plan) => plan.pick(&mut self.pickers, &mut self.rng, hash)?,
-        };
+        let picked = self.inner.pick_and_finish(&mut self.rng, request(hash))?;
+        self.describe(picked)
+    }
+
+    /// Picks the endpoint for one request that stays active on it (least request counts it)
+    /// until [`Balancer::finish`] is given the returned [`Picked`].
+    pub fn start(&mut self, hash: Option<u64>) -> Option<Picked> {
+        let picked = self.inner.pick(&mut self.rng, request(hash))?;
+        let described = self.describe(picked);
+        if described.is_none() {
+            self.inner.finish(picked);
+        }
+        described
+    }
+
+    /// Reports that the request of `picked` ([`Balancer::start`]) ended.
+    pub fn finish(&mut self, picked: &Picked) {
+        self.inner.finish(picked.ticket);
+    }
+
+    fn describe(&self, ticket: meshlb::Picked) -> Option<Picked> {
+        let index = ticket.index();
         let e = self.explanation.endpoints.get(index)?;
         Some(Picked {
             index,
@@ -557,10 +694,25 @@ impl Balancer {
             locality: e.locality.clone(),
             cluster: e.cluster.clone(),
             subset: e.subset.clone(),
+            ticket,
         })
     }
 
-    /// Sets the health of the endpoint `address:port`.
+    /// Applies a batch of changes with one re-plan ([`meshlb::Balancer::apply`]), then
+    /// refreshes the explanation.
+    ///
+    /// # Errors
+    /// The message of a batch that leaves an input that cannot be planned (nothing applied).
+    pub fn apply(&mut self, changes: &[meshlb::Change]) -> Result<meshlb::Applied, String> {
+        let applied = self.inner.apply(changes).map_err(|e| e.to_string())?;
+        if applied.changed > 0 {
+            self.explanation = explanation_of(&self.inner, &self.notes);
+        }
+        Ok(applied)
+    }
+
+    /// Sets the health of the endpoint `address:port` (for a scenario, of every workload
+    /// there).
     ///
     /// # Errors
     /// When no endpoint (or scenario workload) has that address and port, or the change makes
@@ -571,12 +723,7 @@ impl Balancer {
         port: u16,
         health: meshlb::HealthStatus,
     ) -> Result<(), String> {
-        self.update(
-            address,
-            port,
-            |endpoint| endpoint.health = health,
-            |w| w.health = health,
-        )
+        self.apply_one(meshlb::Change::health(address, port, health))
     }
 
     /// Sets the weight of the endpoint `address:port` (at least 1).
@@ -584,65 +731,25 @@ impl Balancer {
     /// # Errors
     /// As [`Balancer::set_health`], and for weight 0 or a locality weight sum past `u32::MAX`.
     pub fn set_weight(&mut self, address: &str, port: u16, weight: u32) -> Result<(), String> {
-        if weight == 0 {
-            return Err(format!("{address}:{port}: weight must be at least 1"));
-        }
-        match &mut self.loaded.planned {
-            Planned::Envoy(plan) => {
-                let id = plan
-                    .find(address, port)
-                    .ok_or_else(|| format!("no endpoint {address}:{port}"))?;
-                plan.set_weight(id, weight)
-                    .map_err(|e| format!("{address}:{port}: {e}"))?;
-                self.explanation = self.loaded.explain();
-                Ok(())
-            }
-            Planned::Mesh(_) => self.update(address, port, |_| {}, |w| w.weight = weight),
-        }
+        self.apply_one(meshlb::Change::weight(address, port, weight))
     }
 
-    fn update(
-        &mut self,
-        address: &str,
-        port: u16,
-        envoy: impl Fn(&mut meshlb::Endpoint),
-        workload: impl Fn(&mut meshlb::mesh::WorkloadSpec),
-    ) -> Result<(), String> {
-        match &mut self.loaded.planned {
-            Planned::Envoy(plan) => {
-                let id = plan
-                    .find(address, port)
-                    .ok_or_else(|| format!("no endpoint {address}:{port}"))?;
-                let mut endpoint = plan.host(id).endpoint.clone();
-                envoy(&mut endpoint);
-                plan.set_health(id, endpoint.health);
-            }
-            Planned::Mesh(plan) => {
-                let scenario = self
-                    .loaded
-                    .scenario
-                    .as_mut()
-                    .ok_or("the scenario is not kept")?;
-                let mut found = false;
-                for w in scenario
-                    .workloads
-                    .iter_mut()
-                    .filter(|w| w.address == address && w.port == port)
-                {
-                    workload(w);
-                    found = true;
-                }
-                if !found {
-                    return Err(format!(
-                        "no workload {address}:{port} in the scenario (gateways and ServiceEntry endpoints carry no health of their own)"
-                    ));
-                }
-                let rebuilt = MeshPlan::build(scenario).map_err(|e| e.to_string())?;
-                **plan = rebuilt;
-                self.pickers = plan.pickers(&mut self.rng);
-            }
+    fn apply_one(&mut self, change: meshlb::Change) -> Result<(), String> {
+        let mut applied = self.apply(&[change])?;
+        match applied.rejected.pop() {
+            Some((_, e)) => Err(e.to_string()),
+            None => Ok(()),
         }
-        self.explanation = self.loaded.explain();
-        Ok(())
     }
+}
+
+/// The runtime's explanation with the input's notes, as [`Loaded::explain`] gives it.
+fn explanation_of(inner: &meshlb::Balancer, notes: &[String]) -> Explanation {
+    let mut explanation = inner.explain();
+    explanation.notes.extend(notes.iter().cloned());
+    explanation
+}
+
+fn request(hash: Option<u64>) -> meshlb::Request {
+    hash.map_or_else(meshlb::Request::default, meshlb::Request::with_hash)
 }

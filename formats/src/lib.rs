@@ -32,7 +32,10 @@ pub use envoy::{
     read as read_envoy,
 };
 pub use error::InputError;
-pub use input::{Balancer, Input, Listing, Loaded, Options, Picked, Planned, is_envoy, load, read};
+pub use input::{
+    Balancer, DEFAULT_MEAN_LATENCY_MS, DEFAULT_RATE, Input, Listing, Loaded, Options, Picked,
+    Planned, TrafficOptions, is_envoy, load, read,
+};
 pub use path::{Path, Segment};
 pub use scenario::{MAX_WORKLOADS, ScenarioInput, looks_like_scenario, parse_scenario};
 pub use tree::parse_json;

@@ -217,6 +217,8 @@ export interface Picked {
   priority: number;
   health: HealthStatus;
   kind: "workload" | "gateway";
+  /** `start()` only: the request's ticket, for `finish(picked)`. */
+  ticket?: number;
 }
 "#;
 
@@ -297,10 +299,16 @@ fn check_requests(requests: u64) -> Result<(), String> {
 /// Per-request load balancing: the picks `meshlb pick` prints for the same input, options and
 /// seed, with health and weight changes applied in place.
 ///
+/// `pick()` is a request that ends at once; `start()` picks a request that stays active on its
+/// endpoint until `finish(picked)`, so LEAST_REQUEST sees the requests in flight (an endpoint
+/// that answers slowly holds more of them and gets fewer new ones, as in Envoy).
+///
 /// ```js
 /// const balancer = new Balancer(yaml, { from: "east/bookinfo" }, 7);
 /// balancer.pick();              // { index: 3, address: "10.0.1.5", port: 9080, ... }
 /// balancer.pick("user-42");     // RING_HASH / MAGLEV: hashed as a header value
+/// const picked = balancer.start(); // { ..., ticket: 0 }: active until finished
+/// balancer.finish(picked);      // its response came back
 /// balancer.setHealth("10.0.1.5", 9080, "UNHEALTHY");
 /// balancer.explain().endpoints; // shares after the change
 /// balancer.free();              // release the Rust memory
@@ -309,6 +317,10 @@ fn check_requests(requests: u64) -> Result<(), String> {
 #[derive(Debug)]
 pub struct Balancer {
     inner: meshlb_formats::Balancer,
+    /// Requests started and not finished, by ticket (`None`: a free ticket).
+    open: Vec<Option<meshlb_formats::Picked>>,
+    /// Free tickets.
+    free: Vec<u32>,
 }
 
 /// Rust-side helpers, not exported to JavaScript.
@@ -321,13 +333,57 @@ impl Balancer {
         let loaded = load(text, options)?;
         Ok(Self {
             inner: meshlb_formats::Balancer::new(loaded, seed),
+            open: Vec::new(),
+            free: Vec::new(),
         })
     }
 
-    /// Picks for one request: `key` is hashed as the CLI's `--hash KEY` (xxHash64), `None`
-    /// draws a random hash for hash policies.
+    /// Picks for one request that ends at once: `key` is hashed as the CLI's `--hash KEY`
+    /// (xxHash64), `None` draws a random hash for hash policies.
     pub fn pick_key(&mut self, key: Option<&[u8]>) -> Option<PickedEndpoint> {
         let picked = self.inner.pick(key.map(meshlb::hash_key))?;
+        self.endpoint(picked, None)
+    }
+
+    /// Picks for one request that stays active until [`Balancer::finish_ticket`] with the
+    /// returned `ticket`.
+    pub fn start_key(&mut self, key: Option<&[u8]>) -> Option<PickedEndpoint> {
+        let picked = self.inner.start(key.map(meshlb::hash_key))?;
+        let ticket = match self.free.pop() {
+            Some(t) => t,
+            None => {
+                self.open.push(None);
+                u32::try_from(self.open.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        if let Some(slot) = self.open.get_mut(ticket as usize) {
+            *slot = Some(picked.clone());
+        }
+        self.endpoint(picked, Some(ticket))
+    }
+
+    /// Reports the end of the request of `ticket` ([`Balancer::start_key`]).
+    ///
+    /// # Errors
+    /// A ticket with no request in flight (finished already, or never given).
+    pub fn finish_ticket(&mut self, ticket: u32) -> Result<(), String> {
+        let picked = self
+            .open
+            .get_mut(ticket as usize)
+            .and_then(Option::take)
+            .ok_or_else(|| {
+                format!("ticket {ticket}: no request in flight has it (finished already?)")
+            })?;
+        self.free.push(ticket);
+        self.inner.finish(&picked);
+        Ok(())
+    }
+
+    fn endpoint(
+        &self,
+        picked: meshlb_formats::Picked,
+        ticket: Option<u32>,
+    ) -> Option<PickedEndpoint> {
         let endpoint = self.inner.explain().endpoints.get(picked.index)?;
         Some(PickedEndpoint {
             index: picked.index,
@@ -339,6 +395,7 @@ impl Balancer {
             locality: picked.locality,
             cluster: picked.cluster,
             subset: picked.subset,
+            ticket,
         })
     }
 
@@ -392,6 +449,73 @@ impl Balancer {
             Some(picked) => to_js(&picked),
             None => Ok(JsValue::NULL),
         }
+    }
+
+    /// `start(hashKey?)`: as `pick`, for a request that stays active on its endpoint (least
+    /// request counts it) until `finish(picked)`; the result carries its `ticket`.
+    ///
+    /// # Errors
+    /// A `hashKey` that is not a string or a `Uint8Array`.
+    #[wasm_bindgen(unchecked_return_type = "Picked | null")]
+    pub fn start(
+        &mut self,
+        #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
+        hash_key: Option<JsValue>,
+    ) -> Result<JsValue, JsError> {
+        let key = match &hash_key {
+            Some(value) => Some(key_bytes(value).map_err(error)?),
+            None => None,
+        };
+        match self.start_key(key.as_deref()) {
+            Some(picked) => to_js(&picked),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// `finish(picked)`: the request `start()` returned (or its `ticket`) ended.
+    ///
+    /// # Errors
+    /// Not a `Picked` from `start()` (nor a ticket number); a request finished already.
+    pub fn finish(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Picked | number")] picked: JsValue,
+    ) -> Result<(), JsError> {
+        let ticket = if picked.as_f64().is_some() {
+            picked
+        } else if picked.is_object() {
+            Reflect::get(&picked, &JsValue::from_str("ticket"))
+                .map_err(|e| error(format!("picked: {}", describe(&e))))?
+        } else {
+            return Err(error(format!(
+                "picked: expected what start() returned, got {}",
+                type_name(&picked)
+            )));
+        };
+        if ticket.is_undefined() {
+            return Err(error(
+                "picked: no ticket: only what start() returns is finished (pick() ends at once)",
+            ));
+        }
+        let ticket = integer(&ticket, "picked.ticket", u64::from(u32::MAX)).map_err(error)?;
+        self.finish_ticket(u32::try_from(ticket).unwrap_or(u32::MAX))
+            .map_err(error)
+    }
+
+    /// `activeRequests(index)`: requests started and not finished on the explanation's
+    /// endpoint `index`.
+    ///
+    /// # Errors
+    /// `index` not an integer.
+    #[wasm_bindgen(js_name = activeRequests)]
+    pub fn active_requests(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] index: JsValue,
+    ) -> Result<u32, JsError> {
+        let index = integer(&index, "index", u64::from(u32::MAX)).map_err(error)?;
+        Ok(self
+            .inner
+            .core()
+            .active_requests(usize::try_from(index).unwrap_or(usize::MAX)))
     }
 
     /// `pickMany(count)`: `count` picks without hash keys, as the indices into the explanation's
@@ -489,6 +613,9 @@ pub struct PickedEndpoint {
     pub health: HealthStatus,
     /// Workload or gateway.
     pub kind: EndpointKind,
+    /// `start()` only: the request's ticket for `finish` (added field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<u32>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ pub use report::{
 };
 pub use validate::ScenarioError;
 
+use crate::balancer::{RouteRef, Routed};
 use crate::explain::{
     EndpointKind, EndpointReport, Explanation, LocalityLbMode, PriorityReport, RouteReport, Status,
 };
@@ -306,41 +307,21 @@ impl MeshPlan {
     /// weights, as Envoy's weighted clusters), then that destination's picker. Returns the
     /// index of the endpoint in [`MeshPlan::explain`]'s list, or `None` when the request gets
     /// no host (an unrouted status, a missing subset, nothing healthy).
+    ///
+    /// The request ends at once (no request stays active for least request); the runtime
+    /// with a request lifecycle is [`crate::Balancer`], which picks through the same path.
     pub fn pick<R: Rng + ?Sized>(
         &self,
         pickers: &mut [Option<Picker>],
         rng: &mut R,
         hash: Option<u64>,
     ) -> Option<usize> {
-        if self.view.status != Status::Routed {
-            return None;
+        let route = RouteRef::Mesh(self);
+        let request = hash.map_or_else(Request::default, Request::with_hash);
+        match route.pick(pickers, rng, request) {
+            Routed::Host { destination, host } => Some(route.index(destination, host)),
+            Routed::Dropped | Routed::Nothing => None,
         }
-        let total = self.total_weight();
-        if total == 0 {
-            return None;
-        }
-        let mut point = rng.next_u64() % total;
-        let d = self.destinations.iter().position(|d| {
-            let w = u64::from(d.weight);
-            if point < w {
-                true
-            } else {
-                point -= w;
-                false
-            }
-        })?;
-        let plan = self.destinations[d].plan.as_ref()?;
-        let picker = pickers.get_mut(d)?.as_mut()?;
-        let request = match hash {
-            Some(h) => Request::with_hash(h),
-            None if plan.config().policy.is_hash_based() => Request::with_hash(rng.next_u64()),
-            None => Request::default(),
-        };
-        let host = picker.pick(plan, rng, request)?;
-        picker.request_started(host);
-        picker.request_finished(host);
-        let offset = self.offsets.get(d).copied().unwrap_or(0);
-        Some(offset + host.index())
     }
 
     /// Sends `requests` seeded requests through [`MeshPlan::pick`]. Endpoints are reported in
@@ -350,20 +331,18 @@ impl MeshPlan {
         let explanation = self.explain();
         let mut rng = SeededRng::new(seed);
         let mut pickers = self.pickers(&mut rng);
-        let mut counts = alloc::vec![0_u64; explanation.endpoints.len()];
-        let mut unrouted = 0;
-        let routed = explanation.status == Status::Routed;
-        for _ in 0..requests {
-            match self.pick(&mut pickers, &mut rng, None).filter(|_| routed) {
-                Some(i) if i < counts.len() => counts[i] += 1,
-                _ => unrouted += 1,
-            }
-        }
         let endpoints = explanation
             .endpoints
             .iter()
             .map(|e| (e.address.as_str(), e.port, e.share));
-        Simulation::from_counts(requests, seed, endpoints, counts, unrouted)
+        crate::sim::simulate_route(
+            RouteRef::Mesh(self),
+            &mut pickers,
+            &mut rng,
+            requests,
+            seed,
+            endpoints,
+        )
     }
 }
 

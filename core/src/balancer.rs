@@ -1,0 +1,1096 @@
+//! The runtime: a route's plans and one worker's pickers, picking requests and learning when
+//! they end, updated by batches of changes. See [`Balancer`].
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::error::PlanError;
+use crate::explain::{Explanation, Status};
+use crate::mesh::{MeshPlan, Scenario, ScenarioError, WorkloadSpec};
+use crate::model::{Endpoint, HealthStatus, Locality, LocalityEndpoints};
+use crate::pick::{Picker, Request};
+use crate::plan::{HostId, HostUpdate, Plan};
+use crate::rng::Rng;
+
+/// A change to the endpoints a [`Balancer`] balances over, for [`Balancer::apply`].
+///
+/// Endpoints are named by address and port. For Envoy input that is one endpoint; for a
+/// scenario it is every workload at that address and port (one pod can back several services).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Sets the health status.
+    Health {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u16,
+        /// The new status.
+        health: HealthStatus,
+    },
+    /// Sets the weight (at least 1).
+    Weight {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u16,
+        /// The new weight.
+        weight: u32,
+    },
+    /// Adds an endpoint (Envoy input) or a workload (a scenario).
+    Add(Box<Addition>),
+    /// Removes the endpoint (or every workload) at an address and port.
+    Remove {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u16,
+    },
+}
+
+impl Change {
+    /// [`Change::Health`].
+    #[must_use]
+    pub fn health(address: &str, port: u16, health: HealthStatus) -> Self {
+        Self::Health {
+            address: address.into(),
+            port,
+            health,
+        }
+    }
+
+    /// [`Change::Weight`].
+    #[must_use]
+    pub fn weight(address: &str, port: u16, weight: u32) -> Self {
+        Self::Weight {
+            address: address.into(),
+            port,
+            weight,
+        }
+    }
+
+    /// [`Change::Remove`].
+    #[must_use]
+    pub fn remove(address: &str, port: u16) -> Self {
+        Self::Remove {
+            address: address.into(),
+            port,
+        }
+    }
+
+    /// [`Change::Add`] of an Envoy endpoint to the locality group of `locality` and
+    /// `priority` (a new group, without locality weight, when there is none).
+    #[must_use]
+    pub fn add_endpoint(endpoint: Endpoint, locality: Locality, priority: u32) -> Self {
+        Self::Add(Box::new(Addition::Endpoint {
+            endpoint,
+            locality,
+            priority,
+            locality_weight: None,
+        }))
+    }
+
+    /// [`Change::Add`] of a scenario workload.
+    #[must_use]
+    pub fn add_workload(workload: WorkloadSpec) -> Self {
+        Self::Add(Box::new(Addition::Workload(workload)))
+    }
+
+    /// The `address:port` the change names.
+    fn endpoint(&self) -> (&str, u16) {
+        match self {
+            Self::Health { address, port, .. }
+            | Self::Weight { address, port, .. }
+            | Self::Remove { address, port } => (address, *port),
+            Self::Add(addition) => match &**addition {
+                Addition::Endpoint { endpoint, .. } => (&endpoint.address, endpoint.port),
+                Addition::Workload(w) => (&w.address, w.port),
+            },
+        }
+    }
+}
+
+/// What [`Change::Add`] adds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Addition {
+    /// Envoy input: an endpoint in the locality group of `locality` and `priority`.
+    Endpoint {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// Its locality.
+        locality: Locality,
+        /// Its priority.
+        priority: u32,
+        /// The locality weight of the group, when the change creates it.
+        locality_weight: Option<u32>,
+    },
+    /// A scenario: a workload.
+    Workload(WorkloadSpec),
+}
+
+/// Why a [`Change`] (or a whole batch) did not apply.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ChangeError {
+    /// Envoy input has no endpoint at that address and port.
+    UnknownEndpoint {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u16,
+    },
+    /// The scenario has no workload at that address and port.
+    UnknownWorkload {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u16,
+    },
+    /// A weight of 0.
+    ZeroWeight {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u16,
+    },
+    /// The endpoint is there already (Envoy input; [`Change::Add`]).
+    Duplicate {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u16,
+    },
+    /// An endpoint added to a scenario, or a workload to Envoy input.
+    WrongInput {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u16,
+        /// What the input takes.
+        expected: &'static str,
+    },
+    /// The plan refused the change (a locality's weights past `u32::MAX`, say).
+    Plan {
+        /// Address.
+        address: String,
+        /// Port.
+        port: u16,
+        /// Why.
+        error: PlanError,
+    },
+    /// The batch as a whole leaves an assignment Envoy would reject: nothing applied.
+    Assignment(PlanError),
+    /// The batch as a whole leaves an invalid scenario: nothing applied.
+    Scenario(ScenarioError),
+}
+
+impl fmt::Display for ChangeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = |address: &str, port: u16| crate::model::endpoint_address(address, port);
+        match self {
+            Self::UnknownEndpoint { address, port } => {
+                write!(f, "no endpoint {}", at(address, *port))
+            }
+            Self::UnknownWorkload { address, port } => write!(
+                f,
+                "no workload {} in the scenario (gateways and ServiceEntry endpoints carry no health of their own)",
+                at(address, *port)
+            ),
+            Self::ZeroWeight { address, port } => {
+                write!(f, "{}: weight must be at least 1", at(address, *port))
+            }
+            Self::Duplicate { address, port } => {
+                write!(f, "{}: the endpoint is there already", at(address, *port))
+            }
+            Self::WrongInput {
+                address,
+                port,
+                expected,
+            } => write!(f, "{}: this input takes {expected}", at(address, *port)),
+            Self::Plan {
+                address,
+                port,
+                error,
+            } => write!(f, "{}: {error}", at(address, *port)),
+            Self::Assignment(error) => write!(f, "{error}"),
+            Self::Scenario(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl core::error::Error for ChangeError {}
+
+/// What [`Balancer::apply`] did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Applied {
+    /// Changes that changed something (a change to the state an endpoint is already in does
+    /// not count, and alone re-plans nothing).
+    pub changed: usize,
+    /// Changes that could not apply, by their index in the batch; the others applied.
+    pub rejected: Vec<(usize, ChangeError)>,
+}
+
+/// A picked endpoint, and the request counted active on it until it is handed back to
+/// [`Balancer::finish`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Picked {
+    index: usize,
+    destination: u32,
+    host: HostId,
+    /// The balancer's epoch (re-plans that may renumber hosts) at the pick.
+    epoch: u64,
+    /// The host's key (address, port, locality, priority) in its destination.
+    key: u64,
+}
+
+impl Picked {
+    /// The endpoint's index in the explanation's `endpoints` ([`Balancer::explain`]).
+    #[must_use]
+    pub const fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The route destination it belongs to (0 for Envoy input).
+    #[must_use]
+    pub const fn destination(&self) -> usize {
+        self.destination as usize
+    }
+
+    /// The host in that destination's plan, as the plan was at the pick.
+    #[must_use]
+    pub const fn host(&self) -> HostId {
+        self.host
+    }
+}
+
+/// What a balancer balances over.
+#[derive(Debug, Clone)]
+enum Planned {
+    /// Envoy input: one plan.
+    Envoy(Box<Plan>),
+    /// A scenario and its decisions for its client and request.
+    Scenario {
+        scenario: Box<Scenario>,
+        plan: Box<MeshPlan>,
+    },
+}
+
+impl Planned {
+    const fn route(&self) -> RouteRef<'_> {
+        match self {
+            Self::Envoy(plan) => RouteRef::Plan(plan),
+            Self::Scenario { plan, .. } => RouteRef::Mesh(plan),
+        }
+    }
+}
+
+/// Requests still in flight to an endpoint that a re-plan removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Retired {
+    destination: u32,
+    key: u64,
+    /// The first epoch without the endpoint: tickets from earlier epochs are its.
+    epoch: u64,
+    outstanding: u32,
+}
+
+/// A route's plans and one worker's pickers: the runtime every adapter uses, picking requests
+/// and learning when they end, updated by batches of changes.
+///
+/// A request reaches one Envoy cluster per route destination: Envoy input is a route of one
+/// destination (one [`Plan`]); a scenario's route splits traffic by weight over destination
+/// subsets, each with its own plan (SEMANTICS B3, [`MeshPlan`]). A [`Balancer`] holds them and
+/// one [`Picker`] per destination, and is the one pick path of meshlb: the CLI's `pick` and
+/// `simulate`, the wasm package's `Balancer`, the proxy-wasm filter and the simulations all go
+/// through it (or through its borrowed form, for [`crate::simulate`] and [`MeshPlan::pick`]).
+///
+/// - **A request's lifecycle is explicit.** [`Balancer::pick`] returns a [`Picked`]: the
+///   endpoint, and the request counted active on it until the caller hands the [`Picked`] back
+///   to [`Balancer::finish`]. LEAST_REQUEST reads those counts, as Envoy's least-request load
+///   balancer reads each host's active requests (`rq_active`, incremented when the router's
+///   upstream request starts and decremented when it completes or is reset; envoy
+///   `source/extensions/load_balancing_policies/least_request/least_request_lb.cc`, docs
+///   `intro/arch_overview/upstream/load_balancing/load_balancers#weighted-least-request`).
+///   A caller that never finishes its requests makes every endpoint look ever busier; one that
+///   finishes each at once (as `meshlb pick` does) gives LEAST_REQUEST equal loads.
+/// - **Updates come in batches.** [`Balancer::apply`] takes a list of [`Change`]s (health,
+///   weight, add or remove an endpoint) and re-plans once: health and weight changes of Envoy
+///   input in place on the plan ([`Plan::update`]); additions and removals by rebuilding the
+///   plan from its assignment; any change to a scenario by planning the scenario again (a
+///   workload's health can change what istiod sends, not only how Envoy balances).
+/// - **Pickers follow their plan.** Each plan carries an identity ([`Plan::identity`]) its
+///   picker checks; the balancer resynchronises its pickers as part of [`Balancer::apply`], so
+///   the next pick allocates nothing. Active request counts follow each endpoint (its address,
+///   port and locality) across re-plans, and a [`Picked`] from before an update still finishes
+///   the right request, as in Envoy, where a request holds its host, not an index: an endpoint
+///   removed while requests to it are in flight takes them along, and one added back with the
+///   same address starts with none.
+///
+/// A balancer is one worker's: Envoy keeps one load balancer per worker thread, and so does
+/// meshlb (the proxy-wasm filter runs one balancer in each worker's VM). Time and randomness are
+/// arguments: the same seed gives the same picks natively and in WebAssembly.
+///
+/// # Examples
+/// ```
+/// use meshlb::{Balancer, Change, Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment};
+/// use meshlb::{LocalityEndpoints, Plan, Request, SeededRng};
+///
+/// let assignment = LoadAssignment {
+///     localities: vec![LocalityEndpoints {
+///         endpoints: vec![Endpoint::new("10.0.0.1", 80), Endpoint::new("10.0.0.2", 80)],
+///         ..Default::default()
+///     }],
+///     ..Default::default()
+/// };
+/// let config = LbConfig { policy: LbPolicy::LeastRequest, ..LbConfig::default() };
+/// let mut rng = SeededRng::new(7);
+/// let mut balancer = Balancer::from_plan(Plan::build(&assignment, &config)?, &mut rng);
+///
+/// // A request stays active on its endpoint until it is finished.
+/// let first = balancer.pick(&mut rng, Request::default()).expect("routed");
+/// assert_eq!(balancer.active_requests(first.index()), 1);
+/// // With one request in flight on it, least request sends the next one elsewhere.
+/// let second = balancer.pick(&mut rng, Request::default()).expect("routed");
+/// assert_ne!(second.index(), first.index());
+/// balancer.finish(first);
+/// balancer.finish(second);
+///
+/// // One batch, one re-plan.
+/// let applied = balancer.apply(&[
+///     Change::health("10.0.0.1", 80, HealthStatus::Unhealthy),
+///     Change::weight("10.0.0.2", 80, 3),
+/// ])?;
+/// assert_eq!((applied.changed, balancer.replans()), (2, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Balancer {
+    planned: Planned,
+    /// One per destination; `None` where the destination has no cluster.
+    pickers: Vec<Option<Picker>>,
+    /// Per destination, per host: its key, to follow it across re-plans.
+    keys: Vec<Vec<u64>>,
+    retired: Vec<Retired>,
+    epoch: u64,
+    replans: u64,
+    dropped: u64,
+    /// Seeds the pickers of destinations a re-plan adds (no randomness is drawn in `apply`).
+    seed: u64,
+}
+
+impl Balancer {
+    /// A balancer over Envoy input: a route of one destination, its picker's starting
+    /// positions drawn from `rng`.
+    #[must_use]
+    pub fn from_plan<R: Rng + ?Sized>(plan: Plan, rng: &mut R) -> Self {
+        let picker = Picker::new(&plan, rng);
+        let planned = Planned::Envoy(Box::new(plan));
+        Self::assemble(planned, alloc::vec![Some(picker)])
+    }
+
+    /// A balancer over a scenario, planned and validated here.
+    ///
+    /// # Errors
+    /// The scenario's [`ScenarioError`].
+    pub fn from_scenario<R: Rng + ?Sized>(
+        scenario: Scenario,
+        rng: &mut R,
+    ) -> Result<Self, ScenarioError> {
+        let plan = MeshPlan::build(&scenario)?;
+        Ok(Self::from_mesh_plan(scenario, plan, rng))
+    }
+
+    /// A balancer over a scenario and the [`MeshPlan`] already built from it (one picker per
+    /// destination with a cluster, drawn from `rng` in order, as [`MeshPlan::pickers`]).
+    #[must_use]
+    pub fn from_mesh_plan<R: Rng + ?Sized>(
+        scenario: Scenario,
+        plan: MeshPlan,
+        rng: &mut R,
+    ) -> Self {
+        let pickers = plan.pickers(rng);
+        let planned = Planned::Scenario {
+            scenario: Box::new(scenario),
+            plan: Box::new(plan),
+        };
+        Self::assemble(planned, pickers)
+    }
+
+    fn assemble(planned: Planned, pickers: Vec<Option<Picker>>) -> Self {
+        let keys = keys_of(planned.route());
+        let seed = match planned.route() {
+            RouteRef::Plan(plan) => plan.identity(),
+            RouteRef::Mesh(mesh) => mesh
+                .destinations
+                .iter()
+                .filter_map(|d| d.plan.as_ref())
+                .fold(0x6d65_7368, |acc, p| acc ^ p.identity()),
+        };
+        Self {
+            planned,
+            pickers,
+            keys,
+            retired: Vec::new(),
+            epoch: 0,
+            replans: 0,
+            dropped: 0,
+            seed,
+        }
+    }
+
+    /// Picks the endpoint of one request, which stays active on it until [`Balancer::finish`].
+    /// `None` when the request gets no endpoint: an unrouted status, a missing subset, nothing
+    /// healthy (Envoy's 503 "no healthy upstream"), or the assignment's `drop_overloads`
+    /// dropped it ([`Balancer::dropped`] counts those).
+    ///
+    /// The request's hash chooses the host for RING_HASH and MAGLEV; without one a random hash
+    /// is drawn, as Envoy does without a hash policy. Allocates nothing.
+    pub fn pick<R: Rng + ?Sized>(&mut self, rng: &mut R, request: Request) -> Option<Picked> {
+        let route = self.planned.route();
+        match route.pick(&mut self.pickers, rng, request) {
+            Routed::Host { destination, host } => {
+                if let Some(Some(picker)) = self.pickers.get_mut(destination) {
+                    picker.request_started(host);
+                }
+                let key = self
+                    .keys
+                    .get(destination)
+                    .and_then(|k| k.get(host.index()))
+                    .copied()
+                    .unwrap_or(0);
+                Some(Picked {
+                    index: route.index(destination, host),
+                    destination: destination as u32,
+                    host,
+                    epoch: self.epoch,
+                    key,
+                })
+            }
+            Routed::Dropped => {
+                self.dropped += 1;
+                None
+            }
+            Routed::Nothing => None,
+        }
+    }
+
+    /// A request of no duration: [`Balancer::pick`] and [`Balancer::finish`] at once (what
+    /// `meshlb pick` prints, and the wasm `Balancer.pick`).
+    pub fn pick_and_finish<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        request: Request,
+    ) -> Option<Picked> {
+        let picked = self.pick(rng, request)?;
+        self.finish(picked);
+        Some(picked)
+    }
+
+    /// Reports that the request `picked` ended (its response completed or its stream was
+    /// reset): the endpoint has one active request less. A [`Picked`] from before an update
+    /// finishes the request on the endpoint it went to; one finished twice, or from another
+    /// balancer, can make counts wrong (they never go below zero).
+    pub fn finish(&mut self, picked: Picked) {
+        let d = picked.destination;
+        if picked.epoch == self.epoch {
+            if let Some(Some(picker)) = self.pickers.get_mut(d as usize) {
+                picker.request_finished(picked.host);
+            }
+            return;
+        }
+        if picked.epoch > self.epoch {
+            return;
+        }
+        // The endpoint was removed after the pick: the earliest retirement after it.
+        let retired = self
+            .retired
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.destination == d && r.key == picked.key && r.epoch > picked.epoch)
+            .min_by_key(|(_, r)| r.epoch)
+            .map(|(i, _)| i);
+        if let Some(i) = retired {
+            self.retired[i].outstanding -= 1;
+            if self.retired[i].outstanding == 0 {
+                self.retired.swap_remove(i);
+            }
+            return;
+        }
+        // Still there, possibly under another index.
+        let host = self
+            .keys
+            .get(d as usize)
+            .and_then(|keys| keys.iter().position(|&k| k == picked.key));
+        if let (Some(host), Some(Some(picker))) = (host, self.pickers.get_mut(d as usize)) {
+            picker.request_finished(HostId(host as u32));
+        }
+    }
+
+    /// Active requests on the endpoint at `index` of the explanation's `endpoints`.
+    #[must_use]
+    pub fn active_requests(&self, index: usize) -> u32 {
+        let route = self.planned.route();
+        let Some((d, host)) = route.locate(index) else {
+            return 0;
+        };
+        match self.pickers.get(d) {
+            Some(Some(picker)) => picker.active_requests(host),
+            _ => 0,
+        }
+    }
+
+    /// Applies a batch of changes with one re-plan; see [`Balancer`].
+    ///
+    /// Changes apply in order. One that names no endpoint, or has a value the plan refuses, is
+    /// skipped and listed in [`Applied::rejected`]; the others apply. A batch that changes
+    /// nothing re-plans nothing. After it, the pickers are in step with the plans: the next
+    /// pick allocates nothing.
+    ///
+    /// # Errors
+    /// [`ChangeError::Assignment`] or [`ChangeError::Scenario`] when the batch as a whole leaves
+    /// an input that cannot be planned (an added endpoint whose weight overflows its locality,
+    /// a scenario made invalid); the balancer is unchanged then.
+    pub fn apply(&mut self, changes: &[Change]) -> Result<Applied, ChangeError> {
+        let structural = changes
+            .iter()
+            .any(|c| matches!(c, Change::Add(_) | Change::Remove { .. }));
+        match &mut self.planned {
+            Planned::Envoy(plan) if !structural => {
+                let mut applied = Applied::default();
+                let mut updates = Vec::with_capacity(changes.len());
+                let mut origin = Vec::with_capacity(changes.len());
+                for (i, change) in changes.iter().enumerate() {
+                    let (address, port) = change.endpoint();
+                    let (health, weight) = match change {
+                        Change::Health { health, .. } => (Some(*health), None),
+                        Change::Weight { weight: 0, .. } => {
+                            applied.rejected.push((i, zero_weight(address, port)));
+                            continue;
+                        }
+                        Change::Weight { weight, .. } => (None, Some(*weight)),
+                        Change::Add(_) | Change::Remove { .. } => continue,
+                    };
+                    match plan.find(address, port) {
+                        Some(host) => {
+                            updates.push(HostUpdate {
+                                host,
+                                health,
+                                weight,
+                            });
+                            origin.push(i);
+                        }
+                        None => applied.rejected.push((i, unknown_endpoint(address, port))),
+                    }
+                }
+                applied.changed = plan.update(&updates, |u, error| {
+                    let i = origin[u];
+                    let (address, port) = changes[i].endpoint();
+                    applied.rejected.push((
+                        i,
+                        ChangeError::Plan {
+                            address: address.into(),
+                            port,
+                            error,
+                        },
+                    ));
+                });
+                applied.rejected.sort_by_key(|(i, _)| *i);
+                if applied.changed > 0 {
+                    self.replans += 1;
+                    if let Some(Some(picker)) = self.pickers.first_mut() {
+                        picker.resync(plan);
+                    }
+                }
+                Ok(applied)
+            }
+            Planned::Envoy(plan) => {
+                let mut assignment = plan.assignment();
+                let applied = edit_assignment(&mut assignment, changes);
+                if applied.changed == 0 {
+                    return Ok(applied);
+                }
+                let rebuilt =
+                    Plan::build(&assignment, plan.config()).map_err(ChangeError::Assignment)?;
+                **plan = rebuilt;
+                self.replan(None);
+                Ok(applied)
+            }
+            Planned::Scenario { scenario, plan } => {
+                // Only workloads change: they are what a failed batch restores.
+                let saved = scenario.workloads.clone();
+                let applied = edit_scenario(scenario, changes);
+                if applied.changed == 0 {
+                    return Ok(applied);
+                }
+                let rebuilt = match MeshPlan::build(scenario) {
+                    Ok(rebuilt) => rebuilt,
+                    Err(e) => {
+                        scenario.workloads = saved;
+                        return Err(ChangeError::Scenario(e));
+                    }
+                };
+                let old = core::mem::replace(&mut **plan, rebuilt);
+                self.replan(Some(old));
+                Ok(applied)
+            }
+        }
+    }
+
+    /// After the plans were replaced (`old`: a scenario's plans before, to compare its
+    /// destinations; `None` for Envoy input, one destination): each destination's picker keeps its positions and gets the active counts
+    /// of the endpoints that remain; those of removed endpoints retire.
+    fn replan(&mut self, old: Option<MeshPlan>) {
+        let old_keys = core::mem::take(&mut self.keys);
+        let mut old_pickers = core::mem::take(&mut self.pickers);
+        let route = self.planned.route();
+        let same_destinations = old
+            .as_ref()
+            .is_none_or(|old| RouteRef::Mesh(old).subsets_match(route));
+        let epoch = self.epoch + 1;
+        let keys = keys_of(route);
+        let mut pickers = Vec::with_capacity(route.len());
+        for d in 0..route.len() {
+            let old = if same_destinations {
+                old_pickers.get_mut(d).and_then(Option::take)
+            } else {
+                None
+            };
+            let Some(plan) = route.plan(d) else {
+                pickers.push(None);
+                if let Some(old) = old {
+                    retire(&mut self.retired, d, &old_keys[d], old.active(), epoch);
+                }
+                continue;
+            };
+            let picker = match old {
+                Some(mut picker) => {
+                    // Counts by key: the old hosts with requests in flight, sorted.
+                    let mut busy: Vec<(u64, u32)> = old_keys[d]
+                        .iter()
+                        .zip(picker.active())
+                        .filter(|(_, a)| **a > 0)
+                        .map(|(k, a)| (*k, *a))
+                        .collect();
+                    busy.sort_unstable();
+                    let counts: Vec<u32> = keys[d]
+                        .iter()
+                        .map(|k| match busy.binary_search_by_key(k, |(key, _)| *key) {
+                            Ok(i) => core::mem::take(&mut busy[i].1),
+                            Err(_) => 0,
+                        })
+                        .collect();
+                    for (key, outstanding) in busy.into_iter().filter(|(_, n)| *n > 0) {
+                        self.retired.push(Retired {
+                            destination: d as u32,
+                            key,
+                            epoch,
+                            outstanding,
+                        });
+                    }
+                    picker.set_active(&counts);
+                    picker.resync(plan);
+                    picker
+                }
+                None => Picker::with_seed(plan, self.seed ^ (epoch << 32) ^ d as u64),
+            };
+            pickers.push(Some(picker));
+        }
+        drop(old);
+        // Destinations that went away take their requests with them.
+        for (d, old) in old_pickers.into_iter().enumerate() {
+            if let (Some(old), Some(keys)) = (old, old_keys.get(d)) {
+                retire(&mut self.retired, d, keys, old.active(), epoch);
+            }
+        }
+        self.pickers = pickers;
+        self.keys = keys;
+        self.epoch = epoch;
+        self.replans += 1;
+    }
+
+    /// How many times the balancer re-planned: one per [`Balancer::apply`] batch that changed
+    /// something.
+    #[must_use]
+    pub const fn replans(&self) -> u64 {
+        self.replans
+    }
+
+    /// Requests dropped so far by the assignment's `drop_overloads` (each such pick returned
+    /// `None` without asking the load balancer).
+    #[must_use]
+    pub const fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// The explanation of the current plans (shared/SCENARIO.md §3).
+    #[must_use]
+    pub fn explain(&self) -> Explanation {
+        match &self.planned {
+            Planned::Envoy(plan) => plan.explain(),
+            Planned::Scenario { plan, .. } => plan.explain(),
+        }
+    }
+
+    /// Envoy input: the plan.
+    #[must_use]
+    pub fn plan(&self) -> Option<&Plan> {
+        match &self.planned {
+            Planned::Envoy(plan) => Some(plan),
+            Planned::Scenario { .. } => None,
+        }
+    }
+
+    /// A scenario: its decisions for its client and request.
+    #[must_use]
+    pub fn mesh_plan(&self) -> Option<&MeshPlan> {
+        match &self.planned {
+            Planned::Envoy(_) => None,
+            Planned::Scenario { plan, .. } => Some(plan),
+        }
+    }
+
+    /// A scenario, with every change applied so far.
+    #[must_use]
+    pub fn scenario(&self) -> Option<&Scenario> {
+        match &self.planned {
+            Planned::Envoy(_) => None,
+            Planned::Scenario { scenario, .. } => Some(scenario),
+        }
+    }
+
+    /// Each endpoint's expected share of requests, in the explanation's order, with what
+    /// `drop_overloads` drops taken out (the shares a simulation compares with).
+    #[must_use]
+    pub fn expected_shares(&self) -> Vec<f64> {
+        match &self.planned {
+            Planned::Envoy(plan) => {
+                let kept = 1.0 - plan.drop_overload();
+                plan.shares().into_iter().map(|s| s * kept).collect()
+            }
+            Planned::Scenario { plan, .. } => {
+                plan.explain().endpoints.iter().map(|e| e.share).collect()
+            }
+        }
+    }
+}
+
+/// Records the requests in flight to endpoints (`keys`, `active`) of `destination` that a
+/// re-plan removed.
+fn retire(
+    retired: &mut Vec<Retired>,
+    destination: usize,
+    keys: &[u64],
+    active: &[u32],
+    epoch: u64,
+) {
+    for (&key, &outstanding) in keys.iter().zip(active) {
+        if outstanding > 0 {
+            retired.push(Retired {
+                destination: destination as u32,
+                key,
+                epoch,
+                outstanding,
+            });
+        }
+    }
+}
+
+fn zero_weight(address: &str, port: u16) -> ChangeError {
+    ChangeError::ZeroWeight {
+        address: address.into(),
+        port,
+    }
+}
+
+fn unknown_endpoint(address: &str, port: u16) -> ChangeError {
+    ChangeError::UnknownEndpoint {
+        address: address.into(),
+        port,
+    }
+}
+
+/// Applies `changes` to an Envoy assignment, in order.
+fn edit_assignment(assignment: &mut crate::LoadAssignment, changes: &[Change]) -> Applied {
+    let mut applied = Applied::default();
+    let find = |a: &crate::LoadAssignment, address: &str, port: u16| {
+        a.localities.iter().enumerate().find_map(|(g, group)| {
+            group
+                .endpoints
+                .iter()
+                .position(|e| e.address == address && e.port == port)
+                .map(|e| (g, e))
+        })
+    };
+    for (i, change) in changes.iter().enumerate() {
+        let (address, port) = change.endpoint();
+        let found = find(assignment, address, port);
+        let mut reject = |e: ChangeError| applied.rejected.push((i, e));
+        match (change, found) {
+            (Change::Weight { weight: 0, .. }, _) => reject(zero_weight(address, port)),
+            (Change::Health { health, .. }, Some((g, e))) => {
+                let endpoint = &mut assignment.localities[g].endpoints[e];
+                if endpoint.health != *health {
+                    endpoint.health = *health;
+                    applied.changed += 1;
+                }
+            }
+            (Change::Weight { weight, .. }, Some((g, e))) => {
+                let endpoint = &mut assignment.localities[g].endpoints[e];
+                if endpoint.weight != *weight {
+                    endpoint.weight = *weight;
+                    applied.changed += 1;
+                }
+            }
+            (Change::Remove { .. }, Some((g, e))) => {
+                assignment.localities[g].endpoints.remove(e);
+                applied.changed += 1;
+            }
+            (Change::Add(addition), found) => match &**addition {
+                Addition::Workload(_) => reject(ChangeError::WrongInput {
+                    address: address.into(),
+                    port,
+                    expected: "endpoints (Addition::Endpoint), not workloads",
+                }),
+                Addition::Endpoint { .. } if found.is_some() => {
+                    reject(ChangeError::Duplicate {
+                        address: address.into(),
+                        port,
+                    });
+                }
+                Addition::Endpoint {
+                    endpoint,
+                    locality,
+                    priority,
+                    locality_weight,
+                } => {
+                    if endpoint.weight == 0 {
+                        reject(zero_weight(address, port));
+                        continue;
+                    }
+                    let group = assignment
+                        .localities
+                        .iter_mut()
+                        .find(|g| g.locality == *locality && g.priority == *priority);
+                    match group {
+                        Some(group) => group.endpoints.push(endpoint.clone()),
+                        None => assignment.localities.push(LocalityEndpoints {
+                            locality: locality.clone(),
+                            weight: *locality_weight,
+                            priority: *priority,
+                            endpoints: alloc::vec![endpoint.clone()],
+                        }),
+                    }
+                    applied.changed += 1;
+                }
+            },
+            (_, None) => reject(unknown_endpoint(address, port)),
+        }
+    }
+    applied
+}
+
+/// Applies `changes` to a scenario's workloads, in order.
+fn edit_scenario(scenario: &mut Scenario, changes: &[Change]) -> Applied {
+    let mut applied = Applied::default();
+    for (i, change) in changes.iter().enumerate() {
+        let (address, port) = change.endpoint();
+        let unknown = || ChangeError::UnknownWorkload {
+            address: address.into(),
+            port,
+        };
+        let at = |w: &WorkloadSpec| w.address == address && w.port == port;
+        let result = match change {
+            Change::Weight { weight: 0, .. } => Err(zero_weight(address, port)),
+            Change::Health { health, .. } => {
+                let mut found = false;
+                let mut changed = false;
+                for w in scenario.workloads.iter_mut().filter(|w| at(w)) {
+                    found = true;
+                    changed |= w.health != *health;
+                    w.health = *health;
+                }
+                if found { Ok(changed) } else { Err(unknown()) }
+            }
+            Change::Weight { weight, .. } => {
+                let mut found = false;
+                let mut changed = false;
+                for w in scenario.workloads.iter_mut().filter(|w| at(w)) {
+                    found = true;
+                    changed |= w.weight != *weight;
+                    w.weight = *weight;
+                }
+                if found { Ok(changed) } else { Err(unknown()) }
+            }
+            Change::Remove { .. } => {
+                let before = scenario.workloads.len();
+                scenario.workloads.retain(|w| !at(w));
+                if scenario.workloads.len() < before {
+                    Ok(true)
+                } else {
+                    Err(unknown())
+                }
+            }
+            Change::Add(addition) => match &**addition {
+                Addition::Workload(w) => {
+                    scenario.workloads.push(w.clone());
+                    Ok(true)
+                }
+                Addition::Endpoint { .. } => Err(ChangeError::WrongInput {
+                    address: address.into(),
+                    port,
+                    expected: "workloads (Addition::Workload), not Envoy endpoints",
+                }),
+            },
+        };
+        match result {
+            Ok(changed) => applied.changed += usize::from(changed),
+            Err(e) => applied.rejected.push((i, e)),
+        }
+    }
+    applied
+}
+
+/// Each destination's host keys: address, port, locality and priority, hashed.
+fn keys_of(route: RouteRef<'_>) -> Vec<Vec<u64>> {
+    (0..route.len())
+        .map(|d| {
+            route.plan(d).map_or_else(Vec::new, |plan| {
+                let hash = |bytes: &[u8], seed: u64| xxhash_rust::xxh64::xxh64(bytes, seed);
+                plan.hosts()
+                    .iter()
+                    .map(|h| {
+                        let locality = &plan.localities()[h.locality as usize].locality;
+                        let mut key = hash(h.endpoint.address.as_bytes(), u64::from(h.priority));
+                        key = hash(&h.endpoint.port.to_le_bytes(), key);
+                        for part in [&locality.region, &locality.zone, &locality.sub_zone] {
+                            key = hash(part.as_bytes(), key ^ 0xff);
+                        }
+                        key
+                    })
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+/// A route, borrowed: the one pick path reads Envoy input and scenarios through it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum RouteRef<'a> {
+    /// Envoy input: one destination.
+    Plan(&'a Plan),
+    /// A scenario's route.
+    Mesh(&'a MeshPlan),
+}
+
+/// Where one request went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Routed {
+    /// To `host` of `destination`.
+    Host { destination: usize, host: HostId },
+    /// Dropped by `drop_overloads` before load balancing.
+    Dropped,
+    /// Nowhere: no route, no cluster, no healthy host.
+    Nothing,
+}
+
+impl<'a> RouteRef<'a> {
+    /// Destinations.
+    pub(crate) fn len(self) -> usize {
+        match self {
+            Self::Plan(_) => 1,
+            Self::Mesh(mesh) => mesh.destinations.len(),
+        }
+    }
+
+    /// The plan of destination `d`.
+    pub(crate) fn plan(self, d: usize) -> Option<&'a Plan> {
+        match self {
+            Self::Plan(plan) => (d == 0).then_some(plan),
+            Self::Mesh(mesh) => mesh.destinations.get(d)?.plan.as_ref(),
+        }
+    }
+
+    /// Whether two routes have the same destinations (subset names), in order.
+    fn subsets_match(self, other: RouteRef<'_>) -> bool {
+        match (self, other) {
+            (Self::Plan(_), RouteRef::Plan(_)) => true,
+            (Self::Mesh(a), RouteRef::Mesh(b)) => {
+                a.destinations.len() == b.destinations.len()
+                    && a.destinations
+                        .iter()
+                        .zip(&b.destinations)
+                        .all(|(x, y)| x.subset == y.subset)
+            }
+            _ => false,
+        }
+    }
+
+    /// The explanation index of `host` in destination `d`.
+    pub(crate) fn index(self, d: usize, host: HostId) -> usize {
+        match self {
+            Self::Plan(_) => host.index(),
+            Self::Mesh(mesh) => mesh.endpoint_offsets().get(d).copied().unwrap_or(0) + host.index(),
+        }
+    }
+
+    /// The destination and host of explanation index `index`.
+    fn locate(self, index: usize) -> Option<(usize, HostId)> {
+        (0..self.len()).find_map(|d| {
+            let plan = self.plan(d)?;
+            let start = self.index(d, HostId(0));
+            (index >= start && index - start < plan.hosts().len())
+                .then(|| (d, HostId((index - start) as u32)))
+        })
+    }
+
+    /// Picks for one request: the destination by route weight (a uniform draw over the
+    /// weights, as Envoy's weighted clusters; a scenario's route draws it even with one
+    /// destination), the drop-overload draw of its plan, then its picker.
+    #[inline]
+    pub(crate) fn pick<R: Rng + ?Sized>(
+        self,
+        pickers: &mut [Option<Picker>],
+        rng: &mut R,
+        request: Request,
+    ) -> Routed {
+        let (destination, plan) = match self {
+            Self::Plan(plan) => (0, plan),
+            Self::Mesh(mesh) => {
+                if mesh.view.status != Status::Routed {
+                    return Routed::Nothing;
+                }
+                let total: u64 = mesh.destinations.iter().map(|d| u64::from(d.weight)).sum();
+                if total == 0 {
+                    return Routed::Nothing;
+                }
+                let mut point = rng.next_u64() % total;
+                let Some(d) = mesh.destinations.iter().position(|d| {
+                    let w = u64::from(d.weight);
+                    if point < w {
+                        true
+                    } else {
+                        point -= w;
+                        false
+                    }
+                }) else {
+                    return Routed::Nothing;
+                };
+                match &mesh.destinations[d].plan {
+                    Some(plan) => (d, plan),
+                    None => return Routed::Nothing,
+                }
+            }
+        };
+        if plan.drops(rng) {
+            return Routed::Dropped;
+        }
+        let Some(Some(picker)) = pickers.get_mut(destination) else {
+            return Routed::Nothing;
+        };
+        match picker.pick(plan, rng, request) {
+            Some(host) => Routed::Host { destination, host },
+            None => Routed::Nothing,
+        }
+    }
+}
