@@ -14,7 +14,7 @@
 
 use arbitrary::{Arbitrary, Unstructured};
 use meshlb::{
-    Endpoint, Explanation, HealthStatus, LbConfig, LbPolicy, LeastRequestConfig, LoadAssignment,
+    Balancer, Change, Endpoint, Explanation, HealthStatus, LbConfig, LbPolicy, LeastRequestConfig, LoadAssignment,
     Locality, LocalityEndpoints, MaglevConfig, Picker, Plan, Request, RingHashConfig, SeededRng,
 };
 use meshlb_formats::{Input, Options};
@@ -133,48 +133,49 @@ pub fn plan(data: &[u8]) {
     }
 }
 
-/// Picks interleaved with health and weight updates on a built plan.
+/// Picks interleaved with batches of updates (health, weight, endpoints added and removed) on
+/// the runtime ([`meshlb::Balancer`]), requests finished in any order, across re-plans.
 pub fn picks(data: &[u8]) {
     let mut u = Unstructured::new(data);
     let Ok(input) = FuzzAssignment::arbitrary(&mut u) else {
         return;
     };
     let (assignment, config) = input.build();
-    let Ok(mut plan) = Plan::build(&assignment, &config) else {
+    let Ok(plan) = Plan::build(&assignment, &config) else {
         return;
     };
-    let ids: Vec<_> = plan
-        .hosts()
-        .iter()
-        .filter_map(|h| plan.find(&h.endpoint.address, h.endpoint.port))
-        .collect();
     let mut rng = SeededRng::new(11);
-    let mut picker = Picker::new(&plan, &mut rng);
+    let mut balancer = Balancer::from_plan(plan, &mut rng);
     let mut active = Vec::new();
     while let Ok(op) = Op::arbitrary(&mut u) {
         match op {
             Op::Pick(hash) => {
                 let request = hash.map_or_else(Request::default, Request::with_hash);
-                if let Some(host) = picker.pick(&plan, &mut rng, request) {
-                    assert!(plan.share(host) > 0.0, "picked a host whose share is 0");
-                    picker.request_started(host);
-                    active.push(host);
+                if let Some(picked) = balancer.pick(&mut rng, request) {
+                    let shares = balancer.expected_shares();
+                    assert!(shares[picked.index()] > 0.0, "picked an endpoint whose share is 0");
+                    active.push(picked);
                 }
             }
             Op::Finish(i) if !active.is_empty() => {
-                let host = active.swap_remove(usize::from(i) % active.len());
-                picker.request_finished(host);
+                balancer.finish(active.swap_remove(usize::from(i) % active.len()));
             }
-            Op::Health(i, h) if !ids.is_empty() => {
-                plan.set_health(ids[usize::from(i) % ids.len()], health(h));
+            Op::Batch(changes) => {
+                let changes: Vec<Change> = changes.iter().take(8).map(FuzzChange::change).collect();
+                // Rejected changes are named in the result; the others apply.
+                let _ = balancer.apply(&changes);
             }
-            Op::Weight(i, w) if !ids.is_empty() => {
-                let _ = plan.set_weight(ids[usize::from(i) % ids.len()], w);
-            }
-            _ => {}
+            Op::Finish(_) => {}
         }
     }
-    check_explanation(&plan.explain());
+    for picked in active {
+        balancer.finish(picked);
+    }
+    let explanation = balancer.explain();
+    check_explanation(&explanation);
+    for i in 0..explanation.endpoints.len() {
+        assert_eq!(balancer.active_requests(i), 0, "a finished request still counts");
+    }
 }
 
 /// What a fuzz run does between picks.
@@ -182,8 +183,33 @@ pub fn picks(data: &[u8]) {
 enum Op {
     Pick(Option<u64>),
     Finish(u8),
-    Health(u8, u8),
-    Weight(u8, u32),
+    Batch(Vec<FuzzChange>),
+}
+
+/// One change of a batch, on the endpoints [`FuzzAssignment`] builds (10.0.0.A:P).
+#[derive(Debug, Arbitrary)]
+enum FuzzChange {
+    Health(u8, u8, u8),
+    Weight(u8, u8, u32),
+    Remove(u8, u8),
+    Add(u8, u8, u8, u8),
+}
+
+impl FuzzChange {
+    fn change(&self) -> Change {
+        let address = |a: u8| format!("10.0.0.{a}");
+        let port = |p: u8| u16::from(p % 8) + 1;
+        match *self {
+            Self::Health(a, p, h) => Change::health(&address(a), port(p), health(h)),
+            Self::Weight(a, p, w) => Change::weight(&address(a), port(p), w % 300),
+            Self::Remove(a, p) => Change::remove(&address(a), port(p)),
+            Self::Add(a, p, zone, priority) => Change::add_endpoint(
+                Endpoint::new(&address(a), port(p)),
+                Locality::new("r0", &format!("z{}", zone % 4), ""),
+                u32::from(priority % 4),
+            ),
+        }
+    }
 }
 
 /// An assignment and a cluster's LB settings, small enough to build fast, wide enough to reach
