@@ -145,7 +145,7 @@ test("the admin path rejects a bad document whole, with the reason", async () =>
   for (const [headers, reason] of [
     [{}, "send the update document in the x-meshlb-update header"],
     [{ "x-meshlb-update": "nope" }, "x-meshlb-update: expected a JSON object"],
-    [{ "x-meshlb-update": doc({ locality: "region1", health: "SICK" }) }, 'updates[0]: health "SICK"'],
+    [{ "x-meshlb-update": doc({ locality: "region1", health: "SICK" }) }, 'updates[0]: health: unknown health status "SICK"'],
     [{ "x-meshlb-update": doc({ locality: "region1", health: "UNHEALTHY" }, { endpoint: "x", weight: 1 }) }, "updates[1]: endpoint"],
   ]) {
     const response = vm.request({ ":path": "/meshlb/update", ...headers }).localResponse;

@@ -8,14 +8,16 @@
 //! crashing), on stable, so a regression fails CI.
 //!
 //! Invariants checked on every answer ([`check_explanation`]): shares are finite, in `[0, 1]`
-//! and sum to 1 − the drop-overload share when anything is routable (0 otherwise; less when a
-//! weighted route leads to a subset without endpoints); loads are percentages; a pick returns
+//! and sum to what reaches an endpoint when anything is routable: 1 less the drop-overload
+//! share and the load RING_HASH/MAGLEV put on empty tables (at most that with weighted routes,
+//! one of which may lead to a subset without endpoints); loads are percentages; a pick returns
 //! an endpoint of the explanation whose share is not 0.
 
 use arbitrary::{Arbitrary, Unstructured};
 use meshlb::{
-    Balancer, Change, Endpoint, Explanation, HealthStatus, LbConfig, LbPolicy, LeastRequestConfig, LoadAssignment,
-    Locality, LocalityEndpoints, MaglevConfig, Picker, Plan, Request, RingHashConfig, SeededRng,
+    Balancer, Change, Endpoint, Explanation, HealthStatus, LbConfig, LbPolicy, LeastRequestConfig,
+    LoadAssignment, Locality, LocalityEndpoints, MaglevConfig, Picker, Plan, Request,
+    RingHashConfig, SeededRng,
 };
 use meshlb_formats::{Input, Options};
 
@@ -153,7 +155,10 @@ pub fn picks(data: &[u8]) {
                 let request = hash.map_or_else(Request::default, Request::with_hash);
                 if let Some(picked) = balancer.pick(&mut rng, request) {
                     let shares = balancer.expected_shares();
-                    assert!(shares[picked.index()] > 0.0, "picked an endpoint whose share is 0");
+                    assert!(
+                        shares[picked.index()] > 0.0,
+                        "picked an endpoint whose share is 0"
+                    );
                     active.push(picked);
                 }
             }
@@ -174,7 +179,11 @@ pub fn picks(data: &[u8]) {
     let explanation = balancer.explain();
     check_explanation(&explanation);
     for i in 0..explanation.endpoints.len() {
-        assert_eq!(balancer.active_requests(i), 0, "a finished request still counts");
+        assert_eq!(
+            balancer.active_requests(i),
+            0,
+            "a finished request still counts"
+        );
     }
 }
 
@@ -319,15 +328,39 @@ pub fn check_explanation(e: &Explanation) {
     }
     // Requests dropped by `drop_overloads` reach no endpoint (Envoy's router drops them before
     // the load balancer): the rest sum to 1 − drop.
-    // With weighted routes, a route to a subset without endpoints gets Envoy's 503 (no healthy
-    // upstream) for its part: the shares sum to less.
+    // Requests that reach no endpoint: those `drop_overloads` drops (Envoy's router, before the
+    // load balancer); with weighted routes, a route to a subset without endpoints (Envoy's 503
+    // for its part); under RING_HASH and MAGLEV, the load that falls on a priority whose table
+    // is empty (the tables hold only healthy hosts, all hosts in panic:
+    // `thread_aware_lb_impl.cc` `normalizeWeights`; the degraded load of a priority is picked
+    // from that same table).
     let routed = 1.0 - e.drop_overload;
     if e.routes.as_ref().is_some_and(|r| r.len() > 1) {
-        assert!(sum <= routed + 1e-6, "shares sum to {sum}, more than {routed}");
-    } else {
         assert!(
-            sum < 1e-9 || (sum - routed).abs() < 1e-6,
-            "shares sum to {sum}, not {routed} (or 0)"
+            sum <= routed + 1e-6,
+            "shares sum to {sum}, more than {routed}"
+        );
+    } else if sum > 1e-9 {
+        let empty_tables: u32 = if e.lb_policy.is_hash_based() {
+            e.priorities
+                .iter()
+                .filter(|p| {
+                    if p.panic {
+                        p.hosts == 0
+                    } else {
+                        p.healthy_hosts == 0
+                    }
+                })
+                .map(|p| p.healthy_load + p.degraded_load)
+                .sum()
+        } else {
+            0
+        };
+        let expected = routed * f64::from(100_u32.saturating_sub(empty_tables)) / 100.0;
+        assert!(
+            (sum - expected).abs() < 1e-6,
+            "shares sum to {sum}, not {expected} ({empty_tables}% on empty tables, drop {})",
+            e.drop_overload
         );
     }
     for p in &e.priorities {
