@@ -45,6 +45,27 @@ pub fn yaml_to_json(text: &str) -> Result<String, InputError> {
     tree::load(text).map(|node| node.to_json(text))
 }
 
+/// A document (a scenario or Envoy input, YAML or JSON) as compact JSON text for an editor
+/// that changes it and hands it back to meshlb as JSON: [`yaml_to_json`], except that a
+/// scenario's unquoted `istioVersion: 1.30` stays the text written (`"1.30"`), as meshlb reads
+/// it, rather than the number 1.3 a JSON reader would make of it.
+///
+/// # Errors
+/// As [`yaml_to_json`]; several documents (a stream) are read as a list.
+pub fn document_json(text: &str) -> Result<String, InputError> {
+    let mut node = tree::load_stream(text)?;
+    if let tree::Value::Map(entries) = &mut node.value {
+        for (key, value) in entries.iter_mut() {
+            if key == "istioVersion"
+                && matches!(value.value, tree::Value::Int(_) | tree::Value::Float(_))
+            {
+                value.value = tree::Value::Str(tree::raw(text, value.span));
+            }
+        }
+    }
+    Ok(node.to_json(text))
+}
+
 /// Largest input meshlb reads, in bytes (64 MiB): larger input is refused with a clear error
 /// rather than read into memory.
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
