@@ -247,6 +247,8 @@ pub struct ConfigRef {
     pub name: String,
     /// The cluster holding it (the config cluster of the client's control plane).
     pub cluster: String,
+    /// Where the scenario holds it: `config[I].resources[J]`.
+    pub path: String,
 }
 
 /// Where the locality load-balancing setting in force came from (Istio's

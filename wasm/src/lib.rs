@@ -142,6 +142,8 @@ export interface ConfigRef {
   namespace: string;
   name: string;
   cluster: string;
+  /** Where the scenario holds it: `config[I].resources[J]`. */
+  path: string;
 }
 
 /** The localityLbSetting in force for one route destination, and where it came from. */

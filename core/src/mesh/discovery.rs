@@ -156,8 +156,9 @@ pub struct View {
     pub routed_by_virtual_service: bool,
     /// The DestinationRule that applies (namespace/name), if any.
     pub destination_rule: Option<DestinationRule>,
-    /// The VirtualService that applies, if any, and the config cluster holding it (and the
-    /// DestinationRule).
+    /// The DestinationRule that applies, if any: the config cluster holding it, and where.
+    pub destination_rule_ref: Option<ConfigRef>,
+    /// The VirtualService that applies, if any: the config cluster holding it, and where.
     pub virtual_service: Option<ConfigRef>,
     /// The Service's traffic distribution.
     pub traffic_distribution: Option<String>,
@@ -379,6 +380,7 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
         destinations: Vec::new(),
         routed_by_virtual_service: false,
         destination_rule: None,
+        destination_rule_ref: None,
         virtual_service: None,
         traffic_distribution: None,
         mesh_locality_setting: mesh_config.and_then(|m| m.locality_lb_setting.clone()),
@@ -672,6 +674,33 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
         }
         _ => None,
     });
+    // Where the config cluster's resources hold the rules that apply.
+    let path_of = |wanted: &dyn Fn(&Resource) -> bool| {
+        scenario
+            .config
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.cluster == cp.config_cluster.name)
+            .find_map(|(i, c)| {
+                let j = c.resources.iter().position(wanted)?;
+                Some(format!("config[{i}].resources[{j}]"))
+            })
+            .unwrap_or_default()
+    };
+    let config_ref = |metadata: &super::model::Metadata, path: String| ConfigRef {
+        namespace: metadata.namespace.clone(),
+        name: metadata.name.clone(),
+        cluster: cp.config_cluster.name.clone(),
+        path,
+    };
+    view.virtual_service = vs.map(|vs| {
+        let path = path_of(&|r| matches!(r, Resource::VirtualService(x) if core::ptr::eq(x, vs)));
+        config_ref(&vs.metadata, path)
+    });
+    view.destination_rule_ref = dr.as_ref().map(|dr| {
+        let path = path_of(&|r| matches!(r, Resource::DestinationRule(x) if x == dr));
+        config_ref(&dr.metadata, path)
+    });
     let request = routing::HttpRequest::new(&scenario.request, view.port);
     let Some(routes) = routes(
         vs,
@@ -685,11 +714,6 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
         return Ok(view);
     };
     view.routed_by_virtual_service = vs.is_some();
-    view.virtual_service = vs.map(|vs| ConfigRef {
-        namespace: vs.metadata.namespace.clone(),
-        name: vs.metadata.name.clone(),
-        cluster: cp.config_cluster.name.clone(),
-    });
 
     // Health as istiod sends it.
     let top_policy = dr

@@ -279,11 +279,7 @@ impl MeshPlan {
             normalized_total_availability: first.map_or(0, Plan::normalized_total_availability),
             total_panic: first.is_some_and(Plan::total_panic),
             drop_overload: 0.0,
-            destination_rule: view.destination_rule.as_ref().map(|d| crate::ConfigRef {
-                namespace: d.metadata.namespace.clone(),
-                name: d.metadata.name.clone(),
-                cluster: view.client.config_cluster.clone(),
-            }),
+            destination_rule: view.destination_rule_ref.clone(),
             virtual_service: view.virtual_service.clone(),
             locality_settings: self
                 .destinations
