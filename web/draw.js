@@ -273,9 +273,6 @@ function renderLocality(view, c, l, on) {
   );
 }
 
-/** reviews.bookinfo.svc.cluster.local → reviews.bookinfo */
-const shortHost = (host) => String(host ?? "").replace(/\.svc\.cluster\.local$/, "");
-
 function renderClient(client) {
   if (client.envoy) {
     return h(
@@ -300,7 +297,8 @@ function renderClient(client) {
       { class: "client-name" },
       app ? [app, h("span", { class: "client-ns" }, ` · ${client.namespace}`)] : h("span", { class: "client-ns" }, `namespace ${client.namespace}`),
     ),
-    h("span", { class: "client-host" }, `calls ${shortHost(client.host)}`),
+    // A long host breaks after its dots rather than inside a label.
+    h("span", { class: "client-host" }, "calls ", String(client.host ?? "?").split(".").map((part, i) => (i ? [".", h("wbr"), part] : part))),
   );
 }
 

@@ -8,14 +8,24 @@ import { h, pct } from "./draw.js";
 
 /** What a heatmap cell can show: the report's per-pair fractions. */
 export const MEASURES = [
-  { key: "same_zone", label: "stays in the client's zone", short: "same zone" },
-  { key: "cross_zone", label: "leaves the client's zone", short: "cross zone" },
-  { key: "cross_region", label: "leaves the client's region", short: "cross region" },
-  { key: "cross_network", label: "leaves the client's network", short: "cross network" },
+  { key: "same_zone", label: "stays in its zone" },
+  { key: "cross_zone", label: "leaves its zone" },
+  { key: "cross_region", label: "leaves its region" },
+  { key: "cross_network", label: "leaves its network" },
 ];
 
-/** reviews.bookinfo.svc.cluster.local → reviews.bookinfo */
-const shortHost = (host) => String(host ?? "").replace(/\.svc\.cluster\.local$/, "");
+/**
+ * The longest dotted suffix all `hosts` share (`.bookinfo.svc.cluster.local`), so that the
+ * table's headers can name hosts by what tells them apart; "" for fewer than two hosts.
+ */
+function commonSuffix(hosts) {
+  if (hosts.length < 2) return "";
+  const labels = hosts.map((host) => host.split("."));
+  let n = 0;
+  const at = (l, i) => l[l.length - 1 - i];
+  while (labels.every((l) => l.length > n + 1 && at(l, n) === at(labels[0], n))) n++;
+  return n ? `.${labels[0].slice(-n).join(".")}` : "";
+}
 
 /** cluster/namespace@region/zone → its parts, for a two-line row label. */
 function locationLabel(l) {
@@ -56,7 +66,7 @@ export function renderMesh(root, { report, error, envoy, chosen, measure, on }) 
     h(
       "label",
       { class: "field measure" },
-      h("span", {}, "each cell: the share of requests that"),
+      h("span", {}, "each cell: the share of the client's requests that"),
       h(
         "select",
         { id: "mesh-measure", onchange: (e) => on.measure(e.target.value) },
@@ -129,7 +139,7 @@ function renderSweep(report, chosen, on) {
 
 /** What the chosen failure `s` (one of the sweep's) does to every pair, as the report says. */
 function renderChosen(s) {
-  const pair = (p) => `${p.location} → ${shortHost(p.host)}`;
+  const pair = (p) => `${p.location} → ${p.host}`;
   const where = (clusters) =>
     Object.entries(clusters)
       .filter(([, v]) => v > 0)
@@ -167,6 +177,7 @@ function renderChosen(s) {
 
 /** The matrix: client locations × hosts, each cell the measure's fraction, darker = more. */
 function renderMatrix(report, m) {
+  const suffix = commonSuffix(report.hosts);
   const rows = new Map(report.matrix.map((r) => [`${r.location}\u0000${r.host}`, r]));
   const hue = m.key === "same_zone" ? 150 : 18;
   return h(
@@ -182,8 +193,8 @@ function renderMatrix(report, m) {
         h(
           "tr",
           {},
-          h("th", { scope: "col" }, "client location"),
-          report.hosts.map((host) => h("th", { scope: "col", title: host }, shortHost(host))),
+          h("th", { scope: "col" }, "client location", suffix ? h("span", { class: "loc-sub" }, `hosts *${suffix}`) : null),
+          report.hosts.map((host) => h("th", { scope: "col", title: host }, suffix ? host.slice(0, -suffix.length) : host)),
         ),
       ),
       h(
