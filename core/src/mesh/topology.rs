@@ -308,3 +308,122 @@ impl Topology {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::model::{
+        ClientSpec, ClusterSpec, ExternalControlPlane, GatewaySpec, NetworkSpec, WorkloadSpec,
+    };
+    use crate::model::Locality;
+
+    fn workload(service: &str, cluster: &str, address: &str) -> WorkloadSpec {
+        WorkloadSpec {
+            service: service.into(),
+            cluster: cluster.into(),
+            address: address.into(),
+            port: 80,
+            locality: Locality::new("r1", "z1", ""),
+            weight: 0,
+            sidecar: true,
+            ..WorkloadSpec::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_applied_and_workloads_are_the_hosts() {
+        let scenario = Scenario {
+            clusters: alloc::vec![
+                ClusterSpec {
+                    name: "a".into(),
+                    network: "n1".into(),
+                    remote_secrets: alloc::vec!["b".into()],
+                    ..ClusterSpec::default()
+                },
+                ClusterSpec {
+                    name: "b".into(),
+                    network: "n2".into(),
+                    control_plane: "a".into(),
+                    ..ClusterSpec::default()
+                },
+                ClusterSpec {
+                    name: "c".into(),
+                    control_plane: "ext".into(),
+                    ..ClusterSpec::default()
+                },
+            ],
+            external_control_planes: alloc::vec![ExternalControlPlane {
+                name: "ext".into(),
+                config_cluster: "c".into(),
+                remote_secrets: Vec::new(),
+            }],
+            networks: alloc::vec![NetworkSpec {
+                name: "n2".into(),
+                gateways: alloc::vec![GatewaySpec {
+                    address: "192.0.2.1".into(),
+                    port: 15443,
+                    cluster: "b".into(),
+                    failed: false,
+                }],
+            }],
+            workloads: alloc::vec![
+                workload("svc.ns", "a", "10.0.0.1"),
+                workload("svc.ns", "b", "10.0.0.2"),
+                workload("other.ns", "a", "10.0.0.3"),
+            ],
+            client: ClientSpec {
+                cluster: "a".into(),
+                namespace: "ns".into(),
+                ..ClientSpec::default()
+            },
+            ..Scenario::default()
+        };
+        let t = Topology::of(&scenario, Some("svc.ns.svc.cluster.local"));
+        assert_eq!(t.meshes.len(), 1);
+        assert_eq!(
+            (t.meshes[0].id.as_str(), t.meshes[0].trust_domain.as_str()),
+            ("mesh1", "cluster.local")
+        );
+        let primary: Vec<(&str, bool, &str)> = t
+            .clusters
+            .iter()
+            .map(|c| (c.name.as_str(), c.primary, c.control_plane.as_str()))
+            .collect();
+        assert_eq!(
+            primary,
+            [("a", true, "a"), ("b", false, "a"), ("c", false, "ext")]
+        );
+        let cps: Vec<(&str, bool, &str, Vec<String>)> = t
+            .control_planes
+            .iter()
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.external,
+                    c.config_cluster.as_str(),
+                    c.watches.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            cps,
+            [
+                ("a", false, "a", alloc::vec!["a".into(), "b".into()]),
+                ("ext", true, "c", alloc::vec!["c".into()])
+            ]
+        );
+        // The listed network first, then those only clusters name.
+        let networks: Vec<&str> = t.networks.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(networks, ["n2", "n1", ""]);
+        // The host's workloads only, each on its cluster's network, weight at least 1.
+        let workloads: Vec<(&str, &str, u32)> = t
+            .workloads
+            .iter()
+            .map(|w| (w.address.as_str(), w.network.as_str(), w.weight))
+            .collect();
+        assert_eq!(workloads, [("10.0.0.1", "n1", 1), ("10.0.0.2", "n2", 1)]);
+        assert_eq!(t.localities, ["r1/z1"]);
+        assert_eq!(t.namespaces, ["ns"]);
+        assert!(Topology::of(&scenario, None).workloads.is_empty());
+    }
+}
