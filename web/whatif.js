@@ -68,9 +68,9 @@ export function ruleTarget(exp) {
   };
 }
 
-/** The first locality setting in force (meshlb's report) in the scenario format's shape. */
+/** A locality setting meshlb reported in force, in the scenario format's shape. */
 export function settingAsWritten(setting) {
-  if (!setting) return { enabled: true };
+  if (!setting) return {};
   const out = { enabled: setting.enabled };
   if (setting.failover.length) out.failover = setting.failover.map((f) => ({ from: f.from, to: f.to }));
   if (setting.failover_priority.length) out.failoverPriority = [...setting.failover_priority];
@@ -177,7 +177,7 @@ function ruleSetting(s, op) {
   if (!rule) return undefined;
   rule.spec.trafficPolicy ??= {};
   rule.spec.trafficPolicy.loadBalancer ??= {};
-  rule.spec.trafficPolicy.loadBalancer.localityLbSetting ??= structuredClone(op.init ?? { enabled: true });
+  rule.spec.trafficPolicy.loadBalancer.localityLbSetting ??= structuredClone(op.init ?? {});
   return rule.spec.trafficPolicy.loadBalancer.localityLbSetting;
 }
 

@@ -1201,9 +1201,10 @@ fn network_filter(
 ) -> Vec<Group> {
     let mut index: BTreeMap<&Locality, usize> = BTreeMap::new();
     let mut groups: Vec<Group> = Vec::new();
-    // (group, network index, gateway index) → (weight, endpoints behind).
-    let mut gateway_weights: BTreeMap<(usize, usize, usize), (u64, Vec<String>, Vec<Behind>)> =
-        BTreeMap::new();
+    // (group, network index, gateway index) → (weight, `address:port` of the endpoints behind,
+    // the same with their parts of the weight).
+    type Carried = (u64, Vec<String>, Vec<Behind>);
+    let mut gateway_weights: BTreeMap<(usize, usize, usize), Carried> = BTreeMap::new();
     let mut without_gateway: BTreeSet<&str> = BTreeSet::new();
     for c in members {
         let e = &c.endpoint;
