@@ -5,7 +5,7 @@
 // `init` boots the WebAssembly module; the named exports are meshlb's JavaScript API
 // (wasm/src/lib.rs): explain(input, options?), document(input) (meshlb's own YAML and JSON
 // reader), report(input) and the per-request Balancer.
-import init, { explain, document as readDocument, report, Balancer } from "./pkg/meshlb_wasm.js";
+import init, { explain, document as readDocument, withHealth, report, Balancer } from "./pkg/meshlb_wasm.js";
 
 import { Editor } from "./editor.js";
 import { renderDiagram, drawFlows, h } from "./draw.js";
@@ -75,7 +75,7 @@ function update() {
   let input = text;
   if (state.ops.length || state.fails.length) {
     if (state.ops.length) {
-      scenario = applyOps(doc, state.ops);
+      scenario = applyOps(doc, state.ops, { withHealth });
       input = JSON.stringify(scenario);
     }
     try {
@@ -210,11 +210,16 @@ function render() {
 function normalize(ops) {
   const doc = state.good?.doc;
   if (!doc) return ops;
-  const result = JSON.stringify(applyOps(doc, ops));
-  return ops.filter((op, i) => {
-    const without = ops.filter((_, j) => j !== i);
-    return JSON.stringify(applyOps(doc, without)) !== result;
-  });
+  try {
+    const result = JSON.stringify(applyOps(doc, ops, { withHealth }));
+    return ops.filter((op, i) => {
+      const without = ops.filter((_, j) => j !== i);
+      return JSON.stringify(applyOps(doc, without, { withHealth })) !== result;
+    });
+  } catch {
+    // meshlb refused an edit: update() says so and undoes it.
+    return ops;
+  }
 }
 
 /** The failure domain chosen in the Mesh view, while it is applied. */

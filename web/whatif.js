@@ -37,7 +37,7 @@ export function atPath(doc, path) {
 
 // ---------------------------------------------------------------------------------------------
 // What-if operations. Each is a small JSON value, so that the list can travel in the URL:
-//   { op: "health", cluster, address, port, status }     one workload's health
+//   { op: "health", cluster, address, port, status }     one endpoint's health (meshlb writes it)
 //   { op: "client", cluster, namespace, locality }        move the client
 //   { op: "secret", cp, external, cluster, on }           a control plane's remote secret
 //   { op: "outlier", on, rule }                           outlierDetection on the rule
@@ -83,13 +83,17 @@ export function settingAsWritten(setting) {
   return out;
 }
 
-/** A copy of `doc` with `ops` applied. */
-export function applyOps(doc, ops) {
-  const s = structuredClone(doc);
+/**
+ * A copy of `doc` with `ops` applied. `withHealth(doc, address, port, health, cluster)` is
+ * meshlb's edit of an endpoint's health (wasm `withHealth`: it knows where a scenario or Envoy
+ * input keeps it); it throws when the document has no such endpoint.
+ */
+export function applyOps(doc, ops, { withHealth }) {
+  let s = structuredClone(doc);
   for (const op of ops) {
     switch (op.op) {
       case "health":
-        setHealth(s, op);
+        s = withHealth(s, op.address, op.port, op.status, op.cluster ?? null);
         break;
       case "client":
         s.client = { ...(s.client ?? {}) };
@@ -190,30 +194,6 @@ function setRemoteSecret(s, op) {
   const secrets = list(owner.remoteSecrets).filter((c) => c !== op.cluster);
   if (op.on) secrets.push(op.cluster);
   owner.remoteSecrets = secrets;
-}
-
-/**
- * One endpoint's health: a scenario's workload (`workloads[].health`), or an Envoy
- * assignment's endpoint (its `health_status`, in either proto3 JSON spelling).
- */
-function setHealth(doc, op) {
-  if (Array.isArray(doc.workloads)) {
-    for (const w of doc.workloads) {
-      if (w?.cluster === op.cluster && w.address === op.address && w.port === op.port) w.health = op.status;
-    }
-    return;
-  }
-  const cla = doc.load_assignment ?? doc.loadAssignment ?? doc;
-  for (const group of list(cla.endpoints)) {
-    for (const lb of list(group.lb_endpoints ?? group.lbEndpoints)) {
-      const sock = lb.endpoint?.address?.socket_address ?? lb.endpoint?.address?.socketAddress;
-      const port = sock?.port_value ?? sock?.portValue;
-      if (sock?.address === op.address && Number(port) === op.port) {
-        if ("healthStatus" in lb) lb.healthStatus = op.status;
-        else lb.health_status = op.status;
-      }
-    }
-  }
 }
 
 /**

@@ -13,6 +13,7 @@
 //! and, where the input has lines, the line. Fields of Envoy's or Istio's API that meshlb does not
 //! model are accepted and named in a note; anything else unknown is an error.
 
+mod edit;
 mod envoy;
 mod error;
 mod input;
@@ -26,6 +27,7 @@ pub mod tree;
 #[cfg(feature = "yaml")]
 mod yaml;
 
+pub use edit::{document_json, document_with_health};
 pub use envoy::{
     ClusterEntry, Document, EnvoyFile, EnvoyInput, looks_like_envoy, parse_envoy_json,
     read as read_envoy,
@@ -37,33 +39,12 @@ pub use scenario::{MAX_WORKLOADS, ScenarioInput, looks_like_scenario, parse_scen
 pub use tree::parse_json;
 
 /// A scenario document (YAML, or JSON) as compact JSON text, mappings in their written order:
-/// the playground edits a YAML scenario as a JS object this way, and `meshlb convert` prints it.
+/// `meshlb convert` prints it (the playground reads documents with [`document_json`]).
 ///
 /// # Errors
 /// Malformed input, with its line (without the `yaml` feature, text that is not JSON).
 pub fn yaml_to_json(text: &str) -> Result<String, InputError> {
     tree::load(text).map(|node| node.to_json(text))
-}
-
-/// A document (a scenario or Envoy input, YAML or JSON) as compact JSON text for an editor
-/// that changes it and hands it back to meshlb as JSON: [`yaml_to_json`], except that a
-/// scenario's unquoted `istioVersion: 1.30` stays the text written (`"1.30"`), as meshlb reads
-/// it, rather than the number 1.3 a JSON reader would make of it.
-///
-/// # Errors
-/// As [`yaml_to_json`]; several documents (a stream) are read as a list.
-pub fn document_json(text: &str) -> Result<String, InputError> {
-    let mut node = tree::load_stream(text)?;
-    if let tree::Value::Map(entries) = &mut node.value {
-        for (key, value) in entries.iter_mut() {
-            if key == "istioVersion"
-                && matches!(value.value, tree::Value::Int(_) | tree::Value::Float(_))
-            {
-                value.value = tree::Value::Str(tree::raw(text, value.span));
-            }
-        }
-    }
-    Ok(node.to_json(text))
 }
 
 /// Largest input meshlb reads, in bytes (64 MiB): larger input is refused with a clear error

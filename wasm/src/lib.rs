@@ -17,6 +17,7 @@
 //! | `new Balancer(input, options, seed).pick(key)` | `meshlb pick FILE --seed S --hash KEY` |
 //! | `report(input, { from, locality, to })` | `meshlb report FILE --format json` |
 //! | `document(input)` | `meshlb convert FILE` (the document as JSON, as written) |
+//! | `withHealth(input, address, port, health, cluster?)` | the document with one endpoint's health set |
 //!
 //! `input` is YAML or JSON text (a string), UTF-8 bytes (a `Uint8Array`, as a file read), or a
 //! JavaScript object (a parsed scenario or Envoy document, read through `JSON.stringify`).
@@ -354,6 +355,55 @@ pub fn document_js(
     let text = input_text(&input).map_err(error)?;
     let json = document_text(&text).map_err(error)?;
     js_sys::JSON::parse(&json).map_err(|e| error(describe(&e)))
+}
+
+/// `withHealth(input, address, port, health, cluster?)`: the document ([`document_js`]) with
+/// one endpoint's health set where its format keeps it: a scenario's workloads at
+/// `address:port` (in `cluster`, when given), or an Envoy input's `lb_endpoints` entries at that
+/// socket address. The playground's "cycle an endpoint" what-if.
+///
+/// # Errors
+/// Malformed input; a health that is not Envoy's; no endpoint at `address:port`.
+#[wasm_bindgen(js_name = withHealth, unchecked_return_type = "object")]
+pub fn with_health_js(
+    #[wasm_bindgen(unchecked_param_type = "Input")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] address: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] port: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "HealthStatus")] health: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] cluster: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    let text = input_text(&input).map_err(error)?;
+    let address = string(&address, "address").map_err(error)?;
+    let port = port_of(&port).map_err(error)?;
+    let health = string(&health, "health").map_err(error)?;
+    let cluster = match &cluster {
+        Some(c) if !c.is_null() && !c.is_undefined() => Some(string(c, "cluster").map_err(error)?),
+        _ => None,
+    };
+    let json =
+        with_health_text(&text, &address, port, cluster.as_deref(), &health).map_err(error)?;
+    js_sys::JSON::parse(&json).map_err(|e| error(describe(&e)))
+}
+
+/// [`meshlb_formats::document_with_health`] on `text`, the health by its Envoy name.
+///
+/// # Errors
+/// Malformed input, named [`INPUT_NAME`]; an unknown health; no endpoint at `address:port`.
+pub fn with_health_text(
+    text: &str,
+    address: &str,
+    port: u16,
+    cluster: Option<&str>,
+    health: &str,
+) -> Result<String, String> {
+    let status = HealthStatus::from_name(health).ok_or_else(|| {
+        format!(
+            "health: {health:?} is not a health status (expected one of {})",
+            HealthStatus::ALL.map(HealthStatus::as_str).join(", ")
+        )
+    })?;
+    meshlb_formats::document_with_health(text, address, port, cluster, status)
+        .map_err(|e| format!("{INPUT_NAME}: {e}"))
 }
 
 /// `report(input, { from, locality, to })`: every client location × every host, where requests
@@ -1004,6 +1054,19 @@ mod tests {
         assert!(e.contains("report needs a meshlb scenario"), "{e}");
         let json = document_text("istioVersion: 1.30\nclusters: [{name: a}]\n").unwrap();
         assert_eq!(json, r#"{"istioVersion":"1.30","clusters":[{"name":"a"}]}"#);
+        let envoy = include_str!("../../examples/envoy/spillover-panic.json");
+        let json = with_health_text(envoy, "10.1.1.4", 9080, None, "DEGRADED").unwrap();
+        let explained = explain_text(&json, &Options::default()).unwrap();
+        let e = explained
+            .endpoints
+            .iter()
+            .find(|e| e.address == "10.1.1.4")
+            .unwrap();
+        assert_eq!(e.health, HealthStatus::Degraded);
+        let e = with_health_text(envoy, "10.1.1.4", 80, None, "DEGRADED").unwrap_err();
+        assert!(e.contains("no endpoint 10.1.1.4:80"), "{e}");
+        let e = with_health_text("workloads: []", "10.0.0.1", 80, None, "fine").unwrap_err();
+        assert!(e.starts_with("health: "), "{e}");
         let e = document_text("clusters: [").unwrap_err();
         assert!(e.starts_with("input: ") && e.contains("line"), "{e}");
     }

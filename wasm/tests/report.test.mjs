@@ -81,3 +81,27 @@ test("explain carries the topology, the rules that applied and the setting in fo
     assert.ok(Math.abs(sum - g.share) < 1e-12, `${g.address}: ${sum} vs ${g.share}`);
   }
 });
+
+test("withHealth() sets one endpoint's health where the format keeps it", () => {
+  const envoy = read("examples/envoy/spillover-panic.json");
+  const edited = meshlb.withHealth(envoy, "10.1.1.4", 9080, "DEGRADED");
+  const e = meshlb.explain(edited);
+  assert.equal(e.endpoints.find((x) => x.address === "10.1.1.4").health, "DEGRADED");
+  // Only that endpoint changed: the rest explains as before.
+  const before = meshlb.explain(envoy);
+  assert.deepStrictEqual(
+    e.endpoints.filter((x) => x.address !== "10.1.1.4").map((x) => [x.address, x.health]),
+    before.endpoints.filter((x) => x.address !== "10.1.1.4").map((x) => [x.address, x.health]),
+  );
+  const scenario = read("examples/default.yaml");
+  const doc = meshlb.withHealth(meshlb.document(scenario), "10.1.0.12", 9080, "DEGRADED", "east");
+  assert.equal(doc.workloads.find((w) => w.address === "10.1.0.12").health, "DEGRADED");
+  assert.equal(
+    meshlb.explain(doc).topology.workloads.find((w) => w.address === "10.1.0.12").health,
+    "DEGRADED",
+  );
+  const none = throwsCleanly(assert, () => meshlb.withHealth(scenario, "10.9.9.9", 9080, "HEALTHY"), "no endpoint");
+  assert.match(none.message, /no endpoint 10\.9\.9\.9:9080/);
+  const bad = throwsCleanly(assert, () => meshlb.withHealth(scenario, "10.1.0.12", 9080, "fine"), "bad health");
+  assert.match(bad.message, /^health: "fine" is not a health status/);
+});
