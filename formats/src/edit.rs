@@ -182,7 +182,10 @@ mod tests {
 
     #[test]
     fn a_scenario_workload_gets_its_health() {
-        let text = "istioVersion: 1.30\nworkloads:\n  - {service: a.b, cluster: c1, address: 10.0.0.1, port: 80}\n  - {service: a.b, cluster: c2, address: 10.0.0.1, port: 80, health: UNHEALTHY}\n";
+        // JSON, which the JSON-only build (the filter's) reads too; YAML goes the same way.
+        let text = r#"{"istioVersion": 1.30, "workloads": [
+            {"service": "a.b", "cluster": "c1", "address": "10.0.0.1", "port": 80},
+            {"service": "a.b", "cluster": "c2", "address": "10.0.0.1", "port": 80, "health": "UNHEALTHY"}]}"#;
         let json =
             document_with_health(text, "10.0.0.1", 80, Some("c2"), HealthStatus::Degraded).unwrap();
         assert_eq!(
