@@ -102,8 +102,8 @@ function renderMesh(view, mesh, on) {
         h("span", { class: "cp-icon", "aria-hidden": "true" }, "⚙"),
         " external control plane ",
         h("b", {}, cp.name),
-        ` · config from ${cp.configCluster}`,
-        ` · watches ${(cp.remoteSecrets ?? []).join(", ") || "no cluster"}`,
+        ` · config from ${cp.config_cluster}`,
+        ` · watches ${cp.watches.join(", ")}`,
         failButton(on, failure, failed, {
           label: "Fail",
           restore: "Restore",
@@ -160,7 +160,7 @@ function renderGateway(g) {
       "data-port": g.port,
       "data-share": g.share,
       title: `east-west gateway ${g.address}:${g.port} in cluster ${g.cluster}${
-        g.behind.size ? `, for ${[...g.behind].join(", ")}` : ""
+        g.behind.size ? `, for ${[...g.behind.values()].map((b) => `${b.address}:${b.port}`).join(", ")}` : ""
       }${priorities.length ? `: ${pct(g.share)} of requests` : ": the client sends nothing through it"}`,
     },
     h("span", { class: "gw-icon", "aria-hidden": "true" }),
@@ -273,9 +273,6 @@ function renderLocality(view, c, l, on) {
   );
 }
 
-/** reviews.bookinfo.svc.cluster.local → reviews.bookinfo */
-const shortHost = (host) => String(host ?? "").replace(/\.svc\.cluster\.local$/, "");
-
 function renderClient(client) {
   if (client.envoy) {
     return h(
@@ -300,7 +297,8 @@ function renderClient(client) {
       { class: "client-name" },
       app ? [app, h("span", { class: "client-ns" }, ` · ${client.namespace}`)] : h("span", { class: "client-ns" }, `namespace ${client.namespace}`),
     ),
-    h("span", { class: "client-host" }, `calls ${shortHost(client.host)}`),
+    // A long host breaks after its dots rather than inside a label.
+    h("span", { class: "client-host" }, "calls ", String(client.host ?? "?").split(".").map((part, i) => (i ? [".", h("wbr"), part] : part))),
   );
 }
 
@@ -316,7 +314,7 @@ function renderItem(view, item, on) {
   } else if (item.state === "behind") {
     const gws = item.via.map((k) => view.gateways.get(k)?.address ?? k);
     label.push(`reached through gateway ${gws.join(", ")}`);
-    title = `behind east-west gateway ${gws.join(", ")}: the gateway's proxy spreads what reaches it`;
+    title = `behind east-west gateway ${gws.join(", ")}: ${pct(item.viaShare)} of requests reach it through ${gws.length > 1 ? "them" : "it"}`;
     detail = h("span", { class: "ep-reason" }, gws.length > 1 ? `via ${gws.length} gateways` : `via gateway ${gws[0]}`);
   } else if (item.state === "unused") {
     label.push("receives no requests from this client");

@@ -3,8 +3,9 @@
 // in meshlb's core, compiled to WebAssembly; this file only wires the page together.
 
 // `init` boots the WebAssembly module; the named exports are meshlb's JavaScript API
-// (wasm/src/lib.rs): explain(input, options?) and the per-request Balancer.
-import init, { explain, Balancer } from "./pkg/meshlb_wasm.js";
+// (wasm/src/lib.rs): explain(input, options?), document(input) (meshlb's own YAML and JSON
+// reader), report(input) and the per-request Balancer.
+import init, { explain, document as readDocument, withHealth, report, Balancer } from "./pkg/meshlb_wasm.js";
 
 import { Editor } from "./editor.js";
 import { renderDiagram, drawFlows, h } from "./draw.js";
@@ -17,9 +18,10 @@ import {
   renderNotes,
   renderWhatIf,
 } from "./panel.js";
-import { applyOps, cycleEndpoint, legacyFailures, parseText, setOp, toggleFailure } from "./scenario.js";
+import { applyOps, cycleEndpoint, legacyFailures, setOp, toggleFailure } from "./whatif.js";
 import { encodeHash, decodeHash } from "./share.js";
 import { sendRequests, stopRequests } from "./animate.js";
+import { renderMesh } from "./mesh.js";
 
 const $ = (selector) => document.querySelector(selector);
 
@@ -32,8 +34,12 @@ const state = {
   ops: [], // what-ifs that edit the scenario (scenario.js)
   fails: [], // failures, meshlb's `KIND=VALUE` strings: the option `fail` of every call
   lastEdit: "ops", // which list the last what-if changed ("ops" or "fails"), to undo it
-  good: null, // the last good { text, doc, ops, fails, scenario, input, exp }
+  good: null, // the last good { text, doc, baseExp, ops, fails, scenario, input, exp }
   renders: 0,
+  tab: "tab-traffic", // the panel tab shown (kept in the URL as `v=` when not Traffic)
+  domain: null, // the failure domain chosen in the Mesh view (`d=`), applied while in `fails`
+  measure: "cross_zone", // what the Mesh view's heatmap shows
+  report: { input: null, report: null, error: null }, // meshlb's report of `input`, cached
 };
 
 const errorMessage = (e) => (e instanceof Error ? e.message : String(e));
@@ -49,18 +55,14 @@ const errorMessage = (e) => (e instanceof Error ? e.message : String(e));
 function update() {
   const text = state.text;
   let exp;
-  try {
-    // meshlb validates the text itself: its errors name the path and the line.
-    exp = explain(text);
-  } catch (e) {
-    showTextError(errorMessage(e));
-    return false;
-  }
   let doc;
   try {
-    doc = parseText(text);
+    // meshlb validates the text itself: its errors name the path and the line. Its reader
+    // also gives the document as an object, for the what-ifs to edit.
+    exp = explain(text);
+    doc = readDocument(text);
   } catch (e) {
-    showTextError(`the playground could not read this YAML for drawing: ${errorMessage(e)}`);
+    showTextError(errorMessage(e));
     return false;
   }
   editor.setError(null);
@@ -68,11 +70,12 @@ function update() {
   $("#diagram").classList.remove("stale");
   $("#tab-scenario").classList.remove("has-error");
 
+  const baseExp = exp;
   let scenario = doc;
   let input = text;
   if (state.ops.length || state.fails.length) {
     if (state.ops.length) {
-      scenario = applyOps(doc, state.ops);
+      scenario = applyOps(doc, state.ops, { withHealth });
       input = JSON.stringify(scenario);
     }
     try {
@@ -92,10 +95,21 @@ function update() {
       return update();
     }
   }
-  state.good = { text, doc, ops: state.ops, fails: state.fails, scenario, input, exp };
+  state.good = { text, doc, baseExp, ops: state.ops, fails: state.fails, scenario, input, exp };
   render();
   saveHash();
   return true;
+}
+
+/** An endpoint's health in the unedited input, as meshlb read it. */
+function baseHealth(item) {
+  const base = state.good.baseExp;
+  if (base.topology) {
+    return base.topology.workloads.find(
+      (w) => w.cluster === item.cluster && w.address === item.address && w.port === item.port,
+    )?.health;
+  }
+  return base.endpoints.find((e) => e.address === item.address && e.port === item.port)?.health;
 }
 
 function showTextError(message) {
@@ -124,16 +138,16 @@ const resizes = new ResizeObserver(() => {
 });
 
 function render() {
-  const { exp, scenario, doc, ops, fails } = state.good;
+  const { exp, baseExp, scenario, ops, fails } = state.good;
   stopRequests();
   // Re-rendering replaces the focused control: remember it, to focus its successor after.
   const focusKey = document.activeElement?.dataset?.focusKey;
   const focusId = document.activeElement?.closest?.("#diagram, #whatif") ? document.activeElement.id : "";
 
-  view = buildView(scenario, exp, fails);
+  view = buildView(exp, fails, scenario?.client);
   renderDiagram($("#diagram"), view, {
     cycle: (item) => {
-      const next = cycleEndpoint(state, doc, scenario, item);
+      const next = cycleEndpoint(state, item, baseHealth(item));
       state.lastEdit = next.fails.length > state.fails.length ? "fails" : "ops";
       state.fails = next.fails;
       setOps(next.ops);
@@ -149,11 +163,10 @@ function render() {
   renderDropped($("#dropped"), exp);
   renderNotes($("#notes"), exp);
   renderWhatIf($("#whatif"), {
-    s: scenario,
-    base: doc,
+    exp,
+    baseExp,
     ops,
     fails,
-    notes: exp.notes,
     on: {
       reset: () => {
         state.fails = [];
@@ -165,6 +178,7 @@ function render() {
       toggleFailure: (failure) => setFails(toggleFailure(state.fails, failure)),
     },
   });
+  renderMeshView();
   $("#export-json").value = JSON.stringify(scenario, null, 2);
   // The failures are not written into the scenario: meshlb applies them (`--fail`).
   const failFlags = fails.map((f) => ` --fail ${f}`).join("");
@@ -196,11 +210,62 @@ function render() {
 function normalize(ops) {
   const doc = state.good?.doc;
   if (!doc) return ops;
-  const result = JSON.stringify(applyOps(doc, ops));
-  return ops.filter((op, i) => {
-    const without = ops.filter((_, j) => j !== i);
-    return JSON.stringify(applyOps(doc, without)) !== result;
+  try {
+    const result = JSON.stringify(applyOps(doc, ops, { withHealth }));
+    return ops.filter((op, i) => {
+      const without = ops.filter((_, j) => j !== i);
+      return JSON.stringify(applyOps(doc, without, { withHealth })) !== result;
+    });
+  } catch {
+    // meshlb refused an edit: update() says so and undoes it.
+    return ops;
+  }
+}
+
+/** The failure domain chosen in the Mesh view, while it is applied. */
+function chosenDomain() {
+  return state.domain && state.good?.fails.includes(state.domain) ? state.domain : null;
+}
+
+/**
+ * The Mesh tab, drawn only while it is shown: meshlb's report of the scenario with the
+ * what-ifs (not the failures: the sweep is every single failure of that scenario), computed
+ * once per scenario.
+ */
+function renderMeshView() {
+  if (state.tab !== "tab-mesh" || !state.good) return;
+  const { input, exp } = state.good;
+  const envoy = !exp.topology;
+  if (!envoy && state.report.input !== input) {
+    try {
+      state.report = { input, report: report(input), error: null };
+    } catch (e) {
+      state.report = { input, report: null, error: errorMessage(e) };
+    }
+  }
+  const focusKey = document.activeElement?.closest?.("#mesh") ? document.activeElement.dataset.focusKey : null;
+  renderMesh($("#mesh"), {
+    report: state.report.report,
+    error: state.report.error,
+    envoy,
+    chosen: chosenDomain(),
+    measure: state.measure,
+    on: {
+      choose: (failure) => {
+        const previous = chosenDomain();
+        state.domain = failure;
+        // The chosen domain alone: the drawing shows what that one failure does, as the sweep.
+        if (failure) setFails([failure]);
+        else setFails(state.fails.filter((f) => f !== previous));
+      },
+      measure: (key) => {
+        state.measure = key;
+        renderMeshView();
+        $("#mesh-measure")?.focus();
+      },
+    },
   });
+  if (focusKey) document.querySelector(`#mesh [data-focus-key="${CSS.escape(focusKey)}"]`)?.focus({ preventScroll: true });
 }
 
 function setOps(ops) {
@@ -278,6 +343,8 @@ function saveHash() {
       text: state.good.text,
       ops: state.good.ops,
       fails: state.good.fails,
+      view: state.tab === "tab-traffic" ? null : state.tab.replace(/^tab-/, ""),
+      domain: chosenDomain(),
     });
     lastHash = hash;
     if (location.hash !== hash) history.replaceState(null, "", hash);
@@ -293,6 +360,9 @@ async function loadFromHash() {
     const legacy = legacyFailures(saved.ops);
     saved.ops = legacy.ops;
     saved.fails = [...new Set([...saved.fails, ...legacy.fails])];
+    state.domain = saved.domain;
+    const tab = saved.view && document.getElementById(`tab-${saved.view}`);
+    if (tab?.getAttribute("role") === "tab") showTab(tab.id);
   }
   if (saved?.preset && state.presets.some((p) => p.name === saved.preset)) {
     await choosePreset(saved.preset, saved.ops, saved.fails);
@@ -325,9 +395,14 @@ function setupTabs() {
       t.tabIndex = selected ? 0 : -1;
       document.getElementById(t.getAttribute("aria-controls")).hidden = !selected;
     }
-    // The editor wants room: the panel widens while the Scenario tab is open.
+    // The editor and the mesh report want room: the panel widens while they are open.
     document.querySelector("main").dataset.tab = tab.id;
     if (focus) tab.focus();
+    if (state.tab !== tab.id) {
+      state.tab = tab.id;
+      renderMeshView();
+      if (state.good) saveHash();
+    }
   };
   for (const [i, tab] of tabs.entries()) {
     tab.addEventListener("click", () => select(tab, false));
@@ -345,12 +420,13 @@ function setupTabs() {
 // Start
 
 let editor;
+let showTab = () => {};
 
 async function main() {
   // Boot the WebAssembly module before anything calls meshlb.
   await init();
 
-  const showTab = setupTabs();
+  showTab = setupTabs();
   editor = new Editor($("#editor"), (text) => {
     state.text = text;
     syncPresetSelect();

@@ -1,21 +1,13 @@
-// What the drawing shows, computed from the scenario (after what-ifs) and meshlb's explanation.
+// What the drawing shows, read from meshlb's explanation alone.
 //
-// The explanation says where requests go (endpoints with shares, drops with reasons); the
-// scenario says where things are (meshes, networks, gateways, clusters, localities). This
-// module joins the two into one tree: mesh → network (with its gateways) → cluster → locality
-// → items, plus the client and the flows from it. Nothing here decides anything about load
-// balancing: every number comes from meshlb.
+// The explanation says where requests go (endpoints with shares, gateways with the endpoints
+// behind them and their shares, drops with reasons) and, for a scenario, where things are
+// (`topology`: meshes, networks and their gateways, clusters, the host's workloads, every
+// default applied). This module arranges the two into one tree: mesh → network (with its
+// gateways) → cluster → locality → items, plus the client and the flows from it. It decides
+// nothing about load balancing or Istio: every number and every fact comes from meshlb.
 
-import {
-  isScenario,
-  requestHost,
-  servesHost,
-  splitLocality,
-  workloadKey,
-  zoneKey,
-  localityFailure,
-  endpointFailure,
-} from "./scenario.js";
+import { splitLocality, workloadKey, localityFailure, endpointFailure } from "./whatif.js";
 
 const list = (value) => (Array.isArray(value) ? value : []);
 
@@ -28,26 +20,29 @@ const list = (value) => (Array.isArray(value) ? value : []);
  * @property {string|null} cluster
  * @property {string} locality
  * @property {string} health
- * @property {number} share        explained share of requests (0 when not sent)
+ * @property {number} share        explained share of requests sent to it directly
+ * @property {number} viaShare     behind gateways: the share meshlb says reaches it through them
  * @property {number[]} priorities
  * @property {string[]} subsets
  * @property {string} [reason]     dropped: the reason code
  * @property {string} [message]    dropped: the sentence
  * @property {string[]} [via]      behind gateways: their keys
- * @property {boolean} editable    a scenario workload whose health a click cycles
+ * @property {boolean} editable    an endpoint of the input whose health a click cycles
  * @property {boolean} failed      its own failure (`endpoint=ADDRESS:PORT`) is in force
  */
 
 /**
- * Builds the view of `scenario` explained by `exp` (with failures `fails` applied by meshlb).
- * The failures only mark which buttons are pressed: what they do is in the explanation.
+ * Builds the view of explanation `exp` (with failures `fails` applied by meshlb). The failures
+ * only mark which buttons are pressed: what they do is in the explanation. `client` holds what
+ * the document says of the client beyond the explanation (its labels, to name it).
  */
-export function buildView(scenario, exp, fails = []) {
+export function buildView(exp, fails = [], client = {}) {
+  const t = exp.topology;
   const view = {
-    kind: isScenario(scenario) ? "scenario" : "envoy",
+    kind: t ? "scenario" : "envoy",
     status: exp.status,
     meshes: [],
-    externalControlPlanes: list(scenario?.externalControlPlanes),
+    externalControlPlanes: t ? t.control_planes.filter((cp) => cp.external) : [],
     client: null,
     flows: [],
     gateways: new Map(), // key -> gateway
@@ -55,27 +50,21 @@ export function buildView(scenario, exp, fails = []) {
     priorities: exp.priorities,
     fails,
   };
-  if (view.kind === "envoy") return envoyView(view, scenario, exp);
+  if (!t) return envoyView(view, exp);
 
-  const s = scenario;
-  const meshes = list(s.meshes).length
-    ? list(s.meshes)
-    : [{ id: "mesh1", trustDomain: "cluster.local" }];
-  const meshOf = (cluster) => cluster?.mesh ?? meshes[0].id;
-  const networkDefs = new Map(list(s.networks).map((n) => [n.name, n]));
   const meshNodes = new Map();
-  for (const m of meshes) {
+  for (const m of t.meshes) {
     meshNodes.set(m.id, {
       id: m.id,
-      trustDomain: m.trustDomain ?? "cluster.local",
-      trustBundles: list(m.trustBundles),
-      imports: list(m.imports),
+      trustDomain: m.trust_domain,
+      trustBundles: m.trust_bundles,
+      imports: m.imports,
       networks: new Map(),
     });
   }
-  const clusterNodes = new Map();
+  const firstMesh = t.meshes[0]?.id ?? "";
   const networkNode = (meshId, name) => {
-    const mesh = meshNodes.get(meshId) ?? meshNodes.values().next().value;
+    const mesh = meshNodes.get(meshId) ?? meshNodes.get(firstMesh);
     if (!mesh.networks.has(name)) {
       mesh.networks.set(name, {
         name,
@@ -87,17 +76,19 @@ export function buildView(scenario, exp, fails = []) {
     }
     return mesh.networks.get(name);
   };
-  for (const c of list(s.clusters)) {
-    const primary = !c.controlPlane || c.controlPlane === c.name;
+  for (const n of t.networks) networkNode(n.mesh, n.name);
+
+  const clusterNodes = new Map();
+  for (const c of t.clusters) {
     const node = {
       name: c.name,
-      network: c.network ?? "",
-      mesh: meshOf(c),
-      primary,
-      controlPlane: c.controlPlane ?? c.name,
-      remoteSecrets: list(c.remoteSecrets),
+      network: c.network,
+      mesh: c.mesh,
+      primary: c.primary,
+      controlPlane: c.control_plane,
+      remoteSecrets: c.remote_secrets,
       failed: fails.includes(`cluster=${c.name}`),
-      controlPlaneFailed: primary && fails.includes(`control-plane=${c.name}`),
+      controlPlaneFailed: c.primary && fails.includes(`control-plane=${c.name}`),
       localities: new Map(),
       share: 0,
     };
@@ -106,11 +97,12 @@ export function buildView(scenario, exp, fails = []) {
   }
   const clusterNode = (name) => {
     if (!clusterNodes.has(name)) {
-      // An endpoint of a cluster the scenario does not define (should not happen): its own box.
+      // An endpoint of a cluster the topology does not list (a ServiceEntry endpoint of no
+      // cluster): its own box.
       const node = {
         name: name ?? "(unknown)",
         network: "",
-        mesh: meshes[0].id,
+        mesh: firstMesh,
         primary: false,
         controlPlane: "",
         remoteSecrets: [],
@@ -129,12 +121,13 @@ export function buildView(scenario, exp, fails = []) {
     const key = locality ?? "";
     if (!c.localities.has(key)) {
       const { region, zone, subzone } = splitLocality(key);
+      const zoneKey = zone ? `${region}/${zone}` : region;
       c.localities.set(key, {
         locality: key,
         region,
         zone,
         subzone,
-        zoneKey: zoneKey(key),
+        zoneKey,
         failure: localityFailure(key),
         failed: fails.includes(localityFailure(key)),
         items: [],
@@ -148,40 +141,26 @@ export function buildView(scenario, exp, fails = []) {
   };
 
   // Gateways: every network's east-west gateways, drawn on the network's edge.
-  for (const n of list(s.networks)) {
-    for (const g of list(n.gateways)) {
-      const gwCluster = clusterNodes.get(g.cluster);
-      const node = networkNode(gwCluster?.mesh ?? meshes[0].id, n.name);
+  const gatewayKey = (network, address, port) => `g:${network}|${address}:${port}`;
+  for (const n of t.networks) {
+    for (const g of n.gateways) {
       const gw = {
-        key: `g:${n.name}|${g.address}:${g.port ?? 15443}`,
-        failed: fails.includes(`gateway=${g.address}`) || fails.includes(`network=${n.name}`),
+        key: gatewayKey(n.name, g.address, g.port),
+        failed: g.failed,
         address: g.address,
-        port: g.port ?? 15443,
+        port: g.port,
         cluster: g.cluster,
         network: n.name,
         share: 0,
         priorities: new Set(),
-        behind: new Set(),
-        localities: new Set(),
+        behind: new Map(), // workload key -> { address, port, cluster, locality, share }
       };
-      node.gateways.push(gw);
+      networkNode(n.mesh, n.name).gateways.push(gw);
       view.gateways.set(gw.key, gw);
     }
   }
 
-  const host = requestHost(s);
-  const workloads = list(s.workloads);
-  const workloadByKey = new Map(workloads.map((w) => [workloadKey(w.cluster, w.address, w.port), w]));
-  const findWorkload = (cluster, address, port, network) =>
-    (cluster != null ? workloadByKey.get(workloadKey(cluster, address, port)) : undefined) ??
-    workloads.find(
-      (w) =>
-        w.address === address &&
-        w.port === port &&
-        (network == null || (w.network ?? clusterDef(w.cluster)?.network ?? "") === network),
-    );
-  const clusterDef = (name) => list(s.clusters).find((c) => c.name === name);
-
+  const workloads = new Map(t.workloads.map((w) => [workloadKey(w.cluster, w.address, w.port), w]));
   const addItem = (item) => {
     item.failed = fails.includes(endpointFailure(item.address, item.port));
     const existing = view.items.get(item.key);
@@ -195,101 +174,97 @@ export function buildView(scenario, exp, fails = []) {
     localityNode(item.cluster, item.locality).items.push(item);
     return item;
   };
+  const fromWorkload = (w, state) => ({
+    key: `w:${workloadKey(w.cluster, w.address, w.port)}`,
+    state,
+    address: w.address,
+    port: w.port,
+    cluster: w.cluster,
+    locality: w.locality,
+    health: w.health,
+    weight: w.weight,
+    share: 0,
+    viaShare: 0,
+    priorities: [],
+    subsets: [],
+    editable: true,
+  });
 
-  // 1. The endpoints meshlb sends, with their shares.
+  // 1. The endpoints meshlb sends, with their shares; a gateway's, with what stands behind it.
   for (const ep of exp.endpoints) {
     if (ep.kind === "gateway") {
-      let gw = [...view.gateways.values()].find(
-        (g) => g.address === ep.address && g.port === ep.port && (ep.network == null || g.network === ep.network),
-      );
-      if (!gw) {
-        gw = {
-          key: `g:${ep.network ?? ""}|${ep.address}:${ep.port}`,
-          address: ep.address,
-          port: ep.port,
-          cluster: ep.cluster,
-          network: ep.network ?? "",
-          share: 0,
-          priorities: new Set(),
-          behind: new Set(),
-          localities: new Set(),
-        };
-        networkNode(clusterNodes.get(ep.cluster)?.mesh ?? meshes[0].id, gw.network).gateways.push(gw);
-        view.gateways.set(gw.key, gw);
-      }
+      const gw = view.gateways.get(gatewayKey(ep.network ?? "", ep.address, ep.port));
+      if (!gw) continue;
       gw.share += ep.share;
       gw.priorities.add(ep.priority);
-      gw.localities.add(ep.locality);
       gw.health = ep.health;
-      for (const b of list(ep.behind)) gw.behind.add(b);
+      for (const b of list(ep.behind_endpoints)) {
+        const key = workloadKey(b.cluster, b.address, b.port);
+        const entry = gw.behind.get(key) ?? { ...b, share: 0 };
+        entry.share += b.share;
+        gw.behind.set(key, entry);
+      }
       continue;
     }
-    const w = findWorkload(ep.cluster, ep.address, ep.port, ep.network);
     addItem({
       key: `w:${workloadKey(ep.cluster, ep.address, ep.port)}`,
       state: "sent",
       address: ep.address,
       port: ep.port,
       cluster: ep.cluster,
-      locality: ep.locality ?? "",
+      locality: ep.locality,
       health: ep.health,
       weight: ep.weight,
       share: ep.share,
+      viaShare: 0,
       priorities: [ep.priority],
       subsets: ep.subset ? [ep.subset] : [],
-      editable: !!w,
+      editable: workloads.has(workloadKey(ep.cluster, ep.address, ep.port)),
     });
   }
 
-  // 2. What stands behind each gateway: the other network's workloads, reached through it.
+  // 2. What stands behind each gateway: the other network's endpoints, reached through it.
   for (const gw of view.gateways.values()) {
-    const behind = [...gw.behind];
-    for (const b of behind) {
-      const i = b.lastIndexOf(":");
-      const address = b.slice(0, i);
-      const port = Number(b.slice(i + 1));
-      const w = findWorkload(undefined, address, port, gw.network);
-      const cluster = w?.cluster ?? gw.cluster;
-      const item = addItem({
-        key: `w:${workloadKey(cluster, address, port)}`,
-        state: "behind",
-        address,
-        port,
-        cluster,
-        locality: w?.locality ?? "",
-        health: w?.health ?? "HEALTHY",
-        weight: w?.weight ?? 1,
-        share: 0,
-        priorities: [...gw.priorities],
-        subsets: [],
-        via: [],
-        viaShare: 0,
-        editable: !!w,
-      });
-      if (!item.via) item.via = [];
+    for (const [key, b] of gw.behind) {
+      const w = workloads.get(key);
+      const item = addItem(
+        w
+          ? fromWorkload(w, "behind")
+          : {
+              ...fromWorkload({ ...b, health: gw.health, weight: b.weight }, "behind"),
+              editable: false,
+            },
+      );
+      item.via ??= [];
       if (!item.via.includes(gw.key)) item.via.push(gw.key);
-      item.viaShare = (item.viaShare ?? 0) + gw.share / behind.length;
+      item.viaShare += b.share;
+      for (const p of gw.priorities) if (!item.priorities.includes(p)) item.priorities.push(p);
     }
   }
 
   // 3. The endpoints meshlb dropped, each with its reason.
   for (const d of exp.dropped) {
-    const w = findWorkload(d.cluster, d.address, d.port);
+    const w = workloads.get(workloadKey(d.cluster, d.address, d.port));
     const item = addItem({
-      key: `w:${workloadKey(d.cluster ?? w?.cluster, d.address, d.port)}`,
-      state: "dropped",
-      address: d.address,
-      port: d.port,
-      cluster: d.cluster ?? w?.cluster ?? null,
-      locality: w?.locality ?? "",
-      health: w?.health ?? "HEALTHY",
-      weight: w?.weight ?? 1,
-      share: 0,
-      priorities: [],
-      subsets: [],
+      ...(w
+        ? fromWorkload(w, "dropped")
+        : {
+            key: `w:${workloadKey(d.cluster, d.address, d.port)}`,
+            state: "dropped",
+            address: d.address,
+            port: d.port,
+            cluster: d.cluster,
+            locality: "",
+            health: "UNKNOWN",
+            weight: 1,
+            share: 0,
+            viaShare: 0,
+            priorities: [],
+            subsets: [],
+            editable: false,
+          }),
       reason: d.reason,
       message: d.message,
-      editable: !!w,
     });
     if (item.state !== "dropped") {
       // Sent in one subset, dropped from another: keep it sent, note the drop.
@@ -297,48 +272,36 @@ export function buildView(scenario, exp, fails = []) {
     }
   }
 
-  // 4. The service's other workloads (nothing sent to them: e.g. the host is not visible).
-  for (const w of workloads) {
-    if (!servesHost(w, host)) continue;
+  // 4. The host's other workloads (nothing sent to them: e.g. the host is not visible).
+  for (const w of t.workloads) {
     const key = `w:${workloadKey(w.cluster, w.address, w.port)}`;
-    if (view.items.has(key)) continue;
-    addItem({
-      key,
-      state: "unused",
-      address: w.address,
-      port: w.port,
-      cluster: w.cluster,
-      locality: w.locality ?? "",
-      health: w.health ?? "HEALTHY",
-      weight: w.weight ?? 1,
-      share: 0,
-      priorities: [],
-      subsets: [],
-      editable: true,
-    });
+    if (!view.items.has(key)) addItem(fromWorkload(w, "unused"));
   }
 
   // The client, in its cluster and locality.
-  const c = s.client ?? {};
-  view.client = {
-    key: "client",
-    cluster: c.cluster,
-    namespace: c.namespace,
-    locality: c.locality ?? "",
-    labels: c.labels ?? {},
-    network: exp.client?.network ?? clusterDef(c.cluster)?.network ?? "",
-    controlPlane: exp.client?.control_plane ?? clusterDef(c.cluster)?.controlPlane ?? c.cluster,
-    host: exp.host ?? host,
-  };
-  if (c.cluster != null) localityNode(c.cluster, view.client.locality).client = true;
+  const c = exp.client;
+  if (c) {
+    view.client = {
+      key: "client",
+      cluster: c.cluster,
+      namespace: c.namespace,
+      locality: c.locality,
+      labels: client?.labels ?? {},
+      network: c.network,
+      controlPlane: c.control_plane,
+      configCluster: c.config_cluster,
+      host: exp.host,
+    };
+    localityNode(c.cluster, c.locality).client = true;
+  }
 
   finish(view, meshNodes, clusterNodes);
   return view;
 }
 
 /** Envoy input: one box for the Envoy cluster, its localities, and the proxy as the client. */
-function envoyView(view, doc, exp) {
-  const name = doc?.cluster_name ?? doc?.clusterName ?? doc?.name ?? "Envoy cluster";
+function envoyView(view, exp) {
+  const name = "Envoy cluster";
   const cluster = {
     name,
     network: "",
@@ -359,7 +322,7 @@ function envoyView(view, doc, exp) {
         region,
         zone,
         subzone,
-        zoneKey: zoneKey(l),
+        zoneKey: zone ? `${region}/${zone}` : region,
         failure: localityFailure(l),
         failed: view.fails.includes(localityFailure(l)),
         items: [],
@@ -379,10 +342,11 @@ function envoyView(view, doc, exp) {
       address: ep.address,
       port: ep.port,
       cluster: null,
-      locality: ep.locality ?? "",
+      locality: ep.locality,
       health: ep.health,
       weight: ep.weight,
       share: ep.share,
+      viaShare: 0,
       priorities: [ep.priority],
       subsets: [],
       editable: true,
@@ -405,30 +369,18 @@ function finish(view, meshNodes, clusterNodes) {
     const c = clusterNodes.get(item.cluster) ?? [...clusterNodes.values()][0];
     const l = c?.localities.get(item.locality);
     if (!l) continue;
-    l.share += item.share;
-    c.share += item.share;
-    if (item.state === "sent") for (const p of item.priorities) l.priorities.add(p);
-  }
-  for (const gw of view.gateways.values()) {
-    // A gateway's traffic lands in the clusters behind it.
-    for (const key of gw.behind) {
-      const item = [...view.items.values()].find((i) => i.via?.includes(gw.key) && `${i.address}:${i.port}` === key);
-      if (!item) continue;
-      const c = clusterNodes.get(item.cluster);
-      const l = c?.localities.get(item.locality);
-      if (l) {
-        l.share += gw.share / gw.behind.size;
-        c.share += gw.share / gw.behind.size;
-        for (const p of gw.priorities) l.priorities.add(p);
-      }
-    }
+    // What lands here: sent directly, and what meshlb says reaches it through gateways.
+    l.share += item.share + item.viaShare;
+    c.share += item.share + item.viaShare;
+    if (item.state === "sent" || item.state === "behind") for (const p of item.priorities) l.priorities.add(p);
   }
   // The client's locality first, then in priority order (the order traffic fails over in).
   const first = (l) => (l.priorities.size ? Math.min(...l.priorities) : Infinity);
   const byLocality = (a, b) =>
     Number(b.client) - Number(a.client) || first(a) - first(b) || a.locality.localeCompare(b.locality);
   for (const mesh of meshNodes.values()) {
-    const networks = [...mesh.networks.values()];
+    // Networks with nothing in them (no cluster, no gateway) are not drawn.
+    const networks = [...mesh.networks.values()].filter((n) => n.clusters.length || n.gateways.length);
     // The client's network first, then by name.
     networks.sort((a, b) => rank(view, a) - rank(view, b) || a.name.localeCompare(b.name));
     for (const n of networks) {
@@ -459,9 +411,9 @@ function finish(view, meshNodes, clusterNodes) {
     const priority = Math.min(...gw.priorities);
     view.flows.push({ from: "client", to: gw.key, share: gw.share, priority });
     // On from the gateway to what stands behind it: one dashed flow per endpoint, drawn from
-    // the first gateway it is behind and as wide as all its gateways together send it.
+    // the first gateway it is behind and as wide as meshlb says all its gateways send it.
     for (const item of view.items.values()) {
-      if (item.via?.[0] === gw.key) {
+      if (item.via?.[0] === gw.key && item.viaShare > 0) {
         view.flows.push({ from: gw.key, to: item.key, share: item.viaShare, priority, behind: true });
       }
     }

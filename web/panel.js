@@ -2,17 +2,7 @@
 // controls. Every number shown here is read from meshlb's explanation as it is.
 
 import { h, pct, prioClass } from "./draw.js";
-import {
-  configCluster,
-  controlPlanes,
-  describeFailure,
-  describeOp,
-  isScenario,
-  localityFailure,
-  localities,
-  localitySettings,
-  namespaces,
-} from "./scenario.js";
+import { describeFailure, describeOp, localityFailure, ruleTarget, settingAsWritten } from "./whatif.js";
 
 const STATUS_TEXT = {
   routed: "routed",
@@ -42,6 +32,7 @@ export function renderSummary(root, exp) {
           "client ",
           h("b", {}, `${c.cluster}/${c.namespace}`),
           ` in ${c.locality || "no locality"}, network ${c.network || "(flat)"}, control plane ${c.control_plane}`,
+          c.config_cluster && c.config_cluster !== c.control_plane ? ` (config from cluster ${c.config_cluster})` : "",
           h("br"),
           "calls ",
           h("b", {}, exp.host ?? "?"),
@@ -209,17 +200,20 @@ export function renderNotes(root, exp) {
 // What-if controls
 
 /**
- * The What-if tab for scenario `s` (after what-ifs) and base `base`. `on.set(ops)` replaces the
- * what-if list; `ops` is the current one. `fails` are the failures (meshlb's `KIND=VALUE`
- * strings): `on.toggleFailure(f)` adds or removes one, `on.setFails(list)` replaces them; `notes`
- * are the explanation's notes, whose failure notes are shown here too.
+ * The What-if tab. `exp` is meshlb's explanation with the what-ifs applied, `baseExp` its
+ * explanation of the unedited input: the controls show what meshlb says is in force (the
+ * topology, the DestinationRule that applied, the locality setting and where it came from).
+ * `on.set(ops)` replaces the what-if list; `ops` is the current one. `fails` are the failures
+ * (meshlb's `KIND=VALUE` strings): `on.toggleFailure(f)` adds or removes one,
+ * `on.setFails(list)` replaces them.
  */
-export function renderWhatIf(root, { s, base, ops, fails, notes, on }) {
-  const failureNotes = notes.filter(isFailureNote);
+export function renderWhatIf(root, { exp, baseExp, ops, fails, on }) {
+  const failureNotes = exp.notes.filter(isFailureNote);
   const noteList = failureNotes.length
     ? h("ul", { class: "notes fail-notes", "aria-label": "what meshlb says about the failures" }, failureNotes.map((n) => h("li", { class: "fail-note" }, n)))
     : null;
-  if (!isScenario(s)) {
+  const t = exp.topology;
+  if (!t) {
     root.replaceChildren(
       h("p", {}, "Envoy input: click an endpoint in the drawing to cycle its health (HEALTHY → failed → DEGRADED). The other what-ifs need a meshlb scenario."),
       renderInForce(ops, fails, on),
@@ -227,9 +221,10 @@ export function renderWhatIf(root, { s, base, ops, fails, notes, on }) {
     );
     return;
   }
-  const clusters = (s.clusters ?? []).map((c) => c.name);
-  const { localities: locs, regions } = localities(s);
-  const client = s.client ?? {};
+  const clusters = t.clusters.map((c) => c.name);
+  const locs = t.localities;
+  const regions = [...new Set(locs.map((l) => l.split("/")[0]).filter(Boolean))];
+  const client = exp.client ?? {};
   const select = (id, label, value, options, onchange) =>
     h(
       "label",
@@ -250,11 +245,15 @@ export function renderWhatIf(root, { s, base, ops, fails, notes, on }) {
       { op: "client", cluster: client.cluster, namespace: client.namespace, locality: client.locality ?? "", ...patch },
     ]);
 
-  const settings = localitySettings(s);
-  const baseSettings = localitySettings(base);
+  // The setting meshlb says is in force (the first route destination's), and where an edit of
+  // it goes: the DestinationRule that applied, or a new one (whatif.js ruleTarget).
+  const settings = exp.locality_settings?.[0];
+  const baseSettings = baseExp?.locality_settings?.[0];
+  const edit = (op) => on.setOp({ ...op, rule: ruleTarget(exp), init: settingAsWritten(settings) });
+  const same = (a, b) => a.from === b.from && a.to === b.to;
   const failoverRules = [
-    ...settings.failover,
-    ...baseSettings.failover.filter((b) => !settings.failover.some((f) => f.from === b.from && f.to === b.to)),
+    ...(settings?.failover ?? []),
+    ...(baseSettings?.failover ?? []).filter((b) => !(settings?.failover ?? []).some((f) => same(f, b))),
   ];
   const zones = [...new Set(locs.map((l) => l.split("/").slice(0, 2).join("/")))].filter((z) => z.includes("/"));
 
@@ -268,8 +267,10 @@ export function renderWhatIf(root, { s, base, ops, fails, notes, on }) {
 
   const failCheck = (failure, label) =>
     check(`fail-${failure.replace(/[^A-Za-z0-9._-]+/g, "-")}`, label, fails.includes(failure), () => on.toggleFailure(failure));
-  const networkNames = (s.networks ?? []).filter((n) => (n.gateways ?? []).length).map((n) => n.name);
-  const cps = controlPlanes(s).map((cp) => cp.name);
+  const networkNames = t.networks.filter((n) => n.gateways.length).map((n) => n.name);
+  const cps = t.control_planes;
+  const dr = exp.destination_rule;
+  const vs = exp.virtual_service;
 
   root.replaceChildren(
     renderInForce(ops, fails, on),
@@ -278,7 +279,7 @@ export function renderWhatIf(root, { s, base, ops, fails, notes, on }) {
       {},
       h("legend", {}, "Client"),
       select("client-cluster", "cluster", client.cluster, clusters, (v) => moveClient({ cluster: v })),
-      select("client-namespace", "namespace", client.namespace, namespaces(s), (v) => moveClient({ namespace: v })),
+      select("client-namespace", "namespace", client.namespace, t.namespaces, (v) => moveClient({ namespace: v })),
       select(
         "client-locality",
         "locality",
@@ -305,15 +306,15 @@ export function renderWhatIf(root, { s, base, ops, fails, notes, on }) {
       networkNames.length ? h("div", { class: "sub" }, "fail a network's east-west gateways") : null,
       networkNames.length ? h("div", { class: "check-grid" }, networkNames.map((n) => failCheck(`network=${n}`, n))) : null,
       cps.length ? h("div", { class: "sub" }, "fail a control plane (istiod)") : null,
-      cps.length ? h("div", { class: "check-grid" }, cps.map((c) => failCheck(`control-plane=${c}`, c))) : null,
+      cps.length ? h("div", { class: "check-grid" }, cps.map((c) => failCheck(`control-plane=${c.name}`, c.name))) : null,
       noteList,
     ),
     h(
       "fieldset",
       {},
       h("legend", {}, "Remote secrets"),
-      h("p", { class: "hint" }, "A control plane discovers its own cluster and the clusters it holds a remote secret for."),
-      controlPlanes(s).map((cp) =>
+      h("p", { class: "hint" }, "A control plane discovers its config cluster and the clusters it holds a remote secret for."),
+      cps.map((cp) =>
         h(
           "div",
           { class: "cp" },
@@ -322,10 +323,10 @@ export function renderWhatIf(root, { s, base, ops, fails, notes, on }) {
             "div",
             { class: "check-grid" },
             clusters
-              .filter((c) => cp.external || c !== cp.name)
+              .filter((c) => c !== cp.config_cluster)
               .map((c) =>
-                check(`secret-${cp.name}-${c}`, c, cp.watches.includes(c), (on_) =>
-                  on.setOp({ op: "secret", cp: cp.name, cluster: c, on: on_ }),
+                check(`secret-${cp.name}-${c}`, c, cp.remote_secrets.includes(c), (on_) =>
+                  on.setOp({ op: "secret", cp: cp.name, external: cp.external, cluster: c, on: on_ }),
                 ),
               ),
           ),
@@ -336,33 +337,47 @@ export function renderWhatIf(root, { s, base, ops, fails, notes, on }) {
       "fieldset",
       {},
       h("legend", {}, "Locality load balancing"),
-      h("p", { class: "hint" }, `In force: ${settings.source} (config the client's control plane reads from cluster ${configCluster(s)}).`),
-      check("outlier", "outlierDetection", settings.outlierDetection, (v) => on.setOp({ op: "outlier", on: v }), "Istio sets failover priorities only with it"),
-      check("locality-lb", "localityLbSetting.enabled", settings.enabled, (v) => on.setOp({ op: "localityLb", on: v })),
-      failoverRules.length ? h("div", { class: "sub" }, "failover rules") : null,
-      failoverRules.map((f) =>
-        check(
-          `failover-${f.from}-${f.to}`,
-          `${f.from} → ${f.to}`,
-          settings.failover.some((x) => x.from === f.from && x.to === f.to),
-          (v) => on.setOp({ op: "failover", from: f.from, to: f.to, on: v }),
-        ),
+      h(
+        "p",
+        { class: "hint", id: "in-force-source" },
+        settings
+          ? `In force: ${settings.from}${settings.subset ? ` (subset ${settings.subset})` : ""}. `
+          : "No setting in force: the request reaches no cluster. ",
+        `The client's control plane ${client.control_plane} reads Istio config from cluster ${client.config_cluster}`,
+        dr ? `; DestinationRule ${dr.namespace}/${dr.name} applies` : "; no DestinationRule applies",
+        vs ? `; VirtualService ${vs.namespace}/${vs.name} routes` : "",
+        ".",
       ),
-      regions.length > 1 ? renderAddFailover(regions, on) : null,
-      baseSettings.failoverPriority.length
-        ? check(
-            "failover-priority",
-            `failoverPriority [${baseSettings.failoverPriority.join(", ")}]`,
-            settings.failoverPriority.length > 0,
-            (v) => on.setOp({ op: "failoverPriority", on: v }),
-          )
+      settings
+        ? [
+            check("outlier", "outlierDetection", settings.outlier_detection, (v) => edit({ op: "outlier", on: v }), "Istio sets failover priorities only with it"),
+            check("locality-lb", "localityLbSetting.enabled", settings.enabled, (v) => edit({ op: "localityLb", on: v })),
+            failoverRules.length ? h("div", { class: "sub" }, "failover rules") : null,
+            failoverRules.map((f) =>
+              check(
+                `failover-${f.from}-${f.to}`,
+                `${f.from} → ${f.to}`,
+                settings.failover.some((x) => same(x, f)),
+                (v) => edit({ op: "failover", from: f.from, to: f.to, on: v }),
+              ),
+            ),
+            regions.length > 1 ? renderAddFailover(regions, (from, to) => edit({ op: "failover", from, to, on: true })) : null,
+            baseSettings?.failover_priority.length
+              ? check(
+                  "failover-priority",
+                  `failoverPriority [${baseSettings.failover_priority.join(", ")}]`,
+                  settings.failover_priority.length > 0,
+                  (v) => edit({ op: "failoverPriority", on: v, value: baseSettings.failover_priority }),
+                )
+              : null,
+            settings.distribute.length ? h("p", { class: "hint" }, `distribute: ${settings.distribute.length} rule(s) (edit them in the scenario)`) : null,
+          ]
         : null,
-      settings.distribute.length ? h("p", { class: "hint" }, `distribute: ${settings.distribute.length} rule(s) (edit them in the scenario)`) : null,
     ),
   );
 }
 
-function renderAddFailover(regions, on) {
+function renderAddFailover(regions, add) {
   const from = h("select", { id: "failover-from", "aria-label": "failover from region" }, regions.map((r) => h("option", { value: r }, r)));
   const to = h(
     "select",
@@ -381,7 +396,7 @@ function renderAddFailover(regions, on) {
       {
         type: "button",
         onclick: () => {
-          if (from.value !== to.value) on.setOp({ op: "failover", from: from.value, to: to.value, on: true });
+          if (from.value !== to.value) add(from.value, to.value);
         },
       },
       "Add",

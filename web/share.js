@@ -5,7 +5,8 @@
 //   #z=…&w=…              the scenario text, deflate-raw compressed, base64url
 //   #s=…&w=…              the scenario text, base64url (where CompressionStream is missing)
 // `w` is the what-if list as base64url JSON; `f` the failures (meshlb's `KIND=VALUE` strings),
-// one `f=` each, URI-encoded. Everything stays in the fragment: it never
+// one `f=` each, URI-encoded; `v` the panel tab shown when it is not Traffic (`v=mesh`), and
+// `d` the failure domain chosen in the Mesh view. Everything stays in the fragment: it never
 // reaches a server.
 
 const encoder = new TextEncoder();
@@ -30,8 +31,8 @@ async function pipe(bytes, stream) {
   return new Uint8Array(await out.arrayBuffer());
 }
 
-/** The hash for `state`: { preset, text, ops, fails }. */
-export async function encodeHash({ preset, text, ops, fails = [] }) {
+/** The hash for `state`: { preset, text, ops, fails, view, domain }. */
+export async function encodeHash({ preset, text, ops, fails = [], view = null, domain = null }) {
   const parts = [];
   if (preset) parts.push(`preset=${encodeURIComponent(preset)}`);
   else if (typeof CompressionStream === "function") {
@@ -39,10 +40,15 @@ export async function encodeHash({ preset, text, ops, fails = [] }) {
   } else parts.push(`s=${toBase64Url(encoder.encode(text))}`);
   if (ops.length) parts.push(`w=${toBase64Url(encoder.encode(JSON.stringify(ops)))}`);
   for (const f of fails) parts.push(`f=${encodeURIComponent(f)}`);
+  if (view) parts.push(`v=${encodeURIComponent(view)}`);
+  if (domain) parts.push(`d=${encodeURIComponent(domain)}`);
   return `#${parts.join("&")}`;
 }
 
-/** The state a hash holds: { preset?, text?, ops, fails }, or null for an empty or unreadable hash. */
+/**
+ * The state a hash holds: { preset?, text?, ops, fails, view, domain }, or null for an empty
+ * or unreadable hash.
+ */
 export async function decodeHash(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   let ops = [];
@@ -53,13 +59,15 @@ export async function decodeHash(hash) {
     ops = [];
   }
   const fails = params.getAll("f").filter(Boolean);
+  const view = params.get("v") || null;
+  const domain = params.get("d") || null;
   try {
-    if (params.get("preset")) return { preset: params.get("preset"), ops, fails };
+    if (params.get("preset")) return { preset: params.get("preset"), ops, fails, view, domain };
     if (params.get("z")) {
       const bytes = await pipe(fromBase64Url(params.get("z")), new DecompressionStream("deflate-raw"));
-      return { text: decoder.decode(bytes), ops, fails };
+      return { text: decoder.decode(bytes), ops, fails, view, domain };
     }
-    if (params.get("s")) return { text: decoder.decode(fromBase64Url(params.get("s"))), ops, fails };
+    if (params.get("s")) return { text: decoder.decode(fromBase64Url(params.get("s"))), ops, fails, view, domain };
   } catch {
     return null;
   }

@@ -74,6 +74,10 @@ pub struct ClientReport {
     pub locality: String,
     /// The control plane configuring the client's proxy.
     pub control_plane: String,
+    /// The cluster whose API server holds the Istio config that control plane reads (added
+    /// field): the primary's own cluster, or an external control plane's config cluster.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub config_cluster: String,
 }
 
 /// One priority's availability and load.
@@ -136,7 +140,43 @@ pub struct EndpointReport {
         serde(default, skip_serializing_if = "Vec::is_empty")
     )]
     pub behind: Vec<String>,
+    /// For gateways: each endpoint it stands for, with its part of the gateway's weight and of
+    /// its share (added field; [`BehindEndpoint`]).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub behind_endpoints: Vec<BehindEndpoint>,
     /// Expected fraction of the client's requests.
+    pub share: f64,
+}
+
+/// One endpoint an east-west gateway stands for.
+///
+/// istiod gives a gateway endpoint the weight of what stands behind it: each remote endpoint's
+/// weight (scaled by the mesh's gateway scale factor) divided over the gateways of its network
+/// that may carry it (`EndpointsByNetworkFilter`, istio/istio
+/// `pilot/pkg/xds/endpoints/ep_filters.go`). `weight` is this endpoint's part of the gateway's
+/// weight. The gateway's own proxy then balances the requests it receives over these
+/// endpoints; meshlb takes that split to be by the same weights (it does not model the
+/// gateway's own locality preferences), so `share` is the gateway's share × `weight` / the
+/// gateway's weight.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct BehindEndpoint {
+    /// Address (empty for a WorkloadEntry without one).
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// Cluster it runs in.
+    pub cluster: String,
+    /// Network it is on.
+    pub network: String,
+    /// Locality string.
+    pub locality: String,
+    /// Its part of the gateway's weight.
+    pub weight: u64,
+    /// Expected fraction of the client's requests that reach it through this gateway.
     pub share: f64,
 }
 
@@ -196,6 +236,92 @@ pub struct RouteReport {
     pub weight: u32,
 }
 
+/// An Istio resource that applied to the request (added output): which one, and the cluster
+/// whose API server held it (the client's config cluster).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ConfigRef {
+    /// `metadata.namespace`.
+    pub namespace: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// The cluster holding it (the config cluster of the client's control plane).
+    pub cluster: String,
+    /// Where the scenario holds it: `config[I].resources[J]`.
+    pub path: String,
+}
+
+/// Where the locality load-balancing setting in force came from (Istio's
+/// `GetEffectiveLbSetting`, `pilot/pkg/networking/core/loadbalancer/loadbalancer.go`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum LocalitySettingSource {
+    /// The DestinationRule's `trafficPolicy.loadBalancer.localityLbSetting` (its port or
+    /// subset policy included).
+    DestinationRule,
+    /// The Service's `trafficDistribution`, which Istio turns into a `failoverPriority`.
+    TrafficDistribution,
+    /// The MeshConfig `localityLbSetting` of the client's control plane.
+    MeshConfig,
+    /// Istio's default MeshConfig, `localityLbSetting: {enabled: true}`.
+    Default,
+}
+
+/// One `failover` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct FailoverReport {
+    /// Client region.
+    pub from: String,
+    /// Region to fail over to.
+    pub to: String,
+}
+
+/// One `distribute` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DistributeReport {
+    /// Client locality pattern.
+    pub from: String,
+    /// Target locality patterns and their weight percent, in the order written.
+    pub to: Vec<DistributeTarget>,
+}
+
+/// One target of a `distribute` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DistributeTarget {
+    /// Locality pattern.
+    pub locality: String,
+    /// Weight, percent.
+    pub weight: u32,
+}
+
+/// The locality load-balancing setting in force for one route destination, and where it came
+/// from (added output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct LocalitySettingReport {
+    /// The destination's subset, when the route names one.
+    pub subset: Option<String>,
+    /// Where the setting came from.
+    pub source: LocalitySettingSource,
+    /// The same for a person: `DestinationRule NS/NAME`, `MeshConfig localityLbSetting`, ...
+    pub from: String,
+    /// `enabled` (unset is true).
+    pub enabled: bool,
+    /// `failover` rules.
+    pub failover: Vec<FailoverReport>,
+    /// `failoverPriority` entries.
+    pub failover_priority: Vec<String>,
+    /// `distribute` rules.
+    pub distribute: Vec<DistributeReport>,
+    /// Whether the destination's traffic policy has `outlierDetection` (Istio sets failover
+    /// priorities only with it, unless `trafficDistribution` forces them).
+    pub outlier_detection: bool,
+}
+
 /// Where the client's traffic goes and why (shared/SCENARIO.md §3).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -240,6 +366,32 @@ pub struct Explanation {
     /// added field): endpoint shares then sum to `1 - drop_overload`.
     #[cfg_attr(feature = "serde", serde(default))]
     pub drop_overload: f64,
+    /// The DestinationRule that applied (mesh scenarios; added field).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub destination_rule: Option<ConfigRef>,
+    /// The VirtualService that applied (mesh scenarios; added field).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub virtual_service: Option<ConfigRef>,
+    /// The locality setting in force, one per route destination (mesh scenarios whose request
+    /// reached a cluster; added field).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Vec::is_empty")
+    )]
+    pub locality_settings: Vec<LocalitySettingReport>,
+    /// The scenario's topology with its defaults applied (mesh scenarios; added field): what
+    /// the playground draws the shares on.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub topology: Option<crate::mesh::Topology>,
 }
 
 /// One Envoy cluster of a file holding several, as `meshlb explain` lists them (added output,
@@ -336,6 +488,7 @@ impl Plan {
                 health: host.endpoint.health,
                 subset: None,
                 behind: Vec::new(),
+                behind_endpoints: Vec::new(),
                 share,
             })
             .collect();
@@ -377,6 +530,10 @@ impl Plan {
             normalized_total_availability: self.normalized_total_availability(),
             total_panic: self.total_panic(),
             drop_overload: drop,
+            destination_rule: None,
+            virtual_service: None,
+            locality_settings: Vec::new(),
+            topology: None,
         }
     }
 

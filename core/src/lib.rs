@@ -97,8 +97,10 @@ pub use balancer::{Addition, Applied, Balancer, Change, ChangeError, Picked};
 pub use diff::{Diff, Presence, ShareChange, diff};
 pub use error::PlanError;
 pub use explain::{
-    ClientReport, ClusterRow, DropReason, DroppedEndpoint, EndpointKind, EndpointReport,
-    Explanation, LocalityLbMode, PriorityReport, RouteReport, Status,
+    BehindEndpoint, ClientReport, ClusterRow, ConfigRef, DistributeReport, DistributeTarget,
+    DropReason, DroppedEndpoint, EndpointKind, EndpointReport, Explanation, FailoverReport,
+    LocalityLbMode, LocalitySettingReport, LocalitySettingSource, PriorityReport, RouteReport,
+    Status,
 };
 pub use hash::HashTable;
 pub use model::{

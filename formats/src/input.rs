@@ -142,7 +142,9 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// The explanation (shared/SCENARIO.md §3), parsing notes included.
+    /// The explanation (shared/SCENARIO.md §3), parsing notes included, and (with the
+    /// `topology` feature) for a scenario its topology with defaults applied
+    /// ([`meshlb::mesh::Topology`]).
     #[must_use]
     pub fn explain(&self) -> Explanation {
         let mut explanation = match &self.planned {
@@ -150,6 +152,13 @@ impl Loaded {
             Planned::Mesh(plan) => plan.explain(),
         };
         explanation.notes.extend(self.notes.iter().cloned());
+        #[cfg(feature = "topology")]
+        if let Some(scenario) = &self.scenario {
+            explanation.topology = Some(meshlb::mesh::Topology::of(
+                scenario,
+                explanation.host.as_deref(),
+            ));
+        }
         explanation
     }
 

@@ -13,6 +13,7 @@
 //! and, where the input has lines, the line. Fields of Envoy's or Istio's API that meshlb does not
 //! model are accepted and named in a note; anything else unknown is an error.
 
+mod edit;
 mod envoy;
 mod error;
 mod input;
@@ -27,6 +28,7 @@ pub mod tree;
 #[cfg(feature = "yaml")]
 mod yaml;
 
+pub use edit::{document_json, document_with_health};
 pub use envoy::{
     ClusterEntry, Document, EnvoyFile, EnvoyInput, looks_like_envoy, parse_envoy_json,
     read as read_envoy,
@@ -41,7 +43,7 @@ pub use scenario::{MAX_WORKLOADS, ScenarioInput, looks_like_scenario, parse_scen
 pub use tree::parse_json;
 
 /// A scenario document (YAML, or JSON) as compact JSON text, mappings in their written order:
-/// the playground edits a YAML scenario as a JS object this way, and `meshlb convert` prints it.
+/// `meshlb convert` prints it (the playground reads documents with [`document_json`]).
 ///
 /// # Errors
 /// Malformed input, with its line (without the `yaml` feature, text that is not JSON).

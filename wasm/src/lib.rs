@@ -1,5 +1,5 @@
-//! meshlb for JavaScript: `explain`, `simulate` and a per-request `Balancer`, through
-//! wasm-bindgen.
+//! meshlb for JavaScript: `explain`, `simulate`, `report`, `document` and a per-request
+//! `Balancer`, through wasm-bindgen.
 //!
 //! A thin facade over [`meshlb_formats`] and [`meshlb`], with no rule of its own: every function
 //! turns its JavaScript arguments into what the CLI's flags give ([`meshlb_formats::Options`],
@@ -15,6 +15,9 @@
 //! | `explain(input, { from, locality, to, lbPolicy, panicThreshold })` | `meshlb explain FILE --format json --from … --locality … --to … --lb-policy … --panic-threshold …` |
 //! | `simulate(input, { requests, seed, ...explainOptions })` | `meshlb simulate FILE --format json --requests N --seed S` |
 //! | `new Balancer(input, options, seed).pick(key)` | `meshlb pick FILE --seed S --hash KEY` |
+//! | `report(input, { from, locality, to })` | `meshlb report FILE --format json` |
+//! | `document(input)` | `meshlb convert FILE` (the document as JSON, as written) |
+//! | `withHealth(input, address, port, health, cluster?)` | the document with one endpoint's health set |
 //!
 //! `input` is YAML or JSON text (a string), UTF-8 bytes (a `Uint8Array`, as a file read), or a
 //! JavaScript object (a parsed scenario or Envoy document, read through `JSON.stringify`).
@@ -65,6 +68,10 @@ const EXPLAIN_OPTIONS: &[&str] = &[
     "cluster",
     "fail",
 ];
+
+/// The options `report` accepts: who the scenario's own client is (its location is listed
+/// first) and what it calls.
+const REPORT_OPTIONS: &[&str] = &["from", "locality", "to"];
 
 /// The options `simulate` accepts.
 const SIMULATE_OPTIONS: &[&str] = &[
@@ -127,6 +134,54 @@ export interface ClientReport {
   network: string;
   locality: string;
   control_plane: string;
+  /** The cluster whose API server holds the Istio config `control_plane` reads. */
+  config_cluster: string;
+}
+
+/** An Istio resource that applied, and the (config) cluster holding it. */
+export interface ConfigRef {
+  namespace: string;
+  name: string;
+  cluster: string;
+  /** Where the scenario holds it: `config[I].resources[J]`. */
+  path: string;
+}
+
+/** The localityLbSetting in force for one route destination, and where it came from. */
+export interface LocalitySettingReport {
+  subset: string | null;
+  source: "destination-rule" | "traffic-distribution" | "mesh-config" | "default";
+  /** The source for a person: `DestinationRule NS/NAME`, ... */
+  from: string;
+  enabled: boolean;
+  failover: { from: string; to: string }[];
+  failover_priority: string[];
+  distribute: { from: string; to: { locality: string; weight: number }[] }[];
+  outlier_detection: boolean;
+}
+
+/** One endpoint an east-west gateway stands for: its part of the gateway's weight, and the
+ * share of requests reaching it through the gateway. */
+export interface BehindEndpoint {
+  address: string;
+  port: number;
+  cluster: string;
+  network: string;
+  locality: string;
+  weight: number;
+  share: number;
+}
+
+/** A scenario's topology, its defaults applied (after `fail`). */
+export interface Topology {
+  meshes: { id: string; trust_domain: string; trust_bundles: string[]; imports: string[] }[];
+  control_planes: { name: string; external: boolean; config_cluster: string; remote_secrets: string[]; watches: string[] }[];
+  clusters: { name: string; mesh: string; network: string; control_plane: string; primary: boolean; remote_secrets: string[]; dns_proxy: boolean }[];
+  networks: { name: string; mesh: string; gateways: { address: string; port: number; cluster: string; failed: boolean }[] }[];
+  /** The workloads serving the requested host. */
+  workloads: { address: string; port: number; cluster: string; network: string; locality: string; health: HealthStatus; weight: number; terminating: boolean; sidecar: boolean; labels: Record<string, string> }[];
+  localities: string[];
+  namespaces: string[];
 }
 
 /** One priority (per subset when a route splits traffic). */
@@ -157,6 +212,8 @@ export interface EndpointReport {
   subset: string | null;
   /** Gateways: the `address:port` of the endpoints behind it. */
   behind?: string[];
+  /** Gateways: the endpoints behind it, with their weights and shares. */
+  behind_endpoints?: BehindEndpoint[];
   share: number;
 }
 
@@ -192,6 +249,41 @@ export interface Explanation {
   total_panic: boolean;
   /** Envoy input: the share of requests `drop_overloads` drops before a host is picked. */
   drop_overload: number;
+  /** Scenarios: the DestinationRule that applied. */
+  destination_rule?: ConfigRef;
+  /** Scenarios: the VirtualService that applied. */
+  virtual_service?: ConfigRef;
+  /** Scenarios: the locality setting in force, per route destination. */
+  locality_settings?: LocalitySettingReport[];
+  /** Scenarios: the topology with defaults applied. */
+  topology?: Topology;
+}
+
+/** `report`'s options: the scenario's own client (`--from`, `--locality`) and host (`--to`). */
+export interface ReportOptions {
+  from?: string | null;
+  locality?: string | null;
+  to?: string | null;
+}
+
+/** The mesh-wide report: `meshlb report --format json` (schema/report.schema.json). */
+export interface Report {
+  locations: { name: string; cluster: string; namespace: string; locality: string; network: string; listed: boolean }[];
+  hosts: string[];
+  matrix: {
+    location: string; host: string; status: Explanation["status"]; control_plane: string; routed: number;
+    clusters: Record<string, number>; zones: Record<string, number>; regions: Record<string, number>; networks: Record<string, number>;
+    same_zone: number; cross_zone: number; cross_region: number; cross_network: number;
+  }[];
+  totals: { location: string; hosts: number; routed: number; same_zone: number; cross_zone: number; cross_region: number; cross_network: number }[];
+  sweep: {
+    rank: number; failure: string; kind: string;
+    outages: { location: string; host: string; share: number }[];
+    leaves_region: { location: string; host: string; share: number }[];
+    moved: { location: string; host: string; share: number; routed_after: number; clusters_after: Record<string, number> }[];
+    largest_moved: number; stale: number; reexplained: number;
+  }[];
+  explained: number;
 }
 
 /** A simulation: `meshlb simulate --format json` (schema/simulate.schema.json). */
@@ -249,6 +341,107 @@ pub fn simulate_js(
     let text = input_text(&input).map_err(error)?;
     let read = read_options(options.as_ref(), SIMULATE_OPTIONS).map_err(error)?;
     to_js(&simulate_text(&text, &read.options, read.requests, read.seed).map_err(error)?)
+}
+
+/// `document(input)`: the document as written (a scenario or Envoy input, YAML or JSON), read by
+/// meshlb's own reader and returned as a plain object, mappings in their written order: what an
+/// editor changes before handing it back as JSON. A scenario's unquoted `istioVersion: 1.30`
+/// stays the string `"1.30"`.
+///
+/// # Errors
+/// Malformed input, with its line (`input: line 3: ...`).
+#[wasm_bindgen(js_name = document, unchecked_return_type = "object")]
+pub fn document_js(
+    #[wasm_bindgen(unchecked_param_type = "Input")] input: JsValue,
+) -> Result<JsValue, JsError> {
+    let text = input_text(&input).map_err(error)?;
+    let json = document_text(&text).map_err(error)?;
+    js_sys::JSON::parse(&json).map_err(|e| error(describe(&e)))
+}
+
+/// `withHealth(input, address, port, health, cluster?)`: the document ([`document_js`]) with
+/// one endpoint's health set where its format keeps it: a scenario's workloads at
+/// `address:port` (in `cluster`, when given), or an Envoy input's `lb_endpoints` entries at that
+/// socket address. The playground's "cycle an endpoint" what-if.
+///
+/// # Errors
+/// Malformed input; a health that is not Envoy's; no endpoint at `address:port`.
+#[wasm_bindgen(js_name = withHealth, unchecked_return_type = "object")]
+pub fn with_health_js(
+    #[wasm_bindgen(unchecked_param_type = "Input")] input: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] address: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] port: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "HealthStatus")] health: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] cluster: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    let text = input_text(&input).map_err(error)?;
+    let address = string(&address, "address").map_err(error)?;
+    let port = port_of(&port).map_err(error)?;
+    let health = string(&health, "health").map_err(error)?;
+    let cluster = match &cluster {
+        Some(c) if !c.is_null() && !c.is_undefined() => Some(string(c, "cluster").map_err(error)?),
+        _ => None,
+    };
+    let json =
+        with_health_text(&text, &address, port, cluster.as_deref(), &health).map_err(error)?;
+    js_sys::JSON::parse(&json).map_err(|e| error(describe(&e)))
+}
+
+/// [`meshlb_formats::document_with_health`] on `text`, the health by its Envoy name.
+///
+/// # Errors
+/// Malformed input, named [`INPUT_NAME`]; an unknown health; no endpoint at `address:port`.
+pub fn with_health_text(
+    text: &str,
+    address: &str,
+    port: u16,
+    cluster: Option<&str>,
+    health: &str,
+) -> Result<String, String> {
+    let status: HealthStatus = health.parse().map_err(|e| format!("health: {e}"))?;
+    meshlb_formats::document_with_health(text, address, port, cluster, status)
+        .map_err(|e| format!("{INPUT_NAME}: {e}"))
+}
+
+/// `report(input, { from, locality, to })`: every client location × every host, where requests
+/// land, and what every single failure does (`meshlb report --format json`).
+///
+/// # Errors
+/// The CLI's message for bad input or options; Envoy input (a report needs a scenario).
+#[wasm_bindgen(js_name = report, unchecked_return_type = "Report")]
+pub fn report_js(
+    #[wasm_bindgen(unchecked_param_type = "Input")] input: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "ReportOptions")] options: Option<JsValue>,
+) -> Result<JsValue, JsError> {
+    let text = input_text(&input).map_err(error)?;
+    let options = read_options(options.as_ref(), REPORT_OPTIONS).map_err(error)?;
+    to_js(&report_text(&text, &options.options).map_err(error)?)
+}
+
+/// The document `text` as compact JSON text ([`meshlb_formats::document_json`]).
+///
+/// # Errors
+/// Malformed input, named [`INPUT_NAME`], with its line.
+pub fn document_text(text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err(format!("{INPUT_NAME}: the input is empty"));
+    }
+    meshlb_formats::document_json(text).map_err(|e| format!("{INPUT_NAME}: {e}"))
+}
+
+/// The mesh-wide report of the scenario `text` under `options`, as `meshlb report`.
+///
+/// # Errors
+/// The CLI's message; Envoy input.
+pub fn report_text(text: &str, options: &Options) -> Result<meshlb::mesh::Report, String> {
+    let loaded = load(text, options)?;
+    let Some(scenario) = &loaded.scenario else {
+        return Err(format!(
+            "{}: report needs a meshlb scenario (clusters, services, workloads) or --kube dumps, not Envoy input",
+            loaded.title
+        ));
+    };
+    meshlb::mesh::Report::build(scenario).map_err(|e| format!("{}: {e}", loaded.title))
 }
 
 /// With the `console_error_panic_hook` feature: print a panic's message with `console.error`
@@ -935,5 +1128,35 @@ mod tests {
         let deep = format!("{}x", "- ".repeat(100_000));
         let e = explain_text(&deep, &Options::default()).unwrap_err();
         assert!(e.starts_with("input: ") && e.contains("nested"), "{e}");
+    }
+
+    #[test]
+    fn reports_and_reads_documents() {
+        let text = include_str!("../../examples/locality-failover.yaml");
+        let report = report_text(text, &Options::default()).unwrap();
+        assert!(!report.sweep.is_empty() && !report.matrix.is_empty());
+        let e = report_text(
+            include_str!("../../examples/envoy/ring-hash.json"),
+            &Options::default(),
+        )
+        .unwrap_err();
+        assert!(e.contains("report needs a meshlb scenario"), "{e}");
+        let json = document_text("istioVersion: 1.30\nclusters: [{name: a}]\n").unwrap();
+        assert_eq!(json, r#"{"istioVersion":"1.30","clusters":[{"name":"a"}]}"#);
+        let envoy = include_str!("../../examples/envoy/spillover-panic.json");
+        let json = with_health_text(envoy, "10.1.1.4", 9080, None, "DEGRADED").unwrap();
+        let explained = explain_text(&json, &Options::default()).unwrap();
+        let e = explained
+            .endpoints
+            .iter()
+            .find(|e| e.address == "10.1.1.4")
+            .unwrap();
+        assert_eq!(e.health, HealthStatus::Degraded);
+        let e = with_health_text(envoy, "10.1.1.4", 80, None, "DEGRADED").unwrap_err();
+        assert!(e.contains("no endpoint 10.1.1.4:80"), "{e}");
+        let e = with_health_text("workloads: []", "10.0.0.1", 80, None, "fine").unwrap_err();
+        assert!(e.starts_with("health: "), "{e}");
+        let e = document_text("clusters: [").unwrap_err();
+        assert!(e.starts_with("input: ") && e.contains("line"), "{e}");
     }
 }

@@ -101,8 +101,17 @@ export function throwsCleanly(assert, fn, what) {
   return thrown;
 }
 
-/** Checks `value` against the subset of JSON Schema the shipped schemas use; returns errors. */
-export function validate(schema, value, path = "$") {
+/**
+ * Checks `value` against the subset of JSON Schema the shipped schemas use (`$ref` into the
+ * root's `$defs`, `additionalProperties` false or a schema included); returns errors.
+ */
+export function validate(schema, value, path = "$", root = schema) {
+  if (schema.$ref !== undefined) {
+    const name = schema.$ref.replace(/^#\/\$defs\//, "");
+    const target = root.$defs?.[name];
+    if (!target) return [`${path}: unresolved $ref ${schema.$ref}`];
+    return validate(target, value, path, root);
+  }
   const errors = [];
   const typeOf = (v) =>
     v === null ? "null" : Array.isArray(v) ? "array" : Number.isInteger(v) ? "integer" : typeof v;
@@ -126,11 +135,17 @@ export function validate(schema, value, path = "$") {
       if (!(key in value)) errors.push(`${path}: missing ${key}`);
     }
     for (const [key, sub] of Object.entries(schema.properties ?? {})) {
-      if (key in value) errors.push(...validate(sub, value[key], `${path}.${key}`));
+      if (key in value) errors.push(...validate(sub, value[key], `${path}.${key}`, root));
+    }
+    if (schema.additionalProperties !== undefined) {
+      for (const key of Object.keys(value).filter((k) => !(k in (schema.properties ?? {})))) {
+        if (schema.additionalProperties === false) errors.push(`${path}: unexpected ${key}`);
+        else errors.push(...validate(schema.additionalProperties, value[key], `${path}.${key}`, root));
+      }
     }
   }
   if (Array.isArray(value) && schema.items !== undefined) {
-    value.forEach((item, i) => errors.push(...validate(schema.items, item, `${path}[${i}]`)));
+    value.forEach((item, i) => errors.push(...validate(schema.items, item, `${path}[${i}]`, root)));
   }
   return errors;
 }
@@ -138,4 +153,5 @@ export function validate(schema, value, path = "$") {
 export const schemas = {
   explain: JSON.parse(read("schema/explain.schema.json")),
   simulate: JSON.parse(read("schema/simulate.schema.json")),
+  report: JSON.parse(read("schema/report.schema.json")),
 };

@@ -238,6 +238,15 @@ async function assertMatchesCli(page, label) {
     const expected = Math.max(1.5, f.share * FULL_WIDTH);
     assert.ok(Math.abs(f.width - expected) < 0.01, `${label}: flow to ${f.to} is ${f.width} wide, share ${f.share}`);
   }
+  // A flow on from a gateway carries what meshlb says reaches that endpoint through gateways.
+  for (const f of s.flows.filter((x) => x.behind)) {
+    const expected = cli.endpoints
+      .filter((e) => e.kind === "gateway")
+      .flatMap((e) => e.behind_endpoints ?? [])
+      .filter((b) => f.to === `w:${b.cluster}|${b.address}:${b.port}`)
+      .reduce((a, b) => a + b.share, 0);
+    assert.ok(Math.abs(f.share - expected) < 1e-12, `${label}: flow on to ${f.to} carries ${f.share}, meshlb says ${expected}`);
+  }
   return { s, cli };
 }
 
@@ -363,7 +372,8 @@ test("what-if controls (client, remote secrets, outlier detection, failover) mat
   const inForce = await page.locator(".in-force li").allTextContents();
   assert.ok(inForce.length >= 3, `what-ifs listed: ${inForce}`);
   const url = await settled(page);
-  assert.match(url, /#preset=default&w=.*&f=cluster%3Deast$/);
+  // The URL keeps the open tab too (`v=whatif`).
+  assert.match(url, /#preset=default&w=.*&f=cluster%3Deast&v=whatif$/);
   const { s: before } = await assertMatchesCli(page, "before sharing");
 
   // The link reproduces the view.
@@ -613,6 +623,131 @@ test("Envoy input (a Cluster with its load assignment) draws too, and its endpoi
   await page.close();
 });
 
+/** The CLI's report of scenario text (YAML or JSON). */
+function cliReport(text) {
+  const file = join(scratch, `report-${counter++}.json`);
+  writeFileSync(file, text);
+  return JSON.parse(meshlb(["report", file, "--format", "json"]));
+}
+
+/** What the Mesh tab shows: the sweep's bars and the heatmap's cells. */
+function meshShown(page) {
+  return page.evaluate(() => ({
+    sweep: [...document.querySelectorAll("#mesh .sweep-row")].map((b) => ({
+      failure: b.dataset.failure,
+      rank: Number(b.dataset.rank),
+      largest: Number(b.dataset.largest),
+      pressed: b.getAttribute("aria-pressed") === "true",
+      width: parseFloat(b.querySelector(".sweep-fill").style.width),
+    })),
+    measure: document.querySelector("#mesh table.matrix")?.dataset.measure,
+    cells: [...document.querySelectorAll("#mesh table.matrix td[data-location]")].map((td) => ({
+      location: td.dataset.location,
+      host: td.dataset.host,
+      value: td.dataset.value === undefined ? null : Number(td.dataset.value),
+      status: td.dataset.status ?? null,
+    })),
+    chosen: document.querySelector("#mesh-chosen")?.dataset.failure ?? null,
+  }));
+}
+
+test("the Mesh tab draws meshlb report; a failure domain applies to the drawing; the URL keeps both", async () => {
+  const { page, errors } = await open();
+  await page.click("#tab-mesh");
+  await page.waitForSelector("#mesh .sweep-row");
+  // Choosing a tab saves the view in the URL too.
+  await page.waitForFunction(() => location.hash.endsWith("&v=mesh"), null, { timeout: 10000 });
+  const url0 = await settled(page);
+  assert.match(url0, /#preset=default&v=mesh$/);
+
+  // The bars and the cells are the CLI's report of the scenario the page explained.
+  let { s } = await assertMatchesCli(page, "mesh tab");
+  const cli = cliReport(s.json);
+  let m = await meshShown(page);
+  assert.deepEqual(
+    m.sweep.map((b) => [b.rank, b.failure, b.largest]),
+    cli.sweep.map((x) => [x.rank, x.failure, x.largest_moved]),
+  );
+  for (const [i, b] of m.sweep.entries()) {
+    const expected = cli.sweep[i].outages.length ? 100 : cli.sweep[i].largest_moved * 100;
+    assert.ok(Math.abs(b.width - expected) < 0.06, `${b.failure}: bar ${b.width}% vs ${expected}%`);
+  }
+  assert.equal(m.cells.length, cli.locations.length * cli.hosts.length, "one cell per location and host");
+  assert.equal(m.measure, "cross_zone");
+  for (const c of m.cells) {
+    const row = cli.matrix.find((r) => r.location === c.location && r.host === c.host);
+    if (row.routed > 0) assert.equal(c.value, row.cross_zone, `${c.location} → ${c.host}`);
+    else assert.equal(c.status, row.status, `${c.location} → ${c.host}: not routed`);
+  }
+  await page.selectOption("#mesh-measure", "same_zone");
+  m = await meshShown(page);
+  assert.equal(m.measure, "same_zone");
+  for (const c of m.cells.filter((x) => x.value !== null)) {
+    assert.equal(c.value, cli.matrix.find((r) => r.location === c.location && r.host === c.host).same_zone);
+  }
+
+  // A click on the top-ranked domain: the drawing is `explain --fail` of that domain alone.
+  const top = cli.sweep[0];
+  await redraw(page, () => page.click(`#mesh .sweep-row[data-failure="${top.failure}"]`));
+  ({ s } = await assertMatchesCli(page, `mesh: ${top.failure}`));
+  assert.deepEqual(s.fails, [top.failure]);
+  assert.deepEqual(rowsOf(s), cliRows(cliDefault([top.failure])));
+  m = await meshShown(page);
+  assert.deepEqual(m.sweep.filter((b) => b.pressed).map((b) => b.failure), [top.failure]);
+  assert.equal(m.chosen, top.failure, "the tab says what the chosen failure moves");
+  const url = await settled(page);
+  const f = encodeURIComponent(top.failure);
+  assert.ok(url.endsWith(`#preset=default&f=${f}&v=mesh&d=${f}`), url);
+  await page.evaluate(() => document.querySelector("#diagram").scrollTo(0, 0));
+  await page.screenshot({ path: join(SHOTS, "mesh-default.png") });
+
+  // The link reproduces the tab, the chosen domain and the drawing.
+  const second = await open(url.slice(server.url.length));
+  await second.page.waitForSelector("#mesh .sweep-row");
+  assert.equal(await second.page.getAttribute("#tab-mesh", "aria-selected"), "true");
+  const m2 = await meshShown(second.page);
+  assert.deepEqual(m2.sweep.filter((b) => b.pressed).map((b) => b.failure), [top.failure]);
+  const { s: again } = await assertMatchesCli(second.page, "mesh link");
+  assert.deepEqual(again.rows, s.rows);
+  assertNoErrors(second.errors);
+  await second.page.close();
+
+  // Another domain replaces it; a second click restores the drawing and the URL.
+  const other = cli.sweep.find((x) => x.kind === "network" && x.largest_moved > 0) ?? cli.sweep[1];
+  await redraw(page, () => page.click(`#mesh .sweep-row[data-failure="${other.failure}"]`));
+  ({ s } = await assertMatchesCli(page, `mesh: ${other.failure}`));
+  assert.deepEqual(s.fails, [other.failure]);
+  await page.screenshot({ path: join(SHOTS, "mesh-default-network.png") });
+  await redraw(page, () => page.click(`#mesh .sweep-row[data-failure="${other.failure}"]`));
+  ({ s } = await assertMatchesCli(page, "mesh: restored"));
+  assert.deepEqual(s.fails, []);
+  assert.match(await settled(page), /#preset=default&v=mesh$/);
+
+  // Another preset: the report follows the scenario.
+  await redraw(page, () => page.selectOption("#preset", "multi-network"));
+  await page.waitForSelector("#mesh .sweep-row");
+  ({ s } = await assertMatchesCli(page, "mesh: multi-network"));
+  const cli2 = cliReport(s.json);
+  assert.deepEqual((await meshShown(page)).sweep.map((b) => b.failure), cli2.sweep.map((x) => x.failure));
+  await page.screenshot({ path: join(SHOTS, "mesh-multi-network.png") });
+
+  // Envoy input has no mesh: the tab says so.
+  await page.click("#tab-scenario");
+  await redraw(page, () => page.fill("#scenario-text", readFileSync(join(ROOT, "examples/envoy/spillover-panic.json"), "utf8")));
+  await page.click("#tab-mesh");
+  assert.match(await page.textContent("#mesh"), /needs a meshlb scenario/);
+  assertNoErrors(errors);
+  await page.close();
+
+  const phone = await open("#preset=default&v=mesh", { width: 390, height: 844 });
+  await phone.page.waitForSelector("#mesh .sweep-row");
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no sideways scrolling at phone width (overflow ${overflow}px)`);
+  await phone.page.locator("#panel").screenshot({ path: join(SHOTS, "mesh-phone-panel.png") });
+  assertNoErrors(phone.errors);
+  await phone.page.close();
+});
+
 test("sending requests animates seeded picks: the counts are meshlb pick's", async () => {
   const { page, errors } = await open();
   await page.fill("#send-n", "2000");
@@ -667,7 +802,7 @@ test("text is readable: WCAG AA contrast everywhere on the page", async () => {
   // Check the busiest states: a failed zone, a dropped endpoint, every tab.
   await redraw(page, () => page.click(".locality.client-locality button.fail"));
   const failures = [];
-  for (const tab of ["#tab-traffic", "#tab-whatif", "#tab-scenario"]) {
+  for (const tab of ["#tab-traffic", "#tab-whatif", "#tab-mesh", "#tab-scenario"]) {
     await page.click(tab);
     failures.push(...(await page.evaluate(contrastFailures)));
   }

@@ -437,7 +437,7 @@ mod tests {
         );
         assert_eq!(mime(Path::new("main.js")), "text/javascript; charset=utf-8");
         assert_eq!(
-            mime(Path::new("vendor/js-yaml.mjs")),
+            mime(Path::new("module.mjs")),
             "text/javascript; charset=utf-8"
         );
         assert_eq!(mime(Path::new("index.html")), "text/html; charset=utf-8");

@@ -20,7 +20,7 @@ use super::model::{
 };
 use super::routing;
 use super::validate::ScenarioError;
-use crate::explain::{ClientReport, DropReason, DroppedEndpoint, Status};
+use crate::explain::{ClientReport, ConfigRef, DropReason, DroppedEndpoint, Status};
 use crate::model::{HealthStatus, Locality};
 
 /// Kubernetes' cluster domain suffix.
@@ -64,6 +64,9 @@ pub struct ViewEndpoint {
     pub weight: u32,
     /// For a gateway: the `address:port` of the endpoints behind it.
     pub behind: Vec<String>,
+    /// For a gateway: the endpoints behind it, each with its part of the gateway's weight
+    /// ([`crate::BehindEndpoint`] in the explanation).
+    pub behind_endpoints: Vec<Behind>,
     /// Whether it is a gateway.
     pub gateway: bool,
 }
@@ -89,6 +92,23 @@ impl ViewEndpoint {
             _ => self.labels.get(key).map(String::as_str),
         }
     }
+}
+
+/// One endpoint a gateway stands for, and its part of the gateway's weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Behind {
+    /// Address.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// Cluster.
+    pub cluster: String,
+    /// Network.
+    pub network: String,
+    /// Locality.
+    pub locality: Locality,
+    /// Its weight (scaled) divided over the gateways that may carry it.
+    pub weight: u64,
 }
 
 /// Endpoints of one locality (istiod groups by the locality string).
@@ -136,6 +156,10 @@ pub struct View {
     pub routed_by_virtual_service: bool,
     /// The DestinationRule that applies (namespace/name), if any.
     pub destination_rule: Option<DestinationRule>,
+    /// The DestinationRule that applies, if any: the config cluster holding it, and where.
+    pub destination_rule_ref: Option<ConfigRef>,
+    /// The VirtualService that applies, if any: the config cluster holding it, and where.
+    pub virtual_service: Option<ConfigRef>,
     /// The Service's traffic distribution.
     pub traffic_distribution: Option<String>,
     /// The control plane's MeshConfig locality setting.
@@ -303,6 +327,7 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
         network: client_cluster.network.clone(),
         locality: client.locality.to_string(),
         control_plane: cp.name.clone(),
+        config_cluster: cp.config_cluster.name.clone(),
     };
     if cp.name != client_cluster.name {
         notes.push(format!(
@@ -355,6 +380,8 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
         destinations: Vec::new(),
         routed_by_virtual_service: false,
         destination_rule: None,
+        destination_rule_ref: None,
+        virtual_service: None,
         traffic_distribution: None,
         mesh_locality_setting: mesh_config.and_then(|m| m.locality_lb_setting.clone()),
         dropped: Vec::new(),
@@ -602,6 +629,7 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
                 health: w.health,
                 weight: w.weight.max(1),
                 behind: Vec::new(),
+                behind_endpoints: Vec::new(),
                 gateway: false,
             },
             sidecar: w.sidecar,
@@ -645,6 +673,33 @@ pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
             Some(vs)
         }
         _ => None,
+    });
+    // Where the config cluster's resources hold the rules that apply.
+    let path_of = |wanted: &dyn Fn(&Resource) -> bool| {
+        scenario
+            .config
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.cluster == cp.config_cluster.name)
+            .find_map(|(i, c)| {
+                let j = c.resources.iter().position(wanted)?;
+                Some(format!("config[{i}].resources[{j}]"))
+            })
+            .unwrap_or_default()
+    };
+    let config_ref = |metadata: &super::model::Metadata, path: String| ConfigRef {
+        namespace: metadata.namespace.clone(),
+        name: metadata.name.clone(),
+        cluster: cp.config_cluster.name.clone(),
+        path,
+    };
+    view.virtual_service = vs.map(|vs| {
+        let path = path_of(&|r| matches!(r, Resource::VirtualService(x) if core::ptr::eq(x, vs)));
+        config_ref(&vs.metadata, path)
+    });
+    view.destination_rule_ref = dr.as_ref().map(|dr| {
+        let path = path_of(&|r| matches!(r, Resource::DestinationRule(x) if x == dr));
+        config_ref(&dr.metadata, path)
     });
     let request = routing::HttpRequest::new(&scenario.request, view.port);
     let Some(routes) = routes(
@@ -881,6 +936,7 @@ fn add_service_entry_endpoints(
                 health: HealthStatus::Unknown,
                 weight: spec.weight.max(1),
                 behind: Vec::new(),
+                behind_endpoints: Vec::new(),
                 gateway: false,
             },
             sidecar: true,
@@ -1145,8 +1201,10 @@ fn network_filter(
 ) -> Vec<Group> {
     let mut index: BTreeMap<&Locality, usize> = BTreeMap::new();
     let mut groups: Vec<Group> = Vec::new();
-    // (group, network index, gateway index) → (weight, endpoints behind).
-    let mut gateway_weights: BTreeMap<(usize, usize, usize), (u64, Vec<String>)> = BTreeMap::new();
+    // (group, network index, gateway index) → (weight, `address:port` of the endpoints behind,
+    // the same with their parts of the weight).
+    type Carried = (u64, Vec<String>, Vec<Behind>);
+    let mut gateway_weights: BTreeMap<(usize, usize, usize), Carried> = BTreeMap::new();
     let mut without_gateway: BTreeSet<&str> = BTreeSet::new();
     for c in members {
         let e = &c.endpoint;
@@ -1236,6 +1294,14 @@ fn network_filter(
                 .or_default();
             entry.0 += share;
             entry.1.push(behind.clone());
+            entry.2.push(Behind {
+                address: e.address.clone(),
+                port: e.port,
+                cluster: e.cluster.clone(),
+                network: e.network.clone(),
+                locality: e.locality.clone(),
+                weight: share,
+            });
         }
     }
     for network in without_gateway {
@@ -1248,7 +1314,7 @@ fn network_filter(
             }
         ));
     }
-    for ((gi, n, g), (weight, behind)) in gateway_weights {
+    for ((gi, n, g), (weight, behind, behind_endpoints)) in gateway_weights {
         let net = &scenario.networks[n];
         let gw = &net.gateways[g];
         let group = &mut groups[gi];
@@ -1269,6 +1335,7 @@ fn network_filter(
             },
             weight: weight.clamp(1, u64::from(u32::MAX)) as u32,
             behind,
+            behind_endpoints,
             gateway: true,
         });
     }

@@ -16,7 +16,10 @@ use alloc::vec::Vec;
 
 use super::discovery::{Destination, View, labels};
 use super::model::{IstioLbPolicy, IstioVersion, LocalityLbSetting};
-use crate::explain::{DropReason, DroppedEndpoint, LocalityLbMode};
+use crate::explain::{
+    DistributeReport, DistributeTarget, DropReason, DroppedEndpoint, FailoverReport,
+    LocalityLbMode, LocalitySettingReport, LocalitySettingSource,
+};
 use crate::model::{
     Endpoint, LbConfig, LbPolicy, LoadAssignment, Locality, LocalityEndpoints, MaglevConfig,
     RingHashConfig,
@@ -39,13 +42,54 @@ pub struct EnvoyCluster {
     pub dropped: Vec<DroppedEndpoint>,
     /// Why.
     pub notes: Vec<String>,
+    /// The locality setting in force and where it came from.
+    pub locality_setting: LocalitySettingReport,
 }
 
-/// Which setting is in force and where it came from (`GetEffectiveLbSetting`).
+/// Which setting is in force and where it came from (`GetEffectiveLbSetting`): the setting
+/// (None when disabled), whether `trafficDistribution` forces it, the source for a person, and
+/// the report of what was written there.
 fn effective_setting(
     view: &View,
     destination: &Destination,
-) -> (Option<LocalityLbSetting>, bool, String) {
+) -> (
+    Option<LocalityLbSetting>,
+    bool,
+    String,
+    LocalitySettingReport,
+) {
+    let outlier = destination.policy.outlier_detection.is_some();
+    let report = |source, from: &str, written: &LocalityLbSetting| LocalitySettingReport {
+        subset: destination.subset.clone(),
+        source,
+        from: from.to_string(),
+        enabled: written.enabled != Some(false),
+        failover: written
+            .failover
+            .iter()
+            .map(|f| FailoverReport {
+                from: f.from.clone(),
+                to: f.to.clone(),
+            })
+            .collect(),
+        failover_priority: written.failover_priority.clone(),
+        distribute: written
+            .distribute
+            .iter()
+            .map(|d| DistributeReport {
+                from: d.from.clone(),
+                to: d
+                    .to
+                    .iter()
+                    .map(|(locality, weight)| DistributeTarget {
+                        locality: locality.clone(),
+                        weight: *weight,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        outlier_detection: outlier,
+    };
     let dr_setting = destination
         .policy
         .load_balancer
@@ -59,14 +103,16 @@ fn effective_setting(
     });
     if let Some(s) = dr_setting {
         let from = dr_name.unwrap_or_default();
+        let written = report(LocalitySettingSource::DestinationRule, &from, &s);
         if s.enabled == Some(false) {
             return (
                 None,
                 false,
                 format!("{from} sets localityLbSetting.enabled: false"),
+                written,
             );
         }
-        return (Some(s), false, from);
+        return (Some(s), false, from, written);
     }
     if let Some(td) = &view.traffic_distribution {
         let mut setting = LocalityLbSetting {
@@ -83,31 +129,40 @@ fn effective_setting(
                 .failover_priority
                 .push("kubernetes.io/hostname".into());
         }
-        return (
-            Some(setting),
-            true,
-            format!("the Service's trafficDistribution: {td}"),
-        );
+        let from = format!("the Service's trafficDistribution: {td}");
+        let written = report(LocalitySettingSource::TrafficDistribution, &from, &setting);
+        return (Some(setting), true, from, written);
     }
     match &view.mesh_locality_setting {
         Some(s) if s.enabled == Some(false) => (
             None,
             false,
             "MeshConfig localityLbSetting.enabled: false".into(),
+            report(
+                LocalitySettingSource::MeshConfig,
+                "MeshConfig localityLbSetting",
+                s,
+            ),
         ),
         Some(s) => (
             Some(s.clone()),
             false,
             "MeshConfig localityLbSetting".into(),
+            report(
+                LocalitySettingSource::MeshConfig,
+                "MeshConfig localityLbSetting",
+                s,
+            ),
         ),
-        None => (
-            Some(LocalityLbSetting {
+        None => {
+            let setting = LocalityLbSetting {
                 enabled: Some(true),
                 ..LocalityLbSetting::default()
-            }),
-            false,
-            "the MeshConfig default localityLbSetting {enabled: true}".into(),
-        ),
+            };
+            let from = "the MeshConfig default localityLbSetting {enabled: true}";
+            let written = report(LocalitySettingSource::Default, from, &setting);
+            (Some(setting), false, from.into(), written)
+        }
     }
 }
 
@@ -189,7 +244,7 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
     let mut notes = Vec::new();
     let policy = &destination.policy;
     let outlier = policy.outlier_detection.is_some();
-    let (setting, force, source) = effective_setting(view, destination);
+    let (setting, force, source, locality_setting) = effective_setting(view, destination);
 
     // The groups as istiod sends them: one per locality, priority 0, weight Σ endpoint weights.
     struct G {
@@ -406,6 +461,7 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
         mode,
         dropped,
         notes,
+        locality_setting,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod model;
 pub mod regex;
 pub mod report;
 pub mod routing;
+pub mod topology;
 mod validate;
 
 use alloc::format;
@@ -30,6 +31,10 @@ pub use failure::{FAILURE_KINDS, Failure, fail_assignment};
 pub use model::*;
 pub use report::{
     FailureImpact, LocationTotals, MatrixRow, PairMove, PairShare, Report, ReportLocation,
+};
+pub use topology::{
+    Topology, TopologyCluster, TopologyControlPlane, TopologyGateway, TopologyMesh,
+    TopologyNetwork, TopologyWorkload,
 };
 pub use validate::ScenarioError;
 
@@ -210,6 +215,7 @@ impl MeshPlan {
                     health: host.endpoint.health,
                     subset: dest.subset.clone(),
                     behind: e.behind.clone(),
+                    behind_endpoints: behind_shares(&e.behind_endpoints, share.clamp(0.0, 1.0)),
                     share: share.clamp(0.0, 1.0),
                 });
             }
@@ -274,6 +280,14 @@ impl MeshPlan {
             normalized_total_availability: first.map_or(0, Plan::normalized_total_availability),
             total_panic: first.is_some_and(Plan::total_panic),
             drop_overload: 0.0,
+            destination_rule: view.destination_rule_ref.clone(),
+            virtual_service: view.virtual_service.clone(),
+            locality_settings: self
+                .destinations
+                .iter()
+                .map(|d| d.cluster.locality_setting.clone())
+                .collect(),
+            topology: None,
         }
     }
 
@@ -344,6 +358,28 @@ impl MeshPlan {
             endpoints,
         )
     }
+}
+
+/// The endpoints behind a gateway with their shares: the gateway's `share` split by their
+/// parts of its weight ([`crate::BehindEndpoint`] says why).
+fn behind_shares(behind: &[discovery::Behind], share: f64) -> Vec<crate::BehindEndpoint> {
+    let total: u64 = behind.iter().map(|b| b.weight).sum();
+    behind
+        .iter()
+        .map(|b| crate::BehindEndpoint {
+            address: b.address.clone(),
+            port: b.port,
+            cluster: b.cluster.clone(),
+            network: b.network.clone(),
+            locality: b.locality.to_string(),
+            weight: b.weight,
+            share: if total == 0 {
+                0.0
+            } else {
+                share * b.weight as f64 / total as f64
+            },
+        })
+        .collect()
 }
 
 /// A locality from its string form `region/zone/subzone` (trailing parts optional).

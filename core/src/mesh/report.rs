@@ -712,6 +712,7 @@ mod tests {
                 health: HealthStatus::Healthy,
                 subset: None,
                 behind: Vec::new(),
+                behind_endpoints: Vec::new(),
                 share: *s,
             })
             .collect();
@@ -733,6 +734,10 @@ mod tests {
             normalized_total_availability: 100,
             total_panic: false,
             drop_overload: 0.0,
+            destination_rule: None,
+            virtual_service: None,
+            locality_settings: Vec::new(),
+            topology: None,
         }
     }
 
