@@ -103,5 +103,5 @@ test("withHealth() sets one endpoint's health where the format keeps it", () => 
   const none = throwsCleanly(assert, () => meshlb.withHealth(scenario, "10.9.9.9", 9080, "HEALTHY"), "no endpoint");
   assert.match(none.message, /no endpoint 10\.9\.9\.9:9080/);
   const bad = throwsCleanly(assert, () => meshlb.withHealth(scenario, "10.1.0.12", 9080, "fine"), "bad health");
-  assert.match(bad.message, /^health: "fine" is not a health status/);
+  assert.match(bad.message, /^health: unknown health status "fine"; expected one of UNKNOWN/);
 });
