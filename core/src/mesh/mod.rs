@@ -5,12 +5,15 @@
 //!
 //! 1. [`Scenario::validate`]: every reference resolves;
 //! 2. [`discovery::discover`]: the [`View`] of one client asking for one host: which endpoints
-//!    istiod sends, through which gateways, and which it leaves out, with reasons;
+//!    istiod sends, through which gateways, and which it leaves out, with reasons. Its stages
+//!    are modules of [`discovery`] (DNS, visibility, candidates, health, subsets, networks);
+//!    the control plane and the Istio config it reads are [`config`];
 //! 3. [`locality::envoy_cluster`]: the locality setting in force turned into an Envoy-shaped
 //!    assignment per route destination (priorities, weights, LB policy, panic threshold);
 //! 4. [`Plan`] per destination, and the route's weights on top: [`MeshPlan`], which explains
 //!    and simulates.
 
+pub mod config;
 pub mod discovery;
 pub mod failure;
 pub mod kube;
