@@ -28,7 +28,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-pub use discovery::{View, ViewEndpoint, discover};
+pub use discovery::{EndpointSource, View, ViewEndpoint, discover};
 pub use failure::{FAILURE_KINDS, Failure, fail_assignment};
 pub use model::*;
 pub use report::{
@@ -82,7 +82,11 @@ impl MeshPlan {
     /// differs from a validated one only in its client, request, health and failed gateways,
     /// as the [`Report`] makes them).
     pub(crate) fn build_valid(scenario: &Scenario) -> Result<Self, ScenarioError> {
-        let view = discover(scenario)?;
+        Self::from_view(discover(scenario)?)
+    }
+
+    /// The plans of a discovered view: one Envoy cluster and [`Plan`] per route destination.
+    pub(crate) fn from_view(view: View) -> Result<Self, ScenarioError> {
         let mut destinations = Vec::new();
         for d in &view.destinations {
             let cluster = locality::envoy_cluster(&view, d);

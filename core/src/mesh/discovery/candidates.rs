@@ -11,31 +11,91 @@
 //! WorkloadEntry endpoints belong to the config cluster and are sent with health UNKNOWN).
 //! shared/SEMANTICS.md B3, B6; shared/research/istio.md §0, §4, §6, §8.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::super::config::{ControlPlane, cluster_local};
-use super::super::model::{ClusterSpec, Resource, Scenario, ServiceEntry, WorkloadEntrySpec};
+use super::super::model::{Labels, Resource, Scenario, ServiceEntry, WorkloadEntrySpec};
 use super::dns::Target;
+use super::index::Index;
 use super::visibility::{self, Reach};
-use super::{Context, ViewEndpoint};
+use super::{Context, EndpointSource, ViewEndpoint};
 use crate::explain::{DropReason, DroppedEndpoint};
-use crate::model::HealthStatus;
+use crate::model::{HealthStatus, Locality};
 
-/// One endpoint of the host before health, subsets and networks decide whether it is sent.
-pub(crate) struct Candidate {
-    pub(crate) endpoint: ViewEndpoint,
+/// One endpoint of the host before health, subsets and networks decide whether it is sent,
+/// borrowed from the scenario (most candidates of a large mesh end up behind a gateway, never
+/// as a [`ViewEndpoint`] of their own).
+pub(crate) struct Candidate<'a> {
+    pub(crate) address: &'a str,
+    pub(crate) port: u16,
+    pub(crate) cluster: &'a str,
+    pub(crate) network: &'a str,
+    pub(crate) locality: &'a Locality,
+    /// Equal ids, equal localities ([`Index`]).
+    pub(crate) locality_id: u32,
+    /// Its network's position in `scenario.networks`, when listed there.
+    pub(crate) network_index: Option<usize>,
+    /// Its own labels (the topology labels are added by [`Candidate::label`]).
+    pub(crate) labels: &'a Labels,
+    /// Its health in the scenario (an [`super::Overlay`] may override it).
+    pub(crate) health: HealthStatus,
+    /// At least 1.
+    pub(crate) weight: u32,
     pub(crate) sidecar: bool,
     pub(crate) terminating: bool,
     /// The Istio resource that declared it (WorkloadEntry, ServiceEntry endpoint), for messages.
     pub(crate) name: Option<String>,
+    pub(crate) source: EndpointSource,
+}
+
+impl<'a> Candidate<'a> {
+    /// [`ViewEndpoint::label`] of the candidate.
+    pub(crate) fn label(&self, key: &str) -> Option<&'a str> {
+        super::label(
+            key,
+            self.cluster,
+            self.network,
+            self.locality,
+            self.labels,
+            false,
+        )
+    }
+
+    /// The view endpoint it becomes when sent directly, with `health` and `weight` as sent.
+    pub(crate) fn to_endpoint(&self, health: HealthStatus, weight: u32) -> ViewEndpoint {
+        ViewEndpoint {
+            address: self.address.into(),
+            port: self.port,
+            cluster: self.cluster.into(),
+            network: self.network.into(),
+            locality: self.locality.clone(),
+            labels: self.labels.clone(),
+            health,
+            weight,
+            behind: Vec::new(),
+            gateway: false,
+            source: self.source,
+        }
+    }
+
+    /// A drop of this candidate.
+    pub(crate) fn drop(&self, reason: DropReason, message: String) -> DroppedEndpoint {
+        DroppedEndpoint {
+            address: self.address.into(),
+            port: self.port,
+            cluster: Some(self.cluster.into()),
+            reason,
+            message,
+        }
+    }
 }
 
 /// The candidates, and what gathering them left out.
-pub(crate) struct Gathered {
-    pub(crate) candidates: Vec<Candidate>,
+pub(crate) struct Gathered<'a> {
+    pub(crate) candidates: Vec<Candidate<'a>>,
     /// Endpoints of an imported service in a mesh the client's does not trust.
     pub(crate) untrusted: usize,
 }
@@ -43,38 +103,39 @@ pub(crate) struct Gathered {
 /// Gathers the host's candidates; drops what the control plane does not know (another mesh, no
 /// remote secret, an untrusted federated mesh) and, for a cluster-local host, other clusters'
 /// endpoints; notes a crossed mesh boundary.
-pub(crate) fn gather(
-    scenario: &Scenario,
-    context: &Context<'_>,
-    target: &Target<'_>,
+pub(crate) fn gather<'a>(
+    scenario: &'a Scenario,
+    index: &Index,
+    context: &Context<'a>,
+    target: &Target<'a>,
     dropped: &mut Vec<DroppedEndpoint>,
     notes: &mut Vec<String>,
-) -> Gathered {
+) -> Gathered<'a> {
     let host = &target.host;
     let client_cluster = context.cluster;
     let cluster_local_rule = cluster_local(host, context.control_plane.mesh_config());
     let mut candidates = Vec::new();
-    let network_of =
-        |c: &ClusterSpec, w: Option<&String>| w.cloned().unwrap_or_else(|| c.network.clone());
     let service_name = target
         .service
         .map(|s| format!("{}.{}", s.name, s.namespace));
     let mut meshes_crossed = BTreeSet::new();
     let mut untrusted = 0;
-    let cluster_index: BTreeMap<&str, &ClusterSpec> = scenario
+    // A workload belongs to the Service `name.namespace`, or names the ServiceEntry host.
+    let mut names: Vec<&str> = service_name.as_deref().into_iter().collect();
+    if target.service_entry.is_some() {
+        names.push(host);
+    }
+    let watched: Vec<bool> = scenario
         .clusters
         .iter()
-        .map(|c| (c.name.as_str(), c))
+        .map(|c| context.control_plane.watched.contains(c.name.as_str()))
         .collect();
-    for w in &scenario.workloads {
-        let matches = service_name.as_deref() == Some(w.service.as_str())
-            || (target.service_entry.is_some() && w.service == *host);
-        if !matches {
-            continue;
-        }
-        let Some(cluster) = cluster_index.get(w.cluster.as_str()).copied() else {
+    for i in index.workloads(&names) {
+        let w = &scenario.workloads[i];
+        let Some(c) = index.cluster(i) else {
             continue;
         };
+        let cluster = &scenario.clusters[c];
         let drop = |reason, message: String| DroppedEndpoint {
             address: w.address.clone(),
             port: w.port,
@@ -86,6 +147,7 @@ pub(crate) fn gather(
             scenario,
             context,
             cluster,
+            watched[c],
             service_name.as_deref(),
             &w.service,
         ) {
@@ -108,29 +170,28 @@ pub(crate) fn gather(
             ));
             continue;
         }
-        let network = network_of(cluster, w.network.as_ref());
-        let labels = w.labels.clone();
         candidates.push(Candidate {
-            endpoint: ViewEndpoint {
-                address: w.address.clone(),
-                port: w.port,
-                cluster: w.cluster.clone(),
-                network,
-                locality: w.locality.clone(),
-                labels,
-                health: w.health,
-                weight: w.weight.max(1),
-                behind: Vec::new(),
-                gateway: false,
-            },
+            address: &w.address,
+            port: w.port,
+            cluster: &w.cluster,
+            network: w.network.as_deref().unwrap_or(&cluster.network),
+            locality: &w.locality,
+            locality_id: index.locality(i),
+            network_index: index.network(i),
+            labels: &w.labels,
+            health: w.health,
+            weight: w.weight.max(1),
             sidecar: w.sidecar,
             terminating: w.terminating,
             name: None,
+            source: EndpointSource::Workload(i),
         });
     }
     if let Some(se) = target.service_entry {
         service_entry_endpoints(
             se,
+            scenario,
+            index,
             &context.resources,
             &context.control_plane,
             &mut candidates,
@@ -150,38 +211,40 @@ pub(crate) fn gather(
 
 /// ServiceEntry endpoints: inline `endpoints` and the WorkloadEntries its `workloadSelector`
 /// picks. They belong to the config cluster and go out with health UNKNOWN.
-fn service_entry_endpoints(
-    se: &ServiceEntry,
-    resources: &[&Resource],
-    cp: &ControlPlane<'_>,
-    out: &mut Vec<Candidate>,
+fn service_entry_endpoints<'a>(
+    se: &'a ServiceEntry,
+    scenario: &Scenario,
+    index: &Index,
+    resources: &[&'a Resource],
+    cp: &ControlPlane<'a>,
+    out: &mut Vec<Candidate<'a>>,
 ) {
     let port = se
         .ports
         .first()
         .map_or(0, |p| p.target_port.unwrap_or(p.number));
     let port_name = se.ports.first().map(|p| p.name.clone()).unwrap_or_default();
-    let mut push = |spec: &WorkloadEntrySpec, name: String| {
-        let cluster = cp.config_cluster.name.clone();
-        let network = spec.network.clone();
-        let labels = spec.labels.clone();
-        let endpoint_port = spec.ports.get(&port_name).copied().unwrap_or(port);
+    let cluster = cp.config_cluster.name.as_str();
+    let mut localities = Vec::new();
+    let mut push = |spec: &'a WorkloadEntrySpec, name: String| {
         out.push(Candidate {
-            endpoint: ViewEndpoint {
-                address: spec.address.clone(),
-                port: endpoint_port,
-                cluster,
-                network,
-                locality: spec.locality.clone(),
-                labels,
-                health: HealthStatus::Unknown,
-                weight: spec.weight.max(1),
-                behind: Vec::new(),
-                gateway: false,
-            },
+            address: &spec.address,
+            port: spec.ports.get(&port_name).copied().unwrap_or(port),
+            cluster,
+            network: &spec.network,
+            locality: &spec.locality,
+            locality_id: index.locality_id(&spec.locality, &mut localities),
+            network_index: scenario
+                .networks
+                .iter()
+                .position(|n| n.name == spec.network),
+            labels: &spec.labels,
+            health: HealthStatus::Unknown,
+            weight: spec.weight.max(1),
             sidecar: true,
             terminating: false,
             name: Some(name),
+            source: EndpointSource::Entry,
         });
     };
     for (i, e) in se.endpoints.iter().enumerate() {

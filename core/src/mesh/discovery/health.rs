@@ -16,41 +16,40 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use super::super::model::{IstioVersion, TrafficPolicy};
+use super::Overlay;
 use super::candidates::Candidate;
 use crate::explain::{DropReason, DroppedEndpoint};
 use crate::model::HealthStatus;
 
-/// The candidates istiod considers at all: terminating and draining pods are dropped, with
-/// their reasons.
-pub(crate) fn admitted(
-    candidates: Vec<Candidate>,
+/// The candidates istiod considers at all, each with its health under `overlay`: terminating
+/// and draining pods are dropped, with their reasons.
+pub(crate) fn admitted<'c, 'a>(
+    candidates: &'c [Candidate<'a>],
+    overlay: &Overlay<'_>,
     dropped: &mut Vec<DroppedEndpoint>,
-) -> Vec<Candidate> {
-    let mut kept = Vec::new();
+) -> Vec<(&'c Candidate<'a>, HealthStatus)> {
+    let mut kept = Vec::with_capacity(candidates.len());
     for c in candidates {
-        let e = &c.endpoint;
-        let drop = |reason, message: String| DroppedEndpoint {
-            address: e.address.clone(),
-            port: e.port,
-            cluster: Some(e.cluster.clone()),
-            reason,
-            message,
+        let health = if overlay.unready(c.source) {
+            HealthStatus::Unhealthy
+        } else {
+            c.health
         };
         if c.terminating {
-            dropped.push(drop(
+            dropped.push(c.drop(
                 DropReason::Terminating,
                 "terminating pod: istiod never sends it".into(),
             ));
             continue;
         }
-        if e.health == HealthStatus::Draining {
-            dropped.push(drop(
+        if health == HealthStatus::Draining {
+            dropped.push(c.drop(
                 DropReason::NotReady,
                 "draining pod: istiod sends it only for Services labelled istio.io/persistent-session".into(),
             ));
             continue;
         }
-        kept.push(c);
+        kept.push((c, health));
     }
     kept
 }

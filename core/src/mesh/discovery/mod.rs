@@ -27,6 +27,7 @@
 pub mod candidates;
 pub mod dns;
 pub mod health;
+mod index;
 pub mod networks;
 pub mod subsets;
 pub mod visibility;
@@ -48,6 +49,7 @@ use super::validate::ScenarioError;
 use crate::explain::{ClientReport, DropReason, DroppedEndpoint, Status};
 use crate::model::{HealthStatus, Locality};
 use candidates::Candidate;
+pub(crate) use index::Index;
 
 /// Kubernetes' cluster domain suffix.
 pub const DOMAIN_SUFFIX: &str = "cluster.local";
@@ -66,6 +68,22 @@ pub mod labels {
     pub const ZONE: &str = "topology.kubernetes.io/zone";
     /// `topology.istio.io/subzone`.
     pub const SUBZONE: &str = "topology.istio.io/subzone";
+}
+
+/// Where a view endpoint comes from in the scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EndpointSource {
+    /// The workload `scenario.workloads[i]`.
+    Workload(usize),
+    /// A ServiceEntry's inline endpoint, or a WorkloadEntry it selects.
+    Entry,
+    /// The east-west gateway `scenario.networks[network].gateways[gateway]`.
+    Gateway {
+        /// Index of the network in `scenario.networks`.
+        network: usize,
+        /// Index of the gateway in that network's `gateways`.
+        gateway: usize,
+    },
 }
 
 /// Whether an endpoint is a workload or a gateway standing for remote workloads.
@@ -92,6 +110,8 @@ pub struct ViewEndpoint {
     pub behind: Vec<String>,
     /// Whether it is a gateway.
     pub gateway: bool,
+    /// The workload, entry or gateway it is.
+    pub source: EndpointSource,
 }
 
 impl ViewEndpoint {
@@ -101,19 +121,62 @@ impl ViewEndpoint {
     /// a gateway endpoint carries only cluster and network (`ep_filters.go`).
     #[must_use]
     pub fn label(&self, key: &str) -> Option<&str> {
-        fn non_empty(v: &str) -> Option<&str> {
-            (!v.is_empty()).then_some(v)
-        }
-        match key {
-            labels::CLUSTER => Some(self.cluster.as_str()),
-            labels::NETWORK => non_empty(&self.network),
-            labels::REGION | labels::ZONE | labels::SUBZONE if self.gateway => None,
-            labels::REGION => non_empty(&self.locality.region),
-            labels::ZONE => non_empty(&self.locality.zone),
-            labels::SUBZONE => non_empty(&self.locality.sub_zone),
-            _ if self.gateway => None,
-            _ => self.labels.get(key).map(String::as_str),
-        }
+        label(
+            key,
+            &self.cluster,
+            &self.network,
+            &self.locality,
+            &self.labels,
+            self.gateway,
+        )
+    }
+}
+
+/// [`ViewEndpoint::label`] of an endpoint running in `cluster`, `network`, `locality` with its
+/// own `own` labels (istiod's `AugmentLabels`).
+fn label<'a>(
+    key: &str,
+    cluster: &'a str,
+    network: &'a str,
+    locality: &'a Locality,
+    own: &'a Labels,
+    gateway: bool,
+) -> Option<&'a str> {
+    fn non_empty(v: &str) -> Option<&str> {
+        (!v.is_empty()).then_some(v)
+    }
+    match key {
+        labels::CLUSTER => Some(cluster),
+        labels::NETWORK => non_empty(network),
+        labels::REGION | labels::ZONE | labels::SUBZONE if gateway => None,
+        labels::REGION => non_empty(&locality.region),
+        labels::ZONE => non_empty(&locality.zone),
+        labels::SUBZONE => non_empty(&locality.sub_zone),
+        _ if gateway => None,
+        _ => own.get(key).map(String::as_str),
+    }
+}
+
+/// What a what-if changes before discovery's health-dependent stages run again
+/// ([`crate::mesh::failure`] decides which): workloads now not ready (`UNHEALTHY`) and
+/// east-west gateways now down, beyond what the scenario says. The default changes nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Overlay<'a> {
+    /// Indices into `scenario.workloads`, sorted: these are `UNHEALTHY`.
+    pub(crate) unready: &'a [usize],
+    /// (network, gateway) indices into `scenario.networks`, sorted: these have failed.
+    pub(crate) failed_gateways: &'a [(usize, usize)],
+}
+
+impl Overlay<'_> {
+    fn unready(&self, source: EndpointSource) -> bool {
+        matches!(source, EndpointSource::Workload(i) if self.unready.binary_search(&i).is_ok())
+    }
+
+    fn gateway_failed(&self, network: usize, gateway: usize) -> bool {
+        self.failed_gateways
+            .binary_search(&(network, gateway))
+            .is_ok()
     }
 }
 
@@ -280,17 +343,18 @@ impl<'a> Context<'a> {
 /// A [`ScenarioError`] when the request cannot be resolved at all: an unknown host, or a port
 /// the service does not have.
 pub fn discover(scenario: &Scenario) -> Result<View, ScenarioError> {
-    let (view, pending) = resolve(scenario)?;
+    let (view, pending) = resolve(scenario, &Index::of(scenario))?;
     Ok(match pending {
-        Some(pending) => pending.finish(view, scenario),
+        Some(pending) => pending.finish(view, scenario, &Overlay::default()),
         None => view,
     })
 }
 
 /// The request after stages 1–5, when they routed it: the candidates, the route's destinations
-/// and the DestinationRule, for stages 6–7.
-struct Pending {
-    candidates: Vec<Candidate>,
+/// and the DestinationRule. [`Pending::finish`] runs stages 6–7 on it, as often as needed (the
+/// report runs them again for each failure that changes the health of its candidates).
+pub(crate) struct Pending<'a> {
+    candidates: Vec<Candidate<'a>>,
     /// Candidates of a federated mesh left out for want of trust.
     untrusted: usize,
     routes: Vec<(Option<String>, u32)>,
@@ -298,8 +362,16 @@ struct Pending {
 }
 
 /// Stages 1–5: client, DNS, visibility, candidates, DestinationRule and route. The view so far,
-/// and what stages 6–7 need unless a stage ended the request (DNS, visibility, no route).
-fn resolve(scenario: &Scenario) -> Result<(View, Option<Pending>), ScenarioError> {
+/// and what stages 6–7 need unless a stage ended the request (DNS, visibility, no route): then
+/// the view is final, whatever the endpoints' health. `index` is [`Index::of`] the scenario (or
+/// of one that differs only in its client, request and health).
+///
+/// # Errors
+/// As [`discover`].
+pub(crate) fn resolve<'a>(
+    scenario: &'a Scenario,
+    index: &Index,
+) -> Result<(View, Option<Pending<'a>>), ScenarioError> {
     let context = Context::of(scenario)?;
     let client = &scenario.client;
     let target = dns::target(scenario, &context)?;
@@ -325,6 +397,7 @@ fn resolve(scenario: &Scenario) -> Result<(View, Option<Pending>), ScenarioError
     }
     let gathered = candidates::gather(
         scenario,
+        index,
         &context,
         &target,
         &mut view.dropped,
@@ -369,23 +442,32 @@ fn resolve(scenario: &Scenario) -> Result<(View, Option<Pending>), ScenarioError
     Ok((view, Some(pending)))
 }
 
-impl Pending {
-    /// Stages 6–7: health, then per destination its subset's endpoints through the network
-    /// filter; what no destination sends is dropped with its reason.
-    fn finish(self, mut view: View, scenario: &Scenario) -> View {
-        let Self {
-            candidates,
-            untrusted,
-            routes,
-            destination_rule: dr,
-        } = self;
+impl Pending<'_> {
+    /// The candidates that are workloads, as indices into `scenario.workloads`.
+    pub(crate) fn candidate_workloads(&self) -> impl Iterator<Item = usize> + '_ {
+        self.candidates.iter().filter_map(|c| match c.source {
+            EndpointSource::Workload(i) => Some(i),
+            _ => None,
+        })
+    }
+
+    /// Stages 6–7 on `view` (from [`resolve`]), with the health `overlay` gives: health, then
+    /// per destination its subset's endpoints through the network filter; what no destination
+    /// sends is dropped with its reason.
+    pub(crate) fn finish(
+        &self,
+        mut view: View,
+        scenario: &Scenario,
+        overlay: &Overlay<'_>,
+    ) -> View {
+        let dr = &self.destination_rule;
         let host = view.host.clone();
         let top_policy = dr
             .as_ref()
             .and_then(|d| d.traffic_policy.clone())
             .unwrap_or_default();
         let forced = view.traffic_distribution.is_some();
-        let kept = health::admitted(candidates, &mut view.dropped);
+        let kept = health::admitted(&self.candidates, overlay, &mut view.dropped);
 
         let gateways_exist = scenario.networks.iter().any(|n| !n.gateways.is_empty());
         let scale = if gateways_exist {
@@ -397,7 +479,8 @@ impl Pending {
         // Not-ready pods are sent per destination (supportsUnhealthyEndpoints uses the policy
         // merged for the port and the subset); remember which were held back, and why.
         let mut not_ready: BTreeMap<usize, String> = BTreeMap::new();
-        for (subset, weight) in routes {
+        for (subset, weight) in &self.routes {
+            let (subset, weight) = (subset.clone(), *weight);
             let subset_def = subset
                 .as_ref()
                 .and_then(|name| dr.as_ref()?.subsets.iter().find(|s| &s.name == name));
@@ -412,18 +495,18 @@ impl Pending {
             let policy = merged_policy(&top_policy, dr.as_ref(), subset.as_deref(), view.port);
             let unready = health::sends_unready(&policy, forced, scenario.istio_version);
             let mut members = Vec::new();
-            for (i, c) in kept.iter().enumerate() {
-                if !subsets::selects(subset_def, exists, &c.endpoint) {
+            for (i, &(c, health)) in kept.iter().enumerate() {
+                if !subsets::selects(subset_def, exists, c) {
                     continue;
                 }
-                if c.endpoint.health == HealthStatus::Unhealthy
+                if health == HealthStatus::Unhealthy
                     && let Err(why) = &unready
                 {
                     not_ready.entry(i).or_insert_with(|| why.clone());
                     continue;
                 }
                 in_some_subset[i] = true;
-                members.push(c);
+                members.push((c, health));
             }
             let client_network = view.client.network.clone();
             let groups = networks::network_filter(
@@ -433,6 +516,7 @@ impl Pending {
                 &policy,
                 gateways_exist,
                 scale,
+                overlay,
                 &mut view.dropped,
                 &mut view.notes,
             );
@@ -444,24 +528,20 @@ impl Pending {
                 groups,
             });
         }
-        for (i, (c, used)) in kept.iter().zip(in_some_subset).enumerate() {
+        for (i, (&(c, _), used)) in kept.iter().zip(in_some_subset).enumerate() {
             if used {
                 continue;
             }
-            let e = &c.endpoint;
             let (reason, message) = match not_ready.remove(&i) {
                 Some(why) => (DropReason::NotReady, why),
-                None => (DropReason::NotInSubset, subsets::not_in_subset_message(e)),
+                None => (
+                    DropReason::NotInSubset,
+                    subsets::not_in_subset_message(c.labels),
+                ),
             };
-            view.dropped.push(DroppedEndpoint {
-                address: e.address.clone(),
-                port: e.port,
-                cluster: Some(e.cluster.clone()),
-                reason,
-                message,
-            });
+            view.dropped.push(c.drop(reason, message));
         }
-        if untrusted > 0
+        if self.untrusted > 0
             && view
                 .destinations
                 .iter()
@@ -470,7 +550,7 @@ impl Pending {
             view.status = Status::Untrusted;
         }
         dedupe_notes(&mut view.notes);
-        view.destination_rule = dr;
+        view.destination_rule = dr.clone();
         view
     }
 }

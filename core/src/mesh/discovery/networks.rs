@@ -18,9 +18,9 @@ use alloc::vec::Vec;
 
 use super::super::model::{GatewaySpec, Labels, Scenario, TlsMode, TrafficPolicy};
 use super::candidates::Candidate;
-use super::{Group, ViewEndpoint};
+use super::{EndpointSource, Group, Overlay, ViewEndpoint};
 use crate::explain::{DropReason, DroppedEndpoint};
-use crate::model::{HealthStatus, Locality};
+use crate::model::HealthStatus;
 
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
@@ -46,79 +46,75 @@ pub(crate) fn scale_factor(scenario: &Scenario) -> u32 {
 /// gateway) are sent directly; others are replaced by their network's gateways (those in the
 /// endpoint's cluster, else all of the network's), carrying the scaled weight of what stands
 /// behind them, inside each locality group. Endpoints without mTLS on another network are
-/// dropped.
+/// dropped. `members` are the destination's candidates with their health as sent; a gateway
+/// the scenario or `overlay` fails is sent UNHEALTHY.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn network_filter(
     scenario: &Scenario,
     client_network: &str,
-    members: &[&Candidate],
+    members: &[(&Candidate<'_>, HealthStatus)],
     policy: &TrafficPolicy,
     multi_network: bool,
     scale: u32,
+    overlay: &Overlay<'_>,
     dropped: &mut Vec<DroppedEndpoint>,
     notes: &mut Vec<String>,
 ) -> Vec<Group> {
-    let mut index: BTreeMap<&Locality, usize> = BTreeMap::new();
+    let mut index: BTreeMap<u32, usize> = BTreeMap::new();
     let mut groups: Vec<Group> = Vec::new();
     // (group, network index, gateway index) → (weight, endpoints behind).
     let mut gateway_weights: BTreeMap<(usize, usize, usize), (u64, Vec<String>)> = BTreeMap::new();
     let mut without_gateway: BTreeSet<&str> = BTreeSet::new();
-    for c in members {
-        let e = &c.endpoint;
-        let gi = *index.entry(&e.locality).or_insert_with(|| {
+    for &(c, health) in members {
+        let gi = *index.entry(c.locality_id).or_insert_with(|| {
             groups.push(Group {
-                locality: e.locality.clone(),
+                locality: c.locality.clone(),
                 endpoints: Vec::new(),
             });
             groups.len() - 1
         });
-        let scaled = e.weight.saturating_mul(scale);
-        let network = scenario.networks.iter().position(|n| n.name == e.network);
+        let scaled = c.weight.saturating_mul(scale);
+        let network = c.network_index;
         let all: &[GatewaySpec] = network
             .map(|n| scenario.networks[n].gateways.as_slice())
             .unwrap_or_default();
-        let in_cluster = all.iter().any(|g| g.cluster == e.cluster);
-        let gateways: Vec<usize> = (0..all.len())
-            .filter(|&i| !in_cluster || all[i].cluster == e.cluster)
-            .collect();
-        let force_gateway =
-            client_network.is_empty() && !e.network.is_empty() && !gateways.is_empty();
-        let same = e.network.is_empty() || e.network == client_network;
-        if !multi_network || (!force_gateway && (same || gateways.is_empty())) {
+        let in_cluster = all.iter().any(|g| g.cluster == c.cluster);
+        // The gateways that carry it: those in its cluster, else all of its network's.
+        let carries = |g: &GatewaySpec| !in_cluster || g.cluster == c.cluster;
+        let gateways = all.iter().filter(|g| carries(g)).count();
+        let force_gateway = client_network.is_empty() && !c.network.is_empty() && gateways > 0;
+        let same = c.network.is_empty() || c.network == client_network;
+        if !multi_network || (!force_gateway && (same || gateways == 0)) {
             // A network without a gateway is sent to directly, also when no network of the
             // mesh has one (multi-network is then off: `EndpointsByNetworkFilter` returns every
             // endpoint unchanged). Either way, say so.
-            if !same && gateways.is_empty() {
-                without_gateway.insert(&e.network);
+            if !same && gateways == 0 {
+                without_gateway.insert(c.network);
             }
             // `EndpointsByNetworkFilter` keeps a directly reachable endpoint only with an
             // address (`util.GetEndpointHost(lbEp) != ""`): an entry without one is reachable
             // only through its network's gateway.
-            if e.address.is_empty() {
+            if c.address.is_empty() {
                 let what = c.name.clone().unwrap_or_else(|| "an endpoint".into());
-                dropped.push(DroppedEndpoint {
-                    address: String::new(),
-                    port: e.port,
-                    cluster: Some(e.cluster.clone()),
-                    reason: DropReason::NoAddress,
-                    message: if same {
+                dropped.push(c.drop(
+                    DropReason::NoAddress,
+                    if same {
                         format!(
                             "{what} has no address and is on the client's network {}: it is reachable only through a gateway from another network",
-                            e.network
+                            c.network
                         )
                     } else {
                         format!(
                             "{what} has no address and its network {} has no east-west gateway to carry it",
-                            e.network
+                            c.network
                         )
                     },
-                });
+                ));
                 continue;
             }
-            groups[gi].endpoints.push(ViewEndpoint {
-                weight: scaled.max(1),
-                ..e.clone()
-            });
+            groups[gi]
+                .endpoints
+                .push(c.to_endpoint(health, scaled.max(1)));
             continue;
         }
         let mtls = match policy.tls {
@@ -126,31 +122,37 @@ pub(crate) fn network_filter(
             None => c.sidecar,
         };
         if !mtls {
-            dropped.push(DroppedEndpoint {
-                address: e.address.clone(),
-                port: e.port,
-                cluster: Some(e.cluster.clone()),
-                reason: DropReason::ProxylessCrossNetwork,
-                message: format!(
+            dropped.push(c.drop(
+                DropReason::ProxylessCrossNetwork,
+                format!(
                     "on network {} without mTLS ({}): east-west gateways pass only Istio mTLS traffic",
-                    e.network,
+                    c.network,
                     if c.sidecar { "the DestinationRule's TLS mode is not ISTIO_MUTUAL" } else { "a proxyless workload" }
                 ),
-            });
+            ));
             continue;
         }
-        let share = u64::from(scaled) / gateways.len() as u64;
-        let behind = if e.address.is_empty() {
-            format!("{}:{}", c.name.as_deref().unwrap_or("(no address)"), e.port)
+        let share = u64::from(scaled) / gateways as u64;
+        let behind = if c.address.is_empty() {
+            format!("{}:{}", c.name.as_deref().unwrap_or("(no address)"), c.port)
         } else {
-            format!("{}:{}", e.address, e.port)
+            format!("{}:{}", c.address, c.port)
         };
-        for g in gateways {
+        let mut behind = Some(behind);
+        let mut left = gateways;
+        for (g, _) in all.iter().enumerate().filter(|(_, g)| carries(g)) {
             let entry = gateway_weights
                 .entry((gi, network.unwrap_or(0), g))
                 .or_default();
             entry.0 += share;
-            entry.1.push(behind.clone());
+            left -= 1;
+            // The last gateway takes the string itself.
+            let key = if left == 0 {
+                behind.take().unwrap_or_default()
+            } else {
+                behind.clone().unwrap_or_default()
+            };
+            entry.1.push(key);
         }
     }
     for network in without_gateway {
@@ -177,7 +179,7 @@ pub(crate) fn network_filter(
             // A failed gateway (a what-if) is sent UNHEALTHY, so it gets no traffic outside
             // panic; removing it would make istiod send its network's endpoints directly
             // (see `crate::mesh::failure`).
-            health: if gw.failed {
+            health: if gw.failed || overlay.gateway_failed(n, g) {
                 HealthStatus::Unhealthy
             } else {
                 HealthStatus::Healthy
@@ -185,6 +187,10 @@ pub(crate) fn network_filter(
             weight: weight.clamp(1, u64::from(u32::MAX)) as u32,
             behind,
             gateway: true,
+            source: EndpointSource::Gateway {
+                network: n,
+                gateway: g,
+            },
         });
     }
     // istiod sorts locality groups by their locality string, and gateway endpoints, appended

@@ -17,7 +17,8 @@ use alloc::vec::Vec;
 
 use super::super::model::{Labels, Subset, VirtualService};
 use super::super::routing;
-use super::{ViewEndpoint, qualify};
+use super::candidates::Candidate;
+use super::qualify;
 
 /// The route's destinations for `host`: (subset, weight) from the first HTTP route of the
 /// VirtualService that matches the request ([`routing::select_route`]), or one destination
@@ -100,10 +101,10 @@ pub(crate) fn routes(
 }
 
 /// Whether a destination selects `endpoint`: a defined subset selects the endpoints whose
-/// labels (topology labels included: [`ViewEndpoint::label`]) include all of its labels; the
+/// labels (topology labels included: [`super::ViewEndpoint::label`]) include all of its labels; the
 /// whole service (`exists` without a subset) selects every endpoint; a subset no
 /// DestinationRule defines selects none.
-pub(crate) fn selects(definition: Option<&Subset>, exists: bool, endpoint: &ViewEndpoint) -> bool {
+pub(crate) fn selects(definition: Option<&Subset>, exists: bool, endpoint: &Candidate<'_>) -> bool {
     match definition {
         Some(def) => def
             .labels
@@ -122,12 +123,11 @@ pub(crate) fn missing_subset_note(subset: Option<&str>, weight: u32, host: &str)
     )
 }
 
-/// Why an endpoint no routed subset selects is left out.
-pub(crate) fn not_in_subset_message(endpoint: &ViewEndpoint) -> String {
+/// Why an endpoint with `labels` (its own) that no routed subset selects is left out.
+pub(crate) fn not_in_subset_message(labels: &Labels) -> String {
     format!(
         "labels {} match no routed subset",
-        endpoint
-            .labels
+        labels
             .iter()
             .filter(|(k, _)| !k.starts_with("topology."))
             .map(|(k, v)| format!("{k}={v}"))

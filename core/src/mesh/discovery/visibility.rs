@@ -127,7 +127,8 @@ pub(crate) enum Reach {
 }
 
 /// Whether the client's control plane knows the endpoints `cluster` holds of `service`
-/// (`name.namespace`, the service's key): a watched cluster's always (a remote secret that
+/// (`name.namespace`, the service's key); `watched` when the control plane watches `cluster`:
+/// a watched cluster's always (a remote secret that
 /// reaches into another mesh crosses its boundary, as istiod follows it); an unwatched
 /// cluster's only when it is in another mesh whose service the client's mesh imports and
 /// trusts (federation).
@@ -135,16 +136,13 @@ pub(crate) fn reach(
     scenario: &Scenario,
     context: &Context<'_>,
     cluster: &ClusterSpec,
+    watched: bool,
     service: Option<&str>,
     workload_service: &str,
 ) -> Reach {
     let mesh = scenario.mesh_of(cluster);
     let client_mesh = context.mesh.as_str();
-    if context
-        .control_plane
-        .watched
-        .contains(cluster.name.as_str())
-    {
+    if watched {
         return Reach::Known(
             (mesh != client_mesh).then(|| format!("{mesh} (through a remote secret)")),
         );
