@@ -185,7 +185,8 @@ pub struct FailureImpact {
     pub largest_moved: f64,
     /// Pairs whose control plane is down: they keep their last configuration.
     pub stale: usize,
-    /// Pairs explained again for this failure (the others reuse the baseline).
+    /// Pairs computed again for this failure: re-planned or re-explained from their
+    /// discovery (the others, which it does not touch, reuse the baseline).
     pub reexplained: usize,
 }
 
@@ -203,7 +204,7 @@ pub struct Report {
     pub totals: Vec<LocationTotals>,
     /// Failure domains, ranked by blast radius.
     pub sweep: Vec<FailureImpact>,
-    /// Explanations computed in all (baseline and sweep).
+    /// Pairs computed in all: the baseline's, and the sweep's re-plans and re-explanations.
     pub explained: usize,
 }
 

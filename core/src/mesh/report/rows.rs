@@ -47,26 +47,33 @@ pub(super) struct EndpointIndex {
     addresses: Vec<String>,
 }
 
-/// `names` in first-seen order, and each value's index.
-struct Interner(BTreeMap<String, u32>);
+/// Keys, each with an id (ids in first-seen order).
+struct Interner<K>(BTreeMap<K, u32>);
 
-impl Interner {
-    fn id(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.0.get(name) {
-            return id;
-        }
-        let id = self.0.len() as u32;
-        self.0.insert(name.to_string(), id);
-        id
+impl<K: Ord> Interner<K> {
+    fn new() -> Self {
+        Self(BTreeMap::new())
     }
 
-    fn names(self) -> Vec<String> {
+    fn id(&mut self, key: K) -> u32 {
+        let next = self.0.len() as u32;
+        *self.0.entry(key).or_insert(next)
+    }
+
+    /// Each key's name, by id.
+    fn names(self, name: impl Fn(K) -> String) -> Vec<String> {
         let mut names = alloc::vec![String::new(); self.0.len()];
-        for (name, id) in self.0 {
-            names[id as usize] = name;
+        for (key, id) in self.0 {
+            names[id as usize] = name(key);
         }
         names
     }
+}
+
+/// The region and zone of a locality string `region/zone/subzone` ("" for a missing part).
+fn region_zone(locality: &str) -> (&str, &str) {
+    let mut parts = locality.split('/');
+    (parts.next().unwrap_or(""), parts.next().unwrap_or(""))
 }
 
 /// An endpoint's `address:port`, the key moved shares compare endpoints by.
@@ -77,27 +84,34 @@ fn address(e: &crate::explain::EndpointReport) -> String {
 impl EndpointIndex {
     /// Keys `e`'s endpoints for a client at `place`.
     pub(super) fn of(place: &Place, e: &Explanation) -> Self {
-        let mut clusters = Interner(BTreeMap::new());
-        let mut zones = Interner(BTreeMap::new());
-        let mut regions = Interner(BTreeMap::new());
-        let mut networks = Interner(BTreeMap::new());
-        let mut addresses: Vec<String> = e.endpoints.iter().map(address).collect();
-        let mut sorted = addresses.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
+        let mut clusters = Interner::new();
+        let mut zones = Interner::new();
+        let mut regions = Interner::new();
+        let mut networks = Interner::new();
+        let keys: Vec<String> = e.endpoints.iter().map(address).collect();
+        // Sorted as strings (as a map keyed by `address:port` orders them), each once.
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
+        order.dedup_by(|a, b| keys[*a as usize] == keys[*b as usize]);
+        let rank: Vec<u32> = keys
+            .iter()
+            .map(|key| {
+                order
+                    .binary_search_by(|&j| keys[j as usize].cmp(key))
+                    .unwrap_or(0) as u32
+            })
+            .collect();
         let client = &place.locality;
         let endpoints = e
             .endpoints
             .iter()
-            .zip(addresses.iter_mut())
-            .map(|(ep, key)| {
-                let mut parts = ep.locality.split('/');
-                let region = parts.next().unwrap_or("");
-                let zone = parts.next().unwrap_or("");
-                let network = ep.network.clone().unwrap_or_default();
+            .zip(&rank)
+            .map(|(ep, &address)| {
+                let (region, zone) = region_zone(&ep.locality);
+                let network = ep.network.as_deref().unwrap_or_default();
                 Keys {
                     cluster: ep.cluster.as_deref().map(|c| clusters.id(c)),
-                    zone: zones.id(&format!("{region}/{zone}")),
+                    zone: zones.id((region, zone)),
                     region: regions.id(region),
                     landing: if region != client.region {
                         Landing::OtherRegion
@@ -108,18 +122,22 @@ impl EndpointIndex {
                     },
                     crosses_network: ep.kind == EndpointKind::Gateway
                         || network != place.location.network,
-                    network: networks.id(&network),
-                    address: sorted.binary_search(key).unwrap_or(0) as u32,
+                    network: networks.id(network),
+                    address,
                 }
             })
             .collect();
+        let name = |s: &str| s.to_string();
         Self {
             endpoints,
-            clusters: clusters.names(),
-            zones: zones.names(),
-            regions: regions.names(),
-            networks: networks.names(),
-            addresses: sorted,
+            clusters: clusters.names(name),
+            zones: zones.names(|(region, zone)| format!("{region}/{zone}")),
+            regions: regions.names(name),
+            networks: networks.names(name),
+            addresses: order
+                .into_iter()
+                .map(|i| keys[i as usize].clone())
+                .collect(),
         }
     }
 
