@@ -22,10 +22,10 @@ pub(crate) struct Index {
     /// Per workload: its network (its own, else its cluster's) in `scenario.networks`, when
     /// listed there.
     network: Vec<Option<usize>>,
-    /// Per workload: its locality's position in `localities`.
+    /// Per workload: its locality's id (ids in first-seen order).
     locality: Vec<u32>,
-    /// The workloads' distinct localities, sorted.
-    localities: Vec<Locality>,
+    /// The workloads' distinct localities, sorted, with their ids.
+    localities: Vec<(Locality, u32)>,
 }
 
 impl Index {
@@ -37,52 +37,63 @@ impl Index {
             .enumerate()
             .map(|(i, c)| (c.name.as_str(), i))
             .collect();
-        let networks: BTreeMap<&str, usize> = scenario
-            .networks
+        // The first network of a name wins, as a `position` lookup would.
+        let network_of = |name: &str| scenario.networks.iter().position(|n| n.name == name);
+        let cluster_network: Vec<Option<usize>> = scenario
+            .clusters
             .iter()
-            .enumerate()
-            .rev() // the first network of a name wins, as a `position` lookup would
-            .map(|(i, n)| (n.name.as_str(), i))
+            .map(|c| network_of(&c.network))
             .collect();
+        // Workloads of one service usually come together: one lookup per run of them.
         let mut by_service: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        let mut cluster = Vec::with_capacity(scenario.workloads.len());
-        let mut network = Vec::with_capacity(scenario.workloads.len());
-        for (i, w) in scenario.workloads.iter().enumerate() {
-            match by_service.get_mut(w.service.as_str()) {
-                Some(list) => list.push(i),
-                None => {
-                    by_service.insert(w.service.clone(), alloc::vec![i]);
-                }
-            }
+        let workloads = &scenario.workloads;
+        let mut start = 0;
+        while let Some(first) = workloads.get(start) {
+            let run = workloads[start..]
+                .iter()
+                .position(|w| w.service != first.service)
+                .unwrap_or(workloads.len() - start);
+            by_service
+                .entry(first.service.clone())
+                .or_default()
+                .extend(start..start + run);
+            start += run;
+        }
+        let mut cluster = Vec::with_capacity(workloads.len());
+        let mut network = Vec::with_capacity(workloads.len());
+        for w in workloads {
             let c = clusters.get(w.cluster.as_str()).copied();
             cluster.push(c);
-            let name = match (&w.network, c) {
-                (Some(n), _) => Some(n.as_str()),
-                (None, Some(c)) => Some(scenario.clusters[c].network.as_str()),
+            network.push(match (&w.network, c) {
+                (Some(n), _) => network_of(n),
+                (None, Some(c)) => cluster_network[c],
                 (None, None) => None,
-            };
-            network.push(name.and_then(|n| networks.get(n).copied()));
+            });
         }
-        let mut localities: Vec<&Locality> =
-            scenario.workloads.iter().map(|w| &w.locality).collect();
-        localities.sort_unstable();
-        localities.dedup();
+        let mut ids: BTreeMap<&Locality, u32> = BTreeMap::new();
         let locality = scenario
             .workloads
             .iter()
-            .map(|w| localities.binary_search(&&w.locality).unwrap_or(0) as u32)
+            .map(|w| {
+                let next = ids.len() as u32;
+                *ids.entry(&w.locality).or_insert(next)
+            })
             .collect();
+        let localities = ids.into_iter().map(|(l, id)| (l.clone(), id)).collect();
         Self {
             by_service,
             cluster,
             network,
             locality,
-            localities: localities.into_iter().cloned().collect(),
+            localities,
         }
     }
 
     /// The workloads whose `service` is one of `names`, in scenario order, each once.
     pub(crate) fn workloads(&self, names: &[&str]) -> Vec<usize> {
+        if let [name] = names {
+            return self.by_service.get(*name).cloned().unwrap_or_default();
+        }
         let mut out: Vec<usize> = names
             .iter()
             .filter_map(|n| self.by_service.get(*n))
@@ -116,8 +127,8 @@ impl Index {
         locality: &'a Locality,
         extra: &mut Vec<&'a Locality>,
     ) -> u32 {
-        if let Ok(i) = self.localities.binary_search(locality) {
-            return i as u32;
+        if let Ok(i) = self.localities.binary_search_by(|(l, _)| l.cmp(locality)) {
+            return self.localities[i].1;
         }
         let k = extra
             .iter()
