@@ -6,6 +6,8 @@
 //! - `update`: one health flip with `Plan::set_health`;
 //! - `table`: ring-hash and Maglev table builds;
 //! - `mesh`: a whole scenario explained (the default, and 50 clusters × 20,000 workloads);
+//! - `report`: the mesh-wide report with its single-failure sweep (50 clusters, 20,000
+//!   workloads, 200 client locations; and scaled down, beside the naive report);
 //! - `kube`: 50 clusters' `kubectl` dumps (20,000 pods) imported and explained.
 //!
 //! Inputs come from the `meshlb_benches` library and are deterministic; none is generated inside
@@ -19,6 +21,7 @@ mod kube;
 mod mesh;
 mod pick;
 mod plan;
+mod report;
 mod table;
 mod update;
 
@@ -29,6 +32,7 @@ criterion_group!(
     update::register,
     table::register,
     mesh::register,
+    report::register,
     kube::register
 );
 criterion_main!(benches);

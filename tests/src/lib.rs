@@ -159,3 +159,89 @@ pub fn notes(e: &Value) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The dump sets of tests/kube: (model = the example of that name, client pod, clusters).
+pub const KUBE_MODELS: &[(&str, &str, &[&str])] = &[
+    (
+        "single-cluster",
+        "kind/demo/curl-7d5c9b6d4b-xk2jq",
+        &["kind"],
+    ),
+    (
+        "multi-primary",
+        "east/bookinfo/productpage-v1-6c8d5f9b7-pp001",
+        &["east", "west"],
+    ),
+    (
+        "multi-network",
+        "east/bookinfo/productpage-v1-6c8d5f9b7-pp001",
+        &["east", "west"],
+    ),
+    (
+        "primary-remote",
+        "remote/bookinfo/productpage-v1-6c8d5f9b7-pp001",
+        &["primary", "remote"],
+    ),
+    (
+        "external-control-plane",
+        "cluster1/sample/curl-5d6c8b7f9-cu001",
+        &["cluster1", "cluster2", "cluster3"],
+    ),
+    (
+        "blue-green-subsets",
+        "prod/shop/frontend-8c7b6d5f4-fr001",
+        &["prod"],
+    ),
+    (
+        "blue-green-secrets",
+        "blue/shop/frontend-8c7b6d5f4-fr001",
+        &["blue", "green"],
+    ),
+    (
+        "meshes-trusted",
+        "cluster-a/shop/checkout-5b6d8f7c9-ch001",
+        &["cluster-a", "cluster-b"],
+    ),
+    (
+        "meshes-untrusted",
+        "cluster-a/shop/checkout-5b6d8f7c9-ch001",
+        &["cluster-a", "cluster-b"],
+    ),
+];
+
+/// tests/kube.
+#[must_use]
+pub fn kube_dir() -> PathBuf {
+    workspace_root().join("tests").join("kube")
+}
+
+/// A file's text.
+///
+/// # Panics
+/// When it cannot be read.
+#[must_use]
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// One cluster's dump of a model, as `Options::kube` takes it.
+#[must_use]
+pub fn kube_dump(model: &str, cluster: &str) -> (String, Vec<(String, String)>) {
+    let path = kube_dir().join(model).join(format!("{cluster}.yaml"));
+    (
+        cluster.to_string(),
+        vec![(format!("{model}/{cluster}.yaml"), read(&path))],
+    )
+}
+
+/// The options that import a model's dumps with its overlay and client pod.
+#[must_use]
+pub fn kube_options(model: &str, pod: &str, clusters: &[&str]) -> meshlb_formats::Options {
+    let overlay = kube_dir().join(format!("{model}.overlay.yaml"));
+    meshlb_formats::Options {
+        kube: clusters.iter().map(|c| kube_dump(model, c)).collect(),
+        overlay: Some((format!("{model}.overlay.yaml"), read(&overlay))),
+        from_pod: Some(pod.to_string()),
+        ..meshlb_formats::Options::default()
+    }
+}

@@ -10,89 +10,15 @@
 //! - Istio's own testdata with Kubernetes objects (../shared/real-inputs) imports.
 //! - Bad dumps exit 2 with the file, document, object and path.
 
-use std::path::PathBuf;
-
 use meshlb_formats::kube::{self, KubeOptions};
 use meshlb_formats::{Options, Planned};
-use meshlb_tests::{meshlb, temp_file, workspace_root};
+use meshlb_tests::{
+    KUBE_MODELS as MODELS, kube_dir, kube_dump as dump, kube_options as options, meshlb, read,
+    temp_file, workspace_root,
+};
 use serde_json::Value;
 
 const TOLERANCE: f64 = 1e-9;
-
-/// (model = example name, client pod, clusters).
-const MODELS: &[(&str, &str, &[&str])] = &[
-    (
-        "single-cluster",
-        "kind/demo/curl-7d5c9b6d4b-xk2jq",
-        &["kind"],
-    ),
-    (
-        "multi-primary",
-        "east/bookinfo/productpage-v1-6c8d5f9b7-pp001",
-        &["east", "west"],
-    ),
-    (
-        "multi-network",
-        "east/bookinfo/productpage-v1-6c8d5f9b7-pp001",
-        &["east", "west"],
-    ),
-    (
-        "primary-remote",
-        "remote/bookinfo/productpage-v1-6c8d5f9b7-pp001",
-        &["primary", "remote"],
-    ),
-    (
-        "external-control-plane",
-        "cluster1/sample/curl-5d6c8b7f9-cu001",
-        &["cluster1", "cluster2", "cluster3"],
-    ),
-    (
-        "blue-green-subsets",
-        "prod/shop/frontend-8c7b6d5f4-fr001",
-        &["prod"],
-    ),
-    (
-        "blue-green-secrets",
-        "blue/shop/frontend-8c7b6d5f4-fr001",
-        &["blue", "green"],
-    ),
-    (
-        "meshes-trusted",
-        "cluster-a/shop/checkout-5b6d8f7c9-ch001",
-        &["cluster-a", "cluster-b"],
-    ),
-    (
-        "meshes-untrusted",
-        "cluster-a/shop/checkout-5b6d8f7c9-ch001",
-        &["cluster-a", "cluster-b"],
-    ),
-];
-
-fn kube_dir() -> PathBuf {
-    workspace_root().join("tests").join("kube")
-}
-
-fn read(path: &std::path::Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn dump(model: &str, cluster: &str) -> (String, Vec<(String, String)>) {
-    let path = kube_dir().join(model).join(format!("{cluster}.yaml"));
-    (
-        cluster.to_string(),
-        vec![(format!("{model}/{cluster}.yaml"), read(&path))],
-    )
-}
-
-fn options(model: &str, pod: &str, clusters: &[&str]) -> Options {
-    let overlay = kube_dir().join(format!("{model}.overlay.yaml"));
-    Options {
-        kube: clusters.iter().map(|c| dump(model, c)).collect(),
-        overlay: Some((format!("{model}.overlay.yaml"), read(&overlay))),
-        from_pod: Some(pod.to_string()),
-        ..Options::default()
-    }
-}
 
 /// The core's explanation (without the notes parsing or importing added) as JSON.
 fn core_explanation(loaded: &meshlb_formats::Loaded) -> Value {

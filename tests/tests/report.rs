@@ -3,8 +3,12 @@
 //! derived by hand in the comments (Envoy's weighted round robin and priority maths as in
 //! tests/tests/failures.rs; istiod sets no locality priorities without outlierDetection).
 
-use meshlb::mesh::Report;
-use meshlb_tests::{assert_valid, meshlb, schema, workspace_root};
+use meshlb::HealthStatus;
+use meshlb::mesh::{
+    IstioLbPolicy, IstioVersion, LoadBalancerSettings, OutlierDetection, Report, Resource,
+    Scenario, TrafficPolicy,
+};
+use meshlb_tests::{KUBE_MODELS, assert_valid, kube_options, meshlb, schema, workspace_root};
 use serde_json::Value;
 
 fn path(rel: &str) -> String {
@@ -17,7 +21,7 @@ fn report(rel: &str) -> Value {
     serde_json::from_str(&run.stdout).expect("report prints JSON")
 }
 
-fn scenario(rel: &str) -> meshlb::mesh::Scenario {
+fn scenario(rel: &str) -> Scenario {
     let text = std::fs::read_to_string(path(rel)).expect("read scenario");
     meshlb_formats::parse_scenario(&text)
         .expect("scenario parses")
@@ -279,42 +283,128 @@ fn primary_remote_whose_primary_fails() {
     }
 }
 
-/// Every example and test scenario: the reusing report equals re-explaining everything.
+/// The report without its counts of work done (the one field the two builds differ in).
+fn strip(r: &Report) -> Report {
+    let mut r = r.clone();
+    r.explained = 0;
+    for s in &mut r.sweep {
+        s.reexplained = 0;
+    }
+    r
+}
+
+/// `Report::build` (discovery once per pair, failures re-planned or re-derived from it) gives
+/// exactly `Report::build_naive` (every pair re-explained from a fresh copy for every failure):
+/// the same report, every share to the bit (the JSON is the same text).
+fn assert_reuse_is_naive(s: &Scenario, what: &str) -> Report {
+    let fast = Report::build(s).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let naive = Report::build_naive(s).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(strip(&fast), strip(&naive), "{what}");
+    assert_eq!(
+        serde_json::to_string(&strip(&fast)).expect("JSON"),
+        serde_json::to_string(&strip(&naive)).expect("JSON"),
+        "{what}"
+    );
+    assert!(fast.explained <= naive.explained, "{what}");
+    fast
+}
+
+/// Variants of a scenario that take the sweep down each of its paths: Istio 1.30 and
+/// `minHealthPercent` hold not-ready endpoints back (re-derived from discovery), a ring hash
+/// rebuilds its ring (re-derived), and a health mix (not ready, draining, terminating,
+/// degraded) before any failure.
+fn variants(s: &Scenario) -> Vec<(&'static str, Scenario)> {
+    let each_rule = |s: &Scenario, edit: &dyn Fn(&mut TrafficPolicy)| {
+        let mut s = s.clone();
+        for config in &mut s.config {
+            for r in &mut config.resources {
+                if let Resource::DestinationRule(dr) = r {
+                    edit(dr.traffic_policy.get_or_insert_with(TrafficPolicy::default));
+                }
+            }
+        }
+        s
+    };
+    let mut v130 = s.clone();
+    v130.istio_version = IstioVersion::V1_30;
+    let min_health = each_rule(s, &|p| {
+        p.outlier_detection = Some(OutlierDetection {
+            min_health_percent: Some(50),
+        });
+    });
+    let ring = each_rule(s, &|p| {
+        let lb = p.load_balancer.get_or_insert(LoadBalancerSettings {
+            policy: IstioLbPolicy::Unspecified,
+            locality_lb_setting: None,
+        });
+        lb.policy = IstioLbPolicy::RingHash {
+            minimum_ring_size: Some(64),
+        };
+    });
+    let mut mixed = s.clone();
+    for (i, w) in mixed.workloads.iter_mut().enumerate() {
+        match i % 7 {
+            1 => w.health = HealthStatus::Unhealthy,
+            3 => w.health = HealthStatus::Draining,
+            4 => w.health = HealthStatus::Degraded,
+            5 if i % 2 == 1 => w.terminating = true,
+            _ => {}
+        }
+    }
+    vec![
+        ("as written", s.clone()),
+        ("istio 1.30", v130),
+        ("minHealthPercent 50", min_health),
+        ("ring hash", ring),
+        ("health mix", mixed),
+    ]
+}
+
+/// Every example and test scenario, and each of its variants: the reusing report equals
+/// re-explaining everything.
 #[test]
 fn reuse_gives_the_naive_report() {
     let validator = schema("report.schema.json");
-    let mut files: Vec<String> = std::fs::read_dir(workspace_root().join("examples"))
-        .expect("examples")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .map(|p| p.display().to_string())
+    let mut files: Vec<String> = ["examples", "tests/scenarios"]
+        .iter()
+        .flat_map(|dir| {
+            std::fs::read_dir(workspace_root().join(dir))
+                .expect("scenarios")
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+                .map(|p| p.display().to_string())
+        })
         .collect();
-    files.push(path(TWO));
     files.sort();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("read");
         let s = meshlb_formats::parse_scenario(&text)
             .expect("parses")
             .scenario;
-        let fast = Report::build(&s).expect("report");
-        let naive = Report::build_naive(&s).expect("naive report");
-        let strip = |r: &Report| {
-            let mut r = r.clone();
-            r.explained = 0;
-            for s in &mut r.sweep {
-                s.reexplained = 0;
-            }
-            r
-        };
-        assert_eq!(strip(&fast), strip(&naive), "{file}");
-        assert!(fast.explained <= naive.explained, "{file}");
+        for (variant, s) in variants(&s) {
+            assert_reuse_is_naive(&s, &format!("{file} ({variant})"));
+        }
         // The CLI's JSON follows the schema.
         let run = meshlb(&["report", file, "--format", "json"]);
         assert_eq!(run.status, 0, "{file}: {}", run.stderr);
         let json: Value = serde_json::from_str(&run.stdout).expect("JSON");
         assert_valid(&validator, &json, file);
         assert_rows_sum_to_one(&json, file);
+    }
+}
+
+/// The scenarios imported from the kubectl dumps of tests/kube, and their variants: the
+/// reusing report equals re-explaining everything.
+#[test]
+fn reuse_gives_the_naive_report_on_kube_dumps() {
+    for (model, pod, clusters) in KUBE_MODELS {
+        let imported = meshlb_formats::kube::import_options(&kube_options(model, pod, clusters))
+            .unwrap_or_else(|e| panic!("{model}: {e}"));
+        for (variant, s) in variants(&imported.scenario) {
+            let r = assert_reuse_is_naive(&s, &format!("tests/kube/{model} ({variant})"));
+            assert!(!r.matrix.is_empty(), "{model}");
+        }
     }
 }
 

@@ -5,12 +5,15 @@
 //!
 //! 1. [`Scenario::validate`]: every reference resolves;
 //! 2. [`discovery::discover`]: the [`View`] of one client asking for one host: which endpoints
-//!    istiod sends, through which gateways, and which it leaves out, with reasons;
+//!    istiod sends, through which gateways, and which it leaves out, with reasons. Its stages
+//!    are modules of [`discovery`] (DNS, visibility, candidates, health, subsets, networks);
+//!    the control plane and the Istio config it reads are [`config`];
 //! 3. [`locality::envoy_cluster`]: the locality setting in force turned into an Envoy-shaped
 //!    assignment per route destination (priorities, weights, LB policy, panic threshold);
 //! 4. [`Plan`] per destination, and the route's weights on top: [`MeshPlan`], which explains
 //!    and simulates.
 
+pub mod config;
 pub mod discovery;
 pub mod failure;
 pub mod kube;
@@ -26,7 +29,7 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-pub use discovery::{View, ViewEndpoint, discover};
+pub use discovery::{EndpointSource, View, ViewEndpoint, discover};
 pub use failure::{FAILURE_KINDS, Failure, fail_assignment};
 pub use model::*;
 pub use report::{
@@ -85,7 +88,11 @@ impl MeshPlan {
     /// differs from a validated one only in its client, request, health and failed gateways,
     /// as the [`Report`] makes them).
     pub(crate) fn build_valid(scenario: &Scenario) -> Result<Self, ScenarioError> {
-        let view = discover(scenario)?;
+        Self::from_view(discover(scenario)?)
+    }
+
+    /// The plans of a discovered view: one Envoy cluster and [`Plan`] per route destination.
+    pub(crate) fn from_view(view: View) -> Result<Self, ScenarioError> {
         let mut destinations = Vec::new();
         for d in &view.destinations {
             let cluster = locality::envoy_cluster(&view, d);

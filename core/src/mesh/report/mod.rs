@@ -36,12 +36,18 @@
 //! # Reuse
 //!
 //! A failure only marks workloads not ready and east-west gateways failed (or freezes a
-//! control plane's proxies). [`Report::build`] therefore re-explains a pair only when a
-//! workload whose health the failure changes is among the pair's endpoints, dropped endpoints
-//! or the endpoints behind its gateways, or when one of its gateways fails; every other pair
-//! keeps its baseline explanation. The scenario is validated once (a failure changes no
-//! reference). [`Report::build_naive`] re-explains everything from a fresh copy, exactly as
-//! `meshlb explain --from … --to … --fail …` would: the tests check both give the same report.
+//! control plane's proxies). [`Report::build`] therefore computes what each failure changes
+//! once, discovers each pair once, and for each failure redoes only what health changes: the
+//! plans, from the pair's discovery (`report/sweep.rs`); a failure that touches none of a
+//! pair's candidates or gateways reuses its baseline, and a pair whose control plane it takes
+//! down keeps it. The scenario is validated once (a failure changes no reference).
+//! [`Report::build_naive`] re-explains everything from a fresh copy, exactly as
+//! `meshlb explain --from … --to … --fail …` would: the tests check both give the same
+//! report, bit for bit. Rows and moved shares come from the same arithmetic in both
+//! (`report/rows.rs`).
+
+mod rows;
+mod sweep;
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
@@ -52,7 +58,7 @@ use super::MeshPlan;
 use super::failure::Failure;
 use super::model::{ClientSpec, Labels, RequestSpec, Resource, Scenario};
 use super::validate::ScenarioError;
-use crate::explain::{EndpointKind, Explanation, Status};
+use crate::explain::{Explanation, Status};
 use crate::model::Locality;
 
 /// Below this, a share is zero (shares are sums of floating-point products).
@@ -179,7 +185,8 @@ pub struct FailureImpact {
     pub largest_moved: f64,
     /// Pairs whose control plane is down: they keep their last configuration.
     pub stale: usize,
-    /// Pairs explained again for this failure (the others reuse the baseline).
+    /// Pairs computed again for this failure: re-planned or re-explained from their
+    /// discovery (the others, which it does not touch, reuse the baseline).
     pub reexplained: usize,
 }
 
@@ -197,7 +204,7 @@ pub struct Report {
     pub totals: Vec<LocationTotals>,
     /// Failure domains, ranked by blast radius.
     pub sweep: Vec<FailureImpact>,
-    /// Explanations computed in all (baseline and sweep).
+    /// Pairs computed in all: the baseline's, and the sweep's re-plans and re-explanations.
     pub explained: usize,
 }
 
@@ -206,44 +213,6 @@ struct Place {
     location: ReportLocation,
     locality: Locality,
     labels: Labels,
-}
-
-/// The keys a failure can touch in one explanation: `address:port` of its endpoints, dropped
-/// endpoints and endpoints behind gateways, and its gateways' addresses.
-#[derive(Default)]
-struct Touch {
-    endpoints: BTreeSet<String>,
-    gateways: BTreeSet<String>,
-}
-
-impl Touch {
-    fn of(e: &Explanation) -> Self {
-        let mut t = Self::default();
-        for ep in &e.endpoints {
-            t.endpoints.insert(format!("{}:{}", ep.address, ep.port));
-            t.endpoints.extend(ep.behind.iter().cloned());
-            if ep.kind == EndpointKind::Gateway {
-                t.gateways.insert(ep.address.clone());
-            }
-        }
-        for d in &e.dropped {
-            t.endpoints.insert(format!("{}:{}", d.address, d.port));
-        }
-        t
-    }
-}
-
-/// What a failure changed in a copy of the scenario.
-struct Change {
-    endpoints: BTreeSet<String>,
-    gateways: BTreeSet<String>,
-}
-
-impl Change {
-    fn touches(&self, t: &Touch) -> bool {
-        self.endpoints.iter().any(|k| t.endpoints.contains(k))
-            || self.gateways.iter().any(|g| t.gateways.contains(g))
-    }
 }
 
 fn places(scenario: &Scenario) -> Vec<Place> {
@@ -387,106 +356,22 @@ fn aim(scenario: &mut Scenario, place: &Place, host: &str) {
     };
 }
 
+/// The explanation of one pair, from `scenario` aimed at it and validated.
 fn explain_pair(
     scenario: &mut Scenario,
     place: &Place,
     host: &str,
-    validate: bool,
 ) -> Result<Explanation, ScenarioError> {
     aim(scenario, place, host);
-    let plan = if validate {
-        MeshPlan::build(scenario)
-    } else {
-        MeshPlan::build_valid(scenario)
-    };
-    plan.map(|p| p.explain()).map_err(|e| {
-        ScenarioError::new(
-            e.path.clone(),
-            format!("{} → {host}: {}", place.location.name, e.message),
-        )
-    })
+    MeshPlan::build(scenario)
+        .map(|p| p.explain())
+        .map_err(|e| pair_error(place, host, &e))
 }
 
 /// Whether `f` takes down the control plane that configures the client in `scenario`.
 fn control_plane_down(scenario: &Scenario, f: &Failure) -> bool {
     let own = scenario.client_control_plane();
     matches!(f, Failure::ControlPlane(n) | Failure::Cluster(n) if *n == own)
-}
-
-fn row(place: &Place, host: &str, e: &Explanation) -> MatrixRow {
-    let routed_total = e.total_share();
-    let routed = e.status == Status::Routed && routed_total > EPSILON;
-    let mut r = MatrixRow {
-        location: place.location.name.clone(),
-        host: host.to_string(),
-        status: e.status,
-        control_plane: e
-            .client
-            .as_ref()
-            .map(|c| c.control_plane.clone())
-            .unwrap_or_default(),
-        routed: if routed { routed_total.min(1.0) } else { 0.0 },
-        clusters: BTreeMap::new(),
-        zones: BTreeMap::new(),
-        regions: BTreeMap::new(),
-        networks: BTreeMap::new(),
-        same_zone: 0.0,
-        cross_zone: 0.0,
-        cross_region: 0.0,
-        cross_network: 0.0,
-    };
-    if !routed {
-        return r;
-    }
-    let client = &place.locality;
-    for ep in e.endpoints.iter().filter(|ep| ep.share > 0.0) {
-        let f = ep.share / routed_total;
-        let mut parts = ep.locality.split('/');
-        let region = parts.next().unwrap_or("");
-        let zone = parts.next().unwrap_or("");
-        if let Some(c) = &ep.cluster {
-            *r.clusters.entry(c.clone()).or_insert(0.0) += f;
-        }
-        *r.zones.entry(format!("{region}/{zone}")).or_insert(0.0) += f;
-        *r.regions.entry(region.to_string()).or_insert(0.0) += f;
-        let network = ep.network.clone().unwrap_or_default();
-        let crosses_network = ep.kind == EndpointKind::Gateway || network != place.location.network;
-        *r.networks.entry(network).or_insert(0.0) += f;
-        if region != client.region {
-            r.cross_region += f;
-            r.cross_zone += f;
-        } else if zone != client.zone {
-            r.cross_zone += f;
-        } else {
-            r.same_zone += f;
-        }
-        if crosses_network {
-            r.cross_network += f;
-        }
-    }
-    r
-}
-
-/// Per `address:port`, the routed share.
-fn shares(e: &Explanation) -> BTreeMap<String, f64> {
-    let mut out = BTreeMap::new();
-    if e.status == Status::Routed {
-        for ep in &e.endpoints {
-            *out.entry(format!("{}:{}", ep.address, ep.port))
-                .or_insert(0.0) += ep.share;
-        }
-    }
-    out
-}
-
-/// `Σ max(0, before − after)` over endpoints: the share of requests whose endpoint changed.
-fn moved(before: &Explanation, after: &Explanation) -> f64 {
-    let b = shares(before);
-    let a = shares(after);
-    b.iter()
-        .map(|(k, s)| (s - a.get(k).copied().unwrap_or(0.0)).max(0.0))
-        .sum::<f64>()
-        .min(1.0)
 }
 
 fn totals(place: &Place, rows: &[MatrixRow]) -> LocationTotals {
@@ -504,15 +389,123 @@ fn totals(place: &Place, rows: &[MatrixRow]) -> LocationTotals {
     }
 }
 
+/// A failure's impact as the sweep builds it, pair by pair.
+fn impact(failure: &Failure) -> FailureImpact {
+    FailureImpact {
+        rank: 0,
+        failure: failure.to_string(),
+        kind: kind(failure).to_string(),
+        outages: Vec::new(),
+        leaves_region: Vec::new(),
+        moved: Vec::new(),
+        largest_moved: 0.0,
+        stale: 0,
+        reexplained: 0,
+    }
+}
+
+/// Adds one pair's change to a failure's impact: its row before (`was`) and after (`now`), and
+/// its moved share.
+fn record(
+    impact: &mut FailureImpact,
+    place: &Place,
+    host: &str,
+    was: &MatrixRow,
+    now: &MatrixRow,
+    moved: f64,
+) {
+    let pair = |share| PairShare {
+        location: place.location.name.clone(),
+        host: host.to_string(),
+        share,
+    };
+    let mv = |share| PairMove {
+        location: place.location.name.clone(),
+        host: host.to_string(),
+        share,
+        routed_after: now.routed,
+        clusters_after: now.clusters.clone(),
+    };
+    if was.routed > 0.0 && now.routed <= 0.0 {
+        impact.outages.push(pair(1.0));
+        impact.moved.push(mv(1.0));
+        return;
+    }
+    if moved > EPSILON {
+        impact.moved.push(mv(moved));
+        impact.largest_moved = impact.largest_moved.max(moved);
+    }
+    if now.routed > 0.0 && now.cross_region > was.cross_region + EPSILON {
+        impact.leaves_region.push(pair(now.cross_region));
+    }
+}
+
+/// A pair's error, naming the pair.
+fn pair_error(place: &Place, host: &str, e: &ScenarioError) -> ScenarioError {
+    ScenarioError::new(
+        e.path.clone(),
+        format!("{} → {host}: {}", place.location.name, e.message),
+    )
+}
+
 impl Report {
-    /// Builds the report of `scenario`, re-explaining for each failure only the pairs it
-    /// touches (see the module docs).
+    /// Builds the report of `scenario`, redoing for each failure only what it changes (see the
+    /// module docs).
     ///
     /// # Errors
     /// A [`ScenarioError`] when the scenario does not validate, or when a pair cannot be
     /// planned (the message names the location and host).
     pub fn build(scenario: &Scenario) -> Result<Self, ScenarioError> {
-        Self::run(scenario, false)
+        scenario.validate()?;
+        let places = places(scenario);
+        let hosts = hosts(scenario);
+        let failures = failures(scenario);
+        let mut work = scenario.clone();
+        let changes = failures
+            .iter()
+            .map(|f| sweep::Change::of(f, scenario, &mut work, &places))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut impacts: Vec<FailureImpact> = failures.iter().map(impact).collect();
+        let mut matrix = Vec::with_capacity(places.len() * hosts.len());
+        let mut totals_out = Vec::with_capacity(places.len());
+        let mut explained = 0;
+        // Which workloads are candidates of the pair in hand: marked with the pair's number.
+        let mut marks = alloc::vec![0_u32; scenario.workloads.len()];
+        let index = super::discovery::Index::of(scenario);
+        let mut stamp = 0_u32;
+        for place in &places {
+            let start = matrix.len();
+            for host in &hosts {
+                aim(&mut work, place, host);
+                let mut base = sweep::Baseline::of(&work, &index, place)
+                    .map_err(|e| pair_error(place, host, &e))?;
+                explained += 1;
+                let was = base.row(place, host);
+                stamp += 1;
+                base.mark(&mut marks, stamp);
+                for ((failure, change), impact) in failures.iter().zip(&changes).zip(&mut impacts) {
+                    if control_plane_down(&work, failure) {
+                        impact.stale += 1;
+                        continue;
+                    }
+                    // No change means every location's control plane is down (stale above).
+                    let Some(change) = change else { continue };
+                    let after = base
+                        .after(change, &marks, stamp, &work, place, host)
+                        .map_err(|e| pair_error(place, host, &e))?;
+                    if let Some((now, moved)) = after {
+                        impact.reexplained += 1;
+                        explained += 1;
+                        record(impact, place, host, &was, &now, moved);
+                    }
+                }
+                matrix.push(was);
+            }
+            totals_out.push(totals(place, &matrix[start..]));
+        }
+        Ok(Self::ranked(
+            places, hosts, matrix, totals_out, impacts, explained,
+        ))
     }
 
     /// The same report, every pair re-explained for every failure from a fresh copy of the
@@ -522,151 +515,58 @@ impl Report {
     /// # Errors
     /// As [`Report::build`].
     pub fn build_naive(scenario: &Scenario) -> Result<Self, ScenarioError> {
-        Self::run(scenario, true)
-    }
-
-    fn run(scenario: &Scenario, naive: bool) -> Result<Self, ScenarioError> {
         scenario.validate()?;
         let places = places(scenario);
         let hosts = hosts(scenario);
+        let failures = failures(scenario);
         let mut work = scenario.clone();
-        let mut explained = 0;
-        // Baseline: one explanation per (location, host), location-major.
-        let mut base = Vec::with_capacity(places.len() * hosts.len());
-        for place in &places {
-            for host in &hosts {
-                base.push(explain_pair(&mut work, place, host, naive)?);
-                explained += 1;
-            }
-        }
-        let mut matrix = Vec::with_capacity(base.len());
+        let mut impacts: Vec<FailureImpact> = failures.iter().map(impact).collect();
+        let mut matrix = Vec::with_capacity(places.len() * hosts.len());
         let mut totals_out = Vec::with_capacity(places.len());
-        for (p, place) in places.iter().enumerate() {
+        let mut explained = 0;
+        for place in &places {
             let start = matrix.len();
-            for (h, host) in hosts.iter().enumerate() {
-                matrix.push(row(place, host, &base[p * hosts.len() + h]));
+            for host in &hosts {
+                let before = explain_pair(&mut work, place, host)?;
+                explained += 1;
+                let index = rows::EndpointIndex::of(place, &before);
+                let by_address = index.by_address(before.status, &rows::shares(&before));
+                let was = rows::row_of(place, host, &before);
+                for (failure, impact) in failures.iter().zip(&mut impacts) {
+                    let mut copy = work.clone();
+                    impact.stale += usize::from(control_plane_down(&copy, failure));
+                    copy.apply_failures(core::slice::from_ref(failure))?;
+                    impact.reexplained += 1;
+                    explained += 1;
+                    let after = explain_pair(&mut copy, place, host)?;
+                    let now = rows::row_of(place, host, &after);
+                    let moved = rows::moved(&by_address, &index.by_address_of(&after));
+                    record(impact, place, host, &was, &now, moved);
+                }
+                matrix.push(was);
             }
             totals_out.push(totals(place, &matrix[start..]));
         }
-        let touch: Vec<Touch> = if naive {
-            Vec::new()
-        } else {
-            base.iter().map(Touch::of).collect()
-        };
+        Ok(Self::ranked(
+            places, hosts, matrix, totals_out, impacts, explained,
+        ))
+    }
 
-        let mut sweep = Vec::new();
-        for failure in failures(scenario) {
-            let list = core::slice::from_ref(&failure);
-            let mut impact = FailureImpact {
-                rank: 0,
-                failure: failure.to_string(),
-                kind: kind(&failure).to_string(),
-                outages: Vec::new(),
-                leaves_region: Vec::new(),
-                moved: Vec::new(),
-                largest_moved: 0.0,
-                stale: 0,
-                reexplained: 0,
-            };
-            // The failed copy (not for naive runs, which fail a fresh copy per pair); built
-            // with a client whose control plane stays up, so that the failure is applied.
-            let mut failed: Option<(Scenario, Change)> = None;
-            if !naive {
-                for place in &places {
-                    aim(&mut work, place, "");
-                    if control_plane_down(&work, &failure) {
-                        continue;
-                    }
-                    let mut copy = work.clone();
-                    copy.apply_failures(list)?;
-                    let endpoints = copy
-                        .workloads
-                        .iter()
-                        .zip(&scenario.workloads)
-                        .filter(|(a, b)| a.health != b.health)
-                        .map(|(a, _)| format!("{}:{}", a.address, a.port))
-                        .collect();
-                    let gateways = copy
-                        .networks
-                        .iter()
-                        .zip(&scenario.networks)
-                        .flat_map(|(a, b)| a.gateways.iter().zip(&b.gateways))
-                        .filter(|(a, b)| a.failed != b.failed)
-                        .map(|(a, _)| a.address.clone())
-                        .collect();
-                    failed = Some((
-                        copy,
-                        Change {
-                            endpoints,
-                            gateways,
-                        },
-                    ));
-                    break;
-                }
-            }
-            for (p, place) in places.iter().enumerate() {
-                for (h, host) in hosts.iter().enumerate() {
-                    let i = p * hosts.len() + h;
-                    let before = &base[i];
-                    aim(&mut work, place, host);
-                    let after_owned;
-                    let after = if naive {
-                        let mut copy = work.clone();
-                        let stale = control_plane_down(&copy, &failure);
-                        copy.apply_failures(list)?;
-                        impact.stale += usize::from(stale);
-                        impact.reexplained += 1;
-                        explained += 1;
-                        after_owned = explain_pair(&mut copy, place, host, true)?;
-                        &after_owned
-                    } else if control_plane_down(&work, &failure) {
-                        impact.stale += 1;
-                        before
-                    } else if let Some((copy, change)) = failed.as_mut()
-                        && change.touches(&touch[i])
-                    {
-                        impact.reexplained += 1;
-                        explained += 1;
-                        after_owned = explain_pair(copy, place, host, false)?;
-                        &after_owned
-                    } else {
-                        before
-                    };
-                    let was = &matrix[i];
-                    let now = row(place, host, after);
-                    let pair = |share| PairShare {
-                        location: place.location.name.clone(),
-                        host: host.clone(),
-                        share,
-                    };
-                    let mv = |share| PairMove {
-                        location: place.location.name.clone(),
-                        host: host.clone(),
-                        share,
-                        routed_after: now.routed,
-                        clusters_after: now.clusters.clone(),
-                    };
-                    if was.routed > 0.0 && now.routed <= 0.0 {
-                        impact.outages.push(pair(1.0));
-                        impact.moved.push(mv(1.0));
-                        continue;
-                    }
-                    let m = moved(before, after);
-                    if m > EPSILON {
-                        impact.moved.push(mv(m));
-                        impact.largest_moved = impact.largest_moved.max(m);
-                    }
-                    if now.routed > 0.0 && now.cross_region > was.cross_region + EPSILON {
-                        impact.leaves_region.push(pair(now.cross_region));
-                    }
-                }
-            }
+    /// The report, failure domains ranked by blast radius.
+    fn ranked(
+        places: Vec<Place>,
+        hosts: Vec<String>,
+        matrix: Vec<MatrixRow>,
+        totals: Vec<LocationTotals>,
+        mut sweep: Vec<FailureImpact>,
+        explained: usize,
+    ) -> Self {
+        for impact in &mut sweep {
             impact.moved.sort_by(|a, b| {
                 b.share
                     .total_cmp(&a.share)
                     .then_with(|| (&a.location, &a.host).cmp(&(&b.location, &b.host)))
             });
-            sweep.push(impact);
         }
         sweep.sort_by(|a, b| {
             b.outages
@@ -680,21 +580,21 @@ impl Report {
         for (i, s) in sweep.iter_mut().enumerate() {
             s.rank = i + 1;
         }
-        Ok(Self {
+        Self {
             locations: places.into_iter().map(|p| p.location).collect(),
             hosts,
             matrix,
-            totals: totals_out,
+            totals,
             sweep,
             explained,
-        })
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::explain::EndpointReport;
+    use crate::explain::{EndpointKind, EndpointReport};
     use crate::model::{HealthStatus, LbPolicy};
 
     fn explanation(shares: &[(&str, f64)]) -> Explanation {
@@ -746,8 +646,26 @@ mod tests {
         // a: 1/2 -> 0, b: 1/2 -> 1: half the requests change endpoint.
         let before = explanation(&[("a", 0.5), ("b", 0.5)]);
         let after = explanation(&[("a", 0.0), ("b", 1.0)]);
-        assert!((moved(&before, &after) - 0.5).abs() < 1e-12);
-        assert!(moved(&before, &before).abs() < 1e-12);
+        let place = Place {
+            location: ReportLocation {
+                name: "c/ns@r/z".into(),
+                cluster: "c".into(),
+                namespace: "ns".into(),
+                locality: "r/z".into(),
+                network: "n".into(),
+                listed: true,
+            },
+            locality: Locality::new("r", "z", ""),
+            labels: Labels::new(),
+        };
+        let index = rows::EndpointIndex::of(&place, &before);
+        let b = index.by_address(before.status, &rows::shares(&before));
+        let moved = |e: &Explanation| rows::moved(&b, &index.by_address_of(e));
+        assert!((moved(&after) - 0.5).abs() < 1e-12);
+        assert!(moved(&before).abs() < 1e-12);
+        // The same from the shares alone (the sweep's re-planned path).
+        let a = index.by_address(after.status, &rows::shares(&after));
+        assert_eq!(rows::moved(&b, &a).to_bits(), moved(&after).to_bits());
     }
 
     #[test]
