@@ -142,7 +142,7 @@ pub(crate) fn network_filter(
         let behind = if c.address.is_empty() {
             format!("{}:{}", c.name.as_deref().unwrap_or("(no address)"), c.port)
         } else {
-            format!("{}:{}", c.address, c.port)
+            crate::model::endpoint_address(c.address, c.port)
         };
         let mut behind = Some(behind);
         let mut left = gateways;

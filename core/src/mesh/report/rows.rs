@@ -78,7 +78,7 @@ fn region_zone(locality: &str) -> (&str, &str) {
 
 /// An endpoint's `address:port`, the key moved shares compare endpoints by.
 fn address(e: &crate::explain::EndpointReport) -> String {
-    format!("{}:{}", e.address, e.port)
+    crate::model::endpoint_address(&e.address, e.port)
 }
 
 impl EndpointIndex {
