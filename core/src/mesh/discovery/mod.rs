@@ -449,14 +449,20 @@ pub(crate) fn resolve<'a>(
     let vs = config::virtual_service(&context.resources, host, &client.namespace);
     let config_cluster = context.control_plane.config_cluster.name.as_str();
     view.virtual_service = vs.map(|vs| {
-        config_ref(scenario, config_cluster, &vs.metadata, |r| {
-            matches!(r, Resource::VirtualService(x) if core::ptr::eq(x, vs))
-        })
+        config_ref(
+            scenario,
+            config_cluster,
+            &vs.metadata,
+            |r| matches!(r, Resource::VirtualService(x) if core::ptr::eq(x, vs)),
+        )
     });
     view.destination_rule_ref = dr.as_ref().map(|dr| {
-        config_ref(scenario, config_cluster, &dr.metadata, |r| {
-            matches!(r, Resource::DestinationRule(x) if x == dr)
-        })
+        config_ref(
+            scenario,
+            config_cluster,
+            &dr.metadata,
+            |r| matches!(r, Resource::DestinationRule(x) if x == dr),
+        )
     });
     let request = routing::HttpRequest::new(&scenario.request, view.port);
     let Some(routes) = subsets::routes(
