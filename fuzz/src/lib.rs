@@ -113,15 +113,18 @@ fn load(text: &str) {
     }
 }
 
+/// A plan built from the input's [`FuzzAssignment`], unless the input runs out first or the
+/// plan is refused (a [`meshlb::PlanError`]: that path is covered too).
+fn built(u: &mut Unstructured<'_>) -> Option<Plan> {
+    let (assignment, config) = FuzzAssignment::arbitrary(u).ok()?.build();
+    Plan::build(&assignment, &config).ok()
+}
+
 /// Plan building from arbitrary assignments and configurations (structured input): built or
 /// refused with a [`meshlb::PlanError`], never a panic; a built plan explains and picks.
 pub fn plan(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let Ok(input) = FuzzAssignment::arbitrary(&mut u) else {
-        return;
-    };
-    let (assignment, config) = input.build();
-    let Ok(plan) = Plan::build(&assignment, &config) else {
+    let Some(plan) = built(&mut u) else {
         return;
     };
     check_explanation(&plan.explain());
@@ -139,11 +142,7 @@ pub fn plan(data: &[u8]) {
 /// the runtime ([`meshlb::Balancer`]), requests finished in any order, across re-plans.
 pub fn picks(data: &[u8]) {
     let mut u = Unstructured::new(data);
-    let Ok(input) = FuzzAssignment::arbitrary(&mut u) else {
-        return;
-    };
-    let (assignment, config) = input.build();
-    let Ok(plan) = Plan::build(&assignment, &config) else {
+    let Some(plan) = built(&mut u) else {
         return;
     };
     let mut rng = SeededRng::new(11);

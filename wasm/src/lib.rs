@@ -634,10 +634,7 @@ impl Balancer {
         #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
         hash_key: Option<JsValue>,
     ) -> Result<JsValue, JsError> {
-        let key = match &hash_key {
-            Some(value) => Some(key_bytes(value).map_err(error)?),
-            None => None,
-        };
+        let key = optional_key(hash_key.as_ref())?;
         match self.pick_key(key.as_deref()) {
             Some(picked) => to_js(&picked),
             None => Ok(JsValue::NULL),
@@ -655,10 +652,7 @@ impl Balancer {
         #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
         hash_key: Option<JsValue>,
     ) -> Result<JsValue, JsError> {
-        let key = match &hash_key {
-            Some(value) => Some(key_bytes(value).map_err(error)?),
-            None => None,
-        };
+        let key = optional_key(hash_key.as_ref())?;
         match self.start_key(key.as_deref()) {
             Some(picked) => to_js(&picked),
             None => Ok(JsValue::NULL),
@@ -915,6 +909,11 @@ fn input_text(input: &JsValue) -> Result<String, String> {
         "{INPUT_NAME}: expected YAML or JSON text (a string), UTF-8 bytes (a Uint8Array) or an object (a parsed scenario or Envoy document), got {}",
         type_name(input)
     ))
+}
+
+/// An optional `hashKey` argument's bytes.
+fn optional_key(value: Option<&JsValue>) -> Result<Option<Vec<u8>>, JsError> {
+    value.map(|v| key_bytes(v).map_err(error)).transpose()
 }
 
 /// A hash key: a string (hashed as its UTF-8 bytes) or bytes.
