@@ -234,7 +234,7 @@ pub fn flip_target(assignment: &LoadAssignment, plan: &Plan) -> meshlb::HostId {
 }
 
 /// A generated multi-cluster mesh as meshlb scenario YAML (shared/SCENARIO.md §2), for the
-/// `mesh/explain` and `mesh/report` benchmarks and for timing `meshlb report` by hand
+/// `mesh/explain` and `report` benchmarks and for timing `meshlb report` by hand
 /// (`cargo run --release -p meshlb-benches --bin gen-mesh`).
 ///
 /// `clusters` clusters (`clusters` ≥ 5, a multiple of 5): `c0` is the primary and holds a
