@@ -234,7 +234,7 @@ pub fn flip_target(assignment: &LoadAssignment, plan: &Plan) -> meshlb::HostId {
 }
 
 /// A generated multi-cluster mesh as meshlb scenario YAML (shared/SCENARIO.md §2), for the
-/// `mesh/explain` and `mesh/report` benchmarks and for timing `meshlb report` by hand
+/// `mesh/explain` and `report` benchmarks and for timing `meshlb report` by hand
 /// (`cargo run --release -p meshlb-benches --bin gen-mesh`).
 ///
 /// `clusters` clusters (`clusters` ≥ 5, a multiple of 5): `c0` is the primary and holds a
@@ -340,6 +340,18 @@ pub fn mesh(clusters: u32, workloads: u32, spread: bool) -> meshlb::mesh::Scenar
     }
 }
 
+/// A report without its counts of work done (`explained`, `reexplained`): the one thing
+/// `Report::build` and `Report::build_naive` differ in.
+#[must_use]
+pub fn without_counts(report: &meshlb::mesh::Report) -> meshlb::mesh::Report {
+    let mut r = report.clone();
+    r.explained = 0;
+    for s in &mut r.sweep {
+        s.reexplained = 0;
+    }
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,17 +400,9 @@ mod tests {
     #[test]
     fn reuse_is_naive_on_a_small_generated_mesh() {
         let s = mesh(5, 100, true);
-        let strip = |r: &meshlb::mesh::Report| {
-            let mut r = r.clone();
-            r.explained = 0;
-            for s in &mut r.sweep {
-                s.reexplained = 0;
-            }
-            r
-        };
         let fast = meshlb::mesh::Report::build(&s).expect("report");
         let naive = meshlb::mesh::Report::build_naive(&s).expect("report");
-        assert_eq!(strip(&fast), strip(&naive));
+        assert_eq!(without_counts(&fast), without_counts(&naive));
         assert_eq!(fast.locations.len(), 20);
         assert!(fast.explained < naive.explained);
     }

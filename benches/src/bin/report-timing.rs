@@ -20,16 +20,6 @@ fn usage() -> ExitCode {
     ExitCode::from(2)
 }
 
-/// The report without its counts of work done (the one thing the two builds differ in).
-fn strip(r: &Report) -> Report {
-    let mut r = r.clone();
-    r.explained = 0;
-    for s in &mut r.sweep {
-        s.reexplained = 0;
-    }
-    r
-}
-
 // A timing tool measures wall-clock time; meshlb's core never reads the clock.
 #[allow(clippy::disallowed_methods)]
 fn main() -> ExitCode {
@@ -85,7 +75,7 @@ fn main() -> ExitCode {
             started.elapsed().as_secs_f64(),
             slow.explained
         );
-        if strip(&fast) != strip(&slow) {
+        if meshlb_benches::without_counts(&fast) != meshlb_benches::without_counts(&slow) {
             eprintln!("report-timing: the two reports differ");
             return ExitCode::FAILURE;
         }

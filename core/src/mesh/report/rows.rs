@@ -89,18 +89,21 @@ impl EndpointIndex {
         let mut regions = Interner::new();
         let mut networks = Interner::new();
         let keys: Vec<String> = e.endpoints.iter().map(address).collect();
-        // Sorted as strings (as a map keyed by `address:port` orders them), each once.
+        // Sorted as strings (as a map keyed by `address:port` orders them), each once; `rank`:
+        // each endpoint's position among them.
         let mut order: Vec<u32> = (0..keys.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
-        order.dedup_by(|a, b| keys[*a as usize] == keys[*b as usize]);
-        let rank: Vec<u32> = keys
-            .iter()
-            .map(|key| {
-                order
-                    .binary_search_by(|&j| keys[j as usize].cmp(key))
-                    .unwrap_or(0) as u32
-            })
-            .collect();
+        let mut rank = alloc::vec![0_u32; keys.len()];
+        let mut unique: Vec<u32> = Vec::with_capacity(keys.len());
+        for &i in &order {
+            if unique
+                .last()
+                .is_none_or(|&u| keys[u as usize] != keys[i as usize])
+            {
+                unique.push(i);
+            }
+            rank[i as usize] = (unique.len() - 1) as u32;
+        }
         let client = &place.locality;
         let endpoints = e
             .endpoints
@@ -134,7 +137,7 @@ impl EndpointIndex {
             zones: zones.names(|(region, zone)| format!("{region}/{zone}")),
             regions: regions.names(name),
             networks: networks.names(name),
-            addresses: order
+            addresses: unique
                 .into_iter()
                 .map(|i| keys[i as usize].clone())
                 .collect(),
