@@ -348,10 +348,10 @@ struct Retired {
 /// let mut balancer = Balancer::from_plan(Plan::build(&assignment, &config)?, &mut rng);
 ///
 /// // A request stays active on its endpoint until it is finished.
-/// let first = balancer.pick(&mut rng, Request::default()).expect("routed");
+/// let first = balancer.pick(&mut rng, Request::default()).ok_or("no endpoint")?;
 /// assert_eq!(balancer.active_requests(first.index()), 1);
 /// // With one request in flight on it, least request sends the next one elsewhere.
-/// let second = balancer.pick(&mut rng, Request::default()).expect("routed");
+/// let second = balancer.pick(&mut rng, Request::default()).ok_or("no endpoint")?;
 /// assert_ne!(second.index(), first.index());
 /// balancer.finish(first);
 /// balancer.finish(second);

@@ -195,8 +195,8 @@ mod tests {
     fn names_are_the_json_spellings() {
         fn check<T: serde::Serialize + fmt::Display>(all: &[T]) {
             for value in all {
-                let json = serde_json::to_string(value).unwrap();
-                assert_eq!(json, alloc::format!("\"{value}\""));
+                let json = serde_json::to_string(value).ok();
+                assert_eq!(json, Some(alloc::format!("\"{value}\"")));
             }
         }
         check(&LbPolicy::ALL);
