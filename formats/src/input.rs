@@ -756,6 +756,13 @@ impl Balancer {
 fn explanation_of(inner: &meshlb::Balancer, notes: &[String]) -> Explanation {
     let mut explanation = inner.explain();
     explanation.notes.extend(notes.iter().cloned());
+    #[cfg(feature = "topology")]
+    if let Some(scenario) = inner.scenario() {
+        explanation.topology = Some(meshlb::mesh::Topology::of(
+            scenario,
+            explanation.host.as_deref(),
+        ));
+    }
     explanation
 }
 
