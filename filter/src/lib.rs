@@ -100,7 +100,7 @@ fn log_explanation(balancer: &Balancer) {
     let e = balancer.explain();
     let mut text = format!(
         "meshlb: explanation: {}: {}; policy {}",
-        balancer.explain().status.as_str(),
+        e.status.as_str(),
         e.message,
         e.lb_policy
     );
