@@ -189,11 +189,14 @@ export function renderDropped(root, exp) {
   );
 }
 
-/** Is this note one of meshlb's failure notes (`--fail KIND=VALUE: ...`)? */
-const isFailureNote = (note) => note.startsWith("--fail ");
+/** The explanation's notes with their codes (`note_codes`: programs decide on the code, never on the wording). */
+const codedNotes = (exp) => exp.notes.map((text, i) => ({ text, code: exp.note_codes?.[i] }));
+
+/** The notes on what a failure (`--fail`, a click in the Mesh view) changes. */
+const failureNotes = (exp) => codedNotes(exp).filter((n) => n.code === "failure").map((n) => n.text);
 
 export function renderNotes(root, exp) {
-  root.replaceChildren(...exp.notes.map((n) => h("li", isFailureNote(n) ? { class: "fail-note" } : {}, n)));
+  root.replaceChildren(...codedNotes(exp).map((n) => h("li", n.code === "failure" ? { class: "fail-note" } : {}, n.text)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,9 +211,9 @@ export function renderNotes(root, exp) {
  * `on.setFails(list)` replaces them.
  */
 export function renderWhatIf(root, { exp, baseExp, ops, fails, on }) {
-  const failureNotes = exp.notes.filter(isFailureNote);
-  const noteList = failureNotes.length
-    ? h("ul", { class: "notes fail-notes", "aria-label": "what meshlb says about the failures" }, failureNotes.map((n) => h("li", { class: "fail-note" }, n)))
+  const failed = failureNotes(exp);
+  const noteList = failed.length
+    ? h("ul", { class: "notes fail-notes", "aria-label": "what meshlb says about the failures" }, failed.map((n) => h("li", { class: "fail-note" }, n)))
     : null;
   const t = exp.topology;
   if (!t) {

@@ -9,6 +9,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::model::{Availability, HealthStatus, LbPolicy};
+use crate::note::{Note, NoteCode};
 use crate::plan::{HostId, Plan};
 
 /// Overall outcome for the client.
@@ -392,6 +393,10 @@ pub struct Explanation {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub topology: Option<crate::mesh::Topology>,
+    /// The code of each note, in the order of `notes` (added field): programs decide on these,
+    /// never on the notes' wording. Use [`Explanation::push_note`] to keep the two in step.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub note_codes: Vec<NoteCode>,
 }
 
 /// One Envoy cluster of a file holding several, as `meshlb explain` lists them (added output,
@@ -422,6 +427,34 @@ pub struct ClusterRow {
 }
 
 impl Explanation {
+    /// Adds a note: its text to `notes`, its code to `note_codes`.
+    pub fn push_note(&mut self, note: Note) {
+        self.note_codes.push(note.code);
+        self.notes.push(note.text);
+    }
+
+    /// Adds notes in order, as [`Explanation::push_note`].
+    pub fn extend_notes<I: IntoIterator<Item = Note>>(&mut self, notes: I) {
+        for note in notes {
+            self.push_note(note);
+        }
+    }
+
+    /// Each note with its code; `None` for a note without one (JSON written before codes).
+    pub fn coded_notes(&self) -> impl Iterator<Item = (Option<NoteCode>, &str)> {
+        self.notes
+            .iter()
+            .enumerate()
+            .map(|(i, text)| (self.note_codes.get(i).copied(), text.as_str()))
+    }
+
+    /// The texts of the notes of one code.
+    pub fn notes_of(&self, code: NoteCode) -> impl Iterator<Item = &str> {
+        self.coded_notes()
+            .filter(move |(c, _)| *c == Some(code))
+            .map(|(_, text)| text)
+    }
+
     /// Sum of all endpoint shares.
     #[must_use]
     pub fn total_share(&self) -> f64 {
@@ -512,7 +545,7 @@ impl Plan {
             if priorities.len() == 1 { "y" } else { "ies" },
             receiving
         );
-        Explanation {
+        let mut explanation = Explanation {
             status,
             message,
             client: None,
@@ -522,7 +555,7 @@ impl Plan {
             priorities,
             endpoints,
             dropped: Vec::new(),
-            notes: self.notes(routable),
+            notes: Vec::new(),
             routes: None,
             overprovisioning_factor: self.overprovisioning_factor(),
             panic_threshold: self.panic_threshold(),
@@ -534,32 +567,36 @@ impl Plan {
             virtual_service: None,
             locality_settings: Vec::new(),
             topology: None,
-        }
+            note_codes: Vec::new(),
+        };
+        explanation.extend_notes(self.notes(routable));
+        explanation
     }
 
     /// Notes: what applied and why, in the order a person reads them.
-    pub(crate) fn notes(&self, routable: f64) -> Vec<String> {
+    pub(crate) fn notes(&self, routable: f64) -> Vec<Note> {
         let mut notes = Vec::new();
         let config = self.config();
         let priorities = self.priorities();
         if self.hosts().is_empty() {
-            notes.push(
-                "the assignment has no endpoints: Envoy answers 503 \"no healthy upstream\"".into(),
-            );
+            notes.push(Note::new(
+                NoteCode::EmptyAssignment,
+                "the assignment has no endpoints: Envoy answers 503 \"no healthy upstream\"",
+            ));
             return notes;
         }
         if self.drop_overload() > 0.0 {
-            notes.push(format!(
+            notes.push(Note::new(NoteCode::DropOverload, format!(
                 "drop_overloads: Envoy's router drops {}% of requests ({} per million; 503 \"drop overload\") before it asks the load balancer; the shares are of all requests",
                 self.drop_overload() * 100.0,
                 self.drop_overload_ppm()
-            ));
+            )));
         }
         if routable == 0.0 {
-            notes.push(format!(
+            notes.push(Note::new(NoteCode::NoHealthyUpstream, format!(
                 "no endpoint can be picked: nothing is healthy or degraded{}, so Envoy answers 503 \"no healthy upstream\"",
                 if self.panic_threshold() == 0 { " and panic is disabled (threshold 0)" } else { "" }
-            ));
+            )));
         }
         let nta = self.normalized_total_availability();
         if priorities.len() > 1 || nta < 100 {
@@ -576,18 +613,18 @@ impl Plan {
                     }
                 })
                 .collect();
-            notes.push(format!(
+            notes.push(Note::new(NoteCode::PriorityLoad, format!(
                 "priority load {} from health {} with overprovisioning factor {}% (normalized total availability {}%)",
                 loads.join(", "),
                 priorities.iter().map(|s| format!("{}%", s.health)).collect::<Vec<_>>().join("/"),
                 self.overprovisioning_factor(),
                 nta
-            ));
+            )));
         }
         if let Some(first) = priorities.first() {
             let spilled: u32 = priorities.iter().skip(1).map(|s| s.load()).sum();
             if spilled > 0 && !self.total_panic() {
-                notes.push(format!(
+                notes.push(Note::new(NoteCode::SpillOver, format!(
                     "spill-over: P0 has {} of {} hosts healthy{} (health {}% after the {}% overprovisioning factor), so {}% of requests go to lower priorities",
                     first.counts.healthy,
                     first.counts.considered(),
@@ -595,53 +632,56 @@ impl Plan {
                     first.health,
                     self.overprovisioning_factor(),
                     spilled
-                ));
+                )));
             }
         }
         let excluded: u32 = priorities.iter().map(|s| s.counts.excluded).sum();
         if excluded > 0 {
-            notes.push(format!(
+            notes.push(Note::new(NoteCode::DrainingExcluded, format!(
                 "{excluded} DRAINING host(s) are excluded: Envoy leaves them out of the host counts priority health, panic and locality weights are computed from, and picks them only in panic"
-            ));
+            )));
         }
         let degraded: u32 = priorities.iter().map(|s| s.degraded_load).sum();
         if degraded > 0 {
-            notes.push(format!(
-                "{degraded}% of requests go to degraded hosts: healthy capacity alone is short"
+            notes.push(Note::new(
+                NoteCode::DegradedLoad,
+                format!(
+                    "{degraded}% of requests go to degraded hosts: healthy capacity alone is short"
+                ),
             ));
         }
         if self.total_panic() {
-            notes.push(format!(
+            notes.push(Note::new(NoteCode::TotalPanic, format!(
                 "total panic: every priority is below the {}% panic threshold, so load follows host counts and each priority balances over all its hosts, healthy or not",
                 self.panic_threshold()
-            ));
+            )));
         } else {
             for s in priorities.iter().filter(|s| s.panic) {
-                notes.push(format!(
+                notes.push(Note::new(NoteCode::Panic, format!(
                     "P{} is in panic: {} of {} hosts available, below the {}% panic threshold, so its {}% of traffic goes to all its hosts, healthy or not",
                     s.priority,
                     s.counts.healthy + s.counts.degraded,
                     s.counts.considered(),
                     self.panic_threshold(),
                     s.load()
-                ));
+                )));
             }
         }
         if config.locality_weighted {
             let unweighted = self.localities().iter().filter(|l| l.weight == 0).count();
-            notes.push(format!(
+            notes.push(Note::new(NoteCode::LocalityWeighted, format!(
                 "locality-weighted LB is on: each priority picks a locality by load_balancing_weight × min(1, {}% × available/hosts), then a host in it",
                 self.overprovisioning_factor()
-            ));
+            )));
             if unweighted > 0 {
-                notes.push(format!(
+                notes.push(Note::new(NoteCode::UnweightedLocality, format!(
                     "{unweighted} locality group(s) have no load_balancing_weight and get no traffic under locality-weighted LB"
-                ));
+                )));
             }
         } else if self.localities().iter().any(|l| l.weight > 0) && self.localities().len() > 1 {
-            notes.push(
-                "locality weights are ignored: the cluster has no locality_weighted_lb_config, so each priority's hosts are balanced as one set".into(),
-            );
+            notes.push(Note::new(NoteCode::LocalityWeightsIgnored,
+                "locality weights are ignored: the cluster has no locality_weighted_lb_config, so each priority's hosts are balanced as one set",
+            ));
         }
         match config.policy {
             LbPolicy::RoundRobin => {
@@ -657,31 +697,31 @@ impl Plan {
                     priorities.iter().any(|p| unequal(&p.hosts))
                 };
                 if weighted {
-                    notes.push("ROUND_ROBIN with unequal weights: weighted round robin (EDF), shares follow weights".into());
+                    notes.push(Note::new(NoteCode::Policy, "ROUND_ROBIN with unequal weights: weighted round robin (EDF), shares follow weights"));
                 }
             }
-            LbPolicy::LeastRequest => notes.push(format!(
+            LbPolicy::LeastRequest => notes.push(Note::new(NoteCode::Policy, format!(
                 "LEAST_REQUEST: power of {} choices; shares are those at equal load (they follow weights)",
                 config.least_request.choice_count
-            )),
+            ))),
             LbPolicy::Random => {
-                notes.push("RANDOM ignores endpoint weights, as Envoy's random load balancer does".into());
+                notes.push(Note::new(NoteCode::Policy, "RANDOM ignores endpoint weights, as Envoy's random load balancer does"));
             }
             LbPolicy::RingHash | LbPolicy::Maglev => {
                 let sizes: Vec<String> = (0..priorities.len())
                     .filter_map(|p| self.table(p).map(|t| format!("P{p} {}", t.len())))
                     .collect();
-                notes.push(format!(
+                notes.push(Note::new(NoteCode::Policy, format!(
                     "{}: shares are the fraction of the {} each endpoint owns, for uniformly spread request keys ({} entries)",
                     config.policy,
                     if config.policy == LbPolicy::RingHash { "hash ring" } else { "Maglev table" },
                     sizes.join(", ")
-                ));
+                )));
                 if routable > 0.0 && routable < 1.0 - 1e-9 {
-                    notes.push(format!(
+                    notes.push(Note::new(NoteCode::HashNoHost, format!(
                         "{} of requests find no host (503): hash tables hold only healthy hosts, and that load falls on a priority whose table is empty",
                         percent(1.0 - routable)
-                    ));
+                    )));
                 }
             }
         }
@@ -691,8 +731,9 @@ impl Plan {
             .filter(|h| h.availability() == Availability::Unavailable)
             .count();
         if unavailable > 0 && !priorities.iter().any(|s| s.panic) {
-            notes.push(format!(
-                "{unavailable} unhealthy endpoint(s) get no traffic"
+            notes.push(Note::new(
+                NoteCode::UnhealthyEndpoints,
+                format!("{unavailable} unhealthy endpoint(s) get no traffic"),
             ));
         }
         notes

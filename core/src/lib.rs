@@ -87,6 +87,7 @@ mod hash;
 pub mod mesh;
 mod model;
 mod names;
+mod note;
 mod pick;
 mod plan;
 mod rng;
@@ -111,6 +112,7 @@ pub use model::{
     check_panic_threshold, endpoint_address,
 };
 pub use names::UnknownName;
+pub use note::{Note, NoteCode};
 pub use pick::{Picker, Request, hash_key};
 pub use plan::{
     Counts, Host, HostId, HostUpdate, LocalityGroup, MAX_CHOICE_COUNT, MAX_ENDPOINTS, Plan,

@@ -11,6 +11,7 @@ use core::str::FromStr;
 
 use crate::explain::{DropReason, EndpointKind, LocalityLbMode, Status};
 use crate::model::{HealthStatus, LbPolicy};
+use crate::note::NoteCode;
 
 /// A name that is none of an enumeration's: what was given, what it should have been, and the
 /// valid names.
@@ -111,6 +112,44 @@ names!(Status, "status", {
     NotImported => "not-imported",
 });
 
+names!(NoteCode, "note code", {
+    EmptyAssignment => "empty-assignment",
+    DropOverload => "drop-overload",
+    NoHealthyUpstream => "no-healthy-upstream",
+    PriorityLoad => "priority-load",
+    SpillOver => "spill-over",
+    DrainingExcluded => "draining-excluded",
+    DegradedLoad => "degraded-load",
+    TotalPanic => "total-panic",
+    Panic => "panic",
+    LocalityWeighted => "locality-weighted",
+    UnweightedLocality => "unweighted-locality",
+    LocalityWeightsIgnored => "locality-weights-ignored",
+    Policy => "policy",
+    HashNoHost => "hash-no-host",
+    UnhealthyEndpoints => "unhealthy-endpoints",
+    ControlPlane => "control-plane",
+    Dns => "dns",
+    Visibility => "visibility",
+    DestinationRule => "destination-rule",
+    Route => "route",
+    Network => "network",
+    MeshBoundary => "mesh-boundary",
+    LocalitySetting => "locality-setting",
+    PanicThreshold => "panic-threshold",
+    Failure => "failure",
+    NoEndpoint => "no-endpoint",
+    Flag => "flag",
+    NoClient => "no-client",
+    NoRequest => "no-request",
+    Import => "import",
+    NotRead => "not-read",
+    Source => "source",
+    NotModelled => "not-modelled",
+    MayDiffer => "may-differ",
+    Input => "input",
+});
+
 names!(DropReason, "drop reason", {
     NoRemoteSecret => "no-remote-secret",
     ClusterLocal => "cluster-local",
@@ -168,6 +207,7 @@ mod tests {
         round_trips(&HealthStatus::ALL, HealthStatus::NAMES);
         round_trips(&Status::ALL, Status::NAMES);
         round_trips(&DropReason::ALL, DropReason::NAMES);
+        round_trips(&NoteCode::ALL, NoteCode::NAMES);
         round_trips(&LocalityLbMode::ALL, LocalityLbMode::NAMES);
         round_trips(&EndpointKind::ALL, EndpointKind::NAMES);
     }
@@ -203,6 +243,7 @@ mod tests {
         check(&HealthStatus::ALL);
         check(&Status::ALL);
         check(&DropReason::ALL);
+        check(&NoteCode::ALL);
         check(&LocalityLbMode::ALL);
         check(&EndpointKind::ALL);
     }

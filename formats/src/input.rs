@@ -6,6 +6,7 @@
 
 use meshlb::mesh::MeshPlan;
 use meshlb::{Explanation, LbPolicy, Plan, Simulation};
+use meshlb::{Note, NoteCode};
 
 use crate::InputError;
 
@@ -107,7 +108,7 @@ pub struct Listing {
     /// One row per cluster.
     pub rows: Vec<meshlb::ClusterRow>,
     /// Remarks about the input as a whole.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// What [`read`] made of the input: one plan, or the list of clusters to choose from.
@@ -136,7 +137,7 @@ pub struct Loaded {
     /// The plan.
     pub planned: Planned,
     /// Notes from parsing and options, appended to the explanation's.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// The scenario (with options applied) a mesh plan was built from, kept for updates.
     pub scenario: Option<Box<meshlb::mesh::Scenario>>,
 }
@@ -151,7 +152,7 @@ impl Loaded {
             Planned::Envoy(plan) => plan.explain(),
             Planned::Mesh(plan) => plan.explain(),
         };
-        explanation.notes.extend(self.notes.iter().cloned());
+        explanation.extend_notes(self.notes.iter().cloned());
         #[cfg(feature = "topology")]
         if let Some(scenario) = &self.scenario {
             explanation.topology = Some(meshlb::mesh::Topology::of(
@@ -372,7 +373,7 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
 pub(crate) fn apply_scenario_flags(
     scenario: &mut meshlb::mesh::Scenario,
     options: &Options,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Result<(), String> {
     if let Some(from) = &options.from {
         let (cluster, namespace) = from
@@ -381,16 +382,25 @@ pub(crate) fn apply_scenario_flags(
             .ok_or_else(|| format!("--from {from:?}: expected CLUSTER/NAMESPACE"))?;
         scenario.client.cluster = cluster.to_string();
         scenario.client.namespace = namespace.to_string();
-        notes.push(format!("--from {from} sets the client"));
+        notes.push(Note::new(
+            NoteCode::Flag,
+            format!("--from {from} sets the client"),
+        ));
     }
     if let Some(locality) = &options.locality {
         scenario.client.locality =
             meshlb::mesh::parse_locality(locality).map_err(|e| format!("--locality: {e}"))?;
-        notes.push(format!("--locality {locality} sets the client's locality"));
+        notes.push(Note::new(
+            NoteCode::Flag,
+            format!("--locality {locality} sets the client's locality"),
+        ));
     }
     if let Some(to) = &options.to {
         scenario.request.host = to.clone();
-        notes.push(format!("--to {to} sets the requested host"));
+        notes.push(Note::new(
+            NoteCode::Flag,
+            format!("--to {to} sets the requested host"),
+        ));
     }
     if !options.headers.is_empty() {
         scenario.request.headers.clear();
@@ -404,22 +414,34 @@ pub(crate) fn apply_scenario_flags(
                 .headers
                 .insert(name.to_ascii_lowercase(), value.to_string());
         }
-        notes.push(format!(
-            "--header sets the request's headers ({})",
-            options.headers.join(", ")
+        notes.push(Note::new(
+            NoteCode::Flag,
+            format!(
+                "--header sets the request's headers ({})",
+                options.headers.join(", ")
+            ),
         ));
     }
     if let Some(path) = &options.path {
         scenario.request.path = Some(path.clone());
-        notes.push(format!("--path {path} sets the request's path"));
+        notes.push(Note::new(
+            NoteCode::Flag,
+            format!("--path {path} sets the request's path"),
+        ));
     }
     if let Some(method) = &options.method {
         scenario.request.method = Some(method.clone());
-        notes.push(format!("--method {method} sets the request's method"));
+        notes.push(Note::new(
+            NoteCode::Flag,
+            format!("--method {method} sets the request's method"),
+        ));
     }
     if let Some(port) = options.port {
         scenario.request.port = Some(port);
-        notes.push(format!("--port {port} sets the request's port"));
+        notes.push(Note::new(
+            NoteCode::Flag,
+            format!("--port {port} sets the request's port"),
+        ));
     }
     Ok(())
 }
@@ -448,7 +470,7 @@ fn failures(options: &Options) -> Result<Vec<meshlb::mesh::Failure>, String> {
 pub(crate) fn apply_failures(
     scenario: &mut meshlb::mesh::Scenario,
     options: &Options,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Result<(), String> {
     if options.fail.is_empty() {
         return Ok(());
@@ -457,7 +479,11 @@ pub(crate) fn apply_failures(
     let added = scenario
         .apply_failures(&failures)
         .map_err(|e| format!("--fail {}", e.message))?;
-    notes.extend(added.into_iter().map(|n| format!("--fail {n}")));
+    notes.extend(
+        added
+            .into_iter()
+            .map(|n| Note::new(n.code, format!("--fail {}", n.text))),
+    );
     Ok(())
 }
 
@@ -542,21 +568,25 @@ fn load_envoy(
         let failures = failures(options)?;
         let added = meshlb::mesh::fail_assignment(&mut input.assignment, &failures)
             .map_err(|e| format!("--fail {}", e.message))?;
-        input
-            .notes
-            .extend(added.into_iter().map(|n| format!("--fail {n}")));
+        input.notes.extend(
+            added
+                .into_iter()
+                .map(|n| Note::new(n.code, format!("--fail {}", n.text))),
+        );
     }
     if let Some(policy) = options.lb_policy {
         input.config.policy = policy;
-        input
-            .notes
-            .push(format!("--lb-policy {policy} overrides the input's policy"));
+        input.notes.push(Note::new(
+            NoteCode::Flag,
+            format!("--lb-policy {policy} overrides the input's policy"),
+        ));
     }
     if let Some(threshold) = options.panic_threshold {
         meshlb::check_panic_threshold(threshold).map_err(|e| format!("--panic-threshold: {e}"))?;
         input.config.healthy_panic_threshold = threshold;
-        input.notes.push(format!(
-            "--panic-threshold {threshold} overrides the input's panic threshold"
+        input.notes.push(Note::new(
+            NoteCode::Flag,
+            format!("--panic-threshold {threshold} overrides the input's panic threshold"),
         ));
     }
     let plan = input.plan().map_err(|(file, e)| {
@@ -603,7 +633,7 @@ pub struct Picked {
 #[derive(Debug, Clone)]
 pub struct Balancer {
     title: String,
-    notes: Vec<String>,
+    notes: Vec<Note>,
     inner: meshlb::Balancer,
     rng: meshlb::SeededRng,
     explanation: Explanation,
@@ -753,9 +783,9 @@ impl Balancer {
 }
 
 /// The runtime's explanation with the input's notes, as [`Loaded::explain`] gives it.
-fn explanation_of(inner: &meshlb::Balancer, notes: &[String]) -> Explanation {
+fn explanation_of(inner: &meshlb::Balancer, notes: &[Note]) -> Explanation {
     let mut explanation = inner.explain();
-    explanation.notes.extend(notes.iter().cloned());
+    explanation.extend_notes(notes.iter().cloned());
     #[cfg(feature = "topology")]
     if let Some(scenario) = inner.scenario() {
         explanation.topology = Some(meshlb::mesh::Topology::of(

@@ -18,6 +18,7 @@
 //! Errors are [`KubeError`]s: the file, the document, the object (`kind/namespace/name`) and the
 //! path inside the document with its line.
 
+use meshlb::{Note, NoteCode};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -163,7 +164,7 @@ pub struct Imported {
     /// Where its parts came from.
     pub provenance: Provenance,
     /// What the import assumed, ignored or could not carry.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// Per config entry, per resource: the resource as JSON (`apiVersion`, `kind`,
     /// `metadata.name`/`namespace`, `spec`), for printing.
     config_json: Vec<Vec<String>>,
@@ -788,7 +789,7 @@ pub fn import(
 struct Importer<'a> {
     names: Vec<&'a str>,
     objs: Vec<ClusterObjects<'a>>,
-    notes: Vec<String>,
+    notes: Vec<Note>,
     ignored: BTreeMap<String, usize>,
     not_modelled: BTreeSet<String>,
 }
@@ -829,28 +830,35 @@ impl<'a> Importer<'a> {
                 .position(|n| n == cluster)
                 .and_then(|i| facts[i].image.as_deref())
                 .unwrap_or("");
-            self.notes.push(format!(
-                "Istio {version} rules: istiod image {image} in {cluster}"
+            self.notes.push(Note::new(
+                NoteCode::Import,
+                format!("Istio {version} rules: istiod image {image} in {cluster}"),
             ));
         }
         match versions.first() {
             Some((_, "1.30")) => scenario.istio_version = IstioVersion::V1_30,
             Some(_) => scenario.istio_version = IstioVersion::V1_31,
-            None => self.notes.push(
-                "Istio version unknown (no istiod Deployment with a 1.30 or 1.31 image in the dumps): 1.31 rules assumed; set istioVersion in --overlay".into(),
-            ),
+            None => self.notes.push(Note::new(NoteCode::Import,
+                "Istio version unknown (no istiod Deployment with a 1.30 or 1.31 image in the dumps): 1.31 rules assumed; set istioVersion in --overlay",
+            )),
         }
         if !primaries_unknown.is_empty() {
-            self.notes.push(format!(
-                "istiod image of {} is neither Istio 1.30 nor 1.31: meshlb models those two",
-                primaries_unknown.join(", ")
+            self.notes.push(Note::new(
+                NoteCode::Import,
+                format!(
+                    "istiod image of {} is neither Istio 1.30 nor 1.31: meshlb models those two",
+                    primaries_unknown.join(", ")
+                ),
             ));
         }
         if versions.windows(2).any(|w| w[0].1 != w[1].1) {
             let list: Vec<String> = versions.iter().map(|(n, v)| format!("{n} {v}")).collect();
-            self.notes.push(format!(
-                "the primaries run different Istio versions ({}): the first one's rules apply",
-                list.join(", ")
+            self.notes.push(Note::new(
+                NoteCode::Import,
+                format!(
+                    "the primaries run different Istio versions ({}): the first one's rules apply",
+                    list.join(", ")
+                ),
             ));
         }
 
@@ -901,16 +909,19 @@ impl<'a> Importer<'a> {
                 .map(String::as_str)
                 .collect();
             if !unknown.is_empty() {
-                self.notes.push(format!(
+                self.notes.push(Note::new(NoteCode::Import, format!(
                     "{}: remote secrets for {} name clusters no --kube gives: not in the scenario",
                     self.names[i],
                     unknown.join(", ")
-                ));
+                )));
             }
             if !f.primary && !f.remote_secrets.is_empty() {
-                self.notes.push(format!(
-                    "{}: remote secrets in a cluster without istiod watch nothing: ignored",
-                    self.names[i]
+                self.notes.push(Note::new(
+                    NoteCode::Import,
+                    format!(
+                        "{}: remote secrets in a cluster without istiod watch nothing: ignored",
+                        self.names[i]
+                    ),
                 ));
             }
         }
@@ -927,8 +938,9 @@ impl<'a> Importer<'a> {
         // The client.
         if let Some(pod) = &options.from_pod {
             scenario.client = self.client_from_pod(pod)?;
-            self.notes.push(format!(
-                "--from-pod {pod} sets the client (its labels and its node's locality)"
+            self.notes.push(Note::new(
+                NoteCode::Flag,
+                format!("--from-pod {pod} sets the client (its labels and its node's locality)"),
             ));
         }
 
@@ -942,13 +954,15 @@ impl<'a> Importer<'a> {
             overlay(&mut imported, file, text, &mut self.notes)?;
         }
         if imported.scenario.client.cluster.is_empty() {
-            self.notes.push(
-                "no client: the dumps do not say who sends the request; give --from-pod CLUSTER/NAMESPACE/POD, --from, or client in --overlay".into(),
-            );
+            self.notes.push(Note::new(NoteCode::NoClient,
+                "no client: the dumps do not say who sends the request; give --from-pod CLUSTER/NAMESPACE/POD, --from, or client in --overlay",
+            ));
         }
         if imported.scenario.request.host.is_empty() {
-            self.notes
-                .push("no request: give --to HOST, or request in --overlay".into());
+            self.notes.push(Note::new(
+                NoteCode::NoRequest,
+                "no request: give --to HOST, or request in --overlay",
+            ));
         }
         if !self.ignored.is_empty() {
             let list: Vec<String> = self
@@ -956,9 +970,9 @@ impl<'a> Importer<'a> {
                 .iter()
                 .map(|(k, n)| format!("{n} {k}"))
                 .collect();
-            self.notes.push(format!(
-                "ignored: {} (not mesh facts meshlb needs)",
-                list.join(", ")
+            self.notes.push(Note::new(
+                NoteCode::Import,
+                format!("ignored: {} (not mesh facts meshlb needs)", list.join(", ")),
             ));
         }
         if let Some(note) = crate::names::not_modelled_note(&self.not_modelled) {
@@ -1143,7 +1157,7 @@ impl<'a> Importer<'a> {
     fn read_mesh_config(
         cm: &Obj<'_>,
         f: &mut ClusterFacts,
-        self_notes: &mut Vec<String>,
+        self_notes: &mut Vec<Note>,
         not_modelled: &mut BTreeSet<String>,
     ) -> Result<(), KubeError> {
         let data = cm.map(&["data"])?;
@@ -1216,10 +1230,10 @@ impl<'a> Importer<'a> {
                     .and_then(Node::as_str)
                     && mode == "REGISTRY_ONLY"
                 {
-                    self_notes.push(format!(
+                    self_notes.push(Note::new(NoteCode::Import, format!(
                         "{}: outboundTrafficPolicy REGISTRY_ONLY (hosts the client cannot see are blocked, not passed through); meshlb's notes assume ALLOW_ANY",
                         cm.object()
-                    ));
+                    )));
                 }
             }
         }
@@ -1284,9 +1298,9 @@ impl<'a> Importer<'a> {
                 .collect();
             if let [one] = holders.as_slice() {
                 out.push((*one).to_string());
-                self.notes.push(format!(
+                self.notes.push(Note::new(NoteCode::Import, format!(
                     "{name}: no istiod and no control plane annotation: configured by {one}, the primary holding its remote secret"
-                ));
+                )));
                 continue;
             }
             // External: grouped by the istiod address the remote points at.
@@ -1342,11 +1356,11 @@ impl<'a> Importer<'a> {
                 || "no istiod address".to_string(),
                 |a| format!("istiod at {a}"),
             );
-            self.notes.push(format!(
+            self.notes.push(Note::new(NoteCode::Import, format!(
                 "{} ran no istiod and name no primary ({address}): assumed an external control plane {cp} with config cluster {config_cluster} (the first given) watching {}; set externalControlPlanes in --overlay if not",
                 members.iter().map(|&i| self.names[i]).collect::<Vec<_>>().join(", "),
                 if remote_secrets.is_empty() { "no other cluster".to_string() } else { remote_secrets.join(", ") }
-            ));
+            )));
             // MeshConfig of an external control plane lives in its config cluster.
             if let Some(c) = scenario
                 .clusters
@@ -1405,10 +1419,10 @@ impl<'a> Importer<'a> {
             match meshes.iter_mut().find(|m| m.id == id) {
                 Some(m) => {
                     if m.trust_domain != td {
-                        self.notes.push(format!(
+                        self.notes.push(Note::new(NoteCode::Import, format!(
                             "{}: trust domain {td} differs from {} of mesh {id}: the first applies",
                             self.names[i], m.trust_domain
-                        ));
+                        )));
                     }
                 }
                 None => meshes.push(MeshSpec {
@@ -1441,9 +1455,9 @@ impl<'a> Importer<'a> {
         if meshes.len() == 1 && meshes[0].trust_domain == "cluster.local" && meshes[0].id == "mesh1"
         {
             if per.iter().all(|(id, _)| id.is_none()) {
-                self.notes.push(
-                    "mesh id unknown (no defaultConfig.meshId in the istio ConfigMaps): one mesh assumed, Istio's default trust domain cluster.local".into(),
-                );
+                self.notes.push(Note::new(NoteCode::Import,
+                    "mesh id unknown (no defaultConfig.meshId in the istio ConfigMaps): one mesh assumed, Istio's default trust domain cluster.local",
+                ));
             }
             return vec![String::new(); facts.len()];
         }
@@ -1518,10 +1532,10 @@ impl<'a> Importer<'a> {
                 }
                 let addresses = lb_addresses(svc)?;
                 if addresses.is_empty() {
-                    self.notes.push(format!(
+                    self.notes.push(Note::new(NoteCode::Import, format!(
                         "{cluster}: east-west gateway Service {}/{} (network {net}) has no address yet (status.loadBalancer.ingress is empty): no gateway until one is assigned; give it in --overlay networks",
                         svc.namespace, svc.name
-                    ));
+                    )));
                     continue;
                 }
                 let n = ensure(&mut networks, &mut origins, &mut gw_origins, net);
@@ -1574,11 +1588,11 @@ impl<'a> Importer<'a> {
                             }
                         }
                         if found.is_empty() {
-                            self.notes.push(format!(
+                            self.notes.push(Note::new(NoteCode::Import, format!(
                                 "meshNetworks network {}: gateway Service {s} not found with an address in the dumps of {}: left out",
                                 net.name,
                                 if net.registries.is_empty() { "any cluster".to_string() } else { net.registries.join(", ") }
-                            ));
+                            )));
                         }
                     }
                     for (a, cluster) in found {
@@ -1842,34 +1856,34 @@ impl<'a> Importer<'a> {
             )));
         }
         if skipped > 0 {
-            self.notes.push(format!(
+            self.notes.push(Note::new(NoteCode::Import, format!(
                 "{skipped} Service(s) in Istio's and Kubernetes' system namespaces (istiod, gateways, kube-dns) not imported as services"
-            ));
+            )));
         }
         if fqdn > 0 {
-            self.notes.push(format!(
+            self.notes.push(Note::new(NoteCode::Import, format!(
                 "{fqdn} EndpointSlice(s) of addressType FQDN skipped, as istiod skips them (istio/istio#34995)"
-            ));
+            )));
         }
         if missing_pods > 0 {
-            self.notes.push(format!(
+            self.notes.push(Note::new(NoteCode::Import, format!(
                 "{missing_pods} endpoint(s) name pods the dumps do not have: labels unknown, sidecar assumed (add `pods` to the kubectl command)"
-            ));
+            )));
         }
         if no_nodes > 0 {
-            self.notes.push(format!(
+            self.notes.push(Note::new(NoteCode::Import, format!(
                 "{no_nodes} endpoint(s) on nodes the dumps do not have: region unknown, zone from the EndpointSlice (add `nodes` to the kubectl command)"
-            ));
+            )));
         }
         if duplicates > 0 {
-            self.notes.push(format!(
+            self.notes.push(Note::new(NoteCode::Import, format!(
                 "{duplicates} endpoint(s) listed by two EndpointSlices of one Service (a slice in transition): kept once"
-            ));
+            )));
         }
         if sidecar_without_label > 0 {
-            self.notes.push(format!(
+            self.notes.push(Note::new(NoteCode::Import, format!(
                 "{sidecar_without_label} pod(s) run an istio-proxy but lack the {TLS_MODE_LABEL}=istio label: istiod treats them as plain text (no mTLS)"
-            ));
+            )));
         }
         Ok(())
     }
@@ -2229,7 +2243,7 @@ fn overlay(
     imported: &mut Imported,
     file: &str,
     text: &str,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Result<(), KubeError> {
     let located = |e: InputError| KubeError {
         file: Some(file.to_string()),
@@ -2376,7 +2390,10 @@ fn overlay(
     }
     notes.extend(input.notes);
     if !set.is_empty() {
-        notes.push(format!("--overlay {file} sets {}", set.join(", ")));
+        notes.push(Note::new(
+            NoteCode::Flag,
+            format!("--overlay {file} sets {}", set.join(", ")),
+        ));
     }
     Ok(())
 }
@@ -2413,7 +2430,7 @@ impl Imported {
             "# meshlb scenario imported from kubectl dumps (meshlb import); notes:"
         );
         for n in &self.notes {
-            let _ = writeln!(out, "#   - {}", n.replace('\n', " "));
+            let _ = writeln!(out, "#   - {}", n.text.replace('\n', " "));
         }
         let _ = writeln!(
             out,
@@ -2689,10 +2706,10 @@ pub fn import_options(options: &crate::Options) -> Result<Imported, String> {
     crate::input::apply_failures(&mut imported.scenario, options, &mut imported.notes)?;
     imported
         .notes
-        .retain(|n| !n.starts_with("no client:") || imported.scenario.client.cluster.is_empty());
+        .retain(|n| n.code != NoteCode::NoClient || imported.scenario.client.cluster.is_empty());
     imported
         .notes
-        .retain(|n| !n.starts_with("no request:") || imported.scenario.request.host.is_empty());
+        .retain(|n| n.code != NoteCode::NoRequest || imported.scenario.request.host.is_empty());
     Ok(imported)
 }
 

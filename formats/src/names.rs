@@ -1,5 +1,6 @@
 //! Field and enum names: proto3 JSON spellings and "did you mean" hints.
 
+use meshlb::{Note, NoteCode};
 /// `port_level_settings` → `portLevelSettings` (proto3 JSON's lowerCamelCase).
 pub(crate) fn lower_camel(snake: &str) -> String {
     let mut out = String::with_capacity(snake.len());
@@ -72,16 +73,28 @@ pub(crate) fn hint(key: &str, names: impl Iterator<Item = &'static str>) -> Stri
         .map_or_else(String::new, |(_, n)| format!("; did you mean `{n}`?"))
 }
 
+/// What the note of accepted but unmodelled fields starts with.
+const NOT_MODELLED: &str = "accepted but not modelled by meshlb (no effect on the result): ";
+
 /// The note naming fields of Envoy's or Istio's API that were accepted but are not modelled
 /// (as path patterns), or `None` when there were none.
-pub(crate) fn not_modelled_note(patterns: &std::collections::BTreeSet<String>) -> Option<String> {
+pub(crate) fn not_modelled_note(patterns: &std::collections::BTreeSet<String>) -> Option<Note> {
     (!patterns.is_empty()).then(|| {
         let list: Vec<&str> = patterns.iter().map(String::as_str).collect();
-        format!(
-            "accepted but not modelled by meshlb (no effect on the result): {}",
-            list.join(", ")
+        Note::new(
+            NoteCode::NotModelled,
+            format!("{NOT_MODELLED}{}", list.join(", ")),
         )
     })
+}
+
+/// The field patterns a [`not_modelled_note`] names (none for a note of another code).
+pub(crate) fn not_modelled_fields(note: &Note) -> impl Iterator<Item = &str> {
+    let list = match note.code {
+        NoteCode::NotModelled => note.text.strip_prefix(NOT_MODELLED),
+        _ => None,
+    };
+    list.into_iter().flat_map(|l| l.split(", "))
 }
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! The meshlb scenario parser: shared/SCENARIO.md §2 into the model, defaults, notes, and errors
 //! that name the path and the line.
 
-use meshlb::HealthStatus;
 use meshlb::mesh::{
     IstioLbPolicy, IstioVersion, MeshPlan, Resource, StringMatch, TlsMode, WorkloadEntrySpec,
 };
+use meshlb::{HealthStatus, Note, NoteCode};
 use meshlb_formats::{InputError, ScenarioInput, looks_like_scenario, parse_scenario};
 
 /// shared/SCENARIO.md §2's example, completed so that every name resolves (a `west` cluster, a
@@ -242,12 +242,13 @@ fn the_full_example_parses_into_the_model() {
     // The outlier detection fields meshlb does not model are named in one note, grouped.
     assert_eq!(
         input.notes,
-        [
+        [Note::new(
+            NoteCode::NotModelled,
             "accepted but not modelled by meshlb (no effect on the result): \
           config[].resources[].spec.trafficPolicy.outlierDetection.baseEjectionTime, \
           config[].resources[].spec.trafficPolicy.outlierDetection.consecutive5xxErrors, \
           config[].resources[].spec.trafficPolicy.outlierDetection.interval"
-        ]
+        )]
     );
     let plan = input.plan(FULL).unwrap();
     assert!(!plan.destinations.is_empty());
@@ -542,13 +543,16 @@ config:
         Some("db")
     );
 
-    let notes = input.notes.join("\n");
+    let notes: Vec<&str> = input.notes.iter().map(|n| n.text.as_str()).collect();
+    let notes = notes.join("\n");
     assert!(notes.contains("config[0].resources[0].spec.traffic_policy.port_level_settings[1].loadBalancer.simple: LEAST_CONN is deprecated"), "{notes}");
     assert!(
         !notes.contains("match conditions are not evaluated"),
         "match conditions are evaluated now: {notes}"
     );
     let unmodelled = input.notes.last().unwrap();
+    assert_eq!(unmodelled.code, NoteCode::NotModelled);
+    let unmodelled = &unmodelled.text;
     for pattern in [
         "config[].resources[].spec.traffic_policy.connectionPool",
         "config[].resources[].spec.traffic_policy.load_balancer.consistent_hash.http_header_name",
@@ -1032,9 +1036,10 @@ fn meshes_and_mesh_config_are_strict() {
     assert_eq!(mc.root_namespace.as_deref(), Some("mesh-root"));
     assert_eq!(
         input.notes,
-        [
+        [Note::new(
+            NoteCode::NotModelled,
             "accepted but not modelled by meshlb (no effect on the result): clusters[].meshConfig.inboundTrafficPolicy"
-        ]
+        )]
     );
 }
 

@@ -10,6 +10,7 @@
 //! - Istio's own testdata with Kubernetes objects (../shared/real-inputs) imports.
 //! - Bad dumps exit 2 with the file, document, object and path.
 
+use meshlb::NoteCode;
 use meshlb_formats::kube::{self, KubeOptions};
 use meshlb_formats::{Options, Planned};
 use meshlb_tests::{
@@ -79,7 +80,10 @@ fn every_deployment_model_explains_as_its_hand_written_example() {
         assert_same(model, &expected, &actual);
         // The notes the import adds say what it assumed and what it left out.
         assert!(
-            loaded.notes.iter().any(|n| n.starts_with("--from-pod ")),
+            loaded
+                .notes
+                .iter()
+                .any(|n| n.code == NoteCode::Flag && n.text.starts_with("--from-pod ")),
             "{model}: {:?}",
             loaded.notes
         );
@@ -193,7 +197,8 @@ fn what_the_dumps_say_about_each_cluster() {
         imported
             .notes
             .iter()
-            .any(|n| n.contains("1 Gateway") && n.contains("1 VirtualService (gateways only)")),
+            .any(|n| n.text.contains("1 Gateway")
+                && n.text.contains("1 VirtualService (gateways only)")),
         "{:?}",
         imported.notes
     );
@@ -469,7 +474,7 @@ fn import_options_api_without_the_cli() {
         imported.provenance.workloads.len(),
         imported.scenario.workloads.len()
     );
-    assert!(imported.notes.iter().any(|n| n.starts_with("no request:")));
+    assert!(imported.notes.iter().any(|n| n.code == NoteCode::NoRequest));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,7 +567,7 @@ fn istio_testdata_with_kubernetes_objects_imports() {
         let resources: usize = i.scenario.config.iter().map(|c| c.resources.len()).sum();
         assert!(resources >= 9, "{resources}");
         assert!(
-            i.notes.iter().any(|n| n.contains("Deployment")),
+            i.notes.iter().any(|n| n.text.contains("Deployment")),
             "{:?}",
             i.notes
         );
@@ -605,7 +610,7 @@ status: {{loadBalancer: {{ingress: [{{ip: 203.0.113.7}}]}}}}
         assert_eq!(net1.gateways[0].port, 443);
         assert!(s.networks.iter().any(|n| n.name == "network2"));
         assert!(
-            i.notes.iter().any(|n| n.contains("network2")),
+            i.notes.iter().any(|n| n.text.contains("network2")),
             "{:?}",
             i.notes
         );
@@ -710,7 +715,10 @@ fn service_annotations_mesh_config_and_istiod_image_carry_over() {
         meshlb::mesh::IstioVersion::V1_31
     );
     assert!(
-        imported.notes.iter().any(|n| n.contains("pilot:1.24.2")),
+        imported
+            .notes
+            .iter()
+            .any(|n| n.text.contains("pilot:1.24.2")),
         "{:?}",
         imported.notes
     );
@@ -743,7 +751,7 @@ fn a_gateway_without_an_address_and_odd_label_values_are_handled() {
         imported
             .notes
             .iter()
-            .any(|n| n.contains("has no address yet")),
+            .any(|n| n.text.contains("has no address yet")),
         "{:?}",
         imported.notes
     );

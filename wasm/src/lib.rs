@@ -257,7 +257,47 @@ export interface Explanation {
   locality_settings?: LocalitySettingReport[];
   /** Scenarios: the topology with defaults applied. */
   topology?: Topology;
+  /** The code of each note, in the order of `notes`: decide on these, never on the wording. */
+  note_codes: NoteCode[];
 }
+
+/** What a note is about (meshlb::NoteCode). */
+export type NoteCode =
+  | "empty-assignment"
+  | "drop-overload"
+  | "no-healthy-upstream"
+  | "priority-load"
+  | "spill-over"
+  | "draining-excluded"
+  | "degraded-load"
+  | "total-panic"
+  | "panic"
+  | "locality-weighted"
+  | "unweighted-locality"
+  | "locality-weights-ignored"
+  | "policy"
+  | "hash-no-host"
+  | "unhealthy-endpoints"
+  | "control-plane"
+  | "dns"
+  | "visibility"
+  | "destination-rule"
+  | "route"
+  | "network"
+  | "mesh-boundary"
+  | "locality-setting"
+  | "panic-threshold"
+  | "failure"
+  | "no-endpoint"
+  | "flag"
+  | "no-client"
+  | "no-request"
+  | "import"
+  | "not-read"
+  | "source"
+  | "not-modelled"
+  | "may-differ"
+  | "input";
 
 /** `report`'s options: the scenario's own client (`--from`, `--locality`) and host (`--to`). */
 export interface ReportOptions {

@@ -174,6 +174,7 @@ function shown(page) {
       json: document.querySelector("#export-json").value,
       fails: JSON.parse(document.querySelector("#diagram").dataset.fails ?? "[]"),
       notes: [...document.querySelectorAll("#notes li")].map((li) => li.textContent),
+      failureNotes: [...document.querySelectorAll("#notes li.fail-note")].map((li) => li.textContent),
     };
   });
 }
@@ -460,6 +461,10 @@ test("Fail zone is meshlb's --fail zone=: the CLI's shares and notes, kept in th
   for (const [i, e] of cli.endpoints.entries()) assert.ok(s.rows[i].text.endsWith(pct(e.share)), s.rows[i].text);
   assert.deepEqual(s.notes, cli.notes);
   assert.ok(s.notes.some((n) => n.startsWith("--fail zone=us-east/us-east-1a:")), `a failure note: ${s.notes}`);
+  // Marked as failure notes: those the CLI codes `failure`, and no others.
+  const coded = cli.notes.filter((_, i) => cli.note_codes[i] === "failure");
+  assert.ok(coded.length > 0, `${cli.note_codes}`);
+  assert.deepEqual(s.failureNotes, coded);
   // The scenario itself is not edited: the exported JSON is the preset's.
   assert.deepEqual(cliExplain(s.json), cliDefault([]));
   await assertMatchesCli(page, "zone us-east-1a failed");

@@ -46,6 +46,7 @@ use core::str::FromStr;
 use super::model::Scenario;
 use super::validate::ScenarioError;
 use crate::model::{HealthStatus, LoadAssignment, Locality};
+use crate::note::{Note, NoteCode};
 
 /// The kinds `--fail` accepts, as written.
 pub const FAILURE_KINDS: &str = "zone=REGION/ZONE, region=REGION, cluster=NAME, network=NAME, gateway=ADDRESS, endpoint=ADDRESS:PORT, control-plane=NAME";
@@ -241,7 +242,7 @@ impl Scenario {
     /// # Errors
     /// A failure naming something the scenario does not have (a zone no workload is in, an
     /// unknown cluster, ...), with the valid names; nothing is changed then.
-    pub fn apply_failures(&mut self, failures: &[Failure]) -> Result<Vec<String>, ScenarioError> {
+    pub fn apply_failures(&mut self, failures: &[Failure]) -> Result<Vec<Note>, ScenarioError> {
         let err = |f: &Failure, m: String| ScenarioError::new("fail", format!("{f}: {m}"));
         let primaries: Vec<String> = self
             .clusters
@@ -374,25 +375,25 @@ impl Scenario {
                 .filter(|f| !matches!(f, Failure::ControlPlane(_)) && *f != down)
                 .map(ToString::to_string)
                 .collect();
-            notes.push(format!(
+            notes.push(Note::new(NoteCode::Failure, format!(
                 "{down}: the client's control plane {own_cp} is down; its proxy keeps the configuration it last received and nothing new reaches it (Istio \"Deployment Models\": proxies keep serving with their last configuration)"
-            ));
+            )));
             if let Failure::Cluster(name) = down
                 && *name == self.client.cluster
             {
-                notes.push(format!(
+                notes.push(Note::new(NoteCode::Failure, format!(
                     "{down}: the client's own cluster fails: its API server no longer answers, and a client pod on a failed node is itself down; meshlb shows what its proxy was configured with"
-                ));
+                )));
             }
             if others.is_empty() {
-                notes.push(
-                    "the client keeps working on stale config: endpoints that appear or go from now on are not seen until its control plane is back".into(),
-                );
+                notes.push(Note::new(NoteCode::Failure,
+                    "the client keeps working on stale config: endpoints that appear or go from now on are not seen until its control plane is back",
+                ));
             } else {
-                notes.push(format!(
+                notes.push(Note::new(NoteCode::Failure, format!(
                     "not seen by the client's configuration (its control plane is down): {}; the endpoints are explained as before the failure, and only Envoy's own outlier detection or active health checks, if configured, eject dead endpoints at run time",
                     others.join(", ")
-                ));
+                )));
             }
             return Ok(notes);
         }
@@ -408,14 +409,14 @@ impl Scenario {
                             n += 1;
                         }
                     }
-                    notes.push(format!(
+                    notes.push(Note::new(NoteCode::Failure, format!(
                         "{f}: {n} workload{} marked not ready (UNHEALTHY): Kubernetes marks the pods of lost nodes not ready, and istiod sends or drops them per Istio {}'s rules",
                         if n == 1 { "" } else { "s" },
                         match self.istio_version {
                             super::IstioVersion::V1_30 => "1.30",
                             super::IstioVersion::V1_31 => "1.31",
                         }
-                    ));
+                    )));
                 }
                 Failure::Cluster(name) => {
                     let mut n = 0;
@@ -424,19 +425,19 @@ impl Scenario {
                             n += 1;
                         }
                     }
-                    notes.push(format!(
+                    notes.push(Note::new(NoteCode::Failure, format!(
                         "{f}: {n} workload{} marked not ready (UNHEALTHY) and its API server stops answering; control planes watching it keep the endpoints they last read until Envoy's outlier detection ejects them, meshlb shows them not ready",
                         if n == 1 { "" } else { "s" }
-                    ));
+                    )));
                     if *name == self.client.cluster {
-                        notes.push(format!(
+                        notes.push(Note::new(NoteCode::Failure, format!(
                             "{f}: the client's own cluster fails: its API server no longer answers (nothing in it can change), and a client pod on a failed node is itself down; meshlb shows what its proxy is configured with"
-                        ));
+                        )));
                     }
                     if primaries.contains(name) {
-                        notes.push(format!(
+                        notes.push(Note::new(NoteCode::Failure, format!(
                             "{f}: its control plane goes down with it; the client is configured by {own_cp}, which reads the API servers itself, so its view changes only as described"
-                        ));
+                        )));
                     }
                 }
                 Failure::Network(name) => {
@@ -447,14 +448,14 @@ impl Scenario {
                             g.failed = true;
                         }
                     }
-                    notes.push(if n == 0 {
+                    notes.push(Note::new(NoteCode::Failure, if n == 0 {
                         format!("{f}: the network has no east-west gateway; its endpoints are sent directly, nothing changes")
                     } else {
                         format!(
                             "{f}: its {n} east-west gateway{} stop carrying traffic and are sent UNHEALTHY (not removed: istiod would then send the network's endpoints directly)",
                             if n == 1 { "" } else { "s" }
                         )
-                    });
+                    }));
                 }
                 Failure::Gateway(address) => {
                     for net in &mut self.networks {
@@ -462,13 +463,13 @@ impl Scenario {
                             g.failed = true;
                         }
                     }
-                    notes.push(format!(
+                    notes.push(Note::new(NoteCode::Failure, format!(
                         "{f}: the east-west gateway stops carrying traffic and is sent UNHEALTHY (not removed: istiod would then send its network's endpoints directly)"
-                    ));
+                    )));
                 }
-                Failure::ControlPlane(name) => notes.push(format!(
+                Failure::ControlPlane(name) => notes.push(Note::new(NoteCode::Failure, format!(
                     "{f}: the client is configured by {own_cp}, not {name}; each control plane reads the API servers itself, so the client's view does not change (proxies configured by {name} keep their last configuration)"
-                )),
+                ))),
             }
         }
         Ok(notes)
@@ -485,7 +486,7 @@ impl Scenario {
 pub fn fail_assignment(
     assignment: &mut LoadAssignment,
     failures: &[Failure],
-) -> Result<Vec<String>, ScenarioError> {
+) -> Result<Vec<Note>, ScenarioError> {
     let mut notes = Vec::new();
     for f in failures {
         if !matches!(
@@ -522,9 +523,12 @@ pub fn fail_assignment(
                 ),
             ));
         }
-        notes.push(format!(
-            "{f}: {n} host{} marked UNHEALTHY, as the control plane sends not-ready endpoints",
-            if n == 1 { "" } else { "s" }
+        notes.push(Note::new(
+            NoteCode::Failure,
+            format!(
+                "{f}: {n} host{} marked UNHEALTHY, as the control plane sends not-ready endpoints",
+                if n == 1 { "" } else { "s" }
+            ),
         ));
     }
     Ok(notes)

@@ -24,6 +24,7 @@ use crate::model::{
     Endpoint, LbConfig, LbPolicy, LoadAssignment, Locality, LocalityEndpoints, MaglevConfig,
     RingHashConfig,
 };
+use crate::note::{Note, NoteCode};
 
 /// One destination's Envoy cluster: the assignment, its LB configuration, and which view
 /// endpoint each assignment endpoint is.
@@ -41,7 +42,7 @@ pub struct EnvoyCluster {
     /// Endpoints a `distribute` rule left out.
     pub dropped: Vec<DroppedEndpoint>,
     /// Why.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// The locality setting in force and where it came from.
     pub locality_setting: LocalitySettingReport,
 }
@@ -274,15 +275,15 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
     let mut locality_weighted = false;
     let mut dropped = Vec::new();
     match &setting {
-        None => notes.push(format!("locality load balancing is off ({source}): traffic is spread evenly over all endpoints")),
+        None => notes.push(Note::new(NoteCode::LocalitySetting, format!("locality load balancing is off ({source}): traffic is spread evenly over all endpoints"))),
         Some(s) if !s.distribute.is_empty() => {
             mode = LocalityLbMode::Distribute;
             locality_weighted = true;
             match s.distribute.iter().find(|d| locality_matches(&view.client_locality, &d.from)) {
-                None => notes.push(format!(
+                None => notes.push(Note::new(NoteCode::LocalitySetting, format!(
                     "{source} has distribute rules, but none matches the client's locality {}: weights stay as sent",
                     view.client_locality
-                )),
+                ))),
                 Some(rule) => {
                     let mut unmatched: Vec<usize> = (0..groups.len()).collect();
                     for (to, w) in &rule.to {
@@ -308,11 +309,11 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
                         }
                         groups[i].members.clear();
                     }
-                    notes.push(format!(
+                    notes.push(Note::new(NoteCode::LocalitySetting, format!(
                         "distribute applies ({source}, rule from {}): {}",
                         rule.from,
                         rule.to.iter().map(|(k, w)| format!("{k} {w}%")).collect::<Vec<_>>().join(", ")
-                    ));
+                    )));
                 }
             }
         }
@@ -339,11 +340,11 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
                     g.priority = p;
                 }
                 groups = split;
-                notes.push(format!(
+                notes.push(Note::new(NoteCode::LocalitySetting, format!(
                     "failoverPriority applies ({source}{}): endpoints rank by the first of [{}] whose value differs from the client's",
                     if force { ", forced by trafficDistribution" } else { ", with outlierDetection" },
                     s.failover_priority.join(", ")
-                ));
+                )));
             }
             if !has_priority || !s.failover.is_empty() {
                 if mode == LocalityLbMode::Off {
@@ -363,17 +364,17 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
                 for (g, p) in groups.iter_mut().zip(compact(&raw)) {
                     g.priority = p;
                 }
-                notes.push(format!(
+                notes.push(Note::new(NoteCode::LocalitySetting, format!(
                     "locality failover applies ({source}, {}): same zone and subzone first, then the zone, the region{}, then other regions",
                     if force { "forced by trafficDistribution".to_string() } else { "because outlierDetection is set".to_string() },
                     rule.map_or_else(String::new, |r| format!(", then region {} (failover from {})", r.to, r.from))
-                ));
+                )));
             }
             locality_weighted = !s.failover.is_empty() || has_priority;
         }
-        Some(_) => notes.push(format!(
+        Some(_) => notes.push(Note::new(NoteCode::LocalitySetting, format!(
             "locality failover is configured ({source}) but inactive: no outlierDetection, so every locality is priority 0 and traffic is spread evenly"
-        )),
+        ))),
     }
 
     // Envoy cluster settings from the merged policy.
@@ -390,7 +391,7 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
         IstioLbPolicy::RoundRobin => LbPolicy::RoundRobin,
         IstioLbPolicy::Random => LbPolicy::Random,
         IstioLbPolicy::Passthrough => {
-            notes.push("PASSTHROUGH: Envoy sends to the original destination without load balancing; shares are shown as RANDOM would spread them".into());
+            notes.push(Note::new(NoteCode::Policy, "PASSTHROUGH: Envoy sends to the original destination without load balancing; shares are shown as RANDOM would spread them"));
             LbPolicy::Random
         }
         IstioLbPolicy::RingHash { minimum_ring_size } => {
@@ -423,7 +424,7 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
         None => crate::DEFAULT_PANIC_THRESHOLD,
     };
     if config.healthy_panic_threshold == 0.0 {
-        notes.push("Istio sets the panic threshold to 0 here (panic off): unhealthy endpoints never receive traffic".into());
+        notes.push(Note::new(NoteCode::PanicThreshold, "Istio sets the panic threshold to 0 here (panic off): unhealthy endpoints never receive traffic"));
     }
 
     // The assignment.

@@ -45,6 +45,7 @@ use crate::balancer::{RouteRef, Routed};
 use crate::explain::{
     EndpointKind, EndpointReport, Explanation, LocalityLbMode, PriorityReport, RouteReport, Status,
 };
+use crate::note::{Note, NoteCode};
 use crate::pick::{Picker, Request};
 use crate::plan::{HostId, Plan};
 use crate::rng::{Rng, SeededRng};
@@ -150,8 +151,8 @@ impl MeshPlan {
         let mut localities: Vec<String> = Vec::new();
         for (d, dest) in self.destinations.iter().enumerate() {
             let fraction = f64::from(dest.weight) / total;
-            let prefix = |note: &String| match (&dest.subset, several) {
-                (Some(s), true) => format!("subset {s}: {note}"),
+            let prefix = |note: &Note| match (&dest.subset, several) {
+                (Some(s), true) => Note::new(note.code, format!("subset {s}: {}", note.text)),
                 _ => note.clone(),
             };
             notes.extend(dest.cluster.notes.iter().map(prefix));
@@ -166,8 +167,10 @@ impl MeshPlan {
                         // Envoy-level notes that say nothing new here: istiod always sets group
                         // weights, and an empty assignment is explained by the view.
                         .filter(|n| {
-                            !n.starts_with("the assignment has no endpoints")
-                                && !n.starts_with("locality weights are ignored")
+                            !matches!(
+                                n.code,
+                                NoteCode::EmptyAssignment | NoteCode::LocalityWeightsIgnored
+                            )
                         })
                         .map(prefix),
                 );
@@ -234,10 +237,10 @@ impl MeshPlan {
             view.status
         };
         if status == Status::NoEndpoints && view.status == Status::Routed {
-            notes.push(
-                "no endpoint can receive the request: Envoy answers 503 \"no healthy upstream\""
-                    .into(),
-            );
+            notes.push(Note::new(
+                NoteCode::NoEndpoint,
+                "no endpoint can receive the request: Envoy answers 503 \"no healthy upstream\"",
+            ));
         }
         let first = self.destinations.iter().find_map(|d| d.plan.as_ref());
         let mode = self
@@ -257,8 +260,8 @@ impl MeshPlan {
             dropped.len()
         );
         let mut seen = alloc::collections::BTreeSet::new();
-        notes.retain(|n| seen.insert(n.clone()));
-        Explanation {
+        notes.retain(|n| seen.insert(n.text.clone()));
+        let mut explanation = Explanation {
             status,
             message,
             client: Some(view.client.clone()),
@@ -268,7 +271,7 @@ impl MeshPlan {
             priorities,
             endpoints,
             dropped,
-            notes,
+            notes: Vec::new(),
             routes: view.routed_by_virtual_service.then(|| {
                 self.destinations
                     .iter()
@@ -295,7 +298,10 @@ impl MeshPlan {
                 .map(|d| d.cluster.locality_setting.clone())
                 .collect(),
             topology: None,
-        }
+            note_codes: Vec::new(),
+        };
+        explanation.extend_notes(notes);
+        explanation
     }
 
     /// The load-balancing policy of the first destination with a cluster (Istio's default,

@@ -24,6 +24,7 @@ use crate::error::InputError;
 use crate::path::Path;
 use crate::tree::Node;
 use meshlb::{Endpoint, HealthStatus, LoadAssignment, LocalityEndpoints};
+use meshlb::{Note, NoteCode};
 
 /// One `ClusterStatus`: its name and the assignment its hosts make.
 #[derive(Debug)]
@@ -31,7 +32,7 @@ pub(super) struct ClusterStatus {
     pub(super) name: String,
     pub(super) assignment: LoadAssignment,
     pub(super) groups: Vec<(Place, Vec<Place>)>,
-    pub(super) notes: Vec<String>,
+    pub(super) notes: Vec<Note>,
 }
 
 /// `Clusters.cluster_statuses[i]`.
@@ -89,9 +90,9 @@ pub(super) fn cluster_status(value: &Node, path: &Path) -> Result<ClusterStatus,
             }
         }
     }
-    parser.note("/clusters output carries no load-balancing policy and no locality weights: meshlb explains the hosts as ROUND_ROBIN without locality weighting (the cluster's configuration is in /config_dump)");
+    parser.note(NoteCode::Input, "/clusters output carries no load-balancing policy and no locality weights: meshlb explains the hosts as ROUND_ROBIN without locality weighting (the cluster's configuration is in /config_dump)");
     if !excluded.is_empty() {
-        parser.note(format!(
+        parser.note(NoteCode::Input, format!(
             "excluded by Envoy (pending its first health check, excluded by an immediate health-check failure, or draining), so left out: {}",
             excluded.join(", ")
         ));

@@ -19,6 +19,7 @@
 //! endpoints together. An assignment in the file's `EndpointsConfigDump` wins over a cluster's
 //! inline `load_assignment`: it is what the running Envoy holds, health included.
 
+use meshlb::{Note, NoteCode};
 mod admin;
 mod go;
 mod resource;
@@ -69,7 +70,7 @@ pub struct EnvoyInput {
     /// The load-balancing configuration (Envoy's defaults for an assignment alone).
     pub config: LbConfig,
     /// What meshlb accepted but does not model, and other remarks.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// The file the assignment came from, and the cluster's.
     files: (String, String),
     assignment_places: AssignmentPlaces,
@@ -93,7 +94,7 @@ pub struct EnvoyFile {
     /// Every cluster (and every assignment without a cluster), in the order found.
     pub clusters: Vec<ClusterEntry>,
     /// Remarks about the files as a whole (parts not read, warming clusters, ...).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 /// Members that make an object with a `name` a `Cluster` (besides its `@type`). Detection of
@@ -197,10 +198,10 @@ pub fn read(files: &[(&str, &Node)]) -> Result<EnvoyFile, (String, InputError)> 
                     .map_err(|e| ((*name).to_string(), e.with_line_in(root)))?;
             }
         } else if !walker.bootstrap.is_empty() {
-            walker.notes.push(format!(
+            walker.notes.push(Note::new(NoteCode::Source, format!(
                 "{name}: the bootstrap's {} static cluster(s) are read from the ClustersConfigDump, which holds them as running",
                 walker.bootstrap.len()
-            ));
+            )));
             walker.bootstrap.clear();
         }
         if let Some(kind) = walker.kind.take()
@@ -246,7 +247,7 @@ struct Walker {
     kinds: Vec<String>,
     clusters: Vec<FoundCluster>,
     assignments: Vec<FoundAssignment>,
-    notes: Vec<String>,
+    notes: Vec<Note>,
     skipped: BTreeMap<String, usize>,
     had_clusters_dump: bool,
     bootstrap: Vec<(Node, Path)>,
@@ -542,10 +543,10 @@ impl Walker {
             }
         }
         if member(value, "dynamic_resources").is_some() {
-            self.notes.push(format!(
+            self.notes.push(Note::new(NoteCode::NotRead, format!(
                 "{}the bootstrap's dynamic_resources (CDS/ADS) are fetched at run time: the clusters they deliver are not in this file",
                 if self.file.is_empty() { String::new() } else { format!("{}: ", self.file) }
-            ));
+            )));
         }
         Ok(())
     }
@@ -741,9 +742,12 @@ impl Walker {
                 .iter()
                 .map(|(k, n)| format!("{n} {k}"))
                 .collect();
-            file.notes.push(format!(
-                "not read (no load-balancing decisions in them): {}",
-                list.join(", ")
+            file.notes.push(Note::new(
+                NoteCode::NotRead,
+                format!(
+                    "not read (no load-balancing decisions in them): {}",
+                    list.join(", ")
+                ),
             ));
         }
         // Assignments by name; the first of a name is used.
@@ -753,9 +757,12 @@ impl Walker {
                 continue;
             }
             if by_name.insert(a.resource.name.clone(), i).is_some() {
-                file.notes.push(format!(
-                    "the assignment of {:?} appears more than once: the first is used",
-                    a.resource.name
+                file.notes.push(Note::new(
+                    NoteCode::Input,
+                    format!(
+                        "the assignment of {:?} appears more than once: the first is used",
+                        a.resource.name
+                    ),
                 ));
                 by_name.insert(a.resource.name.clone(), by_name[&a.resource.name].min(i));
             }
@@ -770,7 +777,7 @@ impl Walker {
                 resource,
             } = found;
             if let Some(previous) = seen.get(&resource.name) {
-                file.notes.push(format!(
+                file.notes.push(Note::new(NoteCode::Input, format!(
                     "cluster {:?} is in {previous} and {source}: {} is listed once, from {previous}{}",
                     resource.name,
                     resource.name,
@@ -779,7 +786,7 @@ impl Walker {
                     } else {
                         ""
                     }
-                ));
+                )));
                 continue;
             }
             seen.insert(resource.name.clone(), source.clone());
@@ -790,7 +797,7 @@ impl Walker {
                     let a = &self.assignments[i];
                     let mut notes = a.resource.notes.clone();
                     if resource.inline.is_some() {
-                        notes.push("the cluster's endpoints are read from the EndpointsConfigDump (what the running Envoy holds, health included), not from its load_assignment".into());
+                        notes.push(Note::new(NoteCode::Source, "the cluster's endpoints are read from the EndpointsConfigDump (what the running Envoy holds, health included), not from its load_assignment"));
                     }
                     (Some(a.resource.clone()), a.file.clone(), notes, true)
                 }
@@ -808,9 +815,12 @@ impl Walker {
             if resource.eds_name != resource.name && joined.is_some() {
                 notes.insert(
                     0,
-                    format!(
-                        "endpoints from the assignment {:?} (eds_cluster_config.service_name)",
-                        resource.eds_name
+                    Note::new(
+                        NoteCode::Source,
+                        format!(
+                            "endpoints from the assignment {:?} (eds_cluster_config.service_name)",
+                            resource.eds_name
+                        ),
                     ),
                 );
             }
@@ -879,7 +889,7 @@ impl Walker {
             describe(&mut row, &a.resource.assignment);
             let mut notes = a.resource.notes;
             if a.document == Document::ClusterLoadAssignment {
-                notes.push("an assignment without its cluster: Envoy's defaults apply (ROUND_ROBIN, panic threshold 50%, no locality weighting); give the cluster too (the same file, or a second file) for its policy".into());
+                notes.push(Note::new(NoteCode::Input, "an assignment without its cluster: Envoy's defaults apply (ROUND_ROBIN, panic threshold 50%, no locality weighting); give the cluster too (the same file, or a second file) for its policy"));
             }
             file.clusters.push(ClusterEntry {
                 row,
@@ -901,27 +911,21 @@ impl Walker {
 
 /// One "accepted but not modelled" note instead of one per resource (a cluster and its
 /// assignment each make one).
-fn merge_not_modelled(notes: &mut Vec<String>) {
-    const PREFIX: &str = "accepted but not modelled by meshlb (no effect on the result): ";
-    let mut fields: Vec<String> = Vec::new();
+fn merge_not_modelled(notes: &mut Vec<Note>) {
+    let mut fields = std::collections::BTreeSet::new();
     let mut first = None;
     let mut i = 0;
     while i < notes.len() {
-        if let Some(list) = notes[i].strip_prefix(PREFIX) {
-            fields.extend(list.split(", ").map(str::to_string));
+        if notes[i].code == NoteCode::NotModelled {
+            let note = notes.remove(i);
+            fields.extend(crate::names::not_modelled_fields(&note).map(str::to_string));
             first.get_or_insert(i);
-            notes.remove(i);
         } else {
             i += 1;
         }
     }
-    if let Some(at) = first {
-        fields.sort();
-        fields.dedup();
-        notes.insert(
-            at.min(notes.len()),
-            format!("{PREFIX}{}", fields.join(", ")),
-        );
+    if let (Some(at), Some(note)) = (first, crate::names::not_modelled_note(&fields)) {
+        notes.insert(at.min(notes.len()), note);
     }
 }
 
@@ -992,8 +996,8 @@ impl EnvoyFile {
                         "no clusters or endpoints in it{}",
                         self.notes
                             .iter()
-                            .find(|n| n.starts_with("not read"))
-                            .map_or_else(String::new, |n| format!(" ({n})"))
+                            .find(|n| n.code == NoteCode::NotRead)
+                            .map_or_else(String::new, |n| format!(" ({})", n.text))
                     ));
                 }
                 [one] => one,

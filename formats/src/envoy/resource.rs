@@ -9,6 +9,7 @@
 //! `api/envoy/config/cluster/v3/cluster.proto`, `api/envoy/config/core/v3/{address,base,health_check}.proto`,
 //! `api/envoy/type/v3/percent.proto`, `api/envoy/extensions/load_balancing_policies/*/v3/*.proto`.
 
+use meshlb::{Note, NoteCode};
 use std::collections::BTreeSet;
 
 use crate::error::InputError;
@@ -58,7 +59,7 @@ pub(crate) struct AssignmentResource {
     pub(crate) name: String,
     pub(crate) assignment: LoadAssignment,
     pub(crate) places: AssignmentPlaces,
-    pub(crate) notes: Vec<String>,
+    pub(crate) notes: Vec<Note>,
 }
 
 /// A parsed `Cluster`.
@@ -78,7 +79,7 @@ pub(crate) struct ClusterResource {
     pub(crate) places: ConfigPlaces,
     /// `load_assignment`, when given inline.
     pub(crate) inline: Option<AssignmentResource>,
-    pub(crate) notes: Vec<String>,
+    pub(crate) notes: Vec<Note>,
 }
 
 /// Collects notes while walking one resource.
@@ -88,7 +89,7 @@ pub(crate) struct Parser {
     ignored: BTreeSet<String>,
     /// Fields not modelled that can change the result: (path pattern, what they do).
     differs: BTreeSet<(String, &'static str)>,
-    notes: Vec<String>,
+    notes: Vec<Note>,
 }
 
 /// An object's members, matched against the fields meshlb models and those it knows but
@@ -214,8 +215,8 @@ impl Parser {
     }
 
     /// A remark for the explanation.
-    pub(crate) fn note(&mut self, note: impl Into<String>) {
-        self.notes.push(note.into());
+    pub(crate) fn note(&mut self, code: NoteCode, text: impl Into<String>) {
+        self.notes.push(Note::new(code, text));
     }
 
     /// A field that can change the result and is not modelled.
@@ -224,16 +225,19 @@ impl Parser {
     }
 
     /// The notes gathered, the not-modelled fields last.
-    pub(crate) fn finish(&mut self) -> Vec<String> {
+    pub(crate) fn finish(&mut self) -> Vec<Note> {
         let mut notes = std::mem::take(&mut self.notes);
         if !self.differs.is_empty() {
             let list: Vec<String> = std::mem::take(&mut self.differs)
                 .into_iter()
                 .map(|(p, why)| format!("{p} ({why})"))
                 .collect();
-            notes.push(format!(
-                "not modelled by meshlb, so Envoy's result may differ: {}",
-                list.join("; ")
+            notes.push(Note::new(
+                NoteCode::MayDiffer,
+                format!(
+                    "not modelled by meshlb, so Envoy's result may differ: {}",
+                    list.join("; ")
+                ),
             ));
         }
         notes.extend(crate::names::not_modelled_note(&std::mem::take(
@@ -387,9 +391,9 @@ impl Parser {
                 "an ORIGINAL_DST cluster sends each request to its original destination address: Envoy does not balance it over endpoints".into(),
             );
         } else if discovery == "LOGICAL_DNS" {
-            self.note("LOGICAL_DNS: Envoy connects to the first address the single endpoint's host name resolves to; meshlb explains the endpoint as written");
+            self.note(NoteCode::Input, "LOGICAL_DNS: Envoy connects to the first address the single endpoint's host name resolves to; meshlb explains the endpoint as written");
         } else if discovery == "STRICT_DNS" {
-            self.note("STRICT_DNS: Envoy resolves each endpoint's host name and makes one host per address it returns, each with the endpoint's weight; meshlb explains the endpoints as written");
+            self.note(NoteCode::Input, "STRICT_DNS: Envoy resolves each endpoint's host name and makes one host per address it returns, each with the endpoint's weight; meshlb explains the endpoints as written");
         }
         Ok(ClusterResource {
             name,
@@ -422,7 +426,10 @@ impl Parser {
             group.endpoints.push(Endpoint::new(&address, port));
             places.push((hp, host.line));
         }
-        self.note("hosts: v2's deprecated endpoint list, read as one locality of weight-1 hosts");
+        self.note(
+            NoteCode::Input,
+            "hosts: v2's deprecated endpoint list, read as one locality of weight-1 hosts",
+        );
         let mut assignment = LoadAssignment::default();
         assignment.localities.push(group);
         Ok(AssignmentResource {
@@ -566,7 +573,7 @@ impl Parser {
             }
             if let Some((v, p)) = rd.get("runtime_key") {
                 string(v, &p)?;
-                self.note("least_request active_request_bias.runtime_key: runtime overrides are not modelled; the default_value applies");
+                self.note(NoteCode::Input, "least_request active_request_bias.runtime_key: runtime overrides are not modelled; the default_value applies");
             }
         }
         Ok(())
@@ -633,7 +640,7 @@ impl Parser {
                     *config = candidate;
                     *places = candidate_places;
                     if i > 0 {
-                        self.note(format!(
+                        self.note(NoteCode::Input, format!(
                             "load_balancing_policy: Envoy uses the first policy it supports; meshlb takes policies[{i}] ({short})"
                         ));
                     }
@@ -894,7 +901,7 @@ impl Parser {
                 .push(((group_path, group_value.line), endpoint_places));
         }
         if zero_weights > 0 {
-            self.note(format!(
+            self.note(NoteCode::Input, format!(
                 "{zero_weights} locality group(s) have load_balancing_weight 0: Envoy's admin output prints 0 for a locality without a weight (proto3 leaves a real 0 out, and EDS refuses it), so meshlb reads it as unset: such a locality gets no traffic under locality-weighted LB"
             ));
         }

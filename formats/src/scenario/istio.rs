@@ -2,6 +2,7 @@
 //! VirtualService, ServiceEntry, WorkloadEntry, Sidecar) and MeshConfig, in both of proto3
 //! JSON's spellings.
 
+use meshlb::{Note, NoteCode};
 use std::collections::BTreeMap;
 
 use meshlb::mesh::{
@@ -221,42 +222,43 @@ impl Parser<'_> {
         let f = self.object(node, at, &LOAD_BALANCER)?;
         let simple = f.get("simple");
         let hash = f.get("consistentHash");
-        let policy = match (simple, hash) {
-            (Some(_), Some((key, node))) => {
-                return Err(fail(
-                    &at.key(key),
-                    node.line,
-                    "`simple` and `consistentHash` are alternatives (one of them): set one",
-                ));
-            }
-            (Some((key, node)), None) => {
-                let at = at.key(key);
-                let names = [
-                    ("UNSPECIFIED", 0),
-                    ("LEAST_CONN", 1),
-                    ("RANDOM", 2),
-                    ("PASSTHROUGH", 3),
-                    ("ROUND_ROBIN", 4),
-                    ("LEAST_REQUEST", 5),
-                ];
-                match self.enumeration(node, &at, &names, true)? {
-                    0 => IstioLbPolicy::Unspecified,
-                    1 => {
-                        self.notes.push(format!(
+        let policy =
+            match (simple, hash) {
+                (Some(_), Some((key, node))) => {
+                    return Err(fail(
+                        &at.key(key),
+                        node.line,
+                        "`simple` and `consistentHash` are alternatives (one of them): set one",
+                    ));
+                }
+                (Some((key, node)), None) => {
+                    let at = at.key(key);
+                    let names = [
+                        ("UNSPECIFIED", 0),
+                        ("LEAST_CONN", 1),
+                        ("RANDOM", 2),
+                        ("PASSTHROUGH", 3),
+                        ("ROUND_ROBIN", 4),
+                        ("LEAST_REQUEST", 5),
+                    ];
+                    match self.enumeration(node, &at, &names, true)? {
+                        0 => IstioLbPolicy::Unspecified,
+                        1 => {
+                            self.notes.push(Note::new(NoteCode::Input, format!(
                             "{}: LEAST_CONN is deprecated; Istio treats it as LEAST_REQUEST",
                             at.path()
-                        ));
-                        IstioLbPolicy::LeastRequest
+                        )));
+                            IstioLbPolicy::LeastRequest
+                        }
+                        2 => IstioLbPolicy::Random,
+                        3 => IstioLbPolicy::Passthrough,
+                        4 => IstioLbPolicy::RoundRobin,
+                        _ => IstioLbPolicy::LeastRequest,
                     }
-                    2 => IstioLbPolicy::Random,
-                    3 => IstioLbPolicy::Passthrough,
-                    4 => IstioLbPolicy::RoundRobin,
-                    _ => IstioLbPolicy::LeastRequest,
                 }
-            }
-            (None, Some((key, node))) => self.consistent_hash(node, &at.key(key))?,
-            (None, None) => IstioLbPolicy::Unspecified,
-        };
+                (None, Some((key, node))) => self.consistent_hash(node, &at.key(key))?,
+                (None, None) => IstioLbPolicy::Unspecified,
+            };
         let locality_lb_setting = self.opt(&f, "localityLbSetting", at, Self::locality_lb)?;
         Ok(LoadBalancerSettings {
             policy,
@@ -297,10 +299,10 @@ impl Parser<'_> {
                     minimum_ring_size = size(self, &r, "minimumRingSize", &at)?;
                 }
                 if deprecated.is_some() {
-                    self.notes.push(format!(
+                    self.notes.push(Note::new(NoteCode::Input, format!(
                         "{}.minimumRingSize is deprecated; meshlb reads it as ringHash.minimumRingSize",
                         at.path()
-                    ));
+                    )));
                 }
                 Ok(IstioLbPolicy::RingHash {
                     minimum_ring_size: minimum_ring_size.or(deprecated),

@@ -1,6 +1,7 @@
 //! The scenario's readers of Istio resources and MeshConfig, for the Kubernetes dump importer
 //! (`crate::kube`): the same checks and messages as in a scenario, paths from the object.
 
+use meshlb::Note;
 use std::collections::BTreeSet;
 
 use meshlb::mesh::{MeshConfig, Resource};
@@ -12,7 +13,7 @@ use crate::tree::Node;
 
 /// What reading one Istio resource or one MeshConfig outside a scenario gave: the value, the
 /// patterns of accepted but unmodelled fields, and other notes.
-pub(crate) type Read<T> = (T, BTreeSet<String>, Vec<String>);
+pub(crate) type Read<T> = (T, BTreeSet<String>, Vec<Note>);
 
 /// Reads one Istio resource (a `kubectl` dump's object, at the document root or at
 /// `items[item]` of a `List`) with the scenario's reader: Istio's API, the same checks and

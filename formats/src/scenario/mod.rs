@@ -16,6 +16,7 @@
 //! networks, services, workloads, client, request) and `istio` the embedded Istio resources and
 //! MeshConfig.
 
+use meshlb::Note;
 use std::collections::BTreeSet;
 
 use meshlb::mesh::{MeshPlan, Scenario, ScenarioError};
@@ -43,7 +44,7 @@ pub struct ScenarioInput {
     /// The scenario, with shared/SCENARIO.md's defaults filled in.
     pub scenario: Scenario,
     /// Fields accepted but not modelled, deprecated spellings, and other remarks.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
 impl ScenarioInput {
@@ -128,5 +129,5 @@ struct Parser<'t> {
     /// Patterns (`config[].resources[].spec.trafficPolicy.connectionPool`) of fields accepted
     /// but not modelled.
     ignored: BTreeSet<String>,
-    notes: Vec<String>,
+    notes: Vec<Note>,
 }

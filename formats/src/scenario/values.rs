@@ -1,5 +1,6 @@
 //! Scalars, lists, labels and localities, with the path and line of every error.
 
+use meshlb::Note;
 use std::collections::BTreeSet;
 
 use meshlb::mesh::Labels;
@@ -20,7 +21,7 @@ impl<'t> Parser<'t> {
         }
     }
 
-    pub(super) fn finish_notes(&mut self) -> Vec<String> {
+    pub(super) fn finish_notes(&mut self) -> Vec<Note> {
         let mut notes = std::mem::take(&mut self.notes);
         notes.extend(crate::names::not_modelled_note(&self.ignored));
         notes

@@ -24,6 +24,7 @@ use super::visibility::{self, Reach};
 use super::{Context, EndpointSource, ViewEndpoint};
 use crate::explain::{DropReason, DroppedEndpoint};
 use crate::model::{HealthStatus, Locality};
+use crate::note::{Note, NoteCode};
 
 /// One endpoint of the host before health, subsets and networks decide whether it is sent,
 /// borrowed from the scenario (most candidates of a large mesh end up behind a gateway, never
@@ -110,7 +111,7 @@ pub(crate) fn gather<'a>(
     context: &Context<'a>,
     target: &Target<'a>,
     dropped: &mut Vec<DroppedEndpoint>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Gathered<'a> {
     let host = &target.host;
     let client_cluster = context.cluster;
@@ -199,9 +200,12 @@ pub(crate) fn gather<'a>(
         );
     }
     if !meshes_crossed.is_empty() {
-        notes.push(format!(
-            "endpoints of mesh {} are included: the mesh boundary is crossed",
-            meshes_crossed.into_iter().collect::<Vec<_>>().join(", ")
+        notes.push(Note::new(
+            NoteCode::MeshBoundary,
+            format!(
+                "endpoints of mesh {} are included: the mesh boundary is crossed",
+                meshes_crossed.into_iter().collect::<Vec<_>>().join(", ")
+            ),
         ));
     }
     Gathered {

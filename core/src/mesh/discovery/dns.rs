@@ -17,6 +17,7 @@ use alloc::vec::Vec;
 use super::super::model::{Resource, Scenario, ServiceEntry, ServiceSpec};
 use super::super::validate::ScenarioError;
 use super::{Context, DOMAIN_SUFFIX};
+use crate::note::{Note, NoteCode};
 
 /// Normalises a requested host: `name` → `name.<ns>.svc.cluster.local`, `name.ns` →
 /// `name.ns.svc.cluster.local`, `name.ns.svc` → `... .cluster.local`.
@@ -140,7 +141,7 @@ pub(crate) fn resolves(
     scenario: &Scenario,
     context: &Context<'_>,
     target: &Target<'_>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> bool {
     let client_cluster = context.cluster;
     let host = &target.host;
@@ -165,9 +166,12 @@ pub(crate) fn resolves(
                     })
             });
             if !local && client_cluster.dns_proxy && known {
-                notes.push(format!(
-                    "cluster {} has no Service {host}, but Istio DNS proxying resolves it",
-                    client_cluster.name
+                notes.push(Note::new(
+                    NoteCode::Dns,
+                    format!(
+                        "cluster {} has no Service {host}, but Istio DNS proxying resolves it",
+                        client_cluster.name
+                    ),
                 ));
             }
             local || (client_cluster.dns_proxy && known)
@@ -175,7 +179,7 @@ pub(crate) fn resolves(
         (None, None) => false,
     };
     if !ok {
-        notes.push(match target.service_entry {
+        notes.push(Note::new(NoteCode::Dns, match target.service_entry {
             Some(_) => format!(
                 "{host} is a ServiceEntry host, which Kubernetes DNS does not resolve; cluster {} has no Istio DNS proxying (ISTIO_META_DNS_CAPTURE)",
                 client_cluster.name
@@ -184,7 +188,7 @@ pub(crate) fn resolves(
                 "cluster {} has no Service {host} and DNS proxying is off: the lookup fails before any proxy sees the request (deploy the Service to every cluster that calls it)",
                 client_cluster.name
             ),
-        });
+        }));
     }
     ok
 }

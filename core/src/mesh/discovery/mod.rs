@@ -48,6 +48,7 @@ use super::routing;
 use super::validate::ScenarioError;
 use crate::explain::{ClientReport, ConfigRef, DropReason, DroppedEndpoint, Status};
 use crate::model::{HealthStatus, Locality};
+use crate::note::{Note, NoteCode};
 use candidates::Candidate;
 pub(crate) use index::Index;
 
@@ -256,7 +257,7 @@ pub struct View {
     /// Endpoints left out.
     pub dropped: Vec<DroppedEndpoint>,
     /// Notes.
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// Istio version rules.
     pub istio_version: IstioVersion,
 }
@@ -322,19 +323,19 @@ impl<'a> Context<'a> {
         let cp = &self.control_plane;
         let mut notes = Vec::new();
         if cp.name != self.cluster.name {
-            notes.push(format!(
+            notes.push(Note::new(NoteCode::ControlPlane, format!(
                 "the client's proxy is configured by control plane {}, which reads Istio config from cluster {}",
                 cp.name, cp.config_cluster.name
-            ));
+            )));
         }
         let ignored = cp.ignored_config(scenario);
         if !ignored.is_empty() {
-            notes.push(format!(
+            notes.push(Note::new(NoteCode::ControlPlane, format!(
                 "Istio config held by {} is not read by control plane {} (it reads only cluster {})",
                 ignored.iter().copied().collect::<Vec<_>>().join(", "),
                 cp.name,
                 cp.config_cluster.name
-            ));
+            )));
         }
         View {
             status: Status::Routed,
@@ -441,9 +442,12 @@ pub(crate) fn resolve<'a>(
         &context.root_namespace,
     );
     if let Some(dr) = &dr {
-        view.notes.push(format!(
-            "DestinationRule {}/{} applies",
-            dr.metadata.namespace, dr.metadata.name
+        view.notes.push(Note::new(
+            NoteCode::DestinationRule,
+            format!(
+                "DestinationRule {}/{} applies",
+                dr.metadata.namespace, dr.metadata.name
+            ),
         ));
     }
     let vs = config::virtual_service(&context.resources, host, &client.namespace);
@@ -530,10 +534,9 @@ impl Pending<'_> {
                 .and_then(|name| dr.as_ref()?.subsets.iter().find(|s| &s.name == name));
             let exists = subset.is_none() || subset_def.is_some();
             if !exists {
-                view.notes.push(subsets::missing_subset_note(
-                    subset.as_deref(),
-                    weight,
-                    &host,
+                view.notes.push(Note::new(
+                    NoteCode::Route,
+                    subsets::missing_subset_note(subset.as_deref(), weight, &host),
                 ));
             }
             let policy = merged_policy(&top_policy, dr.as_ref(), subset.as_deref(), view.port);
@@ -599,9 +602,9 @@ impl Pending<'_> {
     }
 }
 
-fn dedupe_notes(notes: &mut Vec<String>) {
+fn dedupe_notes(notes: &mut Vec<Note>) {
     let mut seen = BTreeSet::new();
-    notes.retain(|n| seen.insert(n.clone()));
+    notes.retain(|n| seen.insert(n.text.clone()));
 }
 
 /// Adds the topology labels istiod puts on endpoints and proxies.

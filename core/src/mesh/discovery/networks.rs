@@ -25,6 +25,7 @@ use super::{Behind, EndpointSource, Group, Overlay, ViewEndpoint};
 type Carried = (u64, Vec<String>, Vec<Behind>);
 use crate::explain::{DropReason, DroppedEndpoint};
 use crate::model::HealthStatus;
+use crate::note::{Note, NoteCode};
 
 fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 { a } else { gcd(b, a % b) }
@@ -62,7 +63,7 @@ pub(crate) fn network_filter(
     scale: u32,
     overlay: &Overlay<'_>,
     dropped: &mut Vec<DroppedEndpoint>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Vec<Group> {
     let mut index: BTreeMap<u32, usize> = BTreeMap::new();
     let mut groups: Vec<Group> = Vec::new();
@@ -170,14 +171,14 @@ pub(crate) fn network_filter(
         }
     }
     for network in without_gateway {
-        notes.push(format!(
+        notes.push(Note::new(NoteCode::Network, format!(
             "network {network} has no east-west gateway{}: istiod sends its endpoints directly, as if it were routable from network {client_network:?}",
             if multi_network {
                 ""
             } else {
                 " (no network of the mesh has one, so multi-network is off)"
             }
-        ));
+        )));
     }
     for ((gi, n, g), (weight, behind, behind_endpoints)) in gateway_weights {
         let net = &scenario.networks[n];

@@ -19,6 +19,7 @@ use super::super::model::{Labels, Subset, VirtualService};
 use super::super::routing;
 use super::candidates::Candidate;
 use super::qualify;
+use crate::note::{Note, NoteCode};
 
 /// The route's destinations for `host`: (subset, weight) from the first HTTP route of the
 /// VirtualService that matches the request ([`routing::select_route`]), or one destination
@@ -30,15 +31,18 @@ pub(crate) fn routes(
     proxy_labels: &Labels,
     proxy_namespace: &str,
     request: &routing::HttpRequest<'_>,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Option<Vec<(Option<String>, u32)>> {
     let Some(vs) = vs else {
         return Some(alloc::vec![(None, 100)]);
     };
     if vs.http.is_empty() {
-        notes.push(format!(
-            "VirtualService {}/{} has no http route: the default route applies",
-            vs.metadata.namespace, vs.metadata.name
+        notes.push(Note::new(
+            NoteCode::Route,
+            format!(
+                "VirtualService {}/{} has no http route: the default route applies",
+                vs.metadata.namespace, vs.metadata.name
+            ),
         ));
         return Some(alloc::vec![(None, 100)]);
     }
@@ -46,28 +50,42 @@ pub(crate) fn routes(
     let Some((_, route, why)) =
         routing::select_route(vs, proxy_labels, proxy_namespace, request, &mut why_not)
     else {
-        notes.push(format!(
+        notes.push(Note::new(NoteCode::Route, format!(
             "no http route of VirtualService {}/{} matches the request ({} {}{}): Envoy's route table answers 404 (NR)",
             vs.metadata.namespace,
             vs.metadata.name,
             request.method,
             request.path,
             if request.port == 0 { String::new() } else { format!(" on port {}", request.port) }
-        ));
-        notes.extend(why_not);
+        )));
+        notes.extend(
+            why_not
+                .into_iter()
+                .map(|why| Note::new(NoteCode::Route, why)),
+        );
         return None;
     };
-    notes.extend(why_not);
-    notes.push(format!(
-        "VirtualService {}/{}: {why}",
-        vs.metadata.namespace, vs.metadata.name
+    notes.extend(
+        why_not
+            .into_iter()
+            .map(|why| Note::new(NoteCode::Route, why)),
+    );
+    notes.push(Note::new(
+        NoteCode::Route,
+        format!(
+            "VirtualService {}/{}: {why}",
+            vs.metadata.namespace, vs.metadata.name
+        ),
     ));
     let mut out = Vec::new();
     for d in &route.route {
         if qualify(&d.host, &vs.metadata.namespace) != host && d.host != host {
-            notes.push(format!(
-                "route destination {} is another host: its share is not explained here",
-                d.host
+            notes.push(Note::new(
+                NoteCode::Route,
+                format!(
+                    "route destination {} is another host: its share is not explained here",
+                    d.host
+                ),
             ));
             continue;
         }
@@ -81,18 +99,21 @@ pub(crate) fn routes(
         }
         out.push((d.subset.clone(), weight));
     }
-    notes.push(format!(
-        "VirtualService {}/{} routes {}",
-        vs.metadata.namespace,
-        vs.metadata.name,
-        out.iter()
-            .map(|(s, w)| format!(
-                "{w} to {}",
-                s.as_deref()
-                    .map_or_else(|| "the service".to_string(), |s| format!("subset {s}"))
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
+    notes.push(Note::new(
+        NoteCode::Route,
+        format!(
+            "VirtualService {}/{} routes {}",
+            vs.metadata.namespace,
+            vs.metadata.name,
+            out.iter()
+                .map(|(s, w)| format!(
+                    "{w} to {}",
+                    s.as_deref()
+                        .map_or_else(|| "the service".to_string(), |s| format!("subset {s}"))
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     ));
     if out.is_empty() {
         out.push((None, 100));

@@ -20,6 +20,7 @@ use super::super::routing;
 use super::dns::Target;
 use super::{Context, DOMAIN_SUFFIX};
 use crate::explain::{DropReason, Status};
+use crate::note::{Note, NoteCode};
 
 /// The client's `Sidecar` and the outbound traffic policy in force.
 pub(crate) struct Scope<'a> {
@@ -77,28 +78,29 @@ pub(crate) fn check(
     target: &Target<'_>,
     client_namespace: &str,
     port: u16,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Result<(), Status> {
     let host = &target.host;
     if !exported(&target.export_to, &target.namespace, client_namespace) {
-        notes.push(format!(
+        notes.push(Note::new(NoteCode::Visibility, format!(
             "{} {host} is exported to {:?}, not to namespace {}: istiod builds no cluster for it, and {}",
             target.kind,
             target.export_to,
             client_namespace,
             routing::outbound_note(scope.mode, &scope.mode_from)
-        ));
+        )));
         return Err(Status::NotVisible);
     }
     // The Sidecar's egress imports (`SidecarScope`): a host it does not import has no cluster.
     if let Some(sc) = scope.sidecar {
         let name = scope.sidecar_name.clone().unwrap_or_default();
         match routing::imported_by(sc, host, &target.namespace, client_namespace, port) {
-            Some(entry) => notes.push(format!(
-                "{name} applies to the client and imports {host} ({entry})"
+            Some(entry) => notes.push(Note::new(
+                NoteCode::Visibility,
+                format!("{name} applies to the client and imports {host} ({entry})"),
             )),
             None => {
-                notes.push(format!(
+                notes.push(Note::new(NoteCode::Visibility, format!(
                     "{name} applies to the client and its egress hosts ({}) do not import {host} on port {}: istiod builds no cluster for it, and {}",
                     sc.egress
                         .iter()
@@ -110,7 +112,7 @@ pub(crate) fn check(
                         .join("; "),
                     port,
                     routing::outbound_note(scope.mode, &scope.mode_from)
-                ));
+                )));
                 return Err(Status::NotImported);
             }
         }

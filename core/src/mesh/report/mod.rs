@@ -638,6 +638,7 @@ mod tests {
             virtual_service: None,
             locality_settings: Vec::new(),
             topology: None,
+            note_codes: Vec::new(),
         }
     }
 
