@@ -354,6 +354,7 @@ impl Plan {
     /// outside `[0, 100]`, or more than [`MAX_ENDPOINTS`] endpoints.
     pub fn build(assignment: &LoadAssignment, config: &LbConfig) -> Result<Self, PlanError> {
         validate_config(assignment, config)?;
+        crate::limits::check_plan(assignment, config)?;
         let count: usize = assignment
             .localities
             .iter()
