@@ -358,3 +358,28 @@ fn the_generator_covers_its_dimensions() {
     assert!(statuses.contains("Routed"), "{statuses:?}");
     assert!(statuses.len() > 1, "{statuses:?}");
 }
+
+/// Seeds of the scenarios the cross-build test (`cargo xtask test-cross`) sends through every
+/// build.
+const CROSS_SEEDS: std::ops::Range<u64> = 0..24;
+
+/// The generated scenarios of the cross-build test: each parses and plans, and generation is
+/// deterministic (a seed is the same mesh twice). With `MESHLB_CROSS_DIR` set, they are written
+/// there as `gen-NN.yaml` for `tests/cross/cross.test.mjs`.
+#[test]
+fn cross_build_scenarios() {
+    let dir = std::env::var_os("MESHLB_CROSS_DIR").map(std::path::PathBuf::from);
+    if let Some(dir) = &dir {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    }
+    for seed in CROSS_SEEDS {
+        let mesh = Mesh::generate(seed);
+        assert_eq!(mesh, Mesh::generate(seed), "seed {seed}");
+        let _ = explain(&mesh);
+        if let Some(dir) = &dir {
+            let path = dir.join(format!("gen-{seed:02}.yaml"));
+            std::fs::write(&path, mesh.yaml())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+    }
+}
