@@ -154,16 +154,16 @@ impl Mesh {
             }
         }
         // Primaries watch each other cluster with probability 1/2 (remotes: always their own).
-        for i in 0..cluster_count {
-            if clusters[i].control_plane.is_some() {
+        for (i, cluster) in clusters.iter_mut().enumerate() {
+            if cluster.control_plane.is_some() {
                 continue;
             }
             for j in 0..cluster_count {
-                if j != i && !clusters[i].remote_secrets.contains(&j) && one_in(rng, 2) {
-                    clusters[i].remote_secrets.push(j);
+                if j != i && !cluster.remote_secrets.contains(&j) && one_in(rng, 2) {
+                    cluster.remote_secrets.push(j);
                 }
             }
-            clusters[i].remote_secrets.sort_unstable();
+            cluster.remote_secrets.sort_unstable();
         }
         let networks = (0..network_count)
             .map(|n| {

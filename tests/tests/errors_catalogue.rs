@@ -139,7 +139,7 @@ fn triggers() -> BTreeMap<&'static str, Box<dyn Fn() -> String>> {
         "cli-fail-value",
         Box::new(move || run(&["explain", &e(), "--fail", "zone=x"])),
     );
-    let e = ex.clone();
+    let e = ex;
     t.insert(
         "cli-locality",
         Box::new(move || run(&["explain", &e(), "--locality", "a/b/c/d"])),

@@ -389,12 +389,11 @@ fn input_size_at_the_limit_and_one_past() {
 
 #[test]
 fn nesting_at_the_limit_and_one_past() {
-    // JSON and YAML flow: 128 nested lists are read, 129 are refused.
-    for (open, close) in [("[", "]")] {
-        let at = format!("{}{}", open.repeat(128), close.repeat(128));
-        meshlb_formats::yaml_to_json(&at).expect("128 levels");
-        let past = format!("{}{}", open.repeat(129), close.repeat(129));
-        let err = meshlb_formats::yaml_to_json(&past).expect_err("129 levels");
+    // JSON lists and objects: 128 levels are read, 129 are refused.
+    for (open, inner, close) in [("[", "", "]"), ("{\"a\":", "1", "}")] {
+        let nested = |n: usize| format!("{}{inner}{}", open.repeat(n), close.repeat(n));
+        meshlb_formats::yaml_to_json(&nested(128)).expect("128 levels");
+        let err = meshlb_formats::yaml_to_json(&nested(129)).expect_err("129 levels");
         assert!(
             err.to_string().contains("nested more than 128 levels deep"),
             "{err}"
