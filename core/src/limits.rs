@@ -10,7 +10,7 @@
 //! | limit | value | why |
 //! |---|---|---|
 //! | [`MAX_LOCALITIES`] | 65,536 locality groups per assignment | each group is a locality scheduler entry and an explanation row |
-//! | [`MAX_HASH_TABLE_ENTRIES`] | 16,777,216 entries over all priorities of one plan | Envoy builds one ring (≤ 8M) or Maglev table (≤ 5,000,011) per priority, and up to 129 priorities: 129 × 8M entries would need 16 GiB |
+//! | [`MAX_HASH_TABLE_ENTRIES`] | 8,388,608 entries over all priorities of one plan, and over the plans of one request's route destinations | Envoy builds one ring (≤ 8M) or Maglev table (≤ 5,000,011) per priority, and up to 129 priorities: 129 × 8M ring entries would need 16 GiB |
 //! | [`MAX_CLUSTERS`] | 4,096 clusters per scenario | discovery visits every cluster pair |
 //! | [`MAX_LABELS`] | 256 labels per label set | matching compares label sets |
 //! | [`MAX_LABEL_KEY_BYTES`], [`MAX_LABEL_VALUE_BYTES`] | 317 and 63 bytes | Kubernetes' own limits on label keys (`prefix/name`: 253 + 1 + 63) and values (63) |
@@ -30,9 +30,11 @@ pub const MAX_LOCALITIES: usize = 1 << 16;
 
 /// Most entries the hash tables (rings or Maglev tables) of all priorities of one plan may hold,
 /// counted as [`hash_table_entries_bound`] does: the largest tables any health state could build.
-/// Twice Envoy's largest ring ([`crate::MAX_RING_SIZE`], 8,388,608): one priority at Envoy's
-/// maximum ring or three at its largest Maglev table fit; 16M ring entries take 256 MiB.
-pub const MAX_HASH_TABLE_ENTRIES: u64 = 1 << 24;
+/// Envoy's largest single ring ([`crate::MAX_RING_SIZE`], 8,388,608): all of a plan's tables
+/// together hold no more than Envoy's largest one, 128 MiB of ring entries. One priority at
+/// Envoy's maximum ring or Maglev table fits, and 127 priorities at the default Maglev table
+/// (65,537); a fuzz input of 132 rings of 65,536 entries (8,650,752) does not.
+pub const MAX_HASH_TABLE_ENTRIES: u64 = 1 << 23;
 
 /// Most clusters one scenario may hold.
 pub const MAX_CLUSTERS: usize = 4096;
@@ -144,6 +146,30 @@ pub(crate) fn check_plan(assignment: &LoadAssignment, config: &LbConfig) -> Resu
         });
     }
     Ok(())
+}
+
+/// Adds the hash-table bound of one route destination's plan to `so_far`, the bound of the
+/// route's destinations before it: a request's plans are alive together (one per subset a
+/// VirtualService routes to), so [`MAX_HASH_TABLE_ENTRIES`] bounds their sum. `MeshPlan`
+/// calls this before building each destination's plan.
+///
+/// # Errors
+/// A [`ScenarioError`] at `config` when the sum passes the limit.
+pub(crate) fn check_route_tables(
+    so_far: u64,
+    assignment: &LoadAssignment,
+    config: &LbConfig,
+) -> Result<u64, ScenarioError> {
+    let total = so_far.saturating_add(hash_table_entries_bound(assignment, config));
+    if total > MAX_HASH_TABLE_ENTRIES {
+        return Err(ScenarioError::new(
+            "config",
+            format!(
+                "the hash tables of the route's destinations could hold {total} entries, more than meshlb builds for one request ({MAX_HASH_TABLE_ENTRIES}): lower the DestinationRule's ringHash.minimumRingSize or maglev.tableSize, or route to fewer subsets"
+            ),
+        ));
+    }
+    Ok(total)
 }
 
 /// Checks one label set at `path` against [`MAX_LABELS`], [`MAX_LABEL_KEY_BYTES`] and

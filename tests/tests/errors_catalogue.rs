@@ -394,6 +394,19 @@ fn triggers() -> BTreeMap<&'static str, Box<dyn Fn() -> String>> {
             )
         }),
     );
+    t.insert(
+        "scenario-hash-tables",
+        Box::new(|| {
+            let mut text = String::from("clusters: [{name: c0}]\nservices: [{name: s, namespace: ns, clusters: [c0], ports: [80]}]\nworkloads:\n");
+            for i in 0..4 {
+                text.push_str(&format!("  - {{service: s.ns, cluster: c0, address: 10.0.0.{i}, port: 80, labels: {{v: s{i}}}}}\n"));
+            }
+            text.push_str("client: {cluster: c0, namespace: ns}\nrequest: {host: s.ns, port: 80}\nconfig:\n  - cluster: c0\n    resources:\n");
+            text.push_str("      - {apiVersion: networking.istio.io/v1, kind: DestinationRule, metadata: {name: s, namespace: ns}, spec: {host: s.ns.svc.cluster.local, trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x, maglev: {tableSize: 5000011}}}}, subsets: [{name: s0, labels: {v: s0}}, {name: s1, labels: {v: s1}}, {name: s2, labels: {v: s2}}, {name: s3, labels: {v: s3}}]}}\n");
+            text.push_str("      - {apiVersion: networking.istio.io/v1, kind: VirtualService, metadata: {name: s, namespace: ns}, spec: {hosts: [s.ns.svc.cluster.local], http: [{route: [{destination: {host: s.ns.svc.cluster.local, subset: s0}, weight: 25}, {destination: {host: s.ns.svc.cluster.local, subset: s1}, weight: 25}, {destination: {host: s.ns.svc.cluster.local, subset: s2}, weight: 25}, {destination: {host: s.ns.svc.cluster.local, subset: s3}, weight: 25}]}]}}\n");
+            explain("routes.yaml", &text)
+        }),
+    );
     // Envoy input.
     let one = format!(r#"{{"lb_endpoints":[{ENDPOINT}]}}"#);
     let o = one.clone();

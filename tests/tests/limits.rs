@@ -22,7 +22,7 @@ use meshlb_tests::{meshlb, temp_file};
 fn the_constants_are_the_documented_values() {
     assert_eq!(MAX_ENDPOINTS, 4_194_304);
     assert_eq!(MAX_LOCALITIES, 65_536);
-    assert_eq!(MAX_HASH_TABLE_ENTRIES, 16_777_216);
+    assert_eq!(MAX_HASH_TABLE_ENTRIES, 8_388_608);
     assert_eq!(MAX_CLUSTERS, 4_096);
     assert_eq!(MAX_LABELS, 256);
     assert_eq!(MAX_LABEL_KEY_BYTES, 317);
@@ -163,36 +163,58 @@ fn maglev_table_at_envoys_limit_and_one_past() {
 #[test]
 fn hash_tables_of_all_priorities_at_the_limit_and_one_past() {
     // One host per priority, minimum = maximum ring size: each ring has exactly the maximum
-    // (ring_hash_lb.cc: scale = min(ceil(1 × min) / 1, max)). Two rings of 8,388,608 are the
-    // limit, 16,777,216 entries; a third priority is refused before anything is built.
-    let config = ring(8_388_608, 8_388_608);
+    // (ring_hash_lb.cc: scale = min(ceil(1 × min) / 1, max)). Two rings of 4,194,304 are the
+    // limit, 8,388,608 entries.
+    let config = ring(4_194_304, 4_194_304);
     let two = one_host_per_priority(2);
-    assert_eq!(hash_table_entries_bound(&two, &config), 16_777_216);
-    let plan = build(&two, &config).expect("two rings of 8M");
+    assert_eq!(hash_table_entries_bound(&two, &config), 8_388_608);
+    let plan = build(&two, &config).expect("two rings of 4M");
     let built: usize = (0..2).filter_map(|p| plan.table(p)).map(|t| t.len()).sum();
-    assert_eq!(built, 16_777_216);
+    assert_eq!(built, 8_388_608);
     drop(plan);
-    let err = build(&one_host_per_priority(3), &config).expect_err("three rings of 8M");
+    // Just past: a maximum above the minimum bounds each ring by minimum + 1 / min_w + 1 =
+    // 4,194,304 + 1 + 1, so 8,388,612 for two; refused before anything is built.
+    let err = build(&two, &ring(4_194_304, 8_388_608)).expect_err("two rings of 4M + 2");
     assert_eq!(
         err.to_string(),
-        "the hash tables of this assignment could hold 25165824 entries over all priorities, more than meshlb builds for one plan (16777216): lower minimum_ring_size, maximum_ring_size or the Maglev table_size, or use fewer priorities"
+        "the hash tables of this assignment could hold 8388612 entries over all priorities, more than meshlb builds for one plan (8388608): lower minimum_ring_size, maximum_ring_size or the Maglev table_size, or use fewer priorities"
     );
-    // The fuzz input that took minutes: 132 ring tables of 65,536 entries is 8,650,752, within
-    // the limit; Maglev at its maximum in four priorities, 20,000,044, is not.
-    let mut maglev = LbConfig {
-        policy: LbPolicy::Maglev,
-        ..LbConfig::default()
-    };
-    maglev.maglev.table_size = 5_000_011;
+    // One ring at Envoy's maximum fits; the fuzz input that took minutes, 132 rings of 65,536
+    // entries (8,650,752), does not (here as 129 priorities of 65,536 + 2).
     assert_eq!(
-        hash_table_entries_bound(&one_host_per_priority(4), &maglev),
-        20_000_044
+        hash_table_entries_bound(&one_host_per_priority(1), &ring(8_388_608, 8_388_608)),
+        8_388_608
     );
     assert!(matches!(
-        build(&one_host_per_priority(4), &maglev),
+        build(&one_host_per_priority(129), &ring(65_536, 8_388_608)),
         Err(PlanError::HashTablesTooLarge {
-            entries: 20_000_044,
-            max: 16_777_216
+            entries: 8_454_402,
+            max: 8_388_608
+        })
+    ));
+    // Maglev: 127 priorities at the default table, 65,537, fit (8,323,199); 128 do not
+    // (8,388,736). At its maximum, 5,000,011, one priority fits and two do not.
+    let maglev = |table_size| {
+        let mut config = LbConfig {
+            policy: LbPolicy::Maglev,
+            ..LbConfig::default()
+        };
+        config.maglev.table_size = table_size;
+        config
+    };
+    assert_eq!(
+        hash_table_entries_bound(&one_host_per_priority(127), &maglev(65_537)),
+        8_323_199
+    );
+    assert_eq!(
+        hash_table_entries_bound(&one_host_per_priority(128), &maglev(65_537)),
+        8_388_736
+    );
+    assert!(matches!(
+        build(&one_host_per_priority(2), &maglev(5_000_011)),
+        Err(PlanError::HashTablesTooLarge {
+            entries: 10_000_022,
+            max: 8_388_608
         })
     ));
 }
@@ -460,5 +482,53 @@ fn workloads_at_the_limit_and_one_past() {
         past.to_string()
             .contains("1000001 workloads: meshlb reads at most 1000000 in one scenario"),
         "{past}"
+    );
+}
+
+/// A scenario whose VirtualService routes to `subsets` subsets of one workload each, under a
+/// DestinationRule with Maglev tables of 4,194,301 entries (2^22 - 3, a prime).
+fn maglev_routes(subsets: usize) -> String {
+    let mut text = String::from(
+        "clusters: [{name: c0}]\nservices: [{name: s, namespace: ns, clusters: [c0], ports: [80]}]\nworkloads:\n",
+    );
+    for i in 0..subsets {
+        text.push_str(&format!(
+            "  - {{service: s.ns, cluster: c0, address: 10.0.0.{i}, port: 80, labels: {{v: s{i}}}}}\n"
+        ));
+    }
+    text.push_str(
+        "client: {cluster: c0, namespace: ns}\nrequest: {host: s.ns, port: 80}\nconfig:\n  - cluster: c0\n    resources:\n",
+    );
+    text.push_str("      - apiVersion: networking.istio.io/v1\n        kind: DestinationRule\n        metadata: {name: s, namespace: ns}\n        spec:\n          host: s.ns.svc.cluster.local\n          trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: x-user, maglev: {tableSize: 4194301}}}}\n          subsets:\n");
+    for i in 0..subsets {
+        text.push_str(&format!(
+            "            - {{name: s{i}, labels: {{v: s{i}}}}}\n"
+        ));
+    }
+    text.push_str("      - apiVersion: networking.istio.io/v1\n        kind: VirtualService\n        metadata: {name: s, namespace: ns}\n        spec:\n          hosts: [s.ns.svc.cluster.local]\n          http:\n            - route:\n");
+    let weights: Vec<usize> = (0..subsets)
+        .map(|i| 100 / subsets + usize::from(i < 100 % subsets))
+        .collect();
+    for (i, w) in weights.iter().enumerate() {
+        text.push_str(&format!(
+            "                - {{destination: {{host: s.ns.svc.cluster.local, subset: s{i}}}, weight: {w}}}\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn hash_tables_of_all_route_destinations_at_the_limit_and_one_past() {
+    // Each subset is its own Envoy cluster and plan, alive together for one request: two
+    // Maglev tables of 4,194,301 (8,388,602 entries) are within the limit, three are not.
+    let two = meshlb_formats::parse_scenario(&maglev_routes(2)).expect("two subsets");
+    let plan = meshlb::mesh::MeshPlan::build(&two.scenario).expect("two Maglev tables");
+    assert_eq!(plan.explain().routes.map(|r| r.len()), Some(2));
+    drop(plan);
+    let three = meshlb_formats::parse_scenario(&maglev_routes(3)).expect("three subsets");
+    let err = meshlb::mesh::MeshPlan::build(&three.scenario).expect_err("three Maglev tables");
+    assert_eq!(
+        err.to_string(),
+        "config: the hash tables of the route's destinations could hold 12582903 entries, more than meshlb builds for one request (8388608): lower the DestinationRule's ringHash.minimumRingSize or maglev.tableSize, or route to fewer subsets"
     );
 }
