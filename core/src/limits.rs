@@ -10,7 +10,7 @@
 //! | limit | value | why |
 //! |---|---|---|
 //! | [`MAX_LOCALITIES`] | 65,536 locality groups per assignment | each group is a locality scheduler entry and an explanation row |
-//! | [`MAX_HASH_TABLE_ENTRIES`] | 8,388,608 entries over all priorities of one plan, and over the plans of one request's route destinations | Envoy builds one ring (≤ 8M) or Maglev table (≤ 5,000,011) per priority, and up to 129 priorities: 129 × 8M ring entries would need 16 GiB |
+//! | [`MAX_HASH_TABLE_ENTRIES`] | 8,388,736 entries over all priorities of one plan, and over the plans of one request's route destinations | Envoy builds one ring (≤ 8M) or Maglev table (≤ 5,000,011) per priority, and up to 129 priorities: 129 × 8M ring entries would need 16 GiB |
 //! | [`MAX_CLUSTERS`] | 4,096 clusters per scenario | discovery visits every cluster pair |
 //! | [`MAX_LABELS`] | 256 labels per label set | matching compares label sets |
 //! | [`MAX_LABEL_KEY_BYTES`], [`MAX_LABEL_VALUE_BYTES`] | 317 and 63 bytes | Kubernetes' own limits on label keys (`prefix/name`: 253 + 1 + 63) and values (63) |
@@ -30,11 +30,11 @@ pub const MAX_LOCALITIES: usize = 1 << 16;
 
 /// Most entries the hash tables (rings or Maglev tables) of all priorities of one plan may hold,
 /// counted as [`hash_table_entries_bound`] does: the largest tables any health state could build.
-/// Envoy's largest single ring ([`crate::MAX_RING_SIZE`], 8,388,608): all of a plan's tables
-/// together hold no more than Envoy's largest one, 128 MiB of ring entries. One priority at
-/// Envoy's maximum ring or Maglev table fits, and 127 priorities at the default Maglev table
-/// (65,537); a fuzz input of 132 rings of 65,536 entries (8,650,752) does not.
-pub const MAX_HASH_TABLE_ENTRIES: u64 = 1 << 23;
+/// 128 priorities at Envoy's default Maglev table (128 × 65,537 = 8,388,736), which is also
+/// Envoy's largest ring ([`crate::MAX_RING_SIZE`], 8,388,608) with room for its rounding: all of
+/// a plan's tables together hold about as much as Envoy's largest single one, 128 MiB of ring
+/// entries. A fuzz input of 132 rings of 65,536 entries (8,650,752) does not fit.
+pub const MAX_HASH_TABLE_ENTRIES: u64 = 128 * 65_537;
 
 /// Most clusters one scenario may hold.
 pub const MAX_CLUSTERS: usize = 4096;
@@ -54,9 +54,11 @@ pub const MAX_LABEL_VALUE_BYTES: usize = 63;
 ///
 /// A priority with hosts gets one table (Envoy's `thread_aware_lb_impl.cc` builds one per
 /// priority). A Maglev table always has `table_size` entries (`maglev_lb.cc`). A ring has
-/// `min(ceil(min_w × minimum_ring_size) / min_w, maximum_ring_size)` entries, where `min_w` is
-/// the smallest normalised weight of the hosts it is built from (`ring_hash_lb.cc`); since
-/// `ceil(x) < x + 1`, that is below `minimum_ring_size + 1 / min_w`, and `1 / min_w` is at most
+/// `ceil(scale × Σ w)` entries, `scale = min(ceil(min_w × minimum_ring_size) / min_w,
+/// maximum_ring_size)`, where `min_w` is the smallest normalised weight `w` of the hosts it is
+/// built from (`ring_hash_lb.cc`); since `ceil(x) < x + 1`, that is below
+/// `minimum_ring_size + 1 / min_w + 1` (or the maximum, plus one for the rounding of `Σ w`
+/// when there are several hosts), and `1 / min_w` is at most
 /// the priority's weight sum over its smallest weight (with locality-weighted LB, the product of
 /// that ratio for locality weights and the largest one for endpoint weights within a locality),
 /// whichever hosts are healthy.
@@ -112,10 +114,14 @@ pub fn hash_table_entries_bound(assignment: &LoadAssignment, config: &LbConfig) 
             };
             let ring = config.ring_hash;
             let bound = ring.minimum_ring_size as f64 + libm::ceil(inverse_min) + 1.0;
+            // At the cap the ring has `ceil(maximum_ring_size × Σ w)` entries; with several
+            // hosts the normalised weights may sum to a hair over 1 in floating point.
+            let hosts: usize = groups().map(|g| g.endpoints.len()).sum();
+            let cap = ring.maximum_ring_size + u64::from(hosts > 1);
             if inverse_min == 0.0 {
                 0
-            } else if bound >= ring.maximum_ring_size as f64 {
-                ring.maximum_ring_size
+            } else if bound >= cap as f64 {
+                cap
             } else {
                 bound as u64
             }

@@ -47,14 +47,14 @@ def main(out):
                "lb_endpoints": [endpoint(g)]} for g in range(65536)]
     write(out, "localities.json", envoy("zones", "ROUND_ROBIN", groups,
                                         {"common_lb_config": {"locality_weighted_lb_config": {}}}))
-    # Huge rings: one ring of Envoy's largest size, 8,388,608 entries (the hash-table limit),
-    # from 1,000 hosts.
+    # Huge rings: one ring of Envoy's largest size, 8,388,608 entries (within the hash-table
+    # limit), from 1,000 hosts.
     groups = [{"lb_endpoints": [endpoint(i) for i in range(1000)]}]
     write(out, "ring.json", envoy("ring", "RING_HASH", groups,
                                   {"ring_hash_lb_config": {"minimum_ring_size": 8388608, "maximum_ring_size": 8388608}}))
-    # Many tables: 127 priorities of 8 hosts, each with the default Maglev table, 65,537
-    # (8,323,199 entries, the most priorities at that size within the limit).
-    groups = [{"priority": p, "lb_endpoints": [endpoint(p * 8 + i) for i in range(8)]} for p in range(127)]
+    # Many tables: 128 priorities of 8 hosts, each with the default Maglev table, 65,537
+    # (8,388,736 entries, the hash-table limit).
+    groups = [{"priority": p, "lb_endpoints": [endpoint(p * 8 + i) for i in range(8)]} for p in range(128)]
     write(out, "maglev.json", envoy("maglev", "MAGLEV", groups))
     # Many workloads: a scenario of one cluster and as many workloads of one service as 64 MiB
     # holds (under MAX_WORKLOADS, 1,000,000), in 1,000 localities.

@@ -22,7 +22,7 @@ use meshlb_tests::{meshlb, temp_file};
 fn the_constants_are_the_documented_values() {
     assert_eq!(MAX_ENDPOINTS, 4_194_304);
     assert_eq!(MAX_LOCALITIES, 65_536);
-    assert_eq!(MAX_HASH_TABLE_ENTRIES, 8_388_608);
+    assert_eq!(MAX_HASH_TABLE_ENTRIES, 8_388_736);
     assert_eq!(MAX_CLUSTERS, 4_096);
     assert_eq!(MAX_LABELS, 256);
     assert_eq!(MAX_LABEL_KEY_BYTES, 317);
@@ -162,38 +162,6 @@ fn maglev_table_at_envoys_limit_and_one_past() {
 
 #[test]
 fn hash_tables_of_all_priorities_at_the_limit_and_one_past() {
-    // One host per priority, minimum = maximum ring size: each ring has exactly the maximum
-    // (ring_hash_lb.cc: scale = min(ceil(1 × min) / 1, max)). Two rings of 4,194,304 are the
-    // limit, 8,388,608 entries.
-    let config = ring(4_194_304, 4_194_304);
-    let two = one_host_per_priority(2);
-    assert_eq!(hash_table_entries_bound(&two, &config), 8_388_608);
-    let plan = build(&two, &config).expect("two rings of 4M");
-    let built: usize = (0..2).filter_map(|p| plan.table(p)).map(|t| t.len()).sum();
-    assert_eq!(built, 8_388_608);
-    drop(plan);
-    // Just past: a maximum above the minimum bounds each ring by minimum + 1 / min_w + 1 =
-    // 4,194,304 + 1 + 1, so 8,388,612 for two; refused before anything is built.
-    let err = build(&two, &ring(4_194_304, 8_388_608)).expect_err("two rings of 4M + 2");
-    assert_eq!(
-        err.to_string(),
-        "the hash tables of this assignment could hold 8388612 entries over all priorities, more than meshlb builds for one plan (8388608): lower minimum_ring_size, maximum_ring_size or the Maglev table_size, or use fewer priorities"
-    );
-    // One ring at Envoy's maximum fits; the fuzz input that took minutes, 132 rings of 65,536
-    // entries (8,650,752), does not (here as 129 priorities of 65,536 + 2).
-    assert_eq!(
-        hash_table_entries_bound(&one_host_per_priority(1), &ring(8_388_608, 8_388_608)),
-        8_388_608
-    );
-    assert!(matches!(
-        build(&one_host_per_priority(129), &ring(65_536, 8_388_608)),
-        Err(PlanError::HashTablesTooLarge {
-            entries: 8_454_402,
-            max: 8_388_608
-        })
-    ));
-    // Maglev: 127 priorities at the default table, 65,537, fit (8,323,199); 128 do not
-    // (8,388,736). At its maximum, 5,000,011, one priority fits and two do not.
     let maglev = |table_size| {
         let mut config = LbConfig {
             policy: LbPolicy::Maglev,
@@ -202,19 +170,66 @@ fn hash_tables_of_all_priorities_at_the_limit_and_one_past() {
         config.maglev.table_size = table_size;
         config
     };
+    // The limit: 128 priorities at Envoy's default Maglev table, 128 × 65,537 = 8,388,736
+    // entries, built; a 129th priority is refused before anything is built.
+    let at = one_host_per_priority(128);
+    assert_eq!(hash_table_entries_bound(&at, &maglev(65_537)), 8_388_736);
+    let plan = build(&at, &maglev(65_537)).expect("128 Maglev tables");
+    let built: usize = (0..128)
+        .filter_map(|p| plan.table(p))
+        .map(|t| t.len())
+        .sum();
+    assert_eq!(built, 8_388_736);
+    drop(plan);
+    let err = build(&one_host_per_priority(129), &maglev(65_537)).expect_err("129 tables");
     assert_eq!(
-        hash_table_entries_bound(&one_host_per_priority(127), &maglev(65_537)),
-        8_323_199
+        err.to_string(),
+        "the hash tables of this assignment could hold 8454273 entries over all priorities, more than meshlb builds for one plan (8388736): lower minimum_ring_size, maximum_ring_size or the Maglev table_size, or use fewer priorities"
     );
+    // Rings: one host per priority, minimum = maximum ring size, so each ring has exactly the
+    // maximum (ring_hash_lb.cc: scale = min(ceil(1 × min) / 1, max)): two rings of 4,194,368
+    // are the limit. With a larger maximum each ring is bounded by minimum + 1 / min_w + 1 =
+    // minimum + 2, so two are 8,388,740, past it.
+    let two = one_host_per_priority(2);
+    let config = ring(4_194_368, 4_194_368);
+    assert_eq!(hash_table_entries_bound(&two, &config), 8_388_736);
+    let plan = build(&two, &config).expect("two rings of 4,194,368");
+    let built: usize = (0..2).filter_map(|p| plan.table(p)).map(|t| t.len()).sum();
+    assert_eq!(built, 8_388_736);
+    drop(plan);
+    assert!(matches!(
+        build(&two, &ring(4_194_368, 8_388_608)),
+        Err(PlanError::HashTablesTooLarge {
+            entries: 8_388_740,
+            max: 8_388_736
+        })
+    ));
+    // One ring at Envoy's maximum fits, with several hosts too (their weights may sum to a
+    // hair over 1: one entry more); the fuzz input that took minutes, 132 rings of 65,536
+    // entries, does not (here 129 priorities of 65,536 + 2).
+    let max = ring(8_388_608, 8_388_608);
     assert_eq!(
-        hash_table_entries_bound(&one_host_per_priority(128), &maglev(65_537)),
-        8_388_736
+        hash_table_entries_bound(&one_host_per_priority(1), &max),
+        8_388_608
     );
+    let mut many = one_host_per_priority(1);
+    many.localities[0]
+        .endpoints
+        .push(Endpoint::new("10.1.1.1", 80));
+    assert_eq!(hash_table_entries_bound(&many, &max), 8_388_609);
+    assert!(matches!(
+        build(&one_host_per_priority(129), &ring(65_536, 8_388_608)),
+        Err(PlanError::HashTablesTooLarge {
+            entries: 8_454_402,
+            max: 8_388_736
+        })
+    ));
+    // Maglev at its maximum, 5,000,011: one priority fits, two do not.
     assert!(matches!(
         build(&one_host_per_priority(2), &maglev(5_000_011)),
         Err(PlanError::HashTablesTooLarge {
             entries: 10_000_022,
-            max: 8_388_608
+            max: 8_388_736
         })
     ));
 }
@@ -529,6 +544,92 @@ fn hash_tables_of_all_route_destinations_at_the_limit_and_one_past() {
     let err = meshlb::mesh::MeshPlan::build(&three.scenario).expect_err("three Maglev tables");
     assert_eq!(
         err.to_string(),
-        "config: the hash tables of the route's destinations could hold 12582903 entries, more than meshlb builds for one request (8388608): lower the DestinationRule's ringHash.minimumRingSize or maglev.tableSize, or route to fewer subsets"
+        "config: the hash tables of the route's destinations could hold 12582903 entries, more than meshlb builds for one request (8388736): lower the DestinationRule's ringHash.minimumRingSize or maglev.tableSize, or route to fewer subsets"
     );
+}
+
+/// A random ring-hash assignment: per priority, localities of (locality weight, endpoints'
+/// (weight, healthy)).
+type Shape = Vec<Vec<(Option<u32>, Vec<(u32, bool)>)>>;
+
+fn shape_assignment(shape: &Shape) -> LoadAssignment {
+    let mut localities = Vec::new();
+    for (p, groups) in shape.iter().enumerate() {
+        for (g, (weight, endpoints)) in groups.iter().enumerate() {
+            let endpoints = endpoints
+                .iter()
+                .enumerate()
+                .map(|(e, &(w, healthy))| {
+                    let mut ep = Endpoint::new(&format!("10.{p}.{g}.{e}"), 80);
+                    ep.weight = w;
+                    if !healthy {
+                        ep.health = meshlb::HealthStatus::Unhealthy;
+                    }
+                    ep
+                })
+                .collect();
+            let mut group = group(p as u32, endpoints);
+            group.weight = *weight;
+            localities.push(group);
+        }
+    }
+    assignment(localities)
+}
+
+mod bound {
+    use proptest::prelude::*;
+    use proptest::test_runner::{RngAlgorithm, RngSeed};
+
+    use super::*;
+
+    fn shape() -> impl Strategy<Value = Shape> {
+        let endpoint = (1_u32..=100, any::<bool>());
+        let group = (
+            prop_oneof![Just(None), (1_u32..=10).prop_map(Some)],
+            prop::collection::vec(endpoint, 0..5),
+        );
+        prop::collection::vec(prop::collection::vec(group, 1..4), 1..4)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 200,
+            failure_persistence: None,
+            rng_algorithm: RngAlgorithm::ChaCha,
+            rng_seed: RngSeed::Fixed(23),
+            ..ProptestConfig::default()
+        })]
+
+        /// The bound holds over whatever the health: the tables as built, then after every
+        /// host turns healthy (the largest set the tables are built from), then unhealthy
+        /// (panic: every host).
+        #[test]
+        fn the_bound_is_an_upper_bound(
+            shape in shape(),
+            minimum in 1_u64..5000,
+            extra in 0_u64..20_000,
+            locality_weighted in any::<bool>(),
+        ) {
+            let a = shape_assignment(&shape);
+            let mut config = ring(minimum, minimum + extra);
+            config.locality_weighted = locality_weighted;
+            let bound = hash_table_entries_bound(&a, &config);
+            let mut plan = build(&a, &config).expect("planned");
+            let total = |plan: &Plan| -> u64 {
+                (0..plan.priorities().len())
+                    .filter_map(|p| plan.table(p))
+                    .map(|t| t.len() as u64)
+                    .sum()
+            };
+            prop_assert!(total(&plan) <= bound, "built {} > bound {bound}", total(&plan));
+            for health in [meshlb::HealthStatus::Healthy, meshlb::HealthStatus::Unhealthy] {
+                for i in 0..plan.hosts().len() {
+                    let id = plan.hosts()[i].endpoint.clone();
+                    let id = plan.find(&id.address, id.port).expect("known host");
+                    plan.set_health(id, health);
+                }
+                prop_assert!(total(&plan) <= bound, "built {} > bound {bound}", total(&plan));
+            }
+        }
+    }
 }
