@@ -18,12 +18,14 @@
 //! The table in `docs/limits.md` lists every limit, with the formats' (input size, nesting
 //! depth, documents, workloads) and where each is enforced.
 
+use alloc::collections::BTreeMap;
 use alloc::format;
+use alloc::vec::Vec;
 
 use crate::error::PlanError;
 use crate::mesh::ScenarioError;
 use crate::mesh::model::{Labels, Resource, Scenario};
-use crate::model::{LbConfig, LbPolicy, LoadAssignment};
+use crate::model::{LbConfig, LbPolicy, LoadAssignment, LocalityEndpoints};
 
 /// Most locality groups (`LocalityLbEndpoints`) one assignment may hold.
 pub const MAX_LOCALITIES: usize = 1 << 16;
@@ -67,23 +69,19 @@ pub fn hash_table_entries_bound(assignment: &LoadAssignment, config: &LbConfig) 
     if !config.policy.is_hash_based() {
         return 0;
     }
-    let priorities = assignment
+    // The groups with endpoints by priority, in one pass, whatever the priorities' values (the
+    // plan refuses those above 128 after this check).
+    let mut by_priority: BTreeMap<u32, Vec<&LocalityEndpoints>> = BTreeMap::new();
+    for g in assignment
         .localities
         .iter()
-        .map(|l| l.priority as usize + 1)
-        .max()
-        .unwrap_or(0);
+        .filter(|g| !g.endpoints.is_empty())
+    {
+        by_priority.entry(g.priority).or_default().push(g);
+    }
     let mut total = 0_u64;
-    for p in 0..priorities {
-        let groups = || {
-            assignment
-                .localities
-                .iter()
-                .filter(move |g| g.priority as usize == p && !g.endpoints.is_empty())
-        };
-        if groups().next().is_none() {
-            continue;
-        }
+    for list in by_priority.values() {
+        let groups = || list.iter().copied();
         let entries = if config.policy == LbPolicy::Maglev {
             config.maglev.table_size
         } else {
@@ -132,7 +130,7 @@ pub fn hash_table_entries_bound(assignment: &LoadAssignment, config: &LbConfig) 
 }
 
 /// The plan-stage limits: [`MAX_LOCALITIES`] and [`MAX_HASH_TABLE_ENTRIES`]. `Plan::build`
-/// calls this after checking the configuration's own values.
+/// calls this after checking the configuration's values and each group's priority and weight.
 ///
 /// # Errors
 /// [`PlanError::TooManyLocalities`], [`PlanError::HashTablesTooLarge`].

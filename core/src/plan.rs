@@ -354,7 +354,6 @@ impl Plan {
     /// outside `[0, 100]`, or more than [`MAX_ENDPOINTS`] endpoints.
     pub fn build(assignment: &LoadAssignment, config: &LbConfig) -> Result<Self, PlanError> {
         validate_config(assignment, config)?;
-        crate::limits::check_plan(assignment, config)?;
         let count: usize = assignment
             .localities
             .iter()
@@ -380,6 +379,7 @@ impl Plan {
                 return Err(PlanError::ZeroLocalityWeight { locality: i });
             }
         }
+        crate::limits::check_plan(assignment, config)?;
         order.sort_by_key(|&i| assignment.localities[i].priority);
         let priority_count = assignment
             .localities

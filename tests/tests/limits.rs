@@ -633,3 +633,27 @@ mod bound {
         }
     }
 }
+
+#[test]
+fn the_hash_table_bound_is_linear_in_the_input_whatever_the_priorities() {
+    // Priorities are checked after the limits: the bound must not walk 0..=u32::MAX nor every
+    // priority for every group. 65,536 groups with as many priority values, and one at
+    // u32::MAX, are refused at once for their priority.
+    let config = ring(1024, 8_388_608);
+    let started = std::time::Instant::now();
+    let mut groups: Vec<LocalityEndpoints> = (0..65_535_u32)
+        .map(|p| {
+            group(
+                p,
+                vec![Endpoint::new(&format!("10.4.{}.{}", p / 256, p % 256), 80)],
+            )
+        })
+        .collect();
+    groups.push(group(u32::MAX, vec![Endpoint::new("10.5.0.1", 80)]));
+    let err = build(&assignment(groups), &config).expect_err("priorities above 128");
+    assert_eq!(
+        err.to_string(),
+        "priority 129 is above Envoy's maximum of 128"
+    );
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+}
