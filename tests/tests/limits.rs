@@ -634,6 +634,8 @@ mod bound {
     }
 }
 
+// The test times itself (the core, which it calls, takes no clock).
+#[allow(clippy::disallowed_methods)]
 #[test]
 fn the_hash_table_bound_is_linear_in_the_input_whatever_the_priorities() {
     // Priorities are checked after the limits: the bound must not walk 0..=u32::MAX nor every
