@@ -93,6 +93,21 @@ pub enum PlanError {
         /// The limit, [`crate::MAX_ENDPOINTS`].
         max: usize,
     },
+    /// More locality groups than meshlb plans in one assignment.
+    TooManyLocalities {
+        /// How many were given.
+        count: usize,
+        /// The limit, [`crate::limits::MAX_LOCALITIES`].
+        max: usize,
+    },
+    /// The hash tables of all priorities could hold more entries than meshlb builds for one
+    /// plan ([`crate::limits::hash_table_entries_bound`]).
+    HashTablesTooLarge {
+        /// The bound computed for the input.
+        entries: u64,
+        /// The limit, [`crate::limits::MAX_HASH_TABLE_ENTRIES`].
+        max: u64,
+    },
 }
 
 impl fmt::Display for PlanError {
@@ -150,6 +165,14 @@ impl fmt::Display for PlanError {
             Self::TooManyEndpoints { count, max } => {
                 write!(f, "{count} endpoints is more than meshlb plans in one assignment ({max})")
             }
+            Self::TooManyLocalities { count, max } => write!(
+                f,
+                "{count} locality groups is more than meshlb plans in one assignment ({max})"
+            ),
+            Self::HashTablesTooLarge { entries, max } => write!(
+                f,
+                "the hash tables of this assignment could hold {entries} entries over all priorities, more than meshlb builds for one plan ({max}): lower minimum_ring_size, maximum_ring_size or the Maglev table_size, or use fewer priorities"
+            ),
         }
     }
 }

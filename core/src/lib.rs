@@ -84,6 +84,7 @@ mod edf;
 mod error;
 mod explain;
 mod hash;
+pub mod limits;
 pub mod mesh;
 mod model;
 mod names;

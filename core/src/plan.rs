@@ -379,6 +379,7 @@ impl Plan {
                 return Err(PlanError::ZeroLocalityWeight { locality: i });
             }
         }
+        crate::limits::check_plan(assignment, config)?;
         order.sort_by_key(|&i| assignment.localities[i].priority);
         let priority_count = assignment
             .localities

@@ -55,6 +55,13 @@ pub fn yaml_to_json(text: &str) -> Result<String, InputError> {
 /// rather than read into memory.
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Most YAML documents (`---` separated) one input may hold: a `kubectl get -o yaml` dump is one
+/// `List` document, and a file of objects one document per object.
+pub const MAX_DOCUMENTS: usize = 65_536;
+
+/// Deepest nesting of mappings and lists meshlb reads, in YAML and JSON.
+pub const MAX_NESTING_DEPTH: usize = tree::MAX_DEPTH;
+
 /// Checks an input's size against [`MAX_INPUT_BYTES`] before it is read.
 ///
 /// # Errors

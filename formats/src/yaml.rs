@@ -36,10 +36,12 @@ pub(crate) fn load_stream(text: &str) -> Result<Node, InputError> {
 use crate::tree::MAX_DEPTH;
 
 /// Walks the event stream (no recursion, nothing built) and refuses documents nested deeper
-/// than [`MAX_DEPTH`]. Syntax errors are left to the loader, which reports them with context.
+/// than [`MAX_DEPTH`] and streams of more than [`crate::MAX_DOCUMENTS`] documents. Syntax errors
+/// are left to the loader, which reports them with context.
 fn check_depth(text: &str) -> Result<(), InputError> {
     use saphyr_parser::Event;
     let mut depth = 0_usize;
+    let mut documents = 0_usize;
     for item in saphyr_parser::Parser::new_from_str(text) {
         let Ok((event, span)) = item else {
             return Ok(());
@@ -55,6 +57,18 @@ fn check_depth(text: &str) -> Result<(), InputError> {
                 }
             }
             Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > crate::MAX_DOCUMENTS {
+                    return Err(root_error(
+                        Some(span.start.line()),
+                        &format!(
+                            "more than {} YAML documents (`---`) in one input; meshlb reads at most that many",
+                            crate::MAX_DOCUMENTS
+                        ),
+                    ));
+                }
+            }
             _ => {}
         }
     }

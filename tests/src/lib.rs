@@ -1,6 +1,8 @@
 //! Shared helpers of meshlb's integration tests: where the vectors, schemas and examples live,
 //! and a way to run the `meshlb` command line in-process.
 
+pub mod meshgen;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -5,8 +5,11 @@
 //! - `playground`: the main job: the default scenario explained, the playground served.
 //! - `ci`: set-up, then every check CI runs, in order, with timings.
 //! - `filter`, `test-filter`: the proxy-wasm filter's build and its tests under Node.
+//! - `test-cross`: the native CLI, the wasm package and the filter agree on every example and
+//!   generated scenario (`cross.rs`).
 //! - `fuzz`: coverage-guided fuzzing of one target or all (nightly, cargo-fuzz).
 
+mod cross;
 mod filter;
 mod fuzz;
 mod util;
@@ -27,6 +30,8 @@ tasks:
   test-filter  build the filter and the CLI, then run its tests under Node (node --test filter/tests/)
   wasm         build the wasm-bindgen packages into target/dist/node and target/dist/web (installs wasm-bindgen-cli, binaryen)
   test-wasm    build the packages and the CLI, then run their Node tests (node --test wasm/tests/)
+  test-cross   the same inputs and seeds through the native CLI, the wasm package and the filter
+               (after `wasm` and `filter`): explanations and the first 10,000 picks compared
   playground   build the wasm package and serve the browser playground on http://127.0.0.1:8080/ (or the next free port; --port N)
   test-web     browser tests of the playground: chromium + playwright-core (installed if missing), node --test web/tests/
   fuzz TARGET|all [--runs N] [--seconds S] [--minimise]
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
         "test-filter" => filter::build().and_then(|()| filter::test()),
         "wasm" => wasm::build(),
         "test-wasm" => wasm::build().and_then(|()| wasm::test()),
+        "test-cross" => cross::test(),
         "playground" => web::playground(),
         "test-web" => web::test(),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
@@ -188,7 +194,7 @@ fn ci() -> Result<(), String> {
     }
     // The adapters: the wasm package under Node, the playground in Chromium, the proxy-wasm
     // filter in its test host. Each installs what it needs when missing.
-    let adapters: [(&str, Task); 3] = [
+    let adapters: [(&str, Task); 4] = [
         ("wasm package: node --test wasm/tests", || {
             wasm::build().and_then(|()| wasm::test())
         }),
@@ -199,6 +205,11 @@ fn ci() -> Result<(), String> {
         ("proxy-wasm filter: node --test filter/tests", || {
             filter::build().and_then(|()| filter::test())
         }),
+        // After the wasm and filter tests, reusing their builds.
+        (
+            "cross-build: native, wasm and filter agree (node --test tests/cross)",
+            cross::test,
+        ),
     ];
     for (name, step_fn) in adapters {
         let step = Instant::now();

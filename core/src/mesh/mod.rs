@@ -95,9 +95,15 @@ impl MeshPlan {
     /// The plans of a discovered view: one Envoy cluster and [`Plan`] per route destination.
     pub(crate) fn from_view(view: View) -> Result<Self, ScenarioError> {
         let mut destinations = Vec::new();
+        let mut tables = 0_u64;
         for d in &view.destinations {
             let cluster = locality::envoy_cluster(&view, d);
             let plan = if d.exists {
+                tables = crate::limits::check_route_tables(
+                    tables,
+                    &cluster.assignment,
+                    &cluster.config,
+                )?;
                 Some(Plan::build(&cluster.assignment, &cluster.config).map_err(|e| {
                     ScenarioError::new("workloads", format!("the endpoints istiod would send are not a valid Envoy assignment: {e}"))
                 })?)

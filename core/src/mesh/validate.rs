@@ -82,6 +82,7 @@ impl Scenario {
     /// # Errors
     /// The first problem found, with its path.
     pub fn validate(&self) -> Result {
+        crate::limits::check_scenario(self)?;
         let mut mesh_ids = BTreeSet::new();
         for (i, mesh) in self.meshes.iter().enumerate() {
             if mesh.id.is_empty() {
