@@ -84,6 +84,7 @@ mod edf;
 mod error;
 mod explain;
 mod hash;
+mod health_check;
 pub mod mesh;
 mod model;
 mod names;
@@ -93,7 +94,7 @@ mod rng;
 mod sim;
 mod traffic;
 
-pub use balancer::{Addition, Applied, Balancer, Change, ChangeError, Picked};
+pub use balancer::{Addition, Applied, Balancer, Change, ChangeError, Picked, Pickers, Route};
 pub use diff::{Diff, Presence, ShareChange, diff};
 pub use error::PlanError;
 pub use explain::{
@@ -103,6 +104,10 @@ pub use explain::{
     Status,
 };
 pub use hash::HashTable;
+pub use health_check::{
+    CheckOutcome, HealthCheckConfig, HealthCheckError, HostCheck, NO_TRAFFIC_INTERVAL_MS,
+    Transition,
+};
 pub use model::{
     Availability, DEFAULT_MAGLEV_TABLE_SIZE, DEFAULT_MIN_RING_SIZE,
     DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_PANIC_THRESHOLD, Endpoint, HealthStatus, LbConfig,
