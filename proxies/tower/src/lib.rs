@@ -27,30 +27,44 @@
 //!
 //! # Examples
 //! ```
-//! use std::convert::Infallible;
+//! use std::task::{Context, Poll};
 //! use meshlb::{HealthStatus, LbConfig, Locality};
-//! use meshlb_tower::{Balance, Endpoint};
+//! use meshlb_tower::{Balance, BoxError, Endpoint};
 //! use tower::discover::ServiceList;
-//! use tower::{Service, ServiceExt};
+//! use tower_service::Service;
 //!
-//! # tokio_test();
-//! # fn tokio_test() {
-//! # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-//! # rt.block_on(async {
-//! let zone = |zone: &str, priority: u32, name: &'static str| Endpoint {
-//!     service: tower::service_fn(move |_: ()| async move { Ok::<_, Infallible>(name) }),
+//! /// An endpoint that answers its zone.
+//! #[derive(Clone)]
+//! struct Zone(&'static str);
+//! impl Service<()> for Zone {
+//!     type Response = &'static str;
+//!     type Error = BoxError;
+//!     type Future = std::future::Ready<Result<&'static str, BoxError>>;
+//!     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+//!         Poll::Ready(Ok(()))
+//!     }
+//!     fn call(&mut self, _: ()) -> Self::Future {
+//!         std::future::ready(Ok(self.0))
+//!     }
+//! }
+//!
+//! let endpoint = |zone: &'static str, priority: u32| Endpoint {
+//!     service: Zone(zone),
 //!     locality: Locality::new("us-east", zone, ""),
 //!     priority,
 //!     weight: 1,
 //!     health: HealthStatus::Healthy,
 //! };
-//! let endpoints = ServiceList::new(vec![zone("us-east-1a", 0, "a"), zone("us-east-1b", 1, "b")]);
+//! let endpoints = ServiceList::new(vec![endpoint("us-east-1a", 0), endpoint("us-east-1b", 1)]);
 //! let mut balance = Balance::new(endpoints, LbConfig::default(), |_: &()| None, 7);
-//! // P0 is healthy: every request goes to zone a.
-//! let answer = balance.ready().await.unwrap().call(()).await.unwrap();
-//! assert_eq!(answer, "a");
-//! # });
-//! # }
+//! # let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! # runtime.block_on(async {
+//! std::future::poll_fn(|cx| balance.poll_ready(cx)).await?;
+//! // P0 is healthy: every request goes to its zone.
+//! assert_eq!(balance.call(()).await?, "us-east-1a");
+//! # Ok::<(), BoxError>(())
+//! # })?;
+//! # Ok::<(), BoxError>(())
 //! ```
 
 use std::collections::HashMap;
@@ -84,6 +98,25 @@ pub struct Endpoint<S> {
     pub weight: u32,
     /// Its EDS health status.
     pub health: HealthStatus,
+}
+
+/// An endpoint is its service (so that tower's `ServiceList` and other discovery helpers,
+/// which want services, can carry endpoints).
+impl<S, Req> Service<Req> for Endpoint<S>
+where
+    S: Service<Req>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.service.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Req) -> S::Future {
+        self.service.call(request)
+    }
 }
 
 /// The balancer's own errors.
