@@ -39,7 +39,9 @@ pub(crate) fn register(c: &mut Criterion) {
     }
 }
 
-/// `iters` picks (each finished) split over `threads` scoped threads: the wall time.
+/// `iters` picks (each finished) split over `threads` scoped threads: the wall time (a bench
+/// measures time: the sans-IO rule is the core's).
+#[allow(clippy::disallowed_methods)]
 fn picks(route: &Route, threads: u64, iters: u64) -> Duration {
     let start = Instant::now();
     std::thread::scope(|scope| {

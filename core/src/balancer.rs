@@ -1038,7 +1038,7 @@ fn subsets_of(route: RouteRef<'_>) -> u64 {
             let mut h = mesh.destinations.len() as u64;
             for d in &mesh.destinations {
                 let name = d.subset.as_deref().unwrap_or("\u{0}");
-                h = xxhash_rust::xxh64::xxh64(name.as_bytes(), h ^ 0x5ab5_e7);
+                h = xxhash_rust::xxh64::xxh64(name.as_bytes(), h ^ 0x005a_b5e7);
             }
             h
         }

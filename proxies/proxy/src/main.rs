@@ -89,7 +89,7 @@ fn parse_ms(text: &str) -> Result<u64, String> {
         ms.parse::<u64>().map_err(|_| bad())?
     } else if let Some(s) = text.strip_suffix('s') {
         let s: f64 = s.parse().map_err(|_| bad())?;
-        if !(s.is_finite() && s >= 0.0 && s < 1e9) {
+        if !(s.is_finite() && (0.0..1e9).contains(&s)) {
             return Err(bad());
         }
         (s * 1000.0).round() as u64

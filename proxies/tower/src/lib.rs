@@ -67,10 +67,8 @@
 //! # Ok::<(), BoxError>(())
 //! ```
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::hash::Hash;
 use std::pin::Pin;
 use std::sync::mpsc;
 use std::task::{Context, Poll};
@@ -172,7 +170,6 @@ where
     rng: SeededRng,
     /// By slot number; an endpoint's meshlb address is `slot-N`.
     slots: Vec<Option<Slot<D::Key, S>>>,
-    keys: HashMap<D::Key, usize>,
     hash: H,
     finished_tx: mpsc::Sender<Picked>,
     finished_rx: mpsc::Receiver<Picked>,
@@ -184,7 +181,7 @@ where
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Balance")
-            .field("endpoints", &self.keys.len())
+            .field("endpoints", &self.slots.iter().flatten().count())
             .field("config", &self.config)
             .field("replans", &self.route.as_ref().map_or(0, Route::replans))
             .finish_non_exhaustive()
@@ -202,7 +199,7 @@ fn address(slot: usize) -> String {
 impl<D, S, H> Balance<D, S, H>
 where
     D: Discover<Service = Endpoint<S>> + Unpin,
-    D::Key: Hash + Eq + Clone,
+    D::Key: Eq + Clone,
     D::Error: Into<BoxError>,
 {
     /// A balancer over the endpoints `discover` yields, balanced by `config` (policy,
@@ -218,7 +215,6 @@ where
             pickers: None,
             rng: SeededRng::new(seed),
             slots: Vec::new(),
-            keys: HashMap::new(),
             hash,
             finished_tx,
             finished_rx,
@@ -260,6 +256,12 @@ where
             .collect()
     }
 
+    fn slot_of(&self, key: &D::Key) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|s| s.as_ref().is_some_and(|s| s.key == *key))
+    }
+
     fn finish_returned(&mut self) {
         if let Some(pickers) = &mut self.pickers {
             while let Ok(picked) = self.finished_rx.try_recv() {
@@ -279,7 +281,7 @@ where
                     return Err(Error::Discover(e.into().to_string()));
                 }
                 Poll::Ready(Some(Ok(Change::Insert(key, endpoint)))) => {
-                    if let Some(old) = self.keys.remove(&key) {
+                    if let Some(old) = self.slot_of(&key) {
                         self.slots[old] = None;
                         changes.push(PlanChange::remove(&address(old), PORT));
                     }
@@ -299,7 +301,6 @@ where
                         endpoint.locality,
                         endpoint.priority,
                     ));
-                    self.keys.insert(key.clone(), slot);
                     self.slots[slot] = Some(Slot {
                         key,
                         service: endpoint.service,
@@ -308,7 +309,7 @@ where
                     });
                 }
                 Poll::Ready(Some(Ok(Change::Remove(key)))) => {
-                    if let Some(slot) = self.keys.remove(&key) {
+                    if let Some(slot) = self.slot_of(&key) {
                         self.slots[slot] = None;
                         changes.push(PlanChange::remove(&address(slot), PORT));
                     }
@@ -411,7 +412,7 @@ where
 impl<D, S, H, Req> Service<Req> for Balance<D, S, H>
 where
     D: Discover<Service = Endpoint<S>> + Unpin,
-    D::Key: Hash + Eq + Clone,
+    D::Key: Eq + Clone,
     D::Error: Into<BoxError>,
     S: Service<Req> + Clone,
     S::Error: Into<BoxError>,
@@ -426,7 +427,7 @@ where
         let mut changes = self.poll_discovery(cx)?;
         changes.extend(self.poll_endpoints::<Req>(cx));
         self.apply(&changes)?;
-        if self.route.is_some() && !self.keys.is_empty() {
+        if self.route.is_some() && self.slots.iter().any(Option::is_some) {
             Poll::Ready(Ok(()))
         } else if self.discovery_ended {
             Poll::Ready(Err(Error::NoEndpoints.into()))

@@ -228,7 +228,7 @@ async fn least_request_sees_requests_in_flight() {
     for i in 0..n {
         ready(&mut balance).await;
         let name = balance.call(i).await.expect("answered");
-        *counts.entry(name).or_insert(0) += 1;
+        *counts.entry(name).or_insert(0_u64) += 1;
         busy.get_or_insert(name);
     }
     let first = held.await.expect("answered");

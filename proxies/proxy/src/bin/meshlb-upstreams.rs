@@ -56,12 +56,9 @@ fn run(args: &Args) -> Result<(), String> {
     let Input::Loaded(loaded) = meshlb_formats::read(&borrowed, &options)? else {
         return Err("several clusters: choose one with --cluster".into());
     };
-    let selector = match &args.locality {
-        Some(l) => Some(meshlb_proxy::update::Selector::Locality(
-            l.split('/').map(str::to_owned).collect(),
-        )),
-        None => None,
-    };
+    let selector = args.locality.as_ref().map(|l| {
+        meshlb_proxy::update::Selector::Locality(l.split('/').map(str::to_owned).collect())
+    });
     let mut delays = Vec::new();
     for spec in &args.delays {
         let (endpoint, ms) = spec
