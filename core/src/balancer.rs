@@ -774,6 +774,66 @@ impl Route {
         self.planned.route().plan(destination)
     }
 
+    /// The endpoints to try after `picked` when the caller cannot use it (its own health check
+    /// says it is down, a connection failed), by explanation index, each once, `picked`'s
+    /// excluded: failover order. First the hosts the plan counts available (healthy, then
+    /// degraded), then the others; within each, the rest of `picked`'s priority, then the next
+    /// priorities in order (P1, P2, ..., wrapping to those above), each in plan order starting
+    /// after `picked`. This is the order Envoy's priority failover moves traffic in when a
+    /// priority loses its hosts (load_balancing/priority); Envoy itself re-picks on a retry
+    /// (`retry_host_predicate: previous_hosts`), which a caller gets from
+    /// [`Pickers::pick`] again. Scenario routes of several destinations: the picked
+    /// destination's hosts only. Allocates nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// use meshlb::{Endpoint, LbConfig, LoadAssignment, Locality, LocalityEndpoints};
+    /// use meshlb::{Pickers, Plan, Request, Route, SeededRng};
+    ///
+    /// let group = |zone: &str, priority: u32, hosts: &[&str]| LocalityEndpoints {
+    ///     locality: Locality::new("r", zone, ""),
+    ///     priority,
+    ///     endpoints: hosts.iter().map(|a| Endpoint::new(a, 80)).collect(),
+    ///     ..Default::default()
+    /// };
+    /// let assignment = LoadAssignment {
+    ///     localities: vec![group("a", 0, &["10.0.0.1", "10.0.0.2"]), group("b", 1, &["10.0.1.1"])],
+    ///     ..Default::default()
+    /// };
+    /// let route = Route::from_plan(Plan::build(&assignment, &LbConfig::default())?);
+    /// let mut rng = SeededRng::new(3);
+    /// let mut pickers = Pickers::new(&route, &mut rng);
+    /// let picked = pickers.pick(&route, &mut rng, Request::default()).ok_or("no host")?;
+    /// let order: Vec<usize> = route.fallbacks(picked).collect();
+    /// // The other P0 host, then P1's.
+    /// assert_eq!(order, vec![1 - picked.index(), 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fallbacks(&self, picked: Picked) -> impl Iterator<Item = usize> + '_ {
+        let route = self.planned.route();
+        let destination = picked.destination();
+        let plan = route.plan(destination);
+        let hosts = plan.map_or(&[][..], Plan::hosts);
+        let n = hosts.len();
+        let first = picked.host().index();
+        let first_priority = hosts.get(first).map_or(0, |h| h.priority);
+        let priorities = plan.map_or(0, |p| p.priorities().len() as u32);
+        let available = |h: &crate::plan::Host| {
+            !matches!(h.availability(), crate::model::Availability::Unavailable)
+        };
+        [true, false].into_iter().flat_map(move |pass| {
+            (0..priorities).flat_map(move |k| {
+                let priority = (first_priority + k) % priorities.max(1);
+                (1..=n).filter_map(move |j| {
+                    let i = (first + j) % n;
+                    let host = &hosts[i];
+                    (i != first && host.priority == priority && available(host) == pass)
+                        .then(|| route.index(destination, HostId(i as u32)))
+                })
+            })
+        })
+    }
+
     /// Each endpoint's expected share of requests, in the explanation's order, with what
     /// `drop_overloads` drops taken out (the shares a simulation compares with).
     #[must_use]

@@ -49,8 +49,8 @@ struct Args {
     /// Upstreams speak HTTP/2 with prior knowledge (default: HTTP/1.1).
     #[arg(long)]
     upstream_http2: bool,
-    /// How requests are balanced: `meshlb`, or `round-robin` over every endpoint, health
-    /// ignored (the baseline of the README's numbers).
+    /// How requests are balanced: `meshlb`, or `round-robin`: pingora-load-balancing's
+    /// `RoundRobin` over every endpoint, health ignored (the baseline of the README's numbers).
     #[arg(long, default_value = "meshlb", value_parser = ["meshlb", "round-robin"])]
     balancer: String,
     /// No active health checks: the input's health (and updates) only.
@@ -218,7 +218,7 @@ fn run(args: &Args) -> Result<(), String> {
         hash_header,
         upstream_http2: args.upstream_http2,
         balancing: if args.balancer == "round-robin" {
-            Balancing::RoundRobin
+            Balancing::RoundRobin(Arc::new(server::PingoraRoundRobin::new(&shared.endpoints)))
         } else {
             Balancing::Meshlb
         },

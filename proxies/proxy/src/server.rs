@@ -31,13 +31,57 @@ use tokio::sync::{mpsc, oneshot};
 use crate::control::{Command, Shared};
 
 /// How requests are balanced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Balancing {
     /// meshlb's pick (the input's policy, priorities, localities).
     Meshlb,
-    /// Plain round robin over every endpoint, healthy or not: the baseline the numbers
-    /// compare with (what pingora's `RoundRobin` does over a backend list, without health).
-    RoundRobin,
+    /// pingora's `RoundRobin` selection over every endpoint, health ignored: the baseline the
+    /// README's numbers compare with (the same proxy, another pick).
+    RoundRobin(Arc<PingoraRoundRobin>),
+}
+
+/// pingora-load-balancing's `RoundRobin` over the endpoints, and each backend's endpoint.
+pub struct PingoraRoundRobin {
+    selection: Arc<pingora_load_balancing::selection::RoundRobin>,
+    endpoints: std::collections::BTreeMap<std::net::SocketAddr, usize>,
+}
+
+impl std::fmt::Debug for PingoraRoundRobin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PingoraRoundRobin")
+            .field("endpoints", &self.endpoints.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PingoraRoundRobin {
+    /// pingora's `RoundRobin` built over `endpoints` (IP addresses only; others are left out).
+    #[must_use]
+    pub fn new(endpoints: &[crate::control::Endpoint]) -> Self {
+        use pingora_load_balancing::selection::BackendSelection;
+        let mut set = std::collections::BTreeSet::new();
+        let mut map = std::collections::BTreeMap::new();
+        for (i, e) in endpoints.iter().enumerate() {
+            if let Ok(ip) = e.address.parse::<std::net::IpAddr>() {
+                let address = std::net::SocketAddr::new(ip, e.port);
+                if let Ok(backend) = pingora_load_balancing::Backend::new(&address.to_string()) {
+                    set.insert(backend);
+                    map.insert(address, i);
+                }
+            }
+        }
+        Self {
+            selection: Arc::new(pingora_load_balancing::selection::RoundRobin::build(&set)),
+            endpoints: map,
+        }
+    }
+
+    fn pick(&self) -> Option<usize> {
+        use pingora_load_balancing::selection::{BackendIter, BackendSelection};
+        let mut iter = self.selection.iter(b"");
+        let backend = iter.next()?;
+        self.endpoints.get(backend.addr.as_inet()?).copied()
+    }
 }
 
 /// A worker's settings.
@@ -56,7 +100,6 @@ struct Worker {
     shared: Arc<Shared>,
     pickers: RefCell<Pickers>,
     rng: RefCell<SeededRng>,
-    round_robin: RefCell<usize>,
     client: Client<HttpConnector, Incoming>,
     commands: mpsc::UnboundedSender<Command>,
     config: WorkerConfig,
@@ -191,7 +234,6 @@ async fn serve(
         shared,
         pickers: RefCell::new(pickers),
         rng: RefCell::new(rng),
-        round_robin: RefCell::new(n),
         client,
         commands,
         config,
@@ -327,11 +369,8 @@ async fn admin(worker: &Worker, request: Request<Incoming>) -> Response<ProxyBod
 /// Picks the endpoint of one request: `(endpoint index, ticket)`.
 fn pick(worker: &Rc<Worker>, request: &Request<Incoming>) -> Option<(usize, Ticket)> {
     let snapshot = worker.shared.snapshot.load();
-    if worker.config.balancing == Balancing::RoundRobin {
-        let n = worker.shared.endpoints.len();
-        let mut next = worker.round_robin.borrow_mut();
-        *next = (*next + 1) % n.max(1);
-        let endpoint = (n > 0).then_some(*next)?;
+    if let Balancing::RoundRobin(round_robin) = &worker.config.balancing {
+        let endpoint = round_robin.pick()?;
         let ticket = Ticket {
             worker: Rc::clone(worker),
             picked: None,
