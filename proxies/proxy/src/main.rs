@@ -165,26 +165,48 @@ fn run(args: &Args) -> Result<(), String> {
     let check = if args.no_health_checks {
         None
     } else {
+        // The Envoy cluster's own health check, where the input has one; the flags fill in.
+        let found = meshlb_proxy::envoy_hc::find(&files, args.cluster.as_deref())?;
+        let f = found.clone().unwrap_or_default();
         let config = HealthCheckConfig::new(
-            args.hc_interval,
-            args.hc_timeout,
-            args.hc_unhealthy_threshold,
-            args.hc_healthy_threshold,
+            f.interval_ms.unwrap_or(args.hc_interval),
+            f.timeout_ms.unwrap_or(args.hc_timeout),
+            f.unhealthy_threshold.unwrap_or(args.hc_unhealthy_threshold),
+            f.healthy_threshold.unwrap_or(args.hc_healthy_threshold),
         )
-        .and_then(|c| c.with_no_traffic_interval_ms(args.hc_no_traffic_interval))
-        .map_err(|e| e.to_string())?;
-        let expected = if args.hc_expected_status.is_empty() {
-            vec![(200, 201)]
-        } else {
-            args.hc_expected_status
+        .and_then(|c| {
+            c.with_no_traffic_interval_ms(
+                f.no_traffic_interval_ms
+                    .unwrap_or(args.hc_no_traffic_interval),
+            )
+        })
+        .and_then(|c| {
+            c.with_intervals_ms(
+                f.unhealthy_interval_ms,
+                f.unhealthy_edge_interval_ms,
+                f.healthy_edge_interval_ms,
+            )
+        })
+        .map_err(|e| match &found {
+            Some(found) => format!("{}: {e}", found.at),
+            None => format!("--hc-*: {e}"),
+        })?;
+        let expected = match f.expected {
+            Some(ranges) => ranges,
+            None if args.hc_expected_status.is_empty() => vec![(200, 201)],
+            None => args
+                .hc_expected_status
                 .iter()
                 .map(|&s| (s, s.saturating_add(1)))
-                .collect()
+                .collect(),
         };
+        if let Some(found) = &found {
+            eprintln!("meshlb-proxy: health checks from {}", found.at);
+        }
         Some(Arc::new(HttpCheck {
             config,
-            path: args.hc_path.clone(),
-            host: args.hc_host.clone(),
+            path: f.path.unwrap_or_else(|| args.hc_path.clone()),
+            host: f.host.or_else(|| args.hc_host.clone()),
             expected,
         }))
     };

@@ -53,9 +53,10 @@ fn start_proxy(input: &std::path::Path, extra: &[&str]) -> Proxy {
     let stderr = child.stderr.take().expect("stderr");
     let mut lines = BufReader::new(stderr).lines();
     let line = lines
-        .next()
-        .expect("a first line")
-        .expect("readable stderr");
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|line| line.contains("listening on"))
+        .expect("the proxy says where it listens");
     // Keep draining stderr so that the proxy never blocks on it.
     std::thread::spawn(move || for _ in lines {});
     let address = line
