@@ -300,6 +300,19 @@ async fn shares_failover_and_recovery_follow_the_explanation() {
     // 1. All servers up. By hand (examples/proxy.yaml): P0 zone-a 93 % over its 2 ready pods,
     //    P1 zone-b 7 %, zone-c 0.
     let shares = explained(&client, &proxy).await;
+    // The proxy's explanation is `meshlb explain`'s for the same input.
+    let text = std::fs::read_to_string(&input).expect("input");
+    let cli = meshlb_formats::load("input", &text, &meshlb_formats::Options::default())
+        .expect("meshlb reads the input")
+        .explain();
+    for e in &cli.endpoints {
+        let (share, health) = &shares[&format!("127.0.0.1:{}", e.port)];
+        assert_eq!(
+            (*share, health.as_str()),
+            (e.share, e.health.as_str()),
+            "{e:?}"
+        );
+    }
     assert!(
         (zone_share(&shares, &a.ports) - 0.93).abs() < 1e-9,
         "{shares:?}"
