@@ -53,6 +53,11 @@ struct Args {
     /// `RoundRobin` over every endpoint, health ignored (the baseline of the README's numbers).
     #[arg(long, default_value = "meshlb", value_parser = ["meshlb", "round-robin"])]
     balancer: String,
+    /// Retries of a request without a body after a connection failure, each on the next
+    /// endpoint in failover order (Istio's default retry policy: 2 attempts on
+    /// `connect-failure`); 0 turns retries off.
+    #[arg(long, default_value_t = 2)]
+    retries: u32,
     /// No active health checks: the input's health (and updates) only.
     #[arg(long)]
     no_health_checks: bool,
@@ -239,6 +244,7 @@ fn run(args: &Args) -> Result<(), String> {
     let config = WorkerConfig {
         hash_header,
         upstream_http2: args.upstream_http2,
+        retries: args.retries,
         balancing: if args.balancer == "round-robin" {
             Balancing::RoundRobin(Arc::new(server::PingoraRoundRobin::new(&shared.endpoints)))
         } else {

@@ -93,6 +93,9 @@ pub struct WorkerConfig {
     pub upstream_http2: bool,
     /// How requests are balanced.
     pub balancing: Balancing,
+    /// Retries of a request without a body after a connection failure, on the next endpoint
+    /// in failover order (Istio's default: 2).
+    pub retries: u32,
 }
 
 /// One worker's state.
@@ -100,7 +103,7 @@ struct Worker {
     shared: Arc<Shared>,
     pickers: RefCell<Pickers>,
     rng: RefCell<SeededRng>,
-    client: Client<HttpConnector, Incoming>,
+    client: Client<HttpConnector, Either<Incoming, http_body_util::Empty<Bytes>>>,
     commands: mpsc::UnboundedSender<Command>,
     config: WorkerConfig,
 }
@@ -366,17 +369,21 @@ async fn admin(worker: &Worker, request: Request<Incoming>) -> Response<ProxyBod
     }
 }
 
-/// Picks the endpoint of one request: `(endpoint index, ticket)`.
-fn pick(worker: &Rc<Worker>, request: &Request<Incoming>) -> Option<(usize, Ticket)> {
-    let snapshot = worker.shared.snapshot.load();
+/// The endpoints to retry on after a connection failure, in failover order
+/// ([`meshlb::Route::fallbacks`] of the pick, on the snapshot it was made on).
+type Fallbacks = Option<(Arc<crate::control::Snapshot>, Picked)>;
+
+/// Picks the endpoint of one request: `(endpoint index, ticket, what its fallbacks come from)`.
+fn pick(worker: &Rc<Worker>, request: &Request<Incoming>) -> Option<(usize, Ticket, Fallbacks)> {
     if let Balancing::RoundRobin(round_robin) = &worker.config.balancing {
         let endpoint = round_robin.pick()?;
         let ticket = Ticket {
             worker: Rc::clone(worker),
             picked: None,
         };
-        return Some((endpoint, ticket));
+        return Some((endpoint, ticket, None));
     }
+    let snapshot = worker.shared.snapshot.load_full();
     let hash = worker
         .config
         .hash_header
@@ -394,18 +401,15 @@ fn pick(worker: &Rc<Worker>, request: &Request<Incoming>) -> Option<(usize, Tick
         picked: Some(picked),
     };
     let endpoint = snapshot.upstreams.get(picked.index()).copied()?;
-    Some((endpoint, ticket))
+    Some((endpoint, ticket, Some((snapshot, picked))))
 }
 
 async fn forward(worker: Rc<Worker>, mut request: Request<Incoming>) -> Response<ProxyBody> {
     let text = "text/plain";
     worker.shared.saw_traffic();
-    let Some((endpoint, ticket)) = pick(&worker, &request) else {
+    let Some((mut endpoint, ticket, fallbacks)) = pick(&worker, &request) else {
         worker.shared.failures.fetch_add(1, Ordering::Relaxed);
         // Envoy's answer when the load balancer returns no host.
-        return answer(StatusCode::SERVICE_UNAVAILABLE, text, "no healthy upstream");
-    };
-    let Some(upstream) = worker.shared.endpoints.get(endpoint) else {
         return answer(StatusCode::SERVICE_UNAVAILABLE, text, "no healthy upstream");
     };
     // HTTP/2 requests carry their authority in the URI; HTTP/1.1 upstreams need a Host.
@@ -420,47 +424,88 @@ async fn forward(worker: Rc<Worker>, mut request: Request<Incoming>) -> Response
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_owned();
-    match format!("http://{}{path}", upstream.authority).parse() {
-        Ok(uri) => *request.uri_mut() = uri,
-        Err(_) => return answer(StatusCode::BAD_REQUEST, text, "bad request path"),
-    }
-    *request.version_mut() = if worker.config.upstream_http2 {
-        Version::HTTP_2
-    } else {
-        Version::HTTP_11
-    };
     for name in HOP_BY_HOP {
         request.headers_mut().remove(*name);
     }
-    upstream.requests.fetch_add(1, Ordering::Relaxed);
-    match worker.client.request(request).await {
-        Ok(response) => {
-            let (mut parts, body) = response.into_parts();
-            for name in HOP_BY_HOP {
-                parts.headers.remove(*name);
+    // A request without a body can be sent again: retried on a connection failure (Istio's
+    // default retry policy: 2 attempts on `connect-failure`), on the next endpoint in failover
+    // order that was not tried.
+    let retriable = worker.config.retries > 0 && request.body().is_end_stream();
+    let (parts, body) = request.into_parts();
+    let mut body = Some(if retriable {
+        Either::Right(http_body_util::Empty::new())
+    } else {
+        Either::Left(body)
+    });
+    let mut ticket = Some(ticket);
+    let mut tried = vec![endpoint];
+    let mut retries = 0;
+    loop {
+        let Some(upstream) = worker.shared.endpoints.get(endpoint) else {
+            return answer(StatusCode::SERVICE_UNAVAILABLE, text, "no healthy upstream");
+        };
+        let Ok(uri) = format!("http://{}{path}", upstream.authority).parse::<hyper::Uri>() else {
+            return answer(StatusCode::BAD_REQUEST, text, "bad request path");
+        };
+        let mut attempt = Request::new(
+            body.take()
+                .unwrap_or_else(|| Either::Right(http_body_util::Empty::new())),
+        );
+        *attempt.method_mut() = parts.method.clone();
+        *attempt.uri_mut() = uri;
+        *attempt.headers_mut() = parts.headers.clone();
+        *attempt.version_mut() = if worker.config.upstream_http2 {
+            Version::HTTP_2
+        } else {
+            Version::HTTP_11
+        };
+        upstream.requests.fetch_add(1, Ordering::Relaxed);
+        match worker.client.request(attempt).await {
+            Ok(response) => {
+                let (mut parts, body) = response.into_parts();
+                for name in HOP_BY_HOP {
+                    parts.headers.remove(*name);
+                }
+                if let Ok(value) = HeaderValue::from_str(&upstream.authority) {
+                    parts.headers.insert("x-meshlb-upstream", value);
+                }
+                let body = Tracked {
+                    inner: body,
+                    ticket: ticket.take(),
+                };
+                return Response::from_parts(parts, Either::Left(body));
             }
-            if let Ok(value) = HeaderValue::from_str(&upstream.authority) {
-                parts.headers.insert("x-meshlb-upstream", value);
+            Err(e) => {
+                // The first pick's request ends here; a retry is not counted as active.
+                ticket = None;
+                let next = (retriable && e.is_connect() && retries < worker.config.retries)
+                    .then(|| {
+                        let (snapshot, picked) = fallbacks.as_ref()?;
+                        snapshot
+                            .route
+                            .fallbacks(*picked)
+                            .filter_map(|i| snapshot.upstreams.get(i).copied())
+                            .find(|e| !tried.contains(e))
+                    })
+                    .flatten();
+                if let Some(next) = next {
+                    retries += 1;
+                    tried.push(next);
+                    endpoint = next;
+                    continue;
+                }
+                worker.shared.failures.fetch_add(1, Ordering::Relaxed);
+                // Envoy's words for a failed upstream connection.
+                let mut response = answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    text,
+                    "upstream connect error or disconnect/reset before headers",
+                );
+                if let Ok(value) = HeaderValue::from_str(&upstream.authority) {
+                    response.headers_mut().insert("x-meshlb-upstream", value);
+                }
+                return response;
             }
-            let body = Tracked {
-                inner: body,
-                ticket: Some(ticket),
-            };
-            Response::from_parts(parts, Either::Left(body))
-        }
-        Err(_) => {
-            drop(ticket);
-            worker.shared.failures.fetch_add(1, Ordering::Relaxed);
-            // Envoy's words for a failed upstream connection.
-            let mut response = answer(
-                StatusCode::SERVICE_UNAVAILABLE,
-                text,
-                "upstream connect error or disconnect/reset before headers",
-            );
-            if let Ok(value) = HeaderValue::from_str(&upstream.authority) {
-                response.headers_mut().insert("x-meshlb-upstream", value);
-            }
-            response
         }
     }
 }

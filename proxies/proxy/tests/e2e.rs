@@ -329,6 +329,15 @@ async fn shares_failover_and_recovery_follow_the_explanation() {
     // 2. zone-a stops: its pods fail their health checks, P0's health is 0 and P1 (zone-b,
     //    the same region) takes everything.
     a.stop();
+    // Before the health checks notice (2 failures 100 ms apart), requests to zone-a's pods fail
+    // to connect and are retried on the next endpoints in failover order (zone-a's other pod,
+    // then zone-b): none is lost.
+    let (_, failed) = send(&client, &proxy, 200, 8).await;
+    eprintln!("requests lost while zone-a's failure was undetected: {failed} of 200");
+    assert_eq!(
+        failed, 0,
+        "connection failures are retried in failover order"
+    );
     let shares = wait_for(&client, &proxy, "zone-a failed", |s| {
         a.ports[..2]
             .iter()
