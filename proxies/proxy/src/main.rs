@@ -53,9 +53,9 @@ struct Args {
     /// `RoundRobin` over every endpoint, health ignored (the baseline of the README's numbers).
     #[arg(long, default_value = "meshlb", value_parser = ["meshlb", "round-robin"])]
     balancer: String,
-    /// Retries of a request without a body after a connection failure, each on the next
-    /// endpoint in failover order (Istio's default retry policy: 2 attempts on
-    /// `connect-failure`); 0 turns retries off.
+    /// Retries of a request without a body after a connection failure or a reset before the
+    /// response headers, each on the next endpoint in failover order (Istio's default retry
+    /// policy: 2 attempts); 0 turns retries off.
     #[arg(long, default_value_t = 2)]
     retries: u32,
     /// No active health checks: the input's health (and updates) only.

@@ -93,8 +93,8 @@ pub struct WorkerConfig {
     pub upstream_http2: bool,
     /// How requests are balanced.
     pub balancing: Balancing,
-    /// Retries of a request without a body after a connection failure, on the next endpoint
-    /// in failover order (Istio's default: 2).
+    /// Retries of a request without a body after a connection failure or a reset before the
+    /// response headers, on the next endpoint in failover order (Istio's default: 2).
     pub retries: u32,
 }
 
@@ -427,9 +427,10 @@ async fn forward(worker: Rc<Worker>, mut request: Request<Incoming>) -> Response
     for name in HOP_BY_HOP {
         request.headers_mut().remove(*name);
     }
-    // A request without a body can be sent again: retried on a connection failure (Istio's
-    // default retry policy: 2 attempts on `connect-failure`), on the next endpoint in failover
-    // order that was not tried.
+    // A request without a body can be sent again: retried when its upstream refuses the
+    // connection or resets it before the response headers (Envoy's `retry_on:
+    // connect-failure,reset`; Istio's default policy is 2 attempts, on `connect-failure` among
+    // others), on the next endpoint in failover order that was not tried.
     let retriable = worker.config.retries > 0 && request.body().is_end_stream();
     let (parts, body) = request.into_parts();
     let mut body = Some(if retriable {
@@ -475,10 +476,10 @@ async fn forward(worker: Rc<Worker>, mut request: Request<Incoming>) -> Response
                 };
                 return Response::from_parts(parts, Either::Left(body));
             }
-            Err(e) => {
+            Err(_) => {
                 // The first pick's request ends here; a retry is not counted as active.
                 ticket = None;
-                let next = (retriable && e.is_connect() && retries < worker.config.retries)
+                let next = (retriable && retries < worker.config.retries)
                     .then(|| {
                         let (snapshot, picked) = fallbacks.as_ref()?;
                         snapshot
