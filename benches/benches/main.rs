@@ -22,6 +22,7 @@ mod mesh;
 mod pick;
 mod plan;
 mod report;
+mod shared;
 mod table;
 mod update;
 
@@ -33,6 +34,7 @@ criterion_group!(
     table::register,
     mesh::register,
     report::register,
-    kube::register
+    kube::register,
+    shared::register
 );
 criterion_main!(benches);

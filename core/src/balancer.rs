@@ -331,6 +331,11 @@ struct Retired {
 /// meshlb (the proxy-wasm filter runs one balancer in each worker's VM). Time and randomness are
 /// arguments: the same seed gives the same picks natively and in WebAssembly.
 ///
+/// A balancer is two parts, usable apart ([`Balancer::into_parts`]): the [`Route`], its plans
+/// (`Send + Sync`, shared by every worker of a proxy and updated by one owner), and the
+/// [`Pickers`], one worker's positions and active request counts, which pick against a
+/// `&Route` and follow its updates.
+///
 /// # Examples
 /// ```
 /// use meshlb::{Balancer, Change, Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment};
@@ -366,17 +371,8 @@ struct Retired {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Balancer {
-    planned: Planned,
-    /// One per destination; `None` where the destination has no cluster.
-    pickers: Vec<Option<Picker>>,
-    /// Per destination, per host: its key, to follow it across re-plans.
-    keys: Vec<Vec<u64>>,
-    retired: Vec<Retired>,
-    epoch: u64,
-    replans: u64,
-    dropped: u64,
-    /// Seeds the pickers of destinations a re-plan adds (no randomness is drawn in `apply`).
-    seed: u64,
+    route: Route,
+    pickers: Pickers,
 }
 
 impl Balancer {
@@ -384,9 +380,7 @@ impl Balancer {
     /// positions drawn from `rng`.
     #[must_use]
     pub fn from_plan<R: Rng + ?Sized>(plan: Plan, rng: &mut R) -> Self {
-        let picker = Picker::new(&plan, rng);
-        let planned = Planned::Envoy(Box::new(plan));
-        Self::assemble(planned, alloc::vec![Some(picker)])
+        Self::assemble(Route::from_plan(plan), rng)
     }
 
     /// A balancer over a scenario, planned and validated here.
@@ -397,8 +391,7 @@ impl Balancer {
         scenario: Scenario,
         rng: &mut R,
     ) -> Result<Self, ScenarioError> {
-        let plan = MeshPlan::build(&scenario)?;
-        Ok(Self::from_mesh_plan(scenario, plan, rng))
+        Ok(Self::assemble(Route::from_scenario(scenario)?, rng))
     }
 
     /// A balancer over a scenario and the [`MeshPlan`] already built from it (one picker per
@@ -409,34 +402,19 @@ impl Balancer {
         plan: MeshPlan,
         rng: &mut R,
     ) -> Self {
-        let pickers = plan.pickers(rng);
-        let planned = Planned::Scenario {
-            scenario: Box::new(scenario),
-            plan: Box::new(plan),
-        };
-        Self::assemble(planned, pickers)
+        Self::assemble(Route::from_mesh_plan(scenario, plan), rng)
     }
 
-    fn assemble(planned: Planned, pickers: Vec<Option<Picker>>) -> Self {
-        let keys = keys_of(planned.route());
-        let seed = match planned.route() {
-            RouteRef::Plan(plan) => plan.identity(),
-            RouteRef::Mesh(mesh) => mesh
-                .destinations
-                .iter()
-                .filter_map(|d| d.plan.as_ref())
-                .fold(0x6d65_7368, |acc, p| acc ^ p.identity()),
-        };
-        Self {
-            planned,
-            pickers,
-            keys,
-            retired: Vec::new(),
-            epoch: 0,
-            replans: 0,
-            dropped: 0,
-            seed,
-        }
+    /// A balancer over `route`, its pickers' starting positions drawn from `rng` (what the
+    /// constructors above do).
+    #[must_use]
+    pub fn from_route<R: Rng + ?Sized>(route: Route, rng: &mut R) -> Self {
+        Self::assemble(route, rng)
+    }
+
+    fn assemble<R: Rng + ?Sized>(route: Route, rng: &mut R) -> Self {
+        let pickers = Pickers::new(&route, rng);
+        Self { route, pickers }
     }
 
     /// Picks the endpoint of one request, which stays active on it until [`Balancer::finish`].
@@ -447,32 +425,7 @@ impl Balancer {
     /// The request's hash chooses the host for RING_HASH and MAGLEV; without one a random hash
     /// is drawn, as Envoy does without a hash policy. Allocates nothing.
     pub fn pick<R: Rng + ?Sized>(&mut self, rng: &mut R, request: Request) -> Option<Picked> {
-        let route = self.planned.route();
-        match route.pick(&mut self.pickers, rng, request) {
-            Routed::Host { destination, host } => {
-                if let Some(Some(picker)) = self.pickers.get_mut(destination) {
-                    picker.request_started(host);
-                }
-                let key = self
-                    .keys
-                    .get(destination)
-                    .and_then(|k| k.get(host.index()))
-                    .copied()
-                    .unwrap_or(0);
-                Some(Picked {
-                    index: route.index(destination, host),
-                    destination: destination as u32,
-                    host,
-                    epoch: self.epoch,
-                    key,
-                })
-            }
-            Routed::Dropped => {
-                self.dropped += 1;
-                None
-            }
-            Routed::Nothing => None,
-        }
+        self.pickers.pick(&self.route, rng, request)
     }
 
     /// A request of no duration: [`Balancer::pick`] and [`Balancer::finish`] at once (what
@@ -492,52 +445,13 @@ impl Balancer {
     /// finishes the request on the endpoint it went to; one finished twice, or from another
     /// balancer, can make counts wrong (they never go below zero).
     pub fn finish(&mut self, picked: Picked) {
-        let d = picked.destination;
-        if picked.epoch == self.epoch {
-            if let Some(Some(picker)) = self.pickers.get_mut(d as usize) {
-                picker.request_finished(picked.host);
-            }
-            return;
-        }
-        if picked.epoch > self.epoch {
-            return;
-        }
-        // The endpoint was removed after the pick: the earliest retirement after it.
-        let retired = self
-            .retired
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.destination == d && r.key == picked.key && r.epoch > picked.epoch)
-            .min_by_key(|(_, r)| r.epoch)
-            .map(|(i, _)| i);
-        if let Some(i) = retired {
-            self.retired[i].outstanding -= 1;
-            if self.retired[i].outstanding == 0 {
-                self.retired.swap_remove(i);
-            }
-            return;
-        }
-        // Still there, possibly under another index.
-        let host = self
-            .keys
-            .get(d as usize)
-            .and_then(|keys| keys.iter().position(|&k| k == picked.key));
-        if let (Some(host), Some(Some(picker))) = (host, self.pickers.get_mut(d as usize)) {
-            picker.request_finished(HostId(host as u32));
-        }
+        self.pickers.finish(picked);
     }
 
     /// Active requests on the endpoint at `index` of the explanation's `endpoints`.
     #[must_use]
     pub fn active_requests(&self, index: usize) -> u32 {
-        let route = self.planned.route();
-        let Some((d, host)) = route.locate(index) else {
-            return 0;
-        };
-        match self.pickers.get(d) {
-            Some(Some(picker)) => picker.active_requests(host),
-            _ => 0,
-        }
+        self.pickers.active_requests(&self.route, index)
     }
 
     /// Applies a batch of changes with one re-plan; see [`Balancer`].
@@ -551,6 +465,169 @@ impl Balancer {
     /// [`ChangeError::Assignment`] or [`ChangeError::Scenario`] when the batch as a whole leaves
     /// an input that cannot be planned (an added endpoint whose weight overflows its locality,
     /// a scenario made invalid); the balancer is unchanged then.
+    pub fn apply(&mut self, changes: &[Change]) -> Result<Applied, ChangeError> {
+        let applied = self.route.apply(changes)?;
+        if applied.changed > 0 {
+            self.pickers.sync(&self.route);
+        }
+        Ok(applied)
+    }
+
+    /// How many times the balancer re-planned: one per [`Balancer::apply`] batch that changed
+    /// something.
+    #[must_use]
+    pub const fn replans(&self) -> u64 {
+        self.route.replans()
+    }
+
+    /// Requests dropped so far by the assignment's `drop_overloads` (each such pick returned
+    /// `None` without asking the load balancer).
+    #[must_use]
+    pub const fn dropped(&self) -> u64 {
+        self.pickers.dropped()
+    }
+
+    /// The explanation of the current plans (shared/SCENARIO.md §3).
+    #[must_use]
+    pub fn explain(&self) -> Explanation {
+        self.route.explain()
+    }
+
+    /// Envoy input: the plan.
+    #[must_use]
+    pub fn plan(&self) -> Option<&Plan> {
+        self.route.plan()
+    }
+
+    /// A scenario: its decisions for its client and request.
+    #[must_use]
+    pub fn mesh_plan(&self) -> Option<&MeshPlan> {
+        self.route.mesh_plan()
+    }
+
+    /// A scenario, with every change applied so far.
+    #[must_use]
+    pub fn scenario(&self) -> Option<&Scenario> {
+        self.route.scenario()
+    }
+
+    /// Each endpoint's expected share of requests, in the explanation's order, with what
+    /// `drop_overloads` drops taken out (the shares a simulation compares with).
+    #[must_use]
+    pub fn expected_shares(&self) -> Vec<f64> {
+        self.route.expected_shares()
+    }
+
+    /// The route (the plans), shared part of the balancer.
+    #[must_use]
+    pub const fn route(&self) -> &Route {
+        &self.route
+    }
+
+    /// The route and this worker's pickers, apart.
+    #[must_use]
+    pub fn into_parts(self) -> (Route, Pickers) {
+        (self.route, self.pickers)
+    }
+}
+
+/// A route's plans, shared by every worker: what [`Balancer`] holds besides its pickers.
+///
+/// A `Route` is `Send + Sync` and has no interior mutability: a proxy plans it once, shares it
+/// between its worker threads (behind an `Arc`, published with an atomic swap: the core has no
+/// atomics, since `thumbv6m-none-eabi` has none), and gives each worker its own [`Pickers`].
+/// Updates go to one owner (a control task) that applies them to its copy with
+/// [`Route::apply`] and publishes the result; each worker's [`Pickers`] follow the route they
+/// are handed, by its epoch (a re-plan that may renumber hosts) and each plan's identity (an
+/// update in place).
+///
+/// # Examples
+/// ```
+/// use meshlb::{Change, Endpoint, HealthStatus, LbConfig, LoadAssignment, LocalityEndpoints};
+/// use meshlb::{Pickers, Plan, Request, Route, SeededRng};
+///
+/// let assignment = LoadAssignment {
+///     localities: vec![LocalityEndpoints {
+///         endpoints: vec![Endpoint::new("10.0.0.1", 80), Endpoint::new("10.0.0.2", 80)],
+///         ..Default::default()
+///     }],
+///     ..Default::default()
+/// };
+/// let route = Route::from_plan(Plan::build(&assignment, &LbConfig::default())?);
+/// // Per worker: its own pickers and random generator, picking against the shared route.
+/// let mut rng = SeededRng::new(1);
+/// let mut pickers = Pickers::new(&route, &mut rng);
+/// let picked = pickers.pick(&route, &mut rng, Request::default()).ok_or("no endpoint")?;
+/// pickers.finish(picked);
+///
+/// // The control task updates its own copy and publishes it; the worker follows.
+/// let mut next = route.clone();
+/// next.apply(&[Change::health("10.0.0.1", 80, HealthStatus::Unhealthy)])?;
+/// for _ in 0..4 {
+///     let picked = pickers.pick(&next, &mut rng, Request::default()).ok_or("no endpoint")?;
+///     assert_eq!(picked.index(), 1);
+///     pickers.finish(picked);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Route {
+    planned: Planned,
+    /// Per destination, per host: its key, to follow it across re-plans.
+    keys: Vec<Vec<u64>>,
+    /// Re-plans that may renumber hosts (a rebuild), so far.
+    epoch: u64,
+    replans: u64,
+    /// The destinations' subset names, hashed: pickers keep their destination's positions
+    /// across a rebuild only when these are the same.
+    subsets: u64,
+}
+
+impl Route {
+    /// The route of Envoy input: one destination.
+    #[must_use]
+    pub fn from_plan(plan: Plan) -> Self {
+        Self::assemble(Planned::Envoy(Box::new(plan)))
+    }
+
+    /// A scenario's route, planned and validated here.
+    ///
+    /// # Errors
+    /// The scenario's [`ScenarioError`].
+    pub fn from_scenario(scenario: Scenario) -> Result<Self, ScenarioError> {
+        let plan = MeshPlan::build(&scenario)?;
+        Ok(Self::from_mesh_plan(scenario, plan))
+    }
+
+    /// A scenario's route from the [`MeshPlan`] already built from it.
+    #[must_use]
+    pub fn from_mesh_plan(scenario: Scenario, plan: MeshPlan) -> Self {
+        Self::assemble(Planned::Scenario {
+            scenario: Box::new(scenario),
+            plan: Box::new(plan),
+        })
+    }
+
+    fn assemble(planned: Planned) -> Self {
+        let keys = keys_of(planned.route());
+        let subsets = subsets_of(planned.route());
+        Self {
+            planned,
+            keys,
+            epoch: 0,
+            replans: 0,
+            subsets,
+        }
+    }
+
+    /// Applies a batch of changes with one re-plan: health and weight changes of Envoy input
+    /// in place on the plan ([`Plan::update`]; hosts keep their numbers), additions and
+    /// removals by rebuilding the plan from its assignment, any change to a scenario by
+    /// planning the scenario again (both start a new epoch). See [`Balancer::apply`]: it is
+    /// this, then its pickers' [`Pickers::sync`].
+    ///
+    /// # Errors
+    /// As [`Balancer::apply`]; the route is unchanged then.
     pub fn apply(&mut self, changes: &[Change]) -> Result<Applied, ChangeError> {
         let structural = changes
             .iter()
@@ -598,9 +675,6 @@ impl Balancer {
                 applied.rejected.sort_by_key(|(i, _)| *i);
                 if applied.changed > 0 {
                     self.replans += 1;
-                    if let Some(Some(picker)) = self.pickers.first_mut() {
-                        picker.resync(plan);
-                    }
                 }
                 Ok(applied)
             }
@@ -613,7 +687,7 @@ impl Balancer {
                 let rebuilt =
                     Plan::build(&assignment, plan.config()).map_err(ChangeError::Assignment)?;
                 **plan = rebuilt;
-                self.replan(None);
+                self.rebuilt();
                 Ok(applied)
             }
             Planned::Scenario { scenario, plan } => {
@@ -630,97 +704,32 @@ impl Balancer {
                         return Err(ChangeError::Scenario(e));
                     }
                 };
-                let old = core::mem::replace(&mut **plan, rebuilt);
-                self.replan(Some(old));
+                **plan = rebuilt;
+                self.rebuilt();
                 Ok(applied)
             }
         }
     }
 
-    /// After the plans were replaced (`old`: a scenario's plans before, to compare its
-    /// destinations; `None` for Envoy input, one destination): each destination's picker keeps its positions and gets the active counts
-    /// of the endpoints that remain; those of removed endpoints retire.
-    fn replan(&mut self, old: Option<MeshPlan>) {
-        let old_keys = core::mem::take(&mut self.keys);
-        let mut old_pickers = core::mem::take(&mut self.pickers);
-        let route = self.planned.route();
-        let same_destinations = old
-            .as_ref()
-            .is_none_or(|old| RouteRef::Mesh(old).subsets_match(route));
-        let epoch = self.epoch + 1;
-        let keys = keys_of(route);
-        let mut pickers = Vec::with_capacity(route.len());
-        for d in 0..route.len() {
-            let old = if same_destinations {
-                old_pickers.get_mut(d).and_then(Option::take)
-            } else {
-                None
-            };
-            let Some(plan) = route.plan(d) else {
-                pickers.push(None);
-                if let Some(old) = old {
-                    retire(&mut self.retired, d, &old_keys[d], old.active(), epoch);
-                }
-                continue;
-            };
-            let picker = match old {
-                Some(mut picker) => {
-                    // Counts by key: the old hosts with requests in flight, sorted.
-                    let mut busy: Vec<(u64, u32)> = old_keys[d]
-                        .iter()
-                        .zip(picker.active())
-                        .filter(|(_, a)| **a > 0)
-                        .map(|(k, a)| (*k, *a))
-                        .collect();
-                    busy.sort_unstable();
-                    let counts: Vec<u32> = keys[d]
-                        .iter()
-                        .map(|k| match busy.binary_search_by_key(k, |(key, _)| *key) {
-                            Ok(i) => core::mem::take(&mut busy[i].1),
-                            Err(_) => 0,
-                        })
-                        .collect();
-                    for (key, outstanding) in busy.into_iter().filter(|(_, n)| *n > 0) {
-                        self.retired.push(Retired {
-                            destination: d as u32,
-                            key,
-                            epoch,
-                            outstanding,
-                        });
-                    }
-                    picker.set_active(&counts);
-                    picker.resync(plan);
-                    picker
-                }
-                None => Picker::with_seed(plan, self.seed ^ (epoch << 32) ^ d as u64),
-            };
-            pickers.push(Some(picker));
-        }
-        drop(old);
-        // Destinations that went away take their requests with them.
-        for (d, old) in old_pickers.into_iter().enumerate() {
-            if let (Some(old), Some(keys)) = (old, old_keys.get(d)) {
-                retire(&mut self.retired, d, keys, old.active(), epoch);
-            }
-        }
-        self.pickers = pickers;
-        self.keys = keys;
-        self.epoch = epoch;
+    /// After the plans were rebuilt: new keys, a new epoch.
+    fn rebuilt(&mut self) {
+        self.keys = keys_of(self.planned.route());
+        self.subsets = subsets_of(self.planned.route());
+        self.epoch += 1;
         self.replans += 1;
     }
 
-    /// How many times the balancer re-planned: one per [`Balancer::apply`] batch that changed
-    /// something.
+    /// Re-plans so far: one per [`Route::apply`] batch that changed something.
     #[must_use]
     pub const fn replans(&self) -> u64 {
         self.replans
     }
 
-    /// Requests dropped so far by the assignment's `drop_overloads` (each such pick returned
-    /// `None` without asking the load balancer).
+    /// Re-plans so far that rebuilt the plans (hosts may be renumbered): [`Pickers`] move
+    /// their active request counts by endpoint when it changes.
     #[must_use]
-    pub const fn dropped(&self) -> u64 {
-        self.dropped
+    pub const fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// The explanation of the current plans (shared/SCENARIO.md §3).
@@ -759,6 +768,72 @@ impl Balancer {
         }
     }
 
+    /// The plan of destination `destination` (0 for Envoy input), when it has a cluster.
+    #[must_use]
+    pub fn destination_plan(&self, destination: usize) -> Option<&Plan> {
+        self.planned.route().plan(destination)
+    }
+
+    /// The endpoints to try after `picked` when the caller cannot use it (its own health check
+    /// says it is down, a connection failed), by explanation index, each once, `picked`'s
+    /// excluded: failover order. First the hosts the plan counts available (healthy, then
+    /// degraded), then the others; within each, the rest of `picked`'s priority, then the next
+    /// priorities in order (P1, P2, ..., wrapping to those above), each in plan order starting
+    /// after `picked`. This is the order Envoy's priority failover moves traffic in when a
+    /// priority loses its hosts (load_balancing/priority); Envoy itself re-picks on a retry
+    /// (`retry_host_predicate: previous_hosts`), which a caller gets from
+    /// [`Pickers::pick`] again. Scenario routes of several destinations: the picked
+    /// destination's hosts only. Allocates nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// use meshlb::{Endpoint, LbConfig, LoadAssignment, Locality, LocalityEndpoints};
+    /// use meshlb::{Pickers, Plan, Request, Route, SeededRng};
+    ///
+    /// let group = |zone: &str, priority: u32, hosts: &[&str]| LocalityEndpoints {
+    ///     locality: Locality::new("r", zone, ""),
+    ///     priority,
+    ///     endpoints: hosts.iter().map(|a| Endpoint::new(a, 80)).collect(),
+    ///     ..Default::default()
+    /// };
+    /// let assignment = LoadAssignment {
+    ///     localities: vec![group("a", 0, &["10.0.0.1", "10.0.0.2"]), group("b", 1, &["10.0.1.1"])],
+    ///     ..Default::default()
+    /// };
+    /// let route = Route::from_plan(Plan::build(&assignment, &LbConfig::default())?);
+    /// let mut rng = SeededRng::new(3);
+    /// let mut pickers = Pickers::new(&route, &mut rng);
+    /// let picked = pickers.pick(&route, &mut rng, Request::default()).ok_or("no host")?;
+    /// let order: Vec<usize> = route.fallbacks(picked).collect();
+    /// // The other P0 host, then P1's.
+    /// assert_eq!(order, vec![1 - picked.index(), 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fallbacks(&self, picked: Picked) -> impl Iterator<Item = usize> + '_ {
+        let route = self.planned.route();
+        let destination = picked.destination();
+        let plan = route.plan(destination);
+        let hosts = plan.map_or(&[][..], Plan::hosts);
+        let n = hosts.len();
+        let first = picked.host().index();
+        let first_priority = hosts.get(first).map_or(0, |h| h.priority);
+        let priorities = plan.map_or(0, |p| p.priorities().len() as u32);
+        let available = |h: &crate::plan::Host| {
+            !matches!(h.availability(), crate::model::Availability::Unavailable)
+        };
+        [true, false].into_iter().flat_map(move |pass| {
+            (0..priorities).flat_map(move |k| {
+                let priority = (first_priority + k) % priorities.max(1);
+                (1..=n).filter_map(move |j| {
+                    let i = (first + j) % n;
+                    let host = &hosts[i];
+                    (i != first && host.priority == priority && available(host) == pass)
+                        .then(|| route.index(destination, HostId(i as u32)))
+                })
+            })
+        })
+    }
+
     /// Each endpoint's expected share of requests, in the explanation's order, with what
     /// `drop_overloads` drops taken out (the shares a simulation compares with).
     #[must_use]
@@ -771,6 +846,261 @@ impl Balancer {
             Planned::Scenario { plan, .. } => {
                 plan.explain().endpoints.iter().map(|e| e.share).collect()
             }
+        }
+    }
+}
+
+/// One worker's pickers over a shared [`Route`]: its round-robin positions, schedulers and
+/// active request counts (what [`Balancer`] holds besides its route).
+///
+/// Every method that takes a route expects the one the worker last picked against or a newer
+/// copy of it (from the same [`Route::apply`] history). [`Pickers::pick`] follows the route it
+/// is given: when the route's epoch moved (a rebuild), the active request counts move to the
+/// endpoints' new numbers, and those of removed endpoints retire, as in [`Balancer`]; that
+/// step allocates. After an update in place (health, weight of Envoy input) each picker
+/// resynchronises by plan identity and allocates nothing.
+///
+/// Active request counts are this worker's own, as each of Envoy's worker threads has its own
+/// load balancer; a proxy with several workers gives LEAST_REQUEST each worker's view of the
+/// requests in flight (Envoy's `rq_active` is a per-host gauge that all workers share: a
+/// divergence, kept because the core has no atomics).
+#[derive(Debug, Clone)]
+pub struct Pickers {
+    /// One per destination; `None` where the destination has no cluster.
+    pickers: Vec<Option<Picker>>,
+    /// The keys of the route epoch the pickers follow.
+    keys: Vec<Vec<u64>>,
+    subsets: u64,
+    retired: Vec<Retired>,
+    epoch: u64,
+    dropped: u64,
+    /// Seeds the pickers of destinations a re-plan adds (no randomness is drawn in `apply`).
+    seed: u64,
+}
+
+impl Pickers {
+    /// One worker's pickers for `route`: one per destination with a cluster, starting positions
+    /// drawn from `rng` in order.
+    #[must_use]
+    pub fn new<R: Rng + ?Sized>(route: &Route, rng: &mut R) -> Self {
+        let pickers = match &route.planned {
+            Planned::Envoy(plan) => alloc::vec![Some(Picker::new(plan, rng))],
+            Planned::Scenario { plan, .. } => plan.pickers(rng),
+        };
+        let seed = match route.planned.route() {
+            RouteRef::Plan(plan) => plan.identity(),
+            RouteRef::Mesh(mesh) => mesh
+                .destinations
+                .iter()
+                .filter_map(|d| d.plan.as_ref())
+                .fold(0x6d65_7368, |acc, p| acc ^ p.identity()),
+        };
+        Self {
+            pickers,
+            keys: route.keys.clone(),
+            subsets: route.subsets,
+            retired: Vec::new(),
+            epoch: route.epoch,
+            dropped: 0,
+            seed,
+        }
+    }
+
+    /// Brings the pickers in step with `route` now (a pick does the same on its own): after a
+    /// rebuild, moves the active request counts; after an update in place, resynchronises.
+    pub fn sync(&mut self, route: &Route) {
+        if self.epoch != route.epoch {
+            self.follow(route);
+        }
+        for (d, picker) in self.pickers.iter_mut().enumerate() {
+            if let (Some(picker), Some(plan)) = (picker, route.planned.route().plan(d)) {
+                picker.resync(plan);
+            }
+        }
+    }
+
+    /// After a rebuild: each destination's picker keeps its positions and gets the active
+    /// counts of the endpoints that remain; those of removed endpoints retire.
+    fn follow(&mut self, route: &Route) {
+        let old_keys = core::mem::take(&mut self.keys);
+        let mut old_pickers = core::mem::take(&mut self.pickers);
+        let same_destinations = self.subsets == route.subsets;
+        let epoch = route.epoch;
+        let keys = &route.keys;
+        let planned = route.planned.route();
+        let mut pickers = Vec::with_capacity(planned.len());
+        for d in 0..planned.len() {
+            let old = if same_destinations {
+                old_pickers.get_mut(d).and_then(Option::take)
+            } else {
+                None
+            };
+            let Some(plan) = planned.plan(d) else {
+                pickers.push(None);
+                if let (Some(old), Some(old_keys)) = (old, old_keys.get(d)) {
+                    retire(&mut self.retired, d, old_keys, old.active(), epoch);
+                }
+                continue;
+            };
+            let picker = match old {
+                Some(mut picker) => {
+                    // Counts by key: the old hosts with requests in flight, sorted.
+                    let mut busy: Vec<(u64, u32)> = old_keys
+                        .get(d)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                        .iter()
+                        .zip(picker.active())
+                        .filter(|(_, a)| **a > 0)
+                        .map(|(k, a)| (*k, *a))
+                        .collect();
+                    busy.sort_unstable();
+                    let counts: Vec<u32> = keys
+                        .get(d)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|k| match busy.binary_search_by_key(k, |(key, _)| *key) {
+                            Ok(i) => core::mem::take(&mut busy[i].1),
+                            Err(_) => 0,
+                        })
+                        .collect();
+                    for (key, outstanding) in busy.into_iter().filter(|(_, n)| *n > 0) {
+                        self.retired.push(Retired {
+                            destination: d as u32,
+                            key,
+                            epoch,
+                            outstanding,
+                        });
+                    }
+                    picker.set_active(&counts);
+                    picker.resync(plan);
+                    picker
+                }
+                None => Picker::with_seed(plan, self.seed ^ (epoch << 32) ^ d as u64),
+            };
+            pickers.push(Some(picker));
+        }
+        // Destinations that went away take their requests with them.
+        for (d, old) in old_pickers.into_iter().enumerate() {
+            if let (Some(old), Some(keys)) = (old, old_keys.get(d)) {
+                retire(&mut self.retired, d, keys, old.active(), epoch);
+            }
+        }
+        self.pickers = pickers;
+        self.keys.clone_from(keys);
+        self.subsets = route.subsets;
+        self.epoch = epoch;
+    }
+
+    /// Picks the endpoint of one request against `route`, which stays active on it until
+    /// [`Pickers::finish`]; see [`Balancer::pick`]. Allocates nothing unless the route was
+    /// rebuilt since the last pick.
+    pub fn pick<R: Rng + ?Sized>(
+        &mut self,
+        route: &Route,
+        rng: &mut R,
+        request: Request,
+    ) -> Option<Picked> {
+        if self.epoch != route.epoch {
+            self.follow(route);
+        }
+        let planned = route.planned.route();
+        match planned.pick(&mut self.pickers, rng, request) {
+            Routed::Host { destination, host } => {
+                if let Some(Some(picker)) = self.pickers.get_mut(destination) {
+                    picker.request_started(host);
+                }
+                let key = self
+                    .keys
+                    .get(destination)
+                    .and_then(|k| k.get(host.index()))
+                    .copied()
+                    .unwrap_or(0);
+                Some(Picked {
+                    index: planned.index(destination, host),
+                    destination: destination as u32,
+                    host,
+                    epoch: self.epoch,
+                    key,
+                })
+            }
+            Routed::Dropped => {
+                self.dropped += 1;
+                None
+            }
+            Routed::Nothing => None,
+        }
+    }
+
+    /// Reports that the request `picked` ended; see [`Balancer::finish`].
+    pub fn finish(&mut self, picked: Picked) {
+        let d = picked.destination;
+        if picked.epoch == self.epoch {
+            if let Some(Some(picker)) = self.pickers.get_mut(d as usize) {
+                picker.request_finished(picked.host);
+            }
+            return;
+        }
+        if picked.epoch > self.epoch {
+            return;
+        }
+        // The endpoint was removed after the pick: the earliest retirement after it.
+        let retired = self
+            .retired
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.destination == d && r.key == picked.key && r.epoch > picked.epoch)
+            .min_by_key(|(_, r)| r.epoch)
+            .map(|(i, _)| i);
+        if let Some(i) = retired {
+            self.retired[i].outstanding -= 1;
+            if self.retired[i].outstanding == 0 {
+                self.retired.swap_remove(i);
+            }
+            return;
+        }
+        // Still there, possibly under another index.
+        let host = self
+            .keys
+            .get(d as usize)
+            .and_then(|keys| keys.iter().position(|&k| k == picked.key));
+        if let (Some(host), Some(Some(picker))) = (host, self.pickers.get_mut(d as usize)) {
+            picker.request_finished(HostId(host as u32));
+        }
+    }
+
+    /// Active requests on the endpoint at `index` of `route`'s explanation, as this worker
+    /// counts them (`route` in step with the pickers: [`Pickers::sync`]).
+    #[must_use]
+    pub fn active_requests(&self, route: &Route, index: usize) -> u32 {
+        let Some((d, host)) = route.planned.route().locate(index) else {
+            return 0;
+        };
+        match self.pickers.get(d) {
+            Some(Some(picker)) => picker.active_requests(host),
+            _ => 0,
+        }
+    }
+
+    /// Requests this worker dropped so far by the assignment's `drop_overloads`.
+    #[must_use]
+    pub const fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+/// The destinations' subset names, in order, hashed (Envoy input: 0).
+fn subsets_of(route: RouteRef<'_>) -> u64 {
+    match route {
+        RouteRef::Plan(_) => 0,
+        RouteRef::Mesh(mesh) => {
+            let mut h = mesh.destinations.len() as u64;
+            for d in &mesh.destinations {
+                let name = d.subset.as_deref().unwrap_or("\u{0}");
+                h = xxhash_rust::xxh64::xxh64(name.as_bytes(), h ^ 0x005a_b5e7);
+            }
+            h
         }
     }
 }
@@ -1008,21 +1338,6 @@ impl<'a> RouteRef<'a> {
         match self {
             Self::Plan(plan) => (d == 0).then_some(plan),
             Self::Mesh(mesh) => mesh.destinations.get(d)?.plan.as_ref(),
-        }
-    }
-
-    /// Whether two routes have the same destinations (subset names), in order.
-    fn subsets_match(self, other: RouteRef<'_>) -> bool {
-        match (self, other) {
-            (Self::Plan(_), RouteRef::Plan(_)) => true,
-            (Self::Mesh(a), RouteRef::Mesh(b)) => {
-                a.destinations.len() == b.destinations.len()
-                    && a.destinations
-                        .iter()
-                        .zip(&b.destinations)
-                        .all(|(x, y)| x.subset == y.subset)
-            }
-            _ => false,
         }
     }
 

@@ -84,6 +84,7 @@ mod edf;
 mod error;
 mod explain;
 mod hash;
+mod health_check;
 pub mod limits;
 pub mod mesh;
 mod model;
@@ -95,7 +96,7 @@ mod rng;
 mod sim;
 mod traffic;
 
-pub use balancer::{Addition, Applied, Balancer, Change, ChangeError, Picked};
+pub use balancer::{Addition, Applied, Balancer, Change, ChangeError, Picked, Pickers, Route};
 pub use diff::{Diff, Presence, ShareChange, diff};
 pub use error::PlanError;
 pub use explain::{
@@ -105,6 +106,10 @@ pub use explain::{
     Status,
 };
 pub use hash::HashTable;
+pub use health_check::{
+    CheckOutcome, HealthCheckConfig, HealthCheckError, HostCheck, NO_TRAFFIC_INTERVAL_MS,
+    Transition,
+};
 pub use model::{
     Availability, DEFAULT_MAGLEV_TABLE_SIZE, DEFAULT_MIN_RING_SIZE,
     DEFAULT_OVERPROVISIONING_FACTOR, DEFAULT_PANIC_THRESHOLD, Endpoint, HealthStatus, LbConfig,

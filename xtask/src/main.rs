@@ -89,6 +89,10 @@ fn setup() -> Result<(), String> {
     if !targets.lines().any(|l| l.trim() == NO_STD_TARGET) {
         run("rustup", &["target", "add", NO_STD_TARGET], &[])?;
     }
+    // meshlb-pingora: pingora-core's zlib (libz-ng-sys) builds with cmake.
+    if util::output("cmake", &["--version"]).is_none() {
+        util::apt_install("cmake")?;
+    }
     Ok(())
 }
 

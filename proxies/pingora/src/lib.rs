@@ -1,0 +1,240 @@
+//! meshlb as a [`pingora_load_balancing`] backend selection: a pingora proxy gets Envoy's
+//! priorities, locality failover, overprovisioning spill-over, panic and load balancers.
+//!
+//! pingora's `LoadBalancer<S>` builds an `S: BackendSelection` from its backend set each time
+//! the set changes, and asks it, per request, for an iterator: the first backend, then
+//! fallbacks, until one passes pingora's own health check (`select_with`). [`Meshlb`] is such
+//! a selection:
+//!
+//! - **Placement in the extensions.** Each [`Backend`] carries its [`Placement`] (locality,
+//!   priority, EDS health) in `ext` ([`backend`] builds one); a backend without one is in
+//!   the default locality at priority 0, healthy. Its `weight` is its load-balancing weight.
+//! - **The first backend is meshlb's pick** against the plan built from the set
+//!   ([`meshlb::Route`]), with this thread's [`meshlb::Pickers`] (one per pingora worker
+//!   thread, kept in a thread local and rebuilt when the selection is: no lock on the request
+//!   path). The request key is the hash key (RING_HASH, MAGLEV; [`meshlb::hash_key`]);
+//!   other policies ignore it.
+//! - **Fallbacks in failover order** ([`meshlb::Route::fallbacks`]): the rest of the picked
+//!   priority, then the next priorities, available hosts first, so a backend pingora finds
+//!   down is replaced as Envoy's priority failover would move its traffic.
+//!
+//! Requests are finished at once (pingora's selection has no request end), so LEAST_REQUEST
+//! sees no requests in flight here: use it through `meshlb-proxy` or `meshlb-tower`, which
+//! count them.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use meshlb::{
+    Endpoint, HealthStatus, LbConfig, LoadAssignment, Locality, LocalityEndpoints, Pickers, Plan,
+    Request, Route, SeededRng,
+};
+pub use pingora_load_balancing::Backend;
+use pingora_load_balancing::selection::{BackendIter, BackendSelection};
+
+/// Where a backend sits, for Envoy's maths: carried in [`Backend::ext`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Placement {
+    /// Its locality.
+    pub locality: Locality,
+    /// Its priority (0 is the highest).
+    pub priority: u32,
+    /// Its EDS health status.
+    pub health: HealthStatus,
+}
+
+/// A backend at `address` (`ip:port`) with `weight` and `placement`.
+///
+/// # Errors
+/// pingora's message for an address that is not `ip:port`.
+pub fn backend(address: &str, weight: usize, placement: Placement) -> Result<Backend, String> {
+    let mut backend = Backend::new_with_weight(address, weight).map_err(|e| e.to_string())?;
+    backend.ext.insert(placement);
+    Ok(backend)
+}
+
+/// The selection: the plan of a backend set, and the backends by plan host.
+#[derive(Debug)]
+pub struct Meshlb {
+    route: Option<Route>,
+    /// Per plan host: its backend.
+    backends: Vec<Backend>,
+    /// Distinguishes selections, so that each thread's pickers follow the current one.
+    id: u64,
+    /// Why the set could not be planned, if it could not.
+    error: Option<String>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// This thread's pickers: for the selection `id`.
+    static PICKERS: RefCell<Option<(u64, Pickers, SeededRng)>> = const { RefCell::new(None) };
+}
+
+impl Meshlb {
+    /// The explanation of the plan (shared/SCENARIO.md §3), `None` when the set could not be
+    /// planned.
+    #[must_use]
+    pub fn explain(&self) -> Option<meshlb::Explanation> {
+        self.route.as_ref().map(Route::explain)
+    }
+
+    /// Why the backend set could not be planned (every request then gets no backend).
+    #[must_use]
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// The backend of explanation endpoint `index`.
+    #[must_use]
+    pub fn backend(&self, index: usize) -> Option<&Backend> {
+        self.backends.get(index)
+    }
+}
+
+impl BackendSelection for Meshlb {
+    type Iter = MeshlbIter;
+    /// The load-balancing settings (policy, overprovisioning factor, panic threshold,
+    /// locality-weighted LB); `build` uses the defaults (ROUND_ROBIN, Envoy's).
+    type Config = LbConfig;
+
+    fn build(backends: &BTreeSet<Backend>) -> Self {
+        Self::build_with_config(backends, &LbConfig::default())
+    }
+
+    fn build_with_config(backends: &BTreeSet<Backend>, config: &LbConfig) -> Self {
+        let mut groups: Vec<LocalityEndpoints> = Vec::new();
+        let mut order: Vec<Vec<Backend>> = Vec::new();
+        for b in backends {
+            let placement = b.ext.get::<Placement>().cloned().unwrap_or_default();
+            let (address, port) = match b.addr.as_inet() {
+                Some(inet) => (inet.ip().to_string(), inet.port()),
+                None => (b.addr.to_string(), 0),
+            };
+            let mut endpoint = Endpoint::new(&address, port).with_health(placement.health);
+            endpoint.weight = u32::try_from(b.weight.max(1)).unwrap_or(u32::MAX);
+            match groups
+                .iter()
+                .position(|g| g.locality == placement.locality && g.priority == placement.priority)
+            {
+                Some(g) => {
+                    groups[g].endpoints.push(endpoint);
+                    order[g].push(b.clone());
+                }
+                None => {
+                    groups.push(LocalityEndpoints {
+                        locality: placement.locality,
+                        weight: None,
+                        priority: placement.priority,
+                        endpoints: vec![endpoint],
+                    });
+                    order.push(vec![b.clone()]);
+                }
+            }
+        }
+        let assignment = LoadAssignment {
+            localities: groups,
+            ..LoadAssignment::default()
+        };
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        match Plan::build(&assignment, config) {
+            Ok(plan) => {
+                // Plan hosts keep the assignment's (group, endpoint) origin.
+                let backends = plan
+                    .hosts()
+                    .iter()
+                    .filter_map(|h| {
+                        order
+                            .get(h.origin.0 as usize)?
+                            .get(h.origin.1 as usize)
+                            .cloned()
+                    })
+                    .collect();
+                Self {
+                    route: Some(Route::from_plan(plan)),
+                    backends,
+                    id,
+                    error: None,
+                }
+            }
+            Err(e) => Self {
+                route: None,
+                backends: Vec::new(),
+                id,
+                error: Some(e.to_string()),
+            },
+        }
+    }
+
+    fn iter(self: &Arc<Self>, key: &[u8]) -> MeshlbIter {
+        let picked = self.route.as_ref().and_then(|route| {
+            PICKERS.with(|cell| {
+                let mut cell = cell.borrow_mut();
+                if cell.as_ref().is_none_or(|(id, _, _)| *id != self.id) {
+                    // Each thread's generator is seeded by the selection and the thread.
+                    let mut rng = SeededRng::new(self.id ^ thread_seed());
+                    let pickers = Pickers::new(route, &mut rng);
+                    *cell = Some((self.id, pickers, rng));
+                }
+                let (_, pickers, rng) = cell.as_mut()?;
+                let request = if key.is_empty() {
+                    Request::default()
+                } else {
+                    Request::with_hash(meshlb::hash_key(key))
+                };
+                let picked = pickers.pick(route, rng, request)?;
+                pickers.finish(picked);
+                Some(picked)
+            })
+        });
+        MeshlbIter {
+            selection: Arc::clone(self),
+            picked,
+            state: State::First,
+        }
+    }
+}
+
+/// A per-thread seed: the address of a thread local (distinct per live thread).
+fn thread_seed() -> u64 {
+    thread_local! {
+        static MARK: u8 = const { 0 };
+    }
+    MARK.with(|m| std::ptr::from_ref(m) as usize as u64)
+}
+
+#[derive(Debug)]
+enum State {
+    First,
+    /// How many fallbacks were yielded.
+    Fallback(usize),
+}
+
+/// The backends of one request: meshlb's pick, then the fallbacks in failover order.
+#[derive(Debug)]
+pub struct MeshlbIter {
+    selection: Arc<Meshlb>,
+    picked: Option<meshlb::Picked>,
+    state: State,
+}
+
+impl BackendIter for MeshlbIter {
+    fn next(&mut self) -> Option<&Backend> {
+        let picked = self.picked?;
+        let route = self.selection.route.as_ref()?;
+        let index = match self.state {
+            State::First => {
+                self.state = State::Fallback(0);
+                picked.index()
+            }
+            State::Fallback(n) => {
+                self.state = State::Fallback(n + 1);
+                route.fallbacks(picked).nth(n)?
+            }
+        };
+        self.selection.backends.get(index)
+    }
+}

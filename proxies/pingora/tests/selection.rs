@@ -1,0 +1,140 @@
+//! meshlb-pingora's selection, alone and inside pingora's `LoadBalancer`. Expected shares are
+//! derived by hand from Envoy's rules (overprovisioning factor 140 %).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use meshlb::{HealthStatus, LbConfig, LbPolicy, Locality};
+use meshlb_pingora::{Meshlb, Placement, backend};
+use pingora_load_balancing::selection::{BackendIter, BackendSelection};
+use pingora_load_balancing::{Backends, LoadBalancer, discovery};
+
+/// P0 zone a: 10.0.0.1 (healthy), 10.0.0.2 (UNHEALTHY in EDS); P1 zone b: 10.0.1.1, 10.0.1.2.
+fn backends() -> BTreeSet<pingora_load_balancing::Backend> {
+    let placed = |address: &str, zone: &str, priority: u32, health: HealthStatus| {
+        let placement = Placement {
+            locality: Locality::new("r", zone, ""),
+            priority,
+            health,
+        };
+        backend(address, 1, placement).expect("address")
+    };
+    [
+        placed("10.0.0.1:80", "a", 0, HealthStatus::Healthy),
+        placed("10.0.0.2:80", "a", 0, HealthStatus::Unhealthy),
+        placed("10.0.1.1:80", "b", 1, HealthStatus::Healthy),
+        placed("10.0.1.2:80", "b", 1, HealthStatus::Healthy),
+    ]
+    .into_iter()
+    .collect()
+}
+
+/// Within 3σ of the binomial: |count − n·p| ≤ 3·sqrt(n·p·(1−p)).
+fn assert_share(counts: &BTreeMap<String, u64>, address: &str, n: u64, p: f64) {
+    let got = counts.get(address).copied().unwrap_or(0) as f64;
+    let sigma = (n as f64 * p * (1.0 - p)).sqrt();
+    assert!(
+        (got - n as f64 * p).abs() <= 3.0 * sigma,
+        "{address}: {got} of {n}, expected {:.0} ± {:.0} ({counts:?})",
+        n as f64 * p,
+        3.0 * sigma
+    );
+}
+
+#[test]
+fn first_picks_spill_over_as_envoy() {
+    let selection = Arc::new(Meshlb::build(&backends()));
+    // P0: 1 of 2 healthy, health min(100, 140 × 1/2) = 70: 70 % to 10.0.0.1, 15 % to each of P1's.
+    let n = 10_000;
+    let mut counts = BTreeMap::new();
+    for _ in 0..n {
+        let mut iter = selection.iter(b"");
+        let first = iter.next().expect("a backend").addr.to_string();
+        *counts.entry(first).or_insert(0) += 1;
+    }
+    assert_share(&counts, "10.0.0.1:80", n, 0.70);
+    assert_share(&counts, "10.0.1.1:80", n, 0.15);
+    assert_share(&counts, "10.0.1.2:80", n, 0.15);
+    assert_eq!(counts.get("10.0.0.2:80"), None);
+}
+
+#[test]
+fn fallbacks_follow_failover_order() {
+    let selection = Arc::new(Meshlb::build(&backends()));
+    // Whatever the pick, the fallbacks are the other available hosts by priority, then the
+    // EDS-unhealthy one; each backend once.
+    for _ in 0..50 {
+        let mut iter = selection.iter(b"");
+        let mut order = Vec::new();
+        while let Some(b) = iter.next() {
+            order.push(b.addr.to_string());
+        }
+        assert_eq!(order.len(), 4, "{order:?}");
+        assert_eq!(
+            order.last().map(String::as_str),
+            Some("10.0.0.2:80"),
+            "{order:?}"
+        );
+        if order[0] == "10.0.0.1:80" {
+            let mut p1 = order[1..3].to_vec();
+            p1.sort();
+            assert_eq!(p1, ["10.0.1.1:80", "10.0.1.2:80"]);
+        } else {
+            // A P1 pick: the other P1 host, then P0's available one.
+            assert!(order[1].starts_with("10.0.1."), "{order:?}");
+            assert_eq!(order[2], "10.0.0.1:80");
+        }
+    }
+}
+
+#[tokio::test]
+async fn inside_pingoras_load_balancer_a_down_backend_fails_over() {
+    let lb =
+        LoadBalancer::<Meshlb>::from_backends(Backends::new(discovery::Static::new(backends())));
+    lb.update().await.expect("update");
+    // pingora's own health check finds 10.0.0.1 down (the accept predicate): every request goes
+    // to P1, the failover priority.
+    let mut counts = BTreeMap::new();
+    for _ in 0..1_000 {
+        let chosen = lb
+            .select_with(b"", 8, |b, _| b.addr.to_string() != "10.0.0.1:80")
+            .expect("a backend");
+        *counts.entry(chosen.addr.to_string()).or_insert(0_u64) += 1;
+    }
+    assert_eq!(
+        counts.keys().collect::<Vec<_>>(),
+        ["10.0.1.1:80", "10.0.1.2:80"]
+    );
+}
+
+#[test]
+fn ring_hash_keys_are_stable() {
+    let config = LbConfig {
+        policy: LbPolicy::RingHash,
+        ..LbConfig::default()
+    };
+    let selection = Arc::new(Meshlb::build_with_config(&backends(), &config));
+    let mut seen = BTreeSet::new();
+    for key in 0..100_u32 {
+        let key = key.to_le_bytes();
+        let first = selection
+            .iter(&key)
+            .next()
+            .expect("a backend")
+            .addr
+            .to_string();
+        for _ in 0..3 {
+            assert_eq!(
+                selection
+                    .iter(&key)
+                    .next()
+                    .expect("a backend")
+                    .addr
+                    .to_string(),
+                first
+            );
+        }
+        seen.insert(first);
+    }
+    assert!(seen.len() > 1, "{seen:?}");
+}

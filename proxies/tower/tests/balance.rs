@@ -1,0 +1,273 @@
+//! meshlb-tower's balancer over a discovery channel and in-memory endpoint services.
+//! Expected shares are derived by hand from Envoy's rules (overprovisioning factor 140 %).
+
+use std::collections::BTreeMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+use meshlb::{HealthStatus, LbConfig, LbPolicy, Locality};
+use meshlb_tower::{Balance, BoxError, Endpoint};
+use tokio::sync::mpsc;
+use tower::discover::Change;
+use tower_service::Service;
+
+/// An endpoint service answering its name; its readiness fails while `broken` is set.
+#[derive(Clone)]
+struct Named {
+    name: &'static str,
+    broken: Arc<AtomicBool>,
+}
+
+impl Service<u64> for Named {
+    type Response = &'static str;
+    type Error = BoxError;
+    type Future = std::future::Ready<Result<&'static str, BoxError>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if self.broken.load(Ordering::Relaxed) {
+            Poll::Ready(Err("connection refused".into()))
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn call(&mut self, _: u64) -> Self::Future {
+        std::future::ready(Ok(self.name))
+    }
+}
+
+type Changes = Result<Change<&'static str, Endpoint<Named>>, std::convert::Infallible>;
+
+/// A discovery stream fed by a channel.
+struct Discovery(mpsc::UnboundedReceiver<Changes>);
+
+impl futures_core::Stream for Discovery {
+    type Item = Changes;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Changes>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+fn endpoint(
+    name: &'static str,
+    zone: &str,
+    priority: u32,
+    health: HealthStatus,
+) -> (Endpoint<Named>, Arc<AtomicBool>) {
+    let broken = Arc::new(AtomicBool::new(false));
+    (
+        Endpoint {
+            service: Named {
+                name,
+                broken: Arc::clone(&broken),
+            },
+            locality: Locality::new("r", zone, ""),
+            priority,
+            weight: 1,
+            health,
+        },
+        broken,
+    )
+}
+
+type Balancer = Balance<Discovery, Named, fn(&u64) -> Option<u64>>;
+
+fn balancer(policy: LbPolicy, hashed: bool) -> (Balancer, mpsc::UnboundedSender<Changes>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let config = LbConfig {
+        policy,
+        ..LbConfig::default()
+    };
+    // Envoy hashes the request's key (xxHash64 of a header value, say): `meshlb::hash_key`.
+    let hash: fn(&u64) -> Option<u64> = if hashed {
+        |r| Some(meshlb::hash_key(&r.to_le_bytes()))
+    } else {
+        |_| None
+    };
+    (Balance::new(Discovery(rx), config, hash, 7), tx)
+}
+
+async fn ready(balance: &mut Balancer) {
+    std::future::poll_fn(|cx| Service::<u64>::poll_ready(balance, cx))
+        .await
+        .expect("ready");
+}
+
+async fn send(balance: &mut Balancer, n: u64) -> BTreeMap<&'static str, u64> {
+    let mut counts = BTreeMap::new();
+    for i in 0..n {
+        ready(balance).await;
+        let name = balance.call(i).await.expect("answered");
+        *counts.entry(name).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Within 3σ of the binomial: |count − n·p| ≤ 3·sqrt(n·p·(1−p)); exactly 0 when p is 0.
+fn assert_share(counts: &BTreeMap<&str, u64>, name: &str, n: u64, p: f64) {
+    let got = counts.get(name).copied().unwrap_or(0) as f64;
+    let sigma = (n as f64 * p * (1.0 - p)).sqrt();
+    assert!(
+        (got - n as f64 * p).abs() <= 3.0 * sigma,
+        "{name}: {got} of {n}, expected {:.0} ± {:.0} ({counts:?})",
+        n as f64 * p,
+        3.0 * sigma
+    );
+}
+
+#[tokio::test]
+async fn spill_over_follows_envoy_priority_maths() {
+    let (mut balance, tx) = balancer(LbPolicy::RoundRobin, false);
+    for (name, zone, priority, health) in [
+        ("a0", "a", 0, HealthStatus::Healthy),
+        ("a1", "a", 0, HealthStatus::Unhealthy),
+        ("b0", "b", 1, HealthStatus::Healthy),
+        ("b1", "b", 1, HealthStatus::Healthy),
+    ] {
+        tx.send(Ok(Change::Insert(
+            name,
+            endpoint(name, zone, priority, health).0,
+        )))
+        .expect("send");
+    }
+    // P0: 1 of 2 healthy, health min(100, 140 × 1/2) = 70: 70 % to a0, 30 % to P1 (15 % each).
+    let n = 10_000;
+    ready(&mut balance).await;
+    let counts = send(&mut balance, n).await;
+    assert_share(&counts, "a0", n, 0.70);
+    assert_share(&counts, "b0", n, 0.15);
+    assert_share(&counts, "b1", n, 0.15);
+    assert_eq!(counts.get("a1"), None);
+    let shares: BTreeMap<_, _> = balance.shares().into_iter().collect();
+    assert_eq!(shares["a0"], 0.70);
+}
+
+#[tokio::test]
+async fn readiness_failures_fail_over_and_back() {
+    let (mut balance, tx) = balancer(LbPolicy::RoundRobin, false);
+    let (a0, a0_broken) = endpoint("a0", "a", 0, HealthStatus::Healthy);
+    tx.send(Ok(Change::Insert("a0", a0))).expect("send");
+    tx.send(Ok(Change::Insert(
+        "b0",
+        endpoint("b0", "b", 1, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    let counts = send(&mut balance, 100).await;
+    assert_eq!(counts.get("a0"), Some(&100), "P0 healthy: all to a0");
+    let replans = balance.replans();
+    // a0's readiness fails: UNHEALTHY, P0 health 0, P1 takes everything (one re-plan).
+    a0_broken.store(true, Ordering::Relaxed);
+    let counts = send(&mut balance, 100).await;
+    assert_eq!(counts.get("b0"), Some(&100));
+    assert_eq!(balance.replans(), replans + 1);
+    // Ready again: back to its discovered health.
+    a0_broken.store(false, Ordering::Relaxed);
+    let counts = send(&mut balance, 100).await;
+    assert_eq!(counts.get("a0"), Some(&100));
+    assert_eq!(balance.replans(), replans + 2);
+}
+
+#[tokio::test]
+async fn a_discovery_batch_is_one_replan() {
+    let (mut balance, tx) = balancer(LbPolicy::RoundRobin, false);
+    tx.send(Ok(Change::Insert(
+        "a0",
+        endpoint("a0", "a", 0, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    tx.send(Ok(Change::Insert(
+        "b0",
+        endpoint("b0", "b", 1, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    ready(&mut balance).await;
+    assert_eq!(
+        balance.replans(),
+        0,
+        "the first plan is built, not re-planned"
+    );
+    // Zone a loses a0 and gains a1 and a2, in one batch.
+    tx.send(Ok(Change::Remove("a0"))).expect("send");
+    tx.send(Ok(Change::Insert(
+        "a1",
+        endpoint("a1", "a", 0, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    tx.send(Ok(Change::Insert(
+        "a2",
+        endpoint("a2", "a", 0, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    let counts = send(&mut balance, 100).await;
+    assert_eq!(balance.replans(), 1);
+    // Round robin over a1 and a2: 50 each, exactly.
+    assert_eq!((counts.get("a1"), counts.get("a2")), (Some(&50), Some(&50)));
+}
+
+#[tokio::test]
+async fn least_request_sees_requests_in_flight() {
+    let (mut balance, tx) = balancer(LbPolicy::LeastRequest, false);
+    tx.send(Ok(Change::Insert(
+        "a0",
+        endpoint("a0", "a", 0, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    tx.send(Ok(Change::Insert(
+        "a1",
+        endpoint("a1", "a", 0, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    ready(&mut balance).await;
+    // Hold one request's response future: its endpoint has 1 active request, the other 0.
+    let held = balance.call(0);
+    let n = 1_000;
+    let mut counts = BTreeMap::new();
+    let mut busy = None;
+    for i in 0..n {
+        ready(&mut balance).await;
+        let name = balance.call(i).await.expect("answered");
+        *counts.entry(name).or_insert(0_u64) += 1;
+        busy.get_or_insert(name);
+    }
+    let first = held.await.expect("answered");
+    // P2C with 2 choices picks the busy endpoint only when both draws land on it: far below
+    // half (3σ of the binomial at p = 1/2).
+    let got = counts.get(first).copied().unwrap_or(0) as f64;
+    assert!(
+        got < 500.0 - 3.0 * (250.0_f64).sqrt(),
+        "{first}: {got} of {n} ({counts:?})"
+    );
+}
+
+#[tokio::test]
+async fn ring_hash_keys_come_from_the_request() {
+    let (mut balance, tx) = balancer(LbPolicy::RingHash, true);
+    for name in ["a0", "a1", "a2"] {
+        tx.send(Ok(Change::Insert(
+            name,
+            endpoint(name, "a", 0, HealthStatus::Healthy).0,
+        )))
+        .expect("send");
+    }
+    let mut first = BTreeMap::new();
+    for key in 0..50_u64 {
+        ready(&mut balance).await;
+        first.insert(key, balance.call(key * 7919).await.expect("answered"));
+    }
+    for key in 0..50_u64 {
+        ready(&mut balance).await;
+        assert_eq!(
+            balance.call(key * 7919).await.expect("answered"),
+            first[&key]
+        );
+    }
+    assert!(
+        first
+            .values()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            > 1
+    );
+}
