@@ -148,6 +148,7 @@ names!(NoteCode, "note code", {
     NotModelled => "not-modelled",
     MayDiffer => "may-differ",
     Input => "input",
+    HealthCheck => "health-check",
 });
 
 names!(DropReason, "drop reason", {

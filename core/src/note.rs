@@ -118,4 +118,8 @@ pub enum NoteCode {
     MayDiffer,
     /// Anything else the reader noticed about the input.
     Input,
+
+    // --- A running proxy ---
+    /// What active health checks found (`meshlb-proxy`).
+    HealthCheck,
 }

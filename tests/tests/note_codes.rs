@@ -178,3 +178,18 @@ fn pushed_notes_keep_texts_and_codes_in_step() {
     let old: Explanation = serde_json::from_value(json).expect("reads JSON without note_codes");
     assert!(old.coded_notes().all(|(code, _)| code.is_none()));
 }
+
+/// The schema lists every code, in NoteCode's order, and nothing else.
+#[test]
+fn the_schema_lists_every_code() {
+    let text = std::fs::read_to_string(workspace_root().join("schema/explain.schema.json"))
+        .expect("the schema");
+    let schema: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let listed: Vec<&str> = schema["properties"]["note_codes"]["items"]["enum"]
+        .as_array()
+        .expect("an enum of codes")
+        .iter()
+        .map(|c| c.as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(listed, NoteCode::NAMES);
+}

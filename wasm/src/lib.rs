@@ -297,7 +297,8 @@ export type NoteCode =
   | "source"
   | "not-modelled"
   | "may-differ"
-  | "input";
+  | "input"
+  | "health-check";
 
 /** `report`'s options: the scenario's own client (`--from`, `--locality`) and host (`--to`). */
 export interface ReportOptions {

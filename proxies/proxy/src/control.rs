@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
-use meshlb::{Change, Explanation, HealthStatus, Route};
+use meshlb::{Change, Explanation, HealthStatus, Note, NoteCode, Route};
 use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::update::{Selector, Update};
@@ -80,7 +80,7 @@ pub enum Command {
 #[derive(Debug)]
 pub struct Control {
     route: Route,
-    notes: Vec<String>,
+    notes: Vec<Note>,
     shared: Arc<Shared>,
     /// Per endpoint: the EDS health (the input's, then updates').
     eds: Vec<HealthStatus>,
@@ -120,7 +120,7 @@ impl Control {
     #[must_use]
     pub fn new(
         route: Route,
-        notes: Vec<String>,
+        notes: Vec<Note>,
         shared: Arc<Shared>,
         eds: Vec<HealthStatus>,
         health_checks: bool,
@@ -144,7 +144,7 @@ impl Control {
     /// When the route refuses the results (a scenario made invalid).
     pub fn initial(
         route: Route,
-        notes: Vec<String>,
+        notes: Vec<Note>,
         eds: Vec<HealthStatus>,
         endpoints: Vec<Endpoint>,
         results: Option<Vec<bool>>,
@@ -213,13 +213,13 @@ impl Control {
     pub fn publish(&mut self) {
         self.version += 1;
         let mut explanation = self.route.explain();
-        explanation.notes.extend(self.notes.iter().cloned());
+        explanation.extend_notes(self.notes.iter().cloned());
         if self.health_checks {
             let failed: Vec<&str> = (0..self.failed.len())
                 .filter(|&i| self.failed[i])
                 .map(|i| self.shared.endpoints[i].authority.as_str())
                 .collect();
-            explanation.notes.push(if failed.is_empty() {
+            let text = if failed.is_empty() {
                 "active health checks: every endpoint passes".to_string()
             } else {
                 format!(
@@ -227,7 +227,8 @@ impl Control {
                     failed.len(),
                     failed.join(", ")
                 )
-            });
+            };
+            explanation.push_note(Note::new(NoteCode::HealthCheck, text));
         }
         if let Some(scenario) = self.route.scenario() {
             explanation.topology = Some(meshlb::mesh::Topology::of(
