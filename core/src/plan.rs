@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::error::PlanError;
-use crate::hash::HashTable;
+use crate::hash::{HashTable, Lookup};
 use crate::model::{
     Availability, Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality,
     MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE,
@@ -266,7 +266,10 @@ pub struct Plan {
     by_key: Vec<u32>,
     /// One table per priority for hash policies (empty otherwise).
     tables: Vec<HashTable>,
-    /// Fraction of its priority's table each host owns (hash policies).
+    /// The fast lookup beside each table (a ring's radix index, a Maglev table's modulus).
+    lookups: Vec<Lookup>,
+    /// Fraction of its priority's table each host owns (hash policies only: empty otherwise,
+    /// 8 bytes an endpoint saved).
     table_share: Vec<f64>,
     /// Scratch space for updates (panic flags before the update), kept to avoid allocating.
     panic_scratch: Vec<bool>,
@@ -275,6 +278,25 @@ pub struct Plan {
     allow_duplicate_endpoints: bool,
     generation: u64,
     identity: u64,
+    /// What the last [`Plan::update`] batch that changed something did, for pickers one batch
+    /// behind (see [`LastBatch`]).
+    last: LastBatch,
+}
+
+/// The last batch that changed a plan: the identity before it, whether it changed a weight,
+/// and the locality groups whose hosts changed health. A picker whose lists match the
+/// identity before the batch refreshes only those groups (the identity chains every batch,
+/// so matching it means matching the whole history).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LastBatch {
+    /// The plan's identity before the batch (0: no batch yet).
+    pub(crate) before: Option<u64>,
+    /// Whether the batch changed a weight (pickers then resynchronise fully).
+    pub(crate) weights: bool,
+    /// The locality groups whose hosts changed, each once, in the order first touched.
+    pub(crate) localities: Vec<u32>,
+    /// `marked[l]`: locality `l` is in `localities` (sized at build: no allocation later).
+    marked: Vec<bool>,
 }
 
 /// One endpoint's new health and weight, for [`Plan::update`]; `None` leaves it as it is.
@@ -520,7 +542,11 @@ impl Plan {
             overprovisioning_factor: assignment.overprovisioning_factor,
             weighted_priority_health: assignment.weighted_priority_health,
             drop_overload_ppm: assignment.drop_overload_ppm,
-            table_share: alloc::vec![0.0; hosts.len()],
+            table_share: if config.policy.is_hash_based() {
+                alloc::vec![0.0; hosts.len()]
+            } else {
+                Vec::new()
+            },
             hosts,
             localities,
             priorities,
@@ -528,13 +554,17 @@ impl Plan {
             total_panic: false,
             by_key,
             tables: Vec::new(),
+            lookups: Vec::new(),
             panic_scratch: Vec::with_capacity(priority_count),
             touched_scratch: Vec::with_capacity(priority_count),
             allow_duplicate_endpoints: assignment.allow_duplicate_endpoints,
             generation: 0,
             identity: 0,
+            last: LastBatch::default(),
         };
         plan.identity = digest(&plan);
+        plan.last.marked = alloc::vec![false; plan.localities.len()];
+        plan.last.localities = Vec::with_capacity(plan.localities.len());
         plan.recompute_loads();
         for p in 0..plan.priorities.len() {
             plan.recompute_locality_weights(p);
@@ -542,6 +572,9 @@ impl Plan {
         if plan.config.policy.is_hash_based() {
             plan.tables = (0..plan.priorities.len())
                 .map(|_| HashTable::default())
+                .collect();
+            plan.lookups = (0..plan.priorities.len())
+                .map(|_| Lookup::default())
                 .collect();
             for p in 0..plan.priorities.len() {
                 plan.rebuild_table(p);
@@ -676,6 +709,22 @@ impl Plan {
         self.tables.get(priority)
     }
 
+    /// The last batch that changed the plan (see [`LastBatch`]).
+    pub(crate) const fn last_batch(&self) -> &LastBatch {
+        &self.last
+    }
+
+    /// The host the table of `priority` maps `hash` to: [`HashTable::lookup`] through the
+    /// table's accelerator.
+    #[inline(always)]
+    pub(crate) fn table_lookup(&self, priority: usize, hash: u64) -> Option<HostId> {
+        let table = self.tables.get(priority)?;
+        match self.lookups.get(priority) {
+            Some(lookup) => lookup.lookup(table, hash),
+            None => table.lookup(hash),
+        }
+    }
+
     /// Finds the host serving `address:port`, by binary search.
     #[must_use]
     pub fn find(&self, address: &str, port: u16) -> Option<HostId> {
@@ -713,6 +762,10 @@ impl Plan {
         touched.clear();
         touched.resize(self.priorities.len(), false);
         let mut changed = 0;
+        let identity_before = self.identity;
+        let mut last = core::mem::take(&mut self.last);
+        let previous = last.localities.len();
+        let mut weights = false;
         for (i, update) in updates.iter().enumerate() {
             let id = update.host;
             let host = &self.hosts[id.index()];
@@ -758,14 +811,31 @@ impl Plan {
             }
             touched[p] = true;
             changed += 1;
+            weights |= weight != old_weight;
+            if changed == 1 {
+                // The first change of this batch: the previous batch's record goes.
+                for &g in &last.localities[..previous] {
+                    if let Some(m) = last.marked.get_mut(g as usize) {
+                        *m = false;
+                    }
+                }
+                last.localities.drain(..previous);
+            }
+            if let Some(m) = last.marked.get_mut(l).filter(|m| !**m) {
+                *m = true;
+                last.localities.push(l as u32);
+            }
             self.identity = mix(
                 self.identity,
                 (u64::from(id.0) << 32) ^ ((health as u64) << 56) ^ u64::from(weight),
             );
         }
         if changed > 0 {
+            last.before = Some(identity_before);
+            last.weights = weights;
             self.after_update(&touched);
         }
+        self.last = last;
         self.touched_scratch = touched;
         changed
     }
@@ -988,6 +1058,9 @@ impl Plan {
             *share = 0.0;
         }
         table.add_shares(&mut self.table_share);
+        if let Some(lookup) = self.lookups.get_mut(priority) {
+            lookup.rebuild(&table);
+        }
         self.tables[priority] = table;
     }
 
@@ -1097,7 +1170,8 @@ impl Plan {
         let random = self.config.policy == LbPolicy::Random;
         if self.config.policy.is_hash_based() {
             // The request hash picks the priority; that priority's table picks the host.
-            return (healthy_load + degraded_load) * self.table_share[id.index()];
+            let share = self.table_share.get(id.index()).copied().unwrap_or(0.0);
+            return (healthy_load + degraded_load) * share;
         }
         if state.panic {
             if random {
