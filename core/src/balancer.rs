@@ -523,7 +523,7 @@ impl Balancer {
             .get(d as usize)
             .and_then(|keys| keys.iter().position(|&k| k == picked.key));
         if let (Some(host), Some(Some(picker))) = (host, self.pickers.get_mut(d as usize)) {
-            picker.request_finished(HostId(host as u32));
+            picker.request_finished(HostId::new(host as u32));
         }
     }
 
@@ -1038,9 +1038,9 @@ impl<'a> RouteRef<'a> {
     fn locate(self, index: usize) -> Option<(usize, HostId)> {
         (0..self.len()).find_map(|d| {
             let plan = self.plan(d)?;
-            let start = self.index(d, HostId(0));
+            let start = self.index(d, HostId::new(0));
             (index >= start && index - start < plan.hosts().len())
-                .then(|| (d, HostId((index - start) as u32)))
+                .then(|| (d, HostId::new((index - start) as u32)))
         })
     }
 

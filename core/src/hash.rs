@@ -51,11 +51,13 @@ impl HashTable {
                 // First entry with hash >= h, wrapping past the last (ketama_get_server).
                 let i = ring.partition_point(|&(entry, _)| entry < hash);
                 let i = if i == ring.len() { 0 } else { i };
-                ring.get(i).map(|&(_, host)| HostId(host))
+                ring.get(i).map(|&(_, host)| HostId::new(host))
             }
             Self::Maglev(table) => {
                 let len = table.len() as u64;
-                table.get((hash % len.max(1)) as usize).map(|&h| HostId(h))
+                table
+                    .get((hash % len.max(1)) as usize)
+                    .map(|&h| HostId::new(h))
             }
         }
     }
@@ -237,14 +239,14 @@ impl Lookup {
                     }
                 }
                 let i = if i >= ring.len() { 0 } else { i };
-                ring.get(i).map(|&(_, host)| HostId(host))
+                ring.get(i).map(|&(_, host)| HostId::new(host))
             }
             HashTable::Maglev(slots) => {
                 let slot = match self.modulus {
                     Some(m) => m.reduce(hash),
                     None => hash % (slots.len() as u64).max(1),
                 };
-                slots.get(slot as usize).map(|&h| HostId(h))
+                slots.get(slot as usize).map(|&h| HostId::new(h))
             }
         }
     }
@@ -493,8 +495,8 @@ mod tests {
             hashes.extend([0, u64::MAX]);
             for h in hashes {
                 let want = first_at_or_after(&ring, h);
-                proptest::prop_assert_eq!(lookup.lookup(&table, h).map(|x| x.0), want);
-                proptest::prop_assert_eq!(table.lookup(h).map(|x| x.0), want);
+                proptest::prop_assert_eq!(lookup.lookup(&table, h).map(|x| x.get()), want);
+                proptest::prop_assert_eq!(table.lookup(h).map(|x| x.get()), want);
             }
         }
     }
@@ -509,7 +511,7 @@ mod tests {
         for (hash, slot) in [(0_u64, 0_u32), (6, 6), (7, 0), (20, 6), (u64::MAX, 1)] {
             assert_eq!(
                 lookup.lookup(&table, hash),
-                Some(HostId(10 + slot)),
+                Some(HostId::new(10 + slot)),
                 "{hash}"
             );
         }

@@ -180,7 +180,8 @@ enum SourceKind {
 /// `choosePriority` answers priority 0, healthy, for every random value), is not in panic,
 /// has no locality scheduler and its healthy hosts have equal weights, a pick is the policy's
 /// choice over priority 0's healthy list and nothing else. The random value is still drawn
-/// (Envoy draws it, and RANDOM and the caller's RNG stream depend on it).
+/// (Envoy draws it, and RANDOM and the caller's RNG stream depend on it). Under RING_HASH and
+/// MAGLEV, `healthy_load == 100` alone sends every hash to priority 0's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fast {
     /// Every pick takes the general path.
@@ -191,6 +192,8 @@ enum Fast {
     Random(Modulus),
     /// LEAST_REQUEST with equal weights: `choice_count` samples `r % n`, fewest active wins.
     Choices(Modulus),
+    /// RING_HASH or MAGLEV: priority 0's table (`hash % 100` always lands on priority 0).
+    Hash,
 }
 
 /// Per-worker picking state over a [`Plan`].
@@ -239,6 +242,11 @@ pub struct Picker {
     /// When priority 0's healthy list is all its hosts in order (every host healthy), the
     /// first of them: the list's `i`-th host is `fast_first + i`, without reading the list.
     fast_first: Option<u32>,
+    /// The length of priority 0's healthy list, under the fast path.
+    fast_len: u32,
+    /// Under [`Fast::Rotate`], priority 0's healthy rotation, held here (one indirection
+    /// less a pick) until the next sync hands it back.
+    fast_rotation: Source,
 }
 
 impl Picker {
@@ -265,6 +273,8 @@ impl Picker {
             positive: Vec::new(),
             fast: Fast::Off,
             fast_first: None,
+            fast_len: 0,
+            fast_rotation: Source::new(seed),
         };
         picker.sync(plan);
         picker
@@ -307,11 +317,16 @@ impl Picker {
         if self.identity != Some(plan.identity()) {
             self.sync(plan);
         }
+        if self.fast == Fast::Hash {
+            let hash = request.hash.unwrap_or_else(|| rng.next_u64());
+            return plan.table_lookup(0, hash);
+        }
         if self.fast != Fast::Off {
             let random = rng.next_u64();
             if let Some(host) = self.pick_fast(rng, random) {
                 return Some(host);
             }
+            self.store_rotation();
             return self.pick_general(plan, rng, random);
         }
         if self.policy.is_hash_based() {
@@ -324,32 +339,46 @@ impl Picker {
     /// The fast path's pick (see [`Fast`]), `random` the value that chose the priority.
     #[inline(always)]
     fn pick_fast<R: Rng + ?Sized>(&mut self, rng: &mut R, random: u64) -> Option<HostId> {
-        let state = self.priorities.first_mut()?;
-        let n = state.healthy.len() as u32;
         let i = match self.fast {
-            Fast::Off => return None,
-            Fast::Rotate => state.healthy_source.next_rr(n),
+            Fast::Rotate => self.fast_rotation.next_rr(self.fast_len),
             Fast::Random(m) => m.reduce(random) as u32,
             Fast::Choices(m) => {
                 let mut best: Option<(u32, u32)> = None;
                 for _ in 0..self.choice_count {
                     let i = m.reduce(rng.next_u64()) as u32;
-                    let host = match self.fast_first {
-                        Some(first) => first + i,
-                        None => state.healthy.get(i as usize).copied()?,
-                    };
+                    let host = self.fast_host(i)?;
                     let load = self.active.get(host as usize).copied().unwrap_or(0);
                     if best.is_none_or(|(_, b)| load < b) {
                         best = Some((host, load));
                     }
                 }
-                return best.map(|(host, _)| HostId(host));
+                return best.map(|(host, _)| HostId::new(host));
             }
+            Fast::Off | Fast::Hash => return None,
         };
+        self.fast_host(i).map(HostId::new)
+    }
+
+    /// The `i`-th host of priority 0's healthy list, under the fast path.
+    #[inline(always)]
+    fn fast_host(&self, i: u32) -> Option<u32> {
         match self.fast_first {
-            Some(first) => Some(HostId(first + i)),
-            None => state.healthy.get(i as usize).map(|&h| HostId(h)),
+            Some(first) => Some(first + i),
+            None => self.priorities.first()?.healthy.get(i as usize).copied(),
         }
+    }
+
+    /// Turns the fast path off, handing its rotation back to priority 0's healthy source,
+    /// where the general path and the next sync keep it (a sync decides the fast path anew).
+    fn store_rotation(&mut self) {
+        if self.fast == Fast::Rotate
+            && let Some(state) = self.priorities.first_mut()
+        {
+            state.healthy_source.rr_index = self.fast_rotation.rr_index;
+            state.healthy_source.rr_pos = self.fast_rotation.rr_pos;
+            state.healthy_source.rr_len = self.fast_rotation.rr_len;
+        }
+        self.fast = Fast::Off;
     }
 
     /// A non-hash pick by the general path, `random` the value drawn for the priority.
@@ -380,7 +409,7 @@ impl Picker {
                 } else {
                     state.healthy_source.next_rr(n)
                 };
-                return state.healthy.get(i as usize).map(|&h| HostId(h));
+                return state.healthy.get(i as usize).map(|&h| HostId::new(h));
             }
         }
         self.pick_slow(plan, rng, priority, availability, random)
@@ -528,7 +557,7 @@ impl Picker {
             },
             LbPolicy::RingHash | LbPolicy::Maglev => return None,
         };
-        Some(HostId(list.get(index)))
+        Some(HostId::new(list.get(index)))
     }
 
     /// Rebuilds the host lists and schedulers from `plan`, keeping round-robin positions.
@@ -537,6 +566,7 @@ impl Picker {
     #[cold]
     #[inline(never)]
     fn sync(&mut self, plan: &Plan) {
+        self.store_rotation();
         if self.sync_last_batch(plan) {
             return;
         }
@@ -549,6 +579,13 @@ impl Picker {
         self.fast = Fast::Off;
         self.fast_first = None;
         if self.policy.is_hash_based() {
+            if plan
+                .priorities()
+                .first()
+                .is_some_and(|s| s.healthy_load == 100)
+            {
+                self.fast = Fast::Hash;
+            }
             return;
         }
         let priorities = plan.priorities();
@@ -697,6 +734,7 @@ impl Picker {
     /// behind, a weight changed, or a priority has unequal weights (its weighted sources
     /// restart from a rebuild).
     fn sync_last_batch(&mut self, plan: &Plan) -> bool {
+        self.store_rotation();
         let last = plan.last_batch();
         if self.identity.is_none()
             || last.before != self.identity
@@ -794,10 +832,17 @@ impl Picker {
             LbPolicy::RoundRobin => Fast::Rotate,
             LbPolicy::Random => Fast::Random(modulus),
             LbPolicy::LeastRequest => Fast::Choices(modulus),
-            LbPolicy::RingHash | LbPolicy::Maglev => Fast::Off,
+            LbPolicy::RingHash | LbPolicy::Maglev => Fast::Hash,
         };
         // Lists are built in host order, so a list as long as the priority is its hosts.
         self.fast_first = (n == state.hosts.len()).then_some(state.hosts.start);
+        self.fast_len = n as u32;
+        if self.fast == Fast::Rotate {
+            let source = &sources.healthy_source;
+            self.fast_rotation.rr_index = source.rr_index;
+            self.fast_rotation.rr_pos = source.rr_pos;
+            self.fast_rotation.rr_len = source.rr_len;
+        }
     }
 }
 
@@ -1049,7 +1094,7 @@ mod tests {
                 let updates: Vec<HostUpdate> = batch
                     .iter()
                     .map(|&(h, s)| HostUpdate {
-                        host: HostId(h),
+                        host: HostId::new(h),
                         health: Some(match s {
                             0 => HealthStatus::Healthy,
                             1 => HealthStatus::Unhealthy,

@@ -49,14 +49,40 @@ pub const MAX_ENDPOINTS: usize = 1 << 22;
 
 /// An endpoint's index in a [`Plan`]: endpoints are numbered by priority, then by locality group
 /// and endpoint in input order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct HostId(pub(crate) u32);
+///
+/// Held as the index plus one in a `NonZeroU32`, so that `Option<HostId>`, what a pick
+/// returns, is four bytes in one register (a tag and an index would be two halves of eight,
+/// which a caller storing and reloading the answer pays for).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostId(core::num::NonZeroU32);
 
 impl HostId {
+    /// The id of host index `index` (below [`MAX_ENDPOINTS`], so `index + 1` fits).
+    #[inline(always)]
+    pub(crate) const fn new(index: u32) -> Self {
+        match core::num::NonZeroU32::new(index.wrapping_add(1)) {
+            Some(n) => Self(n),
+            None => Self(core::num::NonZeroU32::MAX),
+        }
+    }
+
+    /// The index as a `u32`.
+    #[inline(always)]
+    pub(crate) const fn get(self) -> u32 {
+        self.0.get() - 1
+    }
+
     /// The index, `0 .. plan.hosts().len()`.
     #[must_use]
+    #[inline(always)]
     pub const fn index(self) -> usize {
-        self.0 as usize
+        self.get() as usize
+    }
+}
+
+impl core::fmt::Debug for HostId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("HostId").field(&self.get()).finish()
     }
 }
 
@@ -734,7 +760,7 @@ impl Plan {
                 (e.address.as_str(), e.port).cmp(&(address, port))
             })
             .ok()
-            .map(|i| HostId(self.by_key[i]))
+            .map(|i| HostId::new(self.by_key[i]))
     }
 
     /// Changes the health and weight of a batch of hosts in place, as an EDS update would, then
@@ -827,7 +853,7 @@ impl Plan {
             }
             self.identity = mix(
                 self.identity,
-                (u64::from(id.0) << 32) ^ ((health as u64) << 56) ^ u64::from(weight),
+                (u64::from(id.get()) << 32) ^ ((health as u64) << 56) ^ u64::from(weight),
             );
         }
         if changed > 0 {
@@ -1134,7 +1160,7 @@ impl Plan {
                         locality_rank[k] += 1;
                         priority_rank[k] += 1;
                     }
-                    out.push(self.share_at(HostId(id), rank));
+                    out.push(self.share_at(HostId::new(id), rank));
                 }
             }
         }
@@ -1147,7 +1173,7 @@ impl Plan {
         let p = host.priority as usize;
         let state = &self.priorities[p];
         if state.panic {
-            return id.0 - state.hosts.start;
+            return id.get() - state.hosts.start;
         }
         let availability = host.availability();
         let range = if self.uses_locality_scheduler(p, availability) {
@@ -1156,7 +1182,7 @@ impl Plan {
             state.hosts.clone()
         };
         range
-            .take_while(|&i| i != id.0)
+            .take_while(|&i| i != id.get())
             .filter(|&i| self.hosts[i as usize].availability() == availability)
             .count() as u32
     }
