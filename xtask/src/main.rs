@@ -5,8 +5,10 @@
 //! - `playground`: the main job: the default scenario explained, the playground served.
 //! - `ci`: set-up, then every check CI runs, in order, with timings.
 //! - `filter`, `test-filter`: the proxy-wasm filter's build and its tests under Node.
+//! - `bench-report`: the benchmarks in a quick mode, written up as `BENCHMARKS.md`.
 //! - `fuzz`: coverage-guided fuzzing of one target or all (nightly, cargo-fuzz).
 
+mod bench;
 mod filter;
 mod fuzz;
 mod util;
@@ -19,7 +21,8 @@ use std::time::Instant;
 const HELP: &str = "usage: cargo xtask <task>
 
 tasks:
-  setup   install rustup components (rustfmt, clippy) and targets (thumbv6m-none-eabi)
+  setup   install rustup components (rustfmt, clippy), targets (thumbv6m-none-eabi) and cmake
+          (the benches' pingora peer builds zlib-ng with it)
   demo    run `meshlb explain` and `meshlb simulate` on the built-in default scenario
   ci      setup, then fmt, clippy, doc, tests, the no_std build, the bench build, then the wasm,
           browser and filter tests
@@ -29,6 +32,9 @@ tasks:
   test-wasm    build the packages and the CLI, then run their Node tests (node --test wasm/tests/)
   playground   build the wasm package and serve the browser playground on http://127.0.0.1:8080/ (or the next free port; --port N)
   test-web     browser tests of the playground: chromium + playwright-core (installed if missing), node --test web/tests/
+  bench-report [--skip-run] [--no-wasm]
+               the benchmarks in a quick mode (about 10 minutes), meshlb beside its peers, written
+               up as BENCHMARKS.md with docs/bench-pick.svg (needs cmake for pingora's zlib-ng)
   fuzz TARGET|all [--runs N] [--seconds S] [--minimise]
                coverage-guided fuzzing with cargo-fuzz on nightly (installed if missing); targets:
                json, yaml, envoy, scenario, kube, plan, picks. `cargo test` replays fuzz/corpus/.
@@ -49,6 +55,7 @@ fn main() -> ExitCode {
         "test-wasm" => wasm::build().and_then(|()| wasm::test()),
         "playground" => web::playground(),
         "test-web" => web::test(),
+        "bench-report" => bench::report(&std::env::args().skip(2).collect::<Vec<_>>()),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "" | "help" | "--help" | "-h" => {
             print!("{HELP}");
@@ -82,6 +89,10 @@ fn setup() -> Result<(), String> {
     let targets = output("rustup", &["target", "list", "--installed"]);
     if !targets.lines().any(|l| l.trim() == NO_STD_TARGET) {
         run("rustup", &["target", "add", NO_STD_TARGET], &[])?;
+    }
+    // The benches' pingora peer builds zlib-ng with cmake (`cargo bench --no-run` in CI).
+    if output("cmake", &["--version"]).is_empty() {
+        util::apt_install("cmake")?;
     }
     Ok(())
 }
