@@ -21,7 +21,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write;
 
 use xxhash_rust::xxh64::xxh64;
 
@@ -348,21 +347,28 @@ fn build_ring(
     let (mut current, mut target) = (0.0_f64, 0.0_f64);
     for &(id, w) in &weights.hosts {
         key.clear();
-        key.push_str(&host_key(&plan.hosts()[id as usize].endpoint));
+        let endpoint = &plan.hosts()[id as usize].endpoint;
+        crate::model::push_endpoint_address(&mut key, &endpoint.address, endpoint.port);
         key.push('_');
         let prefix = key.len();
         target += scale * w;
         let mut i = 0_u64;
         while current < target {
             key.truncate(prefix);
-            let _ = write!(key, "{i}");
+            crate::model::push_decimal(&mut key, i);
             ring.push((xxh64(key.as_bytes(), 0), id));
             i += 1;
             current += 1.0;
         }
     }
-    // Stable: equal hashes keep host-set order (Envoy's std::sort leaves it unspecified).
-    ring.sort_by_key(|&(hash, _)| hash);
+    // Equal hashes keep host-set order (Envoy's std::sort leaves it unspecified): hosts are
+    // placed in ascending id order, so ordering by (hash, id) is the stable order by hash,
+    // and an unstable sort of the pairs gives it.
+    debug_assert!(
+        weights.hosts.windows(2).all(|w| w[0].0 < w[1].0),
+        "hosts are placed in id order"
+    );
+    ring.sort_unstable();
     ring
 }
 
