@@ -610,8 +610,9 @@ impl Balancer {
                 if applied.changed == 0 {
                     return Ok(applied);
                 }
-                let rebuilt =
-                    Plan::build(&assignment, plan.config()).map_err(ChangeError::Assignment)?;
+                let config = plan.config().clone();
+                let rebuilt = Plan::build_reusing(&assignment, &config, plan)
+                    .map_err(ChangeError::Assignment)?;
                 **plan = rebuilt;
                 self.replan(None);
                 Ok(applied)

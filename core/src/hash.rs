@@ -113,6 +113,15 @@ impl HashTable {
         };
     }
 
+    /// Renames every host in the table through `f` (the hashes and slots stay).
+    pub(crate) fn renumber(&mut self, f: impl Fn(u32) -> u32) {
+        match self {
+            Self::Empty => {}
+            Self::Ring(ring) => ring.iter_mut().for_each(|(_, host)| *host = f(*host)),
+            Self::Maglev(table) => table.iter_mut().for_each(|host| *host = f(*host)),
+        }
+    }
+
     /// Adds each host's owned fraction of the hash space to `shares[host]`.
     pub(crate) fn add_shares(&self, shares: &mut [f64]) {
         match self {

@@ -401,6 +401,32 @@ impl Plan {
     /// or inverted, a Maglev table size that is not prime, `choice_count < 2`, a panic threshold
     /// outside `[0, 100]`, or more than [`MAX_ENDPOINTS`] endpoints.
     pub fn build(assignment: &LoadAssignment, config: &LbConfig) -> Result<Self, PlanError> {
+        Self::build_with(assignment, config, None)
+    }
+
+    /// [`Plan::build`], taking from `previous` the hash tables of the priorities whose table
+    /// would come out the same: same policy and table settings, same panic state, and the
+    /// same hosts in the same order (address, port, weight, whether the table places them) in
+    /// locality groups of the same weights. Only the other priorities' tables are built; a
+    /// change of membership in one priority (an endpoint added or removed) then costs that
+    /// priority's table, not every table of the cluster. The plan is the one [`Plan::build`]
+    /// gives; `previous` loses the tables taken.
+    ///
+    /// # Errors
+    /// As [`Plan::build`]; `previous` is then unchanged (tables are taken last).
+    pub fn build_reusing(
+        assignment: &LoadAssignment,
+        config: &LbConfig,
+        previous: &mut Plan,
+    ) -> Result<Self, PlanError> {
+        Self::build_with(assignment, config, Some(previous))
+    }
+
+    fn build_with(
+        assignment: &LoadAssignment,
+        config: &LbConfig,
+        previous: Option<&mut Plan>,
+    ) -> Result<Self, PlanError> {
         validate_config(assignment, config)?;
         let count: usize = assignment
             .localities
@@ -602,11 +628,73 @@ impl Plan {
             plan.lookups = (0..plan.priorities.len())
                 .map(|_| Lookup::default())
                 .collect();
+            let mut previous = previous;
             for p in 0..plan.priorities.len() {
-                plan.rebuild_table(p);
+                let reused = previous
+                    .as_deref_mut()
+                    .is_some_and(|old| plan.take_table(old, p));
+                if !reused {
+                    plan.rebuild_table(p);
+                }
             }
         }
         Ok(plan)
+    }
+
+    /// Moves `old`'s table of priority `p` into this plan when it is the table this plan's
+    /// priority `p` would build (see [`Plan::build_reusing`]), renumbering its hosts.
+    fn take_table(&mut self, old: &mut Plan, p: usize) -> bool {
+        let (Some(new_state), Some(old_state)) = (self.priorities.get(p), old.priorities.get(p))
+        else {
+            return false;
+        };
+        let (a, b) = (&self.config, &old.config);
+        if a.policy != b.policy
+            || a.locality_weighted != b.locality_weighted
+            || a.ring_hash != b.ring_hash
+            || a.maglev != b.maglev
+            || new_state.panic != old_state.panic
+            || new_state.hosts.len() != old_state.hosts.len()
+            || new_state.localities.len() != old_state.localities.len()
+            || old.tables.get(p).is_none()
+        {
+            return false;
+        }
+        let panic = new_state.panic;
+        let new_groups = &self.localities
+            [new_state.localities.start as usize..new_state.localities.end as usize];
+        let old_groups =
+            &old.localities[old_state.localities.start as usize..old_state.localities.end as usize];
+        for (g, h) in new_groups.iter().zip(old_groups) {
+            if g.weight != h.weight || g.hosts.len() != h.hosts.len() {
+                return false;
+            }
+        }
+        let placed = |host: &Host| panic || host.availability() == Availability::Healthy;
+        let new_hosts = &self.hosts[new_state.hosts.start as usize..new_state.hosts.end as usize];
+        let old_hosts = &old.hosts[old_state.hosts.start as usize..old_state.hosts.end as usize];
+        for (x, y) in new_hosts.iter().zip(old_hosts) {
+            let (e, f) = (&x.endpoint, &y.endpoint);
+            if e.address != f.address
+                || e.port != f.port
+                || e.weight != f.weight
+                || placed(x) != placed(y)
+            {
+                return false;
+            }
+        }
+        let mut table = core::mem::take(&mut old.tables[p]);
+        let lookup = old.lookups.get_mut(p).map(core::mem::take);
+        let (from, to) = (old_state.hosts.start, new_state.hosts.start);
+        if from != to {
+            table.renumber(|id| id - from + to);
+        }
+        table.add_shares(&mut self.table_share);
+        if let (Some(slot), Some(lookup)) = (self.lookups.get_mut(p), lookup) {
+            *slot = lookup;
+        }
+        self.tables[p] = table;
+        true
     }
 
     /// The load-balancing configuration the plan was built with.
@@ -1412,4 +1500,93 @@ pub(crate) fn is_prime(n: u64) -> bool {
 #[must_use]
 pub fn host_key(endpoint: &Endpoint) -> String {
     crate::model::endpoint_address(&endpoint.address, endpoint.port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LocalityEndpoints;
+    use alloc::format;
+
+    fn group(priority: u32, from: u32, n: u32) -> LocalityEndpoints {
+        LocalityEndpoints {
+            locality: Locality::new("r", &format!("z{priority}"), ""),
+            weight: Some(1 + priority),
+            priority,
+            endpoints: (from..from + n)
+                .map(|i| Endpoint::new(&format!("10.0.0.{i}"), 80).with_weight(1 + i % 3))
+                .collect(),
+        }
+    }
+
+    /// Every table, share and lookup of `a` and `b` agree.
+    fn same_tables(a: &Plan, b: &Plan) {
+        assert_eq!(a.tables.len(), b.tables.len());
+        for p in 0..a.tables.len() {
+            assert_eq!(
+                format!("{:?}", a.tables[p]),
+                format!("{:?}", b.tables[p]),
+                "P{p}"
+            );
+            for h in [
+                0_u64,
+                1 << 20,
+                u64::MAX / 3,
+                u64::MAX / 2,
+                u64::MAX - 5,
+                u64::MAX,
+            ] {
+                assert_eq!(a.table_lookup(p, h), b.table_lookup(p, h), "P{p} hash {h}");
+            }
+        }
+        assert_eq!(a.table_share, b.table_share);
+    }
+
+    #[test]
+    fn reusing_tables_gives_the_plan_a_build_gives() {
+        for policy in [LbPolicy::RingHash, LbPolicy::Maglev] {
+            for locality_weighted in [false, true] {
+                let config = LbConfig {
+                    policy,
+                    locality_weighted,
+                    ..LbConfig::default()
+                };
+                let before = LoadAssignment {
+                    localities: alloc::vec![group(0, 0, 6), group(1, 10, 5), group(2, 20, 4)],
+                    ..Default::default()
+                };
+                // P0 grows by one endpoint: every later priority's hosts are renumbered; P1
+                // and P2 are otherwise the same, so their tables are reused.
+                let mut grown = before.clone();
+                grown.localities[0]
+                    .endpoints
+                    .push(Endpoint::new("10.0.0.99", 80));
+                // P1 loses one endpoint: its table is rebuilt, P0's and P2's reused.
+                let mut shrunk = before.clone();
+                shrunk.localities[1].endpoints.pop();
+                // A health change in P2: its table is rebuilt.
+                let mut health = before.clone();
+                health.localities[2].endpoints[0].health = crate::model::HealthStatus::Unhealthy;
+                // Which priorities' tables each change leaves to reuse.
+                for (after, taken) in [
+                    (&grown, [false, true, true]),
+                    (&shrunk, [true, false, true]),
+                    (&health, [true, true, false]),
+                    (&before, [true, true, true]),
+                ] {
+                    let mut previous = Plan::build(&before, &config).expect("plan");
+                    let reused = Plan::build_reusing(after, &config, &mut previous).expect("plan");
+                    let fresh = Plan::build(after, &config).expect("plan");
+                    same_tables(&reused, &fresh);
+                    assert_eq!(reused.identity(), fresh.identity());
+                    let was_taken: Vec<bool> =
+                        previous.tables.iter().map(HashTable::is_empty).collect();
+                    assert_eq!(
+                        was_taken, taken,
+                        "{policy:?}, locality weighted {locality_weighted}"
+                    );
+                }
+            }
+        }
+    }
 }
