@@ -99,6 +99,36 @@ pub(crate) fn report(args: &[String]) -> Result<(), String> {
     }
     let elapsed = start.elapsed();
     let load_after = load_average();
+    // A real run records its load and length, which --skip-run reports again.
+    let meta = out.join("run.tsv");
+    if !skip_run {
+        write(
+            &meta,
+            &format!(
+                "{load_before}\t{load_after}\t{}\t{}\n",
+                elapsed.as_secs_f64() / 60.0,
+                output("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
+                    .unwrap_or_default()
+                    .trim()
+            ),
+        )?;
+    }
+    let recorded = std::fs::read_to_string(&meta).unwrap_or_default();
+    let recorded: Vec<&str> = recorded.trim_end().split('\t').collect();
+    let (load_before, load_after, minutes, date) = match recorded.as_slice() {
+        [b, a, m, d] => (
+            (*b).to_owned(),
+            (*a).to_owned(),
+            m.parse().unwrap_or(0.0),
+            (*d).to_owned(),
+        ),
+        _ => (
+            load_before,
+            load_after,
+            elapsed.as_secs_f64() / 60.0,
+            String::new(),
+        ),
+    };
     let rows = collect(&home)?;
     if rows.is_empty() {
         return Err(format!("no criterion results under {}", home.display()));
@@ -114,11 +144,8 @@ pub(crate) fn report(args: &[String]) -> Result<(), String> {
             .trim()
             .into(),
         load: format!("{load_before} before, {load_after} after"),
-        date: output("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
-            .unwrap_or_default()
-            .trim()
-            .into(),
-        minutes: elapsed.as_secs_f64() / 60.0,
+        date,
+        minutes,
         skipped: skip_run,
     };
     let svg = plot(&rows);
@@ -322,7 +349,7 @@ fn markdown(
         md,
         "# meshlb benchmarks\n\n\
          Written by `cargo xtask bench-report` ({}) on {}: {} ({} cores), {}. Load average \
-         (1 min) {} the run{}: the machine is shared, so compare ratios measured in this one \
+         (1 min) {} the run: the machine is shared, so compare ratios measured in this one \
          run rather than absolute times across runs.\n\n\
          Reproduce: `cargo xtask bench-report` (quick mode: criterion `--quick`, 0.5 s warm-up, \
          1 s measurement; {:.1} minutes here), or the full suite with \
@@ -332,7 +359,7 @@ fn markdown(
          the same groups, on the same endpoints, in the same run (`benches/benches/peers.rs`).\n\n\
          ![pick time against endpoint count](docs/bench-pick.svg)\n",
         if machine.skipped {
-            "results of the previous run"
+            "the last run's results, written again"
         } else {
             "this run"
         },
@@ -341,11 +368,6 @@ fn markdown(
         machine.cores,
         machine.rustc,
         machine.load,
-        if machine.skipped {
-            " (when written)"
-        } else {
-            ""
-        },
         machine.minutes,
     );
     targets(&mut md, rows, memory, node);
@@ -367,11 +389,9 @@ fn markdown(
                 functions.push(&r.function);
             }
         }
-        let ours = functions
-            .iter()
-            .copied()
-            .find(|f| OURS.contains(f))
-            .unwrap_or(functions[0]);
+        // Groups without a meshlb function (table builds: one column per policy and peer)
+        // show times only.
+        let ours = functions.iter().copied().find(|f| OURS.contains(f));
         let _ = writeln!(md, "### `{group}`\n");
         let mut header = String::from("| n |");
         let mut rule = String::from("|---|");
@@ -392,12 +412,12 @@ fn markdown(
             }
         }
         for p in params {
-            let base = ns(group, ours, p, rows);
+            let base = ours.and_then(|o| ns(group, o, p, rows));
             let mut line = format!("| {p} |");
             for f in &functions {
                 let t = ns(group, f, p, rows);
                 let cell = match t {
-                    Some(t) if *f != ours && !FLOORS.contains(f) && !OURS.contains(f) => {
+                    Some(t) if ours.is_some() && !FLOORS.contains(f) && !OURS.contains(f) => {
                         format!("{} ({})", time(t), ratio(Some(t), base))
                     }
                     Some(t) => time(t),
