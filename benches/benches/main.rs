@@ -8,7 +8,12 @@
 //! - `mesh`: a whole scenario explained (the default, and 50 clusters × 20,000 workloads);
 //! - `report`: the mesh-wide report with its single-failure sweep (50 clusters, 20,000
 //!   workloads, 200 client locations; and scaled down, beside the naive report);
-//! - `kube`: 50 clusters' `kubectl` dumps (20,000 pods) imported and explained.
+//! - `kube`: 50 clusters' `kubectl` dumps (20,000 pods) imported and explained;
+//! - `wasm_native`: the wasm package's pick, explain and simulate, natively (the Node side is
+//!   `benches/wasm/ratio.mjs`).
+//!
+//! Pick, update and table groups carry the peers (`peers.rs`): pingora-load-balancing,
+//! pingora-ketama, tower's p2c, the `maglev` crate and `hashring`.
 //!
 //! Inputs come from the `meshlb_benches` library and are deterministic; none is generated inside
 //! a timed loop. Run with
@@ -19,12 +24,14 @@ use criterion::{criterion_group, criterion_main};
 
 mod kube;
 mod mesh;
+mod peers;
 mod pick;
 mod plan;
 mod report;
 mod shared;
 mod table;
 mod update;
+mod wasm_native;
 
 criterion_group!(
     benches,
@@ -35,6 +42,7 @@ criterion_group!(
     mesh::register,
     report::register,
     kube::register,
-    shared::register
+    shared::register,
+    wasm_native::register
 );
 criterion_main!(benches);

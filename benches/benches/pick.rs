@@ -22,9 +22,10 @@
 //! Hash policies cycle through [`HASH_COUNT`] precomputed request hashes; nothing random is drawn
 //! inside the timed loop except the picks' own draws from the picker's `SeededRng`.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::hint::black_box;
 
+use crate::peers::{self, PassThrough};
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, measurement::WallTime};
 use meshlb::{HashTable, HostId, LbPolicy, LoadAssignment, Picker, Plan, Request, SeededRng};
 use meshlb_benches::{
@@ -115,6 +116,9 @@ pub(crate) fn register(c: &mut Criterion) {
                     n,
                     topology.name == "flat",
                 );
+                if topology.name == "flat" {
+                    bench_peers(&mut group, variant, &assignment, &plan, &hashes, n);
+                }
             }
             group.finish();
         }
@@ -240,31 +244,96 @@ impl Hash for RingPoint {
     }
 }
 
-/// A hasher that returns the `u64` written to it, so `HashRing::get(&h)` searches for `h` itself.
-#[derive(Debug, Clone, Copy, Default)]
-struct PassThrough;
+/// Most backends pingora's `Weighted` selections (round robin, random) take.
+pub(crate) const PINGORA_MAX_WEIGHTED: usize = 1 << 16;
 
-/// [`PassThrough`]'s state.
-#[derive(Debug, Clone, Copy, Default)]
-struct PassThroughHasher(u64);
-
-impl BuildHasher for PassThrough {
-    type Hasher = PassThroughHasher;
-    fn build_hasher(&self) -> PassThroughHasher {
-        PassThroughHasher(0)
-    }
-}
-
-impl Hasher for PassThroughHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+/// The peers of `variant` on the flat topology's `assignment` (see `peers.rs`): each is built
+/// on the same endpoints (and weights), checked to answer, then timed like meshlb's pick.
+fn bench_peers(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    variant: &Variant,
+    assignment: &LoadAssignment,
+    plan: &Plan,
+    hashes: &[u64],
+    n: usize,
+) {
+    use pingora_load_balancing::selection::{Consistent, Random, RoundRobin};
+    let endpoints = peers::endpoints(assignment);
+    let mask = HASH_COUNT - 1;
+    match variant.policy {
+        // pingora's weighted selections hold at most 2^16 backends (`Weighted::build` asserts).
+        LbPolicy::RoundRobin | LbPolicy::Random if n > PINGORA_MAX_WEIGHTED => {}
+        LbPolicy::RoundRobin | LbPolicy::Random => {
+            // pingora's RoundRobin and Random are weighted (weights 1..=8 for the weighted
+            // variant), as meshlb's round robin is.
+            macro_rules! pingora {
+                ($s:ty) => {{
+                    let lb = peers::pingora::<$s>(&endpoints);
+                    assert!(lb.select(b"", 256).is_some(), "pingora picks");
+                    group.bench_with_input(BenchmarkId::new("pingora", n), &n, |b, _| {
+                        b.iter(|| black_box(lb.select(black_box(b""), 256)));
+                    });
+                }};
+            }
+            if variant.policy == LbPolicy::Random {
+                pingora!(Random);
+            } else {
+                pingora!(RoundRobin);
+            }
         }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
+        LbPolicy::LeastRequest => {
+            // The active counts the meshlb picker sees: one request on every third host.
+            let loads: Vec<u32> = (0..plan.hosts().len())
+                .map(|i| u32::from(i % 3 == 0))
+                .collect();
+            let mut balance = peers::p2c(&loads);
+            assert!(peers::p2c_pick(&mut balance).is_some(), "tower p2c picks");
+            group.bench_with_input(BenchmarkId::new("tower_p2c", n), &n, |b, _| {
+                b.iter(|| black_box(peers::p2c_pick(&mut balance)));
+            });
+        }
+        LbPolicy::RingHash => {
+            // The request key is the hash's 8 bytes: pingora hashes it with crc32 (its own
+            // cost), then searches its ring of 160 points per weight unit.
+            let keys: Vec<[u8; 8]> = hashes.iter().map(|h| h.to_le_bytes()).collect();
+            let lb = peers::pingora::<Consistent>(&endpoints);
+            assert!(
+                lb.select(&keys[0], 256).is_some(),
+                "pingora consistent picks"
+            );
+            let mut i = 0_usize;
+            group.bench_with_input(BenchmarkId::new("pingora", n), &n, |b, _| {
+                b.iter(|| {
+                    let key = &keys[i & mask];
+                    i = i.wrapping_add(1);
+                    black_box(lb.select(key, 256))
+                });
+            });
+            let continuum = peers::ketama(&endpoints);
+            let mut i = 0_usize;
+            group.bench_with_input(BenchmarkId::new("pingora_ketama", n), &n, |b, _| {
+                b.iter(|| {
+                    let key = &keys[i & mask];
+                    i = i.wrapping_add(1);
+                    black_box(continuum.node_idx(key))
+                });
+            });
+        }
+        LbPolicy::Maglev => {
+            // The crate keeps a permutation of the whole table per host while it builds
+            // (8 bytes × 65,537 × hosts): 10 hosts only.
+            if n <= 10 {
+                let size = plan.table(0).map_or(65_537, HashTable::len);
+                let table = peers::maglev(n, size);
+                let mut i = 0_usize;
+                group.bench_with_input(BenchmarkId::new("maglev_crate", n), &n, |b, _| {
+                    b.iter(|| {
+                        let hash = hashes[i & mask];
+                        i = i.wrapping_add(1);
+                        black_box(maglev::ConsistentHasher::get(&table, &hash).copied())
+                    });
+                });
+            }
+        }
     }
 }

@@ -6,6 +6,9 @@
 //! - endpoint count: 100, 1k and 10k;
 //! - topology and health mix: `flat` only (1 priority × 1 locality, all healthy, equal weights).
 //!
+//! Peers: `pingora_ketama` (its continuum) and `maglev_crate` (the `maglev` crate's table of
+//! 65,537 slots, 100 endpoints only; see `peers.rs`), each building its table alone.
+//!
 //! Group `table/build/flat`: the table's own cost is a hash policy's time minus `round_robin`'s
 //! at the same endpoint count.
 
@@ -33,6 +36,23 @@ pub(crate) fn register(c: &mut Criterion) {
             let lb = config(policy, false);
             group.bench_with_input(BenchmarkId::new(name, n), &assignment, |b, assignment| {
                 b.iter(|| black_box(Plan::build(black_box(assignment), &lb)));
+            });
+        }
+        // Peers: pingora-ketama's continuum (160 points per weight unit) and the `maglev`
+        // crate's table of the same 65,537 slots (it holds a whole permutation per host while
+        // it builds, 512 KiB each: 100 hosts at most).
+        let endpoints = crate::peers::endpoints(&assignment);
+        group.bench_with_input(BenchmarkId::new("pingora_ketama", n), &n, |b, _| {
+            b.iter(|| black_box(crate::peers::ketama(black_box(&endpoints))));
+        });
+        if n <= 100 {
+            group.bench_with_input(BenchmarkId::new("maglev_crate", n), &n, |b, &n| {
+                b.iter(|| {
+                    black_box(maglev::Maglev::with_capacity(
+                        black_box(0..n as u32),
+                        65_537,
+                    ))
+                });
             });
         }
     }

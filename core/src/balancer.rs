@@ -684,8 +684,9 @@ impl Route {
                 if applied.changed == 0 {
                     return Ok(applied);
                 }
-                let rebuilt =
-                    Plan::build(&assignment, plan.config()).map_err(ChangeError::Assignment)?;
+                let config = plan.config().clone();
+                let rebuilt = Plan::build_reusing(&assignment, &config, plan)
+                    .map_err(ChangeError::Assignment)?;
                 **plan = rebuilt;
                 self.rebuilt();
                 Ok(applied)
@@ -828,7 +829,7 @@ impl Route {
                     let i = (first + j) % n;
                     let host = &hosts[i];
                     (i != first && host.priority == priority && available(host) == pass)
-                        .then(|| route.index(destination, HostId(i as u32)))
+                        .then(|| route.index(destination, HostId::new(i as u32)))
                 })
             })
         })
@@ -1066,7 +1067,7 @@ impl Pickers {
             .get(d as usize)
             .and_then(|keys| keys.iter().position(|&k| k == picked.key));
         if let (Some(host), Some(Some(picker))) = (host, self.pickers.get_mut(d as usize)) {
-            picker.request_finished(HostId(host as u32));
+            picker.request_finished(HostId::new(host as u32));
         }
     }
 
@@ -1353,9 +1354,9 @@ impl<'a> RouteRef<'a> {
     fn locate(self, index: usize) -> Option<(usize, HostId)> {
         (0..self.len()).find_map(|d| {
             let plan = self.plan(d)?;
-            let start = self.index(d, HostId(0));
+            let start = self.index(d, HostId::new(0));
             (index >= start && index - start < plan.hosts().len())
-                .then(|| (d, HostId((index - start) as u32)))
+                .then(|| (d, HostId::new((index - start) as u32)))
         })
     }
 

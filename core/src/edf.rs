@@ -113,6 +113,17 @@ impl Edf {
         reserve_to(&mut self.losers, n);
     }
 
+    /// Makes `self` the same scheduler as `other`, reusing its buffer (no allocation when it
+    /// has room for `other`'s entries).
+    pub(crate) fn copy_from(&mut self, other: &Self) {
+        self.losers.clear();
+        self.losers.extend_from_slice(&other.losers);
+        self.n = other.n;
+        self.winner = other.winner;
+        self.current_time = other.current_time;
+        self.order = other.order;
+    }
+
     /// Empties the scheduler, keeping its buffers.
     pub(crate) fn clear(&mut self) {
         self.losers.clear();

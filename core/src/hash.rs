@@ -21,7 +21,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write;
 
 use xxhash_rust::xxh64::xxh64;
 
@@ -51,11 +50,13 @@ impl HashTable {
                 // First entry with hash >= h, wrapping past the last (ketama_get_server).
                 let i = ring.partition_point(|&(entry, _)| entry < hash);
                 let i = if i == ring.len() { 0 } else { i };
-                ring.get(i).map(|&(_, host)| HostId(host))
+                ring.get(i).map(|&(_, host)| HostId::new(host))
             }
             Self::Maglev(table) => {
                 let len = table.len() as u64;
-                table.get((hash % len.max(1)) as usize).map(|&h| HostId(h))
+                table
+                    .get((hash % len.max(1)) as usize)
+                    .map(|&h| HostId::new(h))
             }
         }
     }
@@ -112,6 +113,15 @@ impl HashTable {
         };
     }
 
+    /// Renames every host in the table through `f` (the hashes and slots stay).
+    pub(crate) fn renumber(&mut self, f: impl Fn(u32) -> u32) {
+        match self {
+            Self::Empty => {}
+            Self::Ring(ring) => ring.iter_mut().for_each(|(_, host)| *host = f(*host)),
+            Self::Maglev(table) => table.iter_mut().for_each(|host| *host = f(*host)),
+        }
+    }
+
     /// Adds each host's owned fraction of the hash space to `shares[host]`.
     pub(crate) fn add_shares(&self, shares: &mut [f64]) {
         match self {
@@ -137,6 +147,114 @@ impl HashTable {
                 for &host in table {
                     shares[host as usize] += slot;
                 }
+            }
+        }
+    }
+}
+
+/// Division by a table size without a divide: `a % d` from one widening multiply by
+/// `m = ⌊(2^64 − 1) / d⌋` and at most one correction. The quotient estimate
+/// `q = ⌊a·m / 2^64⌋` lies in `[⌊a/d⌋ − 1, ⌊a/d⌋]` (as `m > 2^64/d − 1` and `a < 2^64`), so
+/// `a − q·d` lies in `[0, 2d)` (Granlund and Montgomery's invariant division, one step of it).
+/// Exact for every `a` and every `d >= 1`: the same slot `hash % M` Envoy's Maglev takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Modulus {
+    d: u64,
+    m: u64,
+}
+
+impl Modulus {
+    /// The modulus `d` (at least 1).
+    pub(crate) const fn new(d: u64) -> Self {
+        let d = if d == 0 { 1 } else { d };
+        Self { d, m: u64::MAX / d }
+    }
+
+    /// `a % d`.
+    #[inline(always)]
+    pub(crate) const fn reduce(self, a: u64) -> u64 {
+        let q = ((a as u128 * self.m as u128) >> 64) as u64;
+        let r = a - q * self.d;
+        if r >= self.d { r - self.d } else { r }
+    }
+}
+
+/// What makes a table's lookup fast, kept beside it by the plan (the public [`HashTable`]
+/// stays the plain sorted ring or slot table).
+///
+/// - A ring gets a radix index over the top `bits` of the hash: `starts[b]` is the first point
+///   whose top bits are `>= b` (`starts[2^bits] = len`). The first point `>= h` lies in
+///   `starts[top(h)] ..= starts[top(h) + 1]`: points before that bucket have smaller top bits,
+///   points after it larger ones. With about one point per bucket, a lookup reads one index
+///   entry and one or two points where a binary search over the ring touches `log2 n` cache
+///   lines. Same answer as the search: the first point `>= h`, wrapping to the first.
+/// - A Maglev table gets its size as a [`Modulus`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Lookup {
+    starts: Vec<u32>,
+    shift: u32,
+    modulus: Option<Modulus>,
+}
+
+impl Lookup {
+    /// Rebuilds the accelerator of `table`, reusing its buffer.
+    pub(crate) fn rebuild(&mut self, table: &HashTable) {
+        self.starts.clear();
+        self.modulus = None;
+        match table {
+            HashTable::Empty => {}
+            HashTable::Maglev(slots) => self.modulus = Some(Modulus::new(slots.len() as u64)),
+            HashTable::Ring(ring) => {
+                // About one point per bucket: 2^bits >= len, at least 2 buckets, at most 2^24.
+                // (The cap keeps the index of the largest rings at 4 MiB, a few points a bucket.)
+                let bits =
+                    (usize::BITS - ring.len().saturating_sub(1).leading_zeros()).clamp(1, 20);
+                self.shift = 64 - bits;
+                let buckets = 1_usize << bits;
+                self.starts.reserve_exact(buckets + 1);
+                let mut at = 0_usize;
+                for b in 0..buckets as u64 {
+                    while ring.get(at).is_some_and(|&(h, _)| (h >> self.shift) < b) {
+                        at += 1;
+                    }
+                    self.starts.push(at as u32);
+                }
+                self.starts.push(ring.len() as u32);
+            }
+        }
+    }
+
+    /// [`HashTable::lookup`], through the accelerator `self` was built for `table`.
+    #[inline(always)]
+    pub(crate) fn lookup(&self, table: &HashTable, hash: u64) -> Option<HostId> {
+        match table {
+            HashTable::Empty => None,
+            HashTable::Ring(ring) => {
+                let b = (hash >> self.shift) as usize;
+                let (Some(&lo), Some(&hi)) = (self.starts.get(b), self.starts.get(b + 1)) else {
+                    return table.lookup(hash);
+                };
+                let (lo, hi) = (lo as usize, hi as usize);
+                let mut i = lo;
+                if hi - lo > 8 {
+                    i += ring
+                        .get(lo..hi)
+                        .map_or(0, |b| b.partition_point(|&(entry, _)| entry < hash));
+                } else {
+                    // Buckets mostly hold a point or two: a scan beats a search.
+                    while i < hi && ring.get(i).is_some_and(|&(entry, _)| entry < hash) {
+                        i += 1;
+                    }
+                }
+                let i = if i >= ring.len() { 0 } else { i };
+                ring.get(i).map(|&(_, host)| HostId::new(host))
+            }
+            HashTable::Maglev(slots) => {
+                let slot = match self.modulus {
+                    Some(m) => m.reduce(hash),
+                    None => hash % (slots.len() as u64).max(1),
+                };
+                slots.get(slot as usize).map(|&h| HostId::new(h))
             }
         }
     }
@@ -238,21 +356,28 @@ fn build_ring(
     let (mut current, mut target) = (0.0_f64, 0.0_f64);
     for &(id, w) in &weights.hosts {
         key.clear();
-        key.push_str(&host_key(&plan.hosts()[id as usize].endpoint));
+        let endpoint = &plan.hosts()[id as usize].endpoint;
+        crate::model::push_endpoint_address(&mut key, &endpoint.address, endpoint.port);
         key.push('_');
         let prefix = key.len();
         target += scale * w;
         let mut i = 0_u64;
         while current < target {
             key.truncate(prefix);
-            let _ = write!(key, "{i}");
+            crate::model::push_decimal(&mut key, i);
             ring.push((xxh64(key.as_bytes(), 0), id));
             i += 1;
             current += 1.0;
         }
     }
-    // Stable: equal hashes keep host-set order (Envoy's std::sort leaves it unspecified).
-    ring.sort_by_key(|&(hash, _)| hash);
+    // Equal hashes keep host-set order (Envoy's std::sort leaves it unspecified): hosts are
+    // placed in ascending id order, so ordering by (hash, id) is the stable order by hash,
+    // and an unstable sort of the pairs gives it.
+    debug_assert!(
+        weights.hosts.windows(2).all(|w| w[0].0 < w[1].0),
+        "hosts are placed in id order"
+    );
+    ring.sort_unstable();
     ring
 }
 
@@ -326,4 +451,85 @@ fn build_maglev(
         iteration += 1;
     }
     table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_modulus_divides_exactly() {
+        // Maglev's default size, a small prime, 1 and 2, the largest table size, and values at
+        // the ends of u64 (where the quotient estimate is one short).
+        for d in [65_537_u64, 7, 1, 2, 5_000_011, 3] {
+            let m = Modulus::new(d);
+            let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+            for a in [0, 1, d - 1, d, d + 1, u64::MAX, u64::MAX - 1, u64::MAX / 2] {
+                assert_eq!(m.reduce(a), a % d, "{a} % {d}");
+            }
+            for _ in 0..10_000 {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                assert_eq!(m.reduce(x), x % d, "{x} % {d}");
+            }
+        }
+    }
+
+    /// The definition: the first point `>= h`, wrapping to the first point.
+    fn first_at_or_after(ring: &[(u64, u32)], h: u64) -> Option<u32> {
+        ring.iter()
+            .find(|&&(p, _)| p >= h)
+            .or(ring.first())
+            .map(|&(_, host)| host)
+    }
+
+    proptest::proptest! {
+        /// The radix index answers as the definition, for rings of any size and clustering
+        /// (points drawn from a narrow band too, so buckets overflow), at the points, next to
+        /// them and at the ends of the hash space.
+        #[test]
+        fn the_radix_index_finds_the_first_point_at_or_after_the_hash(
+            mut points in proptest::collection::vec(proptest::num::u64::ANY, 1..300),
+            narrow in proptest::bool::ANY,
+            probes in proptest::collection::vec(proptest::num::u64::ANY, 0..50),
+        ) {
+            if narrow {
+                for p in &mut points {
+                    *p = 0x7000_0000_0000_0000 | (*p >> 40);
+                }
+            }
+            points.sort_unstable();
+            let ring: Vec<(u64, u32)> =
+                points.iter().enumerate().map(|(i, &p)| (p, i as u32)).collect();
+            let table = HashTable::Ring(ring.clone());
+            let mut lookup = Lookup::default();
+            lookup.rebuild(&table);
+            let mut hashes = probes;
+            for &(p, _) in &ring {
+                hashes.extend([p, p.wrapping_sub(1), p.wrapping_add(1)]);
+            }
+            hashes.extend([0, u64::MAX]);
+            for h in hashes {
+                let want = first_at_or_after(&ring, h);
+                proptest::prop_assert_eq!(lookup.lookup(&table, h).map(|x| x.get()), want);
+                proptest::prop_assert_eq!(table.lookup(h).map(|x| x.get()), want);
+            }
+        }
+    }
+
+    #[test]
+    fn the_maglev_lookup_takes_slot_hash_mod_size() {
+        let slots: Vec<u32> = (0..7).map(|i| 10 + i).collect();
+        let table = HashTable::Maglev(slots);
+        let mut lookup = Lookup::default();
+        lookup.rebuild(&table);
+        // u64::MAX = 2^64 - 1 ≡ 1 (mod 7), since 2^3 ≡ 1 and 2^64 = 2 · 2^63 ≡ 2.
+        for (hash, slot) in [(0_u64, 0_u32), (6, 6), (7, 0), (20, 6), (u64::MAX, 1)] {
+            assert_eq!(
+                lookup.lookup(&table, hash),
+                Some(HostId::new(10 + slot)),
+                "{hash}"
+            );
+        }
+        assert_eq!(Lookup::default().lookup(&HashTable::Empty, 5), None);
+    }
 }

@@ -83,12 +83,44 @@ impl HealthStatus {
 /// `internal:listener`).
 #[must_use]
 pub fn endpoint_address(address: &str, port: u16) -> String {
+    let mut out = String::with_capacity(address.len() + 8);
+    push_endpoint_address(&mut out, address, port);
+    out
+}
+
+/// [`endpoint_address`] appended to `out` (no allocation when `out` has room).
+pub(crate) fn push_endpoint_address(out: &mut String, address: &str, port: u16) {
     if port == 0 {
-        address.into()
-    } else if address.contains(':') {
-        alloc::format!("[{address}]:{port}")
-    } else {
-        alloc::format!("{address}:{port}")
+        out.push_str(address);
+        return;
+    }
+    let bracket = address.contains(':');
+    if bracket {
+        out.push('[');
+    }
+    out.push_str(address);
+    if bracket {
+        out.push(']');
+    }
+    out.push(':');
+    push_decimal(out, u64::from(port));
+}
+
+/// `n` in decimal appended to `out`, as `{n}` formats it, without the formatting machinery
+/// (ring hash formats one number per ring entry).
+pub(crate) fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0_u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
     }
 }
 
@@ -371,6 +403,18 @@ impl Default for LbConfig {
 mod tests {
     use super::*;
     use alloc::string::ToString;
+
+    #[test]
+    fn decimals_and_addresses_as_format_prints_them() {
+        for n in [0_u64, 7, 10, 99, 100, 65_535, 1_000_000_007, u64::MAX] {
+            let mut s = String::from("x_");
+            push_decimal(&mut s, n);
+            assert_eq!(s, alloc::format!("x_{n}"));
+        }
+        assert_eq!(endpoint_address("10.0.0.1", 8080), "10.0.0.1:8080");
+        assert_eq!(endpoint_address("::1", 443), "[::1]:443");
+        assert_eq!(endpoint_address("unix:/tmp/s", 0), "unix:/tmp/s");
+    }
 
     #[test]
     fn locality_string_drops_trailing_empty_parts() {

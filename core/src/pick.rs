@@ -29,6 +29,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::edf::{Edf, EdfScratch, reserve_to};
+use crate::hash::Modulus;
 use crate::model::{Availability, LbPolicy};
 use crate::plan::{HostId, Plan};
 use crate::rng::Rng;
@@ -111,6 +112,9 @@ impl Source {
 struct Scheduler {
     edf: Edf,
     on: bool,
+    /// The scheduler as its last rebuild left it: every resync starts each scheduler afresh
+    /// (as a rebuild would), and one whose localities did not change is copied from here.
+    fresh: Edf,
 }
 
 impl Scheduler {
@@ -137,6 +141,9 @@ struct PrioritySources {
     /// EDF over the localities' effective weights (items: locality index within the priority).
     locality_healthy_scheduler: Scheduler,
     locality_degraded_scheduler: Scheduler,
+    /// Whether every host of the priority has the same weight (no source is weighted then,
+    /// whatever the health), as of the last full sync.
+    uniform: bool,
 }
 
 impl PrioritySources {
@@ -153,6 +160,7 @@ impl PrioritySources {
             locality_degraded_sources: Vec::new(),
             locality_healthy_scheduler: Scheduler::default(),
             locality_degraded_scheduler: Scheduler::default(),
+            uniform: false,
         }
     }
 }
@@ -165,6 +173,27 @@ enum SourceKind {
     Degraded,
     LocalityHealthy(u32),
     LocalityDegraded(u32),
+}
+
+/// The pick every request takes while the plan stays as it is, decided at each sync: when
+/// priority 0 carries all the load as healthy traffic (`healthy_load == 100`, so
+/// `choosePriority` answers priority 0, healthy, for every random value), is not in panic,
+/// has no locality scheduler and its healthy hosts have equal weights, a pick is the policy's
+/// choice over priority 0's healthy list and nothing else. The random value is still drawn
+/// (Envoy draws it, and RANDOM and the caller's RNG stream depend on it). Under RING_HASH and
+/// MAGLEV, `healthy_load == 100` alone sends every hash to priority 0's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fast {
+    /// Every pick takes the general path.
+    Off,
+    /// ROUND_ROBIN: rotation over the list.
+    Rotate,
+    /// RANDOM: `r % n` over the list.
+    Random(Modulus),
+    /// LEAST_REQUEST with equal weights: `choice_count` samples `r % n`, fewest active wins.
+    Choices(Modulus),
+    /// RING_HASH or MAGLEV: priority 0's table (`hash % 100` always lands on priority 0).
+    Hash,
 }
 
 /// Per-worker picking state over a [`Plan`].
@@ -208,6 +237,16 @@ pub struct Picker {
     scratch: EdfScratch,
     /// The localities of positive weight, while a locality scheduler is rebuilt.
     positive: Vec<u32>,
+    /// The fast path in force (see [`Fast`]).
+    fast: Fast,
+    /// When priority 0's healthy list is all its hosts in order (every host healthy), the
+    /// first of them: the list's `i`-th host is `fast_first + i`, without reading the list.
+    fast_first: Option<u32>,
+    /// The length of priority 0's healthy list, under the fast path.
+    fast_len: u32,
+    /// Under [`Fast::Rotate`], priority 0's healthy rotation, held here (one indirection
+    /// less a pick) until the next sync hands it back.
+    fast_rotation: Source,
 }
 
 impl Picker {
@@ -232,6 +271,10 @@ impl Picker {
             bias: config.least_request.active_request_bias,
             scratch: EdfScratch::default(),
             positive: Vec::new(),
+            fast: Fast::Off,
+            fast_first: None,
+            fast_len: 0,
+            fast_rotation: Source::new(seed),
         };
         picker.sync(plan);
         picker
@@ -274,10 +317,78 @@ impl Picker {
         if self.identity != Some(plan.identity()) {
             self.sync(plan);
         }
+        if self.fast == Fast::Hash {
+            let hash = request.hash.unwrap_or_else(|| rng.next_u64());
+            return plan.table_lookup(0, hash);
+        }
+        if self.fast != Fast::Off {
+            let random = rng.next_u64();
+            if let Some(host) = self.pick_fast(rng, random) {
+                return Some(host);
+            }
+            self.store_rotation();
+            return self.pick_general(plan, rng, random);
+        }
         if self.policy.is_hash_based() {
             return pick_hashed(plan, rng, request);
         }
         let random = rng.next_u64();
+        self.pick_general(plan, rng, random)
+    }
+
+    /// The fast path's pick (see [`Fast`]), `random` the value that chose the priority.
+    #[inline(always)]
+    fn pick_fast<R: Rng + ?Sized>(&mut self, rng: &mut R, random: u64) -> Option<HostId> {
+        let i = match self.fast {
+            Fast::Rotate => self.fast_rotation.next_rr(self.fast_len),
+            Fast::Random(m) => m.reduce(random) as u32,
+            Fast::Choices(m) => {
+                let mut best: Option<(u32, u32)> = None;
+                for _ in 0..self.choice_count {
+                    let i = m.reduce(rng.next_u64()) as u32;
+                    let host = self.fast_host(i)?;
+                    let load = self.active.get(host as usize).copied().unwrap_or(0);
+                    if best.is_none_or(|(_, b)| load < b) {
+                        best = Some((host, load));
+                    }
+                }
+                return best.map(|(host, _)| HostId::new(host));
+            }
+            Fast::Off | Fast::Hash => return None,
+        };
+        self.fast_host(i).map(HostId::new)
+    }
+
+    /// The `i`-th host of priority 0's healthy list, under the fast path.
+    #[inline(always)]
+    fn fast_host(&self, i: u32) -> Option<u32> {
+        match self.fast_first {
+            Some(first) => Some(first + i),
+            None => self.priorities.first()?.healthy.get(i as usize).copied(),
+        }
+    }
+
+    /// Turns the fast path off, handing its rotation back to priority 0's healthy source,
+    /// where the general path and the next sync keep it (a sync decides the fast path anew).
+    fn store_rotation(&mut self) {
+        if self.fast == Fast::Rotate
+            && let Some(state) = self.priorities.first_mut()
+        {
+            state.healthy_source.rr_index = self.fast_rotation.rr_index;
+            state.healthy_source.rr_pos = self.fast_rotation.rr_pos;
+            state.healthy_source.rr_len = self.fast_rotation.rr_len;
+        }
+        self.fast = Fast::Off;
+    }
+
+    /// A non-hash pick by the general path, `random` the value drawn for the priority.
+    #[inline(always)]
+    fn pick_general<R: Rng + ?Sized>(
+        &mut self,
+        plan: &Plan,
+        rng: &mut R,
+        random: u64,
+    ) -> Option<HostId> {
         let (priority, availability) = plan.choose_priority(random)?;
         // Fast path: healthy traffic of a priority not in panic, no locality scheduler, equal
         // weights (rotation) or RANDOM.
@@ -298,7 +409,7 @@ impl Picker {
                 } else {
                     state.healthy_source.next_rr(n)
                 };
-                return state.healthy.get(i as usize).map(|&h| HostId(h));
+                return state.healthy.get(i as usize).map(|&h| HostId::new(h));
             }
         }
         self.pick_slow(plan, rng, priority, availability, random)
@@ -446,7 +557,7 @@ impl Picker {
             },
             LbPolicy::RingHash | LbPolicy::Maglev => return None,
         };
-        Some(HostId(list.get(index)))
+        Some(HostId::new(list.get(index)))
     }
 
     /// Rebuilds the host lists and schedulers from `plan`, keeping round-robin positions.
@@ -455,13 +566,26 @@ impl Picker {
     #[cold]
     #[inline(never)]
     fn sync(&mut self, plan: &Plan) {
+        self.store_rotation();
+        if self.sync_last_batch(plan) {
+            return;
+        }
         self.identity = Some(plan.identity());
         let config = plan.config();
         self.policy = config.policy;
         self.choice_count = config.least_request.choice_count;
         self.bias = config.least_request.active_request_bias;
         self.active.resize(plan.hosts().len(), 0);
+        self.fast = Fast::Off;
+        self.fast_first = None;
         if self.policy.is_hash_based() {
+            if plan
+                .priorities()
+                .first()
+                .is_some_and(|s| s.healthy_load == 100)
+            {
+                self.fast = Fast::Hash;
+            }
             return;
         }
         let priorities = plan.priorities();
@@ -595,44 +719,224 @@ impl Picker {
                     );
                 }
             }
-            // Locality schedulers: EDF over effective weights, localities of weight 0 left out.
+            sources.uniform = !weighted_rr || !sources.all.weighted;
+            rebuild_schedulers(plan, p, sources, seed, positive, scratch);
+        }
+        self.choose_fast(plan);
+    }
+
+    /// Catches up with one [`Plan::update`] batch of health changes, when the lists are those
+    /// of the plan just before it: refreshes the lists of the locality groups the batch
+    /// touched, rebuilds the locality schedulers of their priorities and restarts every other
+    /// scheduler from its fresh copy, which leaves the picker as [`Picker::sync`]'s full
+    /// rebuild would (same lists, same schedulers, round-robin positions kept). Returns
+    /// `false`, having changed nothing, when that does not apply: the picker is further
+    /// behind, a weight changed, or a priority has unequal weights (its weighted sources
+    /// restart from a rebuild).
+    fn sync_last_batch(&mut self, plan: &Plan) -> bool {
+        self.store_rotation();
+        let last = plan.last_batch();
+        if self.identity.is_none()
+            || last.before != self.identity
+            || last.weights
+            || self.policy.is_hash_based()
+            || self.priorities.len() != plan.priorities().len()
+            || self.active.len() != plan.hosts().len()
+            || self.priorities.iter().any(|s| !s.uniform)
+        {
+            return false;
+        }
+        let (localities, hosts) = (plan.localities(), plan.hosts());
+        let mut touched = [false; 2];
+        let mut many = false;
+        for &l in &last.localities {
+            let Some(group) = localities.get(l as usize) else {
+                return false;
+            };
+            let p = group.priority as usize;
+            let (Some(state), Some(sources)) =
+                (plan.priorities().get(p), self.priorities.get_mut(p))
+            else {
+                return false;
+            };
+            let k = (l - state.localities.start) as usize;
             for degraded in [false, true] {
-                let slot = if degraded {
-                    &mut sources.locality_degraded_scheduler
-                } else {
-                    &mut sources.locality_healthy_scheduler
-                };
-                let availability = if degraded {
+                let want = if degraded {
                     Availability::Degraded
                 } else {
                     Availability::Healthy
                 };
-                slot.edf.reserve(groups.len());
-                if !plan.uses_locality_scheduler(p, availability) {
-                    slot.on = false;
-                    continue;
-                }
-                let weights: &dyn Fn(u32) -> f64 = &|i: u32| {
-                    let g = &groups[i as usize];
-                    if degraded {
-                        g.effective_degraded
-                    } else {
-                        g.effective_healthy
-                    }
+                let (list, ranges) = if degraded {
+                    (&mut sources.degraded, &mut sources.locality_degraded)
+                } else {
+                    (&mut sources.healthy, &mut sources.locality_healthy)
                 };
-                slot.on = true;
-                // Envoy gives createWithPicks only the localities with weight > 0.
-                rebuild_locality_scheduler(
-                    &mut slot.edf,
-                    groups.len() as u32,
-                    weights,
-                    seed as u32,
-                    positive,
-                    scratch,
-                );
+                let members = group
+                    .hosts
+                    .clone()
+                    .filter(|&id| hosts[id as usize].availability() == want);
+                if !replace_group(list, ranges, k, members) {
+                    return false;
+                }
+            }
+            // Remember up to two touched priorities without allocating; more: all of them.
+            match p {
+                0 => touched[0] = true,
+                1 => touched[1] = true,
+                _ => many = true,
             }
         }
+        self.identity = Some(plan.identity());
+        let Self {
+            priorities: all_sources,
+            positive,
+            scratch,
+            seed,
+            ..
+        } = self;
+        for (p, sources) in all_sources.iter_mut().enumerate() {
+            if many || touched.get(p).copied().unwrap_or(false) {
+                rebuild_schedulers(plan, p, sources, *seed, positive, scratch);
+            } else {
+                for slot in [
+                    &mut sources.locality_healthy_scheduler,
+                    &mut sources.locality_degraded_scheduler,
+                ] {
+                    if slot.on {
+                        slot.edf.copy_from(&slot.fresh);
+                    }
+                }
+            }
+        }
+        self.choose_fast(plan);
+        true
     }
+
+    /// Decides the fast path for `plan` (see [`Fast`]); the lists are in sync with it.
+    fn choose_fast(&mut self, plan: &Plan) {
+        let (Some(state), Some(sources)) = (plan.priorities().first(), self.priorities.first())
+        else {
+            return;
+        };
+        let n = sources.healthy.len();
+        if state.healthy_load != 100
+            || state.panic
+            || n == 0
+            || sources.locality_healthy_scheduler.on
+            || sources.healthy_source.weighted
+        {
+            return;
+        }
+        let modulus = Modulus::new(n as u64);
+        self.fast = match self.policy {
+            LbPolicy::RoundRobin => Fast::Rotate,
+            LbPolicy::Random => Fast::Random(modulus),
+            LbPolicy::LeastRequest => Fast::Choices(modulus),
+            LbPolicy::RingHash | LbPolicy::Maglev => Fast::Hash,
+        };
+        // Lists are built in host order, so a list as long as the priority is its hosts.
+        self.fast_first = (n == state.hosts.len()).then_some(state.hosts.start);
+        self.fast_len = n as u32;
+        if self.fast == Fast::Rotate {
+            let source = &sources.healthy_source;
+            self.fast_rotation.rr_index = source.rr_index;
+            self.fast_rotation.rr_pos = source.rr_pos;
+            self.fast_rotation.rr_len = source.rr_len;
+        }
+    }
+}
+
+/// Rebuilds the locality schedulers of priority `p`: EDF over the effective weights, localities
+/// of weight 0 left out (Envoy gives `createWithPicks` only the localities with weight > 0),
+/// each started at the worker's seed; keeps a fresh copy of each.
+fn rebuild_schedulers(
+    plan: &Plan,
+    p: usize,
+    sources: &mut PrioritySources,
+    seed: u64,
+    positive: &mut Vec<u32>,
+    scratch: &mut EdfScratch,
+) {
+    let Some(state) = plan.priorities().get(p) else {
+        return;
+    };
+    let groups = &plan.localities()[state.localities.start as usize..state.localities.end as usize];
+    for degraded in [false, true] {
+        let slot = if degraded {
+            &mut sources.locality_degraded_scheduler
+        } else {
+            &mut sources.locality_healthy_scheduler
+        };
+        let availability = if degraded {
+            Availability::Degraded
+        } else {
+            Availability::Healthy
+        };
+        slot.edf.reserve(groups.len());
+        slot.fresh.reserve(groups.len());
+        if !plan.uses_locality_scheduler(p, availability) {
+            slot.on = false;
+            continue;
+        }
+        let weights: &dyn Fn(u32) -> f64 = &|i: u32| {
+            let g = &groups[i as usize];
+            if degraded {
+                g.effective_degraded
+            } else {
+                g.effective_healthy
+            }
+        };
+        slot.on = true;
+        rebuild_locality_scheduler(
+            &mut slot.edf,
+            groups.len() as u32,
+            weights,
+            seed as u32,
+            positive,
+            scratch,
+        );
+        slot.fresh.copy_from(&slot.edf);
+    }
+}
+
+/// Replaces the members of group `k` in `list` (grouped by locality, `ranges[k]` each group's
+/// range) with `members`, shifting the later groups. `false` when `list` has no room (it is
+/// sized for every host of the priority, so only a plan of another shape runs out).
+fn replace_group(
+    list: &mut Vec<u32>,
+    ranges: &mut [Range<u32>],
+    k: usize,
+    members: impl Iterator<Item = u32> + Clone,
+) -> bool {
+    let Some(range) = ranges.get(k).cloned() else {
+        return false;
+    };
+    let (start, end) = (range.start as usize, range.end as usize);
+    let count = members.clone().count();
+    let old_len = list.len();
+    let new_len = old_len - (end - start) + count;
+    if new_len > list.capacity() || end > old_len {
+        return false;
+    }
+    let new_end = start + count;
+    if new_end > end {
+        list.resize(new_len, 0);
+        list.copy_within(end..old_len, new_end);
+    } else if new_end < end {
+        list.copy_within(end..old_len, new_end);
+        list.truncate(new_len);
+    }
+    for (slot, id) in list[start..new_end].iter_mut().zip(members) {
+        *slot = id;
+    }
+    let shift = |x: u32| (x as usize + new_end - end) as u32;
+    if let Some(r) = ranges.get_mut(k) {
+        r.end = new_end as u32;
+    }
+    for r in ranges.iter_mut().skip(k + 1) {
+        *r = shift(r.start)..shift(r.end);
+    }
+    true
 }
 
 /// `weight / (active + 1)^bias`, Envoy's least-request EDF weight.
@@ -722,5 +1026,110 @@ impl HostList<'_> {
 fn pick_hashed<R: Rng + ?Sized>(plan: &Plan, rng: &mut R, request: Request) -> Option<HostId> {
     let hash = request.hash.unwrap_or_else(|| rng.next_u64());
     let (priority, _) = plan.choose_priority(hash)?;
-    plan.table(priority)?.lookup(hash)
+    plan.table_lookup(priority, hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Endpoint, HealthStatus, LbConfig, LoadAssignment, Locality, LocalityEndpoints,
+    };
+    use crate::plan::HostUpdate;
+    use crate::rng::SeededRng;
+    use alloc::format;
+    use alloc::vec::Vec;
+
+    /// `groups` locality groups over `priorities` priorities, `per` hosts each, weights from
+    /// `weights` (cycled), every host healthy.
+    fn assignment(priorities: u32, groups: u32, per: u32, weights: &[u32]) -> LoadAssignment {
+        let mut next = 0_u32;
+        LoadAssignment {
+            localities: (0..groups)
+                .map(|g| LocalityEndpoints {
+                    locality: Locality::new("r", &format!("z{g}"), ""),
+                    weight: Some(1 + g % 3),
+                    priority: g % priorities,
+                    endpoints: (0..per)
+                        .map(|_| {
+                            next += 1;
+                            let w = weights[next as usize % weights.len()];
+                            Endpoint::new(&format!("10.0.{}.{}", next / 250, next % 250), 80)
+                                .with_weight(w)
+                        })
+                        .collect(),
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    proptest::proptest! {
+        /// After each batch of health changes, a picker that catches up with the batch alone
+        /// (`sync_last_batch`) picks exactly as one rebuilt from the whole plan, for every
+        /// non-hash policy, with and without locality weights, with equal and unequal weights;
+        /// and it took the batch path where it applies.
+        #[test]
+        fn catching_up_with_one_batch_picks_as_a_full_resync(
+            policy in proptest::sample::select(alloc::vec![
+                LbPolicy::RoundRobin, LbPolicy::Random, LbPolicy::LeastRequest,
+            ]),
+            locality_weighted in proptest::bool::ANY,
+            unequal in proptest::bool::ANY,
+            priorities in 1_u32..4,
+            batches in proptest::collection::vec(
+                proptest::collection::vec((0_u32..60, 0_u8..4), 1..6), 1..8),
+            seed in 0_u64..1000,
+        ) {
+            let weights: &[u32] = if unequal { &[1, 3, 2] } else { &[2] };
+            let input = assignment(priorities, 6, 10, weights);
+            let config = LbConfig { policy, locality_weighted, ..LbConfig::default() };
+            let mut plan = Plan::build(&input, &config).expect("plan");
+            let mut picker = Picker::with_seed(&plan, seed);
+            let mut rng = SeededRng::new(seed);
+            for batch in batches {
+                for _ in 0..7 {
+                    let _ = picker.pick(&plan, &mut rng, Request::default());
+                }
+                let updates: Vec<HostUpdate> = batch
+                    .iter()
+                    .map(|&(h, s)| HostUpdate {
+                        host: HostId::new(h),
+                        health: Some(match s {
+                            0 => HealthStatus::Healthy,
+                            1 => HealthStatus::Unhealthy,
+                            2 => HealthStatus::Degraded,
+                            _ => HealthStatus::Draining,
+                        }),
+                        weight: None,
+                    })
+                    .collect();
+                if plan.update(&updates, |_, _| {}) == 0 {
+                    // Nothing changed: the identity is the same, there is nothing to catch up.
+                    proptest::prop_assert_eq!(picker.identity, Some(plan.identity()));
+                    continue;
+                }
+                let mut full = picker.clone();
+                full.identity = None;
+                full.sync(&plan);
+                let caught_up = picker.sync_last_batch(&plan);
+                if !caught_up {
+                    picker.sync(&plan);
+                }
+                proptest::prop_assert_eq!(
+                    caught_up,
+                    !unequal || policy == LbPolicy::Random,
+                    "the batch path applies exactly when weights are equal"
+                );
+                let mut a = rng.clone();
+                let mut b = rng.clone();
+                for i in 0..40 {
+                    let x = picker.pick(&plan, &mut a, Request::default());
+                    let y = full.pick(&plan, &mut b, Request::default());
+                    proptest::prop_assert_eq!(x, y, "pick {}", i);
+                }
+                rng = a;
+            }
+        }
+    }
 }

@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::error::PlanError;
-use crate::hash::HashTable;
+use crate::hash::{HashTable, Lookup};
 use crate::model::{
     Availability, Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality,
     MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE,
@@ -49,14 +49,40 @@ pub const MAX_ENDPOINTS: usize = 1 << 22;
 
 /// An endpoint's index in a [`Plan`]: endpoints are numbered by priority, then by locality group
 /// and endpoint in input order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct HostId(pub(crate) u32);
+///
+/// Held as the index plus one in a `NonZeroU32`, so that `Option<HostId>`, what a pick
+/// returns, is four bytes in one register (a tag and an index would be two halves of eight,
+/// which a caller storing and reloading the answer pays for).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostId(core::num::NonZeroU32);
 
 impl HostId {
+    /// The id of host index `index` (below [`MAX_ENDPOINTS`], so `index + 1` fits).
+    #[inline(always)]
+    pub(crate) const fn new(index: u32) -> Self {
+        match core::num::NonZeroU32::new(index.wrapping_add(1)) {
+            Some(n) => Self(n),
+            None => Self(core::num::NonZeroU32::MAX),
+        }
+    }
+
+    /// The index as a `u32`.
+    #[inline(always)]
+    pub(crate) const fn get(self) -> u32 {
+        self.0.get() - 1
+    }
+
     /// The index, `0 .. plan.hosts().len()`.
     #[must_use]
+    #[inline(always)]
     pub const fn index(self) -> usize {
-        self.0 as usize
+        self.get() as usize
+    }
+}
+
+impl core::fmt::Debug for HostId {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("HostId").field(&self.get()).finish()
     }
 }
 
@@ -266,7 +292,10 @@ pub struct Plan {
     by_key: Vec<u32>,
     /// One table per priority for hash policies (empty otherwise).
     tables: Vec<HashTable>,
-    /// Fraction of its priority's table each host owns (hash policies).
+    /// The fast lookup beside each table (a ring's radix index, a Maglev table's modulus).
+    lookups: Vec<Lookup>,
+    /// Fraction of its priority's table each host owns (hash policies only: empty otherwise,
+    /// 8 bytes an endpoint saved).
     table_share: Vec<f64>,
     /// Scratch space for updates (panic flags before the update), kept to avoid allocating.
     panic_scratch: Vec<bool>,
@@ -275,6 +304,25 @@ pub struct Plan {
     allow_duplicate_endpoints: bool,
     generation: u64,
     identity: u64,
+    /// What the last [`Plan::update`] batch that changed something did, for pickers one batch
+    /// behind (see [`LastBatch`]).
+    last: LastBatch,
+}
+
+/// The last batch that changed a plan: the identity before it, whether it changed a weight,
+/// and the locality groups whose hosts changed health. A picker whose lists match the
+/// identity before the batch refreshes only those groups (the identity chains every batch,
+/// so matching it means matching the whole history).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LastBatch {
+    /// The plan's identity before the batch (0: no batch yet).
+    pub(crate) before: Option<u64>,
+    /// Whether the batch changed a weight (pickers then resynchronise fully).
+    pub(crate) weights: bool,
+    /// The locality groups whose hosts changed, each once, in the order first touched.
+    pub(crate) localities: Vec<u32>,
+    /// `marked[l]`: locality `l` is in `localities` (sized at build: no allocation later).
+    marked: Vec<bool>,
 }
 
 /// One endpoint's new health and weight, for [`Plan::update`]; `None` leaves it as it is.
@@ -353,6 +401,32 @@ impl Plan {
     /// or inverted, a Maglev table size that is not prime, `choice_count < 2`, a panic threshold
     /// outside `[0, 100]`, or more than [`MAX_ENDPOINTS`] endpoints.
     pub fn build(assignment: &LoadAssignment, config: &LbConfig) -> Result<Self, PlanError> {
+        Self::build_with(assignment, config, None)
+    }
+
+    /// [`Plan::build`], taking from `previous` the hash tables of the priorities whose table
+    /// would come out the same: same policy and table settings, same panic state, and the
+    /// same hosts in the same order (address, port, weight, whether the table places them) in
+    /// locality groups of the same weights. Only the other priorities' tables are built; a
+    /// change of membership in one priority (an endpoint added or removed) then costs that
+    /// priority's table, not every table of the cluster. The plan is the one [`Plan::build`]
+    /// gives; `previous` loses the tables taken.
+    ///
+    /// # Errors
+    /// As [`Plan::build`]; `previous` is then unchanged (tables are taken last).
+    pub fn build_reusing(
+        assignment: &LoadAssignment,
+        config: &LbConfig,
+        previous: &mut Plan,
+    ) -> Result<Self, PlanError> {
+        Self::build_with(assignment, config, Some(previous))
+    }
+
+    fn build_with(
+        assignment: &LoadAssignment,
+        config: &LbConfig,
+        previous: Option<&mut Plan>,
+    ) -> Result<Self, PlanError> {
         validate_config(assignment, config)?;
         let count: usize = assignment
             .localities
@@ -521,7 +595,11 @@ impl Plan {
             overprovisioning_factor: assignment.overprovisioning_factor,
             weighted_priority_health: assignment.weighted_priority_health,
             drop_overload_ppm: assignment.drop_overload_ppm,
-            table_share: alloc::vec![0.0; hosts.len()],
+            table_share: if config.policy.is_hash_based() {
+                alloc::vec![0.0; hosts.len()]
+            } else {
+                Vec::new()
+            },
             hosts,
             localities,
             priorities,
@@ -529,13 +607,17 @@ impl Plan {
             total_panic: false,
             by_key,
             tables: Vec::new(),
+            lookups: Vec::new(),
             panic_scratch: Vec::with_capacity(priority_count),
             touched_scratch: Vec::with_capacity(priority_count),
             allow_duplicate_endpoints: assignment.allow_duplicate_endpoints,
             generation: 0,
             identity: 0,
+            last: LastBatch::default(),
         };
         plan.identity = digest(&plan);
+        plan.last.marked = alloc::vec![false; plan.localities.len()];
+        plan.last.localities = Vec::with_capacity(plan.localities.len());
         plan.recompute_loads();
         for p in 0..plan.priorities.len() {
             plan.recompute_locality_weights(p);
@@ -544,11 +626,76 @@ impl Plan {
             plan.tables = (0..plan.priorities.len())
                 .map(|_| HashTable::default())
                 .collect();
+            plan.lookups = (0..plan.priorities.len())
+                .map(|_| Lookup::default())
+                .collect();
+            let mut previous = previous;
             for p in 0..plan.priorities.len() {
-                plan.rebuild_table(p);
+                let reused = previous
+                    .as_deref_mut()
+                    .is_some_and(|old| plan.take_table(old, p));
+                if !reused {
+                    plan.rebuild_table(p);
+                }
             }
         }
         Ok(plan)
+    }
+
+    /// Moves `old`'s table of priority `p` into this plan when it is the table this plan's
+    /// priority `p` would build (see [`Plan::build_reusing`]), renumbering its hosts.
+    fn take_table(&mut self, old: &mut Plan, p: usize) -> bool {
+        let (Some(new_state), Some(old_state)) = (self.priorities.get(p), old.priorities.get(p))
+        else {
+            return false;
+        };
+        let (a, b) = (&self.config, &old.config);
+        if a.policy != b.policy
+            || a.locality_weighted != b.locality_weighted
+            || a.ring_hash != b.ring_hash
+            || a.maglev != b.maglev
+            || new_state.panic != old_state.panic
+            || new_state.hosts.len() != old_state.hosts.len()
+            || new_state.localities.len() != old_state.localities.len()
+            || old.tables.get(p).is_none()
+        {
+            return false;
+        }
+        let panic = new_state.panic;
+        let new_groups = &self.localities
+            [new_state.localities.start as usize..new_state.localities.end as usize];
+        let old_groups =
+            &old.localities[old_state.localities.start as usize..old_state.localities.end as usize];
+        for (g, h) in new_groups.iter().zip(old_groups) {
+            if g.weight != h.weight || g.hosts.len() != h.hosts.len() {
+                return false;
+            }
+        }
+        let placed = |host: &Host| panic || host.availability() == Availability::Healthy;
+        let new_hosts = &self.hosts[new_state.hosts.start as usize..new_state.hosts.end as usize];
+        let old_hosts = &old.hosts[old_state.hosts.start as usize..old_state.hosts.end as usize];
+        for (x, y) in new_hosts.iter().zip(old_hosts) {
+            let (e, f) = (&x.endpoint, &y.endpoint);
+            if e.address != f.address
+                || e.port != f.port
+                || e.weight != f.weight
+                || placed(x) != placed(y)
+            {
+                return false;
+            }
+        }
+        let mut table = core::mem::take(&mut old.tables[p]);
+        let lookup = old.lookups.get_mut(p).map(core::mem::take);
+        let (from, to) = (old_state.hosts.start, new_state.hosts.start);
+        if from != to {
+            table.renumber(|id| id - from + to);
+        }
+        table.add_shares(&mut self.table_share);
+        if let (Some(slot), Some(lookup)) = (self.lookups.get_mut(p), lookup) {
+            *slot = lookup;
+        }
+        self.tables[p] = table;
+        true
     }
 
     /// The load-balancing configuration the plan was built with.
@@ -677,6 +824,22 @@ impl Plan {
         self.tables.get(priority)
     }
 
+    /// The last batch that changed the plan (see [`LastBatch`]).
+    pub(crate) const fn last_batch(&self) -> &LastBatch {
+        &self.last
+    }
+
+    /// The host the table of `priority` maps `hash` to: [`HashTable::lookup`] through the
+    /// table's accelerator.
+    #[inline(always)]
+    pub(crate) fn table_lookup(&self, priority: usize, hash: u64) -> Option<HostId> {
+        let table = self.tables.get(priority)?;
+        match self.lookups.get(priority) {
+            Some(lookup) => lookup.lookup(table, hash),
+            None => table.lookup(hash),
+        }
+    }
+
     /// Finds the host serving `address:port`, by binary search.
     #[must_use]
     pub fn find(&self, address: &str, port: u16) -> Option<HostId> {
@@ -686,7 +849,7 @@ impl Plan {
                 (e.address.as_str(), e.port).cmp(&(address, port))
             })
             .ok()
-            .map(|i| HostId(self.by_key[i]))
+            .map(|i| HostId::new(self.by_key[i]))
     }
 
     /// Changes the health and weight of a batch of hosts in place, as an EDS update would, then
@@ -714,6 +877,10 @@ impl Plan {
         touched.clear();
         touched.resize(self.priorities.len(), false);
         let mut changed = 0;
+        let identity_before = self.identity;
+        let mut last = core::mem::take(&mut self.last);
+        let previous = last.localities.len();
+        let mut weights = false;
         for (i, update) in updates.iter().enumerate() {
             let id = update.host;
             let host = &self.hosts[id.index()];
@@ -759,14 +926,31 @@ impl Plan {
             }
             touched[p] = true;
             changed += 1;
+            weights |= weight != old_weight;
+            if changed == 1 {
+                // The first change of this batch: the previous batch's record goes.
+                for &g in &last.localities[..previous] {
+                    if let Some(m) = last.marked.get_mut(g as usize) {
+                        *m = false;
+                    }
+                }
+                last.localities.drain(..previous);
+            }
+            if let Some(m) = last.marked.get_mut(l).filter(|m| !**m) {
+                *m = true;
+                last.localities.push(l as u32);
+            }
             self.identity = mix(
                 self.identity,
-                (u64::from(id.0) << 32) ^ ((health as u64) << 56) ^ u64::from(weight),
+                (u64::from(id.get()) << 32) ^ ((health as u64) << 56) ^ u64::from(weight),
             );
         }
         if changed > 0 {
+            last.before = Some(identity_before);
+            last.weights = weights;
             self.after_update(&touched);
         }
+        self.last = last;
         self.touched_scratch = touched;
         changed
     }
@@ -989,6 +1173,9 @@ impl Plan {
             *share = 0.0;
         }
         table.add_shares(&mut self.table_share);
+        if let Some(lookup) = self.lookups.get_mut(priority) {
+            lookup.rebuild(&table);
+        }
         self.tables[priority] = table;
     }
 
@@ -1062,7 +1249,7 @@ impl Plan {
                         locality_rank[k] += 1;
                         priority_rank[k] += 1;
                     }
-                    out.push(self.share_at(HostId(id), rank));
+                    out.push(self.share_at(HostId::new(id), rank));
                 }
             }
         }
@@ -1075,7 +1262,7 @@ impl Plan {
         let p = host.priority as usize;
         let state = &self.priorities[p];
         if state.panic {
-            return id.0 - state.hosts.start;
+            return id.get() - state.hosts.start;
         }
         let availability = host.availability();
         let range = if self.uses_locality_scheduler(p, availability) {
@@ -1084,7 +1271,7 @@ impl Plan {
             state.hosts.clone()
         };
         range
-            .take_while(|&i| i != id.0)
+            .take_while(|&i| i != id.get())
             .filter(|&i| self.hosts[i as usize].availability() == availability)
             .count() as u32
     }
@@ -1098,7 +1285,8 @@ impl Plan {
         let random = self.config.policy == LbPolicy::Random;
         if self.config.policy.is_hash_based() {
             // The request hash picks the priority; that priority's table picks the host.
-            return (healthy_load + degraded_load) * self.table_share[id.index()];
+            let share = self.table_share.get(id.index()).copied().unwrap_or(0.0);
+            return (healthy_load + degraded_load) * share;
         }
         if state.panic {
             if random {
@@ -1313,4 +1501,93 @@ pub(crate) fn is_prime(n: u64) -> bool {
 #[must_use]
 pub fn host_key(endpoint: &Endpoint) -> String {
     crate::model::endpoint_address(&endpoint.address, endpoint.port)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LocalityEndpoints;
+    use alloc::format;
+
+    fn group(priority: u32, from: u32, n: u32) -> LocalityEndpoints {
+        LocalityEndpoints {
+            locality: Locality::new("r", &format!("z{priority}"), ""),
+            weight: Some(1 + priority),
+            priority,
+            endpoints: (from..from + n)
+                .map(|i| Endpoint::new(&format!("10.0.0.{i}"), 80).with_weight(1 + i % 3))
+                .collect(),
+        }
+    }
+
+    /// Every table, share and lookup of `a` and `b` agree.
+    fn same_tables(a: &Plan, b: &Plan) {
+        assert_eq!(a.tables.len(), b.tables.len());
+        for p in 0..a.tables.len() {
+            assert_eq!(
+                format!("{:?}", a.tables[p]),
+                format!("{:?}", b.tables[p]),
+                "P{p}"
+            );
+            for h in [
+                0_u64,
+                1 << 20,
+                u64::MAX / 3,
+                u64::MAX / 2,
+                u64::MAX - 5,
+                u64::MAX,
+            ] {
+                assert_eq!(a.table_lookup(p, h), b.table_lookup(p, h), "P{p} hash {h}");
+            }
+        }
+        assert_eq!(a.table_share, b.table_share);
+    }
+
+    #[test]
+    fn reusing_tables_gives_the_plan_a_build_gives() {
+        for policy in [LbPolicy::RingHash, LbPolicy::Maglev] {
+            for locality_weighted in [false, true] {
+                let config = LbConfig {
+                    policy,
+                    locality_weighted,
+                    ..LbConfig::default()
+                };
+                let before = LoadAssignment {
+                    localities: alloc::vec![group(0, 0, 6), group(1, 10, 5), group(2, 20, 4)],
+                    ..Default::default()
+                };
+                // P0 grows by one endpoint: every later priority's hosts are renumbered; P1
+                // and P2 are otherwise the same, so their tables are reused.
+                let mut grown = before.clone();
+                grown.localities[0]
+                    .endpoints
+                    .push(Endpoint::new("10.0.0.99", 80));
+                // P1 loses one endpoint: its table is rebuilt, P0's and P2's reused.
+                let mut shrunk = before.clone();
+                shrunk.localities[1].endpoints.pop();
+                // A health change in P2: its table is rebuilt.
+                let mut health = before.clone();
+                health.localities[2].endpoints[0].health = crate::model::HealthStatus::Unhealthy;
+                // Which priorities' tables each change leaves to reuse.
+                for (after, taken) in [
+                    (&grown, [false, true, true]),
+                    (&shrunk, [true, false, true]),
+                    (&health, [true, true, false]),
+                    (&before, [true, true, true]),
+                ] {
+                    let mut previous = Plan::build(&before, &config).expect("plan");
+                    let reused = Plan::build_reusing(after, &config, &mut previous).expect("plan");
+                    let fresh = Plan::build(after, &config).expect("plan");
+                    same_tables(&reused, &fresh);
+                    assert_eq!(reused.identity(), fresh.identity());
+                    let was_taken: Vec<bool> =
+                        previous.tables.iter().map(HashTable::is_empty).collect();
+                    assert_eq!(
+                        was_taken, taken,
+                        "{policy:?}, locality weighted {locality_weighted}"
+                    );
+                }
+            }
+        }
+    }
 }

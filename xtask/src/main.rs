@@ -7,8 +7,10 @@
 //! - `filter`, `test-filter`: the proxy-wasm filter's build and its tests under Node.
 //! - `test-cross`: the native CLI, the wasm package and the filter agree on every example and
 //!   generated scenario (`cross.rs`).
+//! - `bench-report`: the benchmarks in a quick mode, written up as `BENCHMARKS.md`.
 //! - `fuzz`: coverage-guided fuzzing of one target or all (nightly, cargo-fuzz).
 
+mod bench;
 mod cross;
 mod filter;
 mod fuzz;
@@ -22,7 +24,8 @@ use std::time::Instant;
 const HELP: &str = "usage: cargo xtask <task>
 
 tasks:
-  setup   install rustup components (rustfmt, clippy) and targets (thumbv6m-none-eabi)
+  setup   install rustup components (rustfmt, clippy), targets (thumbv6m-none-eabi) and cmake
+          (the benches' pingora peer builds zlib-ng with it)
   demo    run `meshlb explain` and `meshlb simulate` on the built-in default scenario
   ci      setup, then fmt, clippy, doc, tests, the no_std build, the bench build, then the wasm,
           browser and filter tests
@@ -34,6 +37,9 @@ tasks:
                (after `wasm` and `filter`): explanations and the first 10,000 picks compared
   playground   build the wasm package and serve the browser playground on http://127.0.0.1:8080/ (or the next free port; --port N)
   test-web     browser tests of the playground: chromium + playwright-core (installed if missing), node --test web/tests/
+  bench-report [--skip-run] [--no-wasm]
+               the benchmarks in a quick mode (about 10 minutes), meshlb beside its peers, written
+               up as BENCHMARKS.md with docs/bench-pick.svg (needs cmake for pingora's zlib-ng)
   fuzz TARGET|all [--runs N] [--seconds S] [--minimise]
                coverage-guided fuzzing with cargo-fuzz on nightly (installed if missing); targets:
                json, yaml, envoy, scenario, kube, plan, picks. `cargo test` replays fuzz/corpus/.
@@ -55,6 +61,7 @@ fn main() -> ExitCode {
         "test-cross" => cross::test(),
         "playground" => web::playground(),
         "test-web" => web::test(),
+        "bench-report" => bench::report(&std::env::args().skip(2).collect::<Vec<_>>()),
         "fuzz" => fuzz::fuzz(&std::env::args().skip(2).collect::<Vec<_>>()),
         "" | "help" | "--help" | "-h" => {
             print!("{HELP}");
@@ -89,7 +96,8 @@ fn setup() -> Result<(), String> {
     if !targets.lines().any(|l| l.trim() == NO_STD_TARGET) {
         run("rustup", &["target", "add", NO_STD_TARGET], &[])?;
     }
-    // meshlb-pingora: pingora-core's zlib (libz-ng-sys) builds with cmake.
+    // pingora-core's zlib (libz-ng-sys) builds with cmake: meshlb-pingora, and the benches'
+    // pingora peers (`cargo bench --no-run` in CI).
     if util::output("cmake", &["--version"]).is_none() {
         util::apt_install("cmake")?;
     }

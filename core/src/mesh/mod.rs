@@ -202,7 +202,7 @@ impl MeshPlan {
                 .map(|l| l.locality.to_string())
                 .collect();
             for (i, host) in plan.hosts().iter().enumerate() {
-                let e = self.endpoint_of(d, plan, HostId(i as u32));
+                let e = self.endpoint_of(d, plan, HostId::new(i as u32));
                 let locality = names
                     .get(host.locality as usize)
                     .cloned()

@@ -157,7 +157,7 @@ impl<'s> Baseline<'s> {
             let Some(p) = &dest.plan else { continue };
             replannable &= !p.config().policy.is_hash_based();
             for i in 0..p.hosts().len() {
-                let host = HostId(i as u32);
+                let host = HostId::new(i as u32);
                 match plan.endpoint_of(d, p, host).source {
                     EndpointSource::Workload(w) => direct.push((w, d, host)),
                     EndpointSource::Gateway { network, gateway } => gateways

@@ -1,0 +1,32 @@
+//! The wasm package's calls, natively: the other half of the wasm-vs-native ratio that
+//! `benches/wasm/ratio.mjs` measures under Node (`cargo xtask bench-report` puts them side by
+//! side).
+//!
+//! Group `wasm_native/default`, on the built-in default scenario (`examples/default.yaml`):
+//! - `pick`: `meshlb_wasm::Balancer::pick_key(None)`, the Rust side of the package's
+//!   `Balancer.pick()` (seed 1, as the Node script's);
+//! - `explain`: `meshlb_wasm::explain_text`, the Rust side of `explain(input)`;
+//! - `simulate`: `meshlb_wasm::simulate_text` with 10,000 requests (seed 1).
+
+use std::hint::black_box;
+
+use criterion::Criterion;
+use meshlb_formats::Options;
+
+const SCENARIO: &str = include_str!("../../examples/default.yaml");
+
+/// Registers the `wasm_native/default` group.
+pub(crate) fn register(c: &mut Criterion) {
+    let options = Options::default();
+    let mut group = c.benchmark_group("wasm_native/default");
+    if let Ok(mut balancer) = meshlb_wasm::Balancer::from_text(SCENARIO, &options, 1) {
+        group.bench_function("pick", |b| b.iter(|| black_box(balancer.pick_key(None))));
+    }
+    group.bench_function("explain", |b| {
+        b.iter(|| black_box(meshlb_wasm::explain_text(black_box(SCENARIO), &options)));
+    });
+    group.bench_function("simulate", |b| {
+        b.iter(|| black_box(meshlb_wasm::simulate_text(SCENARIO, &options, 10_000, 1)));
+    });
+    group.finish();
+}

@@ -1,0 +1,49 @@
+// The wasm package under Node, timed on the calls the `wasm_native/default` criterion group
+// times natively (benches/benches/wasm_native.rs): `Balancer.pick()`, `explain()` and
+// `simulate({ requests: 10000 })` on the built-in default scenario (examples/default.yaml).
+//
+// Usage: node benches/wasm/ratio.mjs target/dist/node
+// Prints one line per call, tab-separated: `wasm <call> <median nanoseconds per call>` (what
+// `cargo xtask bench-report` reads). Each call is run in batches after a warm-up; the median
+// of the batches' per-call times is reported, as criterion reports medians.
+
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const packageDir = resolve(process.argv[2] ?? join(root, "target", "dist", "node"));
+const meshlb = createRequire(import.meta.url)(packageDir);
+const text = readFileSync(join(root, "examples", "default.yaml"), "utf8");
+
+/** Median nanoseconds per call of `f`, over `batches` batches of `perBatch` calls. */
+function measure(f, perBatch, batches = 21) {
+  for (let i = 0; i < perBatch * 3; i++) f();
+  const times = [];
+  for (let b = 0; b < batches; b++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < perBatch; i++) f();
+    times.push(Number(process.hrtime.bigint() - start) / perBatch);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const balancer = new meshlb.Balancer(text, undefined, 1);
+let sink = 0;
+const pick = measure(() => {
+  const p = balancer.pick();
+  sink += p === null ? 0 : p.port;
+}, 100000);
+balancer.free();
+const explain = measure(() => {
+  sink += meshlb.explain(text).endpoints.length;
+}, 20);
+const simulate = measure(() => {
+  sink += meshlb.simulate(text, { requests: 10000 }) ? 1 : 0;
+}, 5, 11);
+console.log(`wasm\tpick\t${pick.toFixed(1)}`);
+console.log(`wasm\texplain\t${explain.toFixed(1)}`);
+console.log(`wasm\tsimulate\t${simulate.toFixed(1)}`);
+if (sink === -1) console.log(sink);
