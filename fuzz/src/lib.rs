@@ -19,6 +19,7 @@ use meshlb::{
     LoadAssignment, Locality, LocalityEndpoints, MaglevConfig, Picker, Plan, Request,
     RingHashConfig, SeededRng,
 };
+use meshlb_filter::native::{Answer, Filter};
 use meshlb_formats::{Input, Options};
 
 /// A fuzz target: a function of the fuzzer's bytes.
@@ -33,6 +34,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("kube", kube),
     ("plan", plan),
     ("picks", picks),
+    ("filter", filter),
+    ("explain", explain),
 ];
 
 /// Picks made on each answer that can pick.
@@ -92,6 +95,248 @@ pub fn kube(data: &[u8]) {
     let yaml = imported.to_yaml();
     if let Ok(read) = meshlb_formats::parse_scenario(&yaml) {
         assert_eq!(read.scenario, imported.scenario, "{yaml}");
+    }
+}
+
+/// The proxy-wasm filter without its host ([`meshlb_filter::native`]): the bytes up to the
+/// first NUL are the plugin configuration; each later NUL-separated part is one event, chosen
+/// by its first byte: `u` an update document (the admin path's), `t` a tick (the shared
+/// document read back), `p` a request to the path that follows, `f` the end of the oldest
+/// active request, anything else a request whose `hash_header` holds the part's bytes.
+///
+/// Checked: a rejected configuration or update is an `Err` with a message; the shared document
+/// the filter writes is always one it reads back; a routed request names an endpoint the
+/// explanation lists, with a share above 0, in the header its address and port make; every
+/// request finished, none stays active.
+pub fn filter(data: &[u8]) {
+    let mut parts = data.split(|b| *b == 0);
+    let configuration = parts.next().unwrap_or_default();
+    let mut filter = match Filter::configure(configuration) {
+        Ok(filter) => filter,
+        Err(message) => {
+            assert!(
+                !message.is_empty(),
+                "a configuration refused without a message"
+            );
+            return;
+        }
+    };
+    check_explanation(filter.explain());
+    let mut active = std::collections::VecDeque::new();
+    for part in parts.take(256) {
+        let (kind, rest) = part.split_first().unwrap_or((&b'r', &[]));
+        match kind {
+            b'u' => match filter.update(rest) {
+                Ok(_) => check_explanation(filter.explain()),
+                Err(message) => assert!(!message.is_empty(), "an update refused without a message"),
+            },
+            b't' => {
+                if let Err(message) = filter.poll() {
+                    panic!("the shared document the filter wrote does not read back: {message}");
+                }
+                check_explanation(filter.explain());
+            }
+            b'f' => {
+                if let Some(picked) = active.pop_front() {
+                    filter.finish(&picked);
+                }
+            }
+            _ => {
+                let answer = if *kind == b'p' {
+                    filter.request(rest, None, Some(rest))
+                } else {
+                    filter.request(b"/", Some(part), None)
+                };
+                match answer {
+                    Answer::Route {
+                        header,
+                        host,
+                        locality,
+                        picked,
+                    } => {
+                        assert!(!header.is_empty());
+                        let explanation = filter.explain();
+                        let endpoint = explanation
+                            .endpoints
+                            .get(picked.index)
+                            .unwrap_or_else(|| panic!("picked {picked:?}, not in the explanation"));
+                        assert!(endpoint.share > 0.0, "picked {endpoint:?} whose share is 0");
+                        assert_eq!(
+                            host,
+                            meshlb::endpoint_address(&endpoint.address, endpoint.port)
+                        );
+                        assert_eq!(locality, endpoint.locality);
+                        active.push_back(picked);
+                    }
+                    Answer::Respond { status, body } => {
+                        assert!((400..600).contains(&status) || status == 200, "{status}");
+                        assert!(!body.is_empty());
+                    }
+                }
+            }
+        }
+    }
+    for picked in active {
+        filter.finish(&picked);
+    }
+}
+
+/// Options as the CLI's flags give them: names seen in the examples, or any text.
+#[derive(Debug, Arbitrary)]
+struct FuzzOptions {
+    from: Option<Name>,
+    locality: Option<Name>,
+    to: Option<Name>,
+    lb_policy: Option<u8>,
+    panic_threshold: Option<i16>,
+    cluster: Option<Name>,
+    fail: Vec<(u8, Name)>,
+}
+
+/// A flag's value: one the examples use (so the fuzzer reaches past "no such client"), or any.
+#[derive(Debug, Arbitrary)]
+enum Name {
+    Known(u8),
+    Any(String),
+}
+
+/// Values the examples and vectors use for `--from`, `--locality`, `--to`, `--cluster`, `--fail`.
+const NAMES: &[&str] = &[
+    "east/bookinfo",
+    "west/bookinfo",
+    "cluster1/default",
+    "cluster-1/default",
+    "region1/zone1",
+    "region1/zone2",
+    "region2/zone3",
+    "region1",
+    "region2",
+    "us-east/us-east-1a",
+    "us-west/us-west-1a",
+    "us-east",
+    "reviews.bookinfo",
+    "reviews.bookinfo.svc.cluster.local",
+    "reviews",
+    "helloworld.sample.svc.cluster.local",
+    "outbound|9080||reviews.bookinfo.svc.cluster.local",
+    "east",
+    "west",
+    "network1",
+    "10.0.0.1:80",
+    "10.1.0.10:5000",
+    "",
+];
+
+impl Name {
+    fn value(&self) -> String {
+        match self {
+            Self::Known(i) => NAMES[usize::from(*i) % NAMES.len()].to_owned(),
+            Self::Any(s) => s.clone(),
+        }
+    }
+}
+
+impl FuzzOptions {
+    fn options(&self, with_failures: bool) -> Options {
+        const KINDS: [&str; 7] = [
+            "zone",
+            "region",
+            "cluster",
+            "network",
+            "gateway",
+            "endpoint",
+            "control-plane",
+        ];
+        Options {
+            from: self.from.as_ref().map(Name::value),
+            locality: self.locality.as_ref().map(Name::value),
+            to: self.to.as_ref().map(Name::value),
+            lb_policy: self
+                .lb_policy
+                .map(|p| LbPolicy::ALL[usize::from(p) % LbPolicy::ALL.len()]),
+            panic_threshold: self.panic_threshold.map(|t| f64::from(t) / 2.0),
+            cluster: self.cluster.as_ref().map(Name::value),
+            fail: if with_failures {
+                self.fail
+                    .iter()
+                    .take(4)
+                    .map(|(k, v)| format!("{}={}", KINDS[usize::from(*k) % KINDS.len()], v.value()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            ..Options::default()
+        }
+    }
+}
+
+/// The `explain` target's input: the text, and the flags when the bytes after the NUL give
+/// them.
+fn explain_input(data: &[u8]) -> Option<(&str, Option<FuzzOptions>)> {
+    let (text, flags) = match data.iter().position(|b| *b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let text = std::str::from_utf8(text).ok()?;
+    Some((
+        text,
+        FuzzOptions::arbitrary(&mut Unstructured::new(flags)).ok(),
+    ))
+}
+
+/// What the `explain` target reads of `data`: the input's text and the options without the
+/// `--fail` flags (`None`: not UTF-8). For checking seeds.
+#[must_use]
+pub fn explain_options(data: &[u8]) -> Option<(&str, Options)> {
+    explain_input(data).map(|(text, flags)| {
+        (
+            text,
+            flags.map_or_else(Options::default, |f| f.options(false)),
+        )
+    })
+}
+
+/// The explanation end to end: the bytes up to the first NUL as any input the CLI reads
+/// (scenario, Envoy artefact), the bytes after it as the flags ([`FuzzOptions`]); loaded,
+/// explained and checked; without and with the `--fail` flags, diffed (a diff of an
+/// explanation with itself changes nothing); for a scenario, the report.
+pub fn explain(data: &[u8]) {
+    let Some((text, flags)) = explain_input(data) else {
+        return;
+    };
+    let options = |with_failures| {
+        flags
+            .as_ref()
+            .map_or_else(Options::default, |f| f.options(with_failures))
+    };
+    let Ok(before) = meshlb_formats::load("input", text, &options(false)) else {
+        return;
+    };
+    let explained = before.explain();
+    check_explanation(&explained);
+    let same = meshlb::diff(&explained, &explained);
+    for change in same
+        .endpoints
+        .iter()
+        .chain(&same.clusters)
+        .chain(&same.zones)
+        .chain(&same.regions)
+        .chain(&same.networks)
+    {
+        assert!(change.delta == 0.0, "{change:?} in a diff with itself");
+    }
+    if flags.as_ref().is_some_and(|f| !f.fail.is_empty())
+        && let Ok(after) = meshlb_formats::load("input", text, &options(true))
+    {
+        let after = after.explain();
+        check_explanation(&after);
+        let d = meshlb::diff(&explained, &after);
+        for change in d.endpoints.iter().chain(&d.zones).chain(&d.regions) {
+            assert!(change.delta.is_finite(), "{change:?}");
+        }
+    }
+    if let Some(scenario) = &before.scenario {
+        let _ = meshlb::mesh::Report::build(scenario);
     }
 }
 
