@@ -101,8 +101,9 @@ pub fn kube(data: &[u8]) {
 /// The proxy-wasm filter without its host ([`meshlb_filter::native`]): the bytes up to the
 /// first NUL are the plugin configuration; each later NUL-separated part is one event, chosen
 /// by its first byte: `u` an update document (the admin path's), `t` a tick (the shared
-/// document read back), `p` a request to the path that follows, `f` the end of the oldest
-/// active request, anything else a request whose `hash_header` holds the part's bytes.
+/// document read back), `p` a request to the path that follows (up to a newline; after it, the
+/// `x-meshlb-update` header), `f` the end of the oldest active request, anything else a
+/// request whose `hash_header` holds the part's bytes.
 ///
 /// Checked: a rejected configuration or update is an `Err` with a message; the shared document
 /// the filter writes is always one it reads back; a routed request names an endpoint the
@@ -143,7 +144,11 @@ pub fn filter(data: &[u8]) {
             }
             _ => {
                 let answer = if *kind == b'p' {
-                    filter.request(rest, None, Some(rest))
+                    let (path, document) = match rest.iter().position(|b| *b == b'\n') {
+                        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                        None => (rest, None),
+                    };
+                    filter.request(path, None, document)
                 } else {
                     filter.request(b"/", Some(part), None)
                 };

@@ -31,7 +31,7 @@ const TARGETS: &[&str] = &[
 ];
 
 /// Targets that read text users hold: they also take ../shared/real-inputs as seeds.
-const READ_REAL_INPUTS: &[&str] = &["json", "yaml", "envoy", "kube"];
+const READ_REAL_INPUTS: &[&str] = &["json", "yaml", "envoy", "kube", "explain"];
 
 pub(crate) fn fuzz(args: &[String]) -> Result<(), String> {
     let mut target = None;

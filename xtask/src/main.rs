@@ -36,7 +36,8 @@ tasks:
   test-web     browser tests of the playground: chromium + playwright-core (installed if missing), node --test web/tests/
   fuzz TARGET|all [--runs N] [--seconds S] [--minimise]
                coverage-guided fuzzing with cargo-fuzz on nightly (installed if missing); targets:
-               json, yaml, envoy, scenario, kube, plan, picks. `cargo test` replays fuzz/corpus/.
+               json, yaml, envoy, scenario, kube, plan, picks, filter, explain. `cargo test`
+               replays fuzz/corpus/.
 ";
 
 /// The target without `std` that proves the core is `no_std`.
