@@ -157,3 +157,72 @@ impl Filter {
         self.worker.balancer.explain()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `meshlb convert examples/locality-failover.yaml`: the client in region1/zone1.
+    const SCENARIO: &str = include_str!("../tests/fixtures/locality-failover.json");
+
+    fn filter(admin: bool) -> Filter {
+        let mut config = serde_json::json!({"input": SCENARIO, "seed": 7, "hash_header": "x-user"});
+        if admin {
+            config["updates"] = serde_json::json!({"admin_path": "/meshlb/update"});
+        }
+        Filter::configure(config.to_string().as_bytes()).expect("the example configures")
+    }
+
+    fn locality(answer: &Answer) -> &str {
+        match answer {
+            Answer::Route { locality, .. } => locality,
+            Answer::Respond { status, body } => panic!("{status}: {body}"),
+        }
+    }
+
+    #[test]
+    fn routes_updates_and_admin_requests_as_the_host_callbacks_do() {
+        let mut filter = filter(true);
+        // Locality failover keeps the client's healthy zone (SCENARIO.md's walk-through).
+        let answer = filter.request(b"/", Some(b"user-1"), None);
+        assert_eq!(locality(&answer), "region1/zone1");
+        let Answer::Route { header, picked, .. } = answer else {
+            unreachable!()
+        };
+        assert_eq!(header, "x-envoy-original-dst-host");
+        filter.finish(&picked);
+        // The admin path, its query ignored: region1 fails over to region2/zone3.
+        let fail = br#"{"updates": [{"locality": "region1", "health": "UNHEALTHY"}]}"#;
+        match filter.request(b"/meshlb/update?now", None, Some(fail)) {
+            Answer::Respond { status, body } => {
+                assert_eq!(status, 200, "{body}");
+                assert_eq!(body, "meshlb: 2 endpoints changed\n");
+            }
+            Answer::Route { .. } => panic!("the admin path routed"),
+        }
+        assert_eq!(
+            locality(&filter.request(b"/", Some(b"user-1"), None)),
+            "region2/zone3"
+        );
+        // The shared document reads back, and applying it again changes nothing.
+        assert_eq!(filter.poll(), Ok(Updated::default()));
+        // A bad document is a 400 naming the problem; a missing one too.
+        for document in [Some(&b"[]"[..]), None] {
+            match filter.request(b"/meshlb/update", None, document) {
+                Answer::Respond { status, .. } => assert_eq!(status, 400),
+                Answer::Route { .. } => panic!("the admin path routed"),
+            }
+        }
+    }
+
+    #[test]
+    fn without_an_admin_path_every_path_routes() {
+        let mut filter = filter(false);
+        let answer = filter.request(b"/meshlb/update", None, Some(b"{}"));
+        assert_eq!(locality(&answer), "region1/zone1");
+        assert_eq!(
+            filter.update(b"{\"updates\": 3}"),
+            Err("updates: expected a list, found an integer (line 1)".into())
+        );
+    }
+}
