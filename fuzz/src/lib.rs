@@ -302,9 +302,10 @@ pub fn explain_options(data: &[u8]) -> Option<(&str, Options)> {
 }
 
 /// The explanation end to end: the bytes up to the first NUL as any input the CLI reads
-/// (scenario, Envoy artefact), the bytes after it as the flags ([`FuzzOptions`]); loaded,
-/// explained and checked; without and with the `--fail` flags, diffed (a diff of an
-/// explanation with itself changes nothing); for a scenario, the report.
+/// (scenario, Envoy artefact), the bytes after it as the flags (`--from`, `--locality`, `--to`,
+/// `--lb-policy`, `--panic-threshold`, `--cluster`, `--fail`); loaded, explained and checked;
+/// without and with the `--fail` flags, diffed (a diff of an explanation with itself changes
+/// nothing); for a scenario, the report.
 pub fn explain(data: &[u8]) {
     let Some((text, flags)) = explain_input(data) else {
         return;
