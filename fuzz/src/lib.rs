@@ -341,9 +341,62 @@ pub fn explain(data: &[u8]) {
             assert!(change.delta.is_finite(), "{change:?}");
         }
     }
-    if let Some(scenario) = &before.scenario {
-        let _ = meshlb::mesh::Report::build(scenario);
+    cli(text, flags.as_ref(), before.scenario.is_some());
+}
+
+/// The same input and flags through the CLI (`meshlb_cli::run`, as the binary runs it, on a
+/// file): `explain` as text and JSON, `diff` when there are failures, `report` for a scenario
+/// (text or HTML). Their exit status is the CLI's business; a panic is a bug.
+fn cli(text: &str, flags: Option<&FuzzOptions>, scenario: bool) {
+    let file = std::env::temp_dir().join(format!("meshlb-fuzz-{}.input", std::process::id()));
+    if std::fs::write(&file, text).is_err() {
+        return;
     }
+    let path = file.display().to_string();
+    let mut args: Vec<String> = Vec::new();
+    let mut fail = Vec::new();
+    if let Some(f) = flags {
+        let options = f.options(true);
+        let flag =
+            |name: &str, value: &Option<String>| value.as_ref().map(|v| format!("--{name}={v}"));
+        args.extend(flag("from", &options.from));
+        args.extend(flag("locality", &options.locality));
+        args.extend(flag("to", &options.to));
+        args.extend(flag("cluster", &options.cluster));
+        args.extend(options.lb_policy.map(|p| format!("--lb-policy={p}")));
+        args.extend(
+            options
+                .panic_threshold
+                .map(|t| format!("--panic-threshold={t}")),
+        );
+        fail = options.fail.iter().map(|v| format!("--fail={v}")).collect();
+    }
+    let run = |command: &str, extra: &[String], format: &str| {
+        let mut argv = vec!["meshlb".to_owned(), command.to_owned(), path.clone()];
+        argv.extend(extra.iter().cloned());
+        argv.push(format!("--format={format}"));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = meshlb_cli::run(argv, &mut out, &mut err);
+        assert!(
+            status == 0 || !err.is_empty(),
+            "{command}: status {status} without a message"
+        );
+    };
+    let with_fail: Vec<String> = args.iter().chain(&fail).cloned().collect();
+    run("explain", &with_fail, "text");
+    run("explain", &args, "json");
+    if !fail.is_empty() {
+        run("diff", &with_fail, "text");
+    }
+    if scenario {
+        let format = if text.len().is_multiple_of(2) {
+            "html"
+        } else {
+            "text"
+        };
+        run("report", &[], format);
+    }
+    let _ = std::fs::remove_file(&file);
 }
 
 /// Reads `text` as [`meshlb_formats::read`] does for the CLI, and checks the answer.
