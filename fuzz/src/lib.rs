@@ -634,9 +634,9 @@ pub fn check_explanation(e: &Explanation) {
     // Requests that reach no endpoint: those `drop_overloads` drops (Envoy's router, before the
     // load balancer); with weighted routes, a route to a subset without endpoints (Envoy's 503
     // for its part); under RING_HASH and MAGLEV, the load that falls on a priority whose table
-    // is empty (the tables hold only healthy hosts, all hosts in panic:
-    // `thread_aware_lb_impl.cc` `normalizeWeights`; the degraded load of a priority is picked
-    // from that same table).
+    // is empty (the tables hold only healthy hosts, all hosts in panic, and under
+    // locality-weighted LB only those of localities with a weight: `thread_aware_lb_impl.cc`
+    // `normalizeWeights`; the degraded load of a priority is picked from that same table).
     let routed = 1.0 - e.drop_overload;
     if e.routes.as_ref().is_some_and(|r| r.len() > 1) {
         assert!(
@@ -648,11 +648,22 @@ pub fn check_explanation(e: &Explanation) {
             e.priorities
                 .iter()
                 .filter(|p| {
-                    if p.panic {
+                    let no_hosts = if p.panic {
                         p.hosts == 0
                     } else {
                         p.healthy_hosts == 0
-                    }
+                    };
+                    // Under locality-weighted LB a table holds only the hosts of localities
+                    // with a weight (`thread_aware_lb_impl.cc` `normalizeWeights` skips a
+                    // locality of weight 0, and builds nothing when all are 0): a priority
+                    // with hosts can have an empty table, and then none of its endpoints has
+                    // a share. (Without locality weights, hosts mean entries.)
+                    let no_weighted_locality = e.locality_weighted
+                        && e.endpoints
+                            .iter()
+                            .filter(|ep| ep.priority == p.priority)
+                            .all(|ep| ep.share == 0.0);
+                    no_hosts || no_weighted_locality
                 })
                 .map(|p| p.healthy_load + p.degraded_load)
                 .sum()
