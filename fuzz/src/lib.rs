@@ -41,6 +41,9 @@ pub const TARGETS: &[(&str, Target)] = &[
 /// Picks made on each answer that can pick.
 const PICKS: usize = 64;
 
+/// Operations (picks, finishes, update batches) `picks` runs at most on one input.
+const MAX_OPS: usize = 4096;
+
 /// The JSON reader: any text is read or refused with an error naming a path.
 pub fn json(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
@@ -452,7 +455,14 @@ pub fn picks(data: &[u8]) {
     let mut rng = SeededRng::new(11);
     let mut balancer = Balancer::from_plan(plan, &mut rng);
     let mut active = Vec::new();
-    while let Ok(op) = Op::arbitrary(&mut u) {
+    // `arbitrary` fills what an exhausted input lacks with zeros (an `Op::Pick(None)`, forever):
+    // the loop ends with the input's bytes, and after at most `MAX_OPS` operations.
+    let mut ops = 0;
+    while !u.is_empty() && ops < MAX_OPS {
+        ops += 1;
+        let Ok(op) = Op::arbitrary(&mut u) else {
+            break;
+        };
         match op {
             Op::Pick(hash) => {
                 let request = hash.map_or_else(Request::default, Request::with_hash);
