@@ -30,6 +30,8 @@
 //! or a local response.
 
 mod config;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 mod update;
 
 use std::cell::RefCell;
@@ -75,6 +77,42 @@ struct Worker {
 }
 
 type Shared = Rc<RefCell<Option<Worker>>>;
+
+impl Worker {
+    /// Picks for a request whose `hash_header` holds `hash_value` (its bytes, any of them):
+    /// the endpoint to steer it to, or the local answer when nothing can serve it.
+    fn route(&mut self, hash_value: Option<&[u8]>) -> Outcome {
+        let hash = hash_value.map(meshlb::hash_key);
+        let dropped = self.balancer.dropped();
+        match self.balancer.start(hash) {
+            None if self.balancer.dropped() > dropped => Outcome::Respond {
+                status: 503,
+                body:
+                    "meshlb: drop overload: the assignment's drop_overloads dropped this request\n"
+                        .into(),
+            },
+            Some(picked) => Outcome::Route {
+                header: self.config.header.clone(),
+                host: update::host(&picked.address, picked.port),
+                locality: picked.locality.clone(),
+                started: (self.configuration, picked),
+            },
+            None => Outcome::Respond {
+                status: 503,
+                body: format!(
+                    "meshlb: no endpoint can serve this request: {}: {}\n",
+                    self.balancer.explain().status.as_str(),
+                    self.balancer.explain().message
+                ),
+            },
+        }
+    }
+}
+
+/// Whether a request's `:path` (its bytes, query and all) is the admin path.
+fn is_admin(admin: &str, path: &[u8]) -> bool {
+    path.split(|b| *b == b'?').next().unwrap_or_default() == admin.as_bytes()
+}
 
 /// The root context: configuration, tick, and the factory of HTTP contexts.
 #[derive(Debug, Default)]
@@ -325,40 +363,16 @@ impl Request {
             let path = self
                 .get_http_request_header_bytes(":path")
                 .unwrap_or_default();
-            let path = path.split(|b| *b == b'?').next().unwrap_or_default();
-            if path == admin.as_bytes() {
+            if is_admin(admin, &path) {
                 return self.admin(worker);
             }
         }
-        let hash = worker
+        let hash_value = worker
             .config
             .hash_header
             .as_deref()
-            .and_then(|name| self.get_http_request_header_bytes(name))
-            .map(|value| meshlb::hash_key(&value));
-        let dropped = worker.balancer.dropped();
-        match worker.balancer.start(hash) {
-            None if worker.balancer.dropped() > dropped => Outcome::Respond {
-                status: 503,
-                body:
-                    "meshlb: drop overload: the assignment's drop_overloads dropped this request\n"
-                        .into(),
-            },
-            Some(picked) => Outcome::Route {
-                header: worker.config.header.clone(),
-                host: update::host(&picked.address, picked.port),
-                locality: picked.locality.clone(),
-                started: (worker.configuration, picked),
-            },
-            None => Outcome::Respond {
-                status: 503,
-                body: format!(
-                    "meshlb: no endpoint can serve this request: {}: {}\n",
-                    worker.balancer.explain().status.as_str(),
-                    worker.balancer.explain().message
-                ),
-            },
-        }
+            .and_then(|name| self.get_http_request_header_bytes(name));
+        worker.route(hash_value.as_deref())
     }
 
     /// The admin path: merges the `x-meshlb-update` document into shared data and applies it.

@@ -19,6 +19,7 @@ use meshlb::{
     LoadAssignment, Locality, LocalityEndpoints, MaglevConfig, Picker, Plan, Request,
     RingHashConfig, SeededRng,
 };
+use meshlb_filter::native::{Answer, Filter};
 use meshlb_formats::{Input, Options};
 
 /// A fuzz target: a function of the fuzzer's bytes.
@@ -33,10 +34,15 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("kube", kube),
     ("plan", plan),
     ("picks", picks),
+    ("filter", filter),
+    ("explain", explain),
 ];
 
 /// Picks made on each answer that can pick.
 const PICKS: usize = 64;
+
+/// Operations (picks, finishes, update batches) `picks` runs at most on one input.
+const MAX_OPS: usize = 4096;
 
 /// The JSON reader: any text is read or refused with an error naming a path.
 pub fn json(data: &[u8]) {
@@ -95,6 +101,307 @@ pub fn kube(data: &[u8]) {
     }
 }
 
+/// The proxy-wasm filter without its host ([`meshlb_filter::native`]): the bytes up to the
+/// first NUL are the plugin configuration; each later NUL-separated part is one event, chosen
+/// by its first byte: `u` an update document (the admin path's), `t` a tick (the shared
+/// document read back), `p` a request to the path that follows (up to a newline; after it, the
+/// `x-meshlb-update` header), `f` the end of the oldest active request, anything else a
+/// request whose `hash_header` holds the part's bytes.
+///
+/// Checked: a rejected configuration or update is an `Err` with a message; the shared document
+/// the filter writes is always one it reads back; a routed request names an endpoint the
+/// explanation lists, with a share above 0, in the header its address and port make; every
+/// request finished, none stays active.
+pub fn filter(data: &[u8]) {
+    let mut parts = data.split(|b| *b == 0);
+    let configuration = parts.next().unwrap_or_default();
+    let mut filter = match Filter::configure(configuration) {
+        Ok(filter) => filter,
+        Err(message) => {
+            assert!(
+                !message.is_empty(),
+                "a configuration refused without a message"
+            );
+            return;
+        }
+    };
+    check_explanation(filter.explain());
+    let mut active = std::collections::VecDeque::new();
+    for part in parts.take(256) {
+        let (kind, rest) = part.split_first().unwrap_or((&b'r', &[]));
+        match kind {
+            b'u' => match filter.update(rest) {
+                Ok(_) => check_explanation(filter.explain()),
+                Err(message) => assert!(!message.is_empty(), "an update refused without a message"),
+            },
+            b't' => {
+                if let Err(message) = filter.poll() {
+                    panic!("the shared document the filter wrote does not read back: {message}");
+                }
+                check_explanation(filter.explain());
+            }
+            b'f' => {
+                if let Some(picked) = active.pop_front() {
+                    filter.finish(&picked);
+                }
+            }
+            _ => {
+                let answer = if *kind == b'p' {
+                    let (path, document) = match rest.iter().position(|b| *b == b'\n') {
+                        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                        None => (rest, None),
+                    };
+                    filter.request(path, None, document)
+                } else {
+                    filter.request(b"/", Some(part), None)
+                };
+                match answer {
+                    Answer::Route {
+                        header,
+                        host,
+                        locality,
+                        picked,
+                    } => {
+                        assert!(!header.is_empty());
+                        let explanation = filter.explain();
+                        let endpoint = explanation
+                            .endpoints
+                            .get(picked.index)
+                            .unwrap_or_else(|| panic!("picked {picked:?}, not in the explanation"));
+                        assert!(endpoint.share > 0.0, "picked {endpoint:?} whose share is 0");
+                        assert_eq!(
+                            host,
+                            meshlb::endpoint_address(&endpoint.address, endpoint.port)
+                        );
+                        assert_eq!(locality, endpoint.locality);
+                        active.push_back(picked);
+                    }
+                    Answer::Respond { status, body } => {
+                        assert!((400..600).contains(&status) || status == 200, "{status}");
+                        assert!(!body.is_empty());
+                    }
+                }
+            }
+        }
+    }
+    for picked in active {
+        filter.finish(&picked);
+    }
+}
+
+/// Options as the CLI's flags give them: names seen in the examples, or any text.
+#[derive(Debug, Arbitrary)]
+struct FuzzOptions {
+    from: Option<Name>,
+    locality: Option<Name>,
+    to: Option<Name>,
+    lb_policy: Option<u8>,
+    panic_threshold: Option<i16>,
+    cluster: Option<Name>,
+    fail: Vec<(u8, Name)>,
+}
+
+/// A flag's value: one the examples use (so the fuzzer reaches past "no such client"), or any.
+#[derive(Debug, Arbitrary)]
+enum Name {
+    Known(u8),
+    Any(String),
+}
+
+/// Values the examples and vectors use for `--from`, `--locality`, `--to`, `--cluster`, `--fail`.
+const NAMES: &[&str] = &[
+    "east/bookinfo",
+    "west/bookinfo",
+    "cluster1/default",
+    "cluster-1/default",
+    "region1/zone1",
+    "region1/zone2",
+    "region2/zone3",
+    "region1",
+    "region2",
+    "us-east/us-east-1a",
+    "us-west/us-west-1a",
+    "us-east",
+    "reviews.bookinfo",
+    "reviews.bookinfo.svc.cluster.local",
+    "reviews",
+    "helloworld.sample.svc.cluster.local",
+    "outbound|9080||reviews.bookinfo.svc.cluster.local",
+    "east",
+    "west",
+    "network1",
+    "10.0.0.1:80",
+    "10.1.0.10:5000",
+    "",
+];
+
+impl Name {
+    fn value(&self) -> String {
+        match self {
+            Self::Known(i) => NAMES[usize::from(*i) % NAMES.len()].to_owned(),
+            Self::Any(s) => s.clone(),
+        }
+    }
+}
+
+impl FuzzOptions {
+    fn options(&self, with_failures: bool) -> Options {
+        const KINDS: [&str; 7] = [
+            "zone",
+            "region",
+            "cluster",
+            "network",
+            "gateway",
+            "endpoint",
+            "control-plane",
+        ];
+        Options {
+            from: self.from.as_ref().map(Name::value),
+            locality: self.locality.as_ref().map(Name::value),
+            to: self.to.as_ref().map(Name::value),
+            lb_policy: self
+                .lb_policy
+                .map(|p| LbPolicy::ALL[usize::from(p) % LbPolicy::ALL.len()]),
+            panic_threshold: self.panic_threshold.map(|t| f64::from(t) / 2.0),
+            cluster: self.cluster.as_ref().map(Name::value),
+            fail: if with_failures {
+                self.fail
+                    .iter()
+                    .take(4)
+                    .map(|(k, v)| format!("{}={}", KINDS[usize::from(*k) % KINDS.len()], v.value()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            ..Options::default()
+        }
+    }
+}
+
+/// The `explain` target's input: the text, and the flags when the bytes after the NUL give
+/// them.
+fn explain_input(data: &[u8]) -> Option<(&str, Option<FuzzOptions>)> {
+    let (text, flags) = match data.iter().position(|b| *b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let text = std::str::from_utf8(text).ok()?;
+    Some((
+        text,
+        FuzzOptions::arbitrary(&mut Unstructured::new(flags)).ok(),
+    ))
+}
+
+/// What the `explain` target reads of `data`: the input's text and the options without the
+/// `--fail` flags (`None`: not UTF-8). For checking seeds.
+#[must_use]
+pub fn explain_options(data: &[u8]) -> Option<(&str, Options)> {
+    explain_input(data).map(|(text, flags)| {
+        (
+            text,
+            flags.map_or_else(Options::default, |f| f.options(false)),
+        )
+    })
+}
+
+/// The explanation end to end: the bytes up to the first NUL as any input the CLI reads
+/// (scenario, Envoy artefact), the bytes after it as the flags (`--from`, `--locality`, `--to`,
+/// `--lb-policy`, `--panic-threshold`, `--cluster`, `--fail`); loaded, explained and checked;
+/// without and with the `--fail` flags, diffed (a diff of an explanation with itself changes
+/// nothing); for a scenario, the report.
+pub fn explain(data: &[u8]) {
+    let Some((text, flags)) = explain_input(data) else {
+        return;
+    };
+    let options = |with_failures| {
+        flags
+            .as_ref()
+            .map_or_else(Options::default, |f| f.options(with_failures))
+    };
+    let Ok(before) = meshlb_formats::load("input", text, &options(false)) else {
+        return;
+    };
+    let explained = before.explain();
+    check_explanation(&explained);
+    let same = meshlb::diff(&explained, &explained);
+    for change in same
+        .endpoints
+        .iter()
+        .chain(&same.clusters)
+        .chain(&same.zones)
+        .chain(&same.regions)
+        .chain(&same.networks)
+    {
+        assert!(change.delta == 0.0, "{change:?} in a diff with itself");
+    }
+    if flags.as_ref().is_some_and(|f| !f.fail.is_empty())
+        && let Ok(after) = meshlb_formats::load("input", text, &options(true))
+    {
+        let after = after.explain();
+        check_explanation(&after);
+        let d = meshlb::diff(&explained, &after);
+        for change in d.endpoints.iter().chain(&d.zones).chain(&d.regions) {
+            assert!(change.delta.is_finite(), "{change:?}");
+        }
+    }
+    cli(text, flags.as_ref(), before.scenario.is_some());
+}
+
+/// The same input and flags through the CLI (`meshlb_cli::run`, as the binary runs it, on a
+/// file): `explain` as text and JSON, `diff` when there are failures, `report` for a scenario
+/// (text or HTML). Their exit status is the CLI's business; a panic is a bug.
+fn cli(text: &str, flags: Option<&FuzzOptions>, scenario: bool) {
+    let file = std::env::temp_dir().join(format!("meshlb-fuzz-{}.input", std::process::id()));
+    if std::fs::write(&file, text).is_err() {
+        return;
+    }
+    let path = file.display().to_string();
+    let mut args: Vec<String> = Vec::new();
+    let mut fail = Vec::new();
+    if let Some(f) = flags {
+        let options = f.options(true);
+        let flag =
+            |name: &str, value: &Option<String>| value.as_ref().map(|v| format!("--{name}={v}"));
+        args.extend(flag("from", &options.from));
+        args.extend(flag("locality", &options.locality));
+        args.extend(flag("to", &options.to));
+        args.extend(flag("cluster", &options.cluster));
+        args.extend(options.lb_policy.map(|p| format!("--lb-policy={p}")));
+        args.extend(
+            options
+                .panic_threshold
+                .map(|t| format!("--panic-threshold={t}")),
+        );
+        fail = options.fail.iter().map(|v| format!("--fail={v}")).collect();
+    }
+    let run = |command: &str, extra: &[String], format: &str| {
+        let mut argv = vec!["meshlb".to_owned(), command.to_owned(), path.clone()];
+        argv.extend(extra.iter().cloned());
+        argv.push(format!("--format={format}"));
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let status = meshlb_cli::run(argv, &mut out, &mut err);
+        assert!(
+            status == 0 || !err.is_empty(),
+            "{command}: status {status} without a message"
+        );
+    };
+    let with_fail: Vec<String> = args.iter().chain(&fail).cloned().collect();
+    run("explain", &with_fail, "text");
+    run("explain", &args, "json");
+    if !fail.is_empty() {
+        run("diff", &with_fail, "text");
+    }
+    if scenario {
+        let format = if text.len().is_multiple_of(2) {
+            "html"
+        } else {
+            "text"
+        };
+        run("report", &[], format);
+    }
+    let _ = std::fs::remove_file(&file);
+}
+
 /// Reads `text` as [`meshlb_formats::read`] does for the CLI, and checks the answer.
 fn load(text: &str) {
     let Ok(Input::Loaded(loaded)) = meshlb_formats::read(&[("input", text)], &Options::default())
@@ -148,7 +455,14 @@ pub fn picks(data: &[u8]) {
     let mut rng = SeededRng::new(11);
     let mut balancer = Balancer::from_plan(plan, &mut rng);
     let mut active = Vec::new();
-    while let Ok(op) = Op::arbitrary(&mut u) {
+    // `arbitrary` fills what an exhausted input lacks with zeros (an `Op::Pick(None)`, forever):
+    // the loop ends with the input's bytes, and after at most `MAX_OPS` operations.
+    let mut ops = 0;
+    while !u.is_empty() && ops < MAX_OPS {
+        ops += 1;
+        let Ok(op) = Op::arbitrary(&mut u) else {
+            break;
+        };
         match op {
             Op::Pick(hash) => {
                 let request = hash.map_or_else(Request::default, Request::with_hash);
@@ -330,9 +644,9 @@ pub fn check_explanation(e: &Explanation) {
     // Requests that reach no endpoint: those `drop_overloads` drops (Envoy's router, before the
     // load balancer); with weighted routes, a route to a subset without endpoints (Envoy's 503
     // for its part); under RING_HASH and MAGLEV, the load that falls on a priority whose table
-    // is empty (the tables hold only healthy hosts, all hosts in panic:
-    // `thread_aware_lb_impl.cc` `normalizeWeights`; the degraded load of a priority is picked
-    // from that same table).
+    // is empty (the tables hold only healthy hosts, all hosts in panic, and under
+    // locality-weighted LB only those of localities with a weight: `thread_aware_lb_impl.cc`
+    // `normalizeWeights`; the degraded load of a priority is picked from that same table).
     let routed = 1.0 - e.drop_overload;
     if e.routes.as_ref().is_some_and(|r| r.len() > 1) {
         assert!(
@@ -344,11 +658,22 @@ pub fn check_explanation(e: &Explanation) {
             e.priorities
                 .iter()
                 .filter(|p| {
-                    if p.panic {
+                    let no_hosts = if p.panic {
                         p.hosts == 0
                     } else {
                         p.healthy_hosts == 0
-                    }
+                    };
+                    // Under locality-weighted LB a table holds only the hosts of localities
+                    // with a weight (`thread_aware_lb_impl.cc` `normalizeWeights` skips a
+                    // locality of weight 0, and builds nothing when all are 0): a priority
+                    // with hosts can have an empty table, and then none of its endpoints has
+                    // a share. (Without locality weights, hosts mean entries.)
+                    let no_weighted_locality = e.locality_weighted
+                        && e.endpoints
+                            .iter()
+                            .filter(|ep| ep.priority == p.priority)
+                            .all(|ep| ep.share == 0.0);
+                    no_hosts || no_weighted_locality
                 })
                 .map(|p| p.healthy_load + p.degraded_load)
                 .sum()

@@ -26,3 +26,34 @@ fn every_kept_input_replays_without_a_crash() {
     }
     assert!(total > 0);
 }
+
+/// The seeds of `filter` and `explain` reach past the readers: each configuration seed (but
+/// `seed-bad-config`) configures the filter, each input seed loads (a seed refused at the door
+/// would leave the fuzzer to find the format again).
+#[test]
+fn the_new_targets_seeds_are_accepted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    for (target, accepted) in [
+        (
+            "filter",
+            (|data: &[u8]| {
+                let configuration = data.split(|b| *b == 0).next().unwrap_or_default();
+                meshlb_filter::native::Filter::configure(configuration).map(|_| ())
+            }) as fn(&[u8]) -> Result<(), String>,
+        ),
+        ("explain", |data: &[u8]| {
+            let (text, options) = meshlb_fuzz::explain_options(data).ok_or("not UTF-8")?;
+            meshlb_formats::load("seed", text, &options).map(|_| ())
+        }),
+    ] {
+        for entry in std::fs::read_dir(root.join(target)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.starts_with("seed-") || name == "seed-bad-config" {
+                continue;
+            }
+            let outcome = accepted(&std::fs::read(&path).unwrap());
+            assert!(outcome.is_ok(), "{target}/{name}: {outcome:?}");
+        }
+    }
+}

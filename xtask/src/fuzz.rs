@@ -26,10 +26,12 @@ const PROFILE: &[(&str, &str)] = &[
 ];
 
 /// The targets, as `fuzz/Cargo.toml` names them.
-const TARGETS: &[&str] = &["json", "yaml", "envoy", "scenario", "kube", "plan", "picks"];
+const TARGETS: &[&str] = &[
+    "json", "yaml", "envoy", "scenario", "kube", "plan", "picks", "filter", "explain",
+];
 
 /// Targets that read text users hold: they also take ../shared/real-inputs as seeds.
-const READ_REAL_INPUTS: &[&str] = &["json", "yaml", "envoy", "kube"];
+const READ_REAL_INPUTS: &[&str] = &["json", "yaml", "envoy", "kube", "explain"];
 
 pub(crate) fn fuzz(args: &[String]) -> Result<(), String> {
     let mut target = None;

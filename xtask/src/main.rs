@@ -42,7 +42,8 @@ tasks:
                up as BENCHMARKS.md with docs/bench-pick.svg (needs cmake for pingora's zlib-ng)
   fuzz TARGET|all [--runs N] [--seconds S] [--minimise]
                coverage-guided fuzzing with cargo-fuzz on nightly (installed if missing); targets:
-               json, yaml, envoy, scenario, kube, plan, picks. `cargo test` replays fuzz/corpus/.
+               json, yaml, envoy, scenario, kube, plan, picks, filter, explain. `cargo test`
+               replays fuzz/corpus/.
 ";
 
 /// The target without `std` that proves the core is `no_std`.
