@@ -666,14 +666,15 @@ fn read_input(file: Option<&std::path::Path>) -> Result<(String, String), Failur
         ));
     };
     let name = path.display().to_string();
+    if name != "-" {
+        return meshlb_formats::read_file(path).map_err(Failure);
+    }
     let mut bytes = Vec::new();
-    let limit = MAX_INPUT_BYTES + 1;
-    let read = if name == "-" {
-        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
-    } else {
-        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
-    };
-    read.map_err(|e| Failure(format!("{name}: cannot read: {e}")))?;
+    std::io::stdin()
+        .lock()
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure(format!("{name}: cannot read: {e}")))?;
     let text = meshlb_formats::text(&name, bytes).map_err(Failure)?;
     Ok((name, text))
 }

@@ -97,6 +97,22 @@ pub fn text(name: &str, bytes: Vec<u8>) -> Result<String, String> {
     })
 }
 
+/// A file read as [`text`], without reading more than one byte past [`MAX_INPUT_BYTES`]: its
+/// name (the path as given) and its text. The CLI's and the proxy's one way to read a file.
+///
+/// # Errors
+/// `NAME: cannot read: ...`, or [`text`]'s.
+pub fn read_file(path: &std::path::Path) -> Result<(String, String), String> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("{name}: cannot read: {e}"))?;
+    let text = text(&name, bytes)?;
+    Ok((name, text))
+}
+
 /// [`text`] for borrowed bytes.
 ///
 /// # Errors

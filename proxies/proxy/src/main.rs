@@ -119,12 +119,11 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<(), String> {
-    let mut files = Vec::new();
-    for path in &args.input {
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-        files.push((name.clone(), meshlb_formats::text(&name, bytes)?));
-    }
+    let files = args
+        .input
+        .iter()
+        .map(|path| meshlb_formats::read_file(path))
+        .collect::<Result<Vec<_>, _>>()?;
     let options = Options {
         from: args.from.clone(),
         locality: args.locality.clone(),
