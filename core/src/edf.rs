@@ -74,14 +74,47 @@ impl Loser {
 /// `k` at `k / 2`, internal nodes `1..n`; any `n` works, without padding.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Edf {
-    /// `losers[node]` for the internal nodes `1..n` (`losers[0]` is unused).
+    /// Tree: `losers[node]` for the internal nodes `1..n` (`losers[0]` is unused).
+    /// Classes: the entries, class by class, each class's slots a ring in key order.
     losers: Vec<Loser>,
     /// Entries (leaves).
     n: usize,
-    /// The current winner: its key and leaf (`None`: no entries).
+    /// The current winner: its key and leaf (`None`: no entries, or classes in use).
     winner: Option<Loser>,
+    /// Non-empty: the entries are kept by weight class instead of in the tree.
+    classes: Vec<Class>,
     current_time: f64,
     order: u64,
+}
+
+/// Most weight classes an EDF over fixed weights keeps as queues (see [`Class`]); with more
+/// distinct weights, the tree.
+const MAX_CLASSES: usize = 8;
+
+/// The entries of one weight, when weights are fixed between rebuilds (round robin's host
+/// weights, the localities' effective weights).
+///
+/// An entry picked at time `t` comes back with deadline `t + 1/w` and the next order. Picks
+/// happen at non-decreasing times and rounding is monotonic, so every entry of weight `w` came
+/// back at a time `t' <= t`, with a deadline `t' + 1/w <= t + 1/w` and an earlier order: the
+/// re-added entry's key is the greatest of its class. Each class is therefore a queue in key
+/// order, its head its least key, and the least key overall is the least of the heads: a pick
+/// compares the heads (at most [`MAX_CLASSES`]) and rotates one queue, reading memory in order,
+/// where the tree replays `log2 n` matches in places a large tree has out of cache. Keys are
+/// unique, so both structures pick the same entry. (Envoy's initial deadlines from
+/// `createWithPicks` can exceed a later re-add by a rounding; the re-added entry is then moved
+/// back to its place in key order, so the order holds whatever the arithmetic.)
+#[derive(Debug, Clone, Copy)]
+struct Class {
+    /// The head's key: the least of the class.
+    head_key: Key,
+    /// The class's slots are `losers[start..start + len]`, a full ring whose first entry in key
+    /// order is at `start + head`.
+    start: u32,
+    len: u32,
+    head: u32,
+    /// `1 / w`, the same value Envoy adds to the current time for an entry of weight `w`.
+    inv: f64,
 }
 
 /// Buffers a rebuild works in, kept by the caller between rebuilds so that rebuilding a
@@ -111,6 +144,7 @@ impl Edf {
     /// Room for `n` entries, so rebuilds up to that size allocate nothing.
     pub(crate) fn reserve(&mut self, n: usize) {
         reserve_to(&mut self.losers, n);
+        reserve_to(&mut self.classes, MAX_CLASSES);
     }
 
     /// Makes `self` the same scheduler as `other`, reusing its buffer (no allocation when it
@@ -120,6 +154,8 @@ impl Edf {
         self.losers.extend_from_slice(&other.losers);
         self.n = other.n;
         self.winner = other.winner;
+        self.classes.clear();
+        self.classes.extend_from_slice(&other.classes);
         self.current_time = other.current_time;
         self.order = other.order;
     }
@@ -129,6 +165,7 @@ impl Edf {
         self.losers.clear();
         self.n = 0;
         self.winner = None;
+        self.classes.clear();
         self.current_time = 0.0;
         self.order = 0;
     }
@@ -138,6 +175,7 @@ impl Edf {
         let n = entries.len();
         self.n = n;
         self.losers.clear();
+        self.classes.clear();
         if n == 0 {
             self.winner = None;
             return;
@@ -185,13 +223,17 @@ impl Edf {
 
     /// Rebuilds the scheduler over items `0..n` as if they had been added in order to an empty
     /// scheduler and then picked `picks` times (Envoy's `EdfScheduler::createWithPicks`, which
-    /// gives each worker a different starting point). Reuses the buffers: allocates nothing
-    /// when the scheduler and `scratch` have room for `n` entries.
+    /// gives each worker a different starting point). `fixed`: `weight` gives every pick until
+    /// the next rebuild the same weights (round robin's, the localities'), so the entries may
+    /// be kept as weight classes ([`Class`]); otherwise (least request's weights follow the
+    /// requests in flight) the tree. Reuses the buffers: allocates nothing when the scheduler
+    /// and `scratch` have room for `n` entries.
     pub(crate) fn rebuild_with_picks(
         &mut self,
         n: u32,
         weight: impl Fn(u32) -> f64,
         picks: u32,
+        fixed: bool,
         scratch: &mut EdfScratch,
     ) {
         self.clear();
@@ -220,7 +262,9 @@ impl Edf {
             max_pick_time = max_pick_time.max(pick_time);
             picks_so_far += floor_picks;
         }
-        self.build(entries, &mut scratch.winners);
+        if !(fixed && self.build_classes(entries, &weight)) {
+            self.build(entries, &mut scratch.winners);
+        }
         self.current_time = max_pick_time;
         self.order = u64::from(n);
         while picks_so_far < picks {
@@ -229,9 +273,117 @@ impl Edf {
         }
     }
 
-    /// Picks the item with the earliest deadline and re-adds it with `weight(item)`.
+    /// Keeps `entries` (keys in the order of their items, as `rebuild_with_picks` makes them)
+    /// by weight class when they have at most [`MAX_CLASSES`] distinct weights; `false` (and
+    /// nothing changed) otherwise.
+    fn build_classes(&mut self, entries: &[(Key, u32)], weight: &impl Fn(u32) -> f64) -> bool {
+        self.classes.clear();
+        // Distinct weights (by bits) in first-seen order, with their counts.
+        let mut seen = [(0_u64, 0_u32); MAX_CLASSES];
+        let mut distinct = 0;
+        for &(_, item) in entries {
+            let bits = weight(item).to_bits();
+            match seen[..distinct].iter_mut().find(|(b, _)| *b == bits) {
+                Some((_, count)) => *count += 1,
+                None if distinct < MAX_CLASSES => {
+                    seen[distinct] = (bits, 1);
+                    distinct += 1;
+                }
+                None => return false,
+            }
+        }
+        self.n = entries.len();
+        self.winner = None;
+        self.losers.clear();
+        let unset = Loser {
+            key: NEVER,
+            leaf: 0,
+            item: u32::MAX,
+        };
+        self.losers.resize(entries.len(), unset);
+        let mut start = 0_u32;
+        for &(bits, count) in &seen[..distinct] {
+            self.classes.push(Class {
+                head_key: NEVER,
+                start,
+                len: count,
+                head: 0,
+                inv: 1.0 / f64::from_bits(bits),
+            });
+            start += count;
+        }
+        // Each class's entries in item order; then each class in key order (they already are:
+        // entries of one weight start with one deadline, so their orders decide).
+        let mut next: [u32; MAX_CLASSES] = [0; MAX_CLASSES];
+        for &(key, item) in entries {
+            let bits = weight(item).to_bits();
+            let c = seen[..distinct]
+                .iter()
+                .position(|(b, _)| *b == bits)
+                .unwrap_or(0);
+            let class = self.classes[c];
+            self.losers[(class.start + next[c]) as usize] = Loser { key, leaf: 0, item };
+            next[c] += 1;
+        }
+        for class in &mut self.classes {
+            let slots = &mut self.losers[class.start as usize..(class.start + class.len) as usize];
+            if !slots.is_sorted_by_key(|l| l.key) {
+                slots.sort_unstable_by_key(|l| l.key);
+            }
+            class.head_key = slots[0].key;
+        }
+        true
+    }
+
+    /// A pick among weight classes: the least head, re-added at its class's tail.
+    #[inline]
+    fn pick_class(&mut self) -> Option<u32> {
+        use core::hint::select_unpredictable as select;
+        let wide = |k: Key| (u128::from(k.0) << 64) | u128::from(k.1);
+        let (first, rest) = self.classes.split_first()?;
+        let mut best = 0_usize;
+        let mut best_key = wide(first.head_key);
+        for (i, c) in rest.iter().enumerate() {
+            let k = wide(c.head_key);
+            let less = k < best_key;
+            best = select(less, i + 1, best);
+            best_key = select(less, k, best_key);
+        }
+        let class = &mut self.classes[best];
+        let (start, len) = (class.start as usize, class.len as usize);
+        let ring = &mut self.losers[start..start + len];
+        let head = class.head as usize;
+        let item = ring[head].item;
+        self.current_time = deadline(class.head_key);
+        let added = key(self.current_time + class.inv, self.order);
+        self.order += 1;
+        ring[head].key = added;
+        let next = if head + 1 == len { 0 } else { head + 1 };
+        class.head = next as u32;
+        // The re-added entry is now the ring's last (at `head`): in order when the one before it
+        // has a lesser key, as it has but for a rounding of the initial deadlines.
+        if len > 1 {
+            let before = if head == 0 { len - 1 } else { head - 1 };
+            if ring[before].key > added {
+                let at = |j: usize| (next + j) % len;
+                let mut j = len - 1;
+                while j > 0 && ring[at(j - 1)].key > ring[at(j)].key {
+                    ring.swap(at(j - 1), at(j));
+                    j -= 1;
+                }
+            }
+        }
+        class.head_key = ring[next].key;
+        Some(item)
+    }
+
+    /// Picks the item with the earliest deadline and re-adds it with `weight(item)` (with
+    /// weight classes, the weight it was rebuilt with: the same, as the weights are fixed).
     #[inline]
     pub(crate) fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
+        if !self.classes.is_empty() {
+            return self.pick_class();
+        }
         let top = self.winner?;
         let item = top.item;
         self.current_time = deadline(top.key);
@@ -273,6 +425,7 @@ impl Edf {
 mod tests {
     use super::*;
     use alloc::vec::Vec;
+    use proptest::strategy::Strategy;
 
     #[test]
     fn picks_follow_weights_and_break_ties_by_insertion_order() {
@@ -308,6 +461,7 @@ mod tests {
                 4,
                 |i| weights[i as usize],
                 picks,
+                false,
                 &mut EdfScratch::default(),
             );
             let a: Vec<u32> = (0..50)
@@ -395,27 +549,99 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Fixed weights kept as weight classes pick exactly as the tree from the same
+        /// `createWithPicks` start: integer weights (Envoy's host weights, up to the class
+        /// limit and past it, where the tree stays), fractional ones (the localities' effective
+        /// weights), and any number of initial picks (whose rounded deadlines the classes must
+        /// put in order).
+        #[test]
+        fn weight_classes_pick_as_the_tree(
+            weights in proptest::collection::vec(
+                proptest::prop_oneof![
+                    (1_u32..=8).prop_map(f64::from),
+                    (1_u32..=12).prop_map(f64::from),
+                    proptest::sample::select(alloc::vec![0.6, 1.8, 2.4, 0.2, 3.3, 1.0 / 3.0, 1e-3, 7.7e5]),
+                ],
+                1..200,
+            ),
+            picks in proptest::prop_oneof![0_u32..1000, proptest::num::u32::ANY],
+        ) {
+            let n = weights.len() as u32;
+            let weight = |i: u32| weights[i as usize];
+            let mut tree = Edf::default();
+            tree.rebuild_with_picks(n, weight, picks, false, &mut EdfScratch::default());
+            let mut classes = Edf::default();
+            classes.rebuild_with_picks(n, weight, picks, true, &mut EdfScratch::default());
+            let distinct = {
+                let mut bits: Vec<u64> = weights.iter().map(|w| w.to_bits()).collect();
+                bits.sort_unstable();
+                bits.dedup();
+                bits.len()
+            };
+            proptest::prop_assert_eq!(!classes.classes.is_empty(), distinct <= MAX_CLASSES);
+            for step in 0..(3 * weights.len() + 50) {
+                let a = tree.pick_and_add(weight);
+                let b = classes.pick_and_add(weight);
+                proptest::prop_assert!(a.is_some());
+                proptest::prop_assert_eq!(a, b, "pick {}", step);
+            }
+            let mut copy = Edf::default();
+            copy.copy_from(&classes);
+            proptest::prop_assert_eq!(copy.pick_and_add(weight), tree.pick_and_add(weight));
+        }
+    }
+
+    #[test]
+    fn a_rounded_initial_deadline_is_put_back_in_order() {
+        // Two entries of one weight whose keys are out of order when the second comes back:
+        // the classes must still pick the least key first.
+        let mut edf = Edf::default();
+        let entries = [(key(10.0, 0), 0), (key(10.5, 1), 1)];
+        assert!(edf.build_classes(&entries, &|_| 4.0));
+        edf.current_time = 9.5;
+        edf.order = 2;
+        // Picks 0 at 10.0 and re-adds it at 10.25: before entry 1 (10.5).
+        assert_eq!(edf.pick_and_add(|_| 4.0), Some(0));
+        assert_eq!(edf.pick_and_add(|_| 4.0), Some(0));
+        // 0 now at 10.5 with order 3, after 1 (10.5, order 1).
+        assert_eq!(edf.pick_and_add(|_| 4.0), Some(1));
+        assert_eq!(edf.pick_and_add(|_| 4.0), Some(0));
+    }
+
     #[test]
     fn renamed_items_and_a_single_entry() {
         let weights = [2.0, 1.0, 3.0];
         let mut edf = Edf::default();
-        edf.rebuild_with_picks(3, |i| weights[i as usize], 0, &mut EdfScratch::default());
+        edf.rebuild_with_picks(
+            3,
+            |i| weights[i as usize],
+            0,
+            false,
+            &mut EdfScratch::default(),
+        );
         let plain: Vec<u32> = (0..12)
             .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
             .collect();
         let mut renamed = Edf::default();
-        renamed.rebuild_with_picks(3, |i| weights[i as usize], 0, &mut EdfScratch::default());
+        renamed.rebuild_with_picks(
+            3,
+            |i| weights[i as usize],
+            0,
+            true,
+            &mut EdfScratch::default(),
+        );
         renamed.map_items(|i| 10 + i);
         let picked: Vec<u32> = (0..12)
             .map_while(|_| renamed.pick_and_add(|i| weights[(i - 10) as usize]))
             .collect();
         assert_eq!(picked, plain.iter().map(|i| i + 10).collect::<Vec<_>>());
         let mut one = Edf::default();
-        one.rebuild_with_picks(1, |_| 5.0, 7, &mut EdfScratch::default());
+        one.rebuild_with_picks(1, |_| 5.0, 7, true, &mut EdfScratch::default());
         assert_eq!(one.pick_and_add(|_| 5.0), Some(0));
         assert_eq!(one.pick_and_add(|_| 5.0), Some(0));
         let mut none = Edf::default();
-        none.rebuild_with_picks(0, |_| 1.0, 3, &mut EdfScratch::default());
+        none.rebuild_with_picks(0, |_| 1.0, 3, true, &mut EdfScratch::default());
         assert_eq!(none.pick_and_add(|_| 1.0), None);
     }
 }

@@ -664,6 +664,9 @@ impl Picker {
                     sources.locality_degraded_sources[l].edf.reserve(n);
                 }
                 let hosts = plan.hosts();
+                // Round robin's weights are the hosts' own until the next rebuild; least
+                // request's follow the requests in flight.
+                let fixed = policy == LbPolicy::RoundRobin;
                 let weight = |host: u32| -> f64 {
                     let w = hosts[host as usize].endpoint.weight;
                     if policy == LbPolicy::LeastRequest {
@@ -678,6 +681,7 @@ impl Picker {
                     hosts,
                     seed,
                     &weight,
+                    fixed,
                     scratch,
                 );
                 refresh_source(
@@ -686,6 +690,7 @@ impl Picker {
                     hosts,
                     seed,
                     &weight,
+                    fixed,
                     scratch,
                 );
                 refresh_source(
@@ -694,6 +699,7 @@ impl Picker {
                     hosts,
                     seed,
                     &weight,
+                    fixed,
                     scratch,
                 );
                 for (l, r) in sources.locality_healthy.iter().enumerate() {
@@ -704,6 +710,7 @@ impl Picker {
                         hosts,
                         seed,
                         &weight,
+                        fixed,
                         scratch,
                     );
                 }
@@ -715,6 +722,7 @@ impl Picker {
                         hosts,
                         seed,
                         &weight,
+                        fixed,
                         scratch,
                     );
                 }
@@ -969,6 +977,7 @@ fn rebuild_locality_scheduler(
         positive.len() as u32,
         |k| weight(positive[k as usize]),
         picks,
+        true,
         scratch,
     );
     edf.map_items(|k| positive[k as usize]);
@@ -980,6 +989,7 @@ fn refresh_source(
     hosts: &[crate::plan::Host],
     seed: u64,
     weight: &dyn Fn(u32) -> f64,
+    fixed: bool,
     scratch: &mut EdfScratch,
 ) {
     let n = list.len();
@@ -996,7 +1006,7 @@ fn refresh_source(
     source.weighted = true;
     source
         .edf
-        .rebuild_with_picks(n, |i| weight(list.get(i)), seed as u32, scratch);
+        .rebuild_with_picks(n, |i| weight(list.get(i)), seed as u32, fixed, scratch);
 }
 
 #[derive(Debug, Clone)]
