@@ -5,6 +5,8 @@
 //! Group `wasm_native/default`, on the built-in default scenario (`examples/default.yaml`):
 //! - `pick`: `meshlb_wasm::Balancer::pick_key(None)`, the Rust side of the package's
 //!   `Balancer.pick()` (seed 1, as the Node script's);
+//! - `pick_index`: `meshlb_wasm::Balancer::pick_index_key(None)`, the Rust side of
+//!   `Balancer.pickIndex()` (the same pick, its index only);
 //! - `explain`: `meshlb_wasm::explain_text`, the Rust side of `explain(input)`;
 //! - `simulate`: `meshlb_wasm::simulate_text` with 10,000 requests (seed 1).
 
@@ -21,6 +23,11 @@ pub(crate) fn register(c: &mut Criterion) {
     let mut group = c.benchmark_group("wasm_native/default");
     if let Ok(mut balancer) = meshlb_wasm::Balancer::from_text(SCENARIO, &options, 1) {
         group.bench_function("pick", |b| b.iter(|| black_box(balancer.pick_key(None))));
+    }
+    if let Ok(mut balancer) = meshlb_wasm::Balancer::from_text(SCENARIO, &options, 1) {
+        group.bench_function("pick_index", |b| {
+            b.iter(|| black_box(balancer.pick_index_key(None)));
+        });
     }
     group.bench_function("explain", |b| {
         b.iter(|| black_box(meshlb_wasm::explain_text(black_box(SCENARIO), &options)));

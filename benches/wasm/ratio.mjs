@@ -1,6 +1,7 @@
 // The wasm package under Node, timed on the calls the `wasm_native/default` criterion group
-// times natively (benches/benches/wasm_native.rs): `Balancer.pick()`, `explain()` and
-// `simulate({ requests: 10000 })` on the built-in default scenario (examples/default.yaml).
+// times natively (benches/benches/wasm_native.rs): `Balancer.pick()`, `Balancer.pickIndex()`,
+// `explain()` and `simulate({ requests: 10000 })` on the built-in default scenario
+// (examples/default.yaml).
 //
 // Usage: node benches/wasm/ratio.mjs target/dist/node
 // Prints one line per call, tab-separated: `wasm <call> <median nanoseconds per call>` (what
@@ -37,6 +38,15 @@ const pick = measure(() => {
   sink += p === null ? 0 : p.port;
 }, 100000);
 balancer.free();
+const indexed = new meshlb.Balancer(text, undefined, 1);
+const pickIndex = measure(() => {
+  sink += indexed.pickIndex();
+}, 100000);
+const batch = 10000;
+const pickMany = measure(() => {
+  sink += indexed.pickMany(batch)[0];
+}, 10) / batch;
+indexed.free();
 const explain = measure(() => {
   sink += meshlb.explain(text).endpoints.length;
 }, 20);
@@ -44,6 +54,9 @@ const simulate = measure(() => {
   sink += meshlb.simulate(text, { requests: 10000 }) ? 1 : 0;
 }, 5, 11);
 console.log(`wasm\tpick\t${pick.toFixed(1)}`);
+console.log(`wasm\tpick_index\t${pickIndex.toFixed(1)}`);
+// Per pick of a `pickMany(10000)` call: the picks without a JavaScript-to-wasm call each.
+console.log(`wasm\tpick_many\t${pickMany.toFixed(1)}`);
 console.log(`wasm\texplain\t${explain.toFixed(1)}`);
 console.log(`wasm\tsimulate\t${simulate.toFixed(1)}`);
 if (sink === -1) console.log(sink);

@@ -707,6 +707,16 @@ impl Balancer {
         self.describe(picked)
     }
 
+    /// As [`Balancer::pick`], only the endpoint's index into the explanation's `endpoints`:
+    /// the pick without its description (no string is copied).
+    pub fn pick_index(&mut self, hash: Option<u64>) -> Option<usize> {
+        let index = self
+            .inner
+            .pick_and_finish(&mut self.rng, request(hash))?
+            .index();
+        (index < self.explanation.endpoints.len()).then_some(index)
+    }
+
     /// Picks the endpoint for one request that stays active on it (least request counts it)
     /// until [`Balancer::finish`] is given the returned [`Picked`].
     pub fn start(&mut self, hash: Option<u64>) -> Option<Picked> {

@@ -97,11 +97,26 @@ test("pickMany gives the indices pick would give", () => {
   assert.equal(a.pickMany(0).length, 0);
 });
 
+test("pickIndex gives the index pick would give, keyed or not", () => {
+  for (const file of ["examples/envoy/locality-weighted.json", "examples/envoy/maglev.json"]) {
+    const a = new meshlb.Balancer(read(file), {}, 4);
+    const b = new meshlb.Balancer(read(file), {}, 4);
+    for (let i = 0; i < 2000; i++) {
+      const key = i % 3 === 0 ? undefined : `user-${i}`;
+      const index = a.pickIndex(key);
+      assert.equal(typeof index, "number");
+      assert.equal(index, b.pick(key).index, `${file}, pick ${i}`);
+    }
+  }
+  assert.throws(() => new meshlb.Balancer(read("examples/envoy/maglev.json")).pickIndex(7), /hashKey/);
+});
+
 test("no endpoint: pick is null, as meshlb pick prints -", () => {
   const file = "examples/export-to.yaml";
   const balancer = new meshlb.Balancer(read(file));
   assert.equal(balancer.pick(), null);
   assert.equal(balancer.pickMany(3).join(","), "-1,-1,-1");
+  assert.equal(balancer.pickIndex(), -1);
   assert.equal(runCli(["pick", file, "--requests", "1"]).stdout, "-\n");
 });
 

@@ -558,7 +558,10 @@ fn targets(md: &mut String, rows: &[Row], memory: &str, node: &str) {
     );
     let _ = writeln!(
         md,
-        "| pick in the wasm build (Node) vs native | {} | ≤ 2× |\n",
+        "| pick in the wasm build (Node) vs native: per pick of `pickMany`; one `pickIndex()` call; one `pick()` call, which also builds a JavaScript object | {}; {}; {} | ≤ 2× |\n",
+        wasm_ratio_to(rows, node, "pick_many", "pick_index")
+            .unwrap_or_else(|| "not measured (--no-wasm)".into()),
+        wasm_ratio(rows, node, "pick_index").unwrap_or_else(|| "not measured (--no-wasm)".into()),
         wasm_ratio(rows, node, "pick").unwrap_or_else(|| "not measured (--no-wasm)".into())
     );
 }
@@ -572,10 +575,15 @@ fn node_ns(node: &str, what: &str) -> Option<f64> {
 }
 
 fn wasm_ratio(rows: &[Row], node: &str, what: &str) -> Option<String> {
+    wasm_ratio_to(rows, node, what, what)
+}
+
+/// Node's `what` against the native `wasm_native/default` function `native`.
+fn wasm_ratio_to(rows: &[Row], node: &str, what: &str, native: &str) -> Option<String> {
     let wasm = node_ns(node, what)?;
     let native = rows
         .iter()
-        .find(|r| r.group == "wasm_native/default" && r.function == what)?
+        .find(|r| r.group == "wasm_native/default" && r.function == native)?
         .median_ns;
     Some(format!(
         "{} in Node, {} native: {}",
@@ -592,13 +600,22 @@ fn wasm_section(md: &mut String, rows: &[Row], node: &str) {
          The same calls of the wasm crate's `Balancer` and functions on the built-in default \
          scenario: natively (criterion group `wasm_native/default`) and from JavaScript \
          through the Node package (`benches/wasm/ratio.mjs`, which includes building each \
-         result as a JavaScript value).\n\n| call | ratio |\n|---|---|"
+         result as a JavaScript value). `pick_many` is one pick of a `pickMany(10000)` call \
+         against the native `pick_index`: the same picks without a JavaScript-to-wasm call \
+         each, so the difference between it and `pick_index` is what crossing into wasm \
+         costs.\n\n| call | ratio |\n|---|---|"
     );
-    for what in ["pick", "explain", "simulate"] {
+    for (what, native) in [
+        ("pick", "pick"),
+        ("pick_index", "pick_index"),
+        ("pick_many", "pick_index"),
+        ("explain", "explain"),
+        ("simulate", "simulate"),
+    ] {
         let _ = writeln!(
             md,
             "| {what} | {} |",
-            wasm_ratio(rows, node, what).unwrap_or_else(|| "not measured".into())
+            wasm_ratio_to(rows, node, what, native).unwrap_or_else(|| "not measured".into())
         );
     }
     md.push('\n');
