@@ -381,6 +381,40 @@ fn build_ring(
     ring
 }
 
+/// What every Maglev build of a plan shares: the hosts in build order (Envoy sorts them by
+/// address before filling the table) and each host's permutation, `offset` and `skip`, from
+/// two xxHash64s of its address (`maglev_lb.cc`). Both depend on the addresses and the table
+/// size alone, so a plan computes them once and each rebuild (every health flip) reuses them:
+/// at 10,000 hosts, formatting, hashing and sorting the addresses was a third of a rebuild.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MaglevKeys {
+    /// Host indices in build order.
+    order: Vec<u32>,
+    /// `(offset, skip)` by host index, both below the table size (below 2^32).
+    permutation: Vec<(u32, u32)>,
+}
+
+impl MaglevKeys {
+    /// The keys of `hosts` (by host index) for tables of `table_size` slots (a prime below
+    /// 2^32, as the plan's validation ensures). Equal addresses (allowed duplicates) keep host
+    /// order.
+    pub(crate) fn new(hosts: &[crate::plan::Host], table_size: u64) -> Self {
+        let keys: Vec<String> = hosts.iter().map(|h| host_key(&h.endpoint)).collect();
+        let mut order: Vec<u32> = (0..hosts.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]).then(a.cmp(&b)));
+        let permutation = keys
+            .iter()
+            .map(|key| {
+                (
+                    (xxh64(key.as_bytes(), 0) % table_size) as u32,
+                    (xxh64(key.as_bytes(), 1) % (table_size - 1) + 1) as u32,
+                )
+            })
+            .collect();
+        Self { order, permutation }
+    }
+}
+
 fn build_maglev(
     plan: &Plan,
     weights: &NormalizedWeights,
@@ -394,31 +428,48 @@ fn build_maglev(
         target: f64,
         next: u64,
     }
-    let mut entries: Vec<(String, u32, f64)> = weights
-        .hosts
+    // The priority's hosts are one range of host indices: their weights by offset in it (NaN:
+    // not in the table), then the entries in build order.
+    let keys = plan.maglev_keys();
+    let first = weights.hosts.iter().map(|&(h, _)| h).min().unwrap_or(0);
+    let last = weights.hosts.iter().map(|&(h, _)| h).max().unwrap_or(0);
+    let mut weight_of = alloc::vec![f64::NAN; (last - first) as usize + 1];
+    for &(host, weight) in &weights.hosts {
+        weight_of[(host - first) as usize] = weight;
+    }
+    let mut entries: Vec<Entry> = keys
+        .order
         .iter()
-        .map(|&(id, w)| (host_key(&plan.hosts()[id as usize].endpoint), id, w))
-        .collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    let mut entries: Vec<Entry> = entries
-        .into_iter()
-        .map(|(key, host, weight)| {
-            let offset = xxh64(key.as_bytes(), 0) % table_size;
-            Entry {
+        .filter_map(|&host| {
+            let weight = *weight_of.get(host.checked_sub(first)? as usize)?;
+            let (offset, skip) = keys.permutation[host as usize];
+            (!weight.is_nan()).then_some(Entry {
                 host,
-                skip: xxh64(key.as_bytes(), 1) % (table_size - 1) + 1,
+                skip: u64::from(skip),
                 weight,
                 target: 0.0,
-                next: offset,
-            }
+                next: u64::from(offset),
+            })
         })
         .collect();
     const FREE: u32 = u32::MAX;
     table.resize(table_size as usize, FREE);
-    // Occupancy as a bitset: 8 KiB for the default 65,537 slots, so probing stays in L1
-    // while the table itself (256 KiB) is written once per slot.
-    let mut taken: Vec<u64> = alloc::vec![0; (table_size as usize).div_ceil(64)];
+    // Occupancy, one byte a slot: the probes (about M ln M per build, 700,000 for the default
+    // size, half the build's instructions) are one load and one test each. A bitset (8 KiB
+    // rather than 64) took 19 % more instructions for the shifts and masks, and more time.
+    let mut taken: Vec<bool> = alloc::vec![false; table_size as usize];
+    // The next permutation position, `(slot + skip) % M` for `slot, skip < M` (a conditional
+    // move, not a division).
+    let advance = |slot: u64, skip: u64| {
+        let next = slot + skip;
+        if next >= table_size {
+            next - table_size
+        } else {
+            next
+        }
+    };
     let max_weight = weights.max;
+    let equal = weights.min == weights.max;
     let mut filled = 0_u64;
     let mut iteration = 1_u64;
     while filled < table_size {
@@ -426,26 +477,21 @@ fn build_maglev(
             if filled >= table_size {
                 break;
             }
-            if (iteration as f64) * entry.weight < entry.target {
+            // With equal weights every entry takes a slot every iteration (its target trails
+            // `iteration × weight` by a whole weight), so the test is left out.
+            if !equal && (iteration as f64) * entry.weight < entry.target {
                 continue;
             }
             entry.target += max_weight;
             // `entry.next` is the permutation position `(offset + skip × k) % M` itself,
             // advanced by `skip` with one conditional subtraction (offset, skip < M).
             let mut slot = entry.next;
-            while taken[(slot / 64) as usize] & (1 << (slot % 64)) != 0 {
-                slot += entry.skip;
-                if slot >= table_size {
-                    slot -= table_size;
-                }
+            while taken[slot as usize] {
+                slot = advance(slot, entry.skip);
             }
             table[slot as usize] = entry.host;
-            taken[(slot / 64) as usize] |= 1 << (slot % 64);
-            slot += entry.skip;
-            if slot >= table_size {
-                slot -= table_size;
-            }
-            entry.next = slot;
+            taken[slot as usize] = true;
+            entry.next = advance(slot, entry.skip);
             filled += 1;
         }
         iteration += 1;

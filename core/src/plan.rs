@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::error::PlanError;
-use crate::hash::{HashTable, Lookup};
+use crate::hash::{HashTable, Lookup, MaglevKeys};
 use crate::model::{
     Availability, Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality,
     MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE,
@@ -297,6 +297,9 @@ pub struct Plan {
     /// Fraction of its priority's table each host owns (hash policies only: empty otherwise,
     /// 8 bytes an endpoint saved).
     table_share: Vec<f64>,
+    /// MAGLEV only (empty otherwise): each host's place in the table build's order and its
+    /// permutation, which depend on its address alone, so every table rebuild reuses them.
+    maglev_keys: MaglevKeys,
     /// Scratch space for updates (panic flags before the update), kept to avoid allocating.
     panic_scratch: Vec<bool>,
     /// Scratch space for updates (the priorities a batch touched).
@@ -589,6 +592,11 @@ impl Plan {
             }
         }
 
+        let maglev_keys = if config.policy == LbPolicy::Maglev {
+            MaglevKeys::new(&hosts, config.maglev.table_size)
+        } else {
+            MaglevKeys::default()
+        };
         let mut plan = Self {
             config: config.clone(),
             panic_threshold: libm::round(config.healthy_panic_threshold).min(100.0) as u32,
@@ -605,6 +613,7 @@ impl Plan {
             priorities,
             normalized_total_availability: 0,
             total_panic: false,
+            maglev_keys,
             by_key,
             tables: Vec::new(),
             lookups: Vec::new(),
@@ -1163,6 +1172,11 @@ impl Plan {
             state.effective_healthy_sum += group.effective_healthy;
             state.effective_degraded_sum += group.effective_degraded;
         }
+    }
+
+    /// Each host's Maglev build order and permutation (empty unless the policy is MAGLEV).
+    pub(crate) fn maglev_keys(&self) -> &MaglevKeys {
+        &self.maglev_keys
     }
 
     fn rebuild_table(&mut self, priority: usize) {
