@@ -377,8 +377,53 @@ fn build_ring(
         weights.hosts.windows(2).all(|w| w[0].0 < w[1].0),
         "hosts are placed in id order"
     );
-    ring.sort_unstable();
+    sort_points(&mut ring);
     ring
+}
+
+/// Sorts ring points by `(hash, host)`, as `sort_unstable` would, in about linear time: the
+/// hashes are xxHash64 outputs, spread evenly, so a counting pass on their top bits (about one
+/// bucket a point) leaves buckets of a point or two, each then sorted on its own. A comparison
+/// sort was a third of a ring rebuild. Buckets that hold many points (hashes made to share
+/// their top bits) are sorted with `sort_unstable`, so the worst case stays `n log n`.
+fn sort_points(ring: &mut Vec<(u64, u32)>) {
+    let n = ring.len();
+    if n < 64 {
+        ring.sort_unstable();
+        return;
+    }
+    let bits = (usize::BITS - n.leading_zeros()).min(20);
+    let bucket = |hash: u64| (hash >> (64 - bits)) as usize;
+    let mut starts = alloc::vec![0_u32; (1 << bits) + 1];
+    for &(hash, _) in ring.iter() {
+        starts[bucket(hash) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut sorted = alloc::vec![(0_u64, 0_u32); n];
+    let mut next = starts.clone();
+    for &point in ring.iter() {
+        let b = bucket(point.0);
+        sorted[next[b] as usize] = point;
+        next[b] += 1;
+    }
+    for b in 0..(1 << bits) {
+        let points = &mut sorted[starts[b] as usize..starts[b + 1] as usize];
+        if points.len() > 16 {
+            points.sort_unstable();
+        } else {
+            // Insertion sort: the buckets are a point or two.
+            for i in 1..points.len() {
+                let mut j = i;
+                while j > 0 && points[j - 1] > points[j] {
+                    points.swap(j - 1, j);
+                    j -= 1;
+                }
+            }
+        }
+    }
+    *ring = sorted;
 }
 
 /// What every Maglev build of a plan shares: the hosts in build order (Envoy sorts them by
@@ -559,6 +604,31 @@ mod tests {
                 proptest::prop_assert_eq!(lookup.lookup(&table, h).map(|x| x.get()), want);
                 proptest::prop_assert_eq!(table.lookup(h).map(|x| x.get()), want);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The bucket sort orders points exactly as `sort_unstable`: spread hashes, hashes
+        /// sharing their top bits (one crowded bucket), equal hashes on several hosts.
+        #[test]
+        fn points_sort_as_a_comparison_sort(
+            hashes in proptest::collection::vec(proptest::num::u64::ANY, 0..3000),
+            crowd in proptest::bool::ANY,
+            repeat in 0_usize..4,
+        ) {
+            let mut ring: Vec<(u64, u32)> = hashes
+                .iter()
+                .enumerate()
+                .map(|(i, &h)| (if crowd { h >> 30 } else { h }, (i % 97) as u32))
+                .collect();
+            for i in 0..repeat.min(ring.len()) {
+                let (h, _) = ring[i];
+                ring.push((h, 1000 + i as u32));
+            }
+            let mut expected = ring.clone();
+            expected.sort_unstable();
+            sort_points(&mut ring);
+            proptest::prop_assert_eq!(ring, expected);
         }
     }
 
