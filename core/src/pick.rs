@@ -779,12 +779,20 @@ impl Picker {
                 } else {
                     (&mut sources.healthy, &mut sources.locality_healthy)
                 };
-                let members = group
-                    .hosts
-                    .clone()
-                    .filter(|&id| hosts[id as usize].availability() == want);
-                if !replace_group(list, ranges, k, members) {
-                    return false;
+                let in_group = |&&id: &&u32| group.hosts.contains(&id);
+                let moved = !last.many_hosts
+                    && last.hosts.iter().filter(in_group).all(|&id| {
+                        let belongs = hosts[id as usize].availability() == want;
+                        move_host(list, ranges, k, id, belongs)
+                    });
+                if !moved {
+                    let members = group
+                        .hosts
+                        .clone()
+                        .filter(|&id| hosts[id as usize].availability() == want);
+                    if !replace_group(list, ranges, k, members) {
+                        return false;
+                    }
                 }
             }
             // Remember up to two touched priorities without allocating; more: all of them.
@@ -947,6 +955,47 @@ fn replace_group(
     true
 }
 
+/// Puts host `id` in or out (`belongs`) of group `k` of `list` (grouped by locality, each
+/// group in host order, `ranges[k]` its range), shifting the later groups: what
+/// [`replace_group`] makes of the group when only `id` changed, without reading the others.
+/// `false` when `list` has no room (a plan of another shape).
+fn move_host(
+    list: &mut Vec<u32>,
+    ranges: &mut [Range<u32>],
+    k: usize,
+    id: u32,
+    belongs: bool,
+) -> bool {
+    let Some(range) = ranges.get(k).cloned() else {
+        return false;
+    };
+    let Some(group) = list.get(range.start as usize..range.end as usize) else {
+        return false;
+    };
+    let shift: i64 = match (group.binary_search(&id), belongs) {
+        (Ok(_), true) | (Err(_), false) => return true,
+        (Err(at), true) => {
+            if list.len() == list.capacity() {
+                return false;
+            }
+            list.insert(range.start as usize + at, id);
+            1
+        }
+        (Ok(at), false) => {
+            list.remove(range.start as usize + at);
+            -1
+        }
+    };
+    let moved = |x: u32| (i64::from(x) + shift) as u32;
+    if let Some(r) = ranges.get_mut(k) {
+        r.end = moved(r.end);
+    }
+    for r in ranges.iter_mut().skip(k + 1) {
+        *r = moved(r.start)..moved(r.end);
+    }
+    true
+}
+
 /// `weight / (active + 1)^bias`, Envoy's least-request EDF weight.
 fn least_request_weight(weight: u32, active: u32, bias: f64) -> f64 {
     let value = f64::from(active) + 1.0;
@@ -1088,7 +1137,7 @@ mod tests {
             unequal in proptest::bool::ANY,
             priorities in 1_u32..4,
             batches in proptest::collection::vec(
-                proptest::collection::vec((0_u32..60, 0_u8..4), 1..6), 1..8),
+                proptest::collection::vec((0_u32..60, 0_u8..4), 1..14), 1..8),
             seed in 0_u64..1000,
         ) {
             let weights: &[u32] = if unequal { &[1, 3, 2] } else { &[2] };

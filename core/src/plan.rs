@@ -326,6 +326,16 @@ pub(crate) struct LastBatch {
     pub(crate) localities: Vec<u32>,
     /// `marked[l]`: locality `l` is in `localities` (sized at build: no allocation later).
     marked: Vec<bool>,
+    /// The hosts whose health the batch changed (a host changed twice may appear twice), when
+    /// at most [`LastBatch::HOSTS`] did; `many_hosts` when more did.
+    pub(crate) hosts: Vec<u32>,
+    pub(crate) many_hosts: bool,
+}
+
+impl LastBatch {
+    /// Most changed hosts a batch records one by one: a picker moves each in or out of its
+    /// lists; past this it refreshes the touched localities' lists whole.
+    pub(crate) const HOSTS: usize = 8;
 }
 
 /// One endpoint's new health and weight, for [`Plan::update`]; `None` leaves it as it is.
@@ -627,6 +637,7 @@ impl Plan {
         plan.identity = digest(&plan);
         plan.last.marked = alloc::vec![false; plan.localities.len()];
         plan.last.localities = Vec::with_capacity(plan.localities.len());
+        plan.last.hosts = Vec::with_capacity(LastBatch::HOSTS);
         plan.recompute_loads();
         for p in 0..plan.priorities.len() {
             plan.recompute_locality_weights(p);
@@ -944,6 +955,15 @@ impl Plan {
                     }
                 }
                 last.localities.drain(..previous);
+                last.hosts.clear();
+                last.many_hosts = false;
+            }
+            if health != old_health {
+                if last.hosts.len() < LastBatch::HOSTS {
+                    last.hosts.push(id.index() as u32);
+                } else {
+                    last.many_hosts = true;
+                }
             }
             if let Some(m) = last.marked.get_mut(l).filter(|m| !**m) {
                 *m = true;
