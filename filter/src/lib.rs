@@ -32,13 +32,12 @@
 mod config;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
-mod update;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::UNIX_EPOCH;
 
-use meshlb_formats::Balancer;
+use meshlb_formats::{Balancer, update};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, ContextType, LogLevel};
@@ -93,7 +92,7 @@ impl Worker {
             },
             Some(picked) => Outcome::Route {
                 header: self.config.header.clone(),
-                host: update::host(&picked.address, picked.port),
+                host: meshlb::endpoint_address(&picked.address, picked.port),
                 locality: picked.locality.clone(),
                 started: (self.configuration, picked),
             },
@@ -157,7 +156,7 @@ fn log_explanation(balancer: &Balancer) {
         let _ = write!(
             text,
             "\n  {} {} P{} {} w{} {:.2}%",
-            update::host(&ep.address, ep.port),
+            meshlb::endpoint_address(&ep.address, ep.port),
             ep.locality,
             ep.priority,
             ep.health,
@@ -169,7 +168,7 @@ fn log_explanation(balancer: &Balancer) {
         let _ = write!(
             text,
             "\n  dropped {}: {}",
-            update::host(&d.address, d.port),
+            meshlb::endpoint_address(&d.address, d.port),
             d.message
         );
     }

@@ -25,6 +25,7 @@ mod object;
 mod path;
 mod scenario;
 pub mod tree;
+pub mod update;
 #[cfg(feature = "yaml")]
 mod yaml;
 

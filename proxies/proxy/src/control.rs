@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 use meshlb::{Change, Explanation, HealthStatus, Note, NoteCode, Route};
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::update::{Selector, Update};
+use meshlb_formats::update::Update;
 
 /// One upstream endpoint (a distinct `address:port` of the explanation).
 #[derive(Debug)]
@@ -290,10 +290,7 @@ impl Control {
             if selected.is_empty() {
                 unmatched.push(format!(
                     "updates[{n}]: selects no endpoint ({})",
-                    match &update.selector {
-                        Selector::Endpoint(a, p) => meshlb::endpoint_address(a, *p),
-                        Selector::Locality(parts) => parts.join("/"),
-                    }
+                    update.selector
                 ));
                 continue;
             }

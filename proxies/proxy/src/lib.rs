@@ -26,5 +26,4 @@ pub mod control;
 pub mod envoy_hc;
 pub mod health;
 pub mod server;
-pub mod update;
 pub mod upstream;

@@ -329,7 +329,7 @@ async fn admin(worker: &Worker, request: Request<Incoming>) -> Response<ProxyBod
                     }
                 },
             };
-            let updates = match crate::update::parse(&document) {
+            let updates = match meshlb_formats::update::parse(&document) {
                 Ok(updates) => updates,
                 Err(e) => {
                     let body = serde_json::json!({ "error": e });

@@ -55,9 +55,10 @@ fn run(args: &Args) -> Result<(), String> {
     let Input::Loaded(loaded) = meshlb_formats::read(&borrowed, &options)? else {
         return Err("several clusters: choose one with --cluster".into());
     };
-    let selector = args.locality.as_ref().map(|l| {
-        meshlb_proxy::update::Selector::Locality(l.split('/').map(str::to_owned).collect())
-    });
+    let selector = args
+        .locality
+        .as_ref()
+        .map(|l| meshlb_formats::update::Selector::Locality(l.trim_end_matches('/').to_owned()));
     let mut delays = Vec::new();
     for spec in &args.delays {
         let (endpoint, ms) = spec
@@ -66,7 +67,7 @@ fn run(args: &Args) -> Result<(), String> {
         let ms: u64 = ms
             .parse()
             .map_err(|_| format!("--delay {spec}: expected ADDRESS:PORT=MS"))?;
-        delays.push((meshlb_proxy::update::parse_endpoint(endpoint)?, ms));
+        delays.push((meshlb_formats::update::parse_endpoint(endpoint)?, ms));
     }
     let mut serve = Vec::new();
     for e in &loaded.explain().endpoints {

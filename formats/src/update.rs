@@ -1,8 +1,6 @@
-//! Run-time health and weight updates, without a restart.
-//!
-//! The update document is JSON, kept under one proxy-wasm shared-data key
-//! (`updates.shared_data_key`, default `meshlb.updates`), which every worker (every VM with
-//! the same `vm_id`) sees:
+//! Run-time update documents: health and weight changes to a loaded input, without a
+//! restart. The proxy-wasm filter reads them from proxy-wasm shared data and its admin path,
+//! `meshlb-proxy` from `POST /meshlb/update`; this is the one reader both use.
 //!
 //! ```json
 //! { "updates": [
@@ -19,16 +17,10 @@
 //! (an endpoint already in the state asked for is left alone: an Envoy plan keeps its pickers;
 //! a scenario is only recomputed on a real change). A document with one invalid update is
 //! rejected whole; an update that selects no endpoint is reported and the others apply.
-//!
-//! Each worker reads the key on its tick (`updates.tick_ms`, default 1 s) and applies the
-//! document when its content changed. The optional admin path (`updates.admin_path`) takes a
-//! document in the `x-meshlb-update` request header, merges it into the key (replacing earlier
-//! updates with the same selector, compare-and-swap) and applies it on the worker that received
-//! it at once; the other workers follow on their next tick.
 
+use crate::tree::json_string;
+use crate::{Balancer, InputError, Path};
 use meshlb::HealthStatus;
-use meshlb_formats::tree::json_string;
-use meshlb_formats::{Balancer, InputError, Path};
 use target::Target;
 
 /// One update as written.
@@ -42,7 +34,7 @@ struct Raw {
 
 impl Raw {
     /// Reads `{"endpoint" | "locality": ..., "health": ..., "weight": ...}`.
-    fn read(node: &meshlb_formats::tree::Node, path: &Path) -> Result<Self, InputError> {
+    fn read(node: &crate::tree::Node, path: &Path) -> Result<Self, InputError> {
         let fields = node.members(path, &["endpoint", "locality", "health", "weight"])?;
         let string = |name: &str| -> Result<Option<String>, InputError> {
             fields
@@ -93,7 +85,7 @@ impl Raw {
 
 /// Which endpoints an update selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Selector {
+pub enum Selector {
     /// One endpoint.
     Endpoint {
         /// Address (IPv6 without brackets).
@@ -105,26 +97,59 @@ pub(crate) enum Selector {
     Locality(String),
 }
 
+impl Selector {
+    /// Whether it selects the endpoint `address:port` (IPv6 without brackets) in `locality`
+    /// (`region/zone/subzone`, as explanations write it): the endpoint itself, or every
+    /// endpoint at or under the locality.
+    #[must_use]
+    pub fn selects(&self, address: &str, port: u16, locality: &str) -> bool {
+        match self {
+            Self::Endpoint {
+                address: a,
+                port: p,
+            } => a == address && *p == port,
+            Self::Locality(l) => {
+                locality == l
+                    || locality
+                        .strip_prefix(l.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+            }
+        }
+    }
+}
+
+impl core::fmt::Display for Selector {
+    /// `address:port` (`[v6]:port`) or the locality, as written in the document.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Endpoint { address, port } => {
+                f.write_str(&meshlb::endpoint_address(address, *port))
+            }
+            Self::Locality(l) => f.write_str(l),
+        }
+    }
+}
+
 /// One validated update.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Update {
+pub struct Update {
     /// The endpoints it selects.
-    pub(crate) selector: Selector,
+    pub selector: Selector,
     /// The health to set.
-    pub(crate) health: Option<HealthStatus>,
+    pub health: Option<HealthStatus>,
     /// The weight to set.
-    pub(crate) weight: Option<u32>,
+    pub weight: Option<u32>,
     /// As written, for merging into the shared document.
     raw: Raw,
 }
 
 /// What applying a document did.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Applied {
+pub struct Applied {
     /// Endpoints whose health or weight changed.
-    pub(crate) changed: usize,
+    pub changed: usize,
     /// Updates that could not apply, one sentence each.
-    pub(crate) errors: Vec<String>,
+    pub errors: Vec<String>,
 }
 
 /// Parses and validates an update document.
@@ -132,18 +157,18 @@ pub(crate) struct Applied {
 /// # Errors
 /// The first problem: invalid JSON, an unknown field, an update without selector or change,
 /// an unknown health status, weight 0, a malformed `address:port`.
-pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Update>, String> {
+pub fn parse(bytes: &[u8]) -> Result<Vec<Update>, String> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err("expected a JSON object, such as {\"updates\": [...]}".into());
     }
-    let text = meshlb_formats::text_ref("updates", bytes)?;
-    let root = meshlb_formats::parse_json(text).map_err(|e| e.to_string())?;
+    let text = crate::text_ref("updates", bytes)?;
+    let root = crate::parse_json(text).map_err(|e| e.to_string())?;
     let top = Path::root();
     let (list, path) = root
         .members(&top, &["updates"])
         .and_then(|m| m.require("updates", "a list of updates"))
         .map_err(|e| e.to_string())?;
-    let meshlb_formats::tree::Value::Seq(items) = &list.value else {
+    let crate::tree::Value::Seq(items) = &list.value else {
         return Err(format!(
             "updates: expected a list, found {} (line {})",
             list.kind(),
@@ -190,8 +215,11 @@ fn validate(raw: Raw) -> Result<Update, String> {
     })
 }
 
-/// `10.0.0.1:80` or `[fd00::1]:80`.
-fn parse_endpoint(endpoint: &str) -> Result<(String, u16), String> {
+/// `10.0.0.1:80` or `[fd00::1]:80`: the address (IPv6 without brackets) and the port.
+///
+/// # Errors
+/// A sentence naming `endpoint` and the expected form.
+pub fn parse_endpoint(endpoint: &str) -> Result<(String, u16), String> {
     let bad = || format!("endpoint {endpoint:?}: expected ADDRESS:PORT (IPv6 as [ADDRESS]:PORT)");
     let (address, port) = endpoint.rsplit_once(':').ok_or_else(bad)?;
     let address = match address.strip_prefix('[') {
@@ -208,7 +236,7 @@ fn parse_endpoint(endpoint: &str) -> Result<(String, u16), String> {
 
 /// The shared document after `updates`: earlier updates with the same selector as one of
 /// `updates` are dropped, `updates` appended. An unreadable `current` is replaced.
-pub(crate) fn merge(current: Option<&[u8]>, updates: &[Update]) -> Vec<u8> {
+pub fn merge(current: Option<&[u8]>, updates: &[Update]) -> Vec<u8> {
     let mut kept: Vec<Raw> = current
         .and_then(|bytes| parse(bytes).ok())
         .unwrap_or_default()
@@ -230,7 +258,7 @@ pub(crate) fn merge(current: Option<&[u8]>, updates: &[Update]) -> Vec<u8> {
 
 /// Applies `updates` in order to `balancer`, as one batch: every endpoint the document
 /// changes is re-planned once (a locality's endpoints failing together are one EDS update).
-pub(crate) fn apply(balancer: &mut Balancer, updates: &[Update]) -> Applied {
+pub fn apply(balancer: &mut Balancer, updates: &[Update]) -> Applied {
     let mut applied = Applied::default();
     // The endpoints' state as the updates before each one leave it, so that later updates see
     // earlier ones (the batch applies in the same order).
@@ -262,9 +290,7 @@ pub(crate) fn apply(balancer: &mut Balancer, updates: &[Update]) -> Applied {
         }
         if !selected {
             applied.errors.push(match &update.selector {
-                Selector::Endpoint { address, port } => {
-                    format!("no endpoint {}", host(address, *port))
-                }
+                Selector::Endpoint { .. } => format!("no endpoint {}", update.selector),
                 Selector::Locality(l) => format!("no endpoint in locality {l:?}"),
             });
         }
@@ -287,17 +313,12 @@ pub(crate) fn apply(balancer: &mut Balancer, updates: &[Update]) -> Applied {
     applied
 }
 
-/// `address:port` as Envoy's original-destination header takes it (`[v6]:port`).
-pub(crate) fn host(address: &str, port: u16) -> String {
-    meshlb::endpoint_address(address, port)
-}
-
 mod target {
     //! The endpoints updates can select, with their current health and weight.
 
     use super::Selector;
+    use crate::Balancer;
     use meshlb::HealthStatus;
-    use meshlb_formats::Balancer;
 
     #[derive(Debug)]
     pub(super) struct Target {
@@ -344,18 +365,7 @@ mod target {
         }
 
         pub(super) fn selected_by(&self, selector: &Selector) -> bool {
-            match selector {
-                Selector::Endpoint { address, port } => {
-                    self.address == *address && self.port == *port
-                }
-                Selector::Locality(l) => {
-                    self.locality == *l
-                        || self
-                            .locality
-                            .strip_prefix(l.as_str())
-                            .is_some_and(|rest| rest.starts_with('/'))
-                }
-            }
+            selector.selects(&self.address, self.port, &self.locality)
         }
     }
 }
@@ -363,15 +373,14 @@ mod target {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use meshlb_formats::{Options, load};
+    use crate::{Options, load};
 
-    /// `meshlb convert examples/locality-failover.yaml` (the filter reads JSON only; the
-    /// workspace tests check that this copy is current).
-    const SCENARIO: &str = include_str!("../tests/fixtures/locality-failover.json");
+    /// The project's example: two regions, each workload its own zone.
+    const SCENARIO: &str = include_str!("../../examples/locality-failover.yaml");
 
     fn balancer() -> Balancer {
         let loaded =
-            load("locality-failover.json", SCENARIO, &Options::default()).expect("example");
+            load("locality-failover.yaml", SCENARIO, &Options::default()).expect("example");
         Balancer::new(loaded, 7)
     }
 
@@ -516,8 +525,20 @@ mod tests {
     }
 
     #[test]
-    fn host_brackets_ipv6() {
-        assert_eq!(host("10.0.0.1", 80), "10.0.0.1:80");
-        assert_eq!(host("fd00::1", 80), "[fd00::1]:80");
+    fn selectors_match_and_print_as_written() {
+        let v6 = Selector::Endpoint {
+            address: "fd00::1".into(),
+            port: 80,
+        };
+        assert_eq!(v6.to_string(), "[fd00::1]:80");
+        assert!(v6.selects("fd00::1", 80, "r/z/"));
+        assert!(!v6.selects("fd00::1", 81, "r/z/"));
+        let region = Selector::Locality("region1".into());
+        let zone = Selector::Locality("region1/zone-a".into());
+        assert_eq!(zone.to_string(), "region1/zone-a");
+        assert!(region.selects("x", 1, "region1/zone-b/"));
+        assert!(zone.selects("x", 1, "region1/zone-a/"));
+        assert!(!zone.selects("x", 1, "region1/zone-b/"));
+        assert!(!zone.selects("x", 1, "region10/zone-a/"));
     }
 }
