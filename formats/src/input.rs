@@ -140,6 +140,8 @@ pub struct Loaded {
     pub notes: Vec<Note>,
     /// The scenario (with options applied) a mesh plan was built from, kept for updates.
     pub scenario: Option<Box<meshlb::mesh::Scenario>>,
+    /// Envoy input: the cluster's first active health check, when it has one.
+    pub health_check: Option<crate::HealthCheck>,
 }
 
 impl Loaded {
@@ -361,6 +363,7 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
         planned: Planned::Mesh(Box::new(plan)),
         notes: input.notes,
         scenario: Some(Box::new(input.scenario)),
+        health_check: None,
     })))
 }
 
@@ -601,6 +604,7 @@ fn load_envoy(
         planned: Planned::Envoy(Box::new(plan)),
         notes: input.notes,
         scenario: None,
+        health_check: input.health_check,
     })
 }
 
@@ -648,6 +652,7 @@ impl Balancer {
             planned,
             notes,
             scenario,
+            ..
         } = loaded;
         let mut rng = meshlb::SeededRng::new(seed);
         let inner = match planned {

@@ -2745,6 +2745,7 @@ pub(crate) fn load(options: &crate::Options) -> Result<crate::Loaded, String> {
         planned: crate::Planned::Mesh(Box::new(plan)),
         notes: imported.notes,
         scenario: Some(Box::new(imported.scenario)),
+        health_check: None,
     })
 }
 

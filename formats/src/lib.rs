@@ -31,8 +31,8 @@ mod yaml;
 
 pub use edit::{document_json, document_with_health};
 pub use envoy::{
-    ClusterEntry, Document, EnvoyFile, EnvoyInput, looks_like_envoy, parse_envoy_json,
-    read as read_envoy,
+    ClusterEntry, Document, EnvoyFile, EnvoyInput, HealthCheck, HealthCheckProtocol,
+    looks_like_envoy, parse_envoy_json, read as read_envoy,
 };
 pub use error::InputError;
 pub use input::{

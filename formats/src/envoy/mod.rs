@@ -22,6 +22,7 @@
 use meshlb::{Note, NoteCode};
 mod admin;
 mod go;
+mod health_check;
 mod resource;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ use crate::error::InputError;
 use crate::names::lower_camel;
 use crate::path::Path;
 use crate::tree::{Node, Value};
+pub use health_check::{HealthCheck, Protocol as HealthCheckProtocol};
 use meshlb::{ClusterRow, LbConfig, LoadAssignment, Plan, PlanError};
 use resource::{AssignmentPlaces, AssignmentResource, ClusterResource, ConfigPlaces, Parser};
 
@@ -71,6 +73,8 @@ pub struct EnvoyInput {
     pub config: LbConfig,
     /// What meshlb accepted but does not model, and other remarks.
     pub notes: Vec<Note>,
+    /// The cluster's first active health check (`health_checks[0]`), when it has one.
+    pub health_check: Option<HealthCheck>,
     /// The file the assignment came from, and the cluster's.
     files: (String, String),
     assignment_places: AssignmentPlaces,
@@ -846,6 +850,10 @@ impl Walker {
                         assignment: a.assignment.clone(),
                         config: config.clone(),
                         notes,
+                        health_check: resource.health_check.clone().map(|mut check| {
+                            check.at = format!("{cluster_file}: {}", check.at);
+                            check
+                        }),
                         files: (assignment_file, cluster_file.clone()),
                         assignment_places: a.places.clone(),
                         config_places: resource.places.clone(),
@@ -899,6 +907,7 @@ impl Walker {
                     assignment: a.resource.assignment,
                     config: LbConfig::default(),
                     notes,
+                    health_check: None,
                     files: (a.file.clone(), a.file),
                     assignment_places: a.resource.places,
                     config_places: ConfigPlaces::default(),

@@ -79,6 +79,8 @@ pub(crate) struct ClusterResource {
     pub(crate) places: ConfigPlaces,
     /// `load_assignment`, when given inline.
     pub(crate) inline: Option<AssignmentResource>,
+    /// `health_checks[0]`, its `at` the path alone.
+    pub(crate) health_check: Option<super::HealthCheck>,
     pub(crate) notes: Vec<Note>,
 }
 
@@ -316,6 +318,21 @@ impl Parser {
             (None, Some((hosts, hosts_path))) => Some(self.v2_hosts(&name, hosts, &hosts_path)?),
             (None, None) => None,
         };
+        let mut health_check = None;
+        if let Some((v, p)) = fields.get("health_checks") {
+            // Every check is read (a bad one is an error), the first kept. They do not change
+            // the explanation, which names them with the fields accepted quietly, as before;
+            // their own unmodelled fields are not listed.
+            for (i, item) in array(v, &p)?.iter().enumerate() {
+                let at = p.index(i);
+                let mut check = super::health_check::read(&mut Parser::default(), item, &at)?;
+                if i == 0 {
+                    check.at = at.to_string();
+                    health_check = Some(check);
+                }
+            }
+            self.ignored.insert(p.pattern());
+        }
         let mut config = LbConfig::default();
         let mut places = ConfigPlaces::default();
         let mut policy_name = String::from("ROUND_ROBIN");
@@ -403,6 +420,7 @@ impl Parser {
             config: unsupported.map_or(Ok(config), Err),
             places,
             inline,
+            health_check,
             notes: self.finish(),
         })
     }
@@ -1456,6 +1474,7 @@ const CLUSTER_MODELLED: &[&str] = &[
     "round_robin_lb_config",
     "load_balancing_policy",
     "hosts",
+    "health_checks",
 ];
 
 /// `envoy.config.cluster.v3.Cluster` fields meshlb accepts without modelling them (v2's own
@@ -1467,7 +1486,6 @@ const CLUSTER_IGNORED: &[&str] = &[
     "alt_stat_name",
     "connect_timeout",
     "per_connection_buffer_limit_bytes",
-    "health_checks",
     "max_requests_per_connection",
     "circuit_breakers",
     "upstream_http_protocol_options",

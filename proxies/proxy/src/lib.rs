@@ -23,7 +23,6 @@
 //! See the README's "Linked into a proxy" for the command line, the admin API and the numbers.
 
 pub mod control;
-pub mod envoy_hc;
 pub mod health;
 pub mod server;
 pub mod upstream;

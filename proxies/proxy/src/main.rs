@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use meshlb::HealthCheckConfig;
-use meshlb_formats::{Input, Options, Planned};
+use meshlb_formats::{HealthCheckProtocol, Input, Options, Planned};
 use meshlb_proxy::control::{Command, Control, endpoints_of};
 use meshlb_proxy::health::{self, HttpCheck};
 use meshlb_proxy::server::{self, Balancing, WorkerConfig};
@@ -152,6 +152,8 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let explanation = loaded.explain();
     let title = loaded.title.clone();
+    // The Envoy cluster's own active health check, where the input has one.
+    let envoy_check = loaded.health_check.clone();
     let notes = loaded.notes.clone();
     let route = match loaded.planned {
         Planned::Envoy(plan) => meshlb::Route::from_plan(*plan),
@@ -170,7 +172,29 @@ fn run(args: &Args) -> Result<(), String> {
         None
     } else {
         // The Envoy cluster's own health check, where the input has one; the flags fill in.
-        let found = meshlb_proxy::envoy_hc::find(&files, args.cluster.as_deref())?;
+        let found = envoy_check;
+        let (check_path, check_host, check_expected) = match found.as_ref() {
+            None => (None, None, None),
+            Some(f) => match &f.protocol {
+                HealthCheckProtocol::Http {
+                    path,
+                    host,
+                    expected_statuses,
+                } => (path.clone(), host.clone(), expected_statuses.clone()),
+                HealthCheckProtocol::Other(kind) => {
+                    return Err(format!(
+                        "{}: {kind}: meshlb-proxy runs HTTP health checks only (give --no-health-checks, or the --hc-* flags with an HTTP check)",
+                        f.at
+                    ));
+                }
+                HealthCheckProtocol::Missing => {
+                    return Err(format!(
+                        "{}: a health check without http_health_check (Envoy refuses it)",
+                        f.at
+                    ));
+                }
+            },
+        };
         let f = found.clone().unwrap_or_default();
         let config = HealthCheckConfig::new(
             f.interval_ms.unwrap_or(args.hc_interval),
@@ -195,7 +219,7 @@ fn run(args: &Args) -> Result<(), String> {
             Some(found) => format!("{}: {e}", found.at),
             None => format!("--hc-*: {e}"),
         })?;
-        let expected = match f.expected {
+        let expected = match check_expected {
             Some(ranges) => ranges,
             None if args.hc_expected_status.is_empty() => vec![(200, 201)],
             None => args
@@ -209,8 +233,8 @@ fn run(args: &Args) -> Result<(), String> {
         }
         Some(Arc::new(HttpCheck {
             config,
-            path: f.path.unwrap_or_else(|| args.hc_path.clone()),
-            host: f.host.or_else(|| args.hc_host.clone()),
+            path: check_path.unwrap_or_else(|| args.hc_path.clone()),
+            host: check_host.or_else(|| args.hc_host.clone()),
             expected,
         }))
     };
