@@ -308,7 +308,10 @@ mod tests {
         let loaded = crate::load("c.json", &with, &options).expect("loads");
         let check = loaded.health_check.clone().expect("a check");
         assert_eq!(check.at, "c.json: health_checks[0]");
-        assert_eq!((check.interval_ms, check.timeout_ms), (Some(2_000), Some(1_000)));
+        assert_eq!(
+            (check.interval_ms, check.timeout_ms),
+            (Some(2_000), Some(1_000))
+        );
         assert_eq!(
             check.protocol,
             Protocol::Http {
@@ -331,7 +334,10 @@ mod tests {
         // A bad second check is still an error, with its path.
         let bad = cluster(r#""health_checks": [{"interval": "1s"}, {"interval": "soon"}],"#);
         let e = crate::load("c.json", &bad, &options).expect_err("bad duration");
-        assert!(e.contains("health_checks[1].interval: expected a duration"), "{e}");
+        assert!(
+            e.contains("health_checks[1].interval: expected a duration"),
+            "{e}"
+        );
     }
 
     #[test]
