@@ -235,8 +235,9 @@ pub struct Picker {
     bias: f64,
     /// Buffers for rebuilding schedulers, kept so that a resync allocates nothing.
     scratch: EdfScratch,
-    /// The localities of positive weight, while a locality scheduler is rebuilt.
-    positive: Vec<u32>,
+    /// The localities of positive weight and their weights, while a locality scheduler is
+    /// rebuilt.
+    positive: Vec<(u32, f64)>,
     /// The fast path in force (see [`Fast`]).
     fast: Fast,
     /// When priority 0's healthy list is all its hosts in order (every host healthy), the
@@ -870,7 +871,7 @@ fn rebuild_schedulers(
     p: usize,
     sources: &mut PrioritySources,
     seed: u64,
-    positive: &mut Vec<u32>,
+    positive: &mut Vec<(u32, f64)>,
     scratch: &mut EdfScratch,
 ) {
     let Some(state) = plan.priorities().get(p) else {
@@ -1017,19 +1018,20 @@ fn rebuild_locality_scheduler(
     n: u32,
     weight: &dyn Fn(u32) -> f64,
     picks: u32,
-    positive: &mut Vec<u32>,
+    positive: &mut Vec<(u32, f64)>,
     scratch: &mut EdfScratch,
 ) {
+    // The weights read once (the rebuild reads each three times or more).
     positive.clear();
-    positive.extend((0..n).filter(|&i| weight(i) > 0.0));
+    positive.extend((0..n).map(|i| (i, weight(i))).filter(|&(_, w)| w > 0.0));
     edf.rebuild_with_picks(
         positive.len() as u32,
-        |k| weight(positive[k as usize]),
+        |k| positive[k as usize].1,
         picks,
         true,
         scratch,
     );
-    edf.map_items(|k| positive[k as usize]);
+    edf.map_items(|k| positive[k as usize].0);
 }
 
 fn refresh_source(

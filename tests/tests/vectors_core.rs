@@ -577,6 +577,33 @@ fn maglev_doc_weights_one_and_two() {
     );
 }
 
+/// Envoy's `MaglevLoadBalancerTest.Basic` (`test/extensions/load_balancing_policies/maglev/
+/// maglev_lb_test.cc`): hosts `127.0.0.1:90` to `:95`, all healthy, table size 7; hash `i`
+/// takes slot `i`, and the slots hold hosts `{2, 4, 0, 1, 5, 0, 3}`.
+#[test]
+fn maglev_envoy_basic_table_of_seven() {
+    let config = LbConfig {
+        policy: LbPolicy::Maglev,
+        maglev: MaglevConfig { table_size: 7 },
+        ..LbConfig::default()
+    };
+    let assignment = LoadAssignment {
+        localities: vec![LocalityEndpoints {
+            endpoints: (90..96)
+                .map(|port| Endpoint::new("127.0.0.1", port))
+                .collect(),
+            ..LocalityEndpoints::default()
+        }],
+        ..LoadAssignment::default()
+    };
+    let plan = Plan::build(&assignment, &config).expect("plan");
+    let table = plan.table(0).expect("a table for P0");
+    let hosts: Vec<usize> = (0..7)
+        .map(|hash| table.lookup(hash).expect("a filled slot").index())
+        .collect();
+    assert_eq!(hosts, [2, 4, 0, 1, 5, 0, 3]);
+}
+
 /// envoy.md §10 G: minimum ring 1024 and 3 equal hosts → scale = ceil(1/3 × 1024) / (1/3) =
 /// 342 × 3 = 1026 entries, 342 per host.
 #[test]
