@@ -83,6 +83,10 @@ pub(crate) struct Edf {
     winner: Option<Loser>,
     /// Non-empty: the entries are kept by weight class instead of in the tree.
     classes: Vec<Class>,
+    /// A tree over fixed weights: `1 / weight` by leaf, the value a pick adds to the current
+    /// time (empty otherwise: the weight is asked for at each pick). A pick then loads it
+    /// where it would divide, on the path from the winner to its new key.
+    inverse: Vec<f64>,
     current_time: f64,
     order: u64,
 }
@@ -168,6 +172,7 @@ impl Edf {
     pub(crate) fn reserve(&mut self, n: usize) {
         reserve_to(&mut self.losers, n);
         reserve_to(&mut self.classes, MAX_CLASSES);
+        reserve_to(&mut self.inverse, n);
     }
 
     /// Makes `self` the same scheduler as `other`, reusing its buffer (no allocation when it
@@ -180,6 +185,8 @@ impl Edf {
         self.winner = other.winner;
         self.classes.clear();
         self.classes.extend_from_slice(&other.classes);
+        self.inverse.clear();
+        self.inverse.extend_from_slice(&other.inverse);
         self.current_time = other.current_time;
         self.order = other.order;
     }
@@ -190,6 +197,7 @@ impl Edf {
         self.n = 0;
         self.winner = None;
         self.classes.clear();
+        self.inverse.clear();
         self.current_time = 0.0;
         self.order = 0;
     }
@@ -285,8 +293,13 @@ impl Edf {
             max_pick_time = max_pick_time.max(pick_time);
             picks_so_far += floor_picks;
         }
+        self.inverse.clear();
         if !(fixed && self.build_classes(entries, &weight)) {
             self.build(entries, &mut scratch.winners);
+            if fixed {
+                // Leaf `i` holds item `i`.
+                self.inverse.extend((0..n).map(|i| 1.0 / weight(i)));
+            }
         }
         self.current_time = max_pick_time;
         self.order = u64::from(n);
@@ -398,8 +411,8 @@ impl Edf {
         Some(item)
     }
 
-    /// Picks the item with the earliest deadline and re-adds it with `weight(item)` (with
-    /// weight classes, the weight it was rebuilt with: the same, as the weights are fixed).
+    /// Picks the item with the earliest deadline and re-adds it with `weight(item)` (when it
+    /// was rebuilt with fixed weights, the weight it was rebuilt with: the same).
     #[inline]
     pub(crate) fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
         // The tree keeps its winner here; with classes (or no entries) there is none.
@@ -408,10 +421,16 @@ impl Edf {
         };
         let item = top.item;
         self.current_time = deadline(top.key);
-        let w = weight(item);
-        debug_assert!(w > 0.0, "EDF weights must be positive");
+        let inverse = match self.inverse.get(top.leaf as usize) {
+            Some(&inverse) => inverse,
+            None => {
+                let w = weight(item);
+                debug_assert!(w > 0.0, "EDF weights must be positive");
+                1.0 / w
+            }
+        };
         let mut up = Loser {
-            key: key(self.current_time + 1.0 / w, self.order),
+            key: key(self.current_time + inverse, self.order),
             leaf: top.leaf,
             item,
         };
