@@ -521,8 +521,9 @@ impl MaglevEntry {
 
 /// Free slots at or below which a fill finds an entry's next free slot from the free slots
 /// instead of walking its permutation (see [`fill_maglev`]). A walk then costs about
-/// `M / free` probes of one load each, the late phase `free` multiplications; measured at
-/// 65,537 slots (10,000 hosts) the build was fastest from about 256.
+/// `M / free` probes of a few instructions each, the late phase `free` multiplications of
+/// about as many: the two meet near `free = √M`, 256 at the default 65,537 slots (chosen by
+/// that count, not tuned by timing).
 const LATE_PHASE_FREE: u64 = 256;
 
 /// Envoy's `MaglevTable` population (`maglev_lb.cc`, Eisenbud et al., NSDI 2016, §3.4, with
