@@ -517,6 +517,19 @@ impl MaglevEntry {
             inverse_skip: 0,
         }
     }
+
+    /// Whether the entry claims a slot in round `iteration` (its `iteration × weight` has
+    /// reached its target), moving its target on when it does. With equal weights every entry
+    /// claims every round (its target trails `iteration × weight` by a whole weight), so the
+    /// test is left out.
+    #[inline(always)]
+    fn takes_turn(&mut self, iteration: u64, equal: bool, max_weight: f64) -> bool {
+        if !equal && (iteration as f64) * self.weight < self.target {
+            return false;
+        }
+        self.target += max_weight;
+        true
+    }
 }
 
 /// Free slots at or below which a fill finds an entry's next free slot from the free slots
@@ -565,19 +578,16 @@ fn fill_maglev(
             next
         }
     };
-    // Round after round, each entry in turn: an entry whose `iteration × weight` has not
-    // reached its target sits the round out. With equal weights every entry takes a slot every
-    // round (its target trails `iteration × weight` by a whole weight), so the test is left
-    // out. The walks, until few slots are free; `j` is the entry after the last to claim.
+    // Round after round, each entry in turn (`MaglevEntry::takes_turn`). The walks, until few
+    // slots are free; `j` is the entry after the last to claim.
     let (mut j, mut iteration) = (0_usize, 1_u64);
     let mut filled = 0_u64;
     let walks_end = table_size.saturating_sub(LATE_PHASE_FREE);
     'walks: while filled < walks_end {
         for (k, entry) in entries.iter_mut().enumerate() {
-            if !equal && (iteration as f64) * entry.weight < entry.target {
+            if !entry.takes_turn(iteration, equal, max_weight) {
                 continue;
             }
-            entry.target += max_weight;
             // `entry.next` is the permutation position itself, advanced by `skip` with one
             // conditional subtraction (offset, skip < M).
             let mut slot = entry.next;
@@ -602,10 +612,8 @@ fn fill_maglev(
                 j = 0;
                 iteration += 1;
             }
-            let entry = &mut entries[j];
             j += 1;
-            if equal || (iteration as f64) * entry.weight >= entry.target {
-                entry.target += max_weight;
+            if entries[j - 1].takes_turn(iteration, equal, max_weight) {
                 return j - 1;
             }
         }
@@ -632,12 +640,9 @@ fn fill_maglev(
         // permutation visits each slot once).
         let mut best = (u64::MAX, 0_usize);
         for (i, &s) in free.iter().enumerate() {
-            let gap = u64::from(s) + table_size - next;
-            let gap = if gap >= table_size {
-                gap - table_size
-            } else {
-                gap
-            };
+            // `(s - next) mod M`, as `s + (M - next)`: `next < M`, and `M - next = M` (for
+            // `next = 0`) wraps back to `s`.
+            let gap = advance(u64::from(s), table_size - next);
             let steps = modulus.reduce(gap * inverse);
             if steps < best.0 {
                 best = (steps, i);
