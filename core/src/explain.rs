@@ -650,6 +650,14 @@ impl Plan {
                 ),
             ));
         }
+        if self.priority_fallback() {
+            notes.push(Note::new(NoteCode::PriorityFallback, format!(
+                "no priority gets load: every priority's health rounds to 0% after the {}% overprovisioning factor{}, yet not every priority is below the {}% panic threshold by host count, so Envoy distributes no load and its priority choice falls back to P0's healthy hosts for every request (\"unexpected load error\")",
+                self.overprovisioning_factor(),
+                if self.weighted_priority_health() { " (weighted by host weight)" } else { "" },
+                self.panic_threshold()
+            )));
+        }
         if self.total_panic() {
             notes.push(Note::new(NoteCode::TotalPanic, format!(
                 "total panic: every priority is below the {}% panic threshold, so load follows host counts and each priority balances over all its hosts, healthy or not",

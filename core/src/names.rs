@@ -121,6 +121,7 @@ names!(NoteCode, "note code", {
     DrainingExcluded => "draining-excluded",
     DegradedLoad => "degraded-load",
     TotalPanic => "total-panic",
+    PriorityFallback => "priority-fallback",
     Panic => "panic",
     LocalityWeighted => "locality-weighted",
     UnweightedLocality => "unweighted-locality",

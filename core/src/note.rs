@@ -58,6 +58,9 @@ pub enum NoteCode {
     DegradedLoad,
     /// Every priority is in panic: load follows host counts.
     TotalPanic,
+    /// No priority got load (availability rounds to 0, yet a priority is out of panic): Envoy's
+    /// `choosePriority` sends every request to P0's healthy hosts.
+    PriorityFallback,
     /// One priority is in panic: it balances over all its hosts.
     Panic,
     /// Locality-weighted load balancing is on.

@@ -288,6 +288,8 @@ pub struct Plan {
     /// `min(100, Σ health + degraded)`.
     normalized_total_availability: u32,
     total_panic: bool,
+    /// No priority got load although one is out of panic: all of it falls back to P0 healthy.
+    priority_fallback: bool,
     /// Hosts sorted by `address:port` for lookups: (host index).
     by_key: Vec<u32>,
     /// One table per priority for hash policies (empty otherwise).
@@ -623,6 +625,7 @@ impl Plan {
             priorities,
             normalized_total_availability: 0,
             total_panic: false,
+            priority_fallback: false,
             maglev_keys,
             by_key,
             tables: Vec::new(),
@@ -794,6 +797,26 @@ impl Plan {
     #[must_use]
     pub const fn total_panic(&self) -> bool {
         self.total_panic
+    }
+
+    /// Whether priority health is computed from host weights (`weighted_priority_health`).
+    #[must_use]
+    pub const fn weighted_priority_health(&self) -> bool {
+        self.weighted_priority_health
+    }
+
+    /// Whether Envoy's priority loads came out all 0, so that `choosePriority` sends every
+    /// request to P0's healthy hosts (the plan then shows P0 with a healthy load of 100).
+    ///
+    /// It happens when the normalised total availability is 0 (each priority's health and
+    /// degraded availability round down to 0 after the overprovisioning factor, or by weight
+    /// with weighted priority health) while some priority's host counts keep it out of panic:
+    /// `recalculatePerPriorityState` distributes no load then, and only total panic or a panic
+    /// threshold of 0 would assign it (`load_balancer_impl.cc`). Envoy also keeps the loads it
+    /// had before on an update into this state; meshlb gives the freshly built balancer's.
+    #[must_use]
+    pub const fn priority_fallback(&self) -> bool {
+        self.priority_fallback
     }
 
     /// How many updates changed the plan since it was built: one per [`Plan::update`] batch that
@@ -1073,6 +1096,7 @@ impl Plan {
         let nta = sum.min(100) as u32;
         self.normalized_total_availability = nta;
         self.total_panic = false;
+        self.priority_fallback = false;
         if nta > 0 {
             let (first_healthy, rest) = distribute_load(&mut self.priorities, nta, 100, true);
             let (first_degraded, rest) = distribute_load(&mut self.priorities, nta, rest, false);
@@ -1141,6 +1165,15 @@ impl Plan {
             all_in_panic &= state.panic;
         }
         if !all_in_panic {
+            if nta == 0 {
+                // No priority has availability, yet one is not in panic (its health rounded to
+                // 0 through the overprovisioning factor or weighted priority health while its
+                // host counts stay above the threshold): `recalculatePerPriorityState` returned
+                // before distributing load, so every load is 0 and `choosePriority` falls back
+                // to P0 healthy ("unexpected load error"). That is where every request goes.
+                self.priority_fallback = true;
+                self.priorities[0].healthy_load = 100;
+            }
             return;
         }
         // Total panic: every priority gets load in proportion to its host count.

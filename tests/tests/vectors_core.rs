@@ -13,7 +13,7 @@
 
 use meshlb::{
     Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality, LocalityEndpoints,
-    MaglevConfig, Plan, RingHashConfig,
+    MaglevConfig, NoteCode, Picker, Plan, Request, RingHashConfig, SeededRng,
 };
 use serde_json::Value;
 
@@ -413,6 +413,92 @@ fn unit_t8_weighted_priority_health_with_degraded() {
         ..Expect::default()
     };
     check_priorities("T8", &plan, &expect);
+}
+
+/// Availability 0 without total panic (found by the plan fuzz target). Envoy's
+/// `recalculatePerPriorityState` returns before distributing load when the normalised total
+/// availability is 0, and `recalculatePerPriorityPanic` assigns load only in total panic or
+/// with the threshold at 0; so when a priority's health rounds to 0 while its host counts keep
+/// it out of panic, every load stays 0 and `choosePriority` falls through to P0 healthy
+/// (`IS_ENVOY_BUG("unexpected load error")`, load_balancer_impl.cc). Derived by hand:
+/// - (a) OF 1 %, one healthy of two: health 1 × 1 / 2 = 0, counts 50 % (not below 50): P0
+///   healthy takes every request, and only its healthy host is picked;
+/// - (b) weighted priority health, OF 140, weights 20 healthy and 284 unhealthy: health
+///   140 × 20 / 304 = 9, so availability is 9 and the usual rules apply (no fallback); with
+///   weight 2,900 unhealthy: 140 × 20 / 2,920 = 0, counts 50 %: the fallback again;
+/// - (c) P0 two unhealthy hosts (in panic), P1 as (a): not every priority is in panic, so no
+///   total panic; the fallback sends everything to P0, which is in panic and balances over its
+///   two unhealthy hosts (1/2 each) while P1's healthy host gets nothing.
+#[test]
+fn no_priority_load_falls_back_to_p0_healthy() {
+    use HealthStatus::{Healthy, Unhealthy};
+    let shares_and_picks = |assignment: &LoadAssignment| {
+        let plan = Plan::build(assignment, &LbConfig::default()).expect("plan");
+        let mut rng = SeededRng::new(7);
+        let mut picker = Picker::new(&plan, &mut rng);
+        let mut picked = vec![0_u32; plan.hosts().len()];
+        for _ in 0..1_000 {
+            let host = picker.pick(&plan, &mut rng, Request::default());
+            picked[host.expect("a host").index()] += 1;
+        }
+        (plan.shares(), picked, plan)
+    };
+
+    let mut a = weighted(&[&[(1, Healthy), (1, Unhealthy)]], 1);
+    a.weighted_priority_health = false;
+    let (shares, picked, plan) = shares_and_picks(&a);
+    check_priorities(
+        "a",
+        &plan,
+        &Expect {
+            health: Some(vec![0]),
+            healthy_load: Some(vec![100]),
+            panic: Some(vec![false]),
+            ..Expect::default()
+        },
+    );
+    assert_eq!(plan.normalized_total_availability(), 0);
+    assert!(plan.priority_fallback() && !plan.total_panic());
+    assert_eq!((shares, picked), (vec![1.0, 0.0], vec![1_000, 0]));
+    let explained = plan.explain();
+    assert_eq!(explained.notes_of(NoteCode::PriorityFallback).count(), 1);
+
+    let b = weighted(&[&[(20, Healthy), (284, Unhealthy)]], 140);
+    let (_, _, plan) = shares_and_picks(&b);
+    assert_eq!(plan.priorities()[0].health, 9);
+    assert!(!plan.priority_fallback());
+    assert_eq!(
+        plan.explain().notes_of(NoteCode::PriorityFallback).count(),
+        0
+    );
+    let b = weighted(&[&[(20, Healthy), (2_900, Unhealthy)]], 140);
+    let (shares, picked, plan) = shares_and_picks(&b);
+    assert_eq!(plan.priorities()[0].health, 0);
+    assert!(plan.priority_fallback() && !plan.total_panic());
+    assert_eq!((shares, picked), (vec![1.0, 0.0], vec![1_000, 0]));
+
+    let mut c = weighted(
+        &[
+            &[(1, Unhealthy), (1, Unhealthy)],
+            &[(1, Healthy), (1, Unhealthy)],
+        ],
+        1,
+    );
+    c.weighted_priority_health = false;
+    let (shares, picked, plan) = shares_and_picks(&c);
+    check_priorities(
+        "c",
+        &plan,
+        &Expect {
+            health: Some(vec![0, 0]),
+            healthy_load: Some(vec![100, 0]),
+            panic: Some(vec![true, false]),
+            ..Expect::default()
+        },
+    );
+    assert!(plan.priority_fallback() && !plan.total_panic());
+    assert_eq!(shares, vec![0.5, 0.5, 0.0, 0.0]);
+    assert_eq!(picked, vec![500, 500, 0, 0]);
 }
 
 /// Rows of envoy.md §1c (`load_balancer_impl_base_test.cc`) not in the JSON file, with the

@@ -271,6 +271,7 @@ export type NoteCode =
   | "draining-excluded"
   | "degraded-load"
   | "total-panic"
+  | "priority-fallback"
   | "panic"
   | "locality-weighted"
   | "unweighted-locality"
