@@ -1,7 +1,7 @@
 //! The mesh-wide report (`meshlb report`, issue 13 part 3): its traffic matrix and its
 //! single-failure sweep on examples and on tests/scenarios/report-two-regions.yaml, every value
 //! derived by hand in the comments (Envoy's weighted round robin and priority maths as in
-//! tests/tests/failures.rs; istiod sets no locality priorities without outlierDetection).
+//! tests/tests/integration/failures.rs; istiod sets no locality priorities without outlierDetection).
 
 use meshlb::HealthStatus;
 use meshlb::mesh::{

@@ -1,0 +1,74 @@
+//! The benchmarks' generated inputs have the shapes the benchmarks and BENCHMARKS.md say they
+//! have (meshlb-benches' library; its own crate builds no tests, so `cargo test` does not
+//! compile the peers and criterion it benchmarks against).
+
+use meshlb::{HealthStatus, LbPolicy};
+use meshlb_benches::{
+    Weights, build_plan, config, flat, flip_target, mesh, mesh_yaml, request_hashes,
+    without_counts, zoned,
+};
+
+#[test]
+fn zoned_spills_sixteen_percent_and_is_deterministic() {
+    let assignment = zoned(10_000, Weights::Equal);
+    assert_eq!(assignment, zoned(10_000, Weights::Equal));
+    let total: usize = assignment
+        .localities
+        .iter()
+        .map(|l| l.endpoints.len())
+        .sum();
+    assert_eq!(total, 10_000);
+    let plan = build_plan(&assignment, &config(LbPolicy::RoundRobin, true));
+    let loads: Vec<u32> = plan.priorities().iter().map(|p| p.healthy_load).collect();
+    assert_eq!(loads, [84, 16, 0]);
+    assert!(plan.priorities().iter().all(|p| !p.panic));
+    assert_eq!(flip_target(&assignment, &plan).index(), 0);
+}
+
+#[test]
+fn the_generated_mesh_has_what_it_says() {
+    let s = mesh(10, 400, true);
+    assert_eq!(s.clusters.len(), 10);
+    assert_eq!(s.workloads.len(), 400);
+    assert_eq!(
+        s.workloads
+            .iter()
+            .filter(|w| w.health == HealthStatus::Unhealthy)
+            .count(),
+        40
+    );
+    // Four client locations per cluster: every zone of its region.
+    let places: std::collections::BTreeSet<(&str, String)> = s
+        .workloads
+        .iter()
+        .map(|w| (w.cluster.as_str(), w.locality.to_string()))
+        .collect();
+    assert_eq!(places.len(), 40);
+    assert_eq!(mesh_yaml(10, 400, true), mesh_yaml(10, 400, true));
+}
+
+/// The reusing report is the naive one on a small generated mesh (the tests crate checks
+/// every example; this checks the generator's shape: several networks, one primary).
+#[test]
+fn reuse_is_naive_on_a_small_generated_mesh() {
+    let s = mesh(5, 100, true);
+    let fast = meshlb::mesh::Report::build(&s).expect("report");
+    let naive = meshlb::mesh::Report::build_naive(&s).expect("report");
+    assert_eq!(without_counts(&fast), without_counts(&naive));
+    assert_eq!(fast.locations.len(), 20);
+    assert!(fast.explained < naive.explained);
+}
+
+#[test]
+fn flat_is_one_group_of_unique_addresses() {
+    let assignment = flat(1000, Weights::Varied);
+    let plan = build_plan(&assignment, &config(LbPolicy::RoundRobin, false));
+    assert_eq!(plan.hosts().len(), 1000);
+    assert!(
+        assignment.localities[0]
+            .endpoints
+            .iter()
+            .any(|e| e.weight != 1)
+    );
+    assert_eq!(request_hashes(), request_hashes());
+}
