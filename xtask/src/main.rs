@@ -197,8 +197,9 @@ fn ci() -> Result<(), String> {
         // business. Only the suite (`--bench main`: without it cargo also builds every library
         // and binary of the workspace as a bench harness, each with fat LTO), in the test
         // profile the step before compiled every dependency in (the same workspace-wide
-        // features), so criterion, the peers and the harness are all that is new here. The
-        // plain `cargo bench --workspace --no-run` took 11 minutes of CI.
+        // features; criterion and the peers too, for the benches' `memory` example), so the
+        // harness is all that is new here. The plain `cargo bench --workspace --no-run` took
+        // 11 minutes of CI.
         (
             "cargo",
             &[

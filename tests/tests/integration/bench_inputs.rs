@@ -1,6 +1,5 @@
-//! The benchmarks' generated inputs have the shapes the benchmarks and BENCHMARKS.md say they
-//! have (meshlb-benches' library; its own crate builds no tests, so `cargo test` does not
-//! compile the peers and criterion it benchmarks against).
+//! The benchmarks' generated inputs (meshlb-benches' library, which has no test targets of its
+//! own) have the shapes the benchmarks and BENCHMARKS.md say they have.
 
 use meshlb::{HealthStatus, LbPolicy};
 use meshlb_benches::{
