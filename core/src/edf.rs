@@ -15,8 +15,7 @@ use alloc::vec::Vec;
 /// An entry's place in the order: deadline, then insertion order. Deadlines are positive
 /// (current time + 1 / positive weight), and positive floats order like their bits, so
 /// comparing `(deadline bits, order)` as integers orders entries; orders are unique, so no two
-/// keys are equal and every structure that takes the least key picks the same entry. (Two
-/// `u64`s rather than one `u128`: 24-byte tree nodes, not 32.)
+/// keys are equal and every structure that takes the least key picks the same entry.
 type Key = (u64, u64);
 
 #[inline]
@@ -30,39 +29,15 @@ fn deadline(key: Key) -> f64 {
     f64::from_bits(key.0)
 }
 
-/// Greater than every real key (a real deadline is finite).
+/// A key as one integer, for a comparison without a branch.
+#[inline(always)]
+fn wide(key: Key) -> u128 {
+    (u128::from(key.0) << 64) | u128::from(key.1)
+}
+
+/// Greater than every real key (a real deadline is finite): the key of the tree's padding
+/// leaves, which therefore never win.
 const NEVER: Key = (u64::MAX, u64::MAX);
-
-/// A match of the tournament: the key, leaf and item that lost it. The item travels with its
-/// key, so a pick reads nothing outside the path it replays (24 bytes a node).
-#[derive(Debug, Clone, Copy)]
-struct Loser {
-    key: Key,
-    leaf: u32,
-    item: u32,
-}
-
-impl Loser {
-    /// `(self, other)` ordered as (lesser, greater) without a branch: which of two deadlines
-    /// is earlier is data, not a pattern a branch predictor learns (a heap's sift-down picks
-    /// its child the same way), so both outcomes are computed and selected.
-    #[inline(always)]
-    fn order(self, other: Self) -> (Self, Self) {
-        use core::hint::select_unpredictable as select;
-        let k = |l: Self| (u128::from(l.key.0) << 64) | u128::from(l.key.1);
-        let swap = k(other) < k(self);
-        // Field by field: a select of the whole struct goes through memory.
-        let pick = |a: Self, b: Self| Self {
-            key: (
-                select(swap, b.key.0, a.key.0),
-                select(swap, b.key.1, a.key.1),
-            ),
-            leaf: select(swap, b.leaf, a.leaf),
-            item: select(swap, b.item, a.item),
-        };
-        (pick(self, other), pick(other, self))
-    }
-}
 
 /// An EDF scheduler over a fixed set of items (indices into the caller's slice).
 ///
@@ -70,25 +45,47 @@ impl Loser {
 /// rebuilds: a tournament tree (a loser tree) over one leaf per entry keeps the least key at
 /// the top. Re-adding the winner replays its path to the root, one comparison per level
 /// (`log2 n`), where a binary heap's sift-down compares twice per level and moves entries.
-/// The tree is laid out as a bottom-up segment tree: leaf `i` at `n + i`, the parent of node
-/// `k` at `k / 2`, internal nodes `1..n`; any `n` works, without padding.
+///
+/// The tree is laid out as an implicit binary tree over a power-of-two number of leaves
+/// (`size`; the leaves past the entries hold [`NEVER`]): leaf `i` is node `size + i`, the parent
+/// of node `k` is `k / 2`, internal nodes are `1..size`. A node holds only the *leaf* that lost
+/// its match (4 bytes); keys, items and inverse weights are arrays by leaf. Every path has the
+/// same length, so a pick's replay is a loop the branch predictor knows the length of, and a
+/// level is a load of the stored leaf and its key (both independent of the match below, so
+/// they are in flight before it is decided), one comparison and three selects.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Edf {
-    /// Tree: `losers[node]` for the internal nodes `1..n` (`losers[0]` is unused).
-    /// Classes: the entries, class by class, each class's slots a ring in key order.
-    losers: Vec<Loser>,
-    /// Entries (leaves).
+    /// Tree: `tree[node]`, the leaf that lost the match at internal node `1..size`
+    /// (`tree[0]` is unused).
+    tree: Vec<u32>,
+    /// Tree: each leaf's key (`size` of them).
+    keys: Vec<Key>,
+    /// Tree: each leaf's item.
+    items: Vec<u32>,
+    /// Tree: leaves, a power of two (0: no tree).
+    size: usize,
+    /// Tree: `log2 size`, the matches on every path.
+    levels: u32,
+    /// Tree: the leaf holding the least key (`None`: no entries, or classes in use).
+    top: Option<u32>,
+    /// Entries.
     n: usize,
-    /// The current winner: its key and leaf (`None`: no entries, or classes in use).
-    winner: Option<Loser>,
     /// Non-empty: the entries are kept by weight class instead of in the tree.
     classes: Vec<Class>,
+    /// Classes: the entries, class by class, each class's slots a ring in key order.
+    slots: Vec<Slot>,
     /// A tree over fixed weights: `1 / weight` by leaf, the value a pick adds to the current
-    /// time (empty otherwise: the weight is asked for at each pick). A pick then loads it
-    /// where it would divide, on the path from the winner to its new key.
+    /// time (empty otherwise: the weight is asked for at each pick).
     inverse: Vec<f64>,
     current_time: f64,
     order: u64,
+}
+
+/// An entry kept in a weight class: its key and item.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: Key,
+    item: u32,
 }
 
 /// Most weight classes an EDF over fixed weights keeps as queues (see [`Class`]); with more
@@ -118,7 +115,7 @@ const MIN_CLASS_ENTRIES: usize = 128;
 struct Class {
     /// The head's key: the least of the class.
     head_key: Key,
-    /// The class's slots are `losers[start..start + len]`, a full ring whose first entry in key
+    /// The class's slots are `slots[start..start + len]`, a full ring whose first entry in key
     /// order is at `start + head`.
     start: u32,
     len: u32,
@@ -132,23 +129,21 @@ struct Class {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct EdfScratch {
     entries: Vec<(Key, u32)>,
-    winners: Vec<Loser>,
+    winners: Vec<u32>,
 }
 
 impl EdfScratch {
     /// Room for schedulers of up to `n` entries.
     pub(crate) fn reserve(&mut self, n: usize) {
         reserve_to(&mut self.entries, n);
-        reserve_to(&mut self.winners, 2 * n);
+        reserve_to(&mut self.winners, 2 * leaves(n));
     }
 }
 
-/// The loser tree's unused node 0, and a slot not yet written.
-const UNSET: Loser = Loser {
-    key: NEVER,
-    leaf: u32::MAX,
-    item: u32::MAX,
-};
+/// The tree's leaves for `n` entries: `n` rounded up to a power of two.
+fn leaves(n: usize) -> usize {
+    n.checked_next_power_of_two().unwrap_or(n)
+}
 
 /// Gives `v` length `n`, keeping what it holds (`fill` only for slots it did not have): for
 /// buffers whose every slot is written before it is read.
@@ -167,73 +162,91 @@ pub(crate) fn reserve_to<T>(v: &mut Vec<T>, n: usize) {
     }
 }
 
+/// Replaces `v`'s contents with `from`'s, reusing its buffer.
+fn copy_vec<T: Copy>(v: &mut Vec<T>, from: &[T]) {
+    v.clear();
+    v.extend_from_slice(from);
+}
+
 impl Edf {
     /// Room for `n` entries, so rebuilds up to that size allocate nothing.
     pub(crate) fn reserve(&mut self, n: usize) {
-        reserve_to(&mut self.losers, n);
+        let size = leaves(n);
+        reserve_to(&mut self.tree, size);
+        reserve_to(&mut self.keys, size);
+        reserve_to(&mut self.items, size);
+        reserve_to(&mut self.slots, n);
         reserve_to(&mut self.classes, MAX_CLASSES);
-        reserve_to(&mut self.inverse, n);
+        reserve_to(&mut self.inverse, size);
     }
 
-    /// Makes `self` the same scheduler as `other`, reusing its buffer (no allocation when it
-    /// has room for `other`'s entries).
+    /// Makes `self` the same scheduler as `other`, reusing its buffers (no allocation when
+    /// they have room for `other`'s entries).
     pub(crate) fn copy_from(&mut self, other: &Self) {
-        self.losers.clear();
-        self.losers
-            .extend_from_slice(other.losers.get(..other.n).unwrap_or(&other.losers));
+        copy_vec(&mut self.tree, &other.tree);
+        copy_vec(&mut self.keys, &other.keys);
+        copy_vec(&mut self.items, &other.items);
+        copy_vec(&mut self.classes, &other.classes);
+        copy_vec(&mut self.slots, &other.slots);
+        copy_vec(&mut self.inverse, &other.inverse);
+        self.size = other.size;
+        self.levels = other.levels;
+        self.top = other.top;
         self.n = other.n;
-        self.winner = other.winner;
-        self.classes.clear();
-        self.classes.extend_from_slice(&other.classes);
-        self.inverse.clear();
-        self.inverse.extend_from_slice(&other.inverse);
         self.current_time = other.current_time;
         self.order = other.order;
     }
 
-    /// Empties the scheduler, keeping its buffers (and their lengths: the slots past `n` are
-    /// never read, and a rebuild writes every slot it reads).
+    /// Empties the scheduler, keeping its buffers' capacity.
     pub(crate) fn clear(&mut self) {
-        self.n = 0;
-        self.winner = None;
+        self.tree.clear();
+        self.keys.clear();
+        self.items.clear();
         self.classes.clear();
+        self.slots.clear();
         self.inverse.clear();
+        self.size = 0;
+        self.levels = 0;
+        self.top = None;
+        self.n = 0;
         self.current_time = 0.0;
         self.order = 0;
     }
 
     /// Builds the tree over `entries` (key and item, one per leaf), `winners` a buffer.
-    ///
-    /// Every node the tree reads is written here (leaves, then each internal node from its
-    /// children), so the buffers only get their lengths, not a fill: at the 50 localities of a
-    /// priority, filling them was an eighth of the instructions of a rebuild after a health
-    /// flip.
-    fn build(&mut self, entries: &[(Key, u32)], winners: &mut Vec<Loser>) {
+    fn build(&mut self, entries: &[(Key, u32)], winners: &mut Vec<u32>) {
         let n = entries.len();
         self.n = n;
         self.classes.clear();
+        self.slots.clear();
         if n == 0 {
-            self.losers.clear();
-            self.winner = None;
+            self.size = 0;
+            self.top = None;
             return;
         }
-        set_len(winners, 2 * n, UNSET);
-        for (leaf, &(key, item)) in entries.iter().enumerate() {
-            winners[n + leaf] = Loser {
-                key,
-                leaf: leaf as u32,
-                item,
-            };
+        let size = leaves(n);
+        self.size = size;
+        self.levels = size.trailing_zeros();
+        self.keys.clear();
+        self.keys.extend(entries.iter().map(|&(key, _)| key));
+        self.keys.resize(size, NEVER);
+        self.items.clear();
+        self.items.extend(entries.iter().map(|&(_, item)| item));
+        self.items.resize(size, u32::MAX);
+        // Each node's winner, bottom up; the tree keeps the losers.
+        set_len(winners, 2 * size, 0);
+        set_len(&mut self.tree, size, 0);
+        for leaf in 0..size {
+            winners[size + leaf] = leaf as u32;
         }
-        set_len(&mut self.losers, n, UNSET);
-        self.losers[0] = UNSET;
-        for node in (1..n).rev() {
+        for node in (1..size).rev() {
             let (a, b) = (winners[2 * node], winners[2 * node + 1]);
-            let (win, lose) = if a.key < b.key { (a, b) } else { (b, a) };
+            let a_wins = wide(self.keys[a as usize]) < wide(self.keys[b as usize]);
+            let (win, lose) = if a_wins { (a, b) } else { (b, a) };
             winners[node] = win;
-            self.losers[node] = lose;
+            self.tree[node] = lose;
         }
-        self.winner = Some(winners[1]);
+        self.top = Some(winners[1]);
     }
 
     /// Adds `item` with `weight` (> 0).
@@ -241,12 +254,8 @@ impl Edf {
     pub(crate) fn add(&mut self, weight: f64, item: u32) {
         debug_assert!(weight > 0.0, "EDF weights must be positive");
         // Tests only: gather every key and rebuild.
-        let mut entries = alloc::vec![(NEVER, u32::MAX); self.n];
-        let mut stack: Vec<Loser> = self.losers[..self.n].iter().skip(1).copied().collect();
-        stack.extend(self.winner);
-        for l in stack.into_iter().filter(|l| l.leaf != u32::MAX) {
-            entries[l.leaf as usize] = (l.key, l.item);
-        }
+        let mut entries: Vec<(Key, u32)> =
+            (0..self.n).map(|l| (self.keys[l], self.items[l])).collect();
         entries.push((key(self.current_time + 1.0 / weight, self.order), item));
         self.order += 1;
         self.build(&entries, &mut Vec::new());
@@ -332,9 +341,17 @@ impl Edf {
             }
         }
         self.n = entries.len();
-        self.winner = None;
+        self.size = 0;
+        self.top = None;
         // Every slot is written below.
-        set_len(&mut self.losers, entries.len(), UNSET);
+        set_len(
+            &mut self.slots,
+            entries.len(),
+            Slot {
+                key: NEVER,
+                item: u32::MAX,
+            },
+        );
         let mut start = 0_u32;
         for &(bits, count) in &seen[..distinct] {
             self.classes.push(Class {
@@ -356,13 +373,13 @@ impl Edf {
                 .position(|(b, _)| *b == bits)
                 .unwrap_or(0);
             let class = self.classes[c];
-            self.losers[(class.start + next[c]) as usize] = Loser { key, leaf: 0, item };
+            self.slots[(class.start + next[c]) as usize] = Slot { key, item };
             next[c] += 1;
         }
         for class in &mut self.classes {
-            let slots = &mut self.losers[class.start as usize..(class.start + class.len) as usize];
-            if !slots.is_sorted_by_key(|l| l.key) {
-                slots.sort_unstable_by_key(|l| l.key);
+            let slots = &mut self.slots[class.start as usize..(class.start + class.len) as usize];
+            if !slots.is_sorted_by_key(|s| s.key) {
+                slots.sort_unstable_by_key(|s| s.key);
             }
             class.head_key = slots[0].key;
         }
@@ -373,7 +390,6 @@ impl Edf {
     #[inline]
     fn pick_class(&mut self) -> Option<u32> {
         use core::hint::select_unpredictable as select;
-        let wide = |k: Key| (u128::from(k.0) << 64) | u128::from(k.1);
         let (first, rest) = self.classes.split_first()?;
         let mut best = 0_usize;
         let mut best_key = wide(first.head_key);
@@ -385,7 +401,7 @@ impl Edf {
         }
         let class = &mut self.classes[best];
         let (start, len) = (class.start as usize, class.len as usize);
-        let ring = &mut self.losers[start..start + len];
+        let ring = &mut self.slots[start..start + len];
         let head = class.head as usize;
         let item = ring[head].item;
         self.current_time = deadline(class.head_key);
@@ -413,15 +429,17 @@ impl Edf {
 
     /// Picks the item with the earliest deadline and re-adds it with `weight(item)` (when it
     /// was rebuilt with fixed weights, the weight it was rebuilt with: the same).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
+        use core::hint::select_unpredictable as select;
         // The tree keeps its winner here; with classes (or no entries) there is none.
-        let Some(top) = self.winner else {
+        let Some(top) = self.top else {
             return self.pick_class();
         };
-        let item = top.item;
-        self.current_time = deadline(top.key);
-        let inverse = match self.inverse.get(top.leaf as usize) {
+        let leaf = top as usize;
+        let item = *self.items.get(leaf)?;
+        self.current_time = deadline(*self.keys.get(leaf)?);
+        let inverse = match self.inverse.get(leaf) {
             Some(&inverse) => inverse,
             None => {
                 let w = weight(item);
@@ -429,37 +447,36 @@ impl Edf {
                 1.0 / w
             }
         };
-        let mut up = Loser {
-            key: key(self.current_time + inverse, self.order),
-            leaf: top.leaf,
-            item,
-        };
+        let added = key(self.current_time + inverse, self.order);
         self.order += 1;
-        // Replay the leaf's matches up to the root: at each node the lesser key goes on up.
-        let mut node = (self.n + top.leaf as usize) >> 1;
-        while let Some(stored) = self.losers.get_mut(node).filter(|_| node > 0) {
-            let (lesser, greater) = up.order(*stored);
-            *stored = greater;
-            up = lesser;
+        self.keys[leaf] = added;
+        // Replay the leaf's matches up to the root: at each node the lesser key goes on up, the
+        // greater stays. Orders are unique, so `<` never meets equal keys. Every index is in
+        // bounds by construction (`size` leaves, internal nodes `1..size`, leaves `< size`).
+        let (tree, keys) = (self.tree.as_mut_slice(), self.keys.as_slice());
+        let (mut up, mut up_key) = (top, wide(added));
+        let mut node = self.size + leaf;
+        for _ in 0..self.levels {
             node >>= 1;
+            let held = tree[node];
+            let held_key = wide(keys[held as usize]);
+            let swap = held_key < up_key;
+            tree[node] = select(swap, up, held);
+            up = select(swap, held, up);
+            up_key = select(swap, held_key, up_key);
         }
-        self.winner = Some(up);
+        self.top = Some(up);
         Some(item)
     }
 
     /// Renames every item through `f` (the order of the entries is unchanged).
     pub(crate) fn map_items(&mut self, f: impl Fn(u32) -> u32) {
-        // The tree's internal nodes `1..n` and its winner, or the classes' slots `0..n`.
-        let first = usize::from(self.classes.is_empty());
-        let n = self.n.min(self.losers.len());
-        for loser in self
-            .losers
-            .get_mut(first..n)
-            .unwrap_or_default()
-            .iter_mut()
-            .chain(self.winner.as_mut())
-        {
-            loser.item = f(loser.item);
+        let n = self.n;
+        for item in self.items.iter_mut().take(n) {
+            *item = f(*item);
+        }
+        for slot in &mut self.slots {
+            slot.item = f(slot.item);
         }
     }
 }

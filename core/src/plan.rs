@@ -285,6 +285,9 @@ pub struct Plan {
     hosts: Vec<Host>,
     localities: Vec<LocalityGroup>,
     priorities: Vec<PriorityState>,
+    /// [`Plan::choose_priority`]'s answer for each `hash % 100`, read off the loads whenever
+    /// they change: the priority, with [`DEGRADED_POINT`] set when degraded hosts serve.
+    points: [u16; 100],
     /// `min(100, Σ health + degraded)`.
     normalized_total_availability: u32,
     total_panic: bool,
@@ -623,6 +626,7 @@ impl Plan {
             hosts,
             localities,
             priorities,
+            points: [0; 100],
             normalized_total_availability: 0,
             total_panic: false,
             priority_fallback: false,
@@ -1111,6 +1115,7 @@ impl Plan {
             }
         }
         self.recompute_panic();
+        self.recompute_points();
         let mut from = 0;
         for state in &mut self.priorities {
             state.healthy_from = from;
@@ -1122,28 +1127,63 @@ impl Plan {
         }
     }
 
+    /// The effective weight of locality `locality` (index within `priority`) for healthy or
+    /// degraded traffic, as the locality schedulers weigh it (0 when there is no such locality).
+    pub(crate) fn locality_weight(
+        &self,
+        priority: usize,
+        locality: u32,
+        availability: Availability,
+    ) -> f64 {
+        let group = self.priorities.get(priority).and_then(|state| {
+            self.localities
+                .get(state.localities.start as usize + locality as usize)
+        });
+        group.map_or(0.0, |g| match availability {
+            Availability::Degraded => g.effective_degraded,
+            _ => g.effective_healthy,
+        })
+    }
+
     /// Envoy's `LoadBalancerBase::choosePriority`: `hash % 100 + 1` against the cumulative
     /// healthy loads of all priorities, then the cumulative degraded loads. `None` only when the
     /// assignment has no priority at all.
     #[must_use]
     #[inline]
     pub fn choose_priority(&self, hash: u64) -> Option<(usize, Availability)> {
-        let point = (hash % 100) as u32 + 1;
-        let mut acc = 0;
-        for (p, state) in self.priorities.iter().enumerate() {
-            acc += state.healthy_load;
-            if point <= acc {
-                return Some((p, Availability::Healthy));
+        if self.priorities.is_empty() {
+            return None;
+        }
+        // One read of the table the loads were folded into (`recompute_points`), where a
+        // walk over the cumulative loads would branch on the random value at each priority.
+        let point = self.points[(hash % 100) as usize];
+        let availability = if point & DEGRADED_POINT == 0 {
+            Availability::Healthy
+        } else {
+            Availability::Degraded
+        };
+        Some((usize::from(point & !DEGRADED_POINT), availability))
+    }
+
+    /// Folds the loads into `points`: for each `point` in `1..=100`, the first priority whose
+    /// cumulative healthy load reaches it, else the first whose cumulative healthy then
+    /// degraded load does, else P0 healthy (loads that do not add up to 100, where Envoy's
+    /// `choosePriority` falls back to P0 healthy).
+    fn recompute_points(&mut self) {
+        let healthy = self.priorities.iter().map(|s| s.healthy_load).zip(0_u16..);
+        let degraded = self.priorities.iter().map(|s| s.degraded_load).zip(0_u16..);
+        let degraded = degraded.map(|(load, p)| (load, p | DEGRADED_POINT));
+        let (mut acc, mut next) = (0_u32, 0_usize);
+        for (load, point) in healthy.chain(degraded) {
+            acc = acc.saturating_add(load);
+            while next < self.points.len() && next < acc as usize {
+                self.points[next] = point;
+                next += 1;
             }
         }
-        for (p, state) in self.priorities.iter().enumerate() {
-            acc += state.degraded_load;
-            if point <= acc {
-                return Some((p, Availability::Degraded));
-            }
+        if let Some(rest) = self.points.get_mut(next..) {
+            rest.fill(0);
         }
-        // Unreachable while loads add up to 100; Envoy falls back to P0 healthy.
-        (!self.priorities.is_empty()).then_some((0, Availability::Healthy))
     }
 
     /// Envoy's `recalculatePerPriorityPanic` and `recalculateLoadInTotalPanic`.
@@ -1491,6 +1531,10 @@ fn distribute_load(
     }
     (first, left)
 }
+
+/// The flag in [`Plan`]'s point table that marks degraded traffic (priorities are fewer than
+/// 2^15: at most 129).
+const DEGRADED_POINT: u16 = 1 << 15;
 
 /// Envoy's `isHostSetInPanic`: raw (not overprovisioned) healthy + degraded percentage below
 /// the threshold, in double arithmetic.
