@@ -107,6 +107,9 @@ struct Scheduler {
     /// The scheduler as its last rebuild left it: every resync starts each scheduler afresh
     /// (as a rebuild would), and one whose localities did not change is copied from here.
     fresh: Edf,
+    /// The effective weights (by locality of the priority) `fresh` was built over, once it has
+    /// been: a rebuild over the same weights and seed would give `fresh` again.
+    built: Option<Vec<f64>>,
 }
 
 impl Scheduler {
@@ -981,6 +984,22 @@ fn rebuild_schedulers(
             }
         };
         slot.on = true;
+        // A health change that leaves every effective weight as it was (a locality whose
+        // overprovisioned availability stays at or above 100 %, the common case with Envoy's
+        // factor of 1.4) leaves the rebuilt scheduler as the fresh copy: copy it.
+        let built = slot.built.get_or_insert_with(Vec::new);
+        let same = built.len() == groups.len()
+            && built
+                .iter()
+                .zip(0_u32..)
+                .all(|(&w, i)| w.to_bits() == weights(i).to_bits());
+        if same {
+            slot.edf.copy_from(&slot.fresh);
+            continue;
+        }
+        built.clear();
+        reserve_to(built, groups.len());
+        built.extend((0..groups.len() as u32).map(weights));
         rebuild_locality_scheduler(
             &mut slot.edf,
             groups.len() as u32,
