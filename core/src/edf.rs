@@ -55,18 +55,18 @@ const NEVER: Key = (u64::MAX, u64::MAX);
 /// they are in flight before it is decided), one comparison and three selects.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Edf {
-    /// Tree: `tree[node]`, the leaf that lost the match at internal node `1..size`
-    /// (`tree[0]` is unused).
+    /// `tree[node]`, the leaf that lost the match at internal node `1..size` (`tree[0]` is
+    /// unused). The leaves are the entries, or with classes the classes (their heads).
     tree: Vec<u32>,
-    /// Tree: each leaf's key (`size` of them).
+    /// Each leaf's key (`size` of them): an entry's, or a class head's.
     keys: Vec<Key>,
-    /// Tree: each leaf's item.
+    /// Each leaf's item (entries only).
     items: Vec<u32>,
-    /// Tree: leaves, a power of two (0: no tree).
+    /// Leaves, a power of two (0: no entries).
     size: usize,
-    /// Tree: `log2 size`, the matches on every path.
+    /// `log2 size`, the matches on every path.
     levels: u32,
-    /// Tree: the leaf holding the least key (`None`: no entries, or classes in use).
+    /// The leaf holding the least key (`None`: no entries).
     top: Option<u32>,
     /// Entries.
     n: usize,
@@ -89,14 +89,15 @@ struct Slot {
 }
 
 /// Most weight classes an EDF over fixed weights keeps as queues (see [`Class`]); with more
-/// distinct weights, the tree.
-const MAX_CLASSES: usize = 8;
+/// distinct weights, the tree over the entries.
+const MAX_CLASSES: usize = 16;
 
-/// Fewest entries kept as weight classes. A small tree is a few matches in memory a pick
-/// reads anyway; measured (weights 1-8, picks alternating between 150 localities' schedulers
-/// of 7 to 67 hosts) the class scan was 20 % slower there, while one list of 1,000 hosts
-/// picked 22 % faster as classes and one of 100,000 twelve times faster.
-const MIN_CLASS_ENTRIES: usize = 128;
+/// Fewest entries a weight class holds on average for the entries to be kept as classes: a
+/// pick then replays `log2 classes` matches and rotates a queue, rather than `log2 entries`
+/// matches. A rotation costs about two matches' instructions (callgrind: 50 localities in 12
+/// classes picked in 330 instructions, as a tree of 64 leaves in 322), so classes of eight
+/// entries or more, which save three matches or more.
+const MIN_CLASS_SIZE: usize = 8;
 
 /// The entries of one weight, when weights are fixed between rebuilds (round robin's host
 /// weights, the localities' effective weights).
@@ -105,16 +106,15 @@ const MIN_CLASS_ENTRIES: usize = 128;
 /// happen at non-decreasing times and rounding is monotonic, so every entry of weight `w` came
 /// back at a time `t' <= t`, with a deadline `t' + 1/w <= t + 1/w` and an earlier order: the
 /// re-added entry's key is the greatest of its class. Each class is therefore a queue in key
-/// order, its head its least key, and the least key overall is the least of the heads: a pick
-/// compares the heads (at most [`MAX_CLASSES`]) and rotates one queue, reading memory in order,
-/// where the tree replays `log2 n` matches in places a large tree has out of cache. Keys are
-/// unique, so both structures pick the same entry. (Envoy's initial deadlines from
+/// order, its head its least key, and the least key overall is the least of the heads: the
+/// loser tree is kept over the class heads (at most [`MAX_CLASSES`] leaves), and a pick rotates
+/// one queue, reading memory in order, and replays `log2 classes` matches, where the tree over
+/// the entries replays `log2 n` in places a large tree has out of cache. Keys are unique, so
+/// both structures pick the same entry. (Envoy's initial deadlines from
 /// `createWithPicks` can exceed a later re-add by a rounding; the re-added entry is then moved
 /// back to its place in key order, so the order holds whatever the arithmetic.)
 #[derive(Debug, Clone, Copy)]
 struct Class {
-    /// The head's key: the least of the class.
-    head_key: Key,
     /// The class's slots are `slots[start..start + len]`, a full ring whose first entry in key
     /// order is at `start + head`.
     start: u32,
@@ -215,12 +215,18 @@ impl Edf {
 
     /// Builds the tree over `entries` (key and item, one per leaf), `winners` a buffer.
     fn build(&mut self, entries: &[(Key, u32)], winners: &mut Vec<u32>) {
-        let n = entries.len();
-        self.n = n;
+        self.n = entries.len();
         self.classes.clear();
         self.slots.clear();
+        self.build_tree(entries, winners);
+    }
+
+    /// The loser tree over `leaves` (key and item each), `winners` a buffer.
+    fn build_tree(&mut self, leaves_in: &[(Key, u32)], winners: &mut Vec<u32>) {
+        let n = leaves_in.len();
         if n == 0 {
             self.size = 0;
+            self.levels = 0;
             self.top = None;
             return;
         }
@@ -228,10 +234,10 @@ impl Edf {
         self.size = size;
         self.levels = size.trailing_zeros();
         self.keys.clear();
-        self.keys.extend(entries.iter().map(|&(key, _)| key));
+        self.keys.extend(leaves_in.iter().map(|&(key, _)| key));
         self.keys.resize(size, NEVER);
         self.items.clear();
-        self.items.extend(entries.iter().map(|&(_, item)| item));
+        self.items.extend(leaves_in.iter().map(|&(_, item)| item));
         self.items.resize(size, u32::MAX);
         // Each node's winner, bottom up; the tree keeps the losers.
         set_len(winners, 2 * size, 0);
@@ -303,7 +309,7 @@ impl Edf {
             picks_so_far += floor_picks;
         }
         self.inverse.clear();
-        if !(fixed && self.build_classes(entries, &weight)) {
+        if !(fixed && self.build_classes(entries, &weight, &mut scratch.winners)) {
             self.build(entries, &mut scratch.winners);
             if fixed {
                 // Leaf `i` holds item `i`.
@@ -319,13 +325,15 @@ impl Edf {
     }
 
     /// Keeps `entries` (keys in the order of their items, as `rebuild_with_picks` makes them)
-    /// by weight class when they have at most [`MAX_CLASSES`] distinct weights; `false` (and
-    /// nothing changed) otherwise.
-    fn build_classes(&mut self, entries: &[(Key, u32)], weight: &impl Fn(u32) -> f64) -> bool {
-        self.classes.clear();
-        if entries.len() < MIN_CLASS_ENTRIES {
-            return false;
-        }
+    /// by weight class when they have at most [`MAX_CLASSES`] distinct weights, of
+    /// [`MIN_CLASS_SIZE`] entries or more on average; `false` (and nothing changed) otherwise.
+    /// `winners` is a buffer.
+    fn build_classes(
+        &mut self,
+        entries: &[(Key, u32)],
+        weight: &impl Fn(u32) -> f64,
+        winners: &mut Vec<u32>,
+    ) -> bool {
         // Distinct weights (by bits) in first-seen order, with their counts.
         let mut seen = [(0_u64, 0_u32); MAX_CLASSES];
         let mut distinct = 0;
@@ -340,9 +348,11 @@ impl Edf {
                 None => return false,
             }
         }
+        if entries.len() < distinct * MIN_CLASS_SIZE {
+            return false;
+        }
         self.n = entries.len();
-        self.size = 0;
-        self.top = None;
+        self.classes.clear();
         // Every slot is written below.
         set_len(
             &mut self.slots,
@@ -355,7 +365,6 @@ impl Edf {
         let mut start = 0_u32;
         for &(bits, count) in &seen[..distinct] {
             self.classes.push(Class {
-                head_key: NEVER,
                 start,
                 len: count,
                 head: 0,
@@ -376,45 +385,40 @@ impl Edf {
             self.slots[(class.start + next[c]) as usize] = Slot { key, item };
             next[c] += 1;
         }
-        for class in &mut self.classes {
+        let mut heads = [(NEVER, 0_u32); MAX_CLASSES];
+        for (c, class) in self.classes.iter().enumerate() {
             let slots = &mut self.slots[class.start as usize..(class.start + class.len) as usize];
             if !slots.is_sorted_by_key(|s| s.key) {
                 slots.sort_unstable_by_key(|s| s.key);
             }
-            class.head_key = slots[0].key;
+            heads[c] = (slots[0].key, c as u32);
         }
+        self.build_tree(&heads[..distinct], winners);
         true
     }
 
-    /// A pick among weight classes: the least head, re-added at its class's tail.
-    #[inline]
-    fn pick_class(&mut self) -> Option<u32> {
-        use core::hint::select_unpredictable as select;
-        let (first, rest) = self.classes.split_first()?;
-        let mut best = 0_usize;
-        let mut best_key = wide(first.head_key);
-        for (i, c) in rest.iter().enumerate() {
-            let k = wide(c.head_key);
-            let less = k < best_key;
-            best = select(less, i + 1, best);
-            best_key = select(less, k, best_key);
-        }
-        let class = &mut self.classes[best];
+    /// Class `c`'s head is picked: it is re-added at the class's tail with the next order.
+    /// Returns the item and the class's new head key. (Kept out of line: inlined in every
+    /// pick's body, it cost the tree's picks spilled registers.)
+    #[inline(never)]
+    fn rotate_class(&mut self, c: usize) -> Option<(u32, Key)> {
+        let class = self.classes.get_mut(c)?;
         let (start, len) = (class.start as usize, class.len as usize);
-        let ring = &mut self.slots[start..start + len];
+        let ring = self.slots.get_mut(start..start + len)?;
         let head = class.head as usize;
-        let item = ring[head].item;
-        self.current_time = deadline(class.head_key);
+        let slot = ring.get_mut(head)?;
+        let item = slot.item;
+        self.current_time = deadline(slot.key);
         let added = key(self.current_time + class.inv, self.order);
         self.order += 1;
-        ring[head].key = added;
+        slot.key = added;
         let next = if head + 1 == len { 0 } else { head + 1 };
         class.head = next as u32;
         // The re-added entry is now the ring's last (at `head`): in order when the one before it
         // has a lesser key, as it has but for a rounding of the initial deadlines.
         if len > 1 {
             let before = if head == 0 { len - 1 } else { head - 1 };
-            if ring[before].key > added {
+            if wide(ring[before].key) > wide(added) {
                 let at = |j: usize| (next + j) % len;
                 let mut j = len - 1;
                 while j > 0 && ring[at(j - 1)].key > ring[at(j)].key {
@@ -423,8 +427,7 @@ impl Edf {
                 }
             }
         }
-        class.head_key = ring[next].key;
-        Some(item)
+        Some((item, ring[next].key))
     }
 
     /// Picks the item with the earliest deadline and re-adds it with `weight(item)` (when it
@@ -432,29 +435,31 @@ impl Edf {
     #[inline(always)]
     pub(crate) fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
         use core::hint::select_unpredictable as select;
-        // The tree keeps its winner here; with classes (or no entries) there is none.
-        let Some(top) = self.top else {
-            return self.pick_class();
+        let leaf = self.top? as usize;
+        // The leaf's new key: the re-added entry's, or with classes the class's next head.
+        let (item, added) = if self.classes.is_empty() {
+            let item = *self.items.get(leaf)?;
+            self.current_time = deadline(*self.keys.get(leaf)?);
+            let inverse = match self.inverse.get(leaf) {
+                Some(&inverse) => inverse,
+                None => {
+                    let w = weight(item);
+                    debug_assert!(w > 0.0, "EDF weights must be positive");
+                    1.0 / w
+                }
+            };
+            let added = key(self.current_time + inverse, self.order);
+            self.order += 1;
+            (item, added)
+        } else {
+            self.rotate_class(leaf)?
         };
-        let leaf = top as usize;
-        let item = *self.items.get(leaf)?;
-        self.current_time = deadline(*self.keys.get(leaf)?);
-        let inverse = match self.inverse.get(leaf) {
-            Some(&inverse) => inverse,
-            None => {
-                let w = weight(item);
-                debug_assert!(w > 0.0, "EDF weights must be positive");
-                1.0 / w
-            }
-        };
-        let added = key(self.current_time + inverse, self.order);
-        self.order += 1;
         self.keys[leaf] = added;
         // Replay the leaf's matches up to the root: at each node the lesser key goes on up, the
         // greater stays. Orders are unique, so `<` never meets equal keys. Every index is in
         // bounds by construction (`size` leaves, internal nodes `1..size`, leaves `< size`).
         let (tree, keys) = (self.tree.as_mut_slice(), self.keys.as_slice());
-        let (mut up, mut up_key) = (top, wide(added));
+        let (mut up, mut up_key) = (leaf as u32, wide(added));
         let mut node = self.size + leaf;
         for _ in 0..self.levels {
             node >>= 1;
@@ -471,7 +476,8 @@ impl Edf {
 
     /// Renames every item through `f` (the order of the entries is unchanged).
     pub(crate) fn map_items(&mut self, f: impl Fn(u32) -> u32) {
-        let n = self.n;
+        // With classes, the leaves are classes: only the slots hold items.
+        let n = if self.classes.is_empty() { self.n } else { 0 };
         for item in self.items.iter_mut().take(n) {
             *item = f(*item);
         }
@@ -641,7 +647,7 @@ mod tests {
             };
             proptest::prop_assert_eq!(
                 !classes.classes.is_empty(),
-                distinct <= MAX_CLASSES && weights.len() >= MIN_CLASS_ENTRIES
+                distinct <= MAX_CLASSES && weights.len() >= distinct * MIN_CLASS_SIZE
             );
             for step in 0..(3 * weights.len() + 50) {
                 let a = tree.pick_and_add(weight);
@@ -660,12 +666,12 @@ mod tests {
         // Two entries of one weight whose keys are out of order when the second comes back:
         // the classes must still pick the least key first.
         let mut edf = Edf::default();
-        let n = MIN_CLASS_ENTRIES as u32;
+        let n = 8;
         let entries: Vec<(Key, u32)> = [(key(10.0, 0), 0), (key(10.5, 1), 1)]
             .into_iter()
             .chain((2..n).map(|i| (key(18.0 + f64::from(i), u64::from(i)), i)))
             .collect();
-        assert!(edf.build_classes(&entries, &|_| 4.0));
+        assert!(edf.build_classes(&entries, &|_| 4.0, &mut Vec::new()));
         edf.current_time = 9.5;
         edf.order = u64::from(n);
         // Picks 0 at 10.0 and re-adds it at 10.25: before every other entry.
@@ -706,6 +712,31 @@ mod tests {
             .map_while(|_| renamed.pick_and_add(|i| weights[(i - 10) as usize]))
             .collect();
         assert_eq!(picked, plain.iter().map(|i| i + 10).collect::<Vec<_>>());
+        // Renamed while kept as classes (40 entries of 3 weights, as a locality scheduler's
+        // are): the leaves are classes, and only the entries' items change.
+        let weights: Vec<f64> = (0..40).map(|i| f64::from(i % 3 + 1) * 0.7).collect();
+        let mut tree = Edf::default();
+        tree.rebuild_with_picks(
+            40,
+            |i| weights[i as usize],
+            11,
+            false,
+            &mut EdfScratch::default(),
+        );
+        let mut classes = Edf::default();
+        classes.rebuild_with_picks(
+            40,
+            |i| weights[i as usize],
+            11,
+            true,
+            &mut EdfScratch::default(),
+        );
+        assert_eq!(classes.classes.len(), 3);
+        classes.map_items(|i| 100 + i);
+        for _ in 0..200 {
+            let want = tree.pick_and_add(|i| weights[i as usize]).map(|i| 100 + i);
+            assert_eq!(classes.pick_and_add(|i| weights[(i - 100) as usize]), want);
+        }
         let mut one = Edf::default();
         one.rebuild_with_picks(1, |_| 5.0, 7, true, &mut EdfScratch::default());
         assert_eq!(one.pick_and_add(|_| 5.0), Some(0));

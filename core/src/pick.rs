@@ -403,7 +403,19 @@ impl Picker {
             if state.locality_healthy_scheduler.on {
                 return self.pick_locality(plan, rng, priority, random);
             }
-            // No locality scheduler, equal weights (rotation) or RANDOM: the priority's list.
+            // No locality scheduler. ROUND_ROBIN over unequal weights: the list's EDF.
+            if self.policy == LbPolicy::RoundRobin && state.healthy_source.weighted {
+                let (list, hosts) = (state.healthy.as_slice(), plan.hosts());
+                let weight = |i: u32| {
+                    let host = list.get(i as usize).copied().unwrap_or(0);
+                    hosts
+                        .get(host as usize)
+                        .map_or(0.0, |h| f64::from(h.endpoint.weight))
+                };
+                let i = state.healthy_edf.pick_and_add(weight)?;
+                return list.get(i as usize).map(|&h| HostId::new(h));
+            }
+            // Equal weights (rotation) or RANDOM: the priority's list.
             if matches!(self.policy, LbPolicy::RoundRobin | LbPolicy::Random)
                 && !state.healthy_source.weighted
             {
