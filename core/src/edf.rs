@@ -715,22 +715,13 @@ mod tests {
         // Renamed while kept as classes (40 entries of 3 weights, as a locality scheduler's
         // are): the leaves are classes, and only the entries' items change.
         let weights: Vec<f64> = (0..40).map(|i| f64::from(i % 3 + 1) * 0.7).collect();
-        let mut tree = Edf::default();
-        tree.rebuild_with_picks(
-            40,
-            |i| weights[i as usize],
-            11,
-            false,
-            &mut EdfScratch::default(),
-        );
-        let mut classes = Edf::default();
-        classes.rebuild_with_picks(
-            40,
-            |i| weights[i as usize],
-            11,
-            true,
-            &mut EdfScratch::default(),
-        );
+        let build = |fixed: bool| {
+            let mut edf = Edf::default();
+            let weight = |i: u32| weights[i as usize];
+            edf.rebuild_with_picks(40, weight, 11, fixed, &mut EdfScratch::default());
+            edf
+        };
+        let (mut tree, mut classes) = (build(false), build(true));
         assert_eq!(classes.classes.len(), 3);
         classes.map_items(|i| 100 + i);
         for _ in 0..200 {
