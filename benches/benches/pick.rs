@@ -192,8 +192,8 @@ fn bench_size(
 
 /// The [`HostId`] of host index `index`, through the plan's own lookup.
 fn host_id(plan: &Plan, index: usize) -> Option<HostId> {
-    let endpoint = &plan.hosts().get(index)?.endpoint;
-    plan.find(&endpoint.address, endpoint.port)
+    let host = plan.hosts().nth(index)?;
+    plan.find(host.address(), host.port())
 }
 
 /// The `hashring` peer: the same ring points, searched by `HashRing::get`.

@@ -814,12 +814,12 @@ impl Route {
         let route = self.planned.route();
         let destination = picked.destination();
         let plan = route.plan(destination);
-        let hosts = plan.map_or(&[][..], Plan::hosts);
-        let n = hosts.len();
+        let n = plan.map_or(0, Plan::host_count);
+        let host = move |i: usize| plan.and_then(|p| p.get_host(HostId::new(i as u32)));
         let first = picked.host().index();
-        let first_priority = hosts.get(first).map_or(0, |h| h.priority);
+        let first_priority = host(first).map_or(0, |h| h.priority());
         let priorities = plan.map_or(0, |p| p.priorities().len() as u32);
-        let available = |h: &crate::plan::Host| {
+        let available = |h: crate::plan::Host<'_>| {
             !matches!(h.availability(), crate::model::Availability::Unavailable)
         };
         [true, false].into_iter().flat_map(move |pass| {
@@ -827,8 +827,8 @@ impl Route {
                 let priority = (first_priority + k) % priorities.max(1);
                 (1..=n).filter_map(move |j| {
                     let i = (first + j) % n;
-                    let host = &hosts[i];
-                    (i != first && host.priority == priority && available(host) == pass)
+                    let host = host(i)?;
+                    (i != first && host.priority() == priority && available(host) == pass)
                         .then(|| route.index(destination, HostId::new(i as u32)))
                 })
             })
@@ -1289,11 +1289,10 @@ fn keys_of(route: RouteRef<'_>) -> Vec<Vec<u64>> {
             route.plan(d).map_or_else(Vec::new, |plan| {
                 let hash = |bytes: &[u8], seed: u64| xxhash_rust::xxh64::xxh64(bytes, seed);
                 plan.hosts()
-                    .iter()
                     .map(|h| {
-                        let locality = &plan.localities()[h.locality as usize].locality;
-                        let mut key = hash(h.endpoint.address.as_bytes(), u64::from(h.priority));
-                        key = hash(&h.endpoint.port.to_le_bytes(), key);
+                        let locality = &plan.localities()[h.locality() as usize].locality;
+                        let mut key = hash(h.address().as_bytes(), u64::from(h.priority()));
+                        key = hash(&h.port().to_le_bytes(), key);
                         for part in [&locality.region, &locality.zone, &locality.sub_zone] {
                             key = hash(part.as_bytes(), key ^ 0xff);
                         }

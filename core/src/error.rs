@@ -93,6 +93,13 @@ pub enum PlanError {
         /// The limit, [`crate::MAX_ENDPOINTS`].
         max: usize,
     },
+    /// The endpoint addresses of one assignment are longer together than meshlb plans.
+    AddressesTooLong {
+        /// Their bytes.
+        bytes: usize,
+        /// The limit, [`crate::MAX_ADDRESS_BYTES`].
+        max: usize,
+    },
     /// More locality groups than meshlb plans in one assignment.
     TooManyLocalities {
         /// How many were given.
@@ -168,6 +175,10 @@ impl fmt::Display for PlanError {
             Self::TooManyLocalities { count, max } => write!(
                 f,
                 "{count} locality groups is more than meshlb plans in one assignment ({max})"
+            ),
+            Self::AddressesTooLong { bytes, max } => write!(
+                f,
+                "the endpoint addresses of this assignment hold {bytes} bytes together, more than meshlb plans ({max})"
             ),
             Self::HashTablesTooLarge { entries, max } => write!(
                 f,

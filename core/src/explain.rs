@@ -505,20 +505,19 @@ impl Plan {
             .collect();
         let endpoints: Vec<EndpointReport> = self
             .hosts()
-            .iter()
             .zip(&shares)
             .map(|(host, &share)| EndpointReport {
-                address: host.endpoint.address.clone(),
-                port: host.endpoint.port,
+                address: host.address().into(),
+                port: host.port(),
                 kind: EndpointKind::Workload,
                 cluster: None,
                 network: None,
-                locality: self.localities()[host.locality as usize]
+                locality: self.localities()[host.locality() as usize]
                     .locality
                     .to_string(),
-                priority: host.priority,
-                weight: host.endpoint.weight,
-                health: host.endpoint.health,
+                priority: host.priority(),
+                weight: host.weight(),
+                health: host.health(),
                 subset: None,
                 behind: Vec::new(),
                 behind_endpoints: Vec::new(),
@@ -578,7 +577,7 @@ impl Plan {
         let mut notes = Vec::new();
         let config = self.config();
         let priorities = self.priorities();
-        if self.hosts().is_empty() {
+        if self.host_count() == 0 {
             notes.push(Note::new(
                 NoteCode::EmptyAssignment,
                 "the assignment has no endpoints: Envoy answers 503 \"no healthy upstream\"",
@@ -696,8 +695,8 @@ impl Plan {
                 // Envoy schedules each host list (a priority, or a locality with locality-weighted
                 // LB) on its own: EDF only where that list's weights differ.
                 let unequal = |range: &core::ops::Range<u32>| {
-                    let hosts = &self.hosts()[range.start as usize..range.end as usize];
-                    hosts.iter().any(|h| h.endpoint.weight != hosts[0].endpoint.weight)
+                    let hosts = &self.records()[range.start as usize..range.end as usize];
+                    hosts.iter().any(|h| h.weight != hosts[0].weight)
                 };
                 let weighted = if config.locality_weighted {
                     self.localities().iter().any(|l| unequal(&l.hosts))
@@ -734,7 +733,7 @@ impl Plan {
             }
         }
         let unavailable = self
-            .hosts()
+            .records()
             .iter()
             .filter(|h| h.availability() == Availability::Unavailable)
             .count();

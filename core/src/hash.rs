@@ -25,7 +25,7 @@ use alloc::vec::Vec;
 use xxhash_rust::xxh64::xxh64;
 
 use crate::model::LbPolicy;
-use crate::plan::{HostId, Plan, host_key};
+use crate::plan::{HostId, Plan};
 
 /// The lookup structure of one priority for a hash policy.
 #[derive(Debug, Clone, Default)]
@@ -299,7 +299,7 @@ fn normalized_weights(plan: &Plan, priority: usize) -> NormalizedWeights {
     let state = &plan.priorities()[priority];
     let in_panic = state.panic;
     let eligible = |id: u32| {
-        in_panic || plan.hosts()[id as usize].availability() == crate::Availability::Healthy
+        in_panic || plan.records()[id as usize].availability() == crate::Availability::Healthy
     };
     let mut out = NormalizedWeights {
         hosts: Vec::new(),
@@ -310,13 +310,13 @@ fn normalized_weights(plan: &Plan, priority: usize) -> NormalizedWeights {
         let sum: u64 = ids
             .clone()
             .filter(|&i| eligible(i))
-            .map(|i| u64::from(plan.hosts()[i as usize].endpoint.weight))
+            .map(|i| u64::from(plan.records()[i as usize].weight))
             .sum();
         if sum == 0 {
             return;
         }
         for id in ids.filter(|&i| eligible(i)) {
-            let w = f64::from(plan.hosts()[id as usize].endpoint.weight) * scale / sum as f64;
+            let w = f64::from(plan.records()[id as usize].weight) * scale / sum as f64;
             out.hosts.push((id, w));
             out.min = out.min.min(w);
             out.max = out.max.max(w);
@@ -356,8 +356,8 @@ fn build_ring(
     let (mut current, mut target) = (0.0_f64, 0.0_f64);
     for &(id, w) in &weights.hosts {
         key.clear();
-        let endpoint = &plan.hosts()[id as usize].endpoint;
-        crate::model::push_endpoint_address(&mut key, &endpoint.address, endpoint.port);
+        let host = plan.host(crate::HostId::new(id));
+        crate::model::push_endpoint_address(&mut key, host.address(), host.port());
         key.push('_');
         let prefix = key.len();
         target += scale * w;
@@ -443,9 +443,12 @@ impl MaglevKeys {
     /// The keys of `hosts` (by host index) for tables of `table_size` slots (a prime below
     /// 2^32, as the plan's validation ensures). Equal addresses (allowed duplicates) keep host
     /// order.
-    pub(crate) fn new(hosts: &[crate::plan::Host], table_size: u64) -> Self {
-        let keys: Vec<String> = hosts.iter().map(|h| host_key(&h.endpoint)).collect();
-        let mut order: Vec<u32> = (0..hosts.len() as u32).collect();
+    pub(crate) fn new(plan: &Plan, table_size: u64) -> Self {
+        let keys: Vec<String> = plan
+            .hosts()
+            .map(|h| crate::model::endpoint_address(h.address(), h.port()))
+            .collect();
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]).then(a.cmp(&b)));
         let permutation = keys
             .iter()

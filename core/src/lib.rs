@@ -57,7 +57,7 @@
 //! let mut picker = Picker::new(&plan, &mut rng);
 //! let host = picker.pick(&plan, &mut rng, Request::default());
 //! // Something is healthy, and the pick is never the unhealthy host.
-//! assert!(host.is_some_and(|h| plan.host(h).endpoint.address != "10.0.0.2"));
+//! assert!(host.is_some_and(|h| plan.host(h).address() != "10.0.0.2"));
 //! # Ok::<(), meshlb::PlanError>(())
 //! ```
 //!
@@ -121,8 +121,8 @@ pub use names::UnknownName;
 pub use note::{Note, NoteCode};
 pub use pick::{Picker, Request, hash_key};
 pub use plan::{
-    Counts, Host, HostId, HostUpdate, LocalityGroup, MAX_CHOICE_COUNT, MAX_ENDPOINTS, Plan,
-    PriorityState, host_key,
+    Counts, Host, HostId, HostUpdate, Hosts, LocalityGroup, MAX_ADDRESS_BYTES, MAX_CHOICE_COUNT,
+    MAX_ENDPOINTS, Plan, PriorityState, host_key,
 };
 pub use rng::{Rng, SeededRng};
 

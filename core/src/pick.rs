@@ -274,7 +274,7 @@ impl Picker {
             seed,
             identity: None,
             priorities: Vec::new(),
-            active: alloc::vec![0; plan.hosts().len()],
+            active: alloc::vec![0; plan.host_count()],
             choice_count: config.least_request.choice_count,
             bias: config.least_request.active_request_bias,
             scratch: EdfScratch::default(),
@@ -405,12 +405,12 @@ impl Picker {
             }
             // No locality scheduler. ROUND_ROBIN over unequal weights: the list's EDF.
             if self.policy == LbPolicy::RoundRobin && state.healthy_source.weighted {
-                let (list, hosts) = (state.healthy.as_slice(), plan.hosts());
+                let (list, hosts) = (state.healthy.as_slice(), plan.records());
                 let weight = |i: u32| {
                     let host = list.get(i as usize).copied().unwrap_or(0);
                     hosts
                         .get(host as usize)
-                        .map_or(0.0, |h| f64::from(h.endpoint.weight))
+                        .map_or(0.0, |h| f64::from(h.weight))
                 };
                 let i = state.healthy_edf.pick_and_add(weight)?;
                 return list.get(i as usize).map(|&h| HostId::new(h));
@@ -603,13 +603,11 @@ impl Picker {
         if n == 0 {
             return None;
         }
-        let hosts = plan.hosts();
+        let hosts = plan.records();
         let index = match self.policy {
             LbPolicy::Random => (random % u64::from(n)) as u32,
             LbPolicy::RoundRobin => match edf {
-                Some(edf) => {
-                    edf.pick_and_add(|i| f64::from(hosts[list.get(i) as usize].endpoint.weight))?
-                }
+                Some(edf) => edf.pick_and_add(|i| f64::from(hosts[list.get(i) as usize].weight))?,
                 None => source.next_rr(n),
             },
             LbPolicy::LeastRequest => match edf {
@@ -618,7 +616,7 @@ impl Picker {
                     edf.pick_and_add(|i| {
                         let host = list.get(i);
                         least_request_weight(
-                            hosts[host as usize].endpoint.weight,
+                            hosts[host as usize].weight,
                             active[host as usize],
                             bias,
                         )
@@ -656,7 +654,7 @@ impl Picker {
         self.policy = config.policy;
         self.choice_count = config.least_request.choice_count;
         self.bias = config.least_request.active_request_bias;
-        self.active.resize(plan.hosts().len(), 0);
+        self.active.resize(plan.host_count(), 0);
         self.fast = Fast::Off;
         self.fast_first = None;
         if self.policy.is_hash_based() {
@@ -712,7 +710,7 @@ impl Picker {
             for group in groups {
                 let (h0, d0) = (sources.healthy.len() as u32, sources.degraded.len() as u32);
                 for id in group.hosts.clone() {
-                    match plan.hosts()[id as usize].availability() {
+                    match plan.records()[id as usize].availability() {
                         Availability::Healthy => sources.healthy.push(id),
                         Availability::Degraded => sources.degraded.push(id),
                         Availability::Unavailable => {}
@@ -750,12 +748,12 @@ impl Picker {
                     sources.locality_healthy_edfs[l].reserve(n);
                     sources.locality_degraded_edfs[l].reserve(n);
                 }
-                let hosts = plan.hosts();
+                let hosts = plan.records();
                 // Round robin's weights are the hosts' own until the next rebuild; least
                 // request's follow the requests in flight.
                 let fixed = policy == LbPolicy::RoundRobin;
                 let weight = |host: u32| -> f64 {
-                    let w = hosts[host as usize].endpoint.weight;
+                    let w = hosts[host as usize].weight;
                     if policy == LbPolicy::LeastRequest {
                         least_request_weight(w, active[host as usize], bias)
                     } else {
@@ -842,12 +840,12 @@ impl Picker {
             || last.weights
             || self.policy.is_hash_based()
             || self.priorities.len() != plan.priorities().len()
-            || self.active.len() != plan.hosts().len()
+            || self.active.len() != plan.host_count()
             || self.priorities.iter().any(|s| !s.uniform)
         {
             return false;
         }
-        let (localities, hosts) = (plan.localities(), plan.hosts());
+        let (localities, hosts) = (plan.localities(), plan.records());
         let mut touched = [false; 2];
         let mut many = false;
         for &l in &last.localities {
@@ -1145,7 +1143,7 @@ fn rebuild_locality_scheduler(
 fn refresh_source(
     (source, edf): (&mut Source, &mut Edf),
     list: &HostList<'_>,
-    hosts: &[crate::plan::Host],
+    hosts: &[crate::plan::Record],
     seed: u64,
     weight: &dyn Fn(u32) -> f64,
     fixed: bool,
@@ -1153,11 +1151,11 @@ fn refresh_source(
 ) {
     let n = list.len();
     let first = if n > 0 {
-        hosts[list.get(0) as usize].endpoint.weight
+        hosts[list.get(0) as usize].weight
     } else {
         0
     };
-    let equal = (0..n).all(|i| hosts[list.get(i) as usize].endpoint.weight == first);
+    let equal = (0..n).all(|i| hosts[list.get(i) as usize].weight == first);
     if n <= 1 || equal {
         source.weighted = false;
         return;

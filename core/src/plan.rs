@@ -47,6 +47,11 @@ pub const MAX_CHOICE_COUNT: u32 = 1000;
 /// grow with the endpoint count, within a few hundred MiB.
 pub const MAX_ENDPOINTS: usize = 1 << 22;
 
+/// Most bytes the endpoint addresses of one plan may hold together: a plan keeps them in one
+/// buffer, each host's end in a `u32`. Far above what [`MAX_ENDPOINTS`] real addresses need
+/// (a host name is at most 253 bytes: 1 GiB).
+pub const MAX_ADDRESS_BYTES: usize = u32::MAX as usize;
+
 /// An endpoint's index in a [`Plan`]: endpoints are numbered by priority, then by locality group
 /// and endpoint in input order.
 ///
@@ -86,26 +91,209 @@ impl core::fmt::Debug for HostId {
     }
 }
 
-/// One endpoint as the plan holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Host {
-    /// The endpoint.
-    pub endpoint: Endpoint,
-    /// Its priority.
-    pub priority: u32,
+/// One endpoint as the plan stores it: 16 bytes. Its address is a range of the plan's
+/// address buffer, ending at `address_end` and starting where the previous host's ends; its
+/// priority and its place in the input follow from its locality group.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Record {
+    /// End of its address in [`Plan`]'s `addresses`.
+    address_end: u32,
+    /// `load_balancing_weight`.
+    pub(crate) weight: u32,
     /// Index of its locality group in [`Plan::localities`].
-    pub locality: u32,
-    /// Where it came from: (locality group, endpoint) indices of the input assignment.
-    pub origin: (u32, u32),
+    pub(crate) locality: u32,
+    /// `socket_address.port_value`.
+    pub(crate) port: u16,
+    /// `health_status`.
+    pub(crate) health: HealthStatus,
 }
 
-impl Host {
+impl Record {
     /// How the load balancer treats the host's health.
-    #[must_use]
-    pub fn availability(&self) -> Availability {
-        self.endpoint.health.availability()
+    #[inline]
+    pub(crate) fn availability(&self) -> Availability {
+        self.health.availability()
     }
 }
+
+/// One endpoint of a [`Plan`]: a view of the plan's compact storage (16 bytes an endpoint
+/// and its address), got from [`Plan::host`] or [`Plan::hosts`].
+#[derive(Clone, Copy)]
+pub struct Host<'a> {
+    plan: &'a Plan,
+    index: u32,
+}
+
+impl<'a> Host<'a> {
+    #[inline]
+    fn record(self) -> &'a Record {
+        &self.plan.hosts[self.index as usize]
+    }
+
+    #[inline]
+    fn group(self) -> &'a LocalityGroup {
+        &self.plan.localities[self.record().locality as usize]
+    }
+
+    /// Its id.
+    #[must_use]
+    pub fn id(self) -> HostId {
+        HostId::new(self.index)
+    }
+
+    /// IP address (or host name) of `socket_address.address`.
+    #[must_use]
+    pub fn address(self) -> &'a str {
+        self.plan.address(self.index as usize)
+    }
+
+    /// `socket_address.port_value` (0 for an address that is not a socket address).
+    #[must_use]
+    pub fn port(self) -> u16 {
+        self.record().port
+    }
+
+    /// `load_balancing_weight`, as last updated.
+    #[must_use]
+    pub fn weight(self) -> u32 {
+        self.record().weight
+    }
+
+    /// `health_status`, as last updated.
+    #[must_use]
+    pub fn health(self) -> HealthStatus {
+        self.record().health
+    }
+
+    /// How the load balancer treats the host's health.
+    #[must_use]
+    pub fn availability(self) -> Availability {
+        self.record().availability()
+    }
+
+    /// Its priority.
+    #[must_use]
+    pub fn priority(self) -> u32 {
+        self.group().priority
+    }
+
+    /// Index of its locality group in [`Plan::localities`].
+    #[must_use]
+    pub fn locality(self) -> u32 {
+        self.record().locality
+    }
+
+    /// Where it came from: (locality group, endpoint) indices of the input assignment.
+    #[must_use]
+    pub fn origin(self) -> (u32, u32) {
+        self.plan.origin(self.index as usize)
+    }
+
+    /// The endpoint, as the input gave it with the updates since applied.
+    #[must_use]
+    pub fn endpoint(self) -> Endpoint {
+        let record = self.record();
+        Endpoint {
+            address: self.address().into(),
+            port: record.port,
+            weight: record.weight,
+            health: record.health,
+        }
+    }
+}
+
+impl core::fmt::Debug for Host<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Host")
+            .field("id", &self.index)
+            .field("address", &self.address())
+            .field("port", &self.port())
+            .field("weight", &self.weight())
+            .field("health", &self.health())
+            .field("priority", &self.priority())
+            .field("locality", &self.locality())
+            .finish()
+    }
+}
+
+/// Two hosts are equal when they hold the same id, endpoint (address, port, weight, health),
+/// priority, locality group and origin, in whichever plans.
+impl PartialEq for Host<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index
+            && self.address() == other.address()
+            && (self.port(), self.weight(), self.health(), self.locality())
+                == (
+                    other.port(),
+                    other.weight(),
+                    other.health(),
+                    other.locality(),
+                )
+            && self.priority() == other.priority()
+            && self.origin() == other.origin()
+    }
+}
+
+impl Eq for Host<'_> {}
+
+/// Every host of a [`Plan`] in [`HostId`] order ([`Plan::hosts`]).
+#[derive(Debug, Clone)]
+pub struct Hosts<'a> {
+    plan: &'a Plan,
+    range: Range<u32>,
+}
+
+impl<'a> Iterator for Hosts<'a> {
+    type Item = Host<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Host<'a>> {
+        let index = self.range.next()?;
+        Some(Host {
+            plan: self.plan,
+            index,
+        })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.range.size_hint()
+    }
+
+    #[inline]
+    fn count(self) -> usize {
+        self.range.len()
+    }
+
+    #[inline]
+    fn last(mut self) -> Option<Host<'a>> {
+        self.next_back()
+    }
+
+    #[inline]
+    fn nth(&mut self, n: usize) -> Option<Host<'a>> {
+        let index = self.range.nth(n)?;
+        Some(Host {
+            plan: self.plan,
+            index,
+        })
+    }
+}
+
+impl DoubleEndedIterator for Hosts<'_> {
+    #[inline]
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let index = self.range.next_back()?;
+        Some(Host {
+            plan: self.plan,
+            index,
+        })
+    }
+}
+
+impl ExactSizeIterator for Hosts<'_> {}
+
+impl core::iter::FusedIterator for Hosts<'_> {}
 
 /// Host counts and weight sums of a set of hosts, by availability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -282,7 +470,10 @@ pub struct Plan {
     overprovisioning_factor: u32,
     weighted_priority_health: bool,
     drop_overload_ppm: u32,
-    hosts: Vec<Host>,
+    /// Every host, in [`HostId`] order.
+    hosts: Vec<Record>,
+    /// The hosts' addresses, one after another in [`HostId`] order (see [`Record`]).
+    addresses: String,
     localities: Vec<LocalityGroup>,
     priorities: Vec<PriorityState>,
     /// [`Plan::choose_priority`]'s answer for each `hash % 100`, read off the loads whenever
@@ -399,9 +590,8 @@ fn digest(plan: &Plan) -> u64 {
             (u64::from(group.priority) << 32) | u64::from(group.hosts.end),
         );
     }
-    for host in &plan.hosts {
-        let e = &host.endpoint;
-        h = hash(e.address.as_bytes(), h);
+    for (i, e) in plan.hosts.iter().enumerate() {
+        h = hash(plan.address(i).as_bytes(), h);
         h = mix(
             h,
             (u64::from(e.port) << 48) | ((e.health as u64) << 40) | u64::from(e.weight),
@@ -457,6 +647,18 @@ impl Plan {
                 max: MAX_ENDPOINTS,
             });
         }
+        let address_bytes: usize = assignment
+            .localities
+            .iter()
+            .flat_map(|l| &l.endpoints)
+            .map(|e| e.address.len())
+            .sum();
+        if address_bytes > MAX_ADDRESS_BYTES {
+            return Err(PlanError::AddressesTooLong {
+                bytes: address_bytes,
+                max: MAX_ADDRESS_BYTES,
+            });
+        }
 
         // Groups ordered by priority, stable in input order within a priority.
         let mut order: Vec<usize> = (0..assignment.localities.len()).collect();
@@ -481,6 +683,7 @@ impl Plan {
             .unwrap_or(0) as usize;
 
         let mut hosts = Vec::with_capacity(count);
+        let mut addresses = String::with_capacity(address_bytes);
         let mut localities = Vec::with_capacity(order.len());
         let mut priorities: Vec<PriorityState> = (0..priority_count as u32)
             .map(|priority| PriorityState {
@@ -519,11 +722,14 @@ impl Plan {
                         endpoint: ei,
                     });
                 }
-                hosts.push(Host {
-                    endpoint: endpoint.clone(),
-                    priority: group.priority,
+                addresses.push_str(&endpoint.address);
+                hosts.push(Record {
+                    // At most `MAX_ADDRESS_BYTES`, checked above.
+                    address_end: addresses.len() as u32,
+                    weight: endpoint.weight,
                     locality: li,
-                    origin: (gi as u32, ei as u32),
+                    port: endpoint.port,
+                    health: endpoint.health,
                 });
             }
             let p = group.priority as usize;
@@ -564,54 +770,6 @@ impl Plan {
             }
         }
 
-        // Sort on a packed prefix of the address first: its first 16 bytes, zero-padded and
-        // big-endian, order like the strings (addresses hold no NUL), so only addresses that
-        // share 16 bytes (long IPv6 or host names) compare the strings. The index ends every
-        // key, so the order is total and an unstable sort gives the stable sort's result.
-        let mut keyed: Vec<(u128, u32)> = hosts
-            .iter()
-            .enumerate()
-            .map(|(i, h)| {
-                let bytes = h.endpoint.address.as_bytes();
-                let mut prefix = [0_u8; 16];
-                let n = bytes.len().min(16);
-                prefix[..n].copy_from_slice(&bytes[..n]);
-                (u128::from_be_bytes(prefix), i as u32)
-            })
-            .collect();
-        keyed.sort_unstable_by(|&(pa, a), &(pb, b)| {
-            pa.cmp(&pb).then_with(|| {
-                let (ha, hb) = (&hosts[a as usize].endpoint, &hosts[b as usize].endpoint);
-                (ha.address.as_str(), ha.port, a).cmp(&(hb.address.as_str(), hb.port, b))
-            })
-        });
-        let by_key: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
-        // Duplicates are an error unless the assignment allows them (istiod's gateway endpoints).
-        let pairs = if assignment.allow_duplicate_endpoints {
-            &by_key[..0]
-        } else {
-            &by_key[..]
-        };
-        for pair in pairs.windows(2) {
-            let (a, b) = (&hosts[pair[0] as usize], &hosts[pair[1] as usize]);
-            if a.endpoint.address == b.endpoint.address && a.endpoint.port == b.endpoint.port {
-                // Report the later one in input order as the duplicate.
-                let (first, second) = if a.origin <= b.origin { (a, b) } else { (b, a) };
-                return Err(PlanError::DuplicateEndpoint {
-                    locality: second.origin.0 as usize,
-                    endpoint: second.origin.1 as usize,
-                    first_locality: first.origin.0 as usize,
-                    first_endpoint: first.origin.1 as usize,
-                    key: host_key(&a.endpoint),
-                });
-            }
-        }
-
-        let maglev_keys = if config.policy == LbPolicy::Maglev {
-            MaglevKeys::new(&hosts, config.maglev.table_size)
-        } else {
-            MaglevKeys::default()
-        };
         let mut plan = Self {
             config: config.clone(),
             panic_threshold: libm::round(config.healthy_panic_threshold).min(100.0) as u32,
@@ -630,8 +788,9 @@ impl Plan {
             normalized_total_availability: 0,
             total_panic: false,
             priority_fallback: false,
-            maglev_keys,
-            by_key,
+            addresses,
+            maglev_keys: MaglevKeys::default(),
+            by_key: Vec::new(),
             tables: Vec::new(),
             lookups: Vec::new(),
             panic_scratch: Vec::with_capacity(priority_count),
@@ -641,6 +800,10 @@ impl Plan {
             identity: 0,
             last: LastBatch::default(),
         };
+        plan.index_keys()?;
+        if config.policy == LbPolicy::Maglev {
+            plan.maglev_keys = MaglevKeys::new(&plan, config.maglev.table_size);
+        }
         plan.identity = digest(&plan);
         plan.last.marked = alloc::vec![false; plan.localities.len()];
         plan.last.localities = Vec::with_capacity(plan.localities.len());
@@ -667,6 +830,67 @@ impl Plan {
             }
         }
         Ok(plan)
+    }
+
+    /// Sorts the hosts by `address:port` into `by_key`, for [`Plan::find`], and refuses a
+    /// duplicate `address:port` unless the assignment allows them (istiod's gateway endpoints).
+    fn index_keys(&mut self) -> Result<(), PlanError> {
+        // Sort on a packed prefix of the address first: its first 16 bytes, zero-padded and
+        // big-endian, order like the strings (addresses hold no NUL), so only addresses that
+        // share 16 bytes (long IPv6 or host names) compare the strings. The index ends every
+        // key, so the order is total and an unstable sort gives the stable sort's result.
+        let mut keyed: Vec<(u128, u32)> = (0..self.hosts.len())
+            .map(|i| {
+                let bytes = self.address(i).as_bytes();
+                let mut prefix = [0_u8; 16];
+                let n = bytes.len().min(16);
+                prefix[..n].copy_from_slice(&bytes[..n]);
+                (u128::from_be_bytes(prefix), i as u32)
+            })
+            .collect();
+        keyed.sort_unstable_by(|&(pa, a), &(pb, b)| {
+            pa.cmp(&pb).then_with(|| {
+                let (ka, kb) = (self.key(a as usize), self.key(b as usize));
+                (ka, a).cmp(&(kb, b))
+            })
+        });
+        self.by_key = keyed.into_iter().map(|(_, i)| i).collect();
+        if self.allow_duplicate_endpoints {
+            return Ok(());
+        }
+        for pair in self.by_key.windows(2) {
+            let (a, b) = (pair[0] as usize, pair[1] as usize);
+            if self.key(a) == self.key(b) {
+                // Report the later one in input order as the duplicate.
+                let (a, b) = (self.origin(a), self.origin(b));
+                let (first, second) = if a <= b { (a, b) } else { (b, a) };
+                let (address, port) = self.key(pair[0] as usize);
+                return Err(PlanError::DuplicateEndpoint {
+                    locality: second.0 as usize,
+                    endpoint: second.1 as usize,
+                    first_locality: first.0 as usize,
+                    first_endpoint: first.1 as usize,
+                    key: crate::model::endpoint_address(address, port),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Host index `index`'s `(address, port)`.
+    #[inline]
+    fn key(&self, index: usize) -> (&str, u16) {
+        (
+            self.address(index),
+            self.hosts.get(index).map_or(0, |r| r.port),
+        )
+    }
+
+    /// Host index `index`'s (locality group, endpoint) indices in the input assignment.
+    pub(crate) fn origin(&self, index: usize) -> (u32, u32) {
+        let record = &self.hosts[index];
+        let group = &self.localities[record.locality as usize];
+        (group.origin, index as u32 - group.hosts.start)
     }
 
     /// Moves `old`'s table of priority `p` into this plan when it is the table this plan's
@@ -698,15 +922,13 @@ impl Plan {
                 return false;
             }
         }
-        let placed = |host: &Host| panic || host.availability() == Availability::Healthy;
-        let new_hosts = &self.hosts[new_state.hosts.start as usize..new_state.hosts.end as usize];
-        let old_hosts = &old.hosts[old_state.hosts.start as usize..old_state.hosts.end as usize];
-        for (x, y) in new_hosts.iter().zip(old_hosts) {
-            let (e, f) = (&x.endpoint, &y.endpoint);
-            if e.address != f.address
-                || e.port != f.port
+        let placed = |host: &Record| panic || host.availability() == Availability::Healthy;
+        let (new_hosts, old_hosts) = (new_state.hosts.clone(), old_state.hosts.clone());
+        for (x, y) in new_hosts.zip(old_hosts) {
+            let (e, f) = (&self.hosts[x as usize], &old.hosts[y as usize]);
+            if self.key(x as usize) != old.key(y as usize)
                 || e.weight != f.weight
-                || placed(x) != placed(y)
+                || placed(e) != placed(f)
             {
                 return false;
             }
@@ -766,8 +988,17 @@ impl Plan {
 
     /// Every host, in [`HostId`] order.
     #[must_use]
-    pub fn hosts(&self) -> &[Host] {
-        &self.hosts
+    pub fn hosts(&self) -> Hosts<'_> {
+        Hosts {
+            plan: self,
+            range: 0..self.hosts.len() as u32,
+        }
+    }
+
+    /// How many hosts the plan holds.
+    #[must_use]
+    pub fn host_count(&self) -> usize {
+        self.hosts.len()
     }
 
     /// The host with id `id`.
@@ -775,8 +1006,44 @@ impl Plan {
     /// # Panics
     /// If `id` does not come from this plan.
     #[must_use]
-    pub fn host(&self, id: HostId) -> &Host {
-        &self.hosts[id.index()]
+    pub fn host(&self, id: HostId) -> Host<'_> {
+        assert!(
+            id.index() < self.hosts.len(),
+            "{id:?} is not a host of this plan"
+        );
+        Host {
+            plan: self,
+            index: id.get(),
+        }
+    }
+
+    /// The host with id `id`, or `None` when the plan has no such host.
+    #[must_use]
+    pub fn get_host(&self, id: HostId) -> Option<Host<'_>> {
+        (id.index() < self.hosts.len()).then_some(Host {
+            plan: self,
+            index: id.get(),
+        })
+    }
+
+    /// The hosts as stored, in [`HostId`] order.
+    #[inline]
+    pub(crate) fn records(&self) -> &[Record] {
+        &self.hosts
+    }
+
+    /// The address of host index `index` (empty past the last host).
+    #[inline]
+    pub(crate) fn address(&self, index: usize) -> &str {
+        let end = self.hosts.get(index).map_or(0, |r| r.address_end as usize);
+        let start = match index.checked_sub(1) {
+            Some(previous) => self
+                .hosts
+                .get(previous)
+                .map_or(end, |r| r.address_end as usize),
+            None => 0,
+        };
+        self.addresses.get(start..end).unwrap_or_default()
     }
 
     /// Every locality group, ordered by priority.
@@ -852,9 +1119,10 @@ impl Plan {
                     locality: g.locality.clone(),
                     weight: (g.weight != 0).then_some(g.weight),
                     priority: g.priority,
-                    endpoints: self.hosts[g.hosts.start as usize..g.hosts.end as usize]
-                        .iter()
-                        .map(|h| h.endpoint.clone())
+                    endpoints: g
+                        .hosts
+                        .clone()
+                        .map(|i| self.host(HostId::new(i)).endpoint())
                         .collect(),
                 })
                 .collect(),
@@ -891,10 +1159,7 @@ impl Plan {
     #[must_use]
     pub fn find(&self, address: &str, port: u16) -> Option<HostId> {
         self.by_key
-            .binary_search_by(|&i| {
-                let e = &self.hosts[i as usize].endpoint;
-                (e.address.as_str(), e.port).cmp(&(address, port))
-            })
+            .binary_search_by(|&i| self.key(i as usize).cmp(&(address, port)))
             .ok()
             .map(|i| HostId::new(self.by_key[i]))
     }
@@ -930,9 +1195,10 @@ impl Plan {
         let mut weights = false;
         for (i, update) in updates.iter().enumerate() {
             let id = update.host;
-            let host = &self.hosts[id.index()];
-            let (gi, ei) = (host.origin.0 as usize, host.origin.1 as usize);
-            let (old_health, old_weight) = (host.endpoint.health, host.endpoint.weight);
+            let host = self.hosts[id.index()];
+            let (gi, ei) = self.origin(id.index());
+            let (gi, ei) = (gi as usize, ei as usize);
+            let (old_health, old_weight) = (host.health, host.weight);
             let health = update.health.unwrap_or(old_health);
             let weight = update.weight.unwrap_or(old_weight);
             if weight == 0 {
@@ -948,7 +1214,8 @@ impl Plan {
             if health == old_health && weight == old_weight {
                 continue;
             }
-            let (p, l) = (host.priority as usize, host.locality as usize);
+            let l = host.locality as usize;
+            let p = self.localities[l].priority as usize;
             let locality_total =
                 self.localities[l].counts.total_weight - u64::from(old_weight) + u64::from(weight);
             if locality_total > u64::from(u32::MAX) {
@@ -961,9 +1228,9 @@ impl Plan {
                 );
                 continue;
             }
-            let endpoint = &mut self.hosts[id.index()].endpoint;
-            endpoint.health = health;
-            endpoint.weight = weight;
+            let record = &mut self.hosts[id.index()];
+            record.health = health;
+            record.weight = weight;
             for counts in [
                 &mut self.localities[l].counts,
                 &mut self.priorities[p].counts,
@@ -1366,7 +1633,7 @@ impl Plan {
     /// The host's position in the host list that serves it (RANDOM's `r % n` index).
     fn rank_in_source(&self, id: HostId) -> u32 {
         let host = &self.hosts[id.index()];
-        let p = host.priority as usize;
+        let p = self.localities[host.locality as usize].priority as usize;
         let state = &self.priorities[p];
         if state.panic {
             return id.get() - state.hosts.start;
@@ -1385,7 +1652,7 @@ impl Plan {
 
     fn share_at(&self, id: HostId, rank: u32) -> f64 {
         let host = &self.hosts[id.index()];
-        let p = host.priority as usize;
+        let p = self.localities[host.locality as usize].priority as usize;
         let state = &self.priorities[p];
         let healthy_load = f64::from(state.healthy_load) / 100.0;
         let degraded_load = f64::from(state.degraded_load) / 100.0;
@@ -1445,7 +1712,7 @@ impl Plan {
 
 /// The host's fraction of picks among the hosts of `counts` with `availability` (all hosts when
 /// `None`): its weight over their weight sum.
-fn weight_fraction(host: &Host, counts: Counts, availability: Option<Availability>) -> f64 {
+fn weight_fraction(host: &Record, counts: Counts, availability: Option<Availability>) -> f64 {
     let total = match availability {
         None => counts.total_weight,
         Some(a) => counts.eligible(a, true),
@@ -1453,7 +1720,7 @@ fn weight_fraction(host: &Host, counts: Counts, availability: Option<Availabilit
     if total == 0 {
         0.0
     } else {
-        f64::from(host.endpoint.weight) / total as f64
+        f64::from(host.weight) / total as f64
     }
 }
 
@@ -1652,6 +1919,58 @@ mod tests {
             }
         }
         assert_eq!(a.table_share, b.table_share);
+    }
+
+    /// A plan numbers hosts by priority, then group and endpoint in input order; each host's
+    /// view gives back what the input held, where it came from and the updates since.
+    #[test]
+    fn host_views_read_the_compact_storage() {
+        // Input order: a P1 group of two, then a P0 group of one with a longer IPv6 address.
+        let assignment = LoadAssignment {
+            localities: alloc::vec![
+                group(1, 1, 2),
+                LocalityEndpoints {
+                    endpoints: alloc::vec![Endpoint::new("2001:db8::1", 443).with_weight(7)],
+                    ..group(0, 0, 0)
+                },
+            ],
+            ..LoadAssignment::default()
+        };
+        let mut plan = Plan::build(&assignment, &LbConfig::default()).expect("valid");
+        assert_eq!(core::mem::size_of::<Record>(), 16);
+        let seen: Vec<_> = plan
+            .hosts()
+            .map(|h| (h.address(), h.port(), h.weight(), h.priority(), h.origin()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("2001:db8::1", 443, 7, 0, (1, 0)),
+                ("10.0.0.1", 80, 2, 1, (0, 0)),
+                ("10.0.0.2", 80, 3, 1, (0, 1)),
+            ]
+        );
+        assert_eq!(plan.hosts().len(), 3);
+        assert_eq!(
+            plan.hosts().next_back().map(Host::address),
+            Some("10.0.0.2")
+        );
+        let id = plan.find("10.0.0.2", 80).expect("known");
+        assert_eq!(id.index(), 2);
+        plan.set_health(id, HealthStatus::Degraded);
+        let host = plan.host(id);
+        assert_eq!(host.locality(), 1);
+        assert_eq!(
+            host.endpoint(),
+            Endpoint::new("10.0.0.2", 80)
+                .with_weight(3)
+                .with_health(HealthStatus::Degraded)
+        );
+        assert_eq!(plan.get_host(HostId::new(3)), None);
+        // The assignment read back from the plan is the input with the update applied.
+        let mut expected = assignment;
+        expected.localities[0].endpoints[1].health = HealthStatus::Degraded;
+        assert_eq!(plan.assignment(), expected);
     }
 
     #[test]

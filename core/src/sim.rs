@@ -80,9 +80,8 @@ pub fn simulate(plan: &Plan, requests: u64, seed: u64) -> Simulation {
     let shares = plan.shares();
     let endpoints = plan
         .hosts()
-        .iter()
         .zip(shares)
-        .map(|(h, share)| (h.endpoint.address.as_str(), h.endpoint.port, share * kept));
+        .map(|(h, share)| (h.address(), h.port(), share * kept));
     simulate_route(
         RouteRef::Plan(plan),
         &mut pickers,

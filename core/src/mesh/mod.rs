@@ -138,9 +138,8 @@ impl MeshPlan {
 
     /// For each destination, each plan host: the view endpoint it is.
     fn endpoint_of(&self, d: usize, plan: &Plan, host: HostId) -> &ViewEndpoint {
-        let h = plan.host(host);
-        let (gi, ei) =
-            self.destinations[d].cluster.origins[h.origin.0 as usize][h.origin.1 as usize];
+        let (group, endpoint) = plan.host(host).origin();
+        let (gi, ei) = self.destinations[d].cluster.origins[group as usize][endpoint as usize];
         &self.view.destinations[d].groups[gi].endpoints[ei]
     }
 
@@ -201,10 +200,10 @@ impl MeshPlan {
                 .iter()
                 .map(|l| l.locality.to_string())
                 .collect();
-            for (i, host) in plan.hosts().iter().enumerate() {
+            for (i, host) in plan.hosts().enumerate() {
                 let e = self.endpoint_of(d, plan, HostId::new(i as u32));
                 let locality = names
-                    .get(host.locality as usize)
+                    .get(host.locality() as usize)
                     .cloned()
                     .unwrap_or_default();
                 if localities.last() != Some(&locality) {
@@ -226,9 +225,9 @@ impl MeshPlan {
                     cluster: Some(e.cluster.clone()),
                     network: Some(e.network.clone()),
                     locality,
-                    priority: host.priority,
-                    weight: host.endpoint.weight,
-                    health: host.endpoint.health,
+                    priority: host.priority(),
+                    weight: host.weight(),
+                    health: host.health(),
                     subset: dest.subset.clone(),
                     behind: e.behind.clone(),
                     behind_endpoints: behind_shares(&e.behind_endpoints, share.clamp(0.0, 1.0)),

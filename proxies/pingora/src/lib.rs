@@ -145,12 +145,9 @@ impl BackendSelection for Meshlb {
                 // Plan hosts keep the assignment's (group, endpoint) origin.
                 let backends = plan
                     .hosts()
-                    .iter()
                     .filter_map(|h| {
-                        order
-                            .get(h.origin.0 as usize)?
-                            .get(h.origin.1 as usize)
-                            .cloned()
+                        let (group, endpoint) = h.origin();
+                        order.get(group as usize)?.get(endpoint as usize).cloned()
                     })
                     .collect();
                 Self {

@@ -448,8 +448,8 @@ where
         };
         let service = picked.and_then(|picked| {
             let route = self.route.as_ref()?;
-            let host = route.plan()?.hosts().get(picked.index())?;
-            let slot: usize = host.endpoint.address.strip_prefix("slot-")?.parse().ok()?;
+            let host = route.plan()?.get_host(picked.host())?;
+            let slot: usize = host.address().strip_prefix("slot-")?.parse().ok()?;
             let service = self.slots.get(slot)?.as_ref()?.service.clone();
             Some((service, picked))
         });

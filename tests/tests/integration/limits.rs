@@ -624,7 +624,7 @@ mod bound {
             prop_assert!(total(&plan) <= bound, "built {} > bound {bound}", total(&plan));
             for health in [meshlb::HealthStatus::Healthy, meshlb::HealthStatus::Unhealthy] {
                 for i in 0..plan.hosts().len() {
-                    let id = plan.hosts()[i].endpoint.clone();
+                    let id = plan.hosts().nth(i).expect("a host").endpoint();
                     let id = plan.find(&id.address, id.port).expect("known host");
                     plan.set_health(id, health);
                 }

@@ -267,7 +267,7 @@ impl<'s> Baseline<'s> {
         let mut undo = Vec::with_capacity(hosts.len());
         for &(d, id) in hosts {
             if let Some(p) = plan(&mut self.plan.destinations[d]) {
-                undo.push((d, id, p.host(id).endpoint.health));
+                undo.push((d, id, p.host(id).health()));
                 p.set_health(id, HealthStatus::Unhealthy);
             }
         }
