@@ -7,7 +7,7 @@
 //!    short warm-up and measurement, its results under `target/bench-report/criterion`;
 //! 2. `cargo run --release -p meshlb-benches --example memory`: bytes per endpoint;
 //! 3. unless `--no-wasm`: the wasm package (`cargo xtask wasm`) and the filter
-//!    (`cargo xtask filter`) when their modules are missing, their sizes, and
+//!    (`cargo xtask filter`) built from this tree, their sizes, and
 //!    `benches/wasm/ratio.mjs` under Node timing pick, explain and simulate beside the same
 //!    calls natively (the `wasm_native` group of step 1);
 //! 4. the report: per group the medians, the ratio to the floor (`baseline`) and to each peer,
@@ -79,22 +79,16 @@ pub(crate) fn report(args: &[String]) -> Result<(), String> {
         )?;
         write(&out.join("memory.tsv"), &memory)?;
         if wasm {
+            // Built from this tree every time (cargo rebuilds only what changed): a package
+            // left in target/dist by an earlier build would be measured and sized otherwise.
             let dist = target.join("dist");
-            if !dist.join("node").join("meshlb_wasm_bg.wasm").exists() {
-                crate::wasm::build()?;
-            }
-            if !dist.join("meshlb_filter.wasm").exists() {
-                crate::filter::build()?;
-            }
-            let node = output_in(
-                &root,
-                "node",
-                &[
-                    "benches/wasm/ratio.mjs",
-                    &dist.join("node").display().to_string(),
-                ],
-            )?;
-            write(&out.join("wasm.tsv"), &node)?;
+            crate::wasm::build()?;
+            crate::filter::build()?;
+            let package = dist.join("node").display().to_string();
+            let runs = (0..NODE_RUNS)
+                .map(|_| output_in(&root, "node", &["benches/wasm/ratio.mjs", &package]))
+                .collect::<Result<Vec<_>, _>>()?;
+            write(&out.join("wasm.tsv"), &median_rows(&runs))?;
         }
     }
     let elapsed = start.elapsed();
@@ -566,6 +560,30 @@ fn targets(md: &mut String, rows: &[Row], memory: &str, node: &str) {
     );
 }
 
+/// Runs of `benches/wasm/ratio.mjs` the report takes the median of: one run (6 s) now and
+/// then measures a call 50 % slower than the runs around it on a shared machine.
+const NODE_RUNS: usize = 5;
+
+/// The per-call median of several runs' `wasm <what> <ns>` lines, in the first run's order.
+fn median_rows(runs: &[String]) -> String {
+    let mut out = String::new();
+    let Some(first) = runs.first() else {
+        return out;
+    };
+    for line in first.lines() {
+        let what = match line.split('\t').collect::<Vec<_>>()[..] {
+            ["wasm", what, _] => what,
+            _ => continue,
+        };
+        let mut values: Vec<f64> = runs.iter().filter_map(|r| node_ns(r, what)).collect();
+        values.sort_by(f64::total_cmp);
+        if let Some(median) = values.get(values.len() / 2) {
+            let _ = writeln!(out, "wasm\t{what}\t{median}");
+        }
+    }
+    out
+}
+
 /// The Node time of `what` (`wasm.tsv`: `wasm <what> <ns>`).
 fn node_ns(node: &str, what: &str) -> Option<f64> {
     node.lines()
@@ -600,7 +618,7 @@ fn wasm_section(md: &mut String, rows: &[Row], node: &str) {
          The same calls of the wasm crate's `Balancer` and functions on the built-in default \
          scenario: natively (criterion group `wasm_native/default`) and from JavaScript \
          through the Node package (`benches/wasm/ratio.mjs`, which includes building each \
-         result as a JavaScript value). `pick_many` is one pick of a `pickMany(10000)` call \
+         result as a JavaScript value; the median of five runs). `pick_many` is one pick of a `pickMany(10000)` call \
          against the native `pick_index`: the same picks without a JavaScript-to-wasm call \
          each, so the difference between it and `pick_index` is what crossing into wasm \
          costs.\n\n| call | ratio |\n|---|---|"
@@ -758,4 +776,21 @@ fn plot(rows: &[Row]) -> String {
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median_rows;
+
+    #[test]
+    fn node_runs_are_summarised_by_their_median_per_call() {
+        let runs = [
+            "wasm\tpick\t2000\nwasm\tpick_many\t45\nnot a row\n".to_owned(),
+            "wasm\tpick\t2100\nwasm\tpick_many\t68\n".to_owned(),
+            "wasm\tpick_many\t47\nwasm\tpick\t1900\n".to_owned(),
+        ];
+        // pick: 1900, 2000, 2100 -> 2000; pick_many: 45, 47, 68 -> 47 (the outlier ignored).
+        assert_eq!(median_rows(&runs), "wasm\tpick\t2000\nwasm\tpick_many\t47\n");
+        assert_eq!(median_rows(&[]), "");
+    }
 }
