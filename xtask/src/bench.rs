@@ -790,7 +790,10 @@ mod tests {
             "wasm\tpick_many\t47\nwasm\tpick\t1900\n".to_owned(),
         ];
         // pick: 1900, 2000, 2100 -> 2000; pick_many: 45, 47, 68 -> 47 (the outlier ignored).
-        assert_eq!(median_rows(&runs), "wasm\tpick\t2000\nwasm\tpick_many\t47\n");
+        assert_eq!(
+            median_rows(&runs),
+            "wasm\tpick\t2000\nwasm\tpick_many\t47\n"
+        );
         assert_eq!(median_rows(&[]), "");
     }
 }
