@@ -835,26 +835,34 @@ impl Plan {
     /// Sorts the hosts by `address:port` into `by_key`, for [`Plan::find`], and refuses a
     /// duplicate `address:port` unless the assignment allows them (istiod's gateway endpoints).
     fn index_keys(&mut self) -> Result<(), PlanError> {
-        // Sort on a packed prefix of the address first: its first 16 bytes, zero-padded and
-        // big-endian, order like the strings (addresses hold no NUL), so only addresses that
-        // share 16 bytes (long IPv6 or host names) compare the strings. The index ends every
-        // key, so the order is total and an unstable sort gives the stable sort's result.
-        let mut keyed: Vec<(u128, u32)> = (0..self.hosts.len())
+        // Sort one integer per host first: the address's first 12 bytes, zero-padded and
+        // big-endian, above the host index. Prefixes order like the strings they start (a
+        // string that ends first is padded with zeros, the least byte), so the sort leaves
+        // hosts in key order except within runs of one prefix, which are then sorted by their
+        // whole keys: IPv4 addresses rarely share 12 bytes, and the integers sort without a
+        // comparison callback. The index ends every key, so the order is total.
+        let mut keyed: Vec<u128> = (0..self.hosts.len())
             .map(|i| {
                 let bytes = self.address(i).as_bytes();
-                let mut prefix = [0_u8; 16];
-                let n = bytes.len().min(16);
-                prefix[..n].copy_from_slice(&bytes[..n]);
-                (u128::from_be_bytes(prefix), i as u32)
+                let mut packed = [0_u8; 16];
+                let n = bytes.len().min(12);
+                packed[..n].copy_from_slice(&bytes[..n]);
+                u128::from_be_bytes(packed) | i as u128
             })
             .collect();
-        keyed.sort_unstable_by(|&(pa, a), &(pb, b)| {
-            pa.cmp(&pb).then_with(|| {
-                let (ka, kb) = (self.key(a as usize), self.key(b as usize));
-                (ka, a).cmp(&(kb, b))
-            })
-        });
-        self.by_key = keyed.into_iter().map(|(_, i)| i).collect();
+        keyed.sort_unstable();
+        let mut by_key: Vec<u32> = keyed.iter().map(|&k| k as u32).collect();
+        let mut start = 0;
+        for run in keyed.chunk_by(|a, b| a >> 32 == b >> 32) {
+            let end = start + run.len();
+            if run.len() > 1 {
+                by_key[start..end].sort_unstable_by(|&a, &b| {
+                    (self.key(a as usize), a).cmp(&(self.key(b as usize), b))
+                });
+            }
+            start = end;
+        }
+        self.by_key = by_key;
         if self.allow_duplicate_endpoints {
             return Ok(());
         }
@@ -1919,6 +1927,54 @@ mod tests {
             }
         }
         assert_eq!(a.table_share, b.table_share);
+    }
+
+    /// The `find` index orders hosts by (address, port, index) however long a prefix their
+    /// addresses share (the first sort looks at 12 bytes), and finds a duplicate in a run.
+    #[test]
+    fn find_index_orders_whole_keys() {
+        let keys = [
+            ("192.168.100.10", 80),
+            ("192.168.100.1", 81),
+            ("192.168.100.1", 80),
+            ("192.168.100.", 80),
+            ("192.168.100.1\0", 80),
+            ("2001:db8::1", 80),
+            ("2001:db8::", 80),
+            ("", 0),
+            ("a", 80),
+            ("192.168.100.100", 80),
+        ];
+        let assignment = LoadAssignment {
+            localities: alloc::vec![LocalityEndpoints {
+                endpoints: keys.iter().map(|&(a, p)| Endpoint::new(a, p)).collect(),
+                ..group(0, 0, 0)
+            }],
+            ..LoadAssignment::default()
+        };
+        let plan = Plan::build(&assignment, &LbConfig::default()).expect("no duplicates");
+        let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
+        expected.sort_by_key(|&i| keys[i as usize]);
+        assert_eq!(plan.by_key, expected);
+        for (i, &(address, port)) in keys.iter().enumerate() {
+            assert_eq!(plan.find(address, port), Some(HostId::new(i as u32)));
+        }
+        assert_eq!(plan.find("192.168.100.1", 82), None);
+        // A duplicate that shares its 12-byte prefix with other addresses.
+        let mut twice = assignment;
+        twice.localities[0]
+            .endpoints
+            .push(Endpoint::new("192.168.100.1", 81));
+        assert_eq!(
+            Plan::build(&twice, &LbConfig::default()).err(),
+            Some(PlanError::DuplicateEndpoint {
+                locality: 0,
+                endpoint: keys.len(),
+                first_locality: 0,
+                first_endpoint: 1,
+                key: "192.168.100.1:81".into(),
+            })
+        );
     }
 
     /// A plan numbers hosts by priority, then group and endpoint in input order; each host's
