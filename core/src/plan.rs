@@ -852,37 +852,42 @@ impl Plan {
             .collect();
         keyed.sort_unstable();
         let mut by_key: Vec<u32> = keyed.iter().map(|&k| k as u32).collect();
+        // Hosts of different prefixes have different keys, so duplicates are within runs.
+        let mut duplicate = None;
         let mut start = 0;
         for run in keyed.chunk_by(|a, b| a >> 32 == b >> 32) {
             let end = start + run.len();
             if run.len() > 1 {
-                by_key[start..end].sort_unstable_by(|&a, &b| {
+                let run = &mut by_key[start..end];
+                run.sort_unstable_by(|&a, &b| {
                     (self.key(a as usize), a).cmp(&(self.key(b as usize), b))
                 });
+                if !self.allow_duplicate_endpoints && duplicate.is_none() {
+                    duplicate = run
+                        .windows(2)
+                        .find(|pair| self.key(pair[0] as usize) == self.key(pair[1] as usize))
+                        .map(|pair| (pair[0] as usize, pair[1] as usize));
+                }
             }
             start = end;
         }
         self.by_key = by_key;
-        if self.allow_duplicate_endpoints {
-            return Ok(());
-        }
-        for pair in self.by_key.windows(2) {
-            let (a, b) = (pair[0] as usize, pair[1] as usize);
-            if self.key(a) == self.key(b) {
+        match duplicate {
+            Some((a, b)) => {
                 // Report the later one in input order as the duplicate.
+                let (address, port) = self.key(a);
                 let (a, b) = (self.origin(a), self.origin(b));
                 let (first, second) = if a <= b { (a, b) } else { (b, a) };
-                let (address, port) = self.key(pair[0] as usize);
-                return Err(PlanError::DuplicateEndpoint {
+                Err(PlanError::DuplicateEndpoint {
                     locality: second.0 as usize,
                     endpoint: second.1 as usize,
                     first_locality: first.0 as usize,
                     first_endpoint: first.1 as usize,
                     key: crate::model::endpoint_address(address, port),
-                });
+                })
             }
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Host index `index`'s `(address, port)`.
