@@ -4,7 +4,9 @@
 //! Steps, each echoed:
 //! 1. `cargo bench -p meshlb-benches --bench main` on the pick, update, table and plan groups
 //!    (not the mesh, report and kube groups, which take minutes), criterion's `--quick` with
-//!    short warm-up and measurement, its results under `target/bench-report/criterion`;
+//!    short warm-up and measurement, [`CRITERION_RUNS`] times, the results under
+//!    `target/bench-report/criterion/run-K` (the report takes each benchmark's median over
+//!    the runs);
 //! 2. `cargo run --release -p meshlb-benches --example memory`: bytes per endpoint;
 //! 3. unless `--no-wasm`: the wasm package (`cargo xtask wasm`) and the filter
 //!    (`cargo xtask filter`) built from this tree, their sizes, and
@@ -25,6 +27,10 @@ use crate::util::{gzip_size, kib, output, relative, run, target_dir, workspace_r
 
 /// The groups the quick run measures (a criterion filter).
 const FILTER: &str = "^(pick|update|table|plan|wasm_native)/";
+
+/// Quick criterion runs the report takes each benchmark's median over: on this shared machine
+/// one quick run moves single rows by up to 40 % from the next, the median of three by less.
+const CRITERION_RUNS: usize = 3;
 
 /// One benchmark's median.
 #[derive(Debug, Clone)]
@@ -52,18 +58,20 @@ pub(crate) fn report(args: &[String]) -> Result<(), String> {
         if home.exists() {
             std::fs::remove_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
         }
-        run(Command::new("cargo")
-            .args(["bench", "-p", "meshlb-benches", "--bench", "main", "--"])
-            .args([
-                "--quick",
-                "--warm-up-time",
-                "0.5",
-                "--measurement-time",
-                "1",
-            ])
-            .args(["--noplot", FILTER])
-            .env("CRITERION_HOME", &home)
-            .current_dir(&root))?;
+        for k in 0..CRITERION_RUNS {
+            run(Command::new("cargo")
+                .args(["bench", "-p", "meshlb-benches", "--bench", "main", "--"])
+                .args([
+                    "--quick",
+                    "--warm-up-time",
+                    "0.5",
+                    "--measurement-time",
+                    "1",
+                ])
+                .args(["--noplot", FILTER])
+                .env("CRITERION_HOME", home.join(format!("run-{k}")))
+                .current_dir(&root))?;
+        }
         let memory = output_in(
             &root,
             "cargo",
@@ -262,7 +270,24 @@ fn collect(home: &Path) -> Result<Vec<Row>, String> {
             b.function.as_str(),
         ))
     });
-    Ok(rows)
+    Ok(median_of_runs(&rows))
+}
+
+/// One row per benchmark: the median of its runs' medians (`rows` sorted by benchmark; an even
+/// count takes the upper middle).
+fn median_of_runs(rows: &[Row]) -> Vec<Row> {
+    let same =
+        |a: &Row, b: &Row| a.group == b.group && a.function == b.function && a.param == b.param;
+    rows.chunk_by(same)
+        .map(|runs| {
+            let mut times: Vec<f64> = runs.iter().map(|r| r.median_ns).collect();
+            times.sort_by(f64::total_cmp);
+            Row {
+                median_ns: times[times.len() / 2],
+                ..runs[0].clone()
+            }
+        })
+        .collect()
 }
 
 fn param_key(p: &str) -> (u64, String) {
@@ -346,7 +371,7 @@ fn markdown(
          (1 min) {} the run: the machine is shared, so compare ratios measured in this one \
          run rather than absolute times across runs.\n\n\
          Reproduce: `cargo xtask bench-report` (quick mode: criterion `--quick`, 0.5 s warm-up, \
-         1 s measurement; {:.1} minutes here), or the full suite with \
+         1 s measurement, three runs, each benchmark's median over them; {:.1} minutes here), or the full suite with \
          `cargo bench -p meshlb-benches`. The floor is `baseline`: one draw from meshlb's \
          seeded RNG and one index into a slice of the same length (`baseline_hashed`: the \
          request hash read from the same precomputed array, then the index). The peers run in \
@@ -373,7 +398,8 @@ fn markdown(
     }
     let _ = writeln!(
         md,
-        "## Every group\n\nMedians. `×floor`: meshlb's time over the floor's. A peer's column \
+        "## Every group\n\nMedians (criterion's median of each run, then the median over the \
+         three runs). `×floor`: meshlb's time over the floor's. A peer's column \
          gives its time and, in brackets, its time over meshlb's (above 1: meshlb is faster).\n"
     );
     for (group, list) in &groups {
@@ -780,7 +806,7 @@ fn plot(rows: &[Row]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::median_rows;
+    use super::{Row, median_of_runs, median_rows};
 
     #[test]
     fn node_runs_are_summarised_by_their_median_per_call() {
@@ -795,5 +821,37 @@ mod tests {
             "wasm\tpick\t2000\nwasm\tpick_many\t47\n"
         );
         assert_eq!(median_rows(&[]), "");
+    }
+
+    #[test]
+    fn criterion_runs_are_summarised_by_their_median_per_benchmark() {
+        let row = |function: &str, param: &str, median_ns: f64| Row {
+            group: "pick/round_robin/flat".into(),
+            function: function.into(),
+            param: param.into(),
+            median_ns,
+        };
+        let rows = vec![
+            row("baseline", "10", 2.6),
+            row("baseline", "10", 2.4),
+            row("baseline", "10", 3.9),
+            row("meshlb", "10", 4.2),
+            row("meshlb", "10", 6.8),
+            row("meshlb", "10", 4.4),
+            row("meshlb", "1000", 5.0),
+        ];
+        // Sorted times 2.4, 2.6, 3.9 -> 2.6; 4.2, 4.4, 6.8 -> 4.4; one run -> itself.
+        let medians: Vec<(String, String, f64)> = median_of_runs(&rows)
+            .into_iter()
+            .map(|r| (r.function, r.param, r.median_ns))
+            .collect();
+        assert_eq!(
+            medians,
+            [
+                ("baseline".into(), "10".into(), 2.6),
+                ("meshlb".into(), "10".into(), 4.4),
+                ("meshlb".into(), "1000".into(), 5.0),
+            ]
+        );
     }
 }
