@@ -356,7 +356,7 @@ fn build_ring(
     let (mut current, mut target) = (0.0_f64, 0.0_f64);
     for &(id, w) in &weights.hosts {
         key.clear();
-        let host = plan.host(crate::HostId::new(id));
+        let host = plan.host(HostId::new(id));
         crate::model::push_endpoint_address(&mut key, host.address(), host.port());
         key.push('_');
         let prefix = key.len();
@@ -612,15 +612,13 @@ fn fill_maglev(
         'rounds: while filled < walks_end {
             classes.due_mask(iteration, max_weight, &mut mask);
             for (w, &word) in mask.iter().enumerate() {
-                let mut bits = word;
-                while bits != 0 {
-                    let k = w * 64 + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    claim(&mut entries[k]);
+                let mut members = set_bits(w, word);
+                while let Some(k) = members.next() {
+                    claim(&mut entries[k as usize]);
                     filled += 1;
                     if filled >= walks_end {
                         // The rest of the round, for the late phase.
-                        due.extend(set_bits(w, bits));
+                        due.extend(members);
                         for (v, &later) in mask.iter().enumerate().skip(w + 1) {
                             due.extend(set_bits(v, later));
                         }
