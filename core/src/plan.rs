@@ -1209,19 +1209,17 @@ impl Plan {
         for (i, update) in updates.iter().enumerate() {
             let id = update.host;
             let host = self.hosts[id.index()];
-            let (gi, ei) = self.origin(id.index());
-            let (gi, ei) = (gi as usize, ei as usize);
+            // Where the host was in the input, for a rejection (read only then).
+            let input = |plan: &Self| {
+                let (group, endpoint) = plan.origin(id.index());
+                (group as usize, endpoint as usize)
+            };
             let (old_health, old_weight) = (host.health, host.weight);
             let health = update.health.unwrap_or(old_health);
             let weight = update.weight.unwrap_or(old_weight);
             if weight == 0 {
-                rejected(
-                    i,
-                    PlanError::ZeroEndpointWeight {
-                        locality: gi,
-                        endpoint: ei,
-                    },
-                );
+                let (locality, endpoint) = input(self);
+                rejected(i, PlanError::ZeroEndpointWeight { locality, endpoint });
                 continue;
             }
             if health == old_health && weight == old_weight {
@@ -1232,13 +1230,8 @@ impl Plan {
             let locality_total =
                 self.localities[l].counts.total_weight - u64::from(old_weight) + u64::from(weight);
             if locality_total > u64::from(u32::MAX) {
-                rejected(
-                    i,
-                    PlanError::EndpointWeightOverflow {
-                        locality: gi,
-                        endpoint: ei,
-                    },
-                );
+                let (locality, endpoint) = input(self);
+                rejected(i, PlanError::EndpointWeightOverflow { locality, endpoint });
                 continue;
             }
             let record = &mut self.hosts[id.index()];
