@@ -279,15 +279,19 @@ fn median_of_runs(rows: &[Row]) -> Vec<Row> {
     let same =
         |a: &Row, b: &Row| a.group == b.group && a.function == b.function && a.param == b.param;
     rows.chunk_by(same)
-        .map(|runs| {
-            let mut times: Vec<f64> = runs.iter().map(|r| r.median_ns).collect();
-            times.sort_by(f64::total_cmp);
-            Row {
-                median_ns: times[times.len() / 2],
+        .filter_map(|runs| {
+            Some(Row {
+                median_ns: middle(runs.iter().map(|r| r.median_ns).collect())?,
                 ..runs[0].clone()
-            }
+            })
         })
         .collect()
+}
+
+/// The middle of `values` once sorted (an even count: the upper middle), `None` when empty.
+fn middle(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
 }
 
 fn param_key(p: &str) -> (u64, String) {
@@ -371,7 +375,8 @@ fn markdown(
          (1 min) {} the run: the machine is shared, so compare ratios measured in this one \
          run rather than absolute times across runs.\n\n\
          Reproduce: `cargo xtask bench-report` (quick mode: criterion `--quick`, 0.5 s warm-up, \
-         1 s measurement, three runs, each benchmark's median over them; {:.1} minutes here), or the full suite with \
+         1 s measurement, {CRITERION_RUNS} runs, each benchmark's median over them; {:.1} minutes \
+         here), or the full suite with \
          `cargo bench -p meshlb-benches`. The floor is `baseline`: one draw from meshlb's \
          seeded RNG and one index into a slice of the same length (`baseline_hashed`: the \
          request hash read from the same precomputed array, then the index). The peers run in \
@@ -399,7 +404,7 @@ fn markdown(
     let _ = writeln!(
         md,
         "## Every group\n\nMedians (criterion's median of each run, then the median over the \
-         three runs). `×floor`: meshlb's time over the floor's. A peer's column \
+         {CRITERION_RUNS} runs). `×floor`: meshlb's time over the floor's. A peer's column \
          gives its time and, in brackets, its time over meshlb's (above 1: meshlb is faster).\n"
     );
     for (group, list) in &groups {
@@ -601,9 +606,7 @@ fn median_rows(runs: &[String]) -> String {
             ["wasm", what, _] => what,
             _ => continue,
         };
-        let mut values: Vec<f64> = runs.iter().filter_map(|r| node_ns(r, what)).collect();
-        values.sort_by(f64::total_cmp);
-        if let Some(median) = values.get(values.len() / 2) {
+        if let Some(median) = middle(runs.iter().filter_map(|r| node_ns(r, what)).collect()) {
             let _ = writeln!(out, "wasm\t{what}\t{median}");
         }
     }
@@ -644,7 +647,8 @@ fn wasm_section(md: &mut String, rows: &[Row], node: &str) {
          The same calls of the wasm crate's `Balancer` and functions on the built-in default \
          scenario: natively (criterion group `wasm_native/default`) and from JavaScript \
          through the Node package (`benches/wasm/ratio.mjs`, which includes building each \
-         result as a JavaScript value; the median of five runs). `pick_many` is one pick of a `pickMany(10000)` call \
+         result as a JavaScript value; the median of {NODE_RUNS} runs). `pick_many` is one pick \
+         of a `pickMany(10000)` call \
          against the native `pick_index`: the same picks without a JavaScript-to-wasm call \
          each, so the difference between it and `pick_index` is what crossing into wasm \
          costs.\n\n| call | ratio |\n|---|---|"
