@@ -79,6 +79,9 @@ pub(crate) struct Edf {
     inverse: Vec<f64>,
     current_time: f64,
     order: u64,
+    /// Classes (bit `c`) whose next re-add may land before an initial key (see
+    /// [`Edf::settle`]).
+    unsettled: u32,
 }
 
 /// An entry kept in a weight class: its key and item.
@@ -195,6 +198,7 @@ impl Edf {
         self.n = other.n;
         self.current_time = other.current_time;
         self.order = other.order;
+        self.unsettled = other.unsettled;
     }
 
     /// Empties the scheduler, keeping its buffers' capacity.
@@ -211,6 +215,7 @@ impl Edf {
         self.n = 0;
         self.current_time = 0.0;
         self.order = 0;
+        self.unsettled = 0;
     }
 
     /// Builds the tree over `entries` (key and item, one per leaf), `winners` a buffer.
@@ -392,42 +397,72 @@ impl Edf {
                 slots.sort_unstable_by_key(|s| s.key);
             }
             heads[c] = (slots[0].key, c as u32);
+            if slots.len() > 1 {
+                self.unsettled |= 1 << c;
+            }
         }
         self.build_tree(&heads[..distinct], winners);
         true
     }
 
     /// Class `c`'s head is picked: it is re-added at the class's tail with the next order.
-    /// Returns the item and the class's new head key. (Kept out of line: inlined in every
-    /// pick's body, it cost the tree's picks spilled registers.)
-    #[inline(never)]
+    /// Returns the item and the class's new head key.
+    #[inline(always)]
     fn rotate_class(&mut self, c: usize) -> Option<(u32, Key)> {
         let class = self.classes.get_mut(c)?;
-        let (start, len) = (class.start as usize, class.len as usize);
-        let ring = self.slots.get_mut(start..start + len)?;
-        let head = class.head as usize;
-        let slot = ring.get_mut(head)?;
+        let (start, head) = (class.start as usize, class.head as usize);
+        let slot = self.slots.get_mut(start + head)?;
         let item = slot.item;
         self.current_time = deadline(slot.key);
         let added = key(self.current_time + class.inv, self.order);
         self.order += 1;
         slot.key = added;
-        let next = if head + 1 == len { 0 } else { head + 1 };
+        let next = if head + 1 == class.len as usize {
+            0
+        } else {
+            head + 1
+        };
         class.head = next as u32;
-        // The re-added entry is now the ring's last (at `head`): in order when the one before it
-        // has a lesser key, as it has but for a rounding of the initial deadlines.
-        if len > 1 {
-            let before = if head == 0 { len - 1 } else { head - 1 };
-            if wide(ring[before].key) > wide(added) {
-                let at = |j: usize| (next + j) % len;
-                let mut j = len - 1;
-                while j > 0 && ring[at(j - 1)].key > ring[at(j)].key {
-                    ring.swap(at(j - 1), at(j));
-                    j -= 1;
-                }
-            }
+        if self.unsettled != 0 {
+            self.settle(c, head, added);
         }
-        Some((item, ring[next].key))
+        Some((item, self.slots.get(start + next)?.key))
+    }
+
+    /// After class `c`'s entry at ring position `at` was re-added with key `added`, while some
+    /// class may hold an initial key above a re-added one: the re-added entry is the ring's
+    /// last, in order when the entry before it has a lesser key, as it has but for a rounding
+    /// of Envoy's initial deadlines; otherwise it is moved back to its place in key order.
+    /// Once a class's re-add lands last (every later re-add has a greater key: times only
+    /// grow and rounding is monotonic), the class is settled and rotations skip this.
+    #[cold]
+    #[inline(never)]
+    fn settle(&mut self, c: usize, at: usize, added: Key) {
+        let bit = 1_u32 << c;
+        let Some(&Class {
+            start, len, head, ..
+        }) = self.classes.get(c)
+        else {
+            return;
+        };
+        if self.unsettled & bit == 0 {
+            return;
+        }
+        let (start, len, next) = (start as usize, len as usize, head as usize);
+        let Some(ring) = self.slots.get_mut(start..start + len) else {
+            return;
+        };
+        let before = if at == 0 { len - 1 } else { at - 1 };
+        if len < 2 || wide(ring[before].key) < wide(added) {
+            self.unsettled &= !bit;
+            return;
+        }
+        let place = |j: usize| (next + j) % len;
+        let mut j = len - 1;
+        while j > 0 && ring[place(j - 1)].key > ring[place(j)].key {
+            ring.swap(place(j - 1), place(j));
+            j -= 1;
+        }
     }
 
     /// Picks the item with the earliest deadline and re-adds it with `weight(item)` (when it

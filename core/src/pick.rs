@@ -98,6 +98,77 @@ impl Source {
     }
 }
 
+/// Priority 0's healthy rotation under [`Fast::Rotate`]: the same sequence as [`Source`]'s,
+/// kept as a position in the current lap of the list and the round-robin index the lap started
+/// at, so a pick reads two words and writes one (the index is `base + pos`, never stored).
+///
+/// A lap is `pos` running `0..end`: to the list's length `n`, or, on the lap where Envoy's
+/// 64-bit index wraps, to the wrap (`2^64 - base`), after which the index is 0 and so is the
+/// position (`0 % n`). `base` is a multiple of `n` below 2^64 (the seed less its remainder,
+/// then `n` more each lap, or 0 after the wrap), so `base + pos` modulo `n` is `pos`: the
+/// position [`Source::next_rr`] would have given.
+#[derive(Debug, Clone, Copy, Default)]
+struct Lap {
+    pos: u32,
+    end: u32,
+    n: u32,
+    base: u64,
+}
+
+impl Lap {
+    /// The lap `source`'s index is in, over a list of `n` hosts (`n >= 1`).
+    fn from_source(source: &Source, n: u32) -> Self {
+        let pos = if source.rr_len == n {
+            source.rr_pos
+        } else {
+            (source.rr_index % u64::from(n)) as u32
+        };
+        let base = source.rr_index.wrapping_sub(u64::from(pos));
+        Self {
+            pos,
+            end: lap_end(base, n),
+            n,
+            base,
+        }
+    }
+
+    /// Writes the rotation back into `source`, as [`Source::next_rr`] would have left it.
+    fn store(self, source: &mut Source) {
+        source.rr_index = self.base.wrapping_add(u64::from(self.pos));
+        source.rr_pos = self.pos;
+        source.rr_len = self.n;
+    }
+
+    /// The position of this pick (`index++ % n`).
+    #[inline(always)]
+    fn next(&mut self) -> u32 {
+        let i = self.pos;
+        if i + 1 == self.end {
+            self.next_lap();
+        } else {
+            self.pos = i + 1;
+        }
+        i
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_lap(&mut self) {
+        self.base = self.base.wrapping_add(u64::from(self.end));
+        self.pos = 0;
+        self.end = lap_end(self.base, self.n);
+    }
+}
+
+/// Where the lap starting at index `base` ends: after `n` picks, or where the 64-bit index
+/// wraps to 0 if that comes first.
+fn lap_end(base: u64, n: u32) -> u32 {
+    match base.wrapping_neg() {
+        left @ 1.. if left < u64::from(n) => left as u32,
+        _ => n,
+    }
+}
+
 /// A locality scheduler: an EDF over the localities' effective weights, in use when `on`. Its
 /// buffers stay allocated while it is off.
 #[derive(Debug, Clone, Default)]
@@ -185,8 +256,8 @@ enum SourceKind {
 /// The pick every request takes while the plan stays as it is, decided at each sync: when
 /// priority 0 carries all the load as healthy traffic (`healthy_load == 100`, so
 /// `choosePriority` answers priority 0, healthy, for every random value), is not in panic,
-/// has no locality scheduler and its healthy hosts have equal weights, a pick is the policy's
-/// choice over priority 0's healthy list and nothing else. The random value is still drawn
+/// has no locality scheduler (and, under LEAST_REQUEST, its healthy hosts have equal weights),
+/// a pick is the policy's choice over priority 0's healthy list and nothing else. The random value is still drawn
 /// (Envoy draws it, and RANDOM and the caller's RNG stream depend on it). Under RING_HASH and
 /// MAGLEV, `healthy_load == 100` alone sends every hash to priority 0's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +266,9 @@ enum Fast {
     Off,
     /// ROUND_ROBIN: rotation over the list.
     Rotate,
+    /// ROUND_ROBIN over unequal weights: the list's EDF (its weights fixed until the next
+    /// sync, so the EDF holds their inverses and reads no weight).
+    Weighted,
     /// RANDOM: `r % n` over the list.
     Random(Modulus),
     /// LEAST_REQUEST with equal weights: `choice_count` samples `r % n`, fewest active wins.
@@ -250,11 +324,9 @@ pub struct Picker {
     /// When priority 0's healthy list is all its hosts in order (every host healthy), the
     /// first of them: the list's `i`-th host is `fast_first + i`, without reading the list.
     fast_first: Option<u32>,
-    /// The length of priority 0's healthy list, under the fast path.
-    fast_len: u32,
     /// Under [`Fast::Rotate`], priority 0's healthy rotation, held here (one indirection
     /// less a pick) until the next sync hands it back.
-    fast_rotation: Source,
+    fast_rotation: Lap,
 }
 
 impl Picker {
@@ -281,8 +353,7 @@ impl Picker {
             positive: Vec::new(),
             fast: Fast::Off,
             fast_first: None,
-            fast_len: 0,
-            fast_rotation: Source::new(seed),
+            fast_rotation: Lap::default(),
         };
         picker.sync(plan);
         picker
@@ -331,7 +402,7 @@ impl Picker {
         }
         if self.fast != Fast::Off {
             let random = rng.next_u64();
-            if let Some(host) = self.pick_fast(rng, random) {
+            if let Some(host) = self.pick_fast(plan, rng, random) {
                 return Some(host);
             }
             self.store_rotation();
@@ -346,25 +417,49 @@ impl Picker {
 
     /// The fast path's pick (see [`Fast`]), `random` the value that chose the priority.
     #[inline(always)]
-    fn pick_fast<R: Rng + ?Sized>(&mut self, rng: &mut R, random: u64) -> Option<HostId> {
+    fn pick_fast<R: Rng + ?Sized>(
+        &mut self,
+        plan: &Plan,
+        rng: &mut R,
+        random: u64,
+    ) -> Option<HostId> {
         let i = match self.fast {
-            Fast::Rotate => self.fast_rotation.next_rr(self.fast_len),
+            Fast::Rotate => self.fast_rotation.next(),
+            Fast::Weighted => self.pick_weighted(plan)?,
             Fast::Random(m) => m.reduce(random) as u32,
             Fast::Choices(m) => {
-                let mut best: Option<(u32, u32)> = None;
-                for _ in 0..self.choice_count {
-                    let i = m.reduce(rng.next_u64()) as u32;
-                    let host = self.fast_host(i)?;
-                    let load = self.active.get(host as usize).copied().unwrap_or(0);
-                    if best.is_none_or(|(_, b)| load < b) {
-                        best = Some((host, load));
-                    }
+                // Envoy's loop: the first sample is the candidate, each later one replaces it
+                // when it has fewer active requests (`choice_count >= 2`, see `LbConfig`).
+                let load = |host: u32| self.active.get(host as usize).copied().unwrap_or(0);
+                let mut best = self.fast_host(m.reduce(rng.next_u64()) as u32)?;
+                let mut best_load = load(best);
+                for _ in 1..self.choice_count {
+                    let host = self.fast_host(m.reduce(rng.next_u64()) as u32)?;
+                    let host_load = load(host);
+                    // Which sample wins is a coin toss to the branch predictor: selects.
+                    let fewer = host_load < best_load;
+                    best = core::hint::select_unpredictable(fewer, host, best);
+                    best_load = core::hint::select_unpredictable(fewer, host_load, best_load);
                 }
-                return best.map(|(host, _)| HostId::new(host));
+                return Some(HostId::new(best));
             }
             Fast::Off | Fast::Hash => return None,
         };
         self.fast_host(i).map(HostId::new)
+    }
+
+    /// Under [`Fast::Weighted`], the position in priority 0's healthy list its EDF picks.
+    #[inline(always)]
+    fn pick_weighted(&mut self, plan: &Plan) -> Option<u32> {
+        let state = self.priorities.first_mut()?;
+        let (list, hosts) = (state.healthy.as_slice(), plan.records());
+        let weight = |i: u32| {
+            let host = list.get(i as usize).copied().unwrap_or(0);
+            hosts
+                .get(host as usize)
+                .map_or(0.0, |h| f64::from(h.weight))
+        };
+        state.healthy_edf.pick_and_add(weight)
     }
 
     /// The `i`-th host of priority 0's healthy list, under the fast path.
@@ -382,9 +477,7 @@ impl Picker {
         if self.fast == Fast::Rotate
             && let Some(state) = self.priorities.first_mut()
         {
-            state.healthy_source.rr_index = self.fast_rotation.rr_index;
-            state.healthy_source.rr_pos = self.fast_rotation.rr_pos;
-            state.healthy_source.rr_len = self.fast_rotation.rr_len;
+            self.fast_rotation.store(&mut state.healthy_source);
         }
         self.fast = Fast::Off;
     }
@@ -930,25 +1023,24 @@ impl Picker {
             || state.panic
             || n == 0
             || sources.locality_healthy_scheduler.on
-            || sources.healthy_source.weighted
         {
             return;
         }
         let modulus = Modulus::new(n as u64);
-        self.fast = match self.policy {
-            LbPolicy::RoundRobin => Fast::Rotate,
-            LbPolicy::Random => Fast::Random(modulus),
-            LbPolicy::LeastRequest => Fast::Choices(modulus),
-            LbPolicy::RingHash | LbPolicy::Maglev => Fast::Hash,
+        self.fast = match (self.policy, sources.healthy_source.weighted) {
+            (LbPolicy::RoundRobin, false) => Fast::Rotate,
+            (LbPolicy::RoundRobin, true) => Fast::Weighted,
+            // RANDOM ignores weights.
+            (LbPolicy::Random, _) => Fast::Random(modulus),
+            (LbPolicy::LeastRequest, false) => Fast::Choices(modulus),
+            // Weighted least request re-reads each weight at its pick: the general path.
+            (LbPolicy::LeastRequest, true) => return,
+            (LbPolicy::RingHash | LbPolicy::Maglev, _) => Fast::Hash,
         };
         // Lists are built in host order, so a list as long as the priority is its hosts.
         self.fast_first = (n == state.hosts.len()).then_some(state.hosts.start);
-        self.fast_len = n as u32;
         if self.fast == Fast::Rotate {
-            let source = &sources.healthy_source;
-            self.fast_rotation.rr_index = source.rr_index;
-            self.fast_rotation.rr_pos = source.rr_pos;
-            self.fast_rotation.rr_len = source.rr_len;
+            self.fast_rotation = Lap::from_source(&sources.healthy_source, n as u32);
         }
     }
 }
@@ -1294,6 +1386,87 @@ mod tests {
                     proptest::prop_assert_eq!(x, y, "pick {}", i);
                 }
                 rng = a;
+            }
+        }
+    }
+
+    /// The positions of `picks` round-robin picks over `n` equal hosts in one locality, from a
+    /// picker whose round-robin index starts at `seed`.
+    fn rotation(n: u32, seed: u64, picks: usize) -> Vec<usize> {
+        let input = assignment(1, 1, n, &[1]);
+        let plan = Plan::build(&input, &LbConfig::default()).expect("plan");
+        let mut picker = Picker::with_seed(&plan, seed);
+        assert_eq!(picker.fast, Fast::Rotate);
+        let mut rng = SeededRng::new(1);
+        (0..picks)
+            .map(|_| {
+                picker
+                    .pick(&plan, &mut rng, Request::default())
+                    .expect("a host")
+                    .index()
+            })
+            .collect()
+    }
+
+    /// Envoy's round-robin index is a `uint64_t` it increments after each pick
+    /// (`hosts[rr_index_++ % n]`), so at 2^64 it wraps to 0 and the rotation restarts at the
+    /// first host, whatever the position before. By hand: 2^64 - 1 is divisible by 3 and by 5.
+    #[test]
+    fn the_rotation_restarts_where_the_64_bit_index_wraps() {
+        // n = 3 from 2^64 - 5: indices -5..=-1 give 2, 0, 1, 2, 0; then 0, 1, 2, 0.
+        assert_eq!(rotation(3, u64::MAX - 4, 9), [2, 0, 1, 2, 0, 0, 1, 2, 0]);
+        // n = 5 from 2^64 - 2: 4, 0, then 0, 1, 2, 3, 4, 0 (the wrap lands mid-lap).
+        assert_eq!(rotation(5, u64::MAX - 1, 8), [4, 0, 0, 1, 2, 3, 4, 0]);
+        // Far from the wrap, the plain rotation from `seed % n`.
+        assert_eq!(rotation(4, 6, 6), [2, 3, 0, 1, 2, 3]);
+    }
+
+    proptest::proptest! {
+        /// The fast path (one priority, all load healthy, no locality scheduler) picks the same
+        /// hosts as the general path: the rotation kept as laps as Envoy's index modulo `n`
+        /// (seeds near the 64-bit wrap included), weighted round robin through the same EDF,
+        /// RANDOM and P2C over the same list; and after a health change hands the state back
+        /// to the general path, both still agree.
+        #[test]
+        fn the_fast_path_picks_as_the_general_path(
+            policy in proptest::sample::select(alloc::vec![
+                LbPolicy::RoundRobin, LbPolicy::Random, LbPolicy::LeastRequest,
+            ]),
+            unequal in proptest::bool::ANY,
+            n in 1_u32..40,
+            seed in proptest::prop_oneof![
+                proptest::num::u64::ANY,
+                (u64::MAX - 200)..=u64::MAX,
+            ],
+            flip in 0_u32..40,
+        ) {
+            let weights: &[u32] = if unequal { &[1, 3, 2, 5] } else { &[2] };
+            let input = assignment(1, 1, n, weights);
+            let config = LbConfig { policy, ..LbConfig::default() };
+            let mut plan = Plan::build(&input, &config).expect("plan");
+            let mut fast = Picker::with_seed(&plan, seed);
+            let mut general = fast.clone();
+            let weighted_lr = policy == LbPolicy::LeastRequest && unequal && n > 1;
+            proptest::prop_assert_eq!(fast.fast == Fast::Off, weighted_lr);
+            general.store_rotation();
+            let (mut a, mut b) = (SeededRng::new(seed), SeededRng::new(seed));
+            for round in 0..2 {
+                for i in 0..3 * n + 7 {
+                    let x = fast.pick(&plan, &mut a, Request::default());
+                    let y = general.pick(&plan, &mut b, Request::default());
+                    proptest::prop_assert_eq!(x, y, "round {} pick {}", round, i);
+                    if let Some(host) = x {
+                        fast.request_started(host);
+                        general.request_started(host);
+                    }
+                }
+                // A flip: both resync (the fast path is chosen anew, then turned off again on
+                // the general picker).
+                let host = HostId::new(flip % n);
+                plan.set_health(host, HealthStatus::Unhealthy);
+                fast.resync(&plan);
+                general.resync(&plan);
+                general.store_rotation();
             }
         }
     }
