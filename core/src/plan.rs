@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 use core::ops::Range;
 
 use crate::error::PlanError;
-use crate::hash::{HashTable, Lookup, MaglevKeys};
+use crate::hash::{HashTable, Lookup, MaglevKeys, RingKeys};
 use crate::model::{
     Availability, Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality,
     MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE,
@@ -496,6 +496,8 @@ pub struct Plan {
     /// MAGLEV only (empty otherwise): each host's place in the table build's order and its
     /// permutation, which depend on its address alone, so every table rebuild reuses them.
     maglev_keys: MaglevKeys,
+    /// Ring-hash plans, once updated: each host's first ring points' hashes.
+    ring_keys: RingKeys,
     /// Scratch space for updates (panic flags before the update), kept to avoid allocating.
     panic_scratch: Vec<bool>,
     /// Scratch space for updates (the priorities a batch touched).
@@ -790,6 +792,7 @@ impl Plan {
             priority_fallback: false,
             addresses,
             maglev_keys: MaglevKeys::default(),
+            ring_keys: RingKeys::default(),
             by_key: Vec::new(),
             tables: Vec::new(),
             lookups: Vec::new(),
@@ -1327,6 +1330,10 @@ impl Plan {
                 self.recompute_locality_weights(p);
             }
         }
+        if self.config.policy == LbPolicy::RingHash && self.ring_keys.is_empty() {
+            // The first update: from now on, rebuilds read the points' hashes from here.
+            self.ring_keys = RingKeys::new(self);
+        }
         if self.config.policy.is_hash_based() {
             // A priority's table depends on its hosts and on whether it is in panic.
             for (p, &was_in_panic) in panic_before.iter().enumerate() {
@@ -1543,6 +1550,11 @@ impl Plan {
     /// Each host's Maglev build order and permutation (empty unless the policy is MAGLEV).
     pub(crate) fn maglev_keys(&self) -> &MaglevKeys {
         &self.maglev_keys
+    }
+
+    /// The ring points' hashes a ring-hash plan keeps once updated (empty before).
+    pub(crate) fn ring_keys(&self) -> &RingKeys {
+        &self.ring_keys
     }
 
     fn rebuild_table(&mut self, priority: usize) {
@@ -2025,6 +2037,45 @@ mod tests {
         let mut expected = assignment;
         expected.localities[0].endpoints[1].health = HealthStatus::Degraded;
         assert_eq!(plan.assignment(), expected);
+    }
+
+    /// A ring-hash plan keeps its points' hashes from its first update on: flips that move
+    /// shares a little read them, a weight that multiplies a host's points past what was kept
+    /// computes the rest; every table is the one a build from the changed input gives.
+    #[test]
+    fn ring_rebuilds_from_kept_hashes_give_the_tables_a_build_gives() {
+        for locality_weighted in [false, true] {
+            let config = LbConfig {
+                policy: LbPolicy::RingHash,
+                locality_weighted,
+                ..LbConfig::default()
+            };
+            let mut input = LoadAssignment {
+                localities: alloc::vec![group(0, 0, 6), group(1, 10, 5), group(2, 20, 4)],
+                ..Default::default()
+            };
+            let mut plan = Plan::build(&input, &config).expect("plan");
+            assert!(plan.ring_keys().is_empty(), "a build keeps no hashes");
+            let flips = [
+                (0, 0, HealthStatus::Unhealthy),
+                (1, 2, HealthStatus::Unhealthy),
+                (0, 0, HealthStatus::Healthy),
+            ];
+            for (g, e, health) in flips {
+                let endpoint = &mut input.localities[g].endpoints[e];
+                endpoint.health = health;
+                let id = plan.find(&endpoint.address, endpoint.port).expect("host");
+                plan.set_health(id, health);
+                assert!(!plan.ring_keys().is_empty());
+                same_tables(&plan, &Plan::build(&input, &config).expect("plan"));
+            }
+            // Weight 1 to 50: that host's points grow far past the twice-and-one kept.
+            let endpoint = &mut input.localities[1].endpoints[0];
+            endpoint.weight = 50;
+            let id = plan.find(&endpoint.address, endpoint.port).expect("host");
+            plan.set_weight(id, 50).expect("weight");
+            same_tables(&plan, &Plan::build(&input, &config).expect("plan"));
+        }
     }
 
     #[test]
