@@ -451,9 +451,10 @@ pub(crate) struct RingKeys {
 impl RingKeys {
     /// Most hashes cached, in all: 4,194,304, 32 MiB (past it, a host's points are computed
     /// as before). Sized for each host's points twice over, the cache of a plan whose rings
-    /// hold the most points allowed ([`crate::limits::MAX_HASH_TABLE_ENTRIES`], 8.4M) would be 17M hashes,
-    /// 134 MiB on top of the rings' own 128 MiB: the bound keeps the cache below a quarter of
-    /// the largest rings and still holds in full the cache of rings of up to about 2M points.
+    /// hold the most points allowed ([`crate::limits::MAX_HASH_TABLE_ENTRIES`], 8.4M) would
+    /// be 16.8M hashes, 128 MiB on top of the rings' own 128 MiB: the bound keeps the cache at
+    /// a quarter of the largest rings and still holds in full the cache of rings of up to
+    /// about 2M points.
     const MAX: usize = 1 << 22;
 
     /// Whether nothing is cached.
