@@ -599,13 +599,13 @@ struct MaglevEntry {
     host: u32,
     /// The permutation's step and its double and quadruple, `skip`, `2 × skip` and
     /// `4 × skip` mod M (for walks that probe two or four positions at a time).
-    skip: [u64; 3],
+    skip: [u32; 3],
     weight: f64,
     target: f64,
     /// The next permutation position to try, `(offset + skip × k) % M`.
-    next: u64,
+    next: u32,
     /// `skip⁻¹ mod M` once the late phase needed it (0: not yet).
-    inverse_skip: u64,
+    inverse_skip: u32,
 }
 
 impl MaglevEntry {
@@ -615,10 +615,11 @@ impl MaglevEntry {
         let double = step(skip, skip, table_size);
         Self {
             host,
-            skip: [skip, double, step(double, double, table_size)],
+            // All below `table_size`, below 2^32.
+            skip: [skip, double, step(double, double, table_size)].map(|s| s as u32),
             weight,
             target: 0.0,
-            next: u64::from(offset),
+            next: offset,
             inverse_skip: 0,
         }
     }
@@ -778,9 +779,9 @@ fn fill_maglev(
     while !free.is_empty() {
         let entry = &mut entries[next_due(entries)];
         if entry.inverse_skip == 0 {
-            entry.inverse_skip = inverse_mod_prime(entry.skip[0], table_size);
+            entry.inverse_skip = inverse_mod_prime(u64::from(entry.skip[0]), table_size) as u32;
         }
-        let (inverse, next) = (entry.inverse_skip, entry.next);
+        let (inverse, next) = (u64::from(entry.inverse_skip), u64::from(entry.next));
         // The free slot the walk from `next` reaches first: least steps, ties impossible (a
         // permutation visits each slot once).
         let mut best = (u64::MAX, 0_usize);
@@ -795,7 +796,7 @@ fn fill_maglev(
         }
         let slot = u64::from(free.swap_remove(best.1));
         table[slot as usize] = entry.host;
-        entry.next = advance(slot, entry.skip[0]);
+        entry.next = advance(slot, u64::from(entry.skip[0])) as u32;
     }
 }
 
@@ -840,7 +841,7 @@ fn claim_first_free(
         *host = entry.host;
         *taken = 1;
     }
-    entry.next = step(slot as u64, entry.skip[0], m);
+    entry.next = step(slot as u64, u64::from(entry.skip[0]), m) as u32;
 }
 
 /// The first free slot of `entry`'s permutation from `entry.next` (positions below `m`): the
@@ -849,8 +850,8 @@ fn claim_first_free(
 #[inline(always)]
 fn first_free(taken: &[u8], entry: &MaglevEntry, probes: Probes, m: u64) -> u64 {
     let free = |slot: u64| taken[slot as usize] == 0;
-    let [skip, skip2, skip4] = entry.skip;
-    let start = entry.next;
+    let [skip, skip2, skip4] = entry.skip.map(u64::from);
+    let start = u64::from(entry.next);
     match probes {
         Probes::One => {
             let mut slot = start;
