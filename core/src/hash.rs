@@ -672,9 +672,8 @@ fn fill_maglev(
     table.resize(table_size as usize, FREE);
     // Occupancy, one byte a slot: the walks' probes (about 360,000 per build at the default
     // size) are one load and one test each. A bitset (8 KiB rather than 64) took 19 % more
-    // instructions for the shifts and masks, and more time.
+    // instructions for the shifts and masks, and no less time.
     let mut taken: Vec<u8> = alloc::vec![0; table_size as usize];
-    let advance = |slot: u64, skip: u64| step(slot, skip, table_size);
     // How the walks probe, by how full the table is (see `Probes`): the bounds in filled slots.
     let (quarter, three_quarters) = (table_size / 4, table_size / 4 * 3);
     let probes = |filled: u64| {
@@ -788,7 +787,7 @@ fn fill_maglev(
         for (i, &s) in free.iter().enumerate() {
             // `(s - next) mod M`, as `s + (M - next)`: `next < M`, and `M - next = M` (for
             // `next = 0`) wraps back to `s`.
-            let gap = advance(u64::from(s), table_size - next);
+            let gap = step(u64::from(s), table_size - next, table_size);
             let steps = modulus.reduce(gap * inverse);
             if steps < best.0 {
                 best = (steps, i);
@@ -796,7 +795,7 @@ fn fill_maglev(
         }
         let slot = u64::from(free.swap_remove(best.1));
         table[slot as usize] = entry.host;
-        entry.next = advance(slot, u64::from(entry.skip[0])) as u32;
+        entry.next = step(slot, u64::from(entry.skip[0]), table_size) as u32;
     }
 }
 
@@ -817,8 +816,8 @@ fn step(slot: u64, skip: u64, m: u64) -> u64 {
 /// their first probe and one at a time is fastest (84 µs against 99 for groups of four); from
 /// a quarter to three quarters groups of four take 40 % less (105 and 156 µs against 178 and
 /// 277); beyond, walks are long and predictable and two chains beat four (110 µs against 122
-/// from 95 to 99 %, 150 one at a time). In a MAGLEV health flip at 10,000 zoned hosts: 1.53 →
-/// 1.26 ms (medians of 8 interleaved runs).
+/// from 95 to 99 %, 150 one at a time). In a MAGLEV health flip at 10,000 zoned hosts: 1.48 →
+/// 1.24 ms (best of 8 runs interleaved with the one-at-a-time build).
 #[derive(Clone, Copy)]
 enum Probes {
     One,
