@@ -77,8 +77,10 @@ impl HashTable {
         self.len() == 0
     }
 
-    /// Rebuilds the table of `priority` from `plan`, reusing this table's buffer.
-    pub(crate) fn rebuild(&mut self, plan: &Plan, priority: usize) {
+    /// Rebuilds the table of `priority` from `plan`, reusing this table's buffer, and adds
+    /// each host's owned fraction of the hash space to `shares[host]` (as
+    /// [`HashTable::add_shares`]).
+    pub(crate) fn rebuild(&mut self, plan: &Plan, priority: usize, shares: &mut [f64]) {
         let weights = normalized_weights(plan, priority);
         let buffer = match core::mem::take(self) {
             Self::Ring(r) => Buffer::Ring(r),
@@ -92,23 +94,21 @@ impl HashTable {
         *self = match plan.config().policy {
             LbPolicy::Maglev => {
                 let table = buffer.take_maglev();
-                Self::Maglev(build_maglev(
-                    plan,
-                    &weights,
-                    plan.config().maglev.table_size,
-                    table,
-                ))
+                let size = plan.config().maglev.table_size;
+                Self::Maglev(build_maglev(plan, &weights, size, table, shares))
             }
             _ => {
                 let ring = buffer.take_ring();
                 let config = plan.config().ring_hash;
-                Self::Ring(build_ring(
+                let ring = Self::Ring(build_ring(
                     plan,
                     &weights,
                     config.minimum_ring_size,
                     config.maximum_ring_size,
                     ring,
-                ))
+                ));
+                ring.add_shares(shares);
+                ring
             }
         };
     }
@@ -143,9 +143,18 @@ impl HashTable {
                 }
             }
             Self::Maglev(table) => {
-                let slot = 1.0 / table.len() as f64;
+                // Slot counts, then `count / M` (as a build counts them: the same value).
+                let Some((&first, &last)) = table.iter().min().zip(table.iter().max()) else {
+                    return;
+                };
+                let mut counts = alloc::vec![0_u32; (last - first) as usize + 1];
                 for &host in table {
-                    shares[host as usize] += slot;
+                    counts[(host - first) as usize] += 1;
+                }
+                for (host, &count) in (first..).zip(&counts) {
+                    if let Some(share) = shares.get_mut(host as usize) {
+                        *share += f64::from(count) / table.len() as f64;
+                    }
                 }
             }
         }
@@ -276,12 +285,11 @@ impl Buffer {
             _ => Vec::new(),
         }
     }
+    /// The previous table, contents kept: a fill claims every slot once, so it need not be
+    /// cleared first.
     fn take_maglev(self) -> Vec<u32> {
         match self {
-            Self::Maglev(mut t) => {
-                t.clear();
-                t
-            }
+            Self::Maglev(t) => t,
             _ => Vec::new(),
         }
     }
@@ -560,11 +568,15 @@ impl MaglevKeys {
     }
 }
 
+/// The Maglev table of `weights`' hosts, in `table`'s buffer; each host's share of the slots
+/// added to `shares[host]` (counted as the slots are claimed: a pass over the table for them
+/// took 600,000 instructions a build at the default size, 6 % of a health flip's).
 fn build_maglev(
     plan: &Plan,
     weights: &NormalizedWeights,
     table_size: u64,
     mut table: Vec<u32>,
+    shares: &mut [f64],
 ) -> Vec<u32> {
     // The priority's hosts are one range of host indices: their weights by offset in it (NaN:
     // not in the table), then the entries in build order.
@@ -591,6 +603,11 @@ fn build_maglev(
         table_size,
         &mut table,
     );
+    for entry in &entries {
+        if let Some(share) = shares.get_mut(entry.host as usize) {
+            *share += f64::from(entry.claims) / table_size as f64;
+        }
+    }
     table
 }
 
@@ -606,6 +623,8 @@ struct MaglevEntry {
     next: u32,
     /// `skip⁻¹ mod M` once the late phase needed it (0: not yet).
     inverse_skip: u32,
+    /// Slots claimed.
+    claims: u32,
 }
 
 impl MaglevEntry {
@@ -621,16 +640,15 @@ impl MaglevEntry {
             target: 0.0,
             next: offset,
             inverse_skip: 0,
+            claims: 0,
         }
     }
 
     /// Whether the entry claims a slot in round `iteration` (its `iteration × weight` has
-    /// reached its target), moving its target on when it does. With equal weights every entry
-    /// claims every round (its target trails `iteration × weight` by a whole weight), so the
-    /// test is left out.
+    /// reached its target), moving its target on when it does.
     #[inline(always)]
-    fn takes_turn(&mut self, iteration: u64, equal: bool, max_weight: f64) -> bool {
-        if !equal && (iteration as f64) * self.weight < self.target {
+    fn takes_turn(&mut self, iteration: u64, max_weight: f64) -> bool {
+        if (iteration as f64) * self.weight < self.target {
             return false;
         }
         self.target += max_weight;
@@ -648,7 +666,8 @@ const LATE_PHASE_FREE: u64 = 256;
 /// Envoy's `MaglevTable` population (`maglev_lb.cc`, Eisenbud et al., NSDI 2016, §3.4, with
 /// Envoy's weights): round after round, each entry in turn whose `iteration × weight` has
 /// reached its target claims the first free slot of its permutation, until every slot is
-/// taken. `table` is cleared and filled with `table_size` host indices.
+/// taken. `table` is filled with `table_size` host indices (what it held is overwritten: every
+/// slot is claimed once).
 ///
 /// Most probes of a plain walk come at the end: with `f` slots free a walk probes about
 /// `M / f` positions, so the last few hundred slots take over half of the build's probes
@@ -664,107 +683,95 @@ fn fill_maglev(
     table_size: u64,
     table: &mut Vec<u32>,
 ) {
-    const FREE: u32 = u32::MAX;
-    table.clear();
     if entries.is_empty() {
+        table.clear();
         return;
     }
-    table.resize(table_size as usize, FREE);
+    if equal {
+        fill_in_turns(EveryEntry::new(entries), entries, table_size, table);
+    } else if let Some(classes) = TurnClasses::new(entries, max_weight) {
+        fill_in_turns(classes, entries, table_size, table);
+    } else {
+        fill_in_turns(EntryTests::new(max_weight), entries, table_size, table);
+    }
+}
+
+/// [`fill_maglev`] with the turns of `turns`: the walks, by how full the table is (see
+/// [`first_free`]), then the late phase.
+fn fill_in_turns<T: Turns>(
+    mut turns: T,
+    entries: &mut [MaglevEntry],
+    table_size: u64,
+    table: &mut Vec<u32>,
+) {
+    table.resize(table_size as usize, 0);
     // Occupancy, one byte a slot: the walks' probes (about 360,000 per build at the default
     // size) are one load and one test each. A bitset (8 KiB rather than 64) took 19 % more
     // instructions for the shifts and masks, and no less time.
     let mut taken: Vec<u8> = alloc::vec![0; table_size as usize];
-    // How the walks probe, by how full the table is (see `Probes`): the bounds in filled slots.
-    let (quarter, three_quarters) = (table_size / 4, table_size / 4 * 3);
-    let probes = |filled: u64| {
-        if filled < quarter {
-            Probes::One
-        } else if filled < three_quarters {
-            Probes::Four
-        } else {
-            Probes::Two
-        }
-    };
-    // Round after round, each entry in turn (`MaglevEntry::takes_turn`). The walks, until few
-    // slots are free; `j` is the entry after the last to claim, `due[pending..]` the entries
-    // of a round that were due but had not claimed when the walks stopped.
-    let (mut j, mut iteration) = (0_usize, 1_u64);
-    let mut filled = 0_u64;
+    // Slots filled at the end of each stretch of walks: one chain to a quarter, four to three
+    // quarters, two to the late phase.
     let walks_end = table_size.saturating_sub(LATE_PHASE_FREE);
-    let mut due: Vec<u32> = Vec::new();
-    let mut pending = 0_usize;
-    let classes = if equal {
-        None
-    } else {
-        TurnClasses::new(entries)
+    let quarter = (table_size / 4).min(walks_end);
+    let three_quarters = (table_size / 4 * 3).min(walks_end);
+    let (m, mut at) = (table_size, T::Cursor::default());
+    let mut walks = |chains, claims| {
+        let walk = match chains {
+            1 => walk::<T, 1>,
+            4 => walk::<T, 4>,
+            _ => walk::<T, 2>,
+        };
+        walk(&mut turns, &mut at, entries, table, &mut taken, m, claims);
     };
-    if let Some(mut classes) = classes {
-        // Unequal weights in few classes: a class's turns are its members' turns, so a round
-        // tests each class once and walks its members' set bits in entry order.
-        let mut mask = alloc::vec![0_u64; classes.words];
-        'rounds: while filled < walks_end {
-            classes.due_mask(iteration, max_weight, &mut mask);
-            for (w, &word) in mask.iter().enumerate() {
-                let mut members = set_bits(w, word);
-                while let Some(k) = members.next() {
-                    claim_first_free(
-                        table,
-                        &mut taken,
-                        &mut entries[k as usize],
-                        probes(filled),
-                        table_size,
-                    );
-                    filled += 1;
-                    if filled >= walks_end {
-                        // The rest of the round, for the late phase.
-                        due.extend(members);
-                        for (v, &later) in mask.iter().enumerate().skip(w + 1) {
-                            due.extend(set_bits(v, later));
-                        }
-                        j = entries.len();
-                        break 'rounds;
-                    }
-                }
-            }
-            iteration += 1;
+    walks(1, quarter);
+    walks(4, three_quarters - quarter);
+    walks(2, walks_end - three_quarters);
+    late_phase(&mut turns, &mut at, entries, table, &taken, m);
+}
+
+/// `claims` turns of `turns`, each entry claiming the first free slot of its permutation
+/// (see [`first_free`] for `CHAINS`). Kept out of line: the loop then has the registers to
+/// itself (1.19 → 1.15 ms a MAGLEV flip at 10,000 zoned hosts, interleaved runs).
+#[inline(never)]
+fn walk<T: Turns, const CHAINS: usize>(
+    turns: &mut T,
+    at: &mut T::Cursor,
+    entries: &mut [MaglevEntry],
+    table: &mut [u32],
+    taken: &mut [u8],
+    m: u64,
+    claims: u64,
+) {
+    // A local copy: the cursor stays in registers.
+    let mut cursor = *at;
+    for _ in 0..claims {
+        let k = turns.next(&mut cursor, entries);
+        let Some(entry) = entries.get_mut(k) else {
+            break;
+        };
+        let slot = first_free::<CHAINS>(taken, entry, m) as usize;
+        // invariant: `first_free` returns a position below `m`, the length of both.
+        if let (Some(host), Some(taken)) = (table.get_mut(slot), taken.get_mut(slot)) {
+            *host = entry.host;
+            *taken = 1;
         }
-        classes.store_targets(entries);
-    } else {
-        'walks: while filled < walks_end {
-            for (k, entry) in entries.iter_mut().enumerate() {
-                if !entry.takes_turn(iteration, equal, max_weight) {
-                    continue;
-                }
-                claim_first_free(table, &mut taken, entry, probes(filled), table_size);
-                filled += 1;
-                if filled >= walks_end {
-                    j = k + 1;
-                    break 'walks;
-                }
-            }
-            iteration += 1;
-        }
+        entry.next = step(slot as u64, u64::from(entry.skip[0]), m) as u32;
+        entry.claims += 1;
     }
-    // The same turns for the few slots left: first what is left of the round the walks stopped
-    // in.
-    let mut next_due = |entries: &mut [MaglevEntry]| -> usize {
-        if let Some(&k) = due.get(pending) {
-            pending += 1;
-            return k as usize;
-        }
-        loop {
-            if j == entries.len() {
-                j = 0;
-                iteration += 1;
-            }
-            j += 1;
-            if entries[j - 1].takes_turn(iteration, equal, max_weight) {
-                return j - 1;
-            }
-        }
-    };
-    // The late phase: the free slots (in no particular order), each walk's end computed.
-    let modulus = Modulus::new(table_size);
+    *at = cursor;
+}
+
+/// The late phase of [`fill_maglev`]: the slots still free (in no particular order), each
+/// turn's walk end computed from them.
+fn late_phase<T: Turns>(
+    turns: &mut T,
+    at: &mut T::Cursor,
+    entries: &mut [MaglevEntry],
+    table: &mut [u32],
+    taken: &[u8],
+    m: u64,
+) {
+    let modulus = Modulus::new(m);
     let mut free: Vec<u32> = Vec::with_capacity(LATE_PHASE_FREE as usize);
     // Sixteen slots at a time: most runs of sixteen are all taken.
     const ALL_TAKEN: u128 = u128::from_ne_bytes([1; 16]);
@@ -776,26 +783,34 @@ fn fill_maglev(
         free.extend(free_here.map(|(k, _)| (c * 16 + k) as u32));
     }
     while !free.is_empty() {
-        let entry = &mut entries[next_due(entries)];
+        let k = turns.next(at, entries);
+        let Some(entry) = entries.get_mut(k) else {
+            return;
+        };
         if entry.inverse_skip == 0 {
-            entry.inverse_skip = inverse_mod_prime(u64::from(entry.skip[0]), table_size) as u32;
+            entry.inverse_skip = inverse_mod_prime(u64::from(entry.skip[0]), m) as u32;
         }
         let (inverse, next) = (u64::from(entry.inverse_skip), u64::from(entry.next));
         // The free slot the walk from `next` reaches first: least steps, ties impossible (a
-        // permutation visits each slot once).
+        // permutation visits each slot once). `(s − next) × skip⁻¹ ≡ s × skip⁻¹ + offset`
+        // (mod M) with `offset = (M − next) × skip⁻¹ mod M`; `s × skip⁻¹ + offset < M² + M`
+        // fits a u64 (`M < 2^32`), so each free slot costs a multiply, an add and a
+        // reduction, and no branch (the conditional `s − next` wrap it replaces compiled to
+        // one, taken half the time).
+        let offset = modulus.reduce((m - next) * inverse);
         let mut best = (u64::MAX, 0_usize);
         for (i, &s) in free.iter().enumerate() {
-            // `(s - next) mod M`, as `s + (M - next)`: `next < M`, and `M - next = M` (for
-            // `next = 0`) wraps back to `s`.
-            let gap = step(u64::from(s), table_size - next, table_size);
-            let steps = modulus.reduce(gap * inverse);
+            let steps = modulus.reduce(u64::from(s) * inverse + offset);
             if steps < best.0 {
                 best = (steps, i);
             }
         }
         let slot = u64::from(free.swap_remove(best.1));
-        table[slot as usize] = entry.host;
-        entry.next = step(slot, u64::from(entry.skip[0]), table_size) as u32;
+        if let Some(host) = table.get_mut(slot as usize) {
+            *host = entry.host;
+        }
+        entry.next = step(slot, u64::from(entry.skip[0]), m) as u32;
+        entry.claims += 1;
     }
 }
 
@@ -807,59 +822,35 @@ fn step(slot: u64, skip: u64, m: u64) -> u64 {
     if next >= m { next - m } else { next }
 }
 
-/// How a walk probes its permutation. One position at a time, each probe's position waits on
-/// the one before (an add, a compare and a conditional move) and the walk ends on a branch the
-/// predictor cannot know; two or four independent chains, stepping by `2 × skip` or
-/// `4 × skip`, keep more probes in flight and branch once a group. Which pays depends on how
-/// full the table is. Timed standalone (the walks of a 65,537-slot table over 2,000 entries,
-/// best of 15 × 30 builds, by stretch of the fill): up to a quarter taken most walks end at
-/// their first probe and one at a time is fastest (84 µs against 99 for groups of four); from
-/// a quarter to three quarters groups of four take 40 % less (105 and 156 µs against 178 and
-/// 277); beyond, walks are long and predictable and two chains beat four (110 µs against 122
-/// from 95 to 99 %, 150 one at a time). In a MAGLEV health flip at 10,000 zoned hosts: 1.48 →
-/// 1.24 ms (best of 8 runs interleaved with the one-at-a-time build).
-#[derive(Clone, Copy)]
-enum Probes {
-    One,
-    Two,
-    Four,
-}
-
-/// Claims the first free slot of `entry`'s permutation for it (see [`first_free`]).
+/// The first free slot of `entry`'s permutation from `entry.next` (positions below `m`),
+/// probed along `CHAINS` interleaved chains (1, 2 or 4): the same slot however many, since a
+/// group's lowest free position comes first in the permutation; a group only reads past it.
+///
+/// One position at a time, each probe's position waits on the one before (an add, a compare
+/// and a conditional move) and the walk ends on a branch the predictor cannot know; two or
+/// four independent chains, stepping by `2 × skip` or `4 × skip`, keep more probes in flight
+/// and branch once a group. Which pays depends on how full the table is. Timed standalone
+/// (the walks of a 65,537-slot table over 2,000 entries, best of 15 × 30 builds, by stretch
+/// of the fill): up to a quarter taken most walks end at their first probe and one at a time
+/// is fastest (84 µs against 99 for groups of four); from a quarter to three quarters groups
+/// of four take 40 % less (105 and 156 µs against 178 and 277); beyond, walks are long and
+/// predictable and two chains beat four (110 µs against 122 from 95 to 99 %, 150 one at a
+/// time). In a MAGLEV health flip at 10,000 zoned hosts: 1.48 → 1.24 ms (best of 8 runs
+/// interleaved with the one-at-a-time build).
 #[inline(always)]
-fn claim_first_free(
-    table: &mut [u32],
-    taken: &mut [u8],
-    entry: &mut MaglevEntry,
-    probes: Probes,
-    m: u64,
-) {
-    let slot = first_free(taken, entry, probes, m) as usize;
-    // invariant: `first_free` returns a position below `m`, the length of both.
-    if let (Some(host), Some(taken)) = (table.get_mut(slot), taken.get_mut(slot)) {
-        *host = entry.host;
-        *taken = 1;
-    }
-    entry.next = step(slot as u64, u64::from(entry.skip[0]), m) as u32;
-}
-
-/// The first free slot of `entry`'s permutation from `entry.next` (positions below `m`): the
-/// same slot however the probes are grouped, since a group's lowest free position comes first
-/// in the permutation; a group only reads past it.
-#[inline(always)]
-fn first_free(taken: &[u8], entry: &MaglevEntry, probes: Probes, m: u64) -> u64 {
+fn first_free<const CHAINS: usize>(taken: &[u8], entry: &MaglevEntry, m: u64) -> u64 {
     let free = |slot: u64| taken[slot as usize] == 0;
     let [skip, skip2, skip4] = entry.skip.map(u64::from);
     let start = u64::from(entry.next);
-    match probes {
-        Probes::One => {
+    match CHAINS {
+        1 => {
             let mut slot = start;
             while !free(slot) {
                 slot = step(slot, skip, m);
             }
             slot
         }
-        Probes::Two => {
+        2 => {
             let (mut even, mut odd) = (start, step(start, skip, m));
             loop {
                 if free(even) {
@@ -872,7 +863,7 @@ fn first_free(taken: &[u8], entry: &MaglevEntry, probes: Probes, m: u64) -> u64 
                 odd = step(odd, skip2, m);
             }
         }
-        Probes::Four => {
+        _ => {
             let second = step(start, skip, m);
             let mut group = [start, second, step(start, skip2, m), step(second, skip2, m)];
             loop {
@@ -891,43 +882,108 @@ fn first_free(taken: &[u8], entry: &MaglevEntry, probes: Probes, m: u64) -> u64 
     }
 }
 
-/// The entry indices of the set bits of `bits`, word `w` of a mask over entries.
-fn set_bits(w: usize, mut bits: u64) -> impl Iterator<Item = u32> {
-    core::iter::from_fn(move || {
-        if bits == 0 {
-            return None;
-        }
-        let k = w * 64 + bits.trailing_zeros() as usize;
-        bits &= bits - 1;
-        Some(k as u32)
-    })
+/// The order of a Maglev build's turns: round after round (`iteration` from 1), each entry in
+/// build order whose [`MaglevEntry::takes_turn`] holds. `next` is the entry whose turn comes
+/// next; a round without a turn is passed over (the entries of the largest weight take a turn
+/// every round, so one comes). Where the turns stand within a round is a separate `Cursor`,
+/// which the walks keep in a local (in registers) rather than behind a reference.
+trait Turns {
+    /// Where the turns stand in the current round; the default is the start of round 1.
+    type Cursor: Copy + Default;
+    fn next(&mut self, at: &mut Self::Cursor, entries: &mut [MaglevEntry]) -> usize;
 }
 
-/// The entries of an unequal-weight build grouped by weight (bit-identical `f64`s). Every
-/// entry's target starts at 0 and moves on by the same `max_weight` at each of its turns, so
-/// entries of one weight take their turns in the same rounds: one test per class and round
-/// stands for all of its members' [`MaglevEntry::takes_turn`] tests (locality-weighted tables
-/// give every host of a locality one weight: 50 classes for 3,333 hosts, where the tests were
-/// a third of a build's instructions).
+/// Equal weights: every entry takes a turn every round (its target trails
+/// `iteration × weight` by a whole weight), so the test is left out.
+struct EveryEntry {
+    len: usize,
+}
+
+impl EveryEntry {
+    fn new(entries: &[MaglevEntry]) -> Self {
+        Self { len: entries.len() }
+    }
+}
+
+impl Turns for EveryEntry {
+    /// The next entry.
+    type Cursor = usize;
+
+    #[inline(always)]
+    fn next(&mut self, next: &mut usize, _: &mut [MaglevEntry]) -> usize {
+        if *next >= self.len {
+            *next = 0;
+        }
+        *next += 1;
+        *next - 1
+    }
+}
+
+/// Unequal weights, each entry tested in each round.
+struct EntryTests {
+    iteration: u64,
+    max_weight: f64,
+}
+
+impl EntryTests {
+    fn new(max_weight: f64) -> Self {
+        Self {
+            iteration: 1,
+            max_weight,
+        }
+    }
+}
+
+impl Turns for EntryTests {
+    /// The next entry to test in round `iteration`.
+    type Cursor = usize;
+
+    #[inline(always)]
+    fn next(&mut self, next: &mut usize, entries: &mut [MaglevEntry]) -> usize {
+        loop {
+            if *next >= entries.len() {
+                *next = 0;
+                self.iteration += 1;
+            }
+            *next += 1;
+            let k = *next - 1;
+            if entries
+                .get_mut(k)
+                .is_some_and(|e| e.takes_turn(self.iteration, self.max_weight))
+            {
+                return k;
+            }
+        }
+    }
+}
+
+/// Unequal weights grouped by weight (bit-identical `f64`s). Every entry's target starts at 0
+/// and moves on by the same `max_weight` at each of its turns, so entries of one weight take
+/// their turns in the same rounds: one test per class and round stands for all of its
+/// members' [`MaglevEntry::takes_turn`] tests (locality-weighted tables give every host of a
+/// locality one weight: 50 classes for 3,333 hosts, where the tests were a third of a build's
+/// instructions). A round's turns are the set bits of a mask over entries, in entry order.
 struct TurnClasses {
     weights: Vec<f64>,
     targets: Vec<f64>,
-    /// The class of each entry.
-    class_of: Vec<u8>,
     /// Each class's members, a bitset over entries of `words` words, class after class.
     members: Vec<u64>,
     words: usize,
+    max_weight: f64,
+    iteration: u64,
+    /// The entries due in round `iteration`.
+    mask: Vec<u64>,
 }
 
 impl TurnClasses {
-    /// At most this many classes (a class index is a byte).
+    /// At most this many classes.
     const MAX: usize = 64;
     /// Classes pay off with at least this many entries per class on average: below, a class's
     /// mask costs about what its members' tests do.
     const MIN_MEMBERS: usize = 8;
 
     /// The classes of `entries`, or `None` when they are too many or too small to pay.
-    fn new(entries: &[MaglevEntry]) -> Option<Self> {
+    fn new(entries: &[MaglevEntry], max_weight: f64) -> Option<Self> {
         let mut weights: Vec<f64> = Vec::new();
         let mut class_of = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -940,7 +996,7 @@ impl TurnClasses {
                 }
                 None => return None,
             };
-            class_of.push(class as u8);
+            class_of.push(class);
         }
         if weights.len() * Self::MIN_MEMBERS > entries.len() {
             return None;
@@ -948,39 +1004,60 @@ impl TurnClasses {
         let words = entries.len().div_ceil(64);
         let mut members = alloc::vec![0_u64; weights.len() * words];
         for (k, &class) in class_of.iter().enumerate() {
-            members[usize::from(class) * words + k / 64] |= 1 << (k % 64);
+            members[class * words + k / 64] |= 1 << (k % 64);
         }
-        Some(Self {
+        let mut classes = Self {
             targets: alloc::vec![0.0; weights.len()],
             weights,
-            class_of,
             members,
             words,
-        })
+            max_weight,
+            iteration: 0,
+            mask: alloc::vec![0; words],
+        };
+        classes.next_round();
+        Some(classes)
     }
 
-    /// The entries due in round `iteration` as a mask, their classes' targets moved on (the
-    /// test and the step of [`MaglevEntry::takes_turn`]).
-    fn due_mask(&mut self, iteration: u64, max_weight: f64, mask: &mut [u64]) {
-        mask.fill(0);
-        let round = iteration as f64;
+    /// Moves on to the next round: its mask of due entries, their classes' targets moved on
+    /// (the test and the step of [`MaglevEntry::takes_turn`]). Out of line: a few dozen
+    /// rounds a build, against thousands of turns.
+    #[inline(never)]
+    fn next_round(&mut self) {
+        self.iteration += 1;
+        self.mask.fill(0);
+        let round = self.iteration as f64;
         for (c, (&weight, target)) in self.weights.iter().zip(&mut self.targets).enumerate() {
             if round * weight < *target {
                 continue;
             }
-            *target += max_weight;
+            *target += self.max_weight;
             let members = &self.members[c * self.words..(c + 1) * self.words];
-            for (m, &b) in mask.iter_mut().zip(members) {
+            for (m, &b) in self.mask.iter_mut().zip(members) {
                 *m |= b;
             }
         }
     }
+}
 
-    /// Gives each entry its class's target, for the per-entry turns after the walks.
-    fn store_targets(&self, entries: &mut [MaglevEntry]) {
-        for (entry, &class) in entries.iter_mut().zip(&self.class_of) {
-            entry.target = self.targets[usize::from(class)];
+impl Turns for TurnClasses {
+    /// The next word of the round's mask to read, and the bits of the word before it whose
+    /// turns have not come yet.
+    type Cursor = (usize, u64);
+
+    #[inline(always)]
+    fn next(&mut self, (word, bits): &mut (usize, u64), _: &mut [MaglevEntry]) -> usize {
+        while *bits == 0 {
+            if *word >= self.words {
+                self.next_round();
+                *word = 0;
+            }
+            *bits = self.mask.get(*word).copied().unwrap_or(0);
+            *word += 1;
         }
+        let k = (*word - 1) * 64 + bits.trailing_zeros() as usize;
+        *bits &= *bits - 1;
+        k
     }
 }
 

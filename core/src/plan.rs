@@ -1559,12 +1559,13 @@ impl Plan {
 
     fn rebuild_table(&mut self, priority: usize) {
         let mut table = core::mem::take(&mut self.tables[priority]);
-        table.rebuild(self, priority);
+        let mut shares = core::mem::take(&mut self.table_share);
         let range = self.priorities[priority].hosts.clone();
-        for share in &mut self.table_share[range.start as usize..range.end as usize] {
+        for share in &mut shares[range.start as usize..range.end as usize] {
             *share = 0.0;
         }
-        table.add_shares(&mut self.table_share);
+        table.rebuild(self, priority, &mut shares);
+        self.table_share = shares;
         if let Some(lookup) = self.lookups.get_mut(priority) {
             lookup.rebuild(&table);
         }
