@@ -617,6 +617,8 @@ struct MaglevEntry {
     /// The permutation's step and its double and quadruple, `skip`, `2 × skip` and
     /// `4 × skip` mod M (for walks that probe two or four positions at a time).
     skip: [u32; 3],
+    /// `M − skip` for each of `skip` (see [`step_back`]).
+    back: [u32; 3],
     weight: f64,
     target: f64,
     /// The next permutation position to try, `(offset + skip × k) % M`.
@@ -632,10 +634,12 @@ impl MaglevEntry {
     fn new(host: u32, offset: u32, skip: u32, weight: f64, table_size: u64) -> Self {
         let skip = u64::from(skip);
         let double = step(skip, skip, table_size);
+        // All below `table_size`, below 2^32, and above 0 (`skip > 0`, `M` prime).
+        let skips = [skip, double, step(double, double, table_size)];
         Self {
             host,
-            // All below `table_size`, below 2^32.
-            skip: [skip, double, step(double, double, table_size)].map(|s| s as u32),
+            skip: skips.map(|s| s as u32),
+            back: skips.map(|s| (table_size - s) as u32),
             weight,
             target: 0.0,
             next: offset,
@@ -714,24 +718,26 @@ fn fill_in_turns<T: Turns>(
     let walks_end = table_size.saturating_sub(LATE_PHASE_FREE);
     let quarter = (table_size / 4).min(walks_end);
     let three_quarters = (table_size / 4 * 3).min(walks_end);
-    let (m, mut at) = (table_size, T::Cursor::default());
+    let mut at = T::Cursor::default();
     let mut walks = |chains, claims| {
         let walk = match chains {
             1 => walk::<T, 1>,
             4 => walk::<T, 4>,
             _ => walk::<T, 2>,
         };
-        walk(&mut turns, &mut at, entries, table, &mut taken, m, claims);
+        walk(&mut turns, &mut at, entries, table, &mut taken, claims);
     };
     walks(1, quarter);
     walks(4, three_quarters - quarter);
     walks(2, walks_end - three_quarters);
-    late_phase(&mut turns, &mut at, entries, table, &taken, m);
+    late_phase(&mut turns, &mut at, entries, table, &taken, table_size);
 }
 
 /// `claims` turns of `turns`, each entry claiming the first free slot of its permutation
-/// (see [`first_free`] for `CHAINS`). Kept out of line: the loop then has the registers to
-/// itself (1.19 → 1.15 ms a MAGLEV flip at 10,000 zoned hosts, interleaved runs).
+/// (see [`first_free`] for `CHAINS`). Kept out of line, with the turn cursor in a local: the
+/// loop then has the registers to itself (inlined into the table rebuild, with the round
+/// state behind a reference, it reloaded its bounds and pointers from the stack at every
+/// claim; a MAGLEV flip at 10,000 zoned hosts took 1.19 ms, 1.13 ms out of line).
 #[inline(never)]
 fn walk<T: Turns, const CHAINS: usize>(
     turns: &mut T,
@@ -739,7 +745,6 @@ fn walk<T: Turns, const CHAINS: usize>(
     entries: &mut [MaglevEntry],
     table: &mut [u32],
     taken: &mut [u8],
-    m: u64,
     claims: u64,
 ) {
     // A local copy: the cursor stays in registers.
@@ -749,13 +754,14 @@ fn walk<T: Turns, const CHAINS: usize>(
         let Some(entry) = entries.get_mut(k) else {
             break;
         };
-        let slot = first_free::<CHAINS>(taken, entry, m) as usize;
-        // invariant: `first_free` returns a position below `m`, the length of both.
+        let slot = first_free::<CHAINS>(taken, entry) as usize;
+        // invariant: `first_free` returns a position below M, the length of both.
         if let (Some(host), Some(taken)) = (table.get_mut(slot), taken.get_mut(slot)) {
             *host = entry.host;
             *taken = 1;
         }
-        entry.next = step(slot as u64, u64::from(entry.skip[0]), m) as u32;
+        let (skip, back) = (u64::from(entry.skip[0]), u64::from(entry.back[0]));
+        entry.next = step_back(slot as u64, skip, back) as u32;
         entry.claims += 1;
     }
     *at = cursor;
@@ -822,12 +828,14 @@ fn step(slot: u64, skip: u64, m: u64) -> u64 {
     if next >= m { next - m } else { next }
 }
 
-/// The first free slot of `entry`'s permutation from `entry.next` (positions below `m`),
-/// probed along `CHAINS` interleaved chains (1, 2 or 4): the same slot however many, since a
-/// group's lowest free position comes first in the permutation; a group only reads past it.
+/// The first free slot of `entry`'s permutation from `entry.next` (positions below M, the
+/// length of `taken`), probed along `CHAINS` interleaved chains (1, 2 or 4): the same slot
+/// however many, since a group's lowest free position comes first in the permutation; a
+/// group only reads past it. Positions step by [`step_back`] (1.08 → 1.03 ms a flip against
+/// [`step`]).
 ///
-/// One position at a time, each probe's position waits on the one before (an add, a compare
-/// and a conditional move) and the walk ends on a branch the predictor cannot know; two or
+/// One position at a time, each probe's position waits on the one before (a compare, a
+/// conditional move and an add) and the walk ends on a branch the predictor cannot know; two or
 /// four independent chains, stepping by `2 × skip` or `4 × skip`, keep more probes in flight
 /// and branch once a group. Which pays depends on how full the table is. Timed standalone
 /// (the walks of a 65,537-slot table over 2,000 entries, best of 15 × 30 builds, by stretch
@@ -838,20 +846,21 @@ fn step(slot: u64, skip: u64, m: u64) -> u64 {
 /// time). In a MAGLEV health flip at 10,000 zoned hosts: 1.48 → 1.24 ms (best of 8 runs
 /// interleaved with the one-at-a-time build).
 #[inline(always)]
-fn first_free<const CHAINS: usize>(taken: &[u8], entry: &MaglevEntry, m: u64) -> u64 {
+fn first_free<const CHAINS: usize>(taken: &[u8], entry: &MaglevEntry) -> u64 {
     let free = |slot: u64| taken[slot as usize] == 0;
     let [skip, skip2, skip4] = entry.skip.map(u64::from);
+    let [back, back2, back4] = entry.back.map(u64::from);
     let start = u64::from(entry.next);
     match CHAINS {
         1 => {
             let mut slot = start;
             while !free(slot) {
-                slot = step(slot, skip, m);
+                slot = step_back(slot, skip, back);
             }
             slot
         }
         2 => {
-            let (mut even, mut odd) = (start, step(start, skip, m));
+            let (mut even, mut odd) = (start, step_back(start, skip, back));
             loop {
                 if free(even) {
                     return even;
@@ -859,13 +868,18 @@ fn first_free<const CHAINS: usize>(taken: &[u8], entry: &MaglevEntry, m: u64) ->
                 if free(odd) {
                     return odd;
                 }
-                even = step(even, skip2, m);
-                odd = step(odd, skip2, m);
+                even = step_back(even, skip2, back2);
+                odd = step_back(odd, skip2, back2);
             }
         }
         _ => {
-            let second = step(start, skip, m);
-            let mut group = [start, second, step(start, skip2, m), step(second, skip2, m)];
+            let second = step_back(start, skip, back);
+            let mut group = [
+                start,
+                second,
+                step_back(start, skip2, back2),
+                step_back(second, skip2, back2),
+            ];
             loop {
                 let mut free_mask = 0_u32;
                 for (i, &slot) in group.iter().enumerate() {
@@ -875,11 +889,22 @@ fn first_free<const CHAINS: usize>(taken: &[u8], entry: &MaglevEntry, m: u64) ->
                     return group[free_mask.trailing_zeros() as usize % 4];
                 }
                 for slot in &mut group {
-                    *slot = step(*slot, skip4, m);
+                    *slot = step_back(*slot, skip4, back4);
                 }
             }
         }
     }
+}
+
+/// [`step`] from `back = m − skip` as well: `slot + skip >= m` exactly when `slot >= back`,
+/// and then the position is `slot − back`. The subtraction's borrow picks between the two
+/// sums, each one instruction from `slot`: two cycles a step where [`step`] takes four (add,
+/// compare, conditional move, subtract, one after the other), for a walk whose probes wait
+/// on their positions.
+#[inline(always)]
+fn step_back(slot: u64, skip: u64, back: u64) -> u64 {
+    let (wrapped, below) = slot.overflowing_sub(back);
+    if below { slot + skip } else { wrapped }
 }
 
 /// The order of a Maglev build's turns: round after round (`iteration` from 1), each entry in
