@@ -220,15 +220,23 @@ impl Lookup {
                     (usize::BITS - ring.len().saturating_sub(1).leading_zeros()).clamp(1, 20);
                 self.shift = 64 - bits;
                 let buckets = 1_usize << bits;
-                self.starts.reserve_exact(buckets + 1);
-                let mut at = 0_usize;
-                for b in 0..buckets as u64 {
-                    while ring.get(at).is_some_and(|&(h, _)| (h >> self.shift) < b) {
-                        at += 1;
+                // Points per bucket, one count past each point's bucket, then the running
+                // sum: `starts[b]` counts the points whose top bits are below `b`, the first
+                // such point's index in the sorted ring. (A walk that advanced through the
+                // points bucket by bucket ended on a branch the predictor could not know, one
+                // per bucket: 40 % of a RING_HASH health flip at 10,000 zoned hosts.)
+                self.starts.resize(buckets + 1, 0);
+                let shift = self.shift;
+                for &(h, _) in ring {
+                    if let Some(count) = self.starts.get_mut((h >> shift) as usize + 1) {
+                        *count += 1;
                     }
-                    self.starts.push(at as u32);
                 }
-                self.starts.push(ring.len() as u32);
+                let mut sum = 0_u32;
+                for start in &mut self.starts {
+                    sum += *start;
+                    *start = sum;
+                }
             }
         }
     }
