@@ -595,15 +595,13 @@ fn build_maglev(
     for &(host, weight) in &weights.hosts {
         weight_of[(host - first) as usize] = weight;
     }
-    let mut entries: Vec<MaglevEntry> = keys
-        .order
-        .iter()
-        .filter_map(|&host| {
-            let weight = *weight_of.get(host.checked_sub(first)? as usize)?;
-            let (offset, skip) = keys.permutation[host as usize];
-            (!weight.is_nan()).then(|| MaglevEntry::new(host, offset, skip, weight, table_size))
-        })
-        .collect();
+    // One entry per weighted host, sized up front (a `filter_map`'s collect grows by doubling).
+    let mut entries: Vec<MaglevEntry> = Vec::with_capacity(weights.hosts.len());
+    entries.extend(keys.order.iter().filter_map(|&host| {
+        let weight = *weight_of.get(host.checked_sub(first)? as usize)?;
+        let (offset, skip) = keys.permutation[host as usize];
+        (!weight.is_nan()).then(|| MaglevEntry::new(host, offset, skip, weight, table_size))
+    }));
     fill_maglev(
         &mut entries,
         weights.min == weights.max,
