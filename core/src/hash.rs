@@ -903,10 +903,10 @@ fn first_free<const CHAINS: usize>(taken: &[u8], entry: &MaglevEntry) -> u64 {
 }
 
 /// [`step`] from `back = m − skip` as well: `slot + skip >= m` exactly when `slot >= back`,
-/// and then the position is `slot − back`. The subtraction's borrow picks between the two
-/// sums, each one instruction from `slot`: two cycles a step where [`step`] takes four (add,
-/// compare, conditional move, subtract, one after the other), for a walk whose probes wait
-/// on their positions.
+/// and then the position is `slot − back`. The comparison no longer waits on the sum: LLVM
+/// emits a compare, a conditional move of `skip` or `−back` and an add, three cycles a step
+/// where [`step`] takes four (add, compare, conditional move, subtract, one after the other),
+/// for a walk whose probes wait on their positions.
 #[inline(always)]
 fn step_back(slot: u64, skip: u64, back: u64) -> u64 {
     let (wrapped, below) = slot.overflowing_sub(back);
