@@ -1188,14 +1188,22 @@ mod tests {
                 .collect();
             let max = hosts.iter().map(|h| h.2).fold(0.0, f64::max);
             let min = hosts.iter().map(|h| h.2).fold(f64::INFINITY, f64::min);
-            let mut entries: Vec<MaglevEntry> = hosts
-                .iter()
-                .enumerate()
-                .map(|(i, &(offset, skip, weight))| MaglevEntry::new(i as u32, offset, skip, weight, size))
-                .collect();
+            let entries = || -> Vec<MaglevEntry> {
+                hosts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(offset, skip, weight))| MaglevEntry::new(i as u32, offset, skip, weight, size))
+                    .collect()
+            };
+            let expected = plain_maglev(&hosts, size);
             let mut table = Vec::new();
-            fill_maglev(&mut entries, min == max, max, size, &mut table);
-            proptest::prop_assert_eq!(table, plain_maglev(&hosts, size));
+            fill_maglev(&mut entries(), min == max, max, size, &mut table);
+            proptest::prop_assert_eq!(&table, &expected);
+            // A rebuild fills the previous table's buffer without clearing it: every slot is
+            // written, none keeps what the buffer held.
+            let mut reused = alloc::vec![u32::MAX - 1; size as usize];
+            fill_maglev(&mut entries(), min == max, max, size, &mut reused);
+            proptest::prop_assert_eq!(&reused, &expected);
         }
     }
 
