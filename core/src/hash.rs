@@ -214,29 +214,15 @@ impl Lookup {
             HashTable::Empty => {}
             HashTable::Maglev(slots) => self.modulus = Some(Modulus::new(slots.len() as u64)),
             HashTable::Ring(ring) => {
-                // About one point per bucket: 2^bits >= len, at least 2 buckets, at most 2^24.
+                // About one point per bucket: 2^bits >= len, at least 2 buckets, at most 2^20.
                 // (The cap keeps the index of the largest rings at 4 MiB, a few points a bucket.)
                 let bits =
                     (usize::BITS - ring.len().saturating_sub(1).leading_zeros()).clamp(1, 20);
                 self.shift = 64 - bits;
-                let buckets = 1_usize << bits;
-                // Points per bucket, one count past each point's bucket, then the running
-                // sum: `starts[b]` counts the points whose top bits are below `b`, the first
-                // such point's index in the sorted ring. (A walk that advanced through the
-                // points bucket by bucket ended on a branch the predictor could not know, one
-                // per bucket: 40 % of a RING_HASH health flip at 10,000 zoned hosts.)
-                self.starts.resize(buckets + 1, 0);
-                let shift = self.shift;
-                for &(h, _) in ring {
-                    if let Some(count) = self.starts.get_mut((h >> shift) as usize + 1) {
-                        *count += 1;
-                    }
-                }
-                let mut sum = 0_u32;
-                for start in &mut self.starts {
-                    sum += *start;
-                    *start = sum;
-                }
+                // Counted, not walked: a walk through the points bucket by bucket ended on a
+                // branch the predictor could not know, one per bucket (40 % of a RING_HASH
+                // health flip at 10,000 zoned hosts).
+                bucket_starts(ring, bits, &mut self.starts);
             }
         }
     }
@@ -419,13 +405,8 @@ fn sort_points(ring: &mut Vec<(u64, u32)>) {
     }
     let bits = (usize::BITS - n.leading_zeros()).min(20);
     let bucket = |hash: u64| (hash >> (64 - bits)) as usize;
-    let mut starts = alloc::vec![0_u32; (1 << bits) + 1];
-    for &(hash, _) in ring.iter() {
-        starts[bucket(hash) + 1] += 1;
-    }
-    for b in 1..starts.len() {
-        starts[b] += starts[b - 1];
-    }
+    let mut starts = Vec::new();
+    bucket_starts(ring, bits, &mut starts);
     let mut sorted = alloc::vec![(0_u64, 0_u32); n];
     let mut next = starts.clone();
     for &point in ring.iter() {
@@ -449,6 +430,26 @@ fn sort_points(ring: &mut Vec<(u64, u32)>) {
         }
     }
     *ring = sorted;
+}
+
+/// Fills `starts` with `2^bits + 1` bounds: `starts[b]` counts the points of `ring` whose top
+/// `bits` bits (`1..=63`) are below `b`, so in a ring sorted by hash it is the index of bucket
+/// `b`'s first point, and `starts[2^bits]` is the ring's length. One count past each point's
+/// bucket, then the running sum: no branch on the data.
+fn bucket_starts(ring: &[(u64, u32)], bits: u32, starts: &mut Vec<u32>) {
+    starts.clear();
+    starts.resize((1 << bits) + 1, 0);
+    let shift = 64 - bits;
+    for &(hash, _) in ring {
+        if let Some(count) = starts.get_mut((hash >> shift) as usize + 1) {
+            *count += 1;
+        }
+    }
+    let mut sum = 0_u32;
+    for start in starts.iter_mut() {
+        sum += *start;
+        *start = sum;
+    }
 }
 
 /// The hashes of each host's first ring points, kept by a ring-hash plan once it is updated:
@@ -724,18 +725,11 @@ fn fill_in_turns<T: Turns>(
     let walks_end = table_size.saturating_sub(LATE_PHASE_FREE);
     let quarter = (table_size / 4).min(walks_end);
     let three_quarters = (table_size / 4 * 3).min(walks_end);
-    let mut at = T::Cursor::default();
-    let mut walks = |chains, claims| {
-        let walk = match chains {
-            1 => walk::<T, 1>,
-            4 => walk::<T, 4>,
-            _ => walk::<T, 2>,
-        };
-        walk(&mut turns, &mut at, entries, table, &mut taken, claims);
-    };
-    walks(1, quarter);
-    walks(4, three_quarters - quarter);
-    walks(2, walks_end - three_quarters);
+    let (mut at, t) = (T::Cursor::default(), &mut taken);
+    walk::<T, 1>(&mut turns, &mut at, entries, table, t, quarter);
+    let (middle, last) = (three_quarters - quarter, walks_end - three_quarters);
+    walk::<T, 4>(&mut turns, &mut at, entries, table, t, middle);
+    walk::<T, 2>(&mut turns, &mut at, entries, table, t, last);
     late_phase(&mut turns, &mut at, entries, table, &taken, table_size);
 }
 
