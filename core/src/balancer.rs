@@ -1293,7 +1293,7 @@ fn keys_of(route: RouteRef<'_>) -> Vec<Vec<u64>> {
                         let locality = &plan.localities()[h.locality() as usize].locality;
                         let mut key = hash(h.address().as_bytes(), u64::from(h.priority()));
                         key = hash(&h.port().to_le_bytes(), key);
-                        for part in [&locality.region, &locality.zone, &locality.sub_zone] {
+                        for part in locality.parts() {
                             key = hash(part.as_bytes(), key ^ 0xff);
                         }
                         key

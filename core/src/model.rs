@@ -124,33 +124,113 @@ pub(crate) fn push_decimal(out: &mut String, mut n: u64) {
     }
 }
 
-/// Where endpoints run: `envoy.config.core.v3.Locality`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// Where endpoints run: `envoy.config.core.v3.Locality`, its region, zone and sub-zone.
+///
+/// The three parts are kept as one string (24 bytes and one allocation, where three `String`s
+/// took 72 bytes and three): a plan keeps one per locality group, and at 1,000 endpoints in
+/// 150 groups they were a third of the plan. Equal, hashed and ordered as the triple
+/// `(region, zone, sub_zone)`.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Locality {
-    /// Region (`topology.kubernetes.io/region`).
-    pub region: String,
-    /// Zone (`topology.kubernetes.io/zone`).
-    pub zone: String,
-    /// Sub-zone (`topology.istio.io/subzone`).
-    pub sub_zone: String,
+    /// `region`, `zone` and `sub_zone`, one after the other.
+    parts: alloc::boxed::Box<str>,
+    /// Where `zone` and `sub_zone` start in `parts`.
+    starts: [u32; 2],
 }
 
 impl Locality {
     /// A locality from its three parts.
+    ///
+    /// Region and zone are cut to 4 GiB together (a part is a label value, at most 63 bytes
+    /// in Kubernetes; no input meshlb reads comes near).
     #[must_use]
     pub fn new(region: &str, zone: &str, sub_zone: &str) -> Self {
+        const ROOM: usize = u32::MAX as usize;
+        let region = cut(region, ROOM);
+        let zone = cut(zone, ROOM - region.len());
+        let mut parts = String::with_capacity(region.len() + zone.len() + sub_zone.len());
+        parts.push_str(region);
+        parts.push_str(zone);
+        parts.push_str(sub_zone);
+        // Both fit: `region.len() + zone.len() <= u32::MAX`.
+        let starts = [region.len() as u32, (region.len() + zone.len()) as u32];
         Self {
-            region: region.into(),
-            zone: zone.into(),
-            sub_zone: sub_zone.into(),
+            parts: parts.into_boxed_str(),
+            starts,
         }
+    }
+
+    /// Region (`topology.kubernetes.io/region`).
+    #[must_use]
+    pub fn region(&self) -> &str {
+        self.part(0, self.starts[0])
+    }
+
+    /// Zone (`topology.kubernetes.io/zone`).
+    #[must_use]
+    pub fn zone(&self) -> &str {
+        self.part(self.starts[0], self.starts[1])
+    }
+
+    /// Sub-zone (`topology.istio.io/subzone`).
+    #[must_use]
+    pub fn sub_zone(&self) -> &str {
+        self.part(self.starts[1], self.parts.len() as u32)
+    }
+
+    /// The three parts.
+    #[must_use]
+    pub fn parts(&self) -> [&str; 3] {
+        [self.region(), self.zone(), self.sub_zone()]
+    }
+
+    /// The same locality with another region.
+    #[must_use]
+    pub fn with_region(&self, region: &str) -> Self {
+        Self::new(region, self.zone(), self.sub_zone())
+    }
+
+    fn part(&self, from: u32, to: u32) -> &str {
+        self.parts.get(from as usize..to as usize).unwrap_or("")
+    }
+}
+
+/// `s`'s longest prefix of at most `max` bytes that ends on a character.
+fn cut(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
+impl PartialOrd for Locality {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// By region, then zone, then sub-zone.
+impl Ord for Locality {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.parts().cmp(&other.parts())
+    }
+}
+
+impl fmt::Debug for Locality {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Locality")
+            .field("region", &self.region())
+            .field("zone", &self.zone())
+            .field("sub_zone", &self.sub_zone())
+            .finish()
     }
 }
 
 /// `region/zone/sub_zone`, without trailing empty parts (Istio's locality string).
 impl fmt::Display for Locality {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts = [&self.region, &self.zone, &self.sub_zone];
+        let parts = self.parts();
         let used = parts
             .iter()
             .rposition(|p| !p.is_empty())
@@ -414,6 +494,44 @@ mod tests {
         assert_eq!(endpoint_address("10.0.0.1", 8080), "10.0.0.1:8080");
         assert_eq!(endpoint_address("::1", 443), "[::1]:443");
         assert_eq!(endpoint_address("unix:/tmp/s", 0), "unix:/tmp/s");
+    }
+
+    /// The parts come back as given, and localities compare as their `(region, zone,
+    /// sub_zone)` triples, not as the joined string: `("a", "z")` and `("ab", "")` join to
+    /// `"az"` and `"ab"`, which order the other way.
+    #[test]
+    fn locality_parts_and_order_are_the_triple() {
+        let l = Locality::new("us-east-1", "us-east-1a", "rack-7");
+        assert_eq!(l.parts(), ["us-east-1", "us-east-1a", "rack-7"]);
+        assert_eq!(
+            (l.region(), l.zone(), l.sub_zone()),
+            ("us-east-1", "us-east-1a", "rack-7")
+        );
+        let empty = Locality::default();
+        assert_eq!(empty.parts(), ["", "", ""]);
+        assert_eq!(Locality::new("", "", ""), empty);
+        let (a, b) = (Locality::new("a", "z", ""), Locality::new("ab", "", ""));
+        assert!(a < b, "\"a\" < \"ab\" decides");
+        assert_ne!(Locality::new("a", "bc", ""), Locality::new("ab", "c", ""));
+        assert!(Locality::new("a", "bc", "") < Locality::new("ab", "c", ""));
+        assert!(Locality::new("r", "z", "") < Locality::new("r", "z", "s"));
+        assert_eq!(
+            l.with_region("eu-west-1").parts(),
+            ["eu-west-1", "us-east-1a", "rack-7"]
+        );
+        assert_eq!(
+            alloc::format!("{l:?}"),
+            r#"Locality { region: "us-east-1", zone: "us-east-1a", sub_zone: "rack-7" }"#
+        );
+    }
+
+    /// A part is cut on a character boundary, never inside one.
+    #[test]
+    fn cut_keeps_whole_characters() {
+        assert_eq!(cut("zone-é", 7), "zone-é");
+        assert_eq!(cut("zone-é", 6), "zone-");
+        assert_eq!(cut("zone-é", 100), "zone-é");
+        assert_eq!(cut("ab", 0), "");
     }
 
     #[test]

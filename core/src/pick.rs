@@ -941,7 +941,7 @@ impl Picker {
         let (localities, hosts) = (plan.localities(), plan.records());
         let mut touched = [false; 2];
         let mut many = false;
-        for &l in &last.localities {
+        for l in last.localities() {
             let Some(group) = localities.get(l as usize) else {
                 return false;
             };

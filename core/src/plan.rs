@@ -485,7 +485,7 @@ pub struct Plan {
     /// No priority got load although one is out of panic: all of it falls back to P0 healthy.
     priority_fallback: bool,
     /// Hosts sorted by `address:port` for lookups: (host index).
-    by_key: Vec<u32>,
+    by_key: KeyOrder,
     /// One table per priority for hash policies (empty otherwise).
     tables: Vec<HashTable>,
     /// The fast lookup beside each table (a ring's radix index, a Maglev table's modulus).
@@ -520,10 +520,10 @@ pub(crate) struct LastBatch {
     pub(crate) before: Option<u64>,
     /// Whether the batch changed a weight (pickers then resynchronise fully).
     pub(crate) weights: bool,
-    /// The locality groups whose hosts changed, each once, in the order first touched.
-    pub(crate) localities: Vec<u32>,
-    /// `marked[l]`: locality `l` is in `localities` (sized at build: no allocation later).
-    marked: Vec<bool>,
+    /// The locality groups whose hosts changed: bit `l % 64` of word `l / 64` for group `l`
+    /// (sized at build, so a batch allocates nothing; a bit a group where a list and its
+    /// marks took five bytes).
+    localities: Vec<u64>,
     /// The hosts whose health the batch changed (a host changed twice may appear twice), when
     /// at most [`LastBatch::HOSTS`] did; `many_hosts` when more did.
     pub(crate) hosts: Vec<u32>,
@@ -531,9 +531,70 @@ pub(crate) struct LastBatch {
 }
 
 impl LastBatch {
+    /// The locality groups whose hosts changed, in index order.
+    pub(crate) fn localities(&self) -> impl Iterator<Item = u32> + '_ {
+        self.localities.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            core::iter::from_fn(move || {
+                let bit = bits.trailing_zeros();
+                bits &= bits.wrapping_sub(1);
+                (bit < 64).then(|| w as u32 * 64 + bit)
+            })
+        })
+    }
+
     /// Most changed hosts a batch records one by one: a picker moves each in or out of its
     /// lists; past this it refreshes the touched localities' lists whole.
     pub(crate) const HOSTS: usize = 8;
+}
+
+/// Host indices in `address:port` order, for [`Plan::find`]: two bytes an index when the plan
+/// has at most 65,536 hosts (most plans; four bytes were an eighth of a round-robin plan's
+/// memory), four otherwise.
+#[derive(Debug, Clone)]
+enum KeyOrder {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl Default for KeyOrder {
+    fn default() -> Self {
+        Self::Narrow(Vec::new())
+    }
+}
+
+impl KeyOrder {
+    /// The order `sorted` (host indices), kept narrow when every index fits two bytes.
+    fn new(sorted: Vec<u32>) -> Self {
+        if sorted.len() <= 1 << 16 {
+            Self::Narrow(sorted.iter().map(|&i| i as u16).collect())
+        } else {
+            Self::Wide(sorted)
+        }
+    }
+
+    /// The host whose key `probe` finds equal, by binary search (`probe` orders a host's key
+    /// against the one sought).
+    fn find(&self, probe: impl Fn(u32) -> core::cmp::Ordering) -> Option<u32> {
+        match self {
+            Self::Narrow(order) => order
+                .binary_search_by(|&i| probe(u32::from(i)))
+                .ok()
+                .and_then(|k| order.get(k).map(|&i| u32::from(i))),
+            Self::Wide(order) => order
+                .binary_search_by(|&i| probe(i))
+                .ok()
+                .and_then(|k| order.get(k).copied()),
+        }
+    }
+
+    #[cfg(test)]
+    fn to_vec(&self) -> Vec<u32> {
+        match self {
+            Self::Narrow(order) => order.iter().map(|&i| u32::from(i)).collect(),
+            Self::Wide(order) => order.clone(),
+        }
+    }
 }
 
 /// One endpoint's new health and weight, for [`Plan::update`]; `None` leaves it as it is.
@@ -580,9 +641,9 @@ fn digest(plan: &Plan) -> u64 {
     }
     for group in &plan.localities {
         for part in [
-            &group.locality.region,
-            &group.locality.zone,
-            &group.locality.sub_zone,
+            group.locality.region(),
+            group.locality.zone(),
+            group.locality.sub_zone(),
         ] {
             h = hash(part.as_bytes(), h);
         }
@@ -793,7 +854,7 @@ impl Plan {
             addresses,
             maglev_keys: MaglevKeys::default(),
             ring_keys: RingKeys::default(),
-            by_key: Vec::new(),
+            by_key: KeyOrder::default(),
             tables: Vec::new(),
             lookups: Vec::new(),
             panic_scratch: Vec::with_capacity(priority_count),
@@ -808,8 +869,7 @@ impl Plan {
             plan.maglev_keys = MaglevKeys::new(&plan, config.maglev.table_size);
         }
         plan.identity = digest(&plan);
-        plan.last.marked = alloc::vec![false; plan.localities.len()];
-        plan.last.localities = Vec::with_capacity(plan.localities.len());
+        plan.last.localities = alloc::vec![0; plan.localities.len().div_ceil(64)];
         plan.last.hosts = Vec::with_capacity(LastBatch::HOSTS);
         plan.recompute_loads();
         for p in 0..plan.priorities.len() {
@@ -874,7 +934,7 @@ impl Plan {
             }
             start = end;
         }
-        self.by_key = by_key;
+        self.by_key = KeyOrder::new(by_key);
         match duplicate {
             Some((a, b)) => {
                 // Report the later one in input order as the duplicate.
@@ -1175,9 +1235,8 @@ impl Plan {
     #[must_use]
     pub fn find(&self, address: &str, port: u16) -> Option<HostId> {
         self.by_key
-            .binary_search_by(|&i| self.key(i as usize).cmp(&(address, port)))
-            .ok()
-            .map(|i| HostId::new(self.by_key[i]))
+            .find(|i| self.key(i as usize).cmp(&(address, port)))
+            .map(HostId::new)
     }
 
     /// Changes the health and weight of a batch of hosts in place, as an EDS update would, then
@@ -1207,7 +1266,6 @@ impl Plan {
         let mut changed = 0;
         let identity_before = self.identity;
         let mut last = core::mem::take(&mut self.last);
-        let previous = last.localities.len();
         let mut weights = false;
         for (i, update) in updates.iter().enumerate() {
             let id = update.host;
@@ -1252,12 +1310,7 @@ impl Plan {
             weights |= weight != old_weight;
             if changed == 1 {
                 // The first change of this batch: the previous batch's record goes.
-                for &g in &last.localities[..previous] {
-                    if let Some(m) = last.marked.get_mut(g as usize) {
-                        *m = false;
-                    }
-                }
-                last.localities.drain(..previous);
+                last.localities.fill(0);
                 last.hosts.clear();
                 last.many_hosts = false;
             }
@@ -1268,9 +1321,8 @@ impl Plan {
                     last.many_hosts = true;
                 }
             }
-            if let Some(m) = last.marked.get_mut(l).filter(|m| !**m) {
-                *m = true;
-                last.localities.push(l as u32);
+            if let Some(word) = last.localities.get_mut(l / 64) {
+                *word |= 1 << (l % 64);
             }
             self.identity = mix(
                 self.identity,
@@ -1940,6 +1992,27 @@ mod tests {
         assert_eq!(a.table_share, b.table_share);
     }
 
+    /// Past 65,536 hosts the `find` index keeps four-byte indices, and finds every host.
+    #[test]
+    fn find_index_past_two_byte_indices() {
+        let n = (1_u32 << 16) + 3;
+        let address = |i: u32| alloc::format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+        let assignment = LoadAssignment {
+            localities: alloc::vec![LocalityEndpoints {
+                endpoints: (0..n).map(|i| Endpoint::new(&address(i), 80)).collect(),
+                ..group(0, 0, 0)
+            }],
+            ..LoadAssignment::default()
+        };
+        let plan = Plan::build(&assignment, &LbConfig::default()).expect("distinct addresses");
+        assert!(matches!(plan.by_key, KeyOrder::Wide(_)));
+        for i in [0, 1, 255, 256, 65_535, 65_536, n - 1] {
+            assert_eq!(plan.find(&address(i), 80), Some(HostId::new(i)), "host {i}");
+        }
+        assert_eq!(plan.find(&address(7), 81), None);
+        assert_eq!(plan.find("10.1.0.3", 80), None);
+    }
+
     /// The `find` index orders hosts by (address, port, index) however long a prefix their
     /// addresses share (the first sort looks at 12 bytes), and finds a duplicate in a run.
     #[test]
@@ -1966,7 +2039,8 @@ mod tests {
         let plan = Plan::build(&assignment, &LbConfig::default()).expect("no duplicates");
         let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
         expected.sort_by_key(|&i| keys[i as usize]);
-        assert_eq!(plan.by_key, expected);
+        assert!(matches!(plan.by_key, KeyOrder::Narrow(_)));
+        assert_eq!(plan.by_key.to_vec(), expected);
         for (i, &(address, port)) in keys.iter().enumerate() {
             assert_eq!(plan.find(address, port), Some(HostId::new(i as u32)));
         }

@@ -231,7 +231,7 @@ fn the_full_example_parses_into_the_model() {
 
     assert_eq!(s.client.cluster, "east");
     assert_eq!(s.client.namespace, "bookinfo");
-    assert_eq!(s.client.locality.sub_zone, "rack-1");
+    assert_eq!(s.client.locality.sub_zone(), "rack-1");
     assert_eq!(
         s.client.labels.get("app").map(String::as_str),
         Some("productpage")

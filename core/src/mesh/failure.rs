@@ -188,9 +188,9 @@ impl Failure {
     fn hits_place(&self, locality: &Locality, address: &str, port: u16) -> Option<bool> {
         match self {
             Self::Zone { region, zone } => {
-                Some(locality.region == *region && locality.zone == *zone)
+                Some(locality.region() == *region && locality.zone() == *zone)
             }
-            Self::Region(region) => Some(locality.region == *region),
+            Self::Region(region) => Some(locality.region() == *region),
             Self::Endpoint {
                 address: a,
                 port: p,
@@ -265,8 +265,10 @@ impl Scenario {
                                 let zones: BTreeSet<String> = self
                                     .workloads
                                     .iter()
-                                    .filter(|w| !w.locality.zone.is_empty())
-                                    .map(|w| format!("{}/{}", w.locality.region, w.locality.zone))
+                                    .filter(|w| !w.locality.zone().is_empty())
+                                    .map(|w| {
+                                        format!("{}/{}", w.locality.region(), w.locality.zone())
+                                    })
                                     .collect();
                                 format!(
                                     "zones with workloads: {}",
@@ -275,7 +277,7 @@ impl Scenario {
                             }
                             Failure::Region(_) => format!(
                                 "regions with workloads: {}",
-                                join(self.workloads.iter().map(|w| w.locality.region.as_str()))
+                                join(self.workloads.iter().map(|w| w.locality.region()))
                             ),
                             _ => {
                                 let eps: Vec<String> = self

@@ -169,7 +169,7 @@ fn effective_setting(
 
 /// `LocalityMatch`: every segment of the pattern is `*` or equal; missing segments match all.
 fn locality_matches(locality: &Locality, pattern: &str) -> bool {
-    let parts = [&locality.region, &locality.zone, &locality.sub_zone];
+    let parts = locality.parts();
     pattern
         .split('/')
         .zip(parts)
@@ -178,11 +178,11 @@ fn locality_matches(locality: &Locality, pattern: &str) -> bool {
 
 /// `util.LbPriority`: 0 same region/zone/subzone, 1 same zone, 2 same region, 3 other region.
 fn lb_priority(client: &Locality, group: &Locality) -> u32 {
-    if client.region != group.region {
+    if client.region() != group.region() {
         3
-    } else if client.zone != group.zone {
+    } else if client.zone() != group.zone() {
         2
-    } else if client.sub_zone != group.sub_zone {
+    } else if client.sub_zone() != group.sub_zone() {
         1
     } else {
         0
@@ -350,12 +350,12 @@ pub fn envoy_cluster(view: &View, destination: &Destination) -> EnvoyCluster {
                 if mode == LocalityLbMode::Off {
                     mode = LocalityLbMode::Failover;
                 }
-                let rule = s.failover.iter().find(|f| f.from == view.client_locality.region);
+                let rule = s.failover.iter().find(|f| f.from == view.client_locality.region());
                 let raw: Vec<u32> = groups
                     .iter()
                     .map(|g| {
                         let mut p = lb_priority(&view.client_locality, &g.locality);
-                        if p == 3 && rule.is_some_and(|r| g.locality.region != r.to) {
+                        if p == 3 && rule.is_some_and(|r| g.locality.region() != r.to) {
                             p = 4;
                         }
                         g.priority * 5 + p

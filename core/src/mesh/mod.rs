@@ -416,10 +416,6 @@ pub fn parse_locality(s: &str) -> Result<crate::Locality, String> {
             parts.len()
         ));
     }
-    let part = |i: usize| parts.get(i).map_or_else(String::new, |p| (*p).to_string());
-    Ok(crate::Locality {
-        region: part(0),
-        zone: part(1),
-        sub_zone: part(2),
-    })
+    let part = |i: usize| parts.get(i).copied().unwrap_or("");
+    Ok(crate::Locality::new(part(0), part(1), part(2)))
 }

@@ -1077,11 +1077,11 @@ impl Parser {
             lf.get(name)
                 .map_or(Ok(String::new()), |(v, p)| string(v, &p))
         };
-        Ok(Locality {
-            region: part("region")?,
-            zone: part("zone")?,
-            sub_zone: part("sub_zone")?,
-        })
+        Ok(Locality::new(
+            &part("region")?,
+            &part("zone")?,
+            &part("sub_zone")?,
+        ))
     }
 
     fn lb_endpoint(&mut self, value: &Node, path: &Path) -> Result<Endpoint, InputError> {

@@ -99,7 +99,7 @@ fn a_batch_of_a_scenarios_workloads_replans_once() {
         .expect("scenario")
         .workloads
         .iter()
-        .filter(|w| w.locality.region == "region1")
+        .filter(|w| w.locality.region() == "region1")
         .map(|w| Change::health(&w.address, w.port, HealthStatus::Unhealthy))
         .collect();
     assert!(region1.len() >= 2, "region1 has several workloads");

@@ -245,7 +245,7 @@ fn envoy_locality_weight_vectors() {
             let group = plan
                 .localities()
                 .iter()
-                .find(|g| g.locality.zone == name)
+                .find(|g| g.locality.zone() == name)
                 .expect("group");
             let total: f64 = group.hosts.clone().map(|h| shares[h as usize]).sum();
             let want = expect[i].as_f64().expect("number");

@@ -153,9 +153,9 @@ fn label<'a>(
         labels::CLUSTER => Some(cluster),
         labels::NETWORK => non_empty(network),
         labels::REGION | labels::ZONE | labels::SUBZONE if gateway => None,
-        labels::REGION => non_empty(&locality.region),
-        labels::ZONE => non_empty(&locality.zone),
-        labels::SUBZONE => non_empty(&locality.sub_zone),
+        labels::REGION => non_empty(locality.region()),
+        labels::ZONE => non_empty(locality.zone()),
+        labels::SUBZONE => non_empty(locality.sub_zone()),
         _ if gateway => None,
         _ => own.get(key).map(String::as_str),
     }
@@ -614,12 +614,12 @@ fn augment(labels: &mut Labels, cluster: &str, network: &str, locality: &Localit
         labels.insert(labels::NETWORK.into(), network.into());
     }
     for (key, value) in [
-        (labels::REGION, &locality.region),
-        (labels::ZONE, &locality.zone),
-        (labels::SUBZONE, &locality.sub_zone),
+        (labels::REGION, locality.region()),
+        (labels::ZONE, locality.zone()),
+        (labels::SUBZONE, locality.sub_zone()),
     ] {
         if !value.is_empty() {
-            labels.insert(key.into(), value.clone());
+            labels.insert(key.into(), value.into());
         }
     }
 }

@@ -289,12 +289,12 @@ fn hosts(scenario: &Scenario) -> Vec<String> {
 fn failures(scenario: &Scenario) -> Vec<Failure> {
     let mut out = BTreeSet::new();
     for w in &scenario.workloads {
-        if !w.locality.region.is_empty() {
-            out.insert(Failure::Region(w.locality.region.clone()));
-            if !w.locality.zone.is_empty() {
+        if !w.locality.region().is_empty() {
+            out.insert(Failure::Region(w.locality.region().into()));
+            if !w.locality.zone().is_empty() {
                 out.insert(Failure::Zone {
-                    region: w.locality.region.clone(),
-                    zone: w.locality.zone.clone(),
+                    region: w.locality.region().into(),
+                    zone: w.locality.zone().into(),
                 });
             }
         }

@@ -116,9 +116,9 @@ impl EndpointIndex {
                     cluster: ep.cluster.as_deref().map(|c| clusters.id(c)),
                     zone: zones.id((region, zone)),
                     region: regions.id(region),
-                    landing: if region != client.region {
+                    landing: if region != client.region() {
                         Landing::OtherRegion
-                    } else if zone != client.zone {
+                    } else if zone != client.zone() {
                         Landing::OtherZone
                     } else {
                         Landing::SameZone
