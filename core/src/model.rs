@@ -175,19 +175,13 @@ impl Locality {
     /// Sub-zone (`topology.istio.io/subzone`).
     #[must_use]
     pub fn sub_zone(&self) -> &str {
-        self.part(self.starts[1], self.parts.len() as u32)
+        self.parts.get(self.starts[1] as usize..).unwrap_or("")
     }
 
     /// The three parts.
     #[must_use]
     pub fn parts(&self) -> [&str; 3] {
         [self.region(), self.zone(), self.sub_zone()]
-    }
-
-    /// The same locality with another region.
-    #[must_use]
-    pub fn with_region(&self, region: &str) -> Self {
-        Self::new(region, self.zone(), self.sub_zone())
     }
 
     fn part(&self, from: u32, to: u32) -> &str {
@@ -515,10 +509,6 @@ mod tests {
         assert_ne!(Locality::new("a", "bc", ""), Locality::new("ab", "c", ""));
         assert!(Locality::new("a", "bc", "") < Locality::new("ab", "c", ""));
         assert!(Locality::new("r", "z", "") < Locality::new("r", "z", "s"));
-        assert_eq!(
-            l.with_region("eu-west-1").parts(),
-            ["eu-west-1", "us-east-1a", "rack-7"]
-        );
         assert_eq!(
             alloc::format!("{l:?}"),
             r#"Locality { region: "us-east-1", zone: "us-east-1a", sub_zone: "rack-7" }"#
