@@ -1324,8 +1324,9 @@ mod tests {
     proptest::proptest! {
         /// After each batch of health changes, a picker that catches up with the batch alone
         /// (`sync_last_batch`) picks exactly as one rebuilt from the whole plan, for every
-        /// non-hash policy, with and without locality weights, with equal and unequal weights;
-        /// and it took the batch path where it applies.
+        /// non-hash policy, with and without locality weights, with equal and unequal weights,
+        /// in 6 groups or in 70 and 130 (the touched groups' bitset then spans two and three
+        /// words); and it took the batch path where it applies.
         #[test]
         fn catching_up_with_one_batch_picks_as_a_full_resync(
             policy in proptest::sample::select(alloc::vec![
@@ -1334,12 +1335,13 @@ mod tests {
             locality_weighted in proptest::bool::ANY,
             unequal in proptest::bool::ANY,
             priorities in 1_u32..4,
+            (groups, per) in proptest::sample::select(alloc::vec![(6_u32, 10_u32), (70, 2), (130, 2)]),
             batches in proptest::collection::vec(
-                proptest::collection::vec((0_u32..60, 0_u8..4), 1..14), 1..8),
+                proptest::collection::vec((0_u32..260, 0_u8..4), 1..14), 1..8),
             seed in 0_u64..1000,
         ) {
             let weights: &[u32] = if unequal { &[1, 3, 2] } else { &[2] };
-            let input = assignment(priorities, 6, 10, weights);
+            let input = assignment(priorities, groups, per, weights);
             let config = LbConfig { policy, locality_weighted, ..LbConfig::default() };
             let mut plan = Plan::build(&input, &config).expect("plan");
             let mut picker = Picker::with_seed(&plan, seed);
@@ -1351,7 +1353,7 @@ mod tests {
                 let updates: Vec<HostUpdate> = batch
                     .iter()
                     .map(|&(h, s)| HostUpdate {
-                        host: HostId::new(h),
+                        host: HostId::new(h % (groups * per)),
                         health: Some(match s {
                             0 => HealthStatus::Healthy,
                             1 => HealthStatus::Unhealthy,

@@ -1992,6 +1992,35 @@ mod tests {
         assert_eq!(a.table_share, b.table_share);
     }
 
+    /// The last batch's touched groups come back once each, in index order, across the
+    /// bitset's words (groups 63 and 64 straddle the first boundary); the next batch that
+    /// changes something replaces them, one that changes nothing leaves them.
+    #[test]
+    fn the_last_batch_lists_each_touched_group_once_across_words() {
+        // 130 groups of two hosts: group g holds hosts 2g and 2g + 1.
+        let assignment = LoadAssignment {
+            localities: (0..130).map(|g| group(0, 2 * g, 2)).collect(),
+            ..LoadAssignment::default()
+        };
+        let mut plan = Plan::build(&assignment, &LbConfig::default()).expect("valid");
+        let down = |host: u32| HostUpdate {
+            host: HostId::new(host),
+            health: Some(HealthStatus::Unhealthy),
+            weight: None,
+        };
+        let batch = [down(259), down(129), down(7), down(128), down(126), down(6)];
+        assert_eq!(plan.update(&batch, |_, _| {}), 6);
+        let touched: Vec<u32> = plan.last_batch().localities().collect();
+        assert_eq!(touched, [3, 63, 64, 129]);
+        // Already down: nothing changes, the record stays.
+        assert_eq!(plan.update(&[down(6)], |_, _| {}), 0);
+        let touched: Vec<u32> = plan.last_batch().localities().collect();
+        assert_eq!(touched, [3, 63, 64, 129]);
+        assert_eq!(plan.update(&[down(0), down(200)], |_, _| {}), 2);
+        let touched: Vec<u32> = plan.last_batch().localities().collect();
+        assert_eq!(touched, [0, 100]);
+    }
+
     /// Past 65,536 hosts the `find` index keeps four-byte indices, and finds every host.
     #[test]
     fn find_index_past_two_byte_indices() {
