@@ -1220,18 +1220,25 @@ mod tests {
     proptest::proptest! {
         /// The grouped probes (`Probes`) and the late phase fill every slot as the plain walk
         /// does, with equal and unequal weights, in tables that begin in the late phase (7 to
-        /// 257 slots) and tables that reach it.
+        /// 257 slots) and tables that reach it; unequal weights from 4 values (weight classes)
+        /// or from 99 (past [`TurnClasses::MAX`] classes: each entry tested).
         #[test]
         fn the_late_phase_fills_as_the_plain_walk(
             size in proptest::sample::select(alloc::vec![7_u64, 13, 101, 257, 263, 1_009, 4_099, 65_537]),
-            hosts in proptest::collection::vec((0_u64..u64::MAX, 0_u64..u64::MAX, 1_u32..5), 1..200),
+            hosts in proptest::collection::vec((0_u64..u64::MAX, 0_u64..u64::MAX, 1_u32..100), 1..200),
             equal in proptest::bool::ANY,
+            spread in proptest::bool::ANY,
         ) {
-            let sum: u32 = hosts.iter().map(|h| if equal { 1 } else { h.2 }).sum();
+            let weight = |w: u32| match (equal, spread) {
+                (true, _) => 1,
+                (false, true) => w,
+                (false, false) => 1 + w % 4,
+            };
+            let sum: u32 = hosts.iter().map(|h| weight(h.2)).sum();
             let hosts: Vec<(u32, u32, f64)> = hosts
                 .iter()
                 .map(|&(a, b, w)| {
-                    let w = if equal { 1 } else { w };
+                    let w = weight(w);
                     ((a % size) as u32, (b % (size - 1) + 1) as u32, f64::from(w) / f64::from(sum))
                 })
                 .collect();
