@@ -128,8 +128,8 @@ pub(crate) fn push_decimal(out: &mut String, mut n: u64) {
 ///
 /// The three parts are kept as one string (24 bytes and one allocation, where three `String`s
 /// took 72 bytes and three): a plan keeps one per locality group, and at 1,000 endpoints in
-/// 150 groups they were a third of the plan. Equal, hashed and ordered as the triple
-/// `(region, zone, sub_zone)`.
+/// 150 groups they were a third of the plan. Equal and ordered as the triple
+/// `(region, zone, sub_zone)`; hashed consistently with that equality (not as the tuple).
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Locality {
     /// `region`, `zone` and `sub_zone`, one after the other.

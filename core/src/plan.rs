@@ -511,9 +511,9 @@ pub struct Plan {
 }
 
 /// The last batch that changed a plan: the identity before it, whether it changed a weight,
-/// and the locality groups whose hosts changed health. A picker whose lists match the
-/// identity before the batch refreshes only those groups (the identity chains every batch,
-/// so matching it means matching the whole history).
+/// and the locality groups whose hosts changed (health or weight). A picker whose lists match
+/// the identity before the batch refreshes only those groups (the identity chains every
+/// batch, so matching it means matching the whole history).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LastBatch {
     /// The plan's identity before the batch (0: no batch yet).
