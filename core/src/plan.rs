@@ -716,6 +716,13 @@ impl Plan {
             .flat_map(|l| &l.endpoints)
             .map(|e| e.address.len())
             .sum();
+        #[cfg_attr(
+            target_pointer_width = "32",
+            expect(
+                clippy::absurd_extreme_comparisons,
+                reason = "a 32-bit memory holds fewer address bytes than the limit"
+            )
+        )]
         if address_bytes > MAX_ADDRESS_BYTES {
             return Err(PlanError::AddressesTooLong {
                 bytes: address_bytes,

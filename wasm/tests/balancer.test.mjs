@@ -176,14 +176,53 @@ test("updates name unknown endpoints and bad values", () => {
     [() => balancer.setWeight("10.3.0.1", 6379, 1.5), /^weight: 1\.5 is not an integer/],
     [() => balancer.setWeight("10.3.0.1", 6379, "2"), /^weight: expected an integer between 0 and 4294967295, got string$/],
     [() => balancer.pick(42), /^hashKey: expected a string or a Uint8Array, got number$/],
+    [() => balancer.pickIndex(42), /^hashKey: expected a string or a Uint8Array, got number$/],
+    [() => balancer.start(true), /^hashKey: expected a string or a Uint8Array, got boolean$/],
     [() => balancer.pickMany(-1), /^count: -1 is not an integer between 0 and 100000000$/],
   ];
   for (const [fn, message] of cases) {
     assert.throws(fn, (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && message.test(e.message));
   }
-  // The balancer is intact after every error.
+  // The balancer is intact after every error: not left borrowed (wasm-bindgen's "recursive
+  // use of an object"), and it can be freed.
   assert.equal(balancer.explain().status, "routed");
   assert.ok(balancer.pick("x"));
+  assert.ok(balancer.pickIndex("x") >= 0);
+  balancer.free();
+});
+
+test("pick and start return a new object each time, with the endpoint's fields after updates", () => {
+  const balancer = new meshlb.Balancer(read("examples/single-cluster.yaml"), {}, 3);
+  const fields = ["index", "address", "port", "locality", "cluster", "subset", "priority", "health", "kind"];
+  const first = balancer.pick();
+  assert.deepStrictEqual(Object.keys(first), fields);
+  const original = { ...first };
+  first.address = "changed";
+  first.extra = 1;
+  let again = null;
+  for (let i = 0; i < 100 && again === null; i++) {
+    const p = balancer.pick();
+    if (p.index === first.index) again = p;
+  }
+  assert.ok(again, "the first endpoint comes again within 100 picks (3 endpoints)");
+  assert.notStrictEqual(again, first);
+  assert.deepStrictEqual(again, original, "a caller's change to one pick shows in no other");
+  const started = balancer.start();
+  assert.deepStrictEqual(Object.keys(started), [...fields, "ticket"]);
+  assert.equal(started.ticket, 0);
+  balancer.finish(started);
+
+  // Every serving endpoint degraded: every pick says so (the objects follow the update).
+  for (const address of ["10.0.0.11", "10.0.0.12", "10.0.0.13"]) balancer.setHealth(address, 8000, "DEGRADED");
+  for (let i = 0; i < 30; i++) assert.equal(balancer.pick().health, "DEGRADED");
+  assert.equal(balancer.start().health, "DEGRADED");
+  balancer.setWeight("10.0.0.11", 8000, 3);
+  balancer.setHealth("10.0.0.11", 8000, "HEALTHY");
+  for (let i = 0; i < 30; i++) {
+    const p = balancer.pick();
+    assert.equal(p.health, p.address === "10.0.0.11" ? "HEALTHY" : "DEGRADED");
+  }
+  balancer.free();
 });
 
 test("a freed balancer throws a JavaScript error, not a trap", () => {

@@ -304,7 +304,8 @@ fn package_json(version: &str, web: bool) -> String {
     "meshlb_wasm.js",
     "meshlb_wasm.d.ts",
     "meshlb_wasm_bg.wasm.d.ts",
-    "schema/"
+    "schema/",
+    "snippets/"
   ],
   "engines": {{ "node": ">=20" }}
 }}
