@@ -709,9 +709,9 @@ impl Balancer {
     pub fn pick(
         &mut self,
         #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
-        hash_key: Option<JsValue>,
+        hash_key: Option<HashKey>,
     ) -> Result<JsValue, JsError> {
-        let key = optional_key(hash_key.as_ref())?;
+        let key = optional_key(hash_key.as_ref().map(AsRef::as_ref))?;
         match self.pick_index_key(key.as_deref()) {
             Some(index) => self.object(index, None),
             None => Ok(JsValue::NULL),
@@ -728,9 +728,9 @@ impl Balancer {
     pub fn pick_index(
         &mut self,
         #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
-        hash_key: Option<JsValue>,
+        hash_key: Option<HashKey>,
     ) -> Result<i32, JsError> {
-        let key = optional_key(hash_key.as_ref())?;
+        let key = optional_key(hash_key.as_ref().map(AsRef::as_ref))?;
         Ok(self
             .pick_index_key(key.as_deref())
             .and_then(|i| i32::try_from(i).ok())
@@ -746,9 +746,9 @@ impl Balancer {
     pub fn start(
         &mut self,
         #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
-        hash_key: Option<JsValue>,
+        hash_key: Option<HashKey>,
     ) -> Result<JsValue, JsError> {
-        let key = optional_key(hash_key.as_ref())?;
+        let key = optional_key(hash_key.as_ref().map(AsRef::as_ref))?;
         match self.start_key(key.as_deref()) {
             Some(picked) => self.object(picked.index, picked.ticket),
             None => Ok(JsValue::NULL),
@@ -1026,6 +1026,15 @@ extern "C" {
     /// As [`copy_object`], with a `ticket` property last.
     #[wasm_bindgen(js_name = copyWithTicket)]
     fn copy_with_ticket(o: &JsValue, ticket: u32) -> JsValue;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `hashKey` argument as it arrives (checked by [`key_bytes`]). An imported type rather
+    /// than `JsValue`: wasm-bindgen tells its absence from the handle JavaScript passes (0 for
+    /// `undefined` and `null`), where `Option<JsValue>` asks JavaScript whether the value is
+    /// `undefined`, a call out of wasm on every pick.
+    pub type HashKey;
 }
 
 /// An optional `hashKey` argument's bytes.
