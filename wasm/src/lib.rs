@@ -938,19 +938,24 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsError> {
 fn type_name(value: &JsValue) -> String {
     if value.is_null() {
         "null".into()
-    } else if js_sys::Array::is_array(value) {
+    } else if is_array(value) {
         "an array".into()
     } else {
         value.js_typeof().as_string().unwrap_or_default()
     }
 }
 
-/// The message of a thrown value.
+/// The message of a thrown value (its `name` and `message` read with `Reflect.get`, which is
+/// caught: an error's getters may throw too).
 fn describe(thrown: &JsValue) -> String {
-    if let Some(e) = thrown.dyn_ref::<js_sys::Error>() {
-        let message: String = e.message().as_string().unwrap_or_default();
-        let name: String = e.name().as_string().unwrap_or_default();
-        format!("{name}: {message}")
+    if thrown.dyn_ref::<js_sys::Error>().is_some() {
+        let read = |key: &str| {
+            Reflect::get(thrown, &JsValue::from_str(key))
+                .ok()
+                .and_then(|v| v.as_string())
+                .unwrap_or_default()
+        };
+        format!("{}: {}", read("name"), read("message"))
     } else {
         thrown
             .as_string()
@@ -993,8 +998,7 @@ fn input_text(input: &JsValue) -> Result<String, String> {
         return js_text(s, INPUT_NAME);
     }
     if let Some(bytes) = input.dyn_ref::<Uint8Array>() {
-        check_size(INPUT_NAME, u64::from(bytes.length()))?;
-        return meshlb_formats::text(INPUT_NAME, bytes.to_vec());
+        return meshlb_formats::text(INPUT_NAME, bytes_of(bytes, INPUT_NAME)?);
     }
     if input.is_object() && !input.is_function() {
         let json = js_sys::JSON::stringify(input).map_err(|e| {
@@ -1037,6 +1041,37 @@ extern "C" {
     pub type HashKey;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `Array.isArray`, caught (a revoked `Proxy` throws).
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn array_is_array(value: &JsValue) -> Result<bool, JsValue>;
+    /// `Uint8Array.from(source)`, caught: a copy that is the engine's own array whatever the
+    /// source (a subclass's or a `Proxy`'s `length` may throw or lie; the copy's does neither).
+    #[wasm_bindgen(catch, js_namespace = Uint8Array, js_name = from)]
+    fn copy_bytes(source: &Uint8Array) -> Result<Uint8Array, JsValue>;
+}
+
+/// Whether `value` is an array (`false` when asking throws).
+fn is_array(value: &JsValue) -> bool {
+    array_is_array(value).unwrap_or(false)
+}
+
+/// A `Uint8Array` argument's bytes, through a copy made in JavaScript (see [`copy_bytes`]): no
+/// call on the caller's object throws through Rust frames, where it would leave a `Balancer`
+/// borrowed and the module's stack unwound by nothing.
+fn bytes_of(bytes: &Uint8Array, what: &str) -> Result<Vec<u8>, String> {
+    let unreadable = |e: JsValue| format!("{what}: cannot read the Uint8Array ({})", describe(&e));
+    let claimed = Reflect::get(bytes, &JsValue::from_str("length")).map_err(unreadable)?;
+    if let Some(length) = claimed.as_f64() {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // saturating: a size
+        check_size(what, length as u64)?;
+    }
+    let copy = copy_bytes(bytes).map_err(unreadable)?;
+    check_size(what, u64::from(copy.length()))?;
+    Ok(copy.to_vec())
+}
+
 /// An optional `hashKey` argument's bytes.
 fn optional_key(value: Option<&JsValue>) -> Result<Option<Vec<u8>>, JsError> {
     value.map(|v| key_bytes(v).map_err(error)).transpose()
@@ -1048,8 +1083,7 @@ fn key_bytes(value: &JsValue) -> Result<Vec<u8>, String> {
         return js_text(s, "hashKey").map(String::into_bytes);
     }
     if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        check_size("hashKey", u64::from(bytes.length()))?;
-        return Ok(bytes.to_vec());
+        return bytes_of(bytes, "hashKey");
     }
     Err(format!(
         "hashKey: expected a string or a Uint8Array, got {}",
@@ -1137,7 +1171,7 @@ fn read_options(value: Option<&JsValue>, allowed: &[&str]) -> Result<ReadOptions
     let Some(object) = value else {
         return Ok(read);
     };
-    if !object.is_object() || object.is_function() || js_sys::Array::is_array(object) {
+    if !object.is_object() || object.is_function() || is_array(object) {
         return Err(format!(
             "options: expected an object ({{ {} }}), got {}",
             allowed.join(", "),
@@ -1170,7 +1204,7 @@ fn read_options(value: Option<&JsValue>, allowed: &[&str]) -> Result<ReadOptions
             "to" => read.options.to = Some(string(&value, &what)?),
             "cluster" => read.options.cluster = Some(string(&value, &what)?),
             "fail" => {
-                if !js_sys::Array::is_array(&value) {
+                if !is_array(&value) {
                     return Err(format!(
                         "{what}: expected an array of strings (KIND=VALUE), got {}",
                         type_name(&value)

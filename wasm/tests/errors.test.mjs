@@ -303,3 +303,43 @@ test("garbage never traps: random text, random bytes, mutated examples", () => {
     assert.equal(actual, expected, JSON.stringify(m.slice(0, 80)));
   }
 });
+
+test("hostile objects (revoked proxies, throwing or lying getters) throw Errors and leave no balancer stuck", () => {
+  const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const boom = new Proxy(new Uint8Array(2), { get() { throw new Error("boom"); } });
+  class Throwing extends Uint8Array {
+    get length() { throw new Error("no length"); }
+  }
+  class Lying extends Uint8Array {
+    get length() { return 4096; }
+  }
+  const failing = new Error("ticket");
+  Object.defineProperty(failing, "message", { get() { throw new Error("no message"); } });
+  const balancer = new meshlb.Balancer(read("examples/envoy/maglev.json"), undefined, 3);
+  const expected = new meshlb.Balancer(read("examples/envoy/maglev.json"), undefined, 3);
+  const cases = [
+    [() => balancer.pick(revoked), /^hashKey: expected a string or a Uint8Array, got object$/],
+    [() => balancer.pickIndex(boom), /^hashKey: cannot read the Uint8Array \(Error: boom\)$/],
+    [() => balancer.start(new Throwing(2)), /^hashKey: cannot read the Uint8Array \(Error: no length\)$/],
+    [() => balancer.activeRequests(revoked), /^index: expected an integer between 0 and 4294967295, got object$/],
+    [() => balancer.setHealth(revoked, 80, "HEALTHY"), /^address: expected a string, got object$/],
+    [() => balancer.finish({ get ticket() { throw failing; } }), /^picked: /],
+    [() => meshlb.explain(example, revoked), /^options: /],
+    [() => meshlb.explain(boom), /^input: cannot read the Uint8Array \(Error: boom\)$/],
+  ];
+  for (const [fn, message] of cases) {
+    assert.throws(fn, (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && message.test(e.message), String(fn));
+  }
+  // A lying length is not believed: the bytes are the array's own two.
+  const lying = new Lying(2);
+  lying.set([7, 9]);
+  assert.deepStrictEqual(balancer.pick(lying), expected.pick(new Uint8Array([7, 9])));
+  // Nothing was left borrowed, and the module's stack held: many more of them, then picks as
+  // a balancer that saw none.
+  for (let i = 0; i < 30000; i++) assert.throws(() => balancer.activeRequests(revoked));
+  assert.deepStrictEqual(balancer.pick("k"), expected.pick("k"));
+  assert.equal(balancer.pickIndex("k2"), expected.pickIndex("k2"));
+  balancer.free();
+  expected.free();
+});

@@ -99,6 +99,23 @@ test("the --target web package (the playground's) gives the same explanation", a
   const a = new web.Balancer(read("examples/envoy/maglev.json"), undefined, 4);
   const b = new meshlb.Balancer(read("examples/envoy/maglev.json"), undefined, 4);
   assert.deepStrictEqual([...a.pickMany(1000)], [...b.pickMany(1000)]);
+  // The web package's picks are objects as the Node package's (the snippet the two build
+  // differently: an ES module here, CommonJS there).
+  assert.deepStrictEqual([a.pick(), a.start()], [b.pick(), b.start()]);
+});
+
+test("the Node package is CommonJS throughout: it loads where require() takes no ES module", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { packageDir } = await import("./helpers.mjs");
+  const text = read("examples/default.yaml");
+  const script = `const m = require(${JSON.stringify(packageDir)});
+    const b = new m.Balancer(${JSON.stringify(text)});
+    process.stdout.write(JSON.stringify([b.pick(), b.start()]));`;
+  const r = spawnSync(process.execPath, ["--no-experimental-require-module", "-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, "", "no warning either");
+  const b = new meshlb.Balancer(text);
+  assert.deepStrictEqual(JSON.parse(r.stdout), [b.pick(), b.start()]);
 });
 
 test("a config dump: the `cluster` option is the CLI's --cluster; without it the clusters are named", () => {

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const packageDir = process.env.MESHLB_WASM_NODE ?? join(root, "target", "dist", "node");
+export const packageDir = process.env.MESHLB_WASM_NODE ?? join(root, "target", "dist", "node");
 export const cli = process.env.MESHLB_BIN ?? join(root, "target", "release", "meshlb");
 
 /** The package under test (`--target nodejs`, CommonJS). */

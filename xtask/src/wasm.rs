@@ -99,6 +99,9 @@ pub(crate) fn build() -> Result<(), String> {
             ])
             .arg(out)
             .arg(&module))?;
+        if bindgen_target == "nodejs" {
+            commonjs_snippets(&out.join("snippets"))?;
+        }
         write(
             &out.join("package.json"),
             &package_json(&package_version, bindgen_target == "web"),
@@ -321,6 +324,56 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
     std::fs::copy(from, to)
         .map(drop)
         .map_err(|e| format!("copy {} to {}: {e}", from.display(), to.display()))
+}
+
+/// wasm-bindgen writes the crate's `inline_js` snippets as ES modules, and its `nodejs` package
+/// `require`s them: Node loads an ES module through `require` (told by its syntax, in a `.js`
+/// file) only from 20.19 and 22.12, and not with `--no-experimental-require-module`. Each
+/// snippet of the Node package under `dir` becomes CommonJS: strict, its `export function NAME(`
+/// declarations plain ones, exported by `module.exports`. Any other `export` is an error: the
+/// rewrite knows only that form.
+fn commonjs_snippets(dir: &Path) -> Result<(), String> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
+        if path.is_dir() {
+            commonjs_snippets(&path)?;
+            continue;
+        }
+        if path.extension().is_none_or(|e| e != "js") {
+            continue;
+        }
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut names = Vec::new();
+        let mut body = String::from("\"use strict\";\n");
+        for (n, line) in text.lines().enumerate() {
+            if let Some(rest) = line.strip_prefix("export function ") {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
+                    .collect();
+                names.push(name);
+                body.push_str("function ");
+                body.push_str(rest);
+            } else if line.split_whitespace().any(|word| word == "export") {
+                return Err(format!(
+                    "{}:{}: only `export function NAME(` is rewritten as CommonJS for the Node package",
+                    path.display(),
+                    n + 1
+                ));
+            } else {
+                body.push_str(line);
+            }
+            body.push('\n');
+        }
+        body.push_str(&format!("module.exports = {{ {} }};\n", names.join(", ")));
+        write(&path, &body)?;
+    }
+    Ok(())
 }
 
 /// Copies a directory tree, leaving out generated or installed folders (`pkg`, `node_modules`).
