@@ -3,8 +3,9 @@
 //! side).
 //!
 //! Group `wasm_native/default`, on the built-in default scenario (`examples/default.yaml`):
-//! - `pick`: `meshlb_wasm::Balancer::pick_key(None)`, the Rust side of the package's
-//!   `Balancer.pick()` (seed 1, as the Node script's);
+//! - `pick`: `meshlb_wasm::Balancer::pick_key(None)`, the pick with an owned description of
+//!   its endpoint (the strings copied), as the package's `Balancer.pick()` returns a new
+//!   object (a copy of the endpoint's, made at its first pick) (seed 1, as the Node script's);
 //! - `pick_index`: `meshlb_wasm::Balancer::pick_index_key(None)`, the Rust side of
 //!   `Balancer.pickIndex()` (the same pick, its index only);
 //! - `explain`: `meshlb_wasm::explain_text`, the Rust side of `explain(input)`;

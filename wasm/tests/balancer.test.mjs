@@ -164,6 +164,24 @@ test("setHealth and setWeight on a scenario explain as the updated scenario does
   balancer.free();
 });
 
+test("after an update that drops an endpoint, picks are the new explanation's endpoints", () => {
+  // Istio 1.30 sends no not-ready endpoint: an unhealthy workload leaves the explanation, and
+  // the endpoints after it move up one index.
+  const text = `istioVersion: "1.30"\n${read("examples/single-cluster.yaml")}`;
+  const balancer = new meshlb.Balancer(text, {}, 5);
+  const before = balancer.explain().endpoints.map((e) => e.address);
+  assert.deepStrictEqual(before, ["10.0.0.11", "10.0.0.12", "10.0.0.13"]);
+  for (let i = 0; i < 10; i++) balancer.pick();
+  balancer.setHealth("10.0.0.11", 8000, "UNHEALTHY");
+  const endpoints = balancer.explain().endpoints;
+  assert.deepStrictEqual(endpoints.map((e) => e.address), ["10.0.0.12", "10.0.0.13"]);
+  for (let i = 0; i < 20; i++) {
+    const p = balancer.pick();
+    assert.equal(p.address, endpoints[p.index].address, `pick ${i}: index ${p.index}`);
+  }
+  balancer.free();
+});
+
 test("updates name unknown endpoints and bad values", () => {
   const balancer = new meshlb.Balancer(read("examples/envoy/ring-hash.json"));
   const cases = [
