@@ -1210,8 +1210,14 @@ fn read_options(value: Option<&JsValue>, allowed: &[&str]) -> Result<ReadOptions
                         type_name(&value)
                     ));
                 }
-                let array: &js_sys::Array = value.unchecked_ref();
-                for (i, item) in array.iter().enumerate() {
+                // Read with `Reflect.get`, caught: an array may be a `Proxy` whose traps throw.
+                let get = |key: JsValue| {
+                    Reflect::get(&value, &key)
+                        .map_err(|e| format!("{what}: cannot read it ({})", describe(&e)))
+                };
+                let length = get(JsValue::from_str("length"))?.as_f64().unwrap_or(0.0);
+                for i in (0..u32::MAX).take_while(|&i| f64::from(i) < length) {
+                    let item = get(JsValue::from(i))?;
                     read.options
                         .fail
                         .push(string(&item, &format!("{what}[{i}]"))?);

@@ -327,6 +327,7 @@ test("hostile objects (revoked proxies, throwing or lying getters) throw Errors 
     [() => balancer.finish({ get ticket() { throw failing; } }), /^picked: /],
     [() => meshlb.explain(example, revoked), /^options: /],
     [() => meshlb.explain(boom), /^input: cannot read the Uint8Array \(Error: boom\)$/],
+    [() => meshlb.explain(scenario, { fail: new Proxy([], { get() { throw new Error("trap"); } }) }), /^options\.fail: cannot read it \(Error: trap\)$/],
   ];
   for (const [fn, message] of cases) {
     assert.throws(fn, (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError) && message.test(e.message), String(fn));
