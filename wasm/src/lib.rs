@@ -1034,10 +1034,10 @@ extern "C" {
 
 #[wasm_bindgen]
 extern "C" {
-    /// A `hashKey` argument as it arrives (checked by [`key_bytes`]). An imported type rather
-    /// than `JsValue`: wasm-bindgen tells its absence from the handle JavaScript passes (0 for
-    /// `undefined` and `null`), where `Option<JsValue>` asks JavaScript whether the value is
-    /// `undefined`, a call out of wasm on every pick.
+    /// A `hashKey` argument as it arrives (a string or a `Uint8Array`, checked on use). An
+    /// imported type rather than `JsValue`: wasm-bindgen tells its absence from the handle
+    /// JavaScript passes (0 for `undefined` and `null`), where `Option<JsValue>` asks
+    /// JavaScript whether the value is `undefined`, a call out of wasm on every pick.
     pub type HashKey;
 }
 
