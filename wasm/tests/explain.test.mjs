@@ -111,7 +111,10 @@ test("the Node package is CommonJS throughout: it loads where require() takes no
   const script = `const m = require(${JSON.stringify(packageDir)});
     const b = new m.Balancer(${JSON.stringify(text)});
     process.stdout.write(JSON.stringify([b.pick(), b.start()]));`;
-  const r = spawnSync(process.execPath, ["--no-experimental-require-module", "-e", script], { encoding: "utf8" });
+  // Node before 20.17 has no such flag, and no require() of ES modules to turn off.
+  const flag = "--no-experimental-require-module";
+  const flags = process.allowedNodeEnvironmentFlags.has(flag) ? [flag] : [];
+  const r = spawnSync(process.execPath, [...flags, "-e", script], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, "", "no warning either");
   const b = new meshlb.Balancer(text);
