@@ -593,7 +593,14 @@ impl Balancer {
     /// Picks for one request that stays active until [`Balancer::finish_ticket`] with the
     /// returned `ticket`.
     pub fn start_key(&mut self, key: Option<&[u8]>) -> Option<PickedEndpoint> {
+        let (index, ticket) = self.start_index_key(key)?;
+        self.endpoint(index, Some(ticket))
+    }
+
+    /// As [`Balancer::start_key`], only the endpoint's index and the request's ticket.
+    fn start_index_key(&mut self, key: Option<&[u8]>) -> Option<(usize, u32)> {
         let picked = self.inner.start(key.map(meshlb::hash_key))?;
+        let index = picked.index;
         let ticket = match self.free.pop() {
             Some(t) => t,
             None => {
@@ -602,9 +609,9 @@ impl Balancer {
             }
         };
         if let Some(slot) = self.open.get_mut(ticket as usize) {
-            *slot = Some(picked.clone());
+            *slot = Some(picked);
         }
-        self.endpoint(picked.index, Some(ticket))
+        Some((index, ticket))
     }
 
     /// Reports the end of the request of `ticket` ([`Balancer::start_key`]).
@@ -749,8 +756,8 @@ impl Balancer {
         hash_key: Option<HashKey>,
     ) -> Result<JsValue, JsError> {
         let key = optional_key(hash_key.as_ref().map(AsRef::as_ref))?;
-        match self.start_key(key.as_deref()) {
-            Some(picked) => self.object(picked.index, picked.ticket),
+        match self.start_index_key(key.as_deref()) {
+            Some((index, ticket)) => self.object(index, Some(ticket)),
             None => Ok(JsValue::NULL),
         }
     }
