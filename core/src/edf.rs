@@ -493,15 +493,18 @@ impl Edf {
         // Replay the leaf's matches up to the root: at each node the lesser key goes on up, the
         // greater stays. Orders are unique, so `<` never meets equal keys. Every index is in
         // bounds by construction (`size` leaves, internal nodes `1..size`, leaves `< size`).
-        let (tree, keys) = (self.tree.as_mut_slice(), self.keys.as_slice());
+        // Indices are masked by `size - 1` into slices of `size`: the compiler then sees them
+        // in bounds and drops the checks (a no-op on the indices, all below `size` already).
+        let mask = self.size.wrapping_sub(1);
+        let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
         let (mut up, mut up_key) = (leaf as u32, wide(added));
         let mut node = self.size + leaf;
         for _ in 0..self.levels {
             node >>= 1;
-            let held = tree[node];
-            let held_key = wide(keys[held as usize]);
+            let held = tree[node & mask];
+            let held_key = wide(keys[held as usize & mask]);
             let swap = held_key < up_key;
-            tree[node] = select(swap, up, held);
+            tree[node & mask] = select(swap, up, held);
             up = select(swap, held, up);
             up_key = select(swap, held_key, up_key);
         }
