@@ -35,6 +35,33 @@ fn wide(key: Key) -> u128 {
     (u128::from(key.0) << 64) | u128::from(key.1)
 }
 
+/// Replays leaf `leaf`'s matches up to the root of the loser tree `tree` (`levels` of them)
+/// after its key became `added` (already in `keys`): at each node the lesser key goes on up,
+/// the greater stays. Orders are unique, so `<` never meets equal keys. Returns the leaf that
+/// now holds the least key.
+///
+/// `tree` and `keys` are the tree's `size` slots each (callers slice both to `..=size - 1`),
+/// `size` a power of two, and every index is below it by construction (internal nodes
+/// `1..size`, leaves `< size`); they are masked by `size - 1` anyway, which changes none and
+/// shows the compiler, once inlined, that they are in bounds: it drops two checks a level.
+#[inline(always)]
+fn replay(tree: &mut [u32], keys: &[Key], levels: u32, leaf: usize, added: Key) -> u32 {
+    use core::hint::select_unpredictable as select;
+    let mask = tree.len().wrapping_sub(1);
+    let (mut up, mut up_key) = (leaf as u32, wide(added));
+    let mut node = tree.len() + leaf;
+    for _ in 0..levels {
+        node >>= 1;
+        let held = tree[node & mask];
+        let held_key = wide(keys[held as usize & mask]);
+        let swap = held_key < up_key;
+        tree[node & mask] = select(swap, up, held);
+        up = select(swap, held, up);
+        up_key = select(swap, held_key, up_key);
+    }
+    up
+}
+
 /// Greater than every real key (a real deadline is finite): the key of the tree's padding
 /// leaves, which therefore never win.
 const NEVER: Key = (u64::MAX, u64::MAX);
@@ -469,7 +496,6 @@ impl Edf {
     /// was rebuilt with fixed weights, the weight it was rebuilt with: the same).
     #[inline(always)]
     pub(crate) fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
-        use core::hint::select_unpredictable as select;
         let leaf = self.top? as usize;
         // The leaf's new key: the re-added entry's, or with classes the class's next head.
         let (item, added) = if self.classes.is_empty() {
@@ -490,26 +516,53 @@ impl Edf {
             self.rotate_class(leaf)?
         };
         self.keys[leaf] = added;
-        // Replay the leaf's matches up to the root: at each node the lesser key goes on up, the
-        // greater stays. Orders are unique, so `<` never meets equal keys. Every index is in
-        // bounds by construction (`size` leaves, internal nodes `1..size`, leaves `< size`).
-        // Indices are masked by `size - 1` into slices of `size`: the compiler then sees them
-        // in bounds and drops the checks (a no-op on the indices, all below `size` already).
         let mask = self.size.wrapping_sub(1);
         let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
-        let (mut up, mut up_key) = (leaf as u32, wide(added));
-        let mut node = self.size + leaf;
-        for _ in 0..self.levels {
-            node >>= 1;
-            let held = tree[node & mask];
-            let held_key = wide(keys[held as usize & mask]);
-            let swap = held_key < up_key;
-            tree[node & mask] = select(swap, up, held);
-            up = select(swap, held, up);
-            up_key = select(swap, held_key, up_key);
-        }
-        self.top = Some(up);
+        self.top = Some(replay(tree, keys, self.levels, leaf, added));
         Some(item)
+    }
+
+    /// The next `out.len()` picks of a tree over fixed weights (rebuilt with `fixed` and kept
+    /// as a tree, not as classes) into `out`: what as many [`Edf::pick_and_add`] calls would
+    /// give, with the slices, the clock and the order in locals, so that the compiler keeps
+    /// them in registers from one pick to the next (each call reloads them: its stores into
+    /// the tree might, for all it knows, change them). Returns how many it made: `out.len()`,
+    /// or 0 when the scheduler is empty or not such a tree (nothing changed then).
+    pub(crate) fn pick_many(&mut self, out: &mut [u32]) -> usize {
+        let Some(mut leaf) = self.top.map(|t| t as usize) else {
+            return 0;
+        };
+        let mask = self.size.wrapping_sub(1);
+        let (Some(tree), Some(keys), Some(items)) = (
+            self.tree.get_mut(..=mask),
+            self.keys.get_mut(..=mask),
+            self.items.get(..=mask),
+        ) else {
+            return 0;
+        };
+        let inverse = self.inverse.as_slice();
+        if !self.classes.is_empty() || inverse.len() != self.n {
+            return 0;
+        }
+        let (levels, mut time, mut order) = (self.levels, self.current_time, self.order);
+        let mut made = 0;
+        for slot in out.iter_mut() {
+            // The top is a real entry (padding leaves never win), below `n`.
+            let Some(&inv) = inverse.get(leaf) else {
+                break;
+            };
+            *slot = items[leaf & mask];
+            time = deadline(keys[leaf & mask]);
+            let added = key(time + inv, order);
+            order += 1;
+            keys[leaf & mask] = added;
+            leaf = replay(tree, keys, levels, leaf, added) as usize;
+            made += 1;
+        }
+        self.current_time = time;
+        self.order = order;
+        self.top = Some(leaf as u32);
+        made
     }
 
     /// Renames every item through `f` (the order of the entries is unchanged).
@@ -696,6 +749,47 @@ mod tests {
             let mut copy = Edf::default();
             copy.copy_from(&classes);
             proptest::prop_assert_eq!(copy.pick_and_add(weight), tree.pick_and_add(weight));
+        }
+    }
+
+    proptest::proptest! {
+        /// A tree over fixed weights makes runs of picks (`pick_many`, runs of 0 to 16) that
+        /// are the picks of a tree asking for each weight, one at a time, and both go on alike
+        /// after; a scheduler kept as classes makes no run (its caller picks one at a time).
+        #[test]
+        fn runs_of_picks_are_the_picks_one_at_a_time(
+            weights in proptest::collection::vec(
+                proptest::prop_oneof![
+                    (1_u32..=8).prop_map(f64::from),
+                    proptest::sample::select(alloc::vec![0.6, 1.8, 2.4, 0.2, 3.3, 1.0 / 3.0, 1e-3, 7.7e5]),
+                ],
+                1..100,
+            ),
+            picks in proptest::prop_oneof![0_u32..1000, proptest::num::u32::ANY],
+            runs in proptest::collection::vec(0_usize..=16, 1..20),
+        ) {
+            let n = weights.len() as u32;
+            let weight = |i: u32| weights[i as usize];
+            let mut one = Edf::default();
+            one.rebuild_with_picks(n, weight, picks, false, &mut EdfScratch::default());
+            let mut many = Edf::default();
+            many.rebuild_with_picks(n, weight, picks, true, &mut EdfScratch::default());
+            for run in runs {
+                let mut out = [u32::MAX; 16];
+                let made = many.pick_many(&mut out[..run]);
+                if !many.classes.is_empty() {
+                    proptest::prop_assert_eq!(made, 0);
+                    return Ok(());
+                }
+                proptest::prop_assert_eq!(made, run);
+                for (i, &item) in out[..run].iter().enumerate() {
+                    proptest::prop_assert_eq!(Some(item), one.pick_and_add(weight), "pick {}", i);
+                }
+            }
+            for step in 0..20 {
+                let a = many.pick_and_add(weight);
+                proptest::prop_assert_eq!(a, one.pick_and_add(weight), "after, pick {}", step);
+            }
         }
     }
 

@@ -258,7 +258,8 @@ impl Scheduler {
     /// and keeping the rest.
     #[inline(never)]
     fn make_ahead(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
-        let mut len = 0;
+        // A tree's picks in one loop; classes (or an empty scheduler) one call at a time.
+        let mut len = self.edf.pick_many(&mut self.ahead);
         while len < AHEAD {
             let Some(l) = self.edf.pick_and_add(&weight) else {
                 break;
