@@ -191,6 +191,11 @@ struct Scheduler {
     ahead: [u32; AHEAD],
     ahead_next: u8,
     ahead_len: u8,
+    /// Picks the next run makes ahead: 1 after a rebuild or a restart, then twice as many a
+    /// run up to [`AHEAD`], so that the first pick after a health change (which restarts
+    /// every scheduler) makes one pick rather than sixteen: a flip plus the next pick at
+    /// zoned 10k took 663 ns with runs of sixteen from the start, 464 before runs.
+    run: u8,
 }
 
 /// Picks a locality scheduler makes at once in [`Scheduler::pick_ahead`].
@@ -207,6 +212,7 @@ impl Scheduler {
     fn drop_ahead(&mut self) {
         self.ahead_next = 0;
         self.ahead_len = 0;
+        self.run = 1;
     }
 
     /// The next locality, when the scheduler is on and has a locality of positive weight.
@@ -258,9 +264,13 @@ impl Scheduler {
     /// and keeping the rest.
     #[inline(never)]
     fn make_ahead(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
+        let run = usize::from(self.run).clamp(1, AHEAD);
+        self.run = (2 * run).min(AHEAD) as u8;
         // A tree's picks in one loop; classes (or an empty scheduler) one call at a time.
-        let mut len = self.edf.pick_many(&mut self.ahead);
-        while len < AHEAD {
+        let mut len = self
+            .edf
+            .pick_many(self.ahead.get_mut(..run).unwrap_or_default());
+        while len < run {
             let Some(l) = self.edf.pick_and_add(&weight) else {
                 break;
             };
