@@ -184,8 +184,8 @@ struct Scheduler {
     /// been: a rebuild over the same weights and seed would give `fresh` again.
     built: Option<Vec<f64>>,
     /// Whether the pick of a healthy locality makes picks ahead (see
-    /// [`Scheduler::pick_ahead`]), decided at each rebuild, which empties `ahead`: while it
-    /// is `false`, `ahead` stays empty.
+    /// [`Scheduler::pick_ahead`]), decided at each rebuild of the priority's schedulers, which
+    /// empties `ahead`: while it is `false`, `ahead` stays empty.
     batch: bool,
     /// Picks `edf` made ahead, `ahead[next..len]`, handed out before any other.
     ahead: [u32; AHEAD],
@@ -198,7 +198,7 @@ struct Scheduler {
     run: u8,
 }
 
-/// Picks a locality scheduler makes at once in [`Scheduler::pick_ahead`].
+/// Most picks a locality scheduler makes at once in [`Scheduler::pick_ahead`].
 const AHEAD: usize = 16;
 
 impl Scheduler {
@@ -227,12 +227,12 @@ impl Scheduler {
         }
     }
 
-    /// [`Scheduler::pick`] of a scheduler that is on, the same sequence, with picks made
-    /// [`AHEAD`] at a time: the weights are fixed between rebuilds, so nothing outside the
-    /// scheduler changes its picks, and a loop of their own makes them (its pointers and
-    /// counters in registers, out of the caller's way) to be handed out in order. The EDF
-    /// runs ahead of what was handed out by at most `AHEAD - 1` picks, dropped when it is
-    /// rebuilt or restarted.
+    /// [`Scheduler::pick`] of a scheduler that is on, the same sequence, with picks made in
+    /// runs of up to [`AHEAD`] (see `run`): the weights are fixed between rebuilds, so nothing
+    /// outside the scheduler changes its picks, and a loop of their own makes them (its
+    /// pointers and counters in registers, out of the caller's way) to be handed out in
+    /// order. The EDF runs ahead of what was handed out by at most `AHEAD - 1` picks, dropped
+    /// when it is rebuilt or restarted.
     ///
     /// For the healthy scheduler under RANDOM, or under ROUND_ROBIN when the priority's hosts
     /// have equal weights: the host's pick is then short and the replays were most of the
@@ -260,8 +260,8 @@ impl Scheduler {
         l
     }
 
-    /// Makes the next [`AHEAD`] picks (fewer if the EDF has no entry), returning the first
-    /// and keeping the rest.
+    /// Makes the next run of picks (`run` of them, fewer if the EDF has no entry), returning
+    /// the first and keeping the rest.
     #[inline(never)]
     fn make_ahead(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
         let run = usize::from(self.run).clamp(1, AHEAD);
@@ -1178,6 +1178,7 @@ fn rebuild_schedulers(
             Availability::Healthy
         };
         slot.batch = batch && !degraded;
+        slot.drop_ahead();
         slot.edf.reserve(groups.len());
         slot.fresh.reserve(groups.len());
         if !plan.uses_locality_scheduler(p, availability) {
@@ -1209,7 +1210,6 @@ fn rebuild_schedulers(
         built.clear();
         reserve_to(built, groups.len());
         built.extend((0..groups.len() as u32).map(weights));
-        slot.drop_ahead();
         rebuild_locality_scheduler(
             &mut slot.edf,
             groups.len() as u32,
