@@ -706,6 +706,17 @@ mod tests {
         }
     }
 
+    /// An entry's weight in the property tests: integer ones (Envoy's host weights, up to the
+    /// class limit and past it) and fractional ones (the localities' effective weights, some
+    /// far apart).
+    fn weight_value() -> impl Strategy<Value = f64> {
+        proptest::prop_oneof![
+            (1_u32..=8).prop_map(f64::from),
+            (1_u32..=12).prop_map(f64::from),
+            proptest::sample::select(alloc::vec![0.6, 1.8, 2.4, 0.2, 3.3, 1.0 / 3.0, 1e-3, 7.7e5]),
+        ]
+    }
+
     proptest::proptest! {
         /// Fixed weights kept as weight classes pick exactly as the tree from the same
         /// `createWithPicks` start: integer weights (Envoy's host weights, up to the class
@@ -714,14 +725,7 @@ mod tests {
         /// put in order).
         #[test]
         fn weight_classes_pick_as_the_tree(
-            weights in proptest::collection::vec(
-                proptest::prop_oneof![
-                    (1_u32..=8).prop_map(f64::from),
-                    (1_u32..=12).prop_map(f64::from),
-                    proptest::sample::select(alloc::vec![0.6, 1.8, 2.4, 0.2, 3.3, 1.0 / 3.0, 1e-3, 7.7e5]),
-                ],
-                1..400,
-            ),
+            weights in proptest::collection::vec(weight_value(), 1..400),
             picks in proptest::prop_oneof![0_u32..1000, proptest::num::u32::ANY],
         ) {
             let n = weights.len() as u32;
@@ -758,13 +762,7 @@ mod tests {
         /// after; a scheduler kept as classes makes no run (its caller picks one at a time).
         #[test]
         fn runs_of_picks_are_the_picks_one_at_a_time(
-            weights in proptest::collection::vec(
-                proptest::prop_oneof![
-                    (1_u32..=8).prop_map(f64::from),
-                    proptest::sample::select(alloc::vec![0.6, 1.8, 2.4, 0.2, 3.3, 1.0 / 3.0, 1e-3, 7.7e5]),
-                ],
-                1..100,
-            ),
+            weights in proptest::collection::vec(weight_value(), 1..100),
             picks in proptest::prop_oneof![0_u32..1000, proptest::num::u32::ANY],
             runs in proptest::collection::vec(0_usize..=16, 1..20),
         ) {
