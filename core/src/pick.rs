@@ -88,6 +88,13 @@ impl Source {
         i
     }
 
+    /// Undoes one [`Source::next_rr`]: the index steps back and the position is reduced again
+    /// at the next pick (a pick made ahead that was never handed out).
+    fn rewind(&mut self) {
+        self.rr_index = self.rr_index.wrapping_sub(1);
+        self.rr_len = 0;
+    }
+
     fn new(seed: u64) -> Self {
         Self {
             rr_index: seed,
@@ -189,6 +196,12 @@ struct Scheduler {
     batch: bool,
     /// Picks `edf` made ahead, `ahead[next..len]`, handed out before any other.
     ahead: [u32; AHEAD],
+    /// Under ROUND_ROBIN, each pick's host as well (see [`PrioritySources::make_hosts_ahead`]):
+    /// `hosts[k]` the host of locality `ahead[k]` (`u32::MAX`: its list was empty).
+    hosts: [u32; AHEAD],
+    /// Whether `hosts` was made: the rotations of the localities in `ahead[next..len]` moved
+    /// on for picks not handed out yet, and are stepped back when those are dropped.
+    rotated: bool,
     ahead_next: u8,
     ahead_len: u8,
     /// Picks the next run makes ahead: 1 after a rebuild or a restart, then twice as many a
@@ -202,14 +215,27 @@ struct Scheduler {
 const AHEAD: usize = 16;
 
 impl Scheduler {
-    /// Starts the scheduler afresh, from its last rebuild.
-    fn restart(&mut self) {
+    /// Starts the scheduler afresh, from its last rebuild; `sources` are the rotations of its
+    /// localities (see [`Scheduler::drop_ahead`]).
+    fn restart(&mut self, sources: &mut [Source]) {
         self.edf.copy_from(&self.fresh);
-        self.drop_ahead();
+        self.drop_ahead(sources);
     }
 
-    /// Forgets the picks made ahead (the scheduler was rebuilt or restarted under them).
-    fn drop_ahead(&mut self) {
+    /// Forgets the picks made ahead (the scheduler was rebuilt or restarted under them),
+    /// stepping back the rotation of each pick's locality when its host was made too: as if
+    /// those picks had never been made. `sources` are the rotations of the scheduler's
+    /// localities (by locality index within the priority).
+    fn drop_ahead(&mut self, sources: &mut [Source]) {
+        if self.rotated {
+            let (next, len) = (usize::from(self.ahead_next), usize::from(self.ahead_len));
+            for &l in self.ahead.get(next..len).unwrap_or_default() {
+                if let Some(source) = sources.get_mut(l as usize) {
+                    source.rewind();
+                }
+            }
+        }
+        self.rotated = false;
         self.ahead_next = 0;
         self.ahead_len = 0;
         self.run = 1;
@@ -221,6 +247,8 @@ impl Scheduler {
         if !self.on {
             return None;
         }
+        // Runs with hosts are handed out by `pick_locality` alone: their hosts are taken.
+        debug_assert!(!self.rotated, "picks made ahead with their hosts");
         match self.next_ahead() {
             Some(l) => Some(l),
             None => self.edf.pick_and_add(weight),
@@ -260,6 +288,18 @@ impl Scheduler {
         l
     }
 
+    /// The host of the next pick made ahead with its host, if one is left (`u32::MAX`: none
+    /// could serve).
+    #[inline(always)]
+    fn next_ahead_host(&mut self) -> Option<u32> {
+        if self.ahead_next >= self.ahead_len {
+            return None;
+        }
+        let h = self.hosts.get(usize::from(self.ahead_next)).copied();
+        self.ahead_next += 1;
+        h
+    }
+
     /// Makes the next run of picks (`run` of them, fewer if the EDF has no entry), returning
     /// the first and keeping the rest.
     #[inline(never)]
@@ -278,6 +318,7 @@ impl Scheduler {
             len += 1;
         }
         // At most `AHEAD`, which fits a byte.
+        self.rotated = false;
         self.ahead_len = len as u8;
         self.ahead_next = 1.min(len as u8);
         (len > 0).then_some(self.ahead[0])
@@ -314,6 +355,45 @@ struct PrioritySources {
 }
 
 impl PrioritySources {
+    /// Under ROUND_ROBIN over equal host weights, the healthy scheduler's next run (see
+    /// [`Scheduler::pick_ahead`]) with each pick's host as well: its locality's rotation moves
+    /// on as the pick's would (`hosts[index++ % n]`, each locality its own index). Localities
+    /// and rotations are independent, so the picks are Envoy's, locality then host, one
+    /// request after another; the picks dropped before they are handed out step their
+    /// rotations back ([`Scheduler::drop_ahead`]). Returns the first pick's host (`u32::MAX`:
+    /// its locality's list was empty), `None` when the scheduler has no locality.
+    ///
+    /// A pick then reads its host from the run, where it looked up the locality's range and
+    /// rotation and stepped it itself: zoned ROUND_ROBIN at 10k, 294 → 280 instructions a pick
+    /// (callgrind), 22.7–23.2 → 21.0–21.5 ns (best of 3M picks, interleaved runs of a loop);
+    /// a health flip plus the next pick 447 → 451 ns.
+    #[inline(never)]
+    fn make_hosts_ahead(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
+        let Self {
+            healthy,
+            locality_healthy,
+            locality_healthy_sources,
+            locality_healthy_scheduler: scheduler,
+            ..
+        } = self;
+        scheduler.make_ahead(weight)?;
+        let len = usize::from(scheduler.ahead_len);
+        let (ahead, hosts) = (&scheduler.ahead, &mut scheduler.hosts);
+        for (&l, host) in ahead.iter().zip(hosts.iter_mut()).take(len) {
+            let l = l as usize;
+            *host = match (locality_healthy.get(l), locality_healthy_sources.get_mut(l)) {
+                (Some(range), Some(source)) if range.end > range.start => {
+                    let i = source.next_rr(range.end - range.start);
+                    let at = range.start as usize + i as usize;
+                    healthy.get(at).copied().unwrap_or(u32::MAX)
+                }
+                _ => u32::MAX,
+            };
+        }
+        scheduler.rotated = true;
+        scheduler.hosts.first().copied()
+    }
+
     fn new(seed: u64) -> Self {
         Self {
             healthy: Vec::new(),
@@ -639,6 +719,17 @@ impl Picker {
         // Picks made ahead where they pay (see `Scheduler::pick_ahead`); otherwise none were
         // made since the last rebuild.
         let scheduler = &mut state.locality_healthy_scheduler;
+        if scheduler.batch && self.policy == LbPolicy::RoundRobin {
+            let host = match scheduler.next_ahead_host() {
+                Some(host) => Some(host),
+                None => state.make_hosts_ahead(weight),
+            };
+            return match host {
+                Some(host) => (host != u32::MAX).then(|| HostId::new(host)),
+                // No locality of positive weight: the priority's healthy list serves.
+                None => self.pick_in(plan, rng, priority, SourceKind::Healthy, random),
+            };
+        }
         let l = if scheduler.batch {
             scheduler.pick_ahead(weight)
         } else {
@@ -1102,12 +1193,18 @@ impl Picker {
             if many || touched.get(p).copied().unwrap_or(false) {
                 rebuild_schedulers(plan, p, sources, *seed, positive, scratch);
             } else {
-                for slot in [
-                    &mut sources.locality_healthy_scheduler,
-                    &mut sources.locality_degraded_scheduler,
+                for (slot, rotations) in [
+                    (
+                        &mut sources.locality_healthy_scheduler,
+                        &mut sources.locality_healthy_sources,
+                    ),
+                    (
+                        &mut sources.locality_degraded_scheduler,
+                        &mut sources.locality_degraded_sources,
+                    ),
                 ] {
                     if slot.on {
-                        slot.restart();
+                        slot.restart(rotations);
                     }
                 }
             }
@@ -1167,10 +1264,16 @@ fn rebuild_schedulers(
     // RANDOM's sources are never weighted, so `uniform` holds under it.
     let batch = sources.uniform && plan.config().policy != LbPolicy::LeastRequest;
     for degraded in [false, true] {
-        let slot = if degraded {
-            &mut sources.locality_degraded_scheduler
+        let (slot, rotations) = if degraded {
+            (
+                &mut sources.locality_degraded_scheduler,
+                &mut sources.locality_degraded_sources,
+            )
         } else {
-            &mut sources.locality_healthy_scheduler
+            (
+                &mut sources.locality_healthy_scheduler,
+                &mut sources.locality_healthy_sources,
+            )
         };
         let availability = if degraded {
             Availability::Degraded
@@ -1178,7 +1281,7 @@ fn rebuild_schedulers(
             Availability::Healthy
         };
         slot.batch = batch && !degraded;
-        slot.drop_ahead();
+        slot.drop_ahead(rotations);
         slot.edf.reserve(groups.len());
         slot.fresh.reserve(groups.len());
         if !plan.uses_locality_scheduler(p, availability) {
@@ -1204,7 +1307,7 @@ fn rebuild_schedulers(
                 .zip(0_u32..)
                 .all(|(&w, i)| w.to_bits() == weights(i).to_bits());
         if same {
-            slot.restart();
+            slot.restart(rotations);
             continue;
         }
         built.clear();
@@ -1472,6 +1575,77 @@ mod tests {
                         let x = locality(picker.pick(&plan, &mut a, Request::default()));
                         let y = locality(fresh.pick(&plan, &mut b, Request::default()));
                         assert_eq!(x, y, "{policy:?}, {before} picks before, pick {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Under ROUND_ROBIN the runs carry each pick's host too, moving its locality's rotation
+    /// ahead of the picks handed out; a health change drops the run, and the rotations of the
+    /// dropped picks step back: every host is Envoy's `hosts[index++ % n]`, each locality's
+    /// index starting at the worker's seed and counting the picks handed out in it, over its
+    /// healthy hosts at the time of the pick. Health changes in the picked priority (restart
+    /// and rebuild) and in the other one, wherever in a run they come.
+    #[test]
+    fn hosts_made_ahead_step_their_rotations_back_when_dropped() {
+        let input = assignment(2, 6, 10, &[2]);
+        let config = LbConfig {
+            policy: LbPolicy::RoundRobin,
+            locality_weighted: true,
+            ..LbConfig::default()
+        };
+        let health = |hosts: core::ops::Range<u32>, health: HealthStatus| -> Vec<HostUpdate> {
+            hosts
+                .map(|h| HostUpdate {
+                    host: HostId::new(h),
+                    health: Some(health),
+                    weight: None,
+                })
+                .collect()
+        };
+        let seed = 7_u64;
+        for before in [1, 2, 3, 5, 15, 16, 17, 40] {
+            // Priority 0's first locality holds hosts 0..10, priority 1's 30..40.
+            for hosts in [0..1, 0..5, 30..31, 30..35] {
+                let mut plan = Plan::build(&input, &config).expect("plan");
+                let mut picker = Picker::with_seed(&plan, seed);
+                let mut rng = SeededRng::new(3);
+                // Picks handed out so far in each locality (by the plan's locality index).
+                let mut counts = alloc::vec![0_u64; plan.localities().len()];
+                let mut check = |plan: &Plan, picker: &mut Picker, rng: &mut SeededRng, what| {
+                    let host = picker
+                        .pick(plan, rng, Request::default())
+                        .expect("a healthy host");
+                    let l = plan.records()[host.index()].locality as usize;
+                    let healthy: Vec<u32> = plan.localities()[l]
+                        .hosts
+                        .clone()
+                        .filter(|&h| {
+                            plan.records()[h as usize].availability() == Availability::Healthy
+                        })
+                        .collect();
+                    let n = healthy.len() as u64;
+                    let want = healthy[((seed + counts[l]) % n) as usize];
+                    counts[l] += 1;
+                    assert_eq!(host.index() as u32, want, "{what}");
+                };
+                for i in 0..before {
+                    check(
+                        &plan,
+                        &mut picker,
+                        &mut rng,
+                        format!("{before}, {hosts:?}: pick {i}"),
+                    );
+                }
+                for (round, status) in [HealthStatus::Unhealthy, HealthStatus::Healthy]
+                    .into_iter()
+                    .enumerate()
+                {
+                    assert!(plan.update(&health(hosts.clone(), status), |_, _| {}) > 0);
+                    for i in 0..(before + 7) {
+                        let what = format!("{before}, {hosts:?}: after change {round}, pick {i}");
+                        check(&plan, &mut picker, &mut rng, what);
                     }
                 }
             }
