@@ -28,7 +28,7 @@
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use crate::edf::{Edf, EdfScratch, reserve_to};
+use crate::edf::{Edf, EdfScratch, Weights, reserve_to};
 use crate::hash::Modulus;
 use crate::model::{Availability, LbPolicy};
 use crate::plan::{HostId, Plan};
@@ -1437,7 +1437,7 @@ fn rebuild_locality_scheduler(
         positive.len() as u32,
         |k| positive[k as usize].1,
         picks,
-        true,
+        Weights::Localities,
         scratch,
     );
     edf.map_items(|k| positive[k as usize].0);
@@ -1464,7 +1464,12 @@ fn refresh_source(
         return;
     }
     source.weighted = true;
-    edf.rebuild_with_picks(n, |i| weight(list.get(i)), seed as u32, fixed, scratch);
+    let weights = if fixed {
+        Weights::Fixed
+    } else {
+        Weights::Varying
+    };
+    edf.rebuild_with_picks(n, |i| weight(list.get(i)), seed as u32, weights, scratch);
 }
 
 #[derive(Debug, Clone)]
