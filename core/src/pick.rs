@@ -306,7 +306,7 @@ impl Scheduler {
     fn make_ahead(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
         let run = usize::from(self.run).clamp(1, AHEAD);
         self.run = (2 * run).min(AHEAD) as u8;
-        // A tree's picks in one loop; classes (or an empty scheduler) one call at a time.
+        // The picks in one loop; one call at a time while classes settle (or none: empty).
         let mut len = self
             .edf
             .pick_many(self.ahead.get_mut(..run).unwrap_or_default());
