@@ -793,6 +793,24 @@ mod tests {
     /// An entry's weight in the property tests: integer ones (Envoy's host weights, up to the
     /// class limit and past it) and fractional ones (the localities' effective weights, some
     /// far apart).
+    /// Schedulers over `weights` after `picks` initial picks: one asking for each weight (the
+    /// tree), and one over fixed weights, the localities' or the hosts' (tree or classes).
+    fn built_both(weights: &[f64], picks: u32, localities: bool) -> (Edf, Edf) {
+        let build = |kind| {
+            let mut edf = Edf::default();
+            let n = weights.len() as u32;
+            let weight = |i: u32| weights[i as usize];
+            edf.rebuild_with_picks(n, weight, picks, kind, &mut EdfScratch::default());
+            edf
+        };
+        let fixed = if localities {
+            Weights::Localities
+        } else {
+            Weights::Fixed
+        };
+        (build(Weights::Varying), build(fixed))
+    }
+
     fn weight_value() -> impl Strategy<Value = f64> {
         proptest::prop_oneof![
             (1_u32..=8).prop_map(f64::from),
@@ -813,13 +831,8 @@ mod tests {
             picks in proptest::prop_oneof![0_u32..1000, proptest::num::u32::ANY],
             localities in proptest::bool::ANY,
         ) {
-            let n = weights.len() as u32;
             let weight = |i: u32| weights[i as usize];
-            let mut tree = Edf::default();
-            tree.rebuild_with_picks(n, weight, picks, Weights::Varying, &mut EdfScratch::default());
-            let mut classes = Edf::default();
-            let fixed = if localities { Weights::Localities } else { Weights::Fixed };
-            classes.rebuild_with_picks(n, weight, picks, fixed, &mut EdfScratch::default());
+            let (mut tree, mut classes) = built_both(&weights, picks, localities);
             let distinct = {
                 let mut bits: Vec<u64> = weights.iter().map(|w| w.to_bits()).collect();
                 bits.sort_unstable();
@@ -871,13 +884,8 @@ mod tests {
             runs in proptest::collection::vec(0_usize..=16, 1..40),
             localities in proptest::bool::ANY,
         ) {
-            let n = weights.len() as u32;
             let weight = |i: u32| weights[i as usize];
-            let mut one = Edf::default();
-            one.rebuild_with_picks(n, weight, picks, Weights::Varying, &mut EdfScratch::default());
-            let mut many = Edf::default();
-            let fixed = if localities { Weights::Localities } else { Weights::Fixed };
-            many.rebuild_with_picks(n, weight, picks, fixed, &mut EdfScratch::default());
+            let (mut one, mut many) = built_both(&weights, picks, localities);
             for run in runs {
                 let mut out = [u32::MAX; 16];
                 let unsettled = !many.classes.is_empty() && many.unsettled != 0;

@@ -277,27 +277,28 @@ impl Scheduler {
         }
     }
 
-    /// The next pick made ahead, if one is left.
+    /// Where the next pick made ahead stands in `ahead` (and `hosts`), if one is left: it is
+    /// handed out.
     #[inline(always)]
-    fn next_ahead(&mut self) -> Option<u32> {
+    fn next_made(&mut self) -> Option<usize> {
         if self.ahead_next >= self.ahead_len {
             return None;
         }
-        let l = self.ahead.get(usize::from(self.ahead_next)).copied();
         self.ahead_next += 1;
-        l
+        Some(usize::from(self.ahead_next - 1))
+    }
+
+    /// The next pick made ahead, if one is left.
+    #[inline(always)]
+    fn next_ahead(&mut self) -> Option<u32> {
+        self.next_made().and_then(|k| self.ahead.get(k).copied())
     }
 
     /// The host of the next pick made ahead with its host, if one is left (`u32::MAX`: none
     /// could serve).
     #[inline(always)]
     fn next_ahead_host(&mut self) -> Option<u32> {
-        if self.ahead_next >= self.ahead_len {
-            return None;
-        }
-        let h = self.hosts.get(usize::from(self.ahead_next)).copied();
-        self.ahead_next += 1;
-        h
+        self.next_made().and_then(|k| self.hosts.get(k).copied())
     }
 
     /// Makes the next run of picks (`run` of them, fewer if the EDF has no entry), returning
