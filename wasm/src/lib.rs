@@ -819,16 +819,14 @@ impl Balancer {
         #[wasm_bindgen(unchecked_param_type = "number")] count: JsValue,
     ) -> Result<Vec<i32>, JsError> {
         let count = integer(&count, "count", MAX_REQUESTS).map_err(error)?;
-        let mut picks = Vec::new();
-        for _ in 0..count {
-            let index = self
-                .inner
+        // Allocated once: the range's length is known.
+        let picks = (0..count).map(|_| {
+            self.inner
                 .pick_index(None)
                 .and_then(|i| i32::try_from(i).ok())
-                .unwrap_or(-1);
-            picks.push(index);
-        }
-        Ok(picks)
+                .unwrap_or(-1)
+        });
+        Ok(picks.collect())
     }
 
     /// `setHealth(address, port, status)`: one endpoint's (or scenario workload's) health.

@@ -196,6 +196,51 @@ fn adding_and_removing_endpoints_replans_once_and_explains_as_a_rebuild() {
     assert!(seen_new);
 }
 
+/// A request of no duration (`pick_and_finish`) is [`Balancer::pick`] then
+/// [`Balancer::finish`]: the same endpoints as that pair under LEAST_REQUEST, whose choices
+/// read the counts, and every count left as it was (the requests held open stay counted, the
+/// others never show).
+#[test]
+fn a_pick_and_finish_is_a_pick_then_its_finish() {
+    let mut pairs = Balancer::from_plan(two_zones(LbPolicy::LeastRequest), &mut SeededRng::new(9));
+    let mut at_once = pairs.clone();
+    let (mut rng_pairs, mut rng_at_once) = (SeededRng::new(10), SeededRng::new(10));
+    // Two requests held open on each side: least request avoids their endpoints.
+    let held: Vec<_> = (0..2)
+        .map(|_| {
+            pairs
+                .pick(&mut rng_pairs, Request::default())
+                .expect("routed")
+        })
+        .collect();
+    for _ in 0..2 {
+        at_once
+            .pick(&mut rng_at_once, Request::default())
+            .expect("routed");
+    }
+    for _ in 0..200 {
+        let picked = pairs
+            .pick(&mut rng_pairs, Request::default())
+            .expect("routed");
+        pairs.finish(picked);
+        let once = at_once
+            .pick_and_finish(&mut rng_at_once, Request::default())
+            .expect("routed");
+        assert_eq!(once.index(), picked.index());
+    }
+    let counts = |b: &Balancer| -> Vec<u32> {
+        (0..b.explain().endpoints.len())
+            .map(|i| b.active_requests(i))
+            .collect()
+    };
+    let mut expected = vec![0; pairs.explain().endpoints.len()];
+    for p in &held {
+        expected[p.index()] += 1;
+    }
+    assert_eq!(counts(&pairs), expected);
+    assert_eq!(counts(&at_once), expected);
+}
+
 /// Requests in flight follow their endpoint across re-plans: counts carry over by endpoint,
 /// and a ticket from before an update finishes the request it stands for. An endpoint removed
 /// with requests in flight takes them along; added back, it starts with none (a new host in
