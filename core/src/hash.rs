@@ -708,10 +708,12 @@ impl MaglevEntry {
 
 /// Free slots at or below which a fill finds an entry's next free slot from the free slots
 /// instead of walking its permutation (see [`fill_maglev`]). A walk then costs about
-/// `M / free` probes of a few instructions each, the late phase `free` multiplications of
-/// about as many: the two meet near `free = √M`, 256 at the default 65,537 slots (chosen by
-/// that count, not tuned by timing).
-const LATE_PHASE_FREE: u64 = 256;
+/// `M / free` probes of about 4 instructions each (two chains), the late phase `free` scan
+/// steps of about 17 (callgrind): the two meet near `free = √(M × 4 / 17)`, 124 at the default
+/// 65,537 slots. 128: a MAGLEV flip at 10,000 zoned hosts takes 8.44M instructions, against
+/// 8.60M at 256 (the earlier `√M`), 8.45M at 192, 8.52M at 96 and 8.64M at 64; its time
+/// moved within this machine's noise (best of 4 runs of 200 flips, 1.04 against 1.06 ms).
+const LATE_PHASE_FREE: u64 = 128;
 
 /// Envoy's `MaglevTable` population (`maglev_lb.cc`, Eisenbud et al., NSDI 2016, §3.4, with
 /// Envoy's weights): round after round, each entry in turn whose `iteration × weight` has
@@ -1223,7 +1225,7 @@ mod tests {
     proptest::proptest! {
         /// The grouped probes (`Probes`) and the late phase fill every slot as the plain walk
         /// does, with equal and unequal weights, in tables that begin in the late phase (7 to
-        /// 257 slots) and tables that reach it; unequal weights from 4 values (weight classes)
+        /// 101 slots, at most [`LATE_PHASE_FREE`]) and tables that reach it; unequal weights from 4 values (weight classes)
         /// or from 99 (past [`TurnClasses::MAX`] classes: each entry tested).
         #[test]
         fn the_late_phase_fills_as_the_plain_walk(

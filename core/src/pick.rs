@@ -378,9 +378,9 @@ impl PrioritySources {
             ..
         } = self;
         scheduler.make_ahead(weight)?;
-        let len = usize::from(scheduler.ahead_len);
-        let (ahead, hosts) = (&scheduler.ahead, &mut scheduler.hosts);
-        for (&l, host) in ahead.iter().zip(hosts.iter_mut()).take(len) {
+        let len = usize::from(scheduler.ahead_len).min(AHEAD);
+        let (ahead, hosts) = (&scheduler.ahead[..len], &mut scheduler.hosts[..len]);
+        for (&l, host) in ahead.iter().zip(hosts) {
             let l = l as usize;
             *host = match (locality_healthy.get(l), locality_healthy_sources.get_mut(l)) {
                 (Some(range), Some(source)) if range.end > range.start => {
