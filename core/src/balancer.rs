@@ -1391,7 +1391,13 @@ impl<'a> RouteRef<'a> {
     /// Picks for one request: the destination by route weight (a uniform draw over the
     /// weights, as Envoy's weighted clusters; a scenario's route draws it even with one
     /// destination), the drop-overload draw of its plan, then its picker.
-    #[inline]
+    ///
+    /// Always inlined in WebAssembly, where LLVM left it a call of its own (V8 inlines no
+    /// wasm calls): `pickMany` under Node at the built-in default scenario, 48.7 → 43.6 ns a
+    /// pick (best of 6 runs, interleaved). Natively it is inlined anyway, and forcing it took
+    /// 7 instructions more a pick.
+    #[cfg_attr(target_arch = "wasm32", inline(always))]
+    #[cfg_attr(not(target_arch = "wasm32"), inline)]
     pub(crate) fn pick<R: Rng + ?Sized>(
         self,
         pickers: &mut [Option<Picker>],

@@ -169,6 +169,8 @@ impl HashTable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Modulus {
     d: u64,
+    /// Unread in WebAssembly (see [`Modulus::reduce`]).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     m: u64,
 }
 
@@ -180,6 +182,23 @@ impl Modulus {
     }
 
     /// `a % d`.
+    ///
+    /// In WebAssembly, the remainder instruction: wasm has no 64 × 64 → 128-bit multiply, so
+    /// LLVM calls compiler-rt's `__multi3` for the high product (its result through the stack
+    /// in linear memory), and folds one made of 32-bit halves back into that call; V8 compiles
+    /// `i64.rem_u` to the processor's division.
+    #[cfg(target_arch = "wasm32")]
+    #[inline(always)]
+    pub(crate) const fn reduce(self, a: u64) -> u64 {
+        // `d` is at least 1: no panic path.
+        match a.checked_rem(self.d) {
+            Some(r) => r,
+            None => a,
+        }
+    }
+
+    /// `a % d`.
+    #[cfg(not(target_arch = "wasm32"))]
     #[inline(always)]
     pub(crate) fn reduce(self, a: u64) -> u64 {
         let q = ((u128::from(a) * u128::from(self.m)) >> 64) as u64;

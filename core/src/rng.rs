@@ -60,7 +60,10 @@ const fn splitmix64(state: &mut u64) -> u64 {
 }
 
 impl Rng for SeededRng {
-    #[inline]
+    // Always inlined: a pick draws from several sites, and LLVM left the draw a call at some
+    // (a pick-and-finish at the built-in default scenario, 264 → 259 instructions natively;
+    // in the wasm build, 13 calls → none).
+    #[inline(always)]
     fn next_u64(&mut self) -> u64 {
         let [s0, s1, s2, s3] = self.s;
         let result = s0.wrapping_add(s3).rotate_left(23).wrapping_add(s0);
