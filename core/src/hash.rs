@@ -1244,8 +1244,9 @@ mod tests {
     proptest::proptest! {
         /// The grouped probes (`Probes`) and the late phase fill every slot as the plain walk
         /// does, with equal and unequal weights, in tables that begin in the late phase (7 to
-        /// 101 slots, at most [`LATE_PHASE_FREE`]) and tables that reach it; unequal weights from 4 values (weight classes)
-        /// or from 99 (past [`TurnClasses::MAX`] classes: each entry tested).
+        /// 101 slots, at most [`LATE_PHASE_FREE`]) and tables that reach it; unequal weights
+        /// from 4 values (weight classes) or from 99 (past [`TurnClasses::MAX`] classes: each
+        /// entry tested).
         #[test]
         fn the_late_phase_fills_as_the_plain_walk(
             size in proptest::sample::select(alloc::vec![7_u64, 13, 101, 257, 263, 1_009, 4_099, 65_537]),
