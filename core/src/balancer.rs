@@ -244,6 +244,10 @@ pub struct Picked {
     key: u64,
 }
 
+/// The epoch of a spent ticket, what [`Balancer::pick_and_finish`] returns: after every real
+/// epoch (one a re-plan; 2^64 of them do not happen), so [`Balancer::finish`] ignores it.
+const SPENT: u64 = u64::MAX;
+
 impl Picked {
     /// The endpoint's index in the explanation's `endpoints` ([`Balancer::explain`]).
     #[must_use]
@@ -429,7 +433,8 @@ impl Balancer {
     }
 
     /// A request of no duration: [`Balancer::pick`] and [`Balancer::finish`] at once (what
-    /// `meshlb pick` prints, and the wasm `Balancer.pick`).
+    /// `meshlb pick` prints, and the wasm `Balancer.pick`). The [`Picked`] is spent: handed to
+    /// [`Balancer::finish`], it finishes nothing.
     pub fn pick_and_finish<R: Rng + ?Sized>(
         &mut self,
         rng: &mut R,
@@ -440,7 +445,8 @@ impl Balancer {
 
     /// Reports that the request `picked` ended (its response completed or its stream was
     /// reset): the endpoint has one active request less. A [`Picked`] from before an update
-    /// finishes the request on the endpoint it went to; one finished twice, or from another
+    /// finishes the request on the endpoint it went to; one from
+    /// [`Balancer::pick_and_finish`] finishes nothing; one finished twice, or from another
     /// balancer, can make counts wrong (they never go below zero).
     pub fn finish(&mut self, picked: Picked) {
         self.pickers.finish(picked);
@@ -1005,7 +1011,19 @@ impl Pickers {
         if let Some(Some(picker)) = self.pickers.get_mut(destination) {
             picker.request_started(host);
         }
-        Some(self.picked(route, destination, host))
+        let key = self
+            .keys
+            .get(destination)
+            .and_then(|k| k.get(host.index()))
+            .copied()
+            .unwrap_or(0);
+        Some(Picked {
+            index: route.planned.route().index(destination, host),
+            destination: destination as u32,
+            host,
+            epoch: self.epoch,
+            key,
+        })
     }
 
     /// A request of no duration against `route`: [`Pickers::pick`] then [`Pickers::finish`],
@@ -1020,7 +1038,14 @@ impl Pickers {
         request: Request,
     ) -> Option<Picked> {
         let (destination, host) = self.choose(route, rng, request)?;
-        Some(self.picked(route, destination, host))
+        // A spent ticket: `finish` ignores it, so it needs no key (two lookups saved).
+        Some(Picked {
+            index: route.planned.route().index(destination, host),
+            destination: destination as u32,
+            host,
+            epoch: SPENT,
+            key: 0,
+        })
     }
 
     /// The destination and host of one request (the pickers synchronised with `route` first),
@@ -1045,24 +1070,6 @@ impl Pickers {
         }
     }
 
-    /// The [`Picked`] of `host` in `destination`, as of this epoch.
-    #[inline]
-    fn picked(&self, route: &Route, destination: usize, host: HostId) -> Picked {
-        let key = self
-            .keys
-            .get(destination)
-            .and_then(|k| k.get(host.index()))
-            .copied()
-            .unwrap_or(0);
-        Picked {
-            index: route.planned.route().index(destination, host),
-            destination: destination as u32,
-            host,
-            epoch: self.epoch,
-            key,
-        }
-    }
-
     /// Reports that the request `picked` ended; see [`Balancer::finish`].
     pub fn finish(&mut self, picked: Picked) {
         let d = picked.destination;
@@ -1073,6 +1080,7 @@ impl Pickers {
             return;
         }
         if picked.epoch > self.epoch {
+            // From another balancer, or spent (`pick_and_finish`).
             return;
         }
         // The endpoint was removed after the pick: the earliest retirement after it.
@@ -1410,28 +1418,33 @@ impl<'a> RouteRef<'a> {
                 if mesh.view.status != Status::Routed {
                     return Routed::Nothing;
                 }
-                let total: u64 = mesh.destinations.iter().map(|d| u64::from(d.weight)).sum();
-                if total == 0 {
-                    return Routed::Nothing;
-                }
-                let draw = rng.next_u64();
-                // One destination takes every draw: no division (a 64-bit one, 20 to 40
-                // cycles, the longest step of a pick at the built-in default scenario).
-                let mut point = if mesh.destinations.len() == 1 {
+                let d = if let [only] = mesh.destinations.as_slice() {
+                    // One destination takes every draw: no sum, no division (a 64-bit one,
+                    // 20 to 40 cycles, the longest step of a pick at the built-in default
+                    // scenario), no search.
+                    if only.weight == 0 {
+                        return Routed::Nothing;
+                    }
+                    rng.next_u64();
                     0
                 } else {
-                    draw % total
-                };
-                let Some(d) = mesh.destinations.iter().position(|d| {
-                    let w = u64::from(d.weight);
-                    if point < w {
-                        true
-                    } else {
-                        point -= w;
-                        false
+                    let total: u64 = mesh.destinations.iter().map(|d| u64::from(d.weight)).sum();
+                    if total == 0 {
+                        return Routed::Nothing;
                     }
-                }) else {
-                    return Routed::Nothing;
+                    let mut point = rng.next_u64() % total;
+                    let Some(d) = mesh.destinations.iter().position(|d| {
+                        let w = u64::from(d.weight);
+                        if point < w {
+                            true
+                        } else {
+                            point -= w;
+                            false
+                        }
+                    }) else {
+                        return Routed::Nothing;
+                    };
+                    d
                 };
                 match &mesh.destinations[d].plan {
                     Some(plan) => (d, plan),
