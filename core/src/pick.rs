@@ -327,13 +327,79 @@ impl Scheduler {
     }
 }
 
+/// A list of host indices, `buf[start..]`, grouped by locality; the groups' ranges (kept
+/// beside it) are positions in `buf`, so a group's hosts are one slice of it. A host put in
+/// or taken out shifts the shorter side of the list ([`move_host`]): the front by moving
+/// `start` (taken out) or into the room before it (put in), the back as a vector would. A
+/// flip of the first host of a one-locality priority at 10,000 hosts moved the whole list
+/// (40 KB, 92 % of a flip-then-pick's instructions, 0.76–0.94 µs on this host); now it moves
+/// none, and a flip-then-pick takes 0.26–0.28 µs.
+#[derive(Debug, Clone, Default)]
+struct HostRow {
+    buf: Vec<u32>,
+    start: usize,
+}
+
+impl core::ops::Deref for HostRow {
+    type Target = [u32];
+
+    /// The whole list.
+    #[inline(always)]
+    fn deref(&self) -> &[u32] {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+}
+
+impl HostRow {
+    /// The `i`-th host of the whole list (one addition more than a slice's `get`).
+    #[inline(always)]
+    fn host(&self, i: usize) -> Option<u32> {
+        self.buf.get(self.start + i).copied()
+    }
+
+    /// A group's hosts: `r` is a range of positions in the buffer (empty when past its end).
+    #[inline(always)]
+    fn group(&self, r: &Range<u32>) -> &[u32] {
+        self.buf
+            .get(r.start as usize..r.end as usize)
+            .unwrap_or_default()
+    }
+
+    /// Empties the list, keeping room for `n` hosts.
+    fn reset(&mut self, n: usize) {
+        self.buf.clear();
+        self.start = 0;
+        reserve_to(&mut self.buf, n);
+    }
+
+    /// Appends a host (while the groups are built, from an empty list).
+    fn push(&mut self, id: u32) {
+        self.buf.push(id);
+    }
+
+    /// Moves the list to the buffer's front (`start` 0), and the groups' `ranges` with it.
+    fn compact(&mut self, ranges: &mut [Range<u32>]) {
+        let from = self.start;
+        if from == 0 {
+            return;
+        }
+        self.buf.copy_within(from.., 0);
+        self.buf.truncate(self.buf.len() - from);
+        self.start = 0;
+        let back = |x: u32| x - from as u32;
+        for r in ranges.iter_mut() {
+            *r = back(r.start)..back(r.end);
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct PrioritySources {
     /// Healthy hosts, grouped by locality (host order).
-    healthy: Vec<u32>,
+    healthy: HostRow,
     /// Degraded hosts, grouped by locality.
-    degraded: Vec<u32>,
-    /// Per locality of the priority: its range in `healthy` and in `degraded`.
+    degraded: HostRow,
+    /// Per locality of the priority: its positions in `healthy`'s and `degraded`'s buffers.
     locality_healthy: Vec<Range<u32>>,
     locality_degraded: Vec<Range<u32>>,
     all: Source,
@@ -379,6 +445,8 @@ impl PrioritySources {
             ..
         } = self;
         scheduler.make_ahead(weight)?;
+        // The groups' ranges are positions in the buffer.
+        let healthy: &[u32] = &healthy.buf;
         let len = usize::from(scheduler.ahead_len).min(AHEAD);
         let (ahead, hosts) = (&scheduler.ahead[..len], &mut scheduler.hosts[..len]);
         for (&l, host) in ahead.iter().zip(hosts) {
@@ -398,8 +466,8 @@ impl PrioritySources {
 
     fn new(seed: u64) -> Self {
         Self {
-            healthy: Vec::new(),
-            degraded: Vec::new(),
+            healthy: HostRow::default(),
+            degraded: HostRow::default(),
             locality_healthy: Vec::new(),
             locality_degraded: Vec::new(),
             all: Source::new(seed),
@@ -636,9 +704,9 @@ impl Picker {
     #[inline(always)]
     fn pick_weighted(&mut self, plan: &Plan) -> Option<u32> {
         let state = self.priorities.first_mut()?;
-        let (list, hosts) = (state.healthy.as_slice(), plan.records());
+        let (list, hosts) = (&state.healthy, plan.records());
         let weight = |i: u32| {
-            let host = list.get(i as usize).copied().unwrap_or(0);
+            let host = list.host(i as usize).unwrap_or(0);
             hosts
                 .get(host as usize)
                 .map_or(0.0, |h| f64::from(h.weight))
@@ -651,7 +719,7 @@ impl Picker {
     fn fast_host(&self, i: u32) -> Option<u32> {
         match self.fast_first {
             Some(first) => Some(first + i),
-            None => self.priorities.first()?.healthy.get(i as usize).copied(),
+            None => self.priorities.first()?.healthy.host(i as usize),
         }
     }
 
@@ -682,15 +750,15 @@ impl Picker {
             }
             // No locality scheduler. ROUND_ROBIN over unequal weights: the list's EDF.
             if self.policy == LbPolicy::RoundRobin && state.healthy_source.weighted {
-                let (list, hosts) = (state.healthy.as_slice(), plan.records());
+                let (list, hosts) = (&state.healthy, plan.records());
                 let weight = |i: u32| {
-                    let host = list.get(i as usize).copied().unwrap_or(0);
+                    let host = list.host(i as usize).unwrap_or(0);
                     hosts
                         .get(host as usize)
                         .map_or(0.0, |h| f64::from(h.weight))
                 };
                 let i = state.healthy_edf.pick_and_add(weight)?;
-                return list.get(i as usize).map(|&h| HostId::new(h));
+                return list.host(i as usize).map(HostId::new);
             }
             // Equal weights (rotation) or RANDOM: the priority's list.
             if matches!(self.policy, LbPolicy::RoundRobin | LbPolicy::Random)
@@ -705,7 +773,7 @@ impl Picker {
                 } else {
                     state.healthy_source.next_rr(n)
                 };
-                return state.healthy.get(i as usize).map(|&h| HostId::new(h));
+                return state.healthy.host(i as usize).map(HostId::new);
             }
         }
         self.pick_slow(plan, rng, priority, availability, random)
@@ -762,10 +830,7 @@ impl Picker {
         if source.weighted && self.policy != LbPolicy::Random {
             return self.pick_in(plan, rng, priority, SourceKind::LocalityHealthy(l), random);
         }
-        let list = state
-            .healthy
-            .get(range.start as usize..range.end as usize)
-            .unwrap_or_default();
+        let list = state.healthy.group(range);
         let n = list.len() as u32;
         if n == 0 {
             return None;
@@ -882,7 +947,7 @@ impl Picker {
             SourceKind::LocalityHealthy(l) => {
                 let r = state.locality_healthy[l as usize].clone();
                 (
-                    HostList::Slice(&state.healthy[r.start as usize..r.end as usize]),
+                    HostList::Slice(state.healthy.group(&r)),
                     &mut state.locality_healthy_sources[l as usize],
                     &mut state.locality_healthy_edfs[l as usize],
                 )
@@ -890,7 +955,7 @@ impl Picker {
             SourceKind::LocalityDegraded(l) => {
                 let r = state.locality_degraded[l as usize].clone();
                 (
-                    HostList::Slice(&state.degraded[r.start as usize..r.end as usize]),
+                    HostList::Slice(state.degraded.group(&r)),
                     &mut state.locality_degraded_sources[l as usize],
                     &mut state.locality_degraded_edfs[l as usize],
                 )
@@ -995,12 +1060,10 @@ impl Picker {
         let (active, bias, policy) = (&*active, *bias, *policy);
         for (p, (state, sources)) in priorities.iter().zip(all_sources.iter_mut()).enumerate() {
             let priority_hosts = state.hosts.len();
-            sources.healthy.clear();
-            sources.degraded.clear();
+            sources.healthy.reset(priority_hosts);
+            sources.degraded.reset(priority_hosts);
             sources.locality_healthy.clear();
             sources.locality_degraded.clear();
-            reserve_to(&mut sources.healthy, priority_hosts);
-            reserve_to(&mut sources.degraded, priority_hosts);
             let groups =
                 &plan.localities()[state.localities.start as usize..state.localities.end as usize];
             reserve_to(&mut sources.locality_healthy, groups.len());
@@ -1086,7 +1149,7 @@ impl Picker {
                     scratch,
                 );
                 for (l, r) in sources.locality_healthy.iter().enumerate() {
-                    let list = HostList::Slice(&sources.healthy[r.start as usize..r.end as usize]);
+                    let list = HostList::Slice(sources.healthy.group(r));
                     refresh_source(
                         (
                             &mut sources.locality_healthy_sources[l],
@@ -1101,7 +1164,7 @@ impl Picker {
                     );
                 }
                 for (l, r) in sources.locality_degraded.iter().enumerate() {
-                    let list = HostList::Slice(&sources.degraded[r.start as usize..r.end as usize]);
+                    let list = HostList::Slice(sources.degraded.group(r));
                     refresh_source(
                         (
                             &mut sources.locality_degraded_sources[l],
@@ -1335,15 +1398,18 @@ fn rebuild_schedulers(
     }
 }
 
-/// Replaces the members of group `k` in `list` (grouped by locality, `ranges[k]` each group's
-/// range) with `members`, shifting the later groups. `false` when `list` has no room (it is
+/// Replaces the members of group `k` in `row` (`ranges[k]` each group's positions in its
+/// buffer) with `members`, shifting the later groups. `false` when `row` has no room (it is
 /// sized for every host of the priority, so only a plan of another shape runs out).
 fn replace_group(
-    list: &mut Vec<u32>,
+    row: &mut HostRow,
     ranges: &mut [Range<u32>],
     k: usize,
     members: impl Iterator<Item = u32> + Clone,
 ) -> bool {
+    // Many hosts changed: the list at its buffer's front, then shifted as a vector.
+    row.compact(ranges);
+    let list = &mut row.buf;
     let Some(range) = ranges.get(k).cloned() else {
         return false;
     };
@@ -1375,12 +1441,13 @@ fn replace_group(
     true
 }
 
-/// Puts host `id` in or out (`belongs`) of group `k` of `list` (grouped by locality, each
-/// group in host order, `ranges[k]` its range), shifting the later groups: what
-/// [`replace_group`] makes of the group when only `id` changed, without reading the others.
-/// `false` when `list` has no room (a plan of another shape).
+/// Puts host `id` in or out (`belongs`) of group `k` of `row` (each group in host order,
+/// `ranges[k]` its positions in the buffer), shifting the shorter side of the list: the groups
+/// before `k` and the front of `k` by moving the list's start, or the rest of `k` and the
+/// groups after it. What [`replace_group`] makes of the group when only `id` changed, without
+/// reading the others. `false` when `row` has no room (a plan of another shape).
 fn move_host(
-    list: &mut Vec<u32>,
+    row: &mut HostRow,
     ranges: &mut [Range<u32>],
     k: usize,
     id: u32,
@@ -1389,29 +1456,59 @@ fn move_host(
     let Some(range) = ranges.get(k).cloned() else {
         return false;
     };
-    let Some(group) = list.get(range.start as usize..range.end as usize) else {
-        return false;
-    };
-    let shift: i64 = match (group.binary_search(&id), belongs) {
-        (Ok(_), true) | (Err(_), false) => return true,
-        (Err(at), true) => {
-            if list.len() == list.capacity() {
-                return false;
-            }
-            list.insert(range.start as usize + at, id);
-            1
-        }
-        (Ok(at), false) => {
-            list.remove(range.start as usize + at);
-            -1
-        }
-    };
-    let moved = |x: u32| (i64::from(x) + shift) as u32;
-    if let Some(r) = ranges.get_mut(k) {
-        r.end = moved(r.end);
-    }
-    for r in ranges.iter_mut().skip(k + 1) {
+    let found = row.group(&range).binary_search(&id);
+    // The host's position in the buffer (found), or where it goes.
+    let at = range.start as usize + found.unwrap_or_else(|at| at);
+    let (start, end) = (row.start, row.buf.len());
+    let front = at - start.min(at) < (end - start) / 2;
+    let step = |r: &mut Range<u32>, by: i64| {
+        let moved = |x: u32| (i64::from(x) + by) as u32;
         *r = moved(r.start)..moved(r.end);
+    };
+    match (found, belongs) {
+        (Ok(_), true) | (Err(_), false) => return true,
+        (Err(_), true) if front && start > 0 => {
+            // In at the front: the hosts before `at` move one back, into the room before.
+            row.buf.copy_within(start..at, start - 1);
+            row.start -= 1;
+            if let Some(slot) = row.buf.get_mut(at - 1) {
+                *slot = id;
+            }
+            ranges.iter_mut().take(k).for_each(|r| step(r, -1));
+            if let Some(r) = ranges.get_mut(k) {
+                r.start -= 1;
+            }
+        }
+        (Err(_), true) => {
+            if row.buf.len() == row.buf.capacity() {
+                if start == 0 {
+                    return false;
+                }
+                row.compact(ranges);
+                return move_host(row, ranges, k, id, belongs);
+            }
+            row.buf.insert(at, id);
+            if let Some(r) = ranges.get_mut(k) {
+                r.end += 1;
+            }
+            ranges.iter_mut().skip(k + 1).for_each(|r| step(r, 1));
+        }
+        (Ok(_), false) if front => {
+            // Out at the front: the hosts before `at` move one on, over it.
+            row.buf.copy_within(start..at, start + 1);
+            row.start += 1;
+            ranges.iter_mut().take(k).for_each(|r| step(r, 1));
+            if let Some(r) = ranges.get_mut(k) {
+                r.start += 1;
+            }
+        }
+        (Ok(_), false) => {
+            row.buf.remove(at);
+            if let Some(r) = ranges.get_mut(k) {
+                r.end -= 1;
+            }
+            ranges.iter_mut().skip(k + 1).for_each(|r| step(r, -1));
+        }
     }
     true
 }
@@ -1726,6 +1823,19 @@ mod tests {
                     !unequal || policy == LbPolicy::Random,
                     "the batch path applies exactly when weights are equal"
                 );
+                // The same lists, and the same hosts in each locality's group of them.
+                for (s, f) in picker.priorities.iter().zip(&full.priorities) {
+                    for (mine, theirs, my_groups, their_groups) in [
+                        (&s.healthy, &f.healthy, &s.locality_healthy, &f.locality_healthy),
+                        (&s.degraded, &f.degraded, &s.locality_degraded, &f.locality_degraded),
+                    ] {
+                        proptest::prop_assert_eq!(&**mine, &**theirs);
+                        let groups = |row: &HostRow, ranges: &Vec<Range<u32>>| -> Vec<Vec<u32>> {
+                            ranges.iter().map(|r| row.group(r).to_vec()).collect()
+                        };
+                        proptest::prop_assert_eq!(groups(mine, my_groups), groups(theirs, their_groups));
+                    }
+                }
                 let mut a = rng.clone();
                 let mut b = rng.clone();
                 for i in 0..40 {
