@@ -1456,11 +1456,15 @@ fn move_host(
     let Some(range) = ranges.get(k).cloned() else {
         return false;
     };
-    let found = row.group(&range).binary_search(&id);
+    let (start, end) = (row.start, row.buf.len());
+    let group = row.buf.get(range.start as usize..range.end as usize);
+    let Some(group) = group.filter(|_| range.start as usize >= start) else {
+        return false;
+    };
+    let found = group.binary_search(&id);
     // The host's position in the buffer (found), or where it goes.
     let at = range.start as usize + found.unwrap_or_else(|at| at);
-    let (start, end) = (row.start, row.buf.len());
-    let front = at - start.min(at) < (end - start) / 2;
+    let front = at - start < (end - start) / 2;
     let step = |r: &mut Range<u32>, by: i64| {
         let moved = |x: u32| (i64::from(x) + by) as u32;
         *r = moved(r.start)..moved(r.end);
