@@ -289,6 +289,18 @@ impl Planned {
     }
 }
 
+/// The [`Picked`] of `host` in `destination` of `route`, at `epoch`, with the host's `key`.
+#[inline]
+fn ticket(route: &Route, destination: usize, host: HostId, epoch: u64, key: u64) -> Picked {
+    Picked {
+        index: route.planned.route().index(destination, host),
+        destination: destination as u32,
+        host,
+        epoch,
+        key,
+    }
+}
+
 /// Requests still in flight to an endpoint that a re-plan removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Retired {
@@ -1017,13 +1029,7 @@ impl Pickers {
             .and_then(|k| k.get(host.index()))
             .copied()
             .unwrap_or(0);
-        Some(Picked {
-            index: route.planned.route().index(destination, host),
-            destination: destination as u32,
-            host,
-            epoch: self.epoch,
-            key,
-        })
+        Some(ticket(route, destination, host, self.epoch, key))
     }
 
     /// A request of no duration against `route`: [`Pickers::pick`] then [`Pickers::finish`],
@@ -1040,13 +1046,7 @@ impl Pickers {
     ) -> Option<Picked> {
         let (destination, host) = self.choose(route, rng, request)?;
         // A spent ticket: `finish` ignores it, so it needs no key (two lookups saved).
-        Some(Picked {
-            index: route.planned.route().index(destination, host),
-            destination: destination as u32,
-            host,
-            epoch: SPENT,
-            key: 0,
-        })
+        Some(ticket(route, destination, host, SPENT, 0))
     }
 
     /// The destination and host of one request (the pickers synchronised with `route` first),

@@ -676,7 +676,7 @@ impl Picker {
         random: u64,
     ) -> Option<HostId> {
         let i = match self.fast {
-            Fast::Weighted => self.pick_weighted(plan)?,
+            Fast::Weighted => self.pick_weighted(plan, 0)?,
             Fast::Random(m) => m.reduce(random) as u32,
             Fast::Choices(m) => {
                 // Envoy's loop: the first sample is the candidate, each later one replaces it
@@ -700,10 +700,11 @@ impl Picker {
         self.fast_host(i).map(HostId::new)
     }
 
-    /// Under [`Fast::Weighted`], the position in priority 0's healthy list its EDF picks.
+    /// ROUND_ROBIN over unequal weights without a locality scheduler: the position in
+    /// `priority`'s healthy list its EDF picks (priority 0 under [`Fast::Weighted`]).
     #[inline(always)]
-    fn pick_weighted(&mut self, plan: &Plan) -> Option<u32> {
-        let state = self.priorities.first_mut()?;
+    fn pick_weighted(&mut self, plan: &Plan, priority: usize) -> Option<u32> {
+        let state = self.priorities.get_mut(priority)?;
         let (list, hosts) = (&state.healthy, plan.records());
         let weight = |i: u32| {
             let host = list.host(i as usize).unwrap_or(0);
@@ -750,15 +751,9 @@ impl Picker {
             }
             // No locality scheduler. ROUND_ROBIN over unequal weights: the list's EDF.
             if self.policy == LbPolicy::RoundRobin && state.healthy_source.weighted {
-                let (list, hosts) = (&state.healthy, plan.records());
-                let weight = |i: u32| {
-                    let host = list.host(i as usize).unwrap_or(0);
-                    hosts
-                        .get(host as usize)
-                        .map_or(0.0, |h| f64::from(h.weight))
-                };
-                let i = state.healthy_edf.pick_and_add(weight)?;
-                return list.host(i as usize).map(HostId::new);
+                let i = self.pick_weighted(plan, priority)?;
+                let state = self.priorities.get(priority)?;
+                return state.healthy.host(i as usize).map(HostId::new);
             }
             // Equal weights (rotation) or RANDOM: the priority's list.
             if matches!(self.policy, LbPolicy::RoundRobin | LbPolicy::Random)
