@@ -233,11 +233,127 @@ fn scenario_picks(failures: &mut Vec<String>) -> usize {
     checks
 }
 
+/// `n` endpoints of weight `weight` in one locality.
+fn one_locality(n: u32, weight: u32) -> LoadAssignment {
+    LoadAssignment {
+        localities: vec![LocalityEndpoints {
+            locality: Locality::new("region", "a", ""),
+            weight: None,
+            priority: 0,
+            endpoints: (0..n)
+                .map(|i| {
+                    Endpoint::new(
+                        &format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255),
+                        80,
+                    )
+                    .with_weight(weight)
+                })
+                .collect(),
+        }],
+        ..LoadAssignment::default()
+    }
+}
+
+/// Over hosts of equal weights, ROUND_ROBIN and LEAST_REQUEST pickers build no scheduler over
+/// hosts, so they reserve none: 10,000 hosts in one locality keep a healthy and a degraded list
+/// of 4-byte host indices (each reserved for every host of the priority) and a 4-byte request
+/// count a host, 12 bytes an endpoint, and state of fixed size; 16 allowed. (With the
+/// schedulers' buffers reserved for the priority, the ROUND_ROBIN picker kept 432.)
+fn equal_weights_memory(failures: &mut Vec<String>) -> usize {
+    let n = 10_000;
+    let mut checks = 0;
+    for policy in [LbPolicy::RoundRobin, LbPolicy::LeastRequest] {
+        let config = LbConfig {
+            policy,
+            ..LbConfig::default()
+        };
+        let plan = Plan::build(&one_locality(n, 3), &config).expect("plan");
+        let region = Region::new(GLOBAL);
+        let picker = Picker::new(&plan, &mut SeededRng::new(1));
+        let change = region.change();
+        let kept = change
+            .bytes_allocated
+            .saturating_sub(change.bytes_deallocated);
+        if kept > 16 * n as usize {
+            failures.push(format!(
+                "{policy} picker over {n} equal weights: {kept} bytes ({} an endpoint)",
+                kept / n as usize
+            ));
+        }
+        drop(picker);
+        checks += 1;
+    }
+    checks
+}
+
+/// Weights that become unequal: the first pick after the change sizes the schedulers over
+/// hosts for every host of the priority (once), so the picks after health changes allocate
+/// nothing, even when the healthy list grows past what it held then: 32 of 64 hosts are down
+/// when the weights change, and come back in one batch.
+fn weights_become_unequal(failures: &mut Vec<String>) -> usize {
+    let mut checks = 0;
+    for policy in [LbPolicy::RoundRobin, LbPolicy::LeastRequest] {
+        let config = LbConfig {
+            policy,
+            ..LbConfig::default()
+        };
+        let mut plan = Plan::build(&one_locality(64, 1), &config).expect("plan");
+        let mut rng = SeededRng::new(2);
+        let mut picker = Picker::new(&plan, &mut rng);
+        let hosts: Vec<_> = (32..64)
+            .map(|i| plan.find(&format!("10.0.0.{i}"), 80).expect("host"))
+            .collect();
+        let batch = |health| -> Vec<HostUpdate> {
+            hosts
+                .iter()
+                .map(|&host| HostUpdate {
+                    host,
+                    health: Some(health),
+                    weight: None,
+                })
+                .collect()
+        };
+        plan.update(&batch(HealthStatus::Unhealthy), |_, e| {
+            panic!("{policy}: {e}")
+        });
+        assert!(picker.pick(&plan, &mut rng, Request::default()).is_some());
+        let weight = HostUpdate {
+            host: plan.find("10.0.0.7", 80).expect("host"),
+            health: None,
+            weight: Some(4),
+        };
+        plan.update(&[weight], |_, e| panic!("{policy}: {e}"));
+        assert!(picker.pick(&plan, &mut rng, Request::default()).is_some());
+        for round in 0..4 {
+            let health = if round % 2 == 0 {
+                HealthStatus::Healthy
+            } else {
+                HealthStatus::Unhealthy
+            };
+            plan.update(&batch(health), |_, e| panic!("{policy}: {e}"));
+            let (counted, ()) = allocations(|| {
+                for _ in 0..100 {
+                    assert!(picker.pick(&plan, &mut rng, Request::default()).is_some());
+                }
+            });
+            check(
+                &format!("{policy}: batch {round} after the weights became unequal"),
+                counted,
+                failures,
+            );
+            checks += 1;
+        }
+    }
+    checks
+}
+
 fn main() {
     let mut failures = Vec::new();
     let checks = balancer_picks(&mut failures)
         + picker_resyncs(&mut failures)
-        + scenario_picks(&mut failures);
+        + scenario_picks(&mut failures)
+        + equal_weights_memory(&mut failures)
+        + weights_become_unequal(&mut failures);
     // The counter itself works: a Vec allocates.
     let (counted, v) = allocations(|| vec![1_u8; 64]);
     assert!(
