@@ -923,28 +923,30 @@ impl Picker {
     ) -> Option<HostId> {
         let all_range = plan.priorities()[priority].hosts.clone();
         let state = &mut self.priorities[priority];
-        let (list, source, edf): (HostList<'_>, &mut Source, &mut Edf) = match kind {
+        // A locality's EDF exists only where its priority's weights differ (see `sync`), and a
+        // source is weighted only then.
+        let (list, source, edf): (HostList<'_>, &mut Source, Option<&mut Edf>) = match kind {
             SourceKind::All => (
                 HostList::Range(all_range),
                 &mut state.all,
-                &mut state.all_edf,
+                Some(&mut state.all_edf),
             ),
             SourceKind::Healthy => (
                 HostList::Slice(&state.healthy),
                 &mut state.healthy_source,
-                &mut state.healthy_edf,
+                Some(&mut state.healthy_edf),
             ),
             SourceKind::Degraded => (
                 HostList::Slice(&state.degraded),
                 &mut state.degraded_source,
-                &mut state.degraded_edf,
+                Some(&mut state.degraded_edf),
             ),
             SourceKind::LocalityHealthy(l) => {
                 let r = state.locality_healthy[l as usize].clone();
                 (
                     HostList::Slice(state.healthy.group(&r)),
                     &mut state.locality_healthy_sources[l as usize],
-                    &mut state.locality_healthy_edfs[l as usize],
+                    state.locality_healthy_edfs.get_mut(l as usize),
                 )
             }
             SourceKind::LocalityDegraded(l) => {
@@ -952,11 +954,15 @@ impl Picker {
                 (
                     HostList::Slice(state.degraded.group(&r)),
                     &mut state.locality_degraded_sources[l as usize],
-                    &mut state.locality_degraded_edfs[l as usize],
+                    state.locality_degraded_edfs.get_mut(l as usize),
                 )
             }
         };
-        let edf = source.weighted.then_some(edf);
+        let edf = if source.weighted { edf } else { None };
+        debug_assert!(
+            edf.is_some() || !source.weighted,
+            "a weighted list without its EDF"
+        );
         let n = list.len();
         if n == 0 {
             return None;
@@ -1088,26 +1094,24 @@ impl Picker {
             sources
                 .locality_degraded_sources
                 .resize_with(groups.len(), || Source::new(seed));
-            sources
-                .locality_healthy_edfs
-                .resize_with(groups.len(), Edf::default);
-            sources
-                .locality_degraded_edfs
-                .resize_with(groups.len(), Edf::default);
-            if weighted_rr {
-                if weights_differ(plan, state) {
-                    for edf in [
-                        &mut sources.all_edf,
-                        &mut sources.healthy_edf,
-                        &mut sources.degraded_edf,
-                    ] {
-                        edf.reserve(priority_hosts);
-                    }
-                    for (l, group) in groups.iter().enumerate() {
-                        let n = group.hosts.len();
-                        sources.locality_healthy_edfs[l].reserve(n);
-                        sources.locality_degraded_edfs[l].reserve(n);
-                    }
+            if weighted_rr && weights_differ(plan, state) {
+                sources
+                    .locality_healthy_edfs
+                    .resize_with(groups.len(), Edf::default);
+                sources
+                    .locality_degraded_edfs
+                    .resize_with(groups.len(), Edf::default);
+                for edf in [
+                    &mut sources.all_edf,
+                    &mut sources.healthy_edf,
+                    &mut sources.degraded_edf,
+                ] {
+                    edf.reserve(priority_hosts);
+                }
+                for (l, group) in groups.iter().enumerate() {
+                    let n = group.hosts.len();
+                    sources.locality_healthy_edfs[l].reserve(n);
+                    sources.locality_degraded_edfs[l].reserve(n);
                 }
                 let hosts = plan.records();
                 // Round robin's weights are the hosts' own until the next rebuild; least
@@ -1177,6 +1181,22 @@ impl Picker {
                         fixed,
                         scratch,
                     );
+                }
+            } else {
+                // Equal weights (or RANDOM, which ignores them): no list is weighted, and no
+                // EDF over hosts is kept (the localities' are not even sized).
+                let PrioritySources {
+                    all,
+                    healthy_source,
+                    degraded_source,
+                    locality_healthy_sources,
+                    locality_degraded_sources,
+                    ..
+                } = sources;
+                let lists = [all, healthy_source, degraded_source].into_iter();
+                let localities = locality_healthy_sources.iter_mut();
+                for source in lists.chain(localities.chain(locality_degraded_sources.iter_mut())) {
+                    source.weighted = false;
                 }
             }
             sources.uniform = !weighted_rr || !sources.all.weighted;
