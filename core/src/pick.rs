@@ -445,8 +445,12 @@ impl PrioritySources {
             ..
         } = self;
         scheduler.make_ahead(weight)?;
-        // The groups' ranges are positions in the buffer.
+        // The groups' ranges are positions in the buffer. Slices taken once: the loop's stores
+        // could, for all the wasm build's optimiser knows, change a vector's pointer or length,
+        // so through the vectors it reloaded both at every pick (the native build did not).
         let healthy: &[u32] = &healthy.buf;
+        let (locality_healthy, locality_healthy_sources): (&[Range<u32>], &mut [Source]) =
+            (locality_healthy, locality_healthy_sources);
         let len = usize::from(scheduler.ahead_len).min(AHEAD);
         let (ahead, hosts) = (&scheduler.ahead[..len], &mut scheduler.hosts[..len]);
         for (&l, host) in ahead.iter().zip(hosts) {
