@@ -1022,6 +1022,7 @@ impl Picker {
         self.policy = config.policy;
         self.choice_count = config.least_request.choice_count;
         self.bias = config.least_request.active_request_bias;
+        let locality_weighted = config.locality_weighted;
         self.active.resize(plan.host_count(), 0);
         self.fast = Fast::Off;
         self.fast_first = None;
@@ -1099,28 +1100,36 @@ impl Picker {
                 .locality_degraded_sources
                 .resize_with(groups.len(), || Source::new(seed));
             if weighted_rr && weights_differ(plan, state) {
-                sources
-                    .locality_healthy_edfs
-                    .resize_with(groups.len(), Edf::default);
-                sources
-                    .locality_degraded_edfs
-                    .resize_with(groups.len(), Edf::default);
+                // Round robin's weights are the hosts' own until the next rebuild; least
+                // request's follow the requests in flight.
+                let fixed = policy == LbPolicy::RoundRobin;
+                let edf_weights = if fixed {
+                    Weights::Fixed
+                } else {
+                    Weights::Varying
+                };
                 for edf in [
                     &mut sources.all_edf,
                     &mut sources.healthy_edf,
                     &mut sources.degraded_edf,
                 ] {
-                    edf.reserve(priority_hosts);
+                    edf.reserve(priority_hosts, edf_weights);
                 }
-                for (l, group) in groups.iter().enumerate() {
-                    let n = group.hosts.len();
-                    sources.locality_healthy_edfs[l].reserve(n);
-                    sources.locality_degraded_edfs[l].reserve(n);
+                // The localities' lists are picked from only through a locality scheduler.
+                if locality_weighted {
+                    sources
+                        .locality_healthy_edfs
+                        .resize_with(groups.len(), Edf::default);
+                    sources
+                        .locality_degraded_edfs
+                        .resize_with(groups.len(), Edf::default);
+                    for (l, group) in groups.iter().enumerate() {
+                        let n = group.hosts.len();
+                        sources.locality_healthy_edfs[l].reserve(n, edf_weights);
+                        sources.locality_degraded_edfs[l].reserve(n, edf_weights);
+                    }
                 }
                 let hosts = plan.records();
-                // Round robin's weights are the hosts' own until the next rebuild; least
-                // request's follow the requests in flight.
-                let fixed = policy == LbPolicy::RoundRobin;
                 let weight = |host: u32| -> f64 {
                     let w = hosts[host as usize].weight;
                     if policy == LbPolicy::LeastRequest {
@@ -1157,6 +1166,10 @@ impl Picker {
                     scratch,
                 );
                 for (l, r) in sources.locality_healthy.iter().enumerate() {
+                    if !locality_weighted {
+                        sources.locality_healthy_sources[l].weighted = false;
+                        continue;
+                    }
                     let list = HostList::Slice(sources.healthy.group(r));
                     refresh_source(
                         (
@@ -1172,6 +1185,10 @@ impl Picker {
                     );
                 }
                 for (l, r) in sources.locality_degraded.iter().enumerate() {
+                    if !locality_weighted {
+                        sources.locality_degraded_sources[l].weighted = false;
+                        continue;
+                    }
                     let list = HostList::Slice(sources.degraded.group(r));
                     refresh_source(
                         (
@@ -1379,8 +1396,8 @@ fn rebuild_schedulers(
         };
         slot.batch = batch && !degraded;
         slot.drop_ahead(rotations);
-        slot.edf.reserve(groups.len());
-        slot.fresh.reserve(groups.len());
+        slot.edf.reserve(groups.len(), Weights::Localities);
+        slot.fresh.reserve(groups.len(), Weights::Localities);
         if !plan.uses_locality_scheduler(p, availability) {
             slot.on = false;
             continue;
