@@ -109,6 +109,32 @@ fn main() {
                 let (_, bytes) = kept(|| Plan::build(&assignment, plan.config()));
                 report("plan_round_robin_rebuilt", topology, n, bytes);
             }
+            // One worker's picker under LEAST_REQUEST (Istio's default policy), and both
+            // policies over weights 1–8, where the picker keeps EDFs over hosts.
+            let locality_weighted = topology == "zoned";
+            let weighted = if locality_weighted {
+                zoned(n, Weights::Varied)
+            } else {
+                flat(n, Weights::Varied)
+            };
+            for (name, policy, assignment) in [
+                ("picker_least_request", LbPolicy::LeastRequest, &assignment),
+                (
+                    "picker_round_robin_weighted",
+                    LbPolicy::RoundRobin,
+                    &weighted,
+                ),
+                (
+                    "picker_least_request_weighted",
+                    LbPolicy::LeastRequest,
+                    &weighted,
+                ),
+            ] {
+                let plan = build_plan(assignment, &config(policy, locality_weighted));
+                let (picker, bytes) = kept(|| Picker::new(&plan, &mut SeededRng::new(SEED)));
+                report(name, topology, n, bytes);
+                drop(picker);
+            }
         }
     }
 }
