@@ -1560,12 +1560,12 @@ fn move_host(
 
 /// Whether the hosts of priority `state` have different weights: only then does a list of
 /// them (a source) have unequal weights, and only then do ROUND_ROBIN and LEAST_REQUEST keep
-/// EDFs over hosts, whose buffers a sync reserves for the whole priority (about 350 bytes an
-/// endpoint with the trees, keys, slots and inverse weights of the priority's lists and its
-/// localities' lists). Over equal weights the picker reserves none, and keeps the lists alone:
-/// a ROUND_ROBIN picker over 100,000 hosts of weight 1 took 376 bytes an endpoint with them,
-/// 12 without (`benches/examples/memory.rs`). The first sync after a priority's weights become
-/// unequal reserves them then.
+/// EDFs over hosts, whose buffers a sync reserves for every host of the priority, so that no
+/// later pick allocates (the priority's three lists, and under locality-weighted LB each
+/// locality's two: 141–435 bytes an endpoint at 10k–100k hosts, `benches/examples/memory.rs`).
+/// Over equal weights the picker reserves none and keeps its lists and request counts alone,
+/// 12–18 bytes an endpoint (376–435 when it reserved them whatever the weights). The first
+/// sync after a priority's weights become unequal reserves them then.
 fn weights_differ(plan: &Plan, state: &PriorityState) -> bool {
     let hosts = plan
         .records()
