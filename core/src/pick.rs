@@ -610,7 +610,9 @@ impl Picker {
     /// Rebuilds the host lists and schedulers for `plan` now, if its [`Plan::identity`] is not
     /// the one they were built for (a pick does the same on its own). Round-robin positions and
     /// active request counts are kept; allocates nothing unless the plan's shape (hosts per
-    /// priority and locality) outgrew every shape the picker has seen.
+    /// priority and locality) outgrew every shape the picker has seen, or, under ROUND_ROBIN
+    /// and LEAST_REQUEST, a priority's hosts have unequal weights for the first time (their
+    /// schedulers are sized then, for every host of the priority).
     pub fn resync(&mut self, plan: &Plan) {
         if self.identity != Some(plan.identity()) {
             self.sync(plan);
