@@ -1566,7 +1566,8 @@ fn move_host(
 /// later pick allocates (the priority's three lists, and under locality-weighted LB each
 /// locality's two: 141–435 bytes an endpoint at 10k–100k hosts, `benches/examples/memory.rs`).
 /// Over equal weights the picker reserves none and keeps its lists and request counts alone,
-/// 12–18 bytes an endpoint (376–435 when it reserved them whatever the weights). The first
+/// 12–18 bytes an endpoint at 10k–100k hosts (376–435 when it reserved them whatever the
+/// weights). The first
 /// sync after a priority's weights become unequal reserves them then.
 fn weights_differ(plan: &Plan, state: &PriorityState) -> bool {
     let hosts = plan
