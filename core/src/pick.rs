@@ -1044,20 +1044,14 @@ impl Picker {
             .resize_with(priorities.len(), || PrioritySources::new(seed));
         let weighted_rr =
             self.policy == LbPolicy::RoundRobin || self.policy == LbPolicy::LeastRequest;
-        // EDFs over hosts are built only for a priority whose hosts' weights differ (see
-        // `weights_differ`): only then are their buffers reserved.
-        let most_hosts = priorities
-            .iter()
-            .filter(|s| weighted_rr && weights_differ(plan, s))
-            .map(|s| s.hosts.len())
-            .max()
-            .unwrap_or(0);
         let most_groups = priorities
             .iter()
             .map(|s| s.localities.len())
             .max()
             .unwrap_or(0);
-        self.scratch.reserve(most_hosts.max(most_groups));
+        // For the locality schedulers; for EDFs over hosts, the priorities that keep them
+        // (see `weights_differ`) reserve it below.
+        self.scratch.reserve(most_groups);
         reserve_to(&mut self.positive, most_groups);
         let Self {
             active,
@@ -1110,6 +1104,7 @@ impl Picker {
                 } else {
                     Weights::Varying
                 };
+                scratch.reserve(priority_hosts);
                 for edf in [
                     &mut sources.all_edf,
                     &mut sources.healthy_edf,
@@ -1117,6 +1112,28 @@ impl Picker {
                 ] {
                     edf.reserve(priority_hosts, edf_weights);
                 }
+                let hosts = plan.records();
+                let weight = |host: u32| -> f64 {
+                    let w = hosts[host as usize].weight;
+                    if policy == LbPolicy::LeastRequest {
+                        least_request_weight(w, active[host as usize], bias)
+                    } else {
+                        f64::from(w)
+                    }
+                };
+                let refresh = |source: (&mut Source, &mut Edf),
+                               list: &HostList<'_>,
+                               scratch: &mut EdfScratch| {
+                    refresh_source(source, list, hosts, seed, &weight, fixed, scratch);
+                };
+                let all = HostList::Range(state.hosts.clone());
+                refresh((&mut sources.all, &mut sources.all_edf), &all, scratch);
+                let healthy = HostList::Slice(&sources.healthy);
+                let source = (&mut sources.healthy_source, &mut sources.healthy_edf);
+                refresh(source, &healthy, scratch);
+                let degraded = HostList::Slice(&sources.degraded);
+                let source = (&mut sources.degraded_source, &mut sources.degraded_edf);
+                refresh(source, &degraded, scratch);
                 // The localities' lists are picked from only through a locality scheduler.
                 if locality_weighted {
                     sources
@@ -1130,97 +1147,40 @@ impl Picker {
                         sources.locality_healthy_edfs[l].reserve(n, edf_weights);
                         sources.locality_degraded_edfs[l].reserve(n, edf_weights);
                     }
-                }
-                let hosts = plan.records();
-                let weight = |host: u32| -> f64 {
-                    let w = hosts[host as usize].weight;
-                    if policy == LbPolicy::LeastRequest {
-                        least_request_weight(w, active[host as usize], bias)
-                    } else {
-                        f64::from(w)
-                    }
-                };
-                refresh_source(
-                    (&mut sources.all, &mut sources.all_edf),
-                    &HostList::Range(state.hosts.clone()),
-                    hosts,
-                    seed,
-                    &weight,
-                    fixed,
-                    scratch,
-                );
-                refresh_source(
-                    (&mut sources.healthy_source, &mut sources.healthy_edf),
-                    &HostList::Slice(&sources.healthy),
-                    hosts,
-                    seed,
-                    &weight,
-                    fixed,
-                    scratch,
-                );
-                refresh_source(
-                    (&mut sources.degraded_source, &mut sources.degraded_edf),
-                    &HostList::Slice(&sources.degraded),
-                    hosts,
-                    seed,
-                    &weight,
-                    fixed,
-                    scratch,
-                );
-                for (l, r) in sources.locality_healthy.iter().enumerate() {
-                    if !locality_weighted {
-                        sources.locality_healthy_sources[l].weighted = false;
-                        continue;
-                    }
-                    let list = HostList::Slice(sources.healthy.group(r));
-                    refresh_source(
+                    let kinds = [
                         (
-                            &mut sources.locality_healthy_sources[l],
-                            &mut sources.locality_healthy_edfs[l],
+                            &sources.healthy,
+                            &sources.locality_healthy,
+                            &mut sources.locality_healthy_sources,
+                            &mut sources.locality_healthy_edfs,
                         ),
-                        &list,
-                        hosts,
-                        seed,
-                        &weight,
-                        fixed,
-                        scratch,
-                    );
-                }
-                for (l, r) in sources.locality_degraded.iter().enumerate() {
-                    if !locality_weighted {
-                        sources.locality_degraded_sources[l].weighted = false;
-                        continue;
-                    }
-                    let list = HostList::Slice(sources.degraded.group(r));
-                    refresh_source(
                         (
-                            &mut sources.locality_degraded_sources[l],
-                            &mut sources.locality_degraded_edfs[l],
+                            &sources.degraded,
+                            &sources.locality_degraded,
+                            &mut sources.locality_degraded_sources,
+                            &mut sources.locality_degraded_edfs,
                         ),
-                        &list,
-                        hosts,
-                        seed,
-                        &weight,
-                        fixed,
-                        scratch,
-                    );
+                    ];
+                    for (row, ranges, rotations, edfs) in kinds {
+                        let each = ranges.iter().zip(rotations.iter_mut().zip(edfs));
+                        for (r, (source, edf)) in each {
+                            refresh((source, edf), &HostList::Slice(row.group(r)), scratch);
+                        }
+                    }
+                } else {
+                    unweighted(sources.locality_healthy_sources.iter_mut());
+                    unweighted(sources.locality_degraded_sources.iter_mut());
                 }
             } else {
                 // Equal weights (or RANDOM, which ignores them): no list is weighted, and no
                 // EDF over hosts is kept (the localities' are not even sized).
-                let PrioritySources {
-                    all,
-                    healthy_source,
-                    degraded_source,
-                    locality_healthy_sources,
-                    locality_degraded_sources,
-                    ..
-                } = sources;
-                let lists = [all, healthy_source, degraded_source].into_iter();
-                let localities = locality_healthy_sources.iter_mut();
-                for source in lists.chain(localities.chain(locality_degraded_sources.iter_mut())) {
-                    source.weighted = false;
-                }
+                unweighted([
+                    &mut sources.all,
+                    &mut sources.healthy_source,
+                    &mut sources.degraded_source,
+                ]);
+                unweighted(sources.locality_healthy_sources.iter_mut());
+                unweighted(sources.locality_degraded_sources.iter_mut());
             }
             sources.uniform = !weighted_rr || !sources.all.weighted;
             rebuild_schedulers(plan, p, sources, seed, positive, scratch);
@@ -1567,8 +1527,7 @@ fn move_host(
 /// locality's two: 141–435 bytes an endpoint at 10k–100k hosts, `benches/examples/memory.rs`).
 /// Over equal weights the picker reserves none and keeps its lists and request counts alone,
 /// 12–18 bytes an endpoint at 10k–100k hosts (376–435 when it reserved them whatever the
-/// weights). The first
-/// sync after a priority's weights become unequal reserves them then.
+/// weights). The first sync after a priority's weights become unequal reserves them then.
 fn weights_differ(plan: &Plan, state: &PriorityState) -> bool {
     let hosts = plan
         .records()
@@ -1577,6 +1536,14 @@ fn weights_differ(plan: &Plan, state: &PriorityState) -> bool {
     hosts
         .first()
         .is_some_and(|first| hosts.iter().any(|h| h.weight != first.weight))
+}
+
+/// Marks `sources` unweighted: their lists are picked by rotation, RANDOM or P2C, never by an
+/// EDF.
+fn unweighted<'a>(sources: impl IntoIterator<Item = &'a mut Source>) {
+    for source in sources {
+        source.weighted = false;
+    }
 }
 
 /// `weight / (active + 1)^bias`, Envoy's least-request EDF weight.
