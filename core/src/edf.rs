@@ -35,6 +35,12 @@ fn wide(key: Key) -> u128 {
     (u128::from(key.0) << 64) | u128::from(key.1)
 }
 
+/// The key [`wide`] made an integer of.
+#[inline(always)]
+fn narrow(wide: u128) -> Key {
+    ((wide >> 64) as u64, wide as u64)
+}
+
 /// Replays leaf `leaf`'s matches up to the root of the loser tree `tree` (`levels` of them)
 /// after its key became `added` (already in `keys`): at each node the lesser key goes on up,
 /// the greater stays. Orders are unique, so `<` never meets equal keys. Returns the leaf that
@@ -60,6 +66,36 @@ fn replay(tree: &mut [u32], keys: &[Key], levels: u32, leaf: usize, added: Key) 
         up_key = select(swap, held_key, up_key);
     }
     up
+}
+
+/// [`replay`], and whether the next replay of the winner may be skipped: the least key left
+/// at a node of the replayed path when the replayed leaf won again (then the winner's path
+/// holds exactly those losers, and a re-add below all of them would win every match again and
+/// change nothing), 0 otherwise (the winner's path is another, and the next re-add replays).
+#[inline(always)]
+fn replay_tracking(
+    tree: &mut [u32],
+    keys: &[Key],
+    levels: u32,
+    leaf: usize,
+    added: Key,
+) -> (u32, u128) {
+    use core::hint::select_unpredictable as select;
+    let mask = tree.len().wrapping_sub(1);
+    let (mut up, mut up_key) = (leaf as u32, wide(added));
+    let mut node = tree.len() + leaf;
+    let mut least_left = u128::MAX;
+    for _ in 0..levels {
+        node >>= 1;
+        let held = tree[node & mask];
+        let held_key = wide(keys[held as usize & mask]);
+        let swap = held_key < up_key;
+        tree[node & mask] = select(swap, up, held);
+        least_left = least_left.min(select(swap, up_key, held_key));
+        up = select(swap, held, up);
+        up_key = select(swap, held_key, up_key);
+    }
+    (up, if up == leaf as u32 { least_left } else { 0 })
 }
 
 /// Greater than every real key (a real deadline is finite): the key of the tree's padding
@@ -109,6 +145,19 @@ pub(crate) struct Edf {
     /// Classes (bit `c`) whose next re-add may land before an initial key (see
     /// [`Edf::settle`]).
     unsettled: u32,
+    /// With classes, a bound below which the top's next key needs no replay (see
+    /// [`replay_tracking`]; `(0, 0)`: replay). A key rather than a `u128`, whose alignment
+    /// would pad every EDF by 8 bytes.
+    skip_below: Key,
+    /// Classes of [`MIN_CLASS_SIZE`] entries or more on average: a class's entries mostly
+    /// share a deadline (they start with one, and move by one increment), so the top class
+    /// wins a run of picks, and its replays are skipped while it does (`skip_below`). Below,
+    /// runs are short, and the test costs more than it saves (zoned ROUND_ROBIN, 50
+    /// localities in 16 classes, tested at every pick: 257 → 274 instructions a pick,
+    /// 20.8–21.0 → 23.6–23.9 ns). ROUND_ROBIN over weights 1–8 at 100,000 hosts in one
+    /// locality (8 classes of 12,500, whose laps are runs): 190 → 107 instructions a pick,
+    /// 13.0–13.7 → 7.2–7.6 ns (interleaved runs of a loop).
+    runs: bool,
 }
 
 /// An entry kept in a weight class: its key and item.
@@ -259,6 +308,8 @@ impl Edf {
         self.current_time = other.current_time;
         self.order = other.order;
         self.unsettled = other.unsettled;
+        self.skip_below = other.skip_below;
+        self.runs = other.runs;
     }
 
     /// Empties the scheduler, keeping its buffers' capacity.
@@ -276,6 +327,8 @@ impl Edf {
         self.current_time = 0.0;
         self.order = 0;
         self.unsettled = 0;
+        self.skip_below = (0, 0);
+        self.runs = false;
     }
 
     /// Builds the tree over `entries` (key and item, one per leaf), `winners` a buffer.
@@ -298,6 +351,7 @@ impl Edf {
         let size = leaves(n);
         self.size = size;
         self.levels = size.trailing_zeros();
+        self.skip_below = (0, 0);
         self.keys.clear();
         self.keys.extend(leaves_in.iter().map(|&(key, _)| key));
         self.keys.resize(size, NEVER);
@@ -417,6 +471,7 @@ impl Edf {
         if !classes_pay(weights, entries.len(), distinct) {
             return false;
         }
+        self.runs = entries.len() >= distinct * MIN_CLASS_SIZE;
         self.n = entries.len();
         self.classes.clear();
         // Every slot is written below.
@@ -547,7 +602,22 @@ impl Edf {
             self.order += 1;
             (item, added)
         } else {
-            self.rotate_class(leaf)?
+            let (item, added) = self.rotate_class(leaf)?;
+            *self.keys.get_mut(leaf)? = added;
+            if wide(added) < wide(self.skip_below) {
+                // The top still wins every match of its path.
+                return Some(item);
+            }
+            let mask = self.size.wrapping_sub(1);
+            let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
+            self.top = Some(if self.runs {
+                let (top, skip_below) = replay_tracking(tree, keys, self.levels, leaf, added);
+                self.skip_below = narrow(skip_below);
+                top
+            } else {
+                replay(tree, keys, self.levels, leaf, added)
+            });
+            return Some(item);
         };
         self.keys[leaf] = added;
         let mask = self.size.wrapping_sub(1);
@@ -605,8 +675,20 @@ impl Edf {
 
     /// [`Edf::pick_many`] of entries kept as classes, once every class is settled (0 before:
     /// [`Edf::rotate_class`] settles them one pick at a time): each pick rotates the top
-    /// class's queue and replays the class's next head.
+    /// class's queue and replays the class's next head (unless the class wins a run, see
+    /// `runs`).
     fn pick_many_classes(&mut self, out: &mut [u32]) -> usize {
+        if self.runs {
+            self.rotate_many::<true>(out)
+        } else {
+            self.rotate_many::<false>(out)
+        }
+    }
+
+    /// [`Edf::pick_many_classes`], the replays skipped where they would change nothing when
+    /// `RUNS` (see `runs`).
+    #[inline(always)]
+    fn rotate_many<const RUNS: bool>(&mut self, out: &mut [u32]) -> usize {
         let Some(mut leaf) = self.top.map(|t| t as usize) else {
             return 0;
         };
@@ -620,6 +702,7 @@ impl Edf {
         }
         let (classes, slots) = (self.classes.as_mut_slice(), self.slots.as_mut_slice());
         let (levels, mut time, mut order) = (self.levels, self.current_time, self.order);
+        let mut skip_below = wide(self.skip_below);
         let mut made = 0;
         for out in out.iter_mut() {
             // The top is a class (padding leaves never win).
@@ -644,12 +727,18 @@ impl Edf {
                 break;
             };
             keys[leaf & mask] = added;
-            leaf = replay(tree, keys, levels, leaf, added) as usize;
+            if !RUNS {
+                leaf = replay(tree, keys, levels, leaf, added) as usize;
+            } else if wide(added) >= skip_below {
+                let (top, below) = replay_tracking(tree, keys, levels, leaf, added);
+                (leaf, skip_below) = (top as usize, below);
+            }
             made += 1;
         }
         self.current_time = time;
         self.order = order;
         self.top = Some(leaf as u32);
+        self.skip_below = narrow(skip_below);
         made
     }
 
