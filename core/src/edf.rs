@@ -1023,6 +1023,29 @@ mod tests {
     }
 
     #[test]
+    fn a_copy_picks_as_its_original_with_runs() {
+        // Weights 1 to 4 over 64 entries: classes of 16, whose laps skip their replays.
+        let weights: Vec<f64> = (0..64).map(|i| f64::from(1 + i % 4)).collect();
+        let weight = |i: u32| weights[i as usize];
+        let (_, mut original) = built_both(&weights, 7, false);
+        assert!(original.runs && !original.classes.is_empty());
+        // Another scheduler further on (later deadlines, another bound on its replays).
+        let (_, mut copy) = built_both(&weights, 1000, false);
+        for _ in 0..50 {
+            original.pick_and_add(weight);
+            copy.pick_and_add(weight);
+        }
+        copy.copy_from(&original);
+        for step in 0..500 {
+            assert_eq!(
+                copy.pick_and_add(weight),
+                original.pick_and_add(weight),
+                "pick {step}"
+            );
+        }
+    }
+
+    #[test]
     fn renamed_items_and_a_single_entry() {
         let weights = [2.0, 1.0, 3.0];
         let mut edf = Edf::default();
