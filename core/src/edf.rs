@@ -149,14 +149,16 @@ pub(crate) struct Edf {
     /// [`replay_tracking`]; `(0, 0)`: replay). A key rather than a `u128`, whose alignment
     /// would pad every EDF by 8 bytes.
     skip_below: Key,
-    /// Classes of [`MIN_CLASS_SIZE`] entries or more on average: a class's entries mostly
+    /// Classes of [`MIN_RUN_CLASS_SIZE`] entries or more on average: a class's entries mostly
     /// share a deadline (they start with one, and move by one increment), so the top class
-    /// wins a run of picks, and its replays are skipped while it does (`skip_below`). Below,
-    /// runs are short, and the test costs more than it saves (zoned ROUND_ROBIN, 50
-    /// localities in 16 classes, tested at every pick: 257 → 274 instructions a pick,
-    /// 20.8–21.0 → 23.6–23.9 ns). ROUND_ROBIN over weights 1–8 at 100,000 hosts in one
-    /// locality (8 classes of 12,500, whose laps are runs): 190 → 107 instructions a pick,
-    /// 13.0–13.7 → 7.2–7.6 ns (interleaved runs of a loop).
+    /// wins a run of picks, and its replays are skipped while it does (`skip_below`).
+    /// ROUND_ROBIN over weights 1–8 at 100,000 hosts in one locality (8 classes of 12,500,
+    /// whose laps are runs): 190 → 107 instructions a pick, 13.0–13.7 → 7.2–7.6 ns
+    /// (interleaved runs of a loop). Where laps are short, the skip's branch goes either way
+    /// and costs more than it saves: zoned ROUND_ROBIN (50 localities in 16 classes) tested at
+    /// every pick took 257 → 274 instructions, 20.8–21.0 → 23.6–23.9 ns; zoned ROUND_ROBIN
+    /// over weights 1–8 (a locality's 67 hosts in 8 classes) 47.1–47.5 → 49.6–50.6 ns with
+    /// runs from 8 entries a class, 46.6–48.4 from 32.
     runs: bool,
 }
 
@@ -177,6 +179,10 @@ const MAX_CLASSES: usize = 16;
 /// localities in 12 classes picked in 330 instructions, as a tree of 64 leaves in 322), so
 /// classes of eight entries or more, which save three matches or more.
 const MIN_CLASS_SIZE: usize = 8;
+
+/// Fewest entries a weight class holds on average for its laps to skip their replays (see
+/// `Edf::runs`).
+const MIN_RUN_CLASS_SIZE: usize = 32;
 
 /// What an EDF's weights do until its next rebuild, which decides how it keeps its entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -471,7 +477,7 @@ impl Edf {
         if !classes_pay(weights, entries.len(), distinct) {
             return false;
         }
-        self.runs = entries.len() >= distinct * MIN_CLASS_SIZE;
+        self.runs = entries.len() >= distinct * MIN_RUN_CLASS_SIZE;
         self.n = entries.len();
         self.classes.clear();
         // Every slot is written below.
@@ -604,19 +610,16 @@ impl Edf {
         } else {
             let (item, added) = self.rotate_class(leaf)?;
             *self.keys.get_mut(leaf)? = added;
-            if wide(added) < wide(self.skip_below) {
-                // The top still wins every match of its path.
-                return Some(item);
-            }
             let mask = self.size.wrapping_sub(1);
-            let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
-            self.top = Some(if self.runs {
+            if !self.runs {
+                let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
+                self.top = Some(replay(tree, keys, self.levels, leaf, added));
+            } else if wide(added) >= wide(self.skip_below) {
+                // Else the top still wins every match of its path.
+                let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
                 let (top, skip_below) = replay_tracking(tree, keys, self.levels, leaf, added);
-                self.skip_below = narrow(skip_below);
-                top
-            } else {
-                replay(tree, keys, self.levels, leaf, added)
-            });
+                (self.top, self.skip_below) = (Some(top), narrow(skip_below));
+            }
             return Some(item);
         };
         self.keys[leaf] = added;
@@ -964,10 +967,11 @@ mod tests {
         fn runs_of_picks_are_the_picks_one_at_a_time(
             weights in proptest::prop_oneof![
                 proptest::collection::vec(weight_value(), 1..100),
-                // A few weights shared by many entries: classes.
+                // A few weights shared by many entries: classes (of 32 or more, whose laps
+                // skip their replays, from 192 entries).
                 (
                     proptest::collection::vec(weight_value(), 1..6),
-                    proptest::collection::vec(0_usize..6, 1..100),
+                    proptest::collection::vec(0_usize..6, 1..300),
                 )
                     .prop_map(|(palette, of)| {
                         of.iter().map(|&k| palette[k % palette.len()]).collect::<Vec<f64>>()
@@ -1024,8 +1028,8 @@ mod tests {
 
     #[test]
     fn a_copy_picks_as_its_original_with_runs() {
-        // Weights 1 to 4 over 64 entries: classes of 16, whose laps skip their replays.
-        let weights: Vec<f64> = (0..64).map(|i| f64::from(1 + i % 4)).collect();
+        // Weights 1 to 4 over 256 entries: classes of 64, whose laps skip their replays.
+        let weights: Vec<f64> = (0..256).map(|i| f64::from(1 + i % 4)).collect();
         let weight = |i: u32| weights[i as usize];
         let (_, mut original) = built_both(&weights, 7, false);
         assert!(original.runs && !original.classes.is_empty());
