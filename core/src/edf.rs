@@ -35,12 +35,6 @@ fn wide(key: Key) -> u128 {
     (u128::from(key.0) << 64) | u128::from(key.1)
 }
 
-/// The key [`wide`] made an integer of.
-#[inline(always)]
-fn narrow(wide: u128) -> Key {
-    ((wide >> 64) as u64, wide as u64)
-}
-
 /// Replays leaf `leaf`'s matches up to the root of the loser tree `tree` (`levels` of them)
 /// after its key became `added` (already in `keys`): at each node the lesser key goes on up,
 /// the greater stays. Orders are unique, so `<` never meets equal keys. Returns the leaf that
@@ -68,10 +62,11 @@ fn replay(tree: &mut [u32], keys: &[Key], levels: u32, leaf: usize, added: Key) 
     up
 }
 
-/// [`replay`], and whether the next replay of the winner may be skipped: the least key left
-/// at a node of the replayed path when the replayed leaf won again (then the winner's path
-/// holds exactly those losers, and a re-add below all of them would win every match again and
-/// change nothing), 0 otherwise (the winner's path is another, and the next re-add replays).
+/// [`replay`], and whether the next replay of the winner may be skipped: the least deadline
+/// (as bits) of the keys left at the nodes of the replayed path when the replayed leaf won
+/// again (then the winner's path holds exactly those losers, and a re-add of an earlier
+/// deadline would win every match again and change nothing), 0 otherwise (the winner's path
+/// is another, and the next re-add replays).
 #[inline(always)]
 fn replay_tracking(
     tree: &mut [u32],
@@ -79,7 +74,7 @@ fn replay_tracking(
     levels: u32,
     leaf: usize,
     added: Key,
-) -> (u32, u128) {
+) -> (u32, u64) {
     use core::hint::select_unpredictable as select;
     let mask = tree.len().wrapping_sub(1);
     let (mut up, mut up_key) = (leaf as u32, wide(added));
@@ -95,7 +90,8 @@ fn replay_tracking(
         up = select(swap, held, up);
         up_key = select(swap, held_key, up_key);
     }
-    (up, if up == leaf as u32 { least_left } else { 0 })
+    let least_deadline = (least_left >> 64) as u64;
+    (up, if up == leaf as u32 { least_deadline } else { 0 })
 }
 
 /// Greater than every real key (a real deadline is finite): the key of the tree's padding
@@ -145,10 +141,10 @@ pub(crate) struct Edf {
     /// Classes (bit `c`) whose next re-add may land before an initial key (see
     /// [`Edf::settle`]).
     unsettled: u32,
-    /// With classes, a bound below which the top's next key needs no replay (see
-    /// [`replay_tracking`]; `(0, 0)`: replay). A key rather than a `u128`, whose alignment
-    /// would pad every EDF by 8 bytes.
-    skip_below: Key,
+    /// With classes, a deadline (as bits) below which the top's next key needs no replay
+    /// (see [`replay_tracking`]; 0: replay). A deadline rather than a whole key: 8 bytes an
+    /// EDF rather than 16, and one comparison; a next key that ties on the deadline replays.
+    skip_below: u64,
     /// Classes of [`MIN_RUN_CLASS_SIZE`] entries or more on average: a class's entries mostly
     /// share a deadline (they start with one, and move by one increment), so the top class
     /// wins a run of picks, and its replays are skipped while it does (`skip_below`).
@@ -333,7 +329,7 @@ impl Edf {
         self.current_time = 0.0;
         self.order = 0;
         self.unsettled = 0;
-        self.skip_below = (0, 0);
+        self.skip_below = 0;
         self.runs = false;
     }
 
@@ -357,7 +353,7 @@ impl Edf {
         let size = leaves(n);
         self.size = size;
         self.levels = size.trailing_zeros();
-        self.skip_below = (0, 0);
+        self.skip_below = 0;
         self.keys.clear();
         self.keys.extend(leaves_in.iter().map(|&(key, _)| key));
         self.keys.resize(size, NEVER);
@@ -614,11 +610,11 @@ impl Edf {
             if !self.runs {
                 let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
                 self.top = Some(replay(tree, keys, self.levels, leaf, added));
-            } else if wide(added) >= wide(self.skip_below) {
+            } else if added.0 >= self.skip_below {
                 // Else the top still wins every match of its path.
                 let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
                 let (top, skip_below) = replay_tracking(tree, keys, self.levels, leaf, added);
-                (self.top, self.skip_below) = (Some(top), narrow(skip_below));
+                (self.top, self.skip_below) = (Some(top), skip_below);
             }
             return Some(item);
         };
@@ -705,7 +701,7 @@ impl Edf {
         }
         let (classes, slots) = (self.classes.as_mut_slice(), self.slots.as_mut_slice());
         let (levels, mut time, mut order) = (self.levels, self.current_time, self.order);
-        let mut skip_below = wide(self.skip_below);
+        let mut skip_below = self.skip_below;
         let mut made = 0;
         for out in out.iter_mut() {
             // The top is a class (padding leaves never win).
@@ -732,7 +728,7 @@ impl Edf {
             keys[leaf & mask] = added;
             if !RUNS {
                 leaf = replay(tree, keys, levels, leaf, added) as usize;
-            } else if wide(added) >= skip_below {
+            } else if added.0 >= skip_below {
                 let (top, below) = replay_tracking(tree, keys, levels, leaf, added);
                 (leaf, skip_below) = (top as usize, below);
             }
@@ -741,7 +737,7 @@ impl Edf {
         self.current_time = time;
         self.order = order;
         self.top = Some(leaf as u32);
-        self.skip_below = narrow(skip_below);
+        self.skip_below = skip_below;
         made
     }
 
