@@ -46,29 +46,16 @@ fn wide(key: Key) -> u128 {
 /// shows the compiler, once inlined, that they are in bounds: it drops two checks a level.
 #[inline(always)]
 fn replay(tree: &mut [u32], keys: &[Key], levels: u32, leaf: usize, added: Key) -> u32 {
-    use core::hint::select_unpredictable as select;
-    let mask = tree.len().wrapping_sub(1);
-    let (mut up, mut up_key) = (leaf as u32, wide(added));
-    let mut node = tree.len() + leaf;
-    for _ in 0..levels {
-        node >>= 1;
-        let held = tree[node & mask];
-        let held_key = wide(keys[held as usize & mask]);
-        let swap = held_key < up_key;
-        tree[node & mask] = select(swap, up, held);
-        up = select(swap, held, up);
-        up_key = select(swap, held_key, up_key);
-    }
-    up
+    replay_path::<false>(tree, keys, levels, leaf, added).0
 }
 
-/// [`replay`], and whether the next replay of the winner may be skipped: the least deadline
-/// (as bits) of the keys left at the nodes of the replayed path when the replayed leaf won
-/// again (then the winner's path holds exactly those losers, and a re-add of an earlier
-/// deadline would win every match again and change nothing), 0 otherwise (the winner's path
-/// is another, and the next re-add replays).
+/// [`replay`], and under `TRACK` whether the next replay of the winner may be skipped: the
+/// least deadline (as bits) of the keys left at the nodes of the replayed path when the
+/// replayed leaf won again (then the winner's path holds exactly those losers, and a re-add of
+/// an earlier deadline would win every match again and change nothing), 0 otherwise (the
+/// winner's path is another, and the next re-add replays; always 0 without `TRACK`).
 #[inline(always)]
-fn replay_tracking(
+fn replay_path<const TRACK: bool>(
     tree: &mut [u32],
     keys: &[Key],
     levels: u32,
@@ -86,12 +73,19 @@ fn replay_tracking(
         let held_key = wide(keys[held as usize & mask]);
         let swap = held_key < up_key;
         tree[node & mask] = select(swap, up, held);
-        least_left = least_left.min(select(swap, up_key, held_key));
+        if TRACK {
+            least_left = least_left.min(select(swap, up_key, held_key));
+        }
         up = select(swap, held, up);
         up_key = select(swap, held_key, up_key);
     }
-    let least_deadline = (least_left >> 64) as u64;
-    (up, if up == leaf as u32 { least_deadline } else { 0 })
+    let won_again = TRACK && up == leaf as u32;
+    let bound = if won_again {
+        (least_left >> 64) as u64
+    } else {
+        0
+    };
+    (up, bound)
 }
 
 /// Greater than every real key (a real deadline is finite): the key of the tree's padding
@@ -142,7 +136,7 @@ pub(crate) struct Edf {
     /// [`Edf::settle`]).
     unsettled: u32,
     /// With classes, a deadline (as bits) below which the top's next key needs no replay
-    /// (see [`replay_tracking`]; 0: replay). A deadline rather than a whole key: 8 bytes an
+    /// (see [`replay_path`]; 0: replay). A deadline rather than a whole key: 8 bytes an
     /// EDF rather than 16, and one comparison; a next key that ties on the deadline replays.
     skip_below: u64,
     /// Classes of [`MIN_RUN_CLASS_SIZE`] entries or more on average: a class's entries mostly
@@ -613,7 +607,7 @@ impl Edf {
             } else if added.0 >= self.skip_below {
                 // Else the top still wins every match of its path.
                 let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
-                let (top, skip_below) = replay_tracking(tree, keys, self.levels, leaf, added);
+                let (top, skip_below) = replay_path::<true>(tree, keys, self.levels, leaf, added);
                 (self.top, self.skip_below) = (Some(top), skip_below);
             }
             return Some(item);
@@ -729,7 +723,7 @@ impl Edf {
             if !RUNS {
                 leaf = replay(tree, keys, levels, leaf, added) as usize;
             } else if added.0 >= skip_below {
-                let (top, below) = replay_tracking(tree, keys, levels, leaf, added);
+                let (top, below) = replay_path::<true>(tree, keys, levels, leaf, added);
                 (leaf, skip_below) = (top as usize, below);
             }
             made += 1;
