@@ -46,46 +46,20 @@ fn wide(key: Key) -> u128 {
 /// shows the compiler, once inlined, that they are in bounds: it drops two checks a level.
 #[inline(always)]
 fn replay(tree: &mut [u32], keys: &[Key], levels: u32, leaf: usize, added: Key) -> u32 {
-    replay_path::<false>(tree, keys, levels, leaf, added).0
-}
-
-/// [`replay`], and under `TRACK` whether the next replay of the winner may be skipped: the
-/// least deadline (as bits) of the keys left at the nodes of the replayed path when the
-/// replayed leaf won again (then the winner's path holds exactly those losers, and a re-add of
-/// an earlier deadline would win every match again and change nothing), 0 otherwise (the
-/// winner's path is another, and the next re-add replays; always 0 without `TRACK`).
-#[inline(always)]
-fn replay_path<const TRACK: bool>(
-    tree: &mut [u32],
-    keys: &[Key],
-    levels: u32,
-    leaf: usize,
-    added: Key,
-) -> (u32, u64) {
     use core::hint::select_unpredictable as select;
     let mask = tree.len().wrapping_sub(1);
     let (mut up, mut up_key) = (leaf as u32, wide(added));
     let mut node = tree.len() + leaf;
-    let mut least_left = u128::MAX;
     for _ in 0..levels {
         node >>= 1;
         let held = tree[node & mask];
         let held_key = wide(keys[held as usize & mask]);
         let swap = held_key < up_key;
         tree[node & mask] = select(swap, up, held);
-        if TRACK {
-            least_left = least_left.min(select(swap, up_key, held_key));
-        }
         up = select(swap, held, up);
         up_key = select(swap, held_key, up_key);
     }
-    let won_again = TRACK && up == leaf as u32;
-    let bound = if won_again {
-        (least_left >> 64) as u64
-    } else {
-        0
-    };
-    (up, bound)
+    up
 }
 
 /// Greater than every real key (a real deadline is finite): the key of the tree's padding
@@ -95,26 +69,35 @@ const NEVER: Key = (u64::MAX, u64::MAX);
 /// An EDF scheduler over a fixed set of items (indices into the caller's slice).
 ///
 /// A pick always re-adds the entry it takes, so the set of entries never changes between
-/// rebuilds: a tournament tree (a loser tree) over one leaf per entry keeps the least key at
-/// the top. Re-adding the winner replays its path to the root, one comparison per level
-/// (`log2 n`), where a binary heap's sift-down compares twice per level and moves entries.
+/// rebuilds: a tournament tree (a loser tree) over the leaves keeps the least key at the top.
+/// Re-adding the winner replays its path to the root, one comparison per level (`log2` of the
+/// leaves), where a binary heap's sift-down compares twice per level and moves entries.
+///
+/// The leaves are the entries when the weights vary between picks (least request's), and
+/// bursts ([`Burst`]) of entries when they are fixed until the next rebuild (round robin's
+/// host weights, the localities' effective weights): a pick then hands out the top burst's
+/// next entry, and the tree replays once the burst is spent.
 ///
 /// The tree is laid out as an implicit binary tree over a power-of-two number of leaves
-/// (`size`; the leaves past the entries hold [`NEVER`]): leaf `i` is node `size + i`, the parent
-/// of node `k` is `k / 2`, internal nodes are `1..size`. A node holds only the *leaf* that lost
-/// its match (4 bytes); keys, items and inverse weights are arrays by leaf. Every path has the
-/// same length, so a pick's replay is a loop the branch predictor knows the length of, and a
-/// level is a load of the stored leaf and its key (both independent of the match below, so
-/// they are in flight before it is decided), one comparison and three selects.
+/// (`size`; the leaves past the real ones hold [`NEVER`]): leaf `i` is node `size + i`, the
+/// parent of node `k` is `k / 2`, internal nodes are `1..size`. A node holds only the *leaf*
+/// that lost its match (4 bytes); keys are an array by leaf. Every path has the same length, so
+/// a replay is a loop the branch predictor knows the length of, and a level is a load of the
+/// stored leaf and its key (both independent of the match below, so they are in flight before
+/// it is decided), one comparison and three selects.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Edf {
     /// `tree[node]`, the leaf that lost the match at internal node `1..size` (`tree[0]` is
-    /// unused). The leaves are the entries, or with classes the classes (their heads).
+    /// unused).
     tree: Vec<u32>,
-    /// Each leaf's key (`size` of them): an entry's, or a class head's.
+    /// Each leaf's key (`size` of them): an entry's, or a burst's first entry's.
     keys: Vec<Key>,
-    /// Each leaf's item (entries only).
+    /// Varying weights: each leaf's item. Fixed: the bursts' items, burst by burst, each
+    /// burst's in key order.
     items: Vec<u32>,
+    /// Fixed weights: each real leaf's burst (empty: the leaves are entries, whose weights are
+    /// asked for at each pick).
+    bursts: Vec<Burst>,
     /// Leaves, a power of two (0: no entries).
     size: usize,
     /// `log2 size`, the matches on every path.
@@ -123,97 +106,38 @@ pub(crate) struct Edf {
     top: Option<u32>,
     /// Entries.
     n: usize,
-    /// Non-empty: the entries are kept by weight class instead of in the tree.
-    classes: Vec<Class>,
-    /// Classes: the entries, class by class, each class's slots a ring in key order.
-    slots: Vec<Slot>,
-    /// A tree over fixed weights: `1 / weight` by leaf, the value a pick adds to the current
-    /// time (empty otherwise: the weight is asked for at each pick).
-    inverse: Vec<f64>,
     current_time: f64,
+    /// Envoy's `order_offset_`: one more at every add and every pick.
     order: u64,
-    /// Classes (bit `c`) whose next re-add may land before an initial key (see
-    /// [`Edf::settle`]).
-    unsettled: u32,
-    /// With classes, a deadline (as bits) below which the top's next key needs no replay
-    /// (see [`replay_path`]; 0: replay). A deadline rather than a whole key: 8 bytes an
-    /// EDF rather than 16, and one comparison; a next key that ties on the deadline replays.
-    skip_below: u64,
-    /// Classes of [`MIN_RUN_CLASS_SIZE`] entries or more on average: a class's entries mostly
-    /// share a deadline (they start with one, and move by one increment), so the top class
-    /// wins a run of picks, and its replays are skipped while it does (`skip_below`).
-    /// ROUND_ROBIN over weights 1–8 at 100,000 hosts in one locality (8 classes of 12,500,
-    /// whose laps are runs): 190 → 107 instructions a pick, 13.0–13.7 → 7.2–7.6 ns
-    /// (interleaved runs of a loop). Where laps are short, the skip's branch goes either way
-    /// and costs more than it saves: zoned ROUND_ROBIN (50 localities in 16 classes) tested at
-    /// every pick took 257 → 274 instructions, 20.8–21.0 → 23.6–23.9 ns; zoned ROUND_ROBIN
-    /// over weights 1–8 (a locality's 67 hosts in 8 classes) 47.1–47.5 → 49.6–50.6 ns with
-    /// runs from 8 entries a class, 46.6–48.4 from 32.
-    runs: bool,
+    /// Bursts: the entries of the top burst handed out so far (0 until it is picked, then
+    /// below its length: a spent burst is re-added at once).
+    spent: u32,
 }
 
-/// An entry kept in a weight class: its key and item.
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    key: Key,
-    item: u32,
-}
-
-/// Most weight classes an EDF over fixed weights keeps as queues (see [`Class`]); with more
-/// distinct weights, the tree over the entries.
-const MAX_CLASSES: usize = 16;
-
-/// Fewest entries a weight class holds on average for [`Weights::Fixed`] entries to be kept as
-/// classes: a pick then replays `log2 classes` matches and rotates a queue, rather than
-/// `log2 entries` matches. A rotation costs about two matches' instructions (callgrind: 50
-/// localities in 12 classes picked in 330 instructions, as a tree of 64 leaves in 322), so
-/// classes of eight entries or more, which save three matches or more.
-const MIN_CLASS_SIZE: usize = 8;
-
-/// Fewest entries a weight class holds on average for its laps to skip their replays (see
-/// `Edf::runs`).
-const MIN_RUN_CLASS_SIZE: usize = 32;
-
-/// What an EDF's weights do until its next rebuild, which decides how it keeps its entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Weights {
-    /// They follow something outside (least request's, the requests in flight): the tree,
-    /// asking for each weight at its pick.
-    Varying,
-    /// Fixed (round robin's host weights): classes ([`Class`]) of [`MIN_CLASS_SIZE`] entries or
-    /// more on average, else the tree.
-    Fixed,
-    /// Fixed, and the localities' effective weights: classes whenever their tree has a quarter
-    /// of the entries' leaves or fewer (two matches fewer a pick, one more than a rotation
-    /// costs in a run of picks). Priority 0 of the zoned benchmark, 50 localities of 16
-    /// weights (64 leaves against 16): zoned ROUND_ROBIN 21.1–21.7 → 19.8–20.3 ns a pick at 1k,
-    /// 10k and 100k endpoints (260 instructions rather than 275), RANDOM 23.8–24.2 →
-    /// 21.8–22.6, LEAST_REQUEST (one pick at a time) 28.0–29.1 → 25.9–27.6 (interleaved
-    /// loop runs). A scheduler of one locality stays a tree: it has nothing to save.
-    Localities,
-}
-
-/// The entries of one weight, when weights are fixed between rebuilds (round robin's host
-/// weights, the localities' effective weights).
+/// Entries of one weight that are next to one another in key order and share a deadline:
+/// a pick hands them out one after another, and they come back together.
 ///
-/// An entry picked at time `t` comes back with deadline `t + 1/w` and the next order. Picks
-/// happen at non-decreasing times and rounding is monotonic, so every entry of weight `w` came
-/// back at a time `t' <= t`, with a deadline `t' + 1/w <= t + 1/w` and an earlier order: the
-/// re-added entry's key is the greatest of its class. Each class is therefore a queue in key
-/// order, its head its least key, and the least key overall is the least of the heads: the
-/// loser tree is kept over the class heads (at most [`MAX_CLASSES`] leaves), and a pick rotates
-/// one queue, reading memory in order, and replays `log2 classes` matches, where the tree over
-/// the entries replays `log2 n` in places a large tree has out of cache. Keys are unique, so
-/// both structures pick the same entry. (Envoy's initial deadlines from
-/// `createWithPicks` can exceed a later re-add by a rounding; the re-added entry is then moved
-/// back to its place in key order, so the order holds whatever the arithmetic.)
+/// Over fixed weights, an entry picked at time `t` comes back with deadline `t + 1/w` (the
+/// same rounding for each) and the next order. Take entries of one weight and one deadline
+/// `d` with no other entry's key between theirs (`(d, order)` in key order). When the first is
+/// picked, the least key is the next one of them (nothing lies between), and so on: they are
+/// picked one after another, at time `d`, and come back with one deadline `d + 1/w` and
+/// consecutive orders, so again with no other key between theirs. Such a run of entries is
+/// therefore a burst for as long as the weights stay: the tree keeps one leaf per burst, keyed
+/// by its first entry, and replays once a burst rather than once a pick. The bursts are found
+/// once, at the rebuild, by sorting the entries' keys: one burst a weight at first (Envoy's
+/// `createWithPicks` gives entries of one weight one deadline), two for weights whose entries
+/// the initial picks split. A locality scheduler of the zoned benchmark, 50 localities of 16
+/// effective weights, keeps 16 or 17 bursts; a host list of 100,000 hosts over weights 1–8
+/// keeps 8 or 16 of 12,500 or so.
+///
+/// Envoy's initial deadlines can exceed a later re-add by a rounding: bursts have no order
+/// among themselves but their keys', so the tree sorts that out as it does any key.
 #[derive(Debug, Clone, Copy)]
-struct Class {
-    /// The class's slots are `slots[start..start + len]`, a full ring whose first entry in key
-    /// order is at `start + head`.
+struct Burst {
+    /// The burst's items are `items[start..start + len]`, in key order.
     start: u32,
     len: u32,
-    head: u32,
     /// `1 / w`, the same value Envoy adds to the current time for an entry of weight `w`.
     inv: f64,
 }
@@ -234,14 +158,31 @@ impl EdfScratch {
     }
 }
 
-/// Whether `n` entries of `distinct` weights (at most [`MAX_CLASSES`]) are kept as classes
-/// under `weights` (see [`Weights`]).
-fn classes_pay(weights: Weights, n: usize, distinct: usize) -> bool {
-    match weights {
-        Weights::Varying => false,
-        Weights::Fixed => n >= distinct * MIN_CLASS_SIZE,
-        Weights::Localities => leaves(n) >= 4 * leaves(distinct),
-    }
+/// What an EDF's weights do until its next rebuild, which decides how it keeps its entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Weights {
+    /// They follow something outside (least request's, the requests in flight): a leaf an
+    /// entry, its weight asked for at each of its picks.
+    Varying,
+    /// Fixed (round robin's host weights, the localities' effective weights): a leaf a
+    /// [`Burst`].
+    Fixed,
+}
+
+/// Most distinct weights a rebuild over fixed weights computes each initial deadline of once
+/// and places its entries by (see [`Edf::rebuild_with_picks`]); with more, it computes each
+/// entry's and sorts them.
+const FEW_WEIGHTS: usize = 32;
+
+/// A weight seen by a rebuild over fixed weights: its initial deadline and floor picks, its
+/// entries, and where the next of them goes in key order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Seen {
+    weight: u64,
+    deadline: u64,
+    floor_picks: u32,
+    entries: u32,
+    next: u32,
 }
 
 /// The tree's leaves for `n` entries: `n` rounded up to a power of two.
@@ -273,18 +214,16 @@ fn copy_vec<T: Copy>(v: &mut Vec<T>, from: &[T]) {
 }
 
 impl Edf {
-    /// Room for `n` entries rebuilt with `weights`, so rebuilds up to that size allocate
-    /// nothing. Varying weights keep the tree alone (no classes, no inverse weights): 24 bytes
-    /// a leaf rather than 32 and 24 bytes an entry more.
+    /// Room for `n` entries, so rebuilds up to that size allocate nothing. Varying weights
+    /// keep no bursts: 24 bytes a leaf; fixed ones 16 bytes a burst more (at most one an
+    /// entry).
     pub(crate) fn reserve(&mut self, n: usize, weights: Weights) {
         let size = leaves(n);
         reserve_to(&mut self.tree, size);
         reserve_to(&mut self.keys, size);
         reserve_to(&mut self.items, size);
-        if weights != Weights::Varying {
-            reserve_to(&mut self.slots, n);
-            reserve_to(&mut self.classes, MAX_CLASSES);
-            reserve_to(&mut self.inverse, size);
+        if weights == Weights::Fixed {
+            reserve_to(&mut self.bursts, n);
         }
     }
 
@@ -294,18 +233,14 @@ impl Edf {
         copy_vec(&mut self.tree, &other.tree);
         copy_vec(&mut self.keys, &other.keys);
         copy_vec(&mut self.items, &other.items);
-        copy_vec(&mut self.classes, &other.classes);
-        copy_vec(&mut self.slots, &other.slots);
-        copy_vec(&mut self.inverse, &other.inverse);
+        copy_vec(&mut self.bursts, &other.bursts);
         self.size = other.size;
         self.levels = other.levels;
         self.top = other.top;
         self.n = other.n;
         self.current_time = other.current_time;
         self.order = other.order;
-        self.unsettled = other.unsettled;
-        self.skip_below = other.skip_below;
-        self.runs = other.runs;
+        self.spent = other.spent;
     }
 
     /// Empties the scheduler, keeping its buffers' capacity.
@@ -313,31 +248,32 @@ impl Edf {
         self.tree.clear();
         self.keys.clear();
         self.items.clear();
-        self.classes.clear();
-        self.slots.clear();
-        self.inverse.clear();
+        self.bursts.clear();
         self.size = 0;
         self.levels = 0;
         self.top = None;
         self.n = 0;
         self.current_time = 0.0;
         self.order = 0;
-        self.unsettled = 0;
-        self.skip_below = 0;
-        self.runs = false;
+        self.spent = 0;
     }
 
-    /// Builds the tree over `entries` (key and item, one per leaf), `winners` a buffer.
+    /// A leaf an entry: the tree over `entries` (key and item each), `winners` a buffer.
     fn build(&mut self, entries: &[(Key, u32)], winners: &mut Vec<u32>) {
         self.n = entries.len();
-        self.classes.clear();
-        self.slots.clear();
-        self.build_tree(entries, winners);
+        self.bursts.clear();
+        self.spent = 0;
+        self.keys.clear();
+        self.keys.extend(entries.iter().map(|&(key, _)| key));
+        self.items.clear();
+        self.items.extend(entries.iter().map(|&(_, item)| item));
+        self.build_tree(winners);
     }
 
-    /// The loser tree over `leaves` (key and item each), `winners` a buffer.
-    fn build_tree(&mut self, leaves_in: &[(Key, u32)], winners: &mut Vec<u32>) {
-        let n = leaves_in.len();
+    /// The loser tree over the leaves' keys in `keys` (padded here to a power of two with
+    /// [`NEVER`]), `winners` a buffer.
+    fn build_tree(&mut self, winners: &mut Vec<u32>) {
+        let n = self.keys.len();
         if n == 0 {
             self.size = 0;
             self.levels = 0;
@@ -347,13 +283,7 @@ impl Edf {
         let size = leaves(n);
         self.size = size;
         self.levels = size.trailing_zeros();
-        self.skip_below = 0;
-        self.keys.clear();
-        self.keys.extend(leaves_in.iter().map(|&(key, _)| key));
         self.keys.resize(size, NEVER);
-        self.items.clear();
-        self.items.extend(leaves_in.iter().map(|&(_, item)| item));
-        self.items.resize(size, u32::MAX);
         // Each node's winner, bottom up; the tree keeps the losers.
         set_len(winners, 2 * size, 0);
         set_len(&mut self.tree, size, 0);
@@ -374,7 +304,7 @@ impl Edf {
     #[cfg(test)]
     pub(crate) fn add(&mut self, weight: f64, item: u32) {
         debug_assert!(weight > 0.0, "EDF weights must be positive");
-        // Tests only: gather every key and rebuild.
+        // Tests only, on a tree of entries: gather every key and rebuild.
         let mut entries: Vec<(Key, u32)> =
             (0..self.n).map(|l| (self.keys[l], self.items[l])).collect();
         entries.push((key(self.current_time + 1.0 / weight, self.order), item));
@@ -385,9 +315,9 @@ impl Edf {
     /// Rebuilds the scheduler over items `0..n` as if they had been added in order to an empty
     /// scheduler and then picked `picks` times (Envoy's `EdfScheduler::createWithPicks`, which
     /// gives each worker a different starting point). `weights` says whether `weight` gives
-    /// every pick until the next rebuild the same weights, and so whether the entries may be
-    /// kept as weight classes ([`Class`]). Reuses the buffers: allocates nothing when the
-    /// scheduler and `scratch` have room for `n` entries.
+    /// every pick until the next rebuild the same weights, and so whether the entries are kept
+    /// as bursts ([`Burst`]). Reuses the buffers: allocates nothing when the scheduler and
+    /// `scratch` have room for `n` entries.
     pub(crate) fn rebuild_with_picks(
         &mut self,
         n: u32,
@@ -407,174 +337,141 @@ impl Edf {
         let augmented = |i: u32| weight(i) + 1e-13;
         let weights_sum: f64 = (0..n).map(augmented).sum();
         let per_weight = f64::from(picks) / weights_sum;
+        // The picks before the current time of an entry of (augmented) weight `w`.
+        let initial_picks = |w: f64| {
+            let mut floor_picks = (w * f64::from(picks) / weights_sum) as u32;
+            if floor_picks > 0 && f64::from(floor_picks) / w >= per_weight {
+                floor_picks -= 1;
+            }
+            floor_picks
+        };
+        let fixed = weights == Weights::Fixed;
+        // Over fixed weights, while there are few: the distinct weights (bits), each with its
+        // initial deadline, floor picks and entries (the first two depend on the weight
+        // alone: computed once a weight).
+        let mut seen = [Seen::default(); FEW_WEIGHTS];
+        let (mut distinct, mut few) = (0, fixed);
         let entries = &mut scratch.entries;
         entries.clear();
         let mut picks_so_far = 0_u32;
         let mut max_pick_time = 0.0_f64;
         for i in 0..n {
             let w = augmented(i);
-            let mut floor_picks = (w * f64::from(picks) / weights_sum) as u32;
-            if floor_picks > 0 && f64::from(floor_picks) / w >= per_weight {
-                floor_picks -= 1;
-            }
-            let pick_time = f64::from(floor_picks) / w;
-            entries.push((key(f64::from(floor_picks + 1) / w, u64::from(i)), i));
-            max_pick_time = max_pick_time.max(pick_time);
+            let known = if few {
+                seen[..distinct]
+                    .iter_mut()
+                    .find(|s| s.weight == w.to_bits())
+            } else {
+                None
+            };
+            let (floor_picks, deadline) = match known {
+                Some(s) => {
+                    s.entries += 1;
+                    (s.floor_picks, f64::from_bits(s.deadline))
+                }
+                None => {
+                    let floor_picks = initial_picks(w);
+                    let deadline = f64::from(floor_picks + 1) / w;
+                    max_pick_time = max_pick_time.max(f64::from(floor_picks) / w);
+                    if few && distinct < FEW_WEIGHTS {
+                        seen[distinct] = Seen {
+                            weight: w.to_bits(),
+                            deadline: deadline.to_bits(),
+                            floor_picks,
+                            entries: 1,
+                            next: 0,
+                        };
+                        distinct += 1;
+                    } else {
+                        few = false;
+                    }
+                    (floor_picks, deadline)
+                }
+            };
+            entries.push((key(deadline, u64::from(i)), i));
             picks_so_far += floor_picks;
         }
-        self.inverse.clear();
-        let fixed = weights != Weights::Varying;
-        if !(fixed && self.build_classes(entries, &weight, weights, &mut scratch.winners)) {
-            self.build(entries, &mut scratch.winners);
-            if fixed {
-                // Leaf `i` holds item `i`.
-                self.inverse.extend((0..n).map(|i| 1.0 / weight(i)));
+        if fixed {
+            // The entries in key order, then bursts. Few weights: each entry goes straight to
+            // its place, after the entries of earlier deadlines (or of an equal deadline and
+            // a weight first seen earlier) and, within its weight, in item (= order) order.
+            if few {
+                let seen = &mut seen[..distinct];
+                let mut by_deadline = [0_usize; FEW_WEIGHTS];
+                for (k, slot) in by_deadline.iter_mut().enumerate().take(distinct) {
+                    *slot = k;
+                }
+                let by_deadline = &mut by_deadline[..distinct];
+                by_deadline.sort_by_key(|&k| seen[k].deadline);
+                let mut at = 0;
+                for &k in by_deadline.iter() {
+                    seen[k].next = at;
+                    at += seen[k].entries;
+                }
+                for i in 0..n {
+                    let bits = augmented(i).to_bits();
+                    if let Some(s) = seen.iter_mut().find(|s| s.weight == bits) {
+                        if let Some(slot) = entries.get_mut(s.next as usize) {
+                            *slot = ((s.deadline, u64::from(i)), i);
+                        }
+                        s.next += 1;
+                    }
+                }
+                // Weights of one deadline (a rounding's coincidence) interleave by order.
+                if !entries.is_sorted_by_key(|&(key, _)| wide(key)) {
+                    entries.sort_unstable_by_key(|&(key, _)| wide(key));
+                }
+            } else {
+                entries.sort_unstable_by_key(|&(key, _)| wide(key));
             }
+            self.build_bursts(entries, |item| 1.0 / weight(item), &mut scratch.winners);
+        } else {
+            self.build(entries, &mut scratch.winners);
         }
         self.current_time = max_pick_time;
         self.order = u64::from(n);
+        // The picks left, fewer than `n`.
         while picks_so_far < picks {
             self.pick_and_add(&weight);
             picks_so_far += 1;
         }
     }
 
-    /// Keeps `entries` (keys in the order of their items, as `rebuild_with_picks` makes them)
-    /// by weight class when they have at most [`MAX_CLASSES`] distinct weights and `weights`
-    /// finds classes worth it ([`Weights::Fixed`], [`Weights::Localities`]); `false` (and
-    /// nothing changed) otherwise. `winners` is a buffer.
-    fn build_classes(
+    /// Keeps `entries` (key and item each, in key order) as bursts: runs of entries of one
+    /// inverse weight `inv(item)` and one deadline. `winners` is a buffer.
+    fn build_bursts(
         &mut self,
         entries: &[(Key, u32)],
-        weight: &impl Fn(u32) -> f64,
-        weights: Weights,
+        inv: impl Fn(u32) -> f64,
         winners: &mut Vec<u32>,
-    ) -> bool {
-        // Distinct weights (by bits) in first-seen order, with their counts.
-        let mut seen = [(0_u64, 0_u32); MAX_CLASSES];
-        let mut distinct = 0;
-        for &(_, item) in entries {
-            let bits = weight(item).to_bits();
-            match seen[..distinct].iter_mut().find(|(b, _)| *b == bits) {
-                Some((_, count)) => *count += 1,
-                None if distinct < MAX_CLASSES => {
-                    seen[distinct] = (bits, 1);
-                    distinct += 1;
-                }
-                None => return false,
-            }
-        }
-        if !classes_pay(weights, entries.len(), distinct) {
-            return false;
-        }
-        self.runs = entries.len() >= distinct * MIN_RUN_CLASS_SIZE;
-        self.n = entries.len();
-        self.classes.clear();
-        // Every slot is written below.
-        set_len(
-            &mut self.slots,
-            entries.len(),
-            Slot {
-                key: NEVER,
-                item: u32::MAX,
-            },
+    ) {
+        debug_assert!(
+            entries.is_sorted_by_key(|&(key, _)| wide(key)),
+            "entries out of order"
         );
-        let mut start = 0_u32;
-        for &(bits, count) in &seen[..distinct] {
-            self.classes.push(Class {
-                start,
-                len: count,
-                head: 0,
-                inv: 1.0 / f64::from_bits(bits),
-            });
-            start += count;
-        }
-        // Each class's entries in item order; then each class in key order (they already are:
-        // entries of one weight start with one deadline, so their orders decide).
-        let mut next: [u32; MAX_CLASSES] = [0; MAX_CLASSES];
-        for &(key, item) in entries {
-            let bits = weight(item).to_bits();
-            let c = seen[..distinct]
-                .iter()
-                .position(|(b, _)| *b == bits)
-                .unwrap_or(0);
-            let class = self.classes[c];
-            self.slots[(class.start + next[c]) as usize] = Slot { key, item };
-            next[c] += 1;
-        }
-        let mut heads = [(NEVER, 0_u32); MAX_CLASSES];
-        for (c, class) in self.classes.iter().enumerate() {
-            let slots = &mut self.slots[class.start as usize..(class.start + class.len) as usize];
-            if !slots.is_sorted_by_key(|s| s.key) {
-                slots.sort_unstable_by_key(|s| s.key);
+        self.n = entries.len();
+        self.keys.clear();
+        self.items.clear();
+        self.bursts.clear();
+        self.spent = 0;
+        let mut last: Option<(u64, u64)> = None;
+        for (at, &(key, item)) in entries.iter().enumerate() {
+            let inv = inv(item);
+            match self.bursts.last_mut() {
+                Some(burst) if last == Some((key.0, inv.to_bits())) => burst.len += 1,
+                _ => {
+                    self.bursts.push(Burst {
+                        start: at as u32,
+                        len: 1,
+                        inv,
+                    });
+                    self.keys.push(key);
+                }
             }
-            heads[c] = (slots[0].key, c as u32);
-            if slots.len() > 1 {
-                self.unsettled |= 1 << c;
-            }
+            last = Some((key.0, inv.to_bits()));
+            self.items.push(item);
         }
-        self.build_tree(&heads[..distinct], winners);
-        true
-    }
-
-    /// Class `c`'s head is picked: it is re-added at the class's tail with the next order.
-    /// Returns the item and the class's new head key.
-    #[inline(always)]
-    fn rotate_class(&mut self, c: usize) -> Option<(u32, Key)> {
-        let class = self.classes.get_mut(c)?;
-        let (start, head) = (class.start as usize, class.head as usize);
-        let slot = self.slots.get_mut(start + head)?;
-        let item = slot.item;
-        self.current_time = deadline(slot.key);
-        let added = key(self.current_time + class.inv, self.order);
-        self.order += 1;
-        slot.key = added;
-        let next = if head + 1 == class.len as usize {
-            0
-        } else {
-            head + 1
-        };
-        class.head = next as u32;
-        if self.unsettled != 0 {
-            self.settle(c, head, added);
-        }
-        Some((item, self.slots.get(start + next)?.key))
-    }
-
-    /// After class `c`'s entry at ring position `at` was re-added with key `added`, while some
-    /// class may hold an initial key above a re-added one: the re-added entry is the ring's
-    /// last, in order when the entry before it has a lesser key, as it has but for a rounding
-    /// of Envoy's initial deadlines; otherwise it is moved back to its place in key order.
-    /// Once a class's re-add lands last (every later re-add has a greater key: times only
-    /// grow and rounding is monotonic), the class is settled and rotations skip this.
-    #[cold]
-    #[inline(never)]
-    fn settle(&mut self, c: usize, at: usize, added: Key) {
-        let bit = 1_u32 << c;
-        let Some(&Class {
-            start, len, head, ..
-        }) = self.classes.get(c)
-        else {
-            return;
-        };
-        if self.unsettled & bit == 0 {
-            return;
-        }
-        let (start, len, next) = (start as usize, len as usize, head as usize);
-        let Some(ring) = self.slots.get_mut(start..start + len) else {
-            return;
-        };
-        let before = if at == 0 { len - 1 } else { at - 1 };
-        if len < 2 || wide(ring[before].key) < wide(added) {
-            self.unsettled &= !bit;
-            return;
-        }
-        let place = |j: usize| (next + j) % len;
-        let mut j = len - 1;
-        while j > 0 && ring[place(j - 1)].key > ring[place(j)].key {
-            ring.swap(place(j - 1), place(j));
-            j -= 1;
-        }
+        self.build_tree(winners);
     }
 
     /// Picks the item with the earliest deadline and re-adds it with `weight(item)` (when it
@@ -582,36 +479,23 @@ impl Edf {
     #[inline(always)]
     pub(crate) fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
         let leaf = self.top? as usize;
-        // The leaf's new key: the re-added entry's, or with classes the class's next head.
-        let (item, added) = if self.classes.is_empty() {
-            let item = *self.items.get(leaf)?;
-            self.current_time = deadline(*self.keys.get(leaf)?);
-            let inverse = match self.inverse.get(leaf) {
-                Some(&inverse) => inverse,
-                None => {
-                    let w = weight(item);
-                    debug_assert!(w > 0.0, "EDF weights must be positive");
-                    1.0 / w
-                }
-            };
-            let added = key(self.current_time + inverse, self.order);
+        if !self.bursts.is_empty() {
+            let burst = *self.bursts.get(leaf)?;
+            let item = *self.items.get((burst.start + self.spent) as usize)?;
             self.order += 1;
-            (item, added)
-        } else {
-            let (item, added) = self.rotate_class(leaf)?;
-            *self.keys.get_mut(leaf)? = added;
-            let mask = self.size.wrapping_sub(1);
-            if !self.runs {
-                let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
-                self.top = Some(replay(tree, keys, self.levels, leaf, added));
-            } else if added.0 >= self.skip_below {
-                // Else the top still wins every match of its path.
-                let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
-                let (top, skip_below) = replay_path::<true>(tree, keys, self.levels, leaf, added);
-                (self.top, self.skip_below) = (Some(top), skip_below);
+            self.spent += 1;
+            if self.spent == burst.len {
+                self.spent = 0;
+                self.re_add_burst(leaf, burst);
             }
             return Some(item);
-        };
+        }
+        let item = *self.items.get(leaf)?;
+        self.current_time = deadline(*self.keys.get(leaf)?);
+        let w = weight(item);
+        debug_assert!(w > 0.0, "EDF weights must be positive");
+        let added = key(self.current_time + 1.0 / w, self.order);
+        self.order += 1;
         self.keys[leaf] = added;
         let mask = self.size.wrapping_sub(1);
         let (tree, keys) = (self.tree.get_mut(..=mask)?, self.keys.get(..=mask)?);
@@ -619,69 +503,31 @@ impl Edf {
         Some(item)
     }
 
-    /// The next `out.len()` picks of a scheduler over fixed weights into `out`: what as many
-    /// [`Edf::pick_and_add`] calls would give, with the slices, the clock and the order in
-    /// locals, so that the compiler keeps them in registers from one pick to the next (each
-    /// call reloads them: its stores into the tree might, for all it knows, change them).
-    /// Returns how many it made: `out.len()`, or 0 when the scheduler is empty, asks for its
-    /// weights ([`Weights::Varying`]) or keeps classes not all settled yet (see
-    /// [`Edf::settle`]; nothing changed then).
-    pub(crate) fn pick_many(&mut self, out: &mut [u32]) -> usize {
-        let Some(mut leaf) = self.top.map(|t| t as usize) else {
-            return 0;
-        };
-        let mask = self.size.wrapping_sub(1);
-        let (Some(tree), Some(keys), Some(items)) = (
-            self.tree.get_mut(..=mask),
-            self.keys.get_mut(..=mask),
-            self.items.get(..=mask),
-        ) else {
-            return 0;
-        };
-        let inverse = self.inverse.as_slice();
-        if !self.classes.is_empty() {
-            return self.pick_many_classes(out);
-        }
-        if inverse.len() != self.n {
-            return 0;
-        }
-        let (levels, mut time, mut order) = (self.levels, self.current_time, self.order);
-        let mut made = 0;
-        for slot in out.iter_mut() {
-            // The top is a real entry (padding leaves never win), below `n`.
-            let Some(&inv) = inverse.get(leaf) else {
-                break;
-            };
-            *slot = items[leaf & mask];
-            time = deadline(keys[leaf & mask]);
-            let added = key(time + inv, order);
-            order += 1;
-            keys[leaf & mask] = added;
-            leaf = replay(tree, keys, levels, leaf, added) as usize;
-            made += 1;
-        }
-        self.current_time = time;
-        self.order = order;
-        self.top = Some(leaf as u32);
-        made
-    }
-
-    /// [`Edf::pick_many`] of entries kept as classes, once every class is settled (0 before:
-    /// [`Edf::rotate_class`] settles them one pick at a time): each pick rotates the top
-    /// class's queue and replays the class's next head (unless the class wins a run, see
-    /// `runs`).
-    fn pick_many_classes(&mut self, out: &mut [u32]) -> usize {
-        if self.runs {
-            self.rotate_many::<true>(out)
-        } else {
-            self.rotate_many::<false>(out)
-        }
-    }
-
-    /// [`Edf::pick_many_classes`], the replays skipped where they would change nothing when
-    /// `RUNS` (see `runs`).
+    /// The top burst, at `leaf`, was handed out (`self.order` counts its picks): its entries
+    /// come back with one deadline and the orders of their picks, and the tree replays it.
     #[inline(always)]
-    fn rotate_many<const RUNS: bool>(&mut self, out: &mut [u32]) -> usize {
+    fn re_add_burst(&mut self, leaf: usize, burst: Burst) {
+        let mask = self.size.wrapping_sub(1);
+        let (Some(tree), Some(keys)) = (self.tree.get_mut(..=mask), self.keys.get_mut(..=mask))
+        else {
+            return;
+        };
+        self.current_time = deadline(keys[leaf & mask]);
+        let added = key(
+            self.current_time + burst.inv,
+            self.order - u64::from(burst.len),
+        );
+        keys[leaf & mask] = added;
+        self.top = Some(replay(tree, keys, self.levels, leaf, added));
+    }
+
+    /// The next `out.len()` picks of a scheduler over fixed weights into `out`: what as many
+    /// [`Edf::pick_and_add`] calls would give, a burst's items copied at once, with the
+    /// slices and the order in locals, so that the compiler keeps them in registers from one
+    /// burst to the next (each call reloads them: its stores into the tree might, for all it
+    /// knows, change them). Returns how many it made: `out.len()`, or 0 when the scheduler is
+    /// empty or asks for its weights ([`Weights::Varying`]).
+    pub(crate) fn pick_many(&mut self, out: &mut [u32]) -> usize {
         let Some(mut leaf) = self.top.map(|t| t as usize) else {
             return 0;
         };
@@ -690,60 +536,44 @@ impl Edf {
         else {
             return 0;
         };
-        if self.unsettled != 0 {
-            return 0;
-        }
-        let (classes, slots) = (self.classes.as_mut_slice(), self.slots.as_mut_slice());
-        let (levels, mut time, mut order) = (self.levels, self.current_time, self.order);
-        let mut skip_below = self.skip_below;
+        let (bursts, items) = (self.bursts.as_slice(), self.items.as_slice());
+        let (levels, mut order, mut spent) = (self.levels, self.order, self.spent as usize);
         let mut made = 0;
-        for out in out.iter_mut() {
-            // The top is a class (padding leaves never win).
-            let Some(class) = classes.get_mut(leaf) else {
+        while made < out.len() {
+            // The top is a burst (padding leaves never win; none without bursts).
+            let Some(&burst) = bursts.get(leaf) else {
                 break;
             };
-            let (start, head) = (class.start as usize, class.head as usize);
-            let next = if head + 1 == class.len as usize {
-                0
-            } else {
-                head + 1
-            };
-            let Some(slot) = slots.get_mut(start + head) else {
+            let (start, len) = (burst.start as usize, burst.len as usize);
+            let take = (len - spent).min(out.len() - made);
+            let (Some(from), Some(to)) = (
+                items.get(start + spent..start + spent + take),
+                out.get_mut(made..made + take),
+            ) else {
                 break;
             };
-            *out = slot.item;
-            time = deadline(slot.key);
-            slot.key = key(time + class.inv, order);
-            order += 1;
-            class.head = next as u32;
-            let Some(&Slot { key: added, .. }) = slots.get(start + next) else {
-                break;
-            };
-            keys[leaf & mask] = added;
-            if !RUNS {
+            to.copy_from_slice(from);
+            made += take;
+            order += take as u64;
+            spent += take;
+            if spent == len {
+                spent = 0;
+                self.current_time = deadline(keys[leaf & mask]);
+                let added = key(self.current_time + burst.inv, order - len as u64);
+                keys[leaf & mask] = added;
                 leaf = replay(tree, keys, levels, leaf, added) as usize;
-            } else if added.0 >= skip_below {
-                let (top, below) = replay_path::<true>(tree, keys, levels, leaf, added);
-                (leaf, skip_below) = (top as usize, below);
             }
-            made += 1;
         }
-        self.current_time = time;
         self.order = order;
+        self.spent = spent as u32;
         self.top = Some(leaf as u32);
-        self.skip_below = skip_below;
         made
     }
 
     /// Renames every item through `f` (the order of the entries is unchanged).
     pub(crate) fn map_items(&mut self, f: impl Fn(u32) -> u32) {
-        // With classes, the leaves are classes: only the slots hold items.
-        let n = if self.classes.is_empty() { self.n } else { 0 };
-        for item in self.items.iter_mut().take(n) {
+        for item in self.items.iter_mut().take(self.n) {
             *item = f(*item);
-        }
-        for slot in &mut self.slots {
-            slot.item = f(slot.item);
         }
     }
 }
@@ -876,12 +706,9 @@ mod tests {
         }
     }
 
-    /// An entry's weight in the property tests: integer ones (Envoy's host weights, up to the
-    /// class limit and past it) and fractional ones (the localities' effective weights, some
-    /// far apart).
-    /// Schedulers over `weights` after `picks` initial picks: one asking for each weight (the
-    /// tree), and one over fixed weights, the localities' or the hosts' (tree or classes).
-    fn built_both(weights: &[f64], picks: u32, localities: bool) -> (Edf, Edf) {
+    /// Schedulers over `weights` after `picks` initial picks: one asking for each weight (a
+    /// tree of entries), and one over fixed weights (bursts).
+    fn built_both(weights: &[f64], picks: u32) -> (Edf, Edf) {
         let build = |kind| {
             let mut edf = Edf::default();
             let n = weights.len() as u32;
@@ -889,14 +716,11 @@ mod tests {
             edf.rebuild_with_picks(n, weight, picks, kind, &mut EdfScratch::default());
             edf
         };
-        let fixed = if localities {
-            Weights::Localities
-        } else {
-            Weights::Fixed
-        };
-        (build(Weights::Varying), build(fixed))
+        (build(Weights::Varying), build(Weights::Fixed))
     }
 
+    /// An entry's weight in the property tests: integer ones (Envoy's host weights) and
+    /// fractional ones (the localities' effective weights, some far apart).
     fn weight_value() -> impl Strategy<Value = f64> {
         proptest::prop_oneof![
             (1_u32..=8).prop_map(f64::from),
@@ -905,82 +729,75 @@ mod tests {
         ]
     }
 
+    /// Weights for the property tests: any mix, or a few shared by many entries (long
+    /// bursts).
+    fn weight_list() -> impl Strategy<Value = Vec<f64>> {
+        proptest::prop_oneof![
+            proptest::collection::vec(weight_value(), 1..400),
+            (
+                proptest::collection::vec(weight_value(), 1..6),
+                proptest::collection::vec(0_usize..6, 1..300),
+            )
+                .prop_map(|(palette, of)| {
+                    of.iter()
+                        .map(|&k| palette[k % palette.len()])
+                        .collect::<Vec<f64>>()
+                }),
+        ]
+    }
+
     proptest::proptest! {
-        /// Fixed weights kept as weight classes pick exactly as the tree from the same
-        /// `createWithPicks` start: integer weights (Envoy's host weights, up to the class
-        /// limit and past it, where the tree stays), fractional ones (the localities' effective
-        /// weights), and any number of initial picks (whose rounded deadlines the classes must
-        /// put in order).
+        /// Fixed weights kept as bursts pick exactly as the tree of entries from the same
+        /// `createWithPicks` start: integer weights (Envoy's host weights), fractional ones
+        /// (the localities' effective weights), and any number of initial picks (whose
+        /// rounded deadlines split bursts and may fall before a later re-add). A copy made in
+        /// the middle of a burst picks as its original.
         #[test]
-        fn weight_classes_pick_as_the_tree(
-            weights in proptest::collection::vec(weight_value(), 1..400),
+        fn bursts_pick_as_the_tree(
+            weights in weight_list(),
             picks in proptest::prop_oneof![0_u32..1000, proptest::num::u32::ANY],
-            localities in proptest::bool::ANY,
+            copy_at in 0_usize..50,
         ) {
             let weight = |i: u32| weights[i as usize];
-            let (mut tree, mut classes) = built_both(&weights, picks, localities);
-            let distinct = {
-                let mut bits: Vec<u64> = weights.iter().map(|w| w.to_bits()).collect();
-                bits.sort_unstable();
-                bits.dedup();
-                bits.len()
-            };
-            // Host weights: eight entries a class on average; localities: a tree of classes
-            // with at most a quarter of the entries' leaves.
-            let worth = if localities {
-                weights.len().next_power_of_two() >= 4 * distinct.next_power_of_two()
-            } else {
-                weights.len() >= distinct * MIN_CLASS_SIZE
-            };
-            proptest::prop_assert_eq!(
-                !classes.classes.is_empty(),
-                distinct <= MAX_CLASSES && worth
-            );
+            let (mut tree, mut bursts) = built_both(&weights, picks);
+            proptest::prop_assert!(!bursts.bursts.is_empty() && bursts.bursts.len() <= weights.len());
+            let mut copy = Edf::default();
             for step in 0..(3 * weights.len() + 50) {
+                if step == copy_at {
+                    copy.copy_from(&bursts);
+                }
                 let a = tree.pick_and_add(weight);
-                let b = classes.pick_and_add(weight);
+                let b = bursts.pick_and_add(weight);
                 proptest::prop_assert!(a.is_some());
                 proptest::prop_assert_eq!(a, b, "pick {}", step);
             }
-            let mut copy = Edf::default();
-            copy.copy_from(&classes);
-            proptest::prop_assert_eq!(copy.pick_and_add(weight), tree.pick_and_add(weight));
+            let (_, mut again) = built_both(&weights, picks);
+            for step in 0..copy_at.min(3 * weights.len() + 50) {
+                again.pick_and_add(weight);
+                let _ = step;
+            }
+            for step in 0..100 {
+                proptest::prop_assert_eq!(copy.pick_and_add(weight), again.pick_and_add(weight), "copy, pick {}", step);
+            }
         }
     }
 
     proptest::proptest! {
         /// A scheduler over fixed weights makes runs of picks (`pick_many`, runs of 0 to 16)
         /// that are the picks of a tree asking for each weight, one at a time, and both go on
-        /// alike after: as a tree, and as classes once they are settled (before, it makes no
-        /// run and its caller picks one at a time, as here).
+        /// alike after, whether a run ends within a burst or at its end.
         #[test]
         fn runs_of_picks_are_the_picks_one_at_a_time(
-            weights in proptest::prop_oneof![
-                proptest::collection::vec(weight_value(), 1..100),
-                // A few weights shared by many entries: classes (of 32 or more, whose laps
-                // skip their replays, from 192 entries).
-                (
-                    proptest::collection::vec(weight_value(), 1..6),
-                    proptest::collection::vec(0_usize..6, 1..300),
-                )
-                    .prop_map(|(palette, of)| {
-                        of.iter().map(|&k| palette[k % palette.len()]).collect::<Vec<f64>>()
-                    }),
-            ],
+            weights in weight_list(),
             picks in proptest::prop_oneof![0_u32..1000, proptest::num::u32::ANY],
             runs in proptest::collection::vec(0_usize..=16, 1..40),
-            localities in proptest::bool::ANY,
         ) {
             let weight = |i: u32| weights[i as usize];
-            let (mut one, mut many) = built_both(&weights, picks, localities);
+            let (mut one, mut many) = built_both(&weights, picks);
             for run in runs {
                 let mut out = [u32::MAX; 16];
-                let unsettled = !many.classes.is_empty() && many.unsettled != 0;
                 let made = many.pick_many(&mut out[..run]);
-                proptest::prop_assert_eq!(made, if unsettled { 0 } else { run });
-                for slot in &mut out[made..run] {
-                    *slot = many.pick_and_add(weight).unwrap_or(u32::MAX);
-                }
+                proptest::prop_assert_eq!(made, run);
                 for (i, &item) in out[..run].iter().enumerate() {
                     proptest::prop_assert_eq!(Some(item), one.pick_and_add(weight), "pick {}", i);
                 }
@@ -993,17 +810,80 @@ mod tests {
     }
 
     #[test]
+    fn entries_of_one_weight_and_deadline_are_one_burst() {
+        // Weights 2, 2, 2, 1 from an empty start: deadlines 1/(2 + 1e-13) for the first three
+        // (one burst, in insertion order) and 1/(1 + 1e-13) for the last (a burst of its own).
+        let weights = [2.0, 2.0, 2.0, 1.0];
+        let (_, mut edf) = built_both(&weights, 0);
+        assert_eq!(edf.bursts.len(), 2);
+        assert_eq!(edf.items, [0, 1, 2, 3]);
+        // The burst comes back at 1/(2 + 1e-13) + 1/2 = 1 - 2.5e-14, after 3's 1 - 1e-13; then
+        // at 1.5 - 2.5e-14, before 3's 2 - 1e-13; then at 2 - 2.5e-14, after it.
+        let picks: Vec<u32> = (0..12)
+            .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
+            .collect();
+        assert_eq!(picks, [0, 1, 2, 3, 0, 1, 2, 0, 1, 2, 3, 0]);
+        // Picked once from the start: the first burst is under way, and goes on from 1.
+        let (_, mut edf) = built_both(&weights, 1);
+        assert_eq!((edf.bursts.len(), edf.spent), (2, 1));
+        let picks: Vec<u32> = (0..6)
+            .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
+            .collect();
+        assert_eq!(picks, [1, 2, 3, 0, 1, 2]);
+    }
+
+    #[test]
+    fn weights_of_one_initial_deadline_interleave_by_order() {
+        // 7.000000000000002 and the next float up: their augmented weights are distinct, and
+        // so are their inverses, but 1 / (w + 1e-13) rounds to one initial deadline. The
+        // entries alternate, so in key order (by item) they alternate too: four bursts.
+        let (a, b) = (7.000_000_000_000_003, 7.000_000_000_000_002);
+        assert!(1.0_f64 / a != 1.0 / b && 1.0 / (a + 1e-13) == 1.0 / (b + 1e-13));
+        let weights = [a, b, a, b];
+        let weight = |i: u32| weights[i as usize];
+        let (mut tree, mut bursts) = built_both(&weights, 0);
+        assert_eq!(bursts.items, [0, 1, 2, 3]);
+        assert_eq!(bursts.bursts.len(), 4);
+        for step in 0..40 {
+            assert_eq!(
+                bursts.pick_and_add(weight),
+                tree.pick_and_add(weight),
+                "pick {step}"
+            );
+        }
+    }
+
+    #[test]
+    fn entries_of_one_deadline_and_other_weights_are_bursts_apart() {
+        // Three entries at 10.0, orders 0 to 2; the middle one of weight 2, the others of
+        // weight 4: three bursts, as the middle one comes back later than the others.
+        let inv = |item: u32| if item == 1 { 0.5 } else { 0.25 };
+        let entries: Vec<(Key, u32)> = (0..3).map(|i| (key(10.0, u64::from(i)), i)).collect();
+        let mut edf = Edf::default();
+        edf.build_bursts(&entries, inv, &mut Vec::new());
+        edf.order = 3;
+        assert_eq!(edf.bursts.len(), 3);
+        // 0 → (10.25, 3), 1 → (10.5, 4), 2 → (10.25, 5); 0 → (10.5, 6), 2 → (10.5, 7);
+        // 1 → (11.0, 8), 0 → (10.75, 9), 2 → (10.75, 10); 0 → (11.0, 11), 2 → (11.0, 12);
+        // then 1, 0, 2 at 11.0.
+        let picks: Vec<u32> = (0..13)
+            .map_while(|_| edf.pick_and_add(|i| 1.0 / inv(i)))
+            .collect();
+        assert_eq!(picks, [0, 1, 2, 0, 2, 1, 0, 2, 0, 2, 1, 0, 2]);
+    }
+
+    #[test]
     fn a_rounded_initial_deadline_is_put_back_in_order() {
-        // Two entries of one weight whose keys are out of order when the second comes back:
-        // the classes must still pick the least key first.
+        // Two entries of one weight whose keys are out of order when the first comes back:
+        // the bursts must still pick the least key first.
         let mut edf = Edf::default();
         let n = 8;
-        let entries: Vec<(Key, u32)> = [(key(10.0, 0), 0), (key(10.5, 1), 1)]
+        let mut entries: Vec<(Key, u32)> = [(key(10.0, 0), 0), (key(10.5, 1), 1)]
             .into_iter()
             .chain((2..n).map(|i| (key(18.0 + f64::from(i), u64::from(i)), i)))
             .collect();
-        assert!(edf.build_classes(&entries, &|_| 4.0, Weights::Fixed, &mut Vec::new()));
-        edf.current_time = 9.5;
+        entries.sort_unstable_by_key(|&(key, _)| wide(key));
+        edf.build_bursts(&entries, |_| 0.25, &mut Vec::new());
         edf.order = u64::from(n);
         // Picks 0 at 10.0 and re-adds it at 10.25: before every other entry.
         assert_eq!(edf.pick_and_add(|_| 4.0), Some(0));
@@ -1014,29 +894,6 @@ mod tests {
         // Both back at 10.75, 1 first (re-added first); entry 2 waits at 20.0.
         assert_eq!(edf.pick_and_add(|_| 4.0), Some(1));
         assert_eq!(edf.pick_and_add(|_| 4.0), Some(0));
-    }
-
-    #[test]
-    fn a_copy_picks_as_its_original_with_runs() {
-        // Weights 1 to 4 over 256 entries: classes of 64, whose laps skip their replays.
-        let weights: Vec<f64> = (0..256).map(|i| f64::from(1 + i % 4)).collect();
-        let weight = |i: u32| weights[i as usize];
-        let (_, mut original) = built_both(&weights, 7, false);
-        assert!(original.runs && !original.classes.is_empty());
-        // Another scheduler further on (later deadlines, another bound on its replays).
-        let (_, mut copy) = built_both(&weights, 1000, false);
-        for _ in 0..50 {
-            original.pick_and_add(weight);
-            copy.pick_and_add(weight);
-        }
-        copy.copy_from(&original);
-        for step in 0..500 {
-            assert_eq!(
-                copy.pick_and_add(weight),
-                original.pick_and_add(weight),
-                "pick {step}"
-            );
-        }
     }
 
     #[test]
@@ -1066,8 +923,8 @@ mod tests {
             .map_while(|_| renamed.pick_and_add(|i| weights[(i - 10) as usize]))
             .collect();
         assert_eq!(picked, plain.iter().map(|i| i + 10).collect::<Vec<_>>());
-        // Renamed while kept as classes (40 entries of 3 weights, as a locality scheduler's
-        // are): the leaves are classes, and only the entries' items change.
+        // Renamed while kept as bursts (40 entries of 3 weights, as a locality scheduler's
+        // are): the leaves are bursts, and only the entries' items change.
         let weights: Vec<f64> = (0..40).map(|i| f64::from(i % 3 + 1) * 0.7).collect();
         let build = |weights_do| {
             let mut edf = Edf::default();
@@ -1075,31 +932,19 @@ mod tests {
             edf.rebuild_with_picks(40, weight, 11, weights_do, &mut EdfScratch::default());
             edf
         };
-        let (mut tree, mut classes) = (build(Weights::Varying), build(Weights::Localities));
-        assert_eq!(classes.classes.len(), 3);
-        classes.map_items(|i| 100 + i);
+        let (mut tree, mut bursts) = (build(Weights::Varying), build(Weights::Fixed));
+        assert!(bursts.bursts.len() < 10);
+        bursts.map_items(|i| 100 + i);
         for _ in 0..200 {
             let want = tree.pick_and_add(|i| weights[i as usize]).map(|i| 100 + i);
-            assert_eq!(classes.pick_and_add(|i| weights[(i - 100) as usize]), want);
+            assert_eq!(bursts.pick_and_add(|i| weights[(i - 100) as usize]), want);
         }
         let mut one = Edf::default();
-        one.rebuild_with_picks(
-            1,
-            |_| 5.0,
-            7,
-            Weights::Localities,
-            &mut EdfScratch::default(),
-        );
+        one.rebuild_with_picks(1, |_| 5.0, 7, Weights::Fixed, &mut EdfScratch::default());
         assert_eq!(one.pick_and_add(|_| 5.0), Some(0));
         assert_eq!(one.pick_and_add(|_| 5.0), Some(0));
         let mut none = Edf::default();
-        none.rebuild_with_picks(
-            0,
-            |_| 1.0,
-            3,
-            Weights::Localities,
-            &mut EdfScratch::default(),
-        );
+        none.rebuild_with_picks(0, |_| 1.0, 3, Weights::Fixed, &mut EdfScratch::default());
         assert_eq!(none.pick_and_add(|_| 1.0), None);
     }
 }

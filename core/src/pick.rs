@@ -271,10 +271,10 @@ impl Scheduler {
     /// beside the previous pick's host choice, and sixteen made in a row lost that: weighted
     /// ROUND_ROBIN 41.0 → 46.5 ns, LEAST_REQUEST 27.8 → 29.7.
     #[inline(always)]
-    fn pick_ahead(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
+    fn pick_ahead(&mut self) -> Option<u32> {
         match self.next_ahead() {
             Some(l) => Some(l),
-            None => self.make_ahead(weight),
+            None => self.make_ahead(),
         }
     }
 
@@ -302,23 +302,16 @@ impl Scheduler {
         self.next_made().and_then(|k| self.hosts.get(k).copied())
     }
 
-    /// Makes the next run of picks (`run` of them, fewer if the EDF has no entry), returning
+    /// Makes the next run of picks (`run` of them, none if the EDF has no entry), returning
     /// the first and keeping the rest.
     #[inline(never)]
-    fn make_ahead(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
+    fn make_ahead(&mut self) -> Option<u32> {
         let run = usize::from(self.run).clamp(1, AHEAD);
         self.run = (2 * run).min(AHEAD) as u8;
-        // The picks in one loop; one call at a time while classes settle (or none: empty).
-        let mut len = self
+        // A locality scheduler's weights are fixed: its EDF makes the whole run.
+        let len = self
             .edf
             .pick_many(self.ahead.get_mut(..run).unwrap_or_default());
-        while len < run {
-            let Some(l) = self.edf.pick_and_add(&weight) else {
-                break;
-            };
-            self.ahead[len] = l;
-            len += 1;
-        }
         // At most `AHEAD`, which fits a byte.
         self.rotated = false;
         self.ahead_len = len as u8;
@@ -436,7 +429,7 @@ impl PrioritySources {
     /// (callgrind), 22.7–23.2 → 21.0–21.5 ns (best of 3M picks, interleaved runs of a loop);
     /// a health flip plus the next pick 447 → 451 ns.
     #[inline(never)]
-    fn make_hosts_ahead(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
+    fn make_hosts_ahead(&mut self) -> Option<u32> {
         let Self {
             healthy,
             locality_healthy,
@@ -444,7 +437,7 @@ impl PrioritySources {
             locality_healthy_scheduler: scheduler,
             ..
         } = self;
-        scheduler.make_ahead(weight)?;
+        scheduler.make_ahead()?;
         // The groups' ranges are positions in the buffer. Slices taken once: the loop's stores
         // could, for all the wasm build's optimiser knows, change a vector's pointer or length,
         // so through the vectors it reloaded both at every pick (the native build did not).
@@ -801,7 +794,7 @@ impl Picker {
         if scheduler.batch && self.policy == LbPolicy::RoundRobin {
             let host = match scheduler.next_ahead_host() {
                 Some(host) => Some(host),
-                None => state.make_hosts_ahead(weight),
+                None => state.make_hosts_ahead(),
             };
             return match host {
                 Some(host) => (host != u32::MAX).then(|| HostId::new(host)),
@@ -810,7 +803,7 @@ impl Picker {
             };
         }
         let l = if scheduler.batch {
-            scheduler.pick_ahead(weight)
+            scheduler.pick_ahead()
         } else {
             debug_assert!(
                 scheduler.ahead_next >= scheduler.ahead_len,
@@ -1358,8 +1351,8 @@ fn rebuild_schedulers(
         };
         slot.batch = batch && !degraded;
         slot.drop_ahead(rotations);
-        slot.edf.reserve(groups.len(), Weights::Localities);
-        slot.fresh.reserve(groups.len(), Weights::Localities);
+        slot.edf.reserve(groups.len(), Weights::Fixed);
+        slot.fresh.reserve(groups.len(), Weights::Fixed);
         if !plan.uses_locality_scheduler(p, availability) {
             slot.on = false;
             continue;
@@ -1577,7 +1570,7 @@ fn rebuild_locality_scheduler(
         positive.len() as u32,
         |k| positive[k as usize].1,
         picks,
-        Weights::Localities,
+        Weights::Fixed,
         scratch,
     );
     edf.map_items(|k| positive[k as usize].0);
