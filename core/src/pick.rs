@@ -216,6 +216,12 @@ struct Scheduler {
 /// with their hosts.
 const MADE_AHEAD: u16 = 1 << 15;
 
+/// A route not decided since the last sync.
+const ROUTE_UNKNOWN: u16 = 0;
+
+/// A route to the general path.
+const ROUTE_GENERAL: u16 = 1;
+
 /// Most picks a locality scheduler makes at once in [`Scheduler::pick_ahead`]. Zoned
 /// ROUND_ROBIN at 10k: 170 instructions a pick with 16, 165 with 32 (13.6–13.8 → 12.5–13.7
 /// ns); as many with 64.
@@ -574,14 +580,18 @@ pub struct Picker {
     /// Under [`Fast::Rotate`], priority 0's healthy rotation, held here (one indirection
     /// less a pick) until the next sync hands it back.
     fast_rotation: Lap,
-    /// For each value of `random % 100` (the point that chooses the priority), 1 + the
-    /// priority when the point sends healthy traffic to a priority not in panic whose healthy
-    /// locality scheduler is on, with [`MADE_AHEAD`] set when that scheduler makes its picks
-    /// ahead with their hosts (see [`PrioritySources::make_hosts_ahead`]); 0 for every other
-    /// point (and under the hash policies), which takes the general path. Decided at each
-    /// sync, with the fast path: a pick then reads one route where it chose the priority and
-    /// checked its health, panic and scheduler (zoned ROUND_ROBIN at 10k: 165 → 151
-    /// instructions a pick, 12.5–12.7 → 11.6–11.7 ns; RANDOM 178 → 172, 14.4 → 13.6 ns).
+    /// For each value of `random % 100` (the point that chooses the priority), where the
+    /// point's healthy or degraded traffic goes: [`ROUTE_UNKNOWN`] until a pick asks (each
+    /// sync forgets every route), [`ROUTE_GENERAL`] for the general path, else 2 + the priority
+    /// whose healthy locality scheduler serves the point (not in panic), with [`MADE_AHEAD`]
+    /// set when that scheduler makes its picks ahead with their hosts (see
+    /// [`PrioritySources::make_hosts_ahead`]). A pick then reads one route where it chose the
+    /// priority and checked its health, panic and scheduler: zoned ROUND_ROBIN at 10k, 165 →
+    /// 151 instructions a pick, 12.5–12.7 → 11.6–11.7 ns; RANDOM 178 → 172, 14.4 → 13.6 ns.
+    /// Decided at the first pick of each point rather than at the sync, which would pay for
+    /// points no pick asks about: a zoned flip plus the next pick took 730 ns with every route
+    /// decided at the sync, 550–590 with the routes filled run by run of points, 460–500
+    /// without routes.
     routes: [u16; 100],
 }
 
@@ -610,7 +620,7 @@ impl Picker {
             fast: Fast::Off,
             fast_first: None,
             fast_rotation: Lap::default(),
-            routes: [0; 100],
+            routes: [ROUTE_UNKNOWN; 100],
         };
         picker.sync(plan);
         picker
@@ -758,15 +768,14 @@ impl Picker {
         rng: &mut R,
         random: u64,
     ) -> Option<HostId> {
-        // The priority's choice and its checks decided at the sync, for the points they send
-        // to a run of picks made ahead.
-        let route = self
-            .routes
-            .get((random % 100) as usize)
-            .copied()
-            .unwrap_or(0);
-        if route != 0 {
-            let priority = usize::from((route & !MADE_AHEAD) - 1);
+        // The priority's choice and its checks, decided once a sync for each point.
+        let at = (random % 100) as usize;
+        let mut route = self.routes.get(at).copied().unwrap_or(ROUTE_GENERAL);
+        if route == ROUTE_UNKNOWN {
+            route = self.decide_route(plan, at);
+        }
+        if route != ROUTE_GENERAL {
+            let priority = usize::from((route & !MADE_AHEAD) - 2);
             return if route & MADE_AHEAD != 0 {
                 self.pick_made_ahead(plan, rng, priority, random)
             } else {
@@ -1327,31 +1336,40 @@ impl Picker {
         true
     }
 
-    /// Decides the fast path for `plan` (see [`Fast`]) and the routes (see `routes`); the
-    /// lists are in sync with it.
-    fn choose_fast(&mut self, plan: &Plan) {
-        self.routes = [0; 100];
-        if !self.policy.is_hash_based() {
-            for (point, route) in (0_u64..).zip(self.routes.iter_mut()) {
-                let Some((p, Availability::Healthy)) = plan.choose_priority(point) else {
-                    continue;
-                };
-                let Some(scheduler) = self
+    /// Decides the route of point `at` (see `routes`) for `plan`, with which the lists and
+    /// schedulers are in sync, and keeps it until the next sync.
+    #[cold]
+    #[inline(never)]
+    fn decide_route(&mut self, plan: &Plan, at: usize) -> u16 {
+        let route = match plan.choose_priority(at as u64) {
+            Some((p, Availability::Healthy)) if !self.policy.is_hash_based() => {
+                let scheduler = self
                     .priorities
                     .get(p)
-                    .map(|sources| &sources.locality_healthy_scheduler)
-                else {
-                    continue;
-                };
-                if scheduler.on && !plan.priorities()[p].panic {
-                    let ahead = scheduler.batch && self.policy == LbPolicy::RoundRobin;
-                    *route = u16::try_from(p + 1)
-                        .ok()
-                        .filter(|&r| r & MADE_AHEAD == 0)
-                        .map_or(0, |r| if ahead { r | MADE_AHEAD } else { r });
+                    .map(|sources| &sources.locality_healthy_scheduler);
+                let in_panic = plan.priorities().get(p).is_none_or(|state| state.panic);
+                match (scheduler, u16::try_from(p + 2)) {
+                    (Some(scheduler), Ok(route))
+                        if scheduler.on && !in_panic && route & MADE_AHEAD == 0 =>
+                    {
+                        let ahead = scheduler.batch && self.policy == LbPolicy::RoundRobin;
+                        if ahead { route | MADE_AHEAD } else { route }
+                    }
+                    _ => ROUTE_GENERAL,
                 }
             }
+            _ => ROUTE_GENERAL,
+        };
+        if let Some(slot) = self.routes.get_mut(at) {
+            *slot = route;
         }
+        route
+    }
+
+    /// Decides the fast path for `plan` (see [`Fast`]), and forgets the routes (see
+    /// `routes`); the lists are in sync with it.
+    fn choose_fast(&mut self, plan: &Plan) {
+        self.routes = [ROUTE_UNKNOWN; 100];
         let (Some(state), Some(sources)) = (plan.priorities().first(), self.priorities.first())
         else {
             return;
@@ -1996,7 +2014,7 @@ mod tests {
             let mut plan = Plan::build(&input, &config).expect("plan");
             let mut routed = Picker::with_seed(&plan, seed);
             let mut general = routed.clone();
-            general.routes = [0; 100];
+            general.routes = [ROUTE_GENERAL; 100];
             let (mut a, mut b) = (SeededRng::new(seed), SeededRng::new(seed));
             for (round, &(host, health)) in flips.iter().enumerate() {
                 for i in 0..40 {
@@ -2012,7 +2030,7 @@ mod tests {
                 plan.set_health(HostId::new(host), health);
                 routed.resync(&plan);
                 general.resync(&plan);
-                general.routes = [0; 100];
+                general.routes = [ROUTE_GENERAL; 100];
             }
         }
     }
