@@ -124,12 +124,13 @@ pub(crate) struct Edf {
 /// picked one after another, at time `d`, and come back with one deadline `d + 1/w` and
 /// consecutive orders, so again with no other key between theirs. Such a run of entries is
 /// therefore a burst for as long as the weights stay: the tree keeps one leaf per burst, keyed
-/// by its first entry, and replays once a burst rather than once a pick. The bursts are found
-/// once, at the rebuild, by sorting the entries' keys: one burst a weight at first (Envoy's
-/// `createWithPicks` gives entries of one weight one deadline), two for weights whose entries
-/// the initial picks split. A locality scheduler of the zoned benchmark, 50 localities of 16
-/// effective weights, keeps 16 or 17 bursts; a host list of 100,000 hosts over weights 1–8
-/// keeps 8 or 16 of 12,500 or so.
+/// by its first entry, and replays once a burst rather than once a pick (a burst picked only
+/// in part is the top until it is spent). The bursts are found once, at the rebuild, from the
+/// entries' initial keys in key order: one burst a weight (Envoy's `createWithPicks` gives
+/// entries of one weight one deadline) unless another weight's entry shares that deadline;
+/// the picks `createWithPicks` makes after are made on the bursts. A locality scheduler of
+/// the zoned benchmark, 50 localities of 16 effective weights, keeps 16 bursts whatever the
+/// seed; a host list of 100,000 hosts over weights 1–8 keeps 8 of 12,500 or so.
 ///
 /// Envoy's initial deadlines can exceed a later re-add by a rounding: bursts have no order
 /// among themselves but their keys', so the tree sorts that out as it does any key.
@@ -430,7 +431,7 @@ impl Edf {
         }
         self.current_time = max_pick_time;
         self.order = u64::from(n);
-        // The picks left, fewer than `n`.
+        // The picks left: each entry's floor falls short of its share by less than two.
         while picks_so_far < picks {
             self.pick_and_add(&weight);
             picks_so_far += 1;

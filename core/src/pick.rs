@@ -2044,7 +2044,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The routes (each point's priority, decided at the sync) pick as the priority's
+        /// The routes (each point's priority, decided once a sync) pick as the priority's
         /// choice made at each pick: over several priorities with locality schedulers, hosts
         /// going unhealthy and degraded so that load spills over, degraded traffic appears
         /// and priorities fall into panic, under every policy but the hash ones, and with
