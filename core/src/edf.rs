@@ -585,6 +585,11 @@ mod tests {
     use alloc::vec::Vec;
     use proptest::strategy::Strategy;
 
+    /// `edf`'s next `n` picks (fewer if it has none).
+    fn picks_of(edf: &mut Edf, n: usize, weight: impl Fn(u32) -> f64) -> Vec<u32> {
+        (0..n).map_while(|_| edf.pick_and_add(&weight)).collect()
+    }
+
     #[test]
     fn picks_follow_weights_and_break_ties_by_insertion_order() {
         let weights = [1.0, 2.0, 3.0];
@@ -592,9 +597,7 @@ mod tests {
         for (i, w) in weights.iter().enumerate() {
             edf.add(*w, i as u32);
         }
-        let picks: Vec<u32> = (0..6)
-            .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
-            .collect();
+        let picks: Vec<u32> = picks_of(&mut edf, 6, |i| weights[i as usize]);
         // Deadlines: a 1, 2, ...; b 0.5, 1, 1.5, ...; c 1/3, 2/3, 1, ...
         // Order: c(1/3) b(1/2) c(2/3) then a, b, c all at 1 -> insertion order a, b, c.
         assert_eq!(picks, [2, 1, 2, 0, 1, 2]);
@@ -622,12 +625,8 @@ mod tests {
                 Weights::Varying,
                 &mut EdfScratch::default(),
             );
-            let a: Vec<u32> = (0..50)
-                .map_while(|_| slow.pick_and_add(|i| weights[i as usize]))
-                .collect();
-            let b: Vec<u32> = (0..50)
-                .map_while(|_| fast.pick_and_add(|i| weights[i as usize]))
-                .collect();
+            let a: Vec<u32> = picks_of(&mut slow, 50, |i| weights[i as usize]);
+            let b: Vec<u32> = picks_of(&mut fast, 50, |i| weights[i as usize]);
             assert_eq!(a.len(), 50, "picks = {picks}");
             assert_eq!(a, b, "picks = {picks}");
         }
@@ -820,16 +819,12 @@ mod tests {
         assert_eq!(edf.items, [0, 1, 2, 3]);
         // The burst comes back at 1/(2 + 1e-13) + 1/2 = 1 - 2.5e-14, after 3's 1 - 1e-13; then
         // at 1.5 - 2.5e-14, before 3's 2 - 1e-13; then at 2 - 2.5e-14, after it.
-        let picks: Vec<u32> = (0..12)
-            .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
-            .collect();
+        let picks: Vec<u32> = picks_of(&mut edf, 12, |i| weights[i as usize]);
         assert_eq!(picks, [0, 1, 2, 3, 0, 1, 2, 0, 1, 2, 3, 0]);
         // Picked once from the start: the first burst is under way, and goes on from 1.
         let (_, mut edf) = built_both(&weights, 1);
         assert_eq!((edf.bursts.len(), edf.spent), (2, 1));
-        let picks: Vec<u32> = (0..6)
-            .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
-            .collect();
+        let picks: Vec<u32> = picks_of(&mut edf, 6, |i| weights[i as usize]);
         assert_eq!(picks, [1, 2, 3, 0, 1, 2]);
     }
 
@@ -867,9 +862,7 @@ mod tests {
         // 0 → (10.25, 3), 1 → (10.5, 4), 2 → (10.25, 5); 0 → (10.5, 6), 2 → (10.5, 7);
         // 1 → (11.0, 8), 0 → (10.75, 9), 2 → (10.75, 10); 0 → (11.0, 11), 2 → (11.0, 12);
         // then 1, 0, 2 at 11.0.
-        let picks: Vec<u32> = (0..13)
-            .map_while(|_| edf.pick_and_add(|i| 1.0 / inv(i)))
-            .collect();
+        let picks: Vec<u32> = picks_of(&mut edf, 13, |i| 1.0 / inv(i));
         assert_eq!(picks, [0, 1, 2, 0, 2, 1, 0, 2, 0, 2, 1, 0, 2]);
     }
 
@@ -908,9 +901,7 @@ mod tests {
             Weights::Varying,
             &mut EdfScratch::default(),
         );
-        let plain: Vec<u32> = (0..12)
-            .map_while(|_| edf.pick_and_add(|i| weights[i as usize]))
-            .collect();
+        let plain: Vec<u32> = picks_of(&mut edf, 12, |i| weights[i as usize]);
         let mut renamed = Edf::default();
         renamed.rebuild_with_picks(
             3,
@@ -920,9 +911,7 @@ mod tests {
             &mut EdfScratch::default(),
         );
         renamed.map_items(|i| 10 + i);
-        let picked: Vec<u32> = (0..12)
-            .map_while(|_| renamed.pick_and_add(|i| weights[(i - 10) as usize]))
-            .collect();
+        let picked: Vec<u32> = picks_of(&mut renamed, 12, |i| weights[(i - 10) as usize]);
         assert_eq!(picked, plain.iter().map(|i| i + 10).collect::<Vec<_>>());
         // Renamed while kept as bursts (40 entries of 3 weights, as a locality scheduler's
         // are): the leaves are bursts, and only the entries' items change.

@@ -1791,6 +1791,15 @@ mod tests {
     use alloc::format;
     use alloc::vec::Vec;
 
+    /// Any policy but the hash ones.
+    fn non_hash_policy() -> impl proptest::strategy::Strategy<Value = LbPolicy> {
+        proptest::sample::select(alloc::vec![
+            LbPolicy::RoundRobin,
+            LbPolicy::Random,
+            LbPolicy::LeastRequest,
+        ])
+    }
+
     /// `groups` locality groups over `priorities` priorities, `per` hosts each, weights from
     /// `weights` (cycled), every host healthy.
     fn assignment(priorities: u32, groups: u32, per: u32, weights: &[u32]) -> LoadAssignment {
@@ -1943,9 +1952,7 @@ mod tests {
         /// words); and it took the batch path where it applies.
         #[test]
         fn catching_up_with_one_batch_picks_as_a_full_resync(
-            policy in proptest::sample::select(alloc::vec![
-                LbPolicy::RoundRobin, LbPolicy::Random, LbPolicy::LeastRequest,
-            ]),
+            policy in non_hash_policy(),
             locality_weighted in proptest::bool::ANY,
             unequal in proptest::bool::ANY,
             priorities in 1_u32..4,
@@ -2058,9 +2065,7 @@ mod tests {
         /// equal or unequal host weights (picks made ahead or not).
         #[test]
         fn routes_pick_as_the_priority_chosen_at_each_pick(
-            policy in proptest::sample::select(alloc::vec![
-                LbPolicy::RoundRobin, LbPolicy::Random, LbPolicy::LeastRequest,
-            ]),
+            policy in non_hash_policy(),
             unequal in proptest::bool::ANY,
             priorities in 1_u32..4,
             seed in proptest::num::u64::ANY,
@@ -2102,9 +2107,7 @@ mod tests {
         /// to the general path, both still agree.
         #[test]
         fn the_fast_path_picks_as_the_general_path(
-            policy in proptest::sample::select(alloc::vec![
-                LbPolicy::RoundRobin, LbPolicy::Random, LbPolicy::LeastRequest,
-            ]),
+            policy in non_hash_policy(),
             unequal in proptest::bool::ANY,
             n in 1_u32..40,
             seed in proptest::prop_oneof![
