@@ -107,7 +107,8 @@ pub(crate) struct Edf {
     /// Entries.
     n: usize,
     current_time: f64,
-    /// Envoy's `order_offset_`: one more at every add and every pick.
+    /// Envoy's `order_offset_`: one more at every add and every pick, less `spent` (the
+    /// top burst's picks count when it is re-added: they are the orders its entries take).
     order: u64,
     /// Bursts: the entries of the top burst handed out so far (0 until it is picked, then
     /// below its length: a spent burst is re-added at once).
@@ -479,18 +480,10 @@ impl Edf {
     /// was rebuilt with fixed weights, the weight it was rebuilt with: the same).
     #[inline(always)]
     pub(crate) fn pick_and_add(&mut self, weight: impl Fn(u32) -> f64) -> Option<u32> {
-        let leaf = self.top? as usize;
         if !self.bursts.is_empty() {
-            let burst = *self.bursts.get(leaf)?;
-            let item = *self.items.get((burst.start + self.spent) as usize)?;
-            self.order += 1;
-            self.spent += 1;
-            if self.spent == burst.len {
-                self.spent = 0;
-                self.re_add_burst(leaf, burst);
-            }
-            return Some(item);
+            return self.pick_fixed();
         }
+        let leaf = self.top? as usize;
         let item = *self.items.get(leaf)?;
         self.current_time = deadline(*self.keys.get(leaf)?);
         let w = weight(item);
@@ -504,31 +497,62 @@ impl Edf {
         Some(item)
     }
 
-    /// The top burst, at `leaf`, was handed out (`self.order` counts its picks): its entries
-    /// come back with one deadline and the orders of their picks, and the tree replays it.
+    /// [`Edf::pick_and_add`] of a scheduler over fixed weights (kept as bursts): the top
+    /// burst's next item; the tree replays once the burst is spent, out of line.
     #[inline(always)]
+    pub(crate) fn pick_fixed(&mut self) -> Option<u32> {
+        let leaf = self.top? as usize;
+        let burst = *self.bursts.get(leaf)?;
+        let item = *self.items.get((burst.start + self.spent) as usize)?;
+        self.spent += 1;
+        if self.spent == burst.len {
+            self.re_add_burst(leaf, burst);
+        }
+        Some(item)
+    }
+
+    /// The top burst, at `leaf`, was handed out: its entries come back with one deadline and
+    /// the orders of their picks (`self.order` on, see `order`), and the tree replays it.
+    #[inline(never)]
     fn re_add_burst(&mut self, leaf: usize, burst: Burst) {
+        let order = self.order;
+        self.order += u64::from(burst.len);
+        self.spent = 0;
         let mask = self.size.wrapping_sub(1);
         let (Some(tree), Some(keys)) = (self.tree.get_mut(..=mask), self.keys.get_mut(..=mask))
         else {
             return;
         };
         self.current_time = deadline(keys[leaf & mask]);
-        let added = key(
-            self.current_time + burst.inv,
-            self.order - u64::from(burst.len),
-        );
+        let added = key(self.current_time + burst.inv, order);
         keys[leaf & mask] = added;
         self.top = Some(replay(tree, keys, self.levels, leaf, added));
     }
 
     /// The next `out.len()` picks of a scheduler over fixed weights into `out`: what as many
-    /// [`Edf::pick_and_add`] calls would give, a burst's items copied at once, with the
-    /// slices and the order in locals, so that the compiler keeps them in registers from one
-    /// burst to the next (each call reloads them: its stores into the tree might, for all it
-    /// knows, change them). Returns how many it made: `out.len()`, or 0 when the scheduler is
+    /// [`Edf::pick_and_add`] calls would give, each burst's items copied at once (see
+    /// [`Edf::pick_runs`]). Returns how many it made: `out.len()`, or 0 when the scheduler is
     /// empty or asks for its weights ([`Weights::Varying`]).
     pub(crate) fn pick_many(&mut self, out: &mut [u32]) -> usize {
+        let mut made = 0;
+        self.pick_runs(out.len(), |_, items| {
+            if let Some(to) = out.get_mut(made..made + items.len()) {
+                to.copy_from_slice(items);
+            }
+            made += items.len();
+        })
+    }
+
+    /// The next `max` picks of a scheduler over fixed weights, as runs of consecutive
+    /// entries: `run(first, items)` for each, `first` the position of the run's first entry
+    /// among the bursts' items (see [`Edf::items`]) and `items` the run's items, in pick
+    /// order. What as many [`Edf::pick_and_add`] calls would give, with the slices and the
+    /// order in locals, so that the compiler keeps them in registers from one burst to the
+    /// next (each call reloads them: its stores into the tree might, for all it knows, change
+    /// them). Returns how many it made: `max`, or 0 when the scheduler is empty or asks for
+    /// its weights ([`Weights::Varying`]).
+    #[inline(always)]
+    pub(crate) fn pick_runs(&mut self, max: usize, mut run: impl FnMut(usize, &[u32])) -> usize {
         let Some(mut leaf) = self.top.map(|t| t as usize) else {
             return 0;
         };
@@ -540,27 +564,24 @@ impl Edf {
         let (bursts, items) = (self.bursts.as_slice(), self.items.as_slice());
         let (levels, mut order, mut spent) = (self.levels, self.order, self.spent as usize);
         let mut made = 0;
-        while made < out.len() {
+        while made < max {
             // The top is a burst (padding leaves never win; none without bursts).
             let Some(&burst) = bursts.get(leaf) else {
                 break;
             };
             let (start, len) = (burst.start as usize, burst.len as usize);
-            let take = (len - spent).min(out.len() - made);
-            let (Some(from), Some(to)) = (
-                items.get(start + spent..start + spent + take),
-                out.get_mut(made..made + take),
-            ) else {
+            let take = (len - spent).min(max - made);
+            let Some(from) = items.get(start + spent..start + spent + take) else {
                 break;
             };
-            to.copy_from_slice(from);
+            run(start + spent, from);
             made += take;
-            order += take as u64;
             spent += take;
             if spent == len {
                 spent = 0;
                 self.current_time = deadline(keys[leaf & mask]);
-                let added = key(self.current_time + burst.inv, order - len as u64);
+                let added = key(self.current_time + burst.inv, order);
+                order += len as u64;
                 keys[leaf & mask] = added;
                 leaf = replay(tree, keys, levels, leaf, added) as usize;
             }
@@ -569,6 +590,13 @@ impl Edf {
         self.spent = spent as u32;
         self.top = Some(leaf as u32);
         made
+    }
+
+    /// Over fixed weights, the bursts' items, burst by burst (the positions
+    /// [`Edf::pick_runs`] names), fixed until the next rebuild; over varying weights, each
+    /// leaf's.
+    pub(crate) fn items(&self) -> &[u32] {
+        self.items.get(..self.n).unwrap_or_default()
     }
 
     /// Renames every item through `f` (the order of the entries is unchanged).
