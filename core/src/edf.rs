@@ -534,25 +534,27 @@ impl Edf {
     /// [`Edf::pick_runs`]). Returns how many it made: `out.len()`, or 0 when the scheduler is
     /// empty or asks for its weights ([`Weights::Varying`]).
     pub(crate) fn pick_many(&mut self, out: &mut [u32]) -> usize {
-        let mut made = 0;
-        self.pick_runs(out.len(), |_, items| {
+        self.pick_runs(out.len(), |_, made, items| {
             if let Some(to) = out.get_mut(made..made + items.len()) {
                 to.copy_from_slice(items);
             }
-            made += items.len();
         })
     }
 
     /// The next `max` picks of a scheduler over fixed weights, as runs of consecutive
-    /// entries: `run(first, items)` for each, `first` the position of the run's first entry
-    /// among the bursts' items (see [`Edf::items`]) and `items` the run's items, in pick
-    /// order. What as many [`Edf::pick_and_add`] calls would give, with the slices and the
+    /// entries: `run(first, made, items)` for each, `first` the position of the run's first
+    /// entry among the bursts' items (see [`Edf::items`]), `made` the picks before the run and
+    /// `items` the run's items, in pick order. What as many [`Edf::pick_and_add`] calls would give, with the slices and the
     /// order in locals, so that the compiler keeps them in registers from one burst to the
     /// next (each call reloads them: its stores into the tree might, for all it knows, change
     /// them). Returns how many it made: `max`, or 0 when the scheduler is empty or asks for
     /// its weights ([`Weights::Varying`]).
     #[inline(always)]
-    pub(crate) fn pick_runs(&mut self, max: usize, mut run: impl FnMut(usize, &[u32])) -> usize {
+    pub(crate) fn pick_runs(
+        &mut self,
+        max: usize,
+        mut run: impl FnMut(usize, usize, &[u32]),
+    ) -> usize {
         let Some(mut leaf) = self.top.map(|t| t as usize) else {
             return 0;
         };
@@ -574,7 +576,7 @@ impl Edf {
             let Some(from) = items.get(start + spent..start + spent + take) else {
                 break;
             };
-            run(start + spent, from);
+            run(start + spent, made, from);
             made += take;
             spent += take;
             if spent == len {
