@@ -500,7 +500,7 @@ impl Edf {
     /// [`Edf::pick_and_add`] of a scheduler over fixed weights (kept as bursts): the top
     /// burst's next item; the tree replays once the burst is spent, out of line.
     #[inline(always)]
-    pub(crate) fn pick_fixed(&mut self) -> Option<u32> {
+    fn pick_fixed(&mut self) -> Option<u32> {
         let leaf = self.top? as usize;
         let burst = *self.bursts.get(leaf)?;
         let item = *self.items.get((burst.start + self.spent) as usize)?;
@@ -544,10 +544,10 @@ impl Edf {
     /// The next `max` picks of a scheduler over fixed weights, as runs of consecutive
     /// entries: `run(first, made, items)` for each, `first` the position of the run's first
     /// entry among the bursts' items (see [`Edf::items`]), `made` the picks before the run and
-    /// `items` the run's items, in pick order. What as many [`Edf::pick_and_add`] calls would give, with the slices and the
-    /// order in locals, so that the compiler keeps them in registers from one burst to the
-    /// next (each call reloads them: its stores into the tree might, for all it knows, change
-    /// them). Returns how many it made: `max`, or 0 when the scheduler is empty or asks for
+    /// `items` the run's items, in pick order. What as many [`Edf::pick_and_add`] calls would
+    /// give, with the slices and the order in locals, so that the compiler keeps them in
+    /// registers from one burst to the next (each call reloads them: its stores into the tree
+    /// might, for all it knows, change them). Returns how many it made: `max`, or 0 when the scheduler is empty or asks for
     /// its weights ([`Weights::Varying`]).
     #[inline(always)]
     pub(crate) fn pick_runs(
