@@ -396,13 +396,15 @@ impl Scheduler {
     /// order. The EDF runs ahead of what was handed out by at most `AHEAD - 1` picks, dropped
     /// when it is rebuilt or restarted.
     ///
-    /// For the healthy scheduler under RANDOM, or under ROUND_ROBIN when the priority's hosts
-    /// have equal weights: the host's pick is then short and the replays were most of the
-    /// work (zoned, 50 localities a priority, a tree of 64 leaves at priority 0: ROUND_ROBIN
-    /// 25.3 → 22.8 ns a pick, RANDOM 24.9 → 23.6). Where the host's pick is longer (an EDF
-    /// over unequal host weights, LEAST_REQUEST's random choices), a replay made inline runs
-    /// beside the previous pick's host choice, and sixteen made in a row lost that: weighted
-    /// ROUND_ROBIN 41.0 → 46.5 ns, LEAST_REQUEST 27.8 → 29.7.
+    /// For the healthy scheduler under RANDOM, or under ROUND_ROBIN and LEAST_REQUEST when the
+    /// priority's hosts have equal weights: the host's pick is then short and the replays were
+    /// most of the work (zoned, 50 localities a priority, a tree of 64 leaves at priority 0:
+    /// ROUND_ROBIN 25.3 → 22.8 ns a pick, RANDOM 24.9 → 23.6). Where the host's pick is longer
+    /// (an EDF over unequal host weights), a replay made inline runs beside the previous
+    /// pick's host choice, and sixteen made in a row lost that: weighted ROUND_ROBIN 41.0 →
+    /// 46.5 ns. LEAST_REQUEST's choices lost it too (27.8 → 29.7 ns) while they were a loop;
+    /// unrolled (two choices, Envoy's default), they gain: 259 → 248 instructions a pick,
+    /// 20.2–20.7 → 17.9–18.7 ns at 1k hosts, 24.4–25.2 → 22.6–23.2 at 100k (loop binary).
     #[inline(always)]
     fn pick_ahead(&mut self) -> Option<u32> {
         match self.next_ahead() {
@@ -1630,9 +1632,10 @@ fn rebuild_schedulers(
         return;
     };
     let groups = &plan.localities()[state.localities.start as usize..state.localities.end as usize];
-    // RANDOM's sources are never weighted, so `uniform` holds under it.
+    // Picks made ahead where the host's pick is short (see `Scheduler::pick_ahead`): equal
+    // host weights (RANDOM's sources are never weighted, so `uniform` holds under it).
     let policy = plan.config().policy;
-    let batch = sources.uniform && policy != LbPolicy::LeastRequest;
+    let batch = sources.uniform;
     for degraded in [false, true] {
         let (slot, ranges, rotations) = if degraded {
             (
