@@ -532,7 +532,9 @@ impl Edf {
     /// The next `out.len()` picks of a scheduler over fixed weights into `out`: what as many
     /// [`Edf::pick_and_add`] calls would give, each burst's items copied at once (see
     /// [`Edf::pick_runs`]). Returns how many it made: `out.len()`, or 0 when the scheduler is
-    /// empty or asks for its weights ([`Weights::Varying`]).
+    /// empty or asks for its weights ([`Weights::Varying`]). (The pickers make their runs
+    /// with [`Edf::pick_runs`] directly; the tests check the runs through this.)
+    #[cfg(test)]
     pub(crate) fn pick_many(&mut self, out: &mut [u32]) -> usize {
         self.pick_runs(out.len(), |_, made, items| {
             if let Some(to) = out.get_mut(made..made + items.len()) {

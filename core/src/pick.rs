@@ -256,15 +256,20 @@ struct Scheduler {
     /// been: a rebuild over the same weights and seed would give `fresh` again.
     built: Option<Vec<f64>>,
     /// Whether the pick of a healthy locality makes picks ahead (see
-    /// [`Scheduler::pick_ahead`]), decided at each rebuild of the priority's schedulers, which
-    /// empties `ahead`: while it is `false`, `ahead` stays empty.
+    /// [`PrioritySources::make_hosts_ahead`] and [`PrioritySources::make_spans_ahead`]),
+    /// decided at each rebuild of the priority's schedulers, which empties `ahead`: while it is
+    /// `false`, `ahead` stays empty.
     batch: bool,
     /// Picks `edf` made ahead, `ahead[next..len]`, handed out before any other.
     ahead: [u32; AHEAD],
     /// Under ROUND_ROBIN, each pick's host as well (see [`PrioritySources::make_hosts_ahead`]):
     /// `hosts[k]` the host of the pick at `ahead[k]`, which is then the pick's position among
     /// the EDF's items rather than its locality (`u32::MAX`: the locality's list was empty).
+    /// Under RANDOM and LEAST_REQUEST, where the pick's locality list starts in the healthy
+    /// buffer (see [`PrioritySources::make_spans_ahead`]).
     hosts: [u32; AHEAD],
+    /// Under RANDOM and LEAST_REQUEST, the length of each pick's locality list.
+    lens: [u32; AHEAD],
     /// Whether the localities' rotations are lent to `lent`: from the first run made with
     /// hosts after a rebuild or a restart until the next (see [`Scheduler::drop_ahead`]).
     lending: bool,
@@ -291,9 +296,9 @@ const ROUTE_UNKNOWN: u16 = 0;
 /// A route to the general path.
 const ROUTE_GENERAL: u16 = 1;
 
-/// Most picks a locality scheduler makes at once in [`Scheduler::pick_ahead`]. Zoned
-/// ROUND_ROBIN at 10k: 170 instructions a pick with 16, 165 with 32 (13.6–13.8 → 12.5–13.7
-/// ns); as many with 64.
+/// Most picks a locality scheduler makes at once ([`Scheduler::next_run`]). Zoned ROUND_ROBIN
+/// at 10k: 170 instructions a pick with 16, 165 with 32 (13.6–13.8 → 12.5–13.7 ns); as many
+/// with 64.
 const AHEAD: usize = 32;
 
 impl Scheduler {
@@ -389,28 +394,13 @@ impl Scheduler {
         }
     }
 
-    /// [`Scheduler::pick`] of a scheduler that is on, the same sequence, with picks made in
-    /// runs of up to [`AHEAD`] (see `run`): the weights are fixed between rebuilds, so nothing
-    /// outside the scheduler changes its picks, and a loop of their own makes them (its
-    /// pointers and counters in registers, out of the caller's way) to be handed out in
-    /// order. The EDF runs ahead of what was handed out by at most `AHEAD - 1` picks, dropped
-    /// when it is rebuilt or restarted.
-    ///
-    /// For the healthy scheduler under RANDOM, or under ROUND_ROBIN and LEAST_REQUEST when the
-    /// priority's hosts have equal weights: the host's pick is then short and the replays were
-    /// most of the work (zoned, 50 localities a priority, a tree of 64 leaves at priority 0:
-    /// ROUND_ROBIN 25.3 → 22.8 ns a pick, RANDOM 24.9 → 23.6). Where the host's pick is longer
-    /// (an EDF over unequal host weights), a replay made inline runs beside the previous
-    /// pick's host choice, and sixteen made in a row lost that: weighted ROUND_ROBIN 41.0 →
-    /// 46.5 ns. LEAST_REQUEST's choices lost it too (27.8 → 29.7 ns) while they were a loop;
-    /// unrolled (two choices, Envoy's default), they gain: 259 → 248 instructions a pick,
-    /// 20.2–20.7 → 17.9–18.7 ns at 1k hosts, 24.4–25.2 → 22.6–23.2 at 100k (loop binary).
+    /// The locality list of the next pick made ahead by [`PrioritySources::make_spans_ahead`],
+    /// if one is left: its start in the healthy buffer and its length.
     #[inline(always)]
-    fn pick_ahead(&mut self) -> Option<u32> {
-        match self.next_ahead() {
-            Some(l) => Some(l),
-            None => self.make_ahead(),
-        }
+    fn next_span(&mut self) -> Option<(u32, u32)> {
+        // `k` is below `ahead_len`, at most `AHEAD`: the masks change nothing.
+        self.next_made()
+            .map(|k| (self.hosts[k & (AHEAD - 1)], self.lens[k & (AHEAD - 1)]))
     }
 
     /// Where the next pick made ahead stands in `ahead` (and `hosts`), if one is left: it is
@@ -435,22 +425,6 @@ impl Scheduler {
     #[inline(always)]
     fn next_ahead_host(&mut self) -> Option<u32> {
         self.next_made().and_then(|k| self.hosts.get(k).copied())
-    }
-
-    /// Makes the next run of picks (`run` of them, none if the EDF has no entry), returning
-    /// the first and keeping the rest.
-    #[inline(never)]
-    fn make_ahead(&mut self) -> Option<u32> {
-        debug_assert!(!self.lending, "picks made ahead with their hosts");
-        let run = self.next_run();
-        // A locality scheduler's weights are fixed: its EDF makes the whole run.
-        let len = self
-            .edf
-            .pick_many(self.ahead.get_mut(..run).unwrap_or_default());
-        // At most `AHEAD`, which fits a byte.
-        self.ahead_len = len as u8;
-        self.ahead_next = 1.min(len as u8);
-        (len > 0).then_some(self.ahead[0])
     }
 }
 
@@ -551,12 +525,13 @@ struct PrioritySources {
 
 impl PrioritySources {
     /// Under ROUND_ROBIN over equal host weights, the healthy scheduler's next run (see
-    /// [`Scheduler::pick_ahead`]) with each pick's host as well: its locality's rotation moves
-    /// on as the pick's would (`hosts[index++ % n]`, each locality its own index). Localities
-    /// and rotations are independent, so the picks are Envoy's, locality then host, one
-    /// request after another; the picks dropped before they are handed out step their
-    /// rotations back ([`Scheduler::drop_ahead`]). Returns the first pick's host (`u32::MAX`:
-    /// its locality's list was empty), `None` when the scheduler has no locality.
+    /// [`PrioritySources::make_spans_ahead`] for the runs) with each pick's host: its
+    /// locality's rotation moves on as the pick's would (`hosts[index++ % n]`, each locality
+    /// its own index). Localities and rotations are independent, so the picks are Envoy's,
+    /// locality then host, one request after another; the picks dropped before they are
+    /// handed out step their rotations back ([`Scheduler::drop_ahead`]). Returns the first
+    /// pick's host (`u32::MAX`: its locality's list was empty), `None` when the scheduler has
+    /// no locality.
     ///
     /// A pick then reads its host from the run, where it looked up the locality's range and
     /// rotation and stepped it itself: zoned ROUND_ROBIN at 10k, 294 → 280 instructions a pick
@@ -615,6 +590,58 @@ impl PrioritySources {
         scheduler.ahead_len = made as u8;
         scheduler.ahead_next = 1.min(made as u8);
         (made > 0).then_some(scheduler.hosts[0])
+    }
+
+    /// Under RANDOM, or LEAST_REQUEST over equal host weights, the healthy scheduler's next
+    /// run of picks (see [`Scheduler::next_run`]), each with its locality's healthy list as a
+    /// span of the healthy buffer (start and length): the host's choice in it depends on the
+    /// pick's random values, drawn when it is handed out. Returns the first pick's span, `None`
+    /// when the scheduler has no locality.
+    ///
+    /// The localities' weights are fixed between rebuilds, so nothing outside the scheduler
+    /// changes its picks, and a loop of their own makes them (its pointers and counters in
+    /// registers, out of the caller's way), to be handed out in order; the EDF runs ahead of
+    /// what was handed out by at most `AHEAD - 1` picks, dropped when it is rebuilt or
+    /// restarted, and with them their spans, before a list moves. Where the host's pick is
+    /// short the replays were most of the work (zoned, 50 localities a priority, a tree of 64
+    /// leaves at priority 0: RANDOM 24.9 → 23.6 ns a pick); where it is longer (an EDF over
+    /// unequal host weights) a replay made inline ran beside the previous pick's host choice,
+    /// and sixteen made in a row lost that (weighted ROUND_ROBIN 41.0 → 46.5 ns), as
+    /// LEAST_REQUEST's choices did while they were a loop (27.8 → 29.7 ns; unrolled, 259 →
+    /// 248 instructions a pick, 20.2–20.7 → 17.9–18.7 ns at 1k hosts). With each pick's span,
+    /// where the pick looked up its locality's range and source: zoned RANDOM 192 → 188
+    /// instructions a pick, 13.7–13.8 → 13.0–13.5 ns at 1k; LEAST_REQUEST 248 → 244,
+    /// 18.0–18.1 → 17.1–17.7 ns at 1k and 22.6–23.6 → 21.8–22.3 at 100k (loop binary).
+    #[inline(never)]
+    fn make_spans_ahead(&mut self) -> Option<(u32, u32)> {
+        let Self {
+            locality_healthy: ranges,
+            locality_healthy_scheduler: scheduler,
+            ..
+        } = self;
+        let run = scheduler.next_run();
+        let Scheduler {
+            edf,
+            ahead,
+            hosts,
+            lens,
+            ..
+        } = scheduler;
+        let ranges: &[Range<u32>] = ranges;
+        let made = edf.pick_runs(run, |_, made, items| {
+            for (j, &l) in items.iter().enumerate() {
+                // Below `AHEAD`, as runs are: the mask changes nothing.
+                let k = (made + j) & (AHEAD - 1);
+                let range = ranges.get(l as usize).cloned().unwrap_or_default();
+                ahead[k] = l;
+                hosts[k] = range.start;
+                lens[k] = range.end.saturating_sub(range.start);
+            }
+        });
+        // At most `AHEAD`, which fits a byte.
+        scheduler.ahead_len = made as u8;
+        scheduler.ahead_next = 1.min(made as u8);
+        (made > 0).then_some((scheduler.hosts[0], scheduler.lens[0]))
     }
 
     fn new(seed: u64) -> Self {
@@ -1011,21 +1038,38 @@ impl Picker {
         let state = &mut self.priorities[priority];
         // Fixed weights: the scheduler holds their inverses and never asks for one.
         let weight = |l: u32| plan.locality_weight(priority, l, Availability::Healthy);
-        // Picks made ahead where they pay (see `Scheduler::pick_ahead`); otherwise none were
-        // made since the last rebuild.
+        // Picks made ahead where they pay (see `PrioritySources::make_spans_ahead`); otherwise
+        // none were made since the last rebuild.
         let scheduler = &mut state.locality_healthy_scheduler;
         if scheduler.batch && self.policy == LbPolicy::RoundRobin {
             return self.pick_made_ahead(plan, rng, priority, random);
         }
-        let l = if scheduler.batch {
-            scheduler.pick_ahead()
-        } else {
-            debug_assert!(
-                scheduler.ahead_next >= scheduler.ahead_len,
-                "picks made ahead"
-            );
-            scheduler.edf.pick_and_add(weight)
-        };
+        if scheduler.batch {
+            // RANDOM, or LEAST_REQUEST over equal weights: the locality lists made ahead.
+            let span = match scheduler.next_span() {
+                Some(span) => Some(span),
+                None => state.make_spans_ahead(),
+            };
+            let Some((start, n)) = span else {
+                // No locality of positive weight: the priority's healthy list serves.
+                return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
+            };
+            let list = state.healthy.buf.get(start as usize..)?.get(..n as usize)?;
+            let i = sample(
+                self.policy,
+                self.choice_count,
+                &self.active,
+                list,
+                rng,
+                random,
+            )?;
+            return list.get(i as usize).map(|&h| HostId::new(h));
+        }
+        debug_assert!(
+            scheduler.ahead_next >= scheduler.ahead_len,
+            "picks made ahead"
+        );
+        let l = scheduler.edf.pick_and_add(weight);
         let Some(l) = l else {
             // No locality of positive weight: the priority's healthy list serves.
             return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
@@ -1049,31 +1093,14 @@ impl Picker {
         }
         let i = match self.policy {
             LbPolicy::RoundRobin => source.next_rr(n),
-            LbPolicy::Random => (random % u64::from(n)) as u32,
-            LbPolicy::LeastRequest if self.choice_count == 2 => {
-                // As the fast path's `Fast::Choices`: Envoy's default, unrolled.
-                let (first, second) = (rng.next_u64(), rng.next_u64());
-                let len = u64::from(n);
-                let (i, j) = ((first % len) as u32, (second % len) as u32);
-                let load = |i: u32| {
-                    let host = list.get(i as usize).copied().unwrap_or(0);
-                    self.active.get(host as usize).copied().unwrap_or(0)
-                };
-                core::hint::select_unpredictable(load(j) < load(i), j, i)
-            }
-            LbPolicy::LeastRequest => {
-                let mut best: Option<(u32, u32)> = None;
-                for _ in 0..self.choice_count {
-                    let i = (rng.next_u64() % u64::from(n)) as u32;
-                    let host = list.get(i as usize).copied().unwrap_or(0);
-                    let load = self.active.get(host as usize).copied().unwrap_or(0);
-                    if best.is_none_or(|(_, b)| load < b) {
-                        best = Some((i, load));
-                    }
-                }
-                best?.0
-            }
-            LbPolicy::RingHash | LbPolicy::Maglev => return None,
+            _ => sample(
+                self.policy,
+                self.choice_count,
+                &self.active,
+                list,
+                rng,
+                random,
+            )?,
         };
         list.get(i as usize).map(|&h| HostId::new(h))
     }
@@ -1632,8 +1659,9 @@ fn rebuild_schedulers(
         return;
     };
     let groups = &plan.localities()[state.localities.start as usize..state.localities.end as usize];
-    // Picks made ahead where the host's pick is short (see `Scheduler::pick_ahead`): equal
-    // host weights (RANDOM's sources are never weighted, so `uniform` holds under it).
+    // Picks made ahead where the host's pick is short (see
+    // `PrioritySources::make_spans_ahead`): equal host weights (RANDOM's sources are never
+    // weighted, so `uniform` holds under it).
     let policy = plan.config().policy;
     let batch = sources.uniform;
     for degraded in [false, true] {
@@ -1855,6 +1883,50 @@ fn pick_by_host_weight(
     })
 }
 
+/// RANDOM's or LEAST_REQUEST's (equal weights) position in `list` (not empty), `random` the
+/// value that chose the priority; `None` for an empty list or another policy. RANDOM takes
+/// `random % n` (random_lb.cc); LEAST_REQUEST `choice_count` samples `r % n` of values drawn
+/// now, the first the candidate and each later one taking its place when it has strictly
+/// fewer active requests (`active`, by host index; least_request_lb.cc
+/// `unweightedHostPick`).
+#[inline(always)]
+fn sample<R: Rng + ?Sized>(
+    policy: LbPolicy,
+    choice_count: u32,
+    active: &[u32],
+    list: &[u32],
+    rng: &mut R,
+    random: u64,
+) -> Option<u32> {
+    let n = u64::try_from(list.len()).ok().filter(|&n| n > 0)?;
+    let load = |i: u64| {
+        let host = list.get(i as usize).copied().unwrap_or(0);
+        active.get(host as usize).copied().unwrap_or(0)
+    };
+    let i = match policy {
+        LbPolicy::Random => random % n,
+        LbPolicy::LeastRequest if choice_count == 2 => {
+            // As the fast path's `Fast::Choices`: Envoy's default, unrolled.
+            let (first, second) = (rng.next_u64() % n, rng.next_u64() % n);
+            core::hint::select_unpredictable(load(second) < load(first), second, first)
+        }
+        LbPolicy::LeastRequest => {
+            let mut best: Option<(u64, u32)> = None;
+            for _ in 0..choice_count {
+                let i = rng.next_u64() % n;
+                let load = load(i);
+                if best.is_none_or(|(_, b)| load < b) {
+                    best = Some((i, load));
+                }
+            }
+            best?.0
+        }
+        LbPolicy::RoundRobin | LbPolicy::RingHash | LbPolicy::Maglev => return None,
+    };
+    // Below `n`, which fits the list's u32 positions.
+    Some(i as u32)
+}
+
 fn weights_differ(plan: &Plan, state: &PriorityState) -> bool {
     let hosts = plan
         .records()
@@ -2033,7 +2105,11 @@ mod tests {
                 })
                 .collect()
         };
-        for policy in [LbPolicy::RoundRobin, LbPolicy::Random] {
+        for policy in [
+            LbPolicy::RoundRobin,
+            LbPolicy::Random,
+            LbPolicy::LeastRequest,
+        ] {
             let config = LbConfig {
                 policy,
                 locality_weighted: true,
@@ -2068,6 +2144,83 @@ mod tests {
     /// index starting at the worker's seed and counting the picks handed out in it, over its
     /// healthy hosts at the time of the pick. Health changes in the picked priority (restart
     /// and rebuild) and in the other one, wherever in a run they come.
+    #[test]
+    fn random_and_least_request_sample_the_chosen_localitys_list() {
+        // One priority of six localities (weights 1, 2, 3, 1, 2, 3) of 1 to 6 hosts, all
+        // healthy: priority 0 takes every request, and its locality scheduler (Envoy's, the
+        // same whatever the policy) chooses each request's locality, here read from a
+        // ROUND_ROBIN picker of the same seed. Then, with the caller's values r0, r1, r2, ...
+        // drawn in order: RANDOM takes host `r0 % n` of the locality's n hosts (r0 also chose
+        // the priority); LEAST_REQUEST (two choices) samples `r1 % n`, then `r2 % n`, which
+        // wins only with strictly fewer active requests (least_request_lb.cc).
+        let mut next = 0_u32;
+        let input = LoadAssignment {
+            localities: (0..6_u32)
+                .map(|g| LocalityEndpoints {
+                    locality: Locality::new("r", &format!("z{g}"), ""),
+                    weight: Some(1 + g % 3),
+                    priority: 0,
+                    endpoints: (0..=g)
+                        .map(|_| {
+                            next += 1;
+                            Endpoint::new(&format!("10.0.0.{next}"), 80)
+                        })
+                        .collect(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        let config = |policy| LbConfig {
+            policy,
+            locality_weighted: true,
+            ..LbConfig::default()
+        };
+        let plan = Plan::build(&input, &config(LbPolicy::RoundRobin)).expect("plan");
+        let mut rotation = Picker::with_seed(&plan, 11);
+        let mut rng = SeededRng::new(5);
+        let localities: Vec<u32> = (0..200)
+            .map(|_| {
+                let host = rotation.pick(&plan, &mut rng, Request::default());
+                plan.records()[host.expect("a host").index()].locality
+            })
+            .collect();
+        // Locality `l`'s hosts in host order.
+        let list = |plan: &Plan, l: u32| -> Vec<u32> {
+            (0..plan.host_count() as u32)
+                .filter(|&h| plan.records()[h as usize].locality == l)
+                .collect()
+        };
+        for policy in [LbPolicy::Random, LbPolicy::LeastRequest] {
+            let plan = Plan::build(&input, &config(policy)).expect("plan");
+            let mut picker = Picker::with_seed(&plan, 11);
+            // Active requests 0, 1, 2, 0, 1, 2, ...: ties as well as strict orders.
+            for h in 0..plan.host_count() as u32 {
+                for _ in 0..h % 3 {
+                    picker.request_started(HostId::new(h));
+                }
+            }
+            let (mut rng, mut values) = (SeededRng::new(5), SeededRng::new(5));
+            for (k, &l) in localities.iter().enumerate() {
+                let hosts = list(&plan, l);
+                let n = hosts.len() as u64;
+                let r0 = values.next_u64();
+                let want = if policy == LbPolicy::Random {
+                    hosts[(r0 % n) as usize]
+                } else {
+                    let first = hosts[(values.next_u64() % n) as usize];
+                    let second = hosts[(values.next_u64() % n) as usize];
+                    if second % 3 < first % 3 {
+                        second
+                    } else {
+                        first
+                    }
+                };
+                let got = picker.pick(&plan, &mut rng, Request::default());
+                assert_eq!(got, Some(HostId::new(want)), "{policy:?}, pick {k}");
+            }
+        }
+    }
+
     #[test]
     fn hosts_made_ahead_step_their_rotations_back_when_dropped() {
         let input = assignment(2, 6, 10, &[2]);
