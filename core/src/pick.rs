@@ -601,8 +601,9 @@ impl PrioritySources {
     /// The localities' weights are fixed between rebuilds, so nothing outside the scheduler
     /// changes its picks, and a loop of their own makes them (its pointers and counters in
     /// registers, out of the caller's way), to be handed out in order; the EDF runs ahead of
-    /// what was handed out by at most `AHEAD - 1` picks, dropped when it is rebuilt or
-    /// restarted, and with them their spans, before a list moves. Where the host's pick is
+    /// what was handed out by at most `AHEAD - 1` picks, dropped with their spans when it is
+    /// rebuilt or restarted, as every sync does once it has moved the lists (no pick comes
+    /// between). Where the host's pick is
     /// short the replays were most of the work (zoned, 50 localities a priority, a tree of 64
     /// leaves at priority 0: RANDOM 24.9 → 23.6 ns a pick); where it is longer (an EDF over
     /// unequal host weights) a replay made inline ran beside the previous pick's host choice,
@@ -2085,8 +2086,8 @@ mod tests {
         }
     }
 
-    /// The locality scheduler's picks made ahead (ROUND_ROBIN and RANDOM over equal host
-    /// weights) belong to the schedule they were made from: a health change restarts the
+    /// The locality scheduler's picks made ahead (ROUND_ROBIN, RANDOM and LEAST_REQUEST over
+    /// equal host weights) belong to the schedule they were made from: a health change restarts the
     /// schedulers (effective weights unchanged) or rebuilds them (changed), and the localities
     /// picked after it are those of a picker made afresh for the changed plan with the same
     /// seed, wherever in a run of picks made ahead the change comes.
@@ -2138,12 +2139,8 @@ mod tests {
         }
     }
 
-    /// Under ROUND_ROBIN the runs carry each pick's host too, moving its locality's rotation
-    /// ahead of the picks handed out; a health change drops the run, and the rotations of the
-    /// dropped picks step back: every host is Envoy's `hosts[index++ % n]`, each locality's
-    /// index starting at the worker's seed and counting the picks handed out in it, over its
-    /// healthy hosts at the time of the pick. Health changes in the picked priority (restart
-    /// and rebuild) and in the other one, wherever in a run they come.
+    /// Under RANDOM and LEAST_REQUEST the runs carry each pick's locality list (its span of
+    /// the healthy buffer), in which the pick's values choose the host as Envoy's policies do.
     #[test]
     fn random_and_least_request_sample_the_chosen_localitys_list() {
         // One priority of six localities (weights 1, 2, 3, 1, 2, 3) of 1 to 6 hosts, all
@@ -2151,8 +2148,10 @@ mod tests {
         // same whatever the policy) chooses each request's locality, here read from a
         // ROUND_ROBIN picker of the same seed. Then, with the caller's values r0, r1, r2, ...
         // drawn in order: RANDOM takes host `r0 % n` of the locality's n hosts (r0 also chose
-        // the priority); LEAST_REQUEST (two choices) samples `r1 % n`, then `r2 % n`, which
-        // wins only with strictly fewer active requests (least_request_lb.cc).
+        // the priority); LEAST_REQUEST samples `r1 % n`, then `r2 % n` (and `r3 % n` with
+        // three choices), each later sample replacing the candidate only with strictly fewer
+        // active requests (least_request_lb.cc). Without locality weights, the same over
+        // the priority's hosts (the one-priority fast path).
         let mut next = 0_u32;
         let input = LoadAssignment {
             localities: (0..6_u32)
@@ -2170,12 +2169,16 @@ mod tests {
                 .collect(),
             ..Default::default()
         };
-        let config = |policy| LbConfig {
+        let config = |policy, choice_count, locality_weighted| LbConfig {
             policy,
-            locality_weighted: true,
+            locality_weighted,
+            least_request: crate::model::LeastRequestConfig {
+                choice_count,
+                ..Default::default()
+            },
             ..LbConfig::default()
         };
-        let plan = Plan::build(&input, &config(LbPolicy::RoundRobin)).expect("plan");
+        let plan = Plan::build(&input, &config(LbPolicy::RoundRobin, 2, true)).expect("plan");
         let mut rotation = Picker::with_seed(&plan, 11);
         let mut rng = SeededRng::new(5);
         let localities: Vec<u32> = (0..200)
@@ -2184,15 +2187,26 @@ mod tests {
                 plan.records()[host.expect("a host").index()].locality
             })
             .collect();
-        // Locality `l`'s hosts in host order.
-        let list = |plan: &Plan, l: u32| -> Vec<u32> {
+        // Locality `l`'s hosts in host order, or every host without locality weights.
+        let list = |plan: &Plan, l: u32, weighted: bool| -> Vec<u32> {
             (0..plan.host_count() as u32)
-                .filter(|&h| plan.records()[h as usize].locality == l)
+                .filter(|&h| !weighted || plan.records()[h as usize].locality == l)
                 .collect()
         };
-        for policy in [LbPolicy::Random, LbPolicy::LeastRequest] {
-            let plan = Plan::build(&input, &config(policy)).expect("plan");
+        let cases = [
+            (LbPolicy::Random, 2),
+            (LbPolicy::LeastRequest, 2),
+            (LbPolicy::LeastRequest, 3),
+        ];
+        for ((policy, choices), weighted) in cases
+            .into_iter()
+            .flat_map(|case| [(case, true), (case, false)])
+        {
+            let plan = Plan::build(&input, &config(policy, choices, weighted)).expect("plan");
             let mut picker = Picker::with_seed(&plan, 11);
+            // Through the locality's span made ahead, or the one-priority fast path.
+            let fast = matches!(picker.fast, Fast::Random(_) | Fast::Choices(_));
+            assert_eq!(fast, !weighted, "{policy:?}");
             // Active requests 0, 1, 2, 0, 1, 2, ...: ties as well as strict orders.
             for h in 0..plan.host_count() as u32 {
                 for _ in 0..h % 3 {
@@ -2201,26 +2215,35 @@ mod tests {
             }
             let (mut rng, mut values) = (SeededRng::new(5), SeededRng::new(5));
             for (k, &l) in localities.iter().enumerate() {
-                let hosts = list(&plan, l);
+                let hosts = list(&plan, l, weighted);
                 let n = hosts.len() as u64;
                 let r0 = values.next_u64();
                 let want = if policy == LbPolicy::Random {
                     hosts[(r0 % n) as usize]
                 } else {
-                    let first = hosts[(values.next_u64() % n) as usize];
-                    let second = hosts[(values.next_u64() % n) as usize];
-                    if second % 3 < first % 3 {
-                        second
-                    } else {
-                        first
+                    let mut sample = || hosts[(values.next_u64() % n) as usize];
+                    let mut candidate = sample();
+                    for _ in 1..choices {
+                        let sampled = sample();
+                        if sampled % 3 < candidate % 3 {
+                            candidate = sampled;
+                        }
                     }
+                    candidate
                 };
                 let got = picker.pick(&plan, &mut rng, Request::default());
-                assert_eq!(got, Some(HostId::new(want)), "{policy:?}, pick {k}");
+                let case = format!("{policy:?}, {choices} choices, locality weighted {weighted}");
+                assert_eq!(got, Some(HostId::new(want)), "{case}, pick {k}");
             }
         }
     }
 
+    /// Under ROUND_ROBIN the runs carry each pick's host too, moving its locality's rotation
+    /// ahead of the picks handed out; a health change drops the run, and the rotations of the
+    /// dropped picks step back: every host is Envoy's `hosts[index++ % n]`, each locality's
+    /// index starting at the worker's seed and counting the picks handed out in it, over its
+    /// healthy hosts at the time of the pick. Health changes in the picked priority (restart
+    /// and rebuild) and in the other one, wherever in a run they come.
     #[test]
     fn hosts_made_ahead_step_their_rotations_back_when_dropped() {
         let input = assignment(2, 6, 10, &[2]);

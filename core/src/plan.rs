@@ -516,7 +516,7 @@ pub struct Plan {
 /// batch, so matching it means matching the whole history).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LastBatch {
-    /// The plan's identity before the batch (0: no batch yet).
+    /// The plan's identity before the batch (`None`: no batch yet).
     pub(crate) before: Option<u64>,
     /// Whether the batch changed a weight (pickers then resynchronise fully).
     pub(crate) weights: bool,
