@@ -2238,6 +2238,67 @@ mod tests {
         }
     }
 
+    /// A priority in panic serves every host (Envoy's panic mode), and LEAST_REQUEST over
+    /// equal weights samples them as anywhere else: 21 hosts, 7 healthy (7/21 × 140 % = 47 %,
+    /// under the 50 % panic threshold), one priority taking every request; with the caller's
+    /// values r0, r1, r2, ... in order, r0 chooses the priority, then `r1 % 21`, `r2 % 21` (and
+    /// `r3 % 21` with three choices) are sampled in host order, a later sample replacing the
+    /// candidate only with strictly fewer active requests (least_request_lb.cc).
+    #[test]
+    fn least_request_in_panic_samples_every_host() {
+        let input = LoadAssignment {
+            localities: alloc::vec![LocalityEndpoints {
+                locality: Locality::new("r", "z", ""),
+                weight: None,
+                priority: 0,
+                endpoints: (0..21_u32)
+                    .map(|h| {
+                        let health = if h < 7 {
+                            HealthStatus::Healthy
+                        } else {
+                            HealthStatus::Unhealthy
+                        };
+                        Endpoint::new(&format!("10.0.1.{h}"), 80).with_health(health)
+                    })
+                    .collect(),
+            }],
+            ..Default::default()
+        };
+        for choices in [2, 3] {
+            let config = LbConfig {
+                policy: LbPolicy::LeastRequest,
+                least_request: crate::model::LeastRequestConfig {
+                    choice_count: choices,
+                    ..Default::default()
+                },
+                ..LbConfig::default()
+            };
+            let plan = Plan::build(&input, &config).expect("plan");
+            assert!(plan.priorities()[0].panic, "priority 0 in panic");
+            let mut picker = Picker::with_seed(&plan, 3);
+            // Active requests 0, 1, 2, 0, 1, 2, ...: ties as well as strict orders.
+            for h in 0..21_u32 {
+                for _ in 0..h % 3 {
+                    picker.request_started(HostId::new(h));
+                }
+            }
+            let (mut rng, mut values) = (SeededRng::new(9), SeededRng::new(9));
+            for k in 0..200 {
+                let _priority = values.next_u64();
+                let mut sample = || (values.next_u64() % 21) as u32;
+                let mut want = sample();
+                for _ in 1..choices {
+                    let sampled = sample();
+                    if sampled % 3 < want % 3 {
+                        want = sampled;
+                    }
+                }
+                let got = picker.pick(&plan, &mut rng, Request::default());
+                assert_eq!(got, Some(HostId::new(want)), "{choices} choices, pick {k}");
+            }
+        }
+    }
+
     /// Under ROUND_ROBIN the runs carry each pick's host too, moving its locality's rotation
     /// ahead of the picks handed out; a health change drops the run, and the rotations of the
     /// dropped picks step back: every host is Envoy's `hosts[index++ % n]`, each locality's
