@@ -884,32 +884,9 @@ impl Picker {
             Fast::Weighted => self.pick_weighted(plan, 0)?,
             Fast::Random(m) => m.reduce(random) as u32,
             Fast::Choices(m) => {
-                // Envoy's loop: the first sample is the candidate, each later one replaces it
-                // when it has fewer active requests (`choice_count >= 2`, see `LbConfig`).
                 let load = |host: u32| self.active.get(host as usize).copied().unwrap_or(0);
-                if self.choice_count == 2 {
-                    // Envoy's default, unrolled, both values drawn before either sample is
-                    // read (`fast_host` has every position below `n`): the RNG's state is
-                    // stored once, and a pick takes 114 instructions where the loop took
-                    // 134 (callgrind, flat 1k; 8.1 → 6.5 ns).
-                    let (first, second) = (rng.next_u64(), rng.next_u64());
-                    let best = self.fast_host(m.reduce(first) as u32)?;
-                    let other = self.fast_host(m.reduce(second) as u32)?;
-                    let fewer = load(other) < load(best);
-                    let winner = core::hint::select_unpredictable(fewer, other, best);
-                    return Some(HostId::new(winner));
-                }
-                let mut best = self.fast_host(m.reduce(rng.next_u64()) as u32)?;
-                let mut best_load = load(best);
-                for _ in 1..self.choice_count {
-                    let host = self.fast_host(m.reduce(rng.next_u64()) as u32)?;
-                    let host_load = load(host);
-                    // Which sample wins is a coin toss to the branch predictor: selects.
-                    let fewer = host_load < best_load;
-                    best = core::hint::select_unpredictable(fewer, host, best);
-                    best_load = core::hint::select_unpredictable(fewer, host_load, best_load);
-                }
-                return Some(HostId::new(best));
+                let host = |value: u64| self.fast_host(m.reduce(value) as u32);
+                return fewest_active(self.choice_count, rng, host, load).map(HostId::new);
             }
             // The rotation and the picks made ahead are the caller's own branches.
             Fast::Rotate | Fast::Ahead | Fast::Off | Fast::Hash => return None,
@@ -1045,7 +1022,7 @@ impl Picker {
         if scheduler.batch && self.policy == LbPolicy::RoundRobin {
             return self.pick_made_ahead(plan, rng, priority, random);
         }
-        if scheduler.batch {
+        let list = if scheduler.batch {
             // RANDOM, or LEAST_REQUEST over equal weights: the locality lists made ahead.
             let span = match scheduler.next_span() {
                 Some(span) => Some(span),
@@ -1055,54 +1032,48 @@ impl Picker {
                 // No locality of positive weight: the priority's healthy list serves.
                 return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
             };
-            let list = state.healthy.buf.get(start as usize..)?.get(..n as usize)?;
-            let i = sample(
-                self.policy,
-                self.choice_count,
-                &self.active,
-                list,
-                rng,
-                random,
-            )?;
-            return list.get(i as usize).map(|&h| HostId::new(h));
-        }
-        debug_assert!(
-            scheduler.ahead_next >= scheduler.ahead_len,
-            "picks made ahead"
-        );
-        let l = scheduler.edf.pick_and_add(weight);
-        let Some(l) = l else {
-            // No locality of positive weight: the priority's healthy list serves.
-            return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
+            state.healthy.buf.get(start as usize..)?.get(..n as usize)?
+        } else {
+            debug_assert!(
+                scheduler.ahead_next >= scheduler.ahead_len,
+                "picks made ahead"
+            );
+            let Some(l) = scheduler.edf.pick_and_add(weight) else {
+                // No locality of positive weight: the priority's healthy list serves.
+                return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
+            };
+            let (Some(range), Some(source)) = (
+                state.locality_healthy.get(l as usize),
+                state.locality_healthy_sources.get_mut(l as usize),
+            ) else {
+                return None;
+            };
+            if source.weighted && self.policy == LbPolicy::RoundRobin {
+                return Self::pick_weighted_in(plan, state, l, range.clone());
+            }
+            if source.weighted && self.policy != LbPolicy::Random {
+                return self.pick_in(plan, rng, priority, SourceKind::LocalityHealthy(l), random);
+            }
+            let list = state.healthy.group(range);
+            if self.policy == LbPolicy::RoundRobin {
+                let n = list.len() as u32;
+                if n == 0 {
+                    return None;
+                }
+                let i = source.next_rr(n);
+                return list.get(i as usize).map(|&h| HostId::new(h));
+            }
+            list
         };
-        let (Some(range), Some(source)) = (
-            state.locality_healthy.get(l as usize),
-            state.locality_healthy_sources.get_mut(l as usize),
-        ) else {
-            return None;
-        };
-        if source.weighted && self.policy == LbPolicy::RoundRobin {
-            return Self::pick_weighted_in(plan, state, l, range.clone());
-        }
-        if source.weighted && self.policy != LbPolicy::Random {
-            return self.pick_in(plan, rng, priority, SourceKind::LocalityHealthy(l), random);
-        }
-        let list = state.healthy.group(range);
-        let n = list.len() as u32;
-        if n == 0 {
-            return None;
-        }
-        let i = match self.policy {
-            LbPolicy::RoundRobin => source.next_rr(n),
-            _ => sample(
-                self.policy,
-                self.choice_count,
-                &self.active,
-                list,
-                rng,
-                random,
-            )?,
-        };
+        // RANDOM or LEAST_REQUEST in the locality's list (none when it is empty).
+        let i = sample(
+            self.policy,
+            self.choice_count,
+            &self.active,
+            list,
+            rng,
+            random,
+        )?;
         list.get(i as usize).map(|&h| HostId::new(h))
     }
 
@@ -1286,15 +1257,10 @@ impl Picker {
                     })?
                 }
                 None => {
-                    let mut best: Option<(u32, u32)> = None;
-                    for _ in 0..self.choice_count {
-                        let i = (rng.next_u64() % u64::from(n)) as u32;
-                        let load = self.active[list.get(i) as usize];
-                        if best.is_none_or(|(_, b)| load < b) {
-                            best = Some((i, load));
-                        }
-                    }
-                    best?.0
+                    let position = |value: u64| Some((value % u64::from(n)) as u32);
+                    let active = &self.active;
+                    let load = |i: u32| active.get(list.get(i) as usize).copied().unwrap_or(0);
+                    fewest_active(self.choice_count, rng, position, load)?
                 }
             },
             LbPolicy::RingHash | LbPolicy::Maglev => return None,
@@ -1884,12 +1850,43 @@ fn pick_by_host_weight(
     })
 }
 
+/// Envoy's least-request choice over equal weights (least_request_lb.cc
+/// `unweightedHostPick`): `choice_count` (at least 2) samples, each `sample(r)` of a value `r`
+/// drawn from `rng` now, the first the candidate and each later one taking its place only with
+/// strictly fewer active requests (`load`). Two choices, Envoy's default, are unrolled: both
+/// values drawn before either sample is read, then one select (the RNG's state stored once: a
+/// flat pick takes 114 instructions where the loop took 134, callgrind at 1k, 8.1 → 6.5 ns).
+/// Which sample wins is a coin toss to the branch predictor: selects, not branches. `None`
+/// when a sample is.
+#[inline(always)]
+fn fewest_active<R: Rng + ?Sized, T: Copy>(
+    choice_count: u32,
+    rng: &mut R,
+    sample: impl Fn(u64) -> Option<T>,
+    load: impl Fn(T) -> u32,
+) -> Option<T> {
+    use core::hint::select_unpredictable as select;
+    if choice_count == 2 {
+        let (first, second) = (rng.next_u64(), rng.next_u64());
+        let (candidate, sampled) = (sample(first)?, sample(second)?);
+        return Some(select(load(sampled) < load(candidate), sampled, candidate));
+    }
+    let mut best = sample(rng.next_u64())?;
+    let mut best_load = load(best);
+    for _ in 1..choice_count {
+        let sampled = sample(rng.next_u64())?;
+        let sampled_load = load(sampled);
+        let fewer = sampled_load < best_load;
+        best = select(fewer, sampled, best);
+        best_load = select(fewer, sampled_load, best_load);
+    }
+    Some(best)
+}
+
 /// RANDOM's or LEAST_REQUEST's (equal weights) position in `list` (not empty), `random` the
 /// value that chose the priority; `None` for an empty list or another policy. RANDOM takes
-/// `random % n` (random_lb.cc); LEAST_REQUEST `choice_count` samples `r % n` of values drawn
-/// now, the first the candidate and each later one taking its place when it has strictly
-/// fewer active requests (`active`, by host index; least_request_lb.cc
-/// `unweightedHostPick`).
+/// `random % n` (random_lb.cc); LEAST_REQUEST samples `r % n` ([`fewest_active`], `active`
+/// by host index).
 #[inline(always)]
 fn sample<R: Rng + ?Sized>(
     policy: LbPolicy,
@@ -1906,22 +1903,7 @@ fn sample<R: Rng + ?Sized>(
     };
     let i = match policy {
         LbPolicy::Random => random % n,
-        LbPolicy::LeastRequest if choice_count == 2 => {
-            // As the fast path's `Fast::Choices`: Envoy's default, unrolled.
-            let (first, second) = (rng.next_u64() % n, rng.next_u64() % n);
-            core::hint::select_unpredictable(load(second) < load(first), second, first)
-        }
-        LbPolicy::LeastRequest => {
-            let mut best: Option<(u64, u32)> = None;
-            for _ in 0..choice_count {
-                let i = rng.next_u64() % n;
-                let load = load(i);
-                if best.is_none_or(|(_, b)| load < b) {
-                    best = Some((i, load));
-                }
-            }
-            best?.0
-        }
+        LbPolicy::LeastRequest => fewest_active(choice_count, rng, |v| Some(v % n), load)?,
         LbPolicy::RoundRobin | LbPolicy::RingHash | LbPolicy::Maglev => return None,
     };
     // Below `n`, which fits the list's u32 positions.
