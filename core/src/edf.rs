@@ -549,8 +549,8 @@ impl Edf {
     /// `items` the run's items, in pick order. What as many [`Edf::pick_and_add`] calls would
     /// give, with the slices and the order in locals, so that the compiler keeps them in
     /// registers from one burst to the next (each call reloads them: its stores into the tree
-    /// might, for all it knows, change them). Returns how many it made: `max`, or 0 when the scheduler is empty or asks for
-    /// its weights ([`Weights::Varying`]).
+    /// might, for all it knows, change them). Returns how many it made: `max`, or 0 when the
+    /// scheduler is empty or asks for its weights ([`Weights::Varying`]).
     #[inline(always)]
     pub(crate) fn pick_runs(
         &mut self,

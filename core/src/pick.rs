@@ -603,9 +603,9 @@ impl PrioritySources {
     /// registers, out of the caller's way), to be handed out in order; the EDF runs ahead of
     /// what was handed out by at most `AHEAD - 1` picks, dropped with their spans when it is
     /// rebuilt or restarted, as every sync does once it has moved the lists (no pick comes
-    /// between). Where the host's pick is
-    /// short the replays were most of the work (zoned, 50 localities a priority, a tree of 64
-    /// leaves at priority 0: RANDOM 24.9 → 23.6 ns a pick); where it is longer (an EDF over
+    /// between). Where the host's pick is short the replays were most of the work (zoned, 50
+    /// localities a priority, a tree of 64 leaves at priority 0: RANDOM 24.9 → 23.6 ns a
+    /// pick); where it is longer (an EDF over
     /// unequal host weights) a replay made inline ran beside the previous pick's host choice,
     /// and sixteen made in a row lost that (weighted ROUND_ROBIN 41.0 → 46.5 ns), as
     /// LEAST_REQUEST's choices did while they were a loop (27.8 → 29.7 ns; unrolled, 259 →
