@@ -747,8 +747,9 @@ const LATE_PHASE_FREE: u64 = 128;
 /// Envoy's `MaglevTable` population (`maglev_lb.cc`, Eisenbud et al., NSDI 2016, §3.4, with
 /// Envoy's weights): round after round, each entry in turn whose `iteration × weight` has
 /// reached its target claims the first free slot of its permutation, until every slot is
-/// taken. `table` is filled with `table_size` host indices (what it held is overwritten: every
-/// slot is claimed once).
+/// taken. `weights[k]` is entry `k`'s weight, `max_weight` the largest, `equal` whether they
+/// are all the same. `table` is filled with `table_size` host indices (what it held is
+/// overwritten: every slot is claimed once).
 ///
 /// Most probes of a plain walk come at the end: with `f` slots free a walk probes about
 /// `M / f` positions, so the last few hundred slots take over half of the build's probes
