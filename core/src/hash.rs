@@ -837,9 +837,7 @@ fn walk<T: Turns, const CHAINS: usize>(
             *host = entry.host;
             *taken = 1;
         }
-        let skip = u64::from(entry.skip);
-        let back = taken.len() as u64 - skip;
-        entry.next = step_back(slot as u64, skip, back) as u32;
+        entry.next = step(slot as u64, u64::from(entry.skip), taken.len() as u64) as u32;
         entry.claims += 1;
     }
     *at = cursor;
