@@ -2421,9 +2421,9 @@ mod tests {
     /// The runs made ahead hand out the locality scheduler's picks in its order, whatever the
     /// lengths of its bursts: shorter than the lanes a run writes at once, longer, and longer
     /// than the first runs, which double from one pick (6, 40 and 100 localities of weights
-    /// 1, 2, 3 make bursts of 2, 13–14 and 33–34). Each pick's locality is the next of the scheduler as its rebuild left it, picked
-    /// one at a time; under ROUND_ROBIN its host is Envoy's `hosts[index++ % n]` in the
-    /// locality, each index starting at the worker's seed.
+    /// 1, 2, 3 make bursts of 2, 13–14 and 33–34). Each pick's locality is the next of the
+    /// scheduler as its rebuild left it, picked one at a time; under ROUND_ROBIN its host is
+    /// Envoy's `hosts[index++ % n]` in the locality, each index starting at the worker's seed.
     #[test]
     fn runs_hand_out_the_schedulers_picks_one_by_one() {
         for groups in [6, 40, 100] {
