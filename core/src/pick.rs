@@ -1093,52 +1093,43 @@ impl Picker {
         // Picks made ahead where they pay (see `PrioritySources::make_spans_ahead`); otherwise
         // none were made since the last rebuild.
         let scheduler = &mut state.locality_healthy_scheduler;
-        if scheduler.batch && self.policy == LbPolicy::RoundRobin {
-            return self.pick_made_ahead(plan, rng, priority, random);
+        if scheduler.batch {
+            return if self.policy == LbPolicy::RoundRobin {
+                self.pick_made_ahead(plan, rng, priority, random)
+            } else {
+                // RANDOM, or LEAST_REQUEST over equal weights: the locality lists made ahead.
+                self.pick_spanned(plan, rng, priority, random)
+            };
         }
-        let list = if scheduler.batch {
-            // RANDOM, or LEAST_REQUEST over equal weights: the locality lists made ahead.
-            let span = match scheduler.next_span() {
-                Some(span) => Some(span),
-                None => state.make_spans_ahead(),
-            };
-            let Some((start, n)) = span else {
-                // No locality of positive weight: the priority's healthy list serves.
-                return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
-            };
-            state.healthy.buf.get(start as usize..)?.get(..n as usize)?
-        } else {
-            debug_assert!(
-                scheduler.ahead_next >= scheduler.ahead_len,
-                "picks made ahead"
-            );
-            let Some(l) = scheduler.edf.pick_and_add(weight) else {
-                // No locality of positive weight: the priority's healthy list serves.
-                return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
-            };
-            let (Some(range), Some(source)) = (
-                state.locality_healthy.get(l as usize),
-                state.locality_healthy_sources.get_mut(l as usize),
-            ) else {
-                return None;
-            };
-            if source.weighted && self.policy == LbPolicy::RoundRobin {
-                return Self::pick_weighted_in(plan, state, l, range.clone());
-            }
-            if source.weighted && self.policy != LbPolicy::Random {
-                return self.pick_in(plan, rng, priority, SourceKind::LocalityHealthy(l), random);
-            }
-            let list = state.healthy.group(range);
-            if self.policy == LbPolicy::RoundRobin {
-                let n = list.len() as u32;
-                if n == 0 {
-                    return None;
-                }
-                let i = source.next_rr(n);
-                return list.get(i as usize).map(|&h| HostId::new(h));
-            }
-            list
+        debug_assert!(
+            scheduler.ahead_next >= scheduler.ahead_len,
+            "picks made ahead"
+        );
+        let Some(l) = scheduler.edf.pick_and_add(weight) else {
+            // No locality of positive weight: the priority's healthy list serves.
+            return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
         };
+        let (Some(range), Some(source)) = (
+            state.locality_healthy.get(l as usize),
+            state.locality_healthy_sources.get_mut(l as usize),
+        ) else {
+            return None;
+        };
+        if source.weighted && self.policy == LbPolicy::RoundRobin {
+            return Self::pick_weighted_in(plan, state, l, range.clone());
+        }
+        if source.weighted && self.policy != LbPolicy::Random {
+            return self.pick_in(plan, rng, priority, SourceKind::LocalityHealthy(l), random);
+        }
+        let list = state.healthy.group(range);
+        if self.policy == LbPolicy::RoundRobin {
+            let n = list.len() as u32;
+            if n == 0 {
+                return None;
+            }
+            let i = source.next_rr(n);
+            return list.get(i as usize).map(|&h| HostId::new(h));
+        }
         // RANDOM or LEAST_REQUEST in the locality's list (none when it is empty).
         let i = sample(
             self.policy,
