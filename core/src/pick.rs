@@ -374,6 +374,17 @@ impl Default for Scheduler {
 }
 
 impl Scheduler {
+    /// How the scheduler makes its picks ahead under `policy`, as a route's flag: with their
+    /// hosts ([`MADE_AHEAD`], ROUND_ROBIN), with their locality lists ([`SPANS`], RANDOM and
+    /// LEAST_REQUEST), or not at all (0: unequal host weights, see `batch`).
+    fn made_ahead(&self, policy: LbPolicy) -> u16 {
+        match (self.batch, policy) {
+            (false, _) => 0,
+            (true, LbPolicy::RoundRobin) => MADE_AHEAD,
+            (true, _) => SPANS,
+        }
+    }
+
     /// Starts the scheduler afresh, from its last rebuild (see [`Scheduler::drop_ahead`]).
     fn restart(&mut self) {
         self.drop_ahead();
@@ -1093,13 +1104,10 @@ impl Picker {
         // Picks made ahead where they pay (see `PrioritySources::make_spans_ahead`); otherwise
         // none were made since the last rebuild.
         let scheduler = &mut state.locality_healthy_scheduler;
-        if scheduler.batch {
-            return if self.policy == LbPolicy::RoundRobin {
-                self.pick_made_ahead(plan, rng, priority, random)
-            } else {
-                // RANDOM, or LEAST_REQUEST over equal weights: the locality lists made ahead.
-                self.pick_spanned(plan, rng, priority, random)
-            };
+        match scheduler.made_ahead(self.policy) {
+            MADE_AHEAD => return self.pick_made_ahead(plan, rng, priority, random),
+            SPANS => return self.pick_spanned(plan, rng, priority, random),
+            _ => {}
         }
         debug_assert!(
             scheduler.ahead_next >= scheduler.ahead_len,
@@ -1660,14 +1668,7 @@ impl Picker {
                     (Some(scheduler), Ok(route))
                         if scheduler.on && !in_panic && route & ROUTE_FLAGS == 0 =>
                     {
-                        let ahead = scheduler.batch && self.policy == LbPolicy::RoundRobin;
-                        if ahead {
-                            route | MADE_AHEAD
-                        } else if scheduler.batch {
-                            route | SPANS
-                        } else {
-                            route
-                        }
+                        route | scheduler.made_ahead(self.policy)
                     }
                     _ => ROUTE_GENERAL,
                 }
@@ -1694,7 +1695,7 @@ impl Picker {
         }
         let scheduler = &sources.locality_healthy_scheduler;
         if scheduler.on {
-            if scheduler.batch && self.policy == LbPolicy::RoundRobin {
+            if scheduler.made_ahead(self.policy) == MADE_AHEAD {
                 self.fast = Fast::Ahead;
             }
             return;
@@ -1790,7 +1791,7 @@ fn rebuild_schedulers(
             // The same items: lent rotations stay lent (where the picks made ahead with their
             // hosts go on), following their lists.
             slot.restart();
-            if slot.batch && policy == LbPolicy::RoundRobin {
+            if slot.made_ahead(policy) == MADE_AHEAD {
                 slot.refresh_lent(ranges, rotations);
             } else {
                 slot.give_back(rotations);
