@@ -365,11 +365,12 @@ const LANES: usize = 8;
 /// many (124 a pick at 1k, 132 at 10k).
 #[inline(always)]
 fn positions_ahead(edf: &mut Edf, run: usize, ahead: &mut [u32; AHEAD + LANES]) -> usize {
-    edf.pick_runs(run.min(AHEAD), |first, made, items| {
-        let n = items.len();
+    edf.pick_runs(run.min(AHEAD), |first, made, n| {
+        // Lanes until the burst's picks are written (at least one: a burst ending the run
+        // may have none left to write, and its lanes land in `ahead`'s room past `AHEAD`).
         let mut j = 0;
-        while j < n {
-            // `made + n <= AHEAD` and `j < n`: in bounds.
+        loop {
+            // `made + j <= AHEAD`, and `ahead` has `LANES` more: in bounds.
             let Some(lanes) = ahead.get_mut(made + j..made + j + LANES) else {
                 debug_assert!(false, "a run past `AHEAD`");
                 return;
@@ -378,6 +379,9 @@ fn positions_ahead(edf: &mut Edf, run: usize, ahead: &mut [u32; AHEAD + LANES]) 
                 *at = (first + j + l) as u32;
             }
             j += LANES;
+            if j >= n {
+                break;
+            }
         }
     })
 }
