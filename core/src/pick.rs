@@ -108,17 +108,24 @@ impl Source {
 /// position (`0 % n`). `base` is a multiple of `n` below 2^64 (the seed less its remainder,
 /// then `n` more each lap, or 0 after the wrap), so `base + pos` modulo `n` is `pos`: the
 /// position [`Source::next_rr`] would have given.
+///
+/// The positions are offset by `first`, where the list starts in its buffer (0 for the fast
+/// path's, a locality's start for a lent rotation): `pos` runs `first..end`, and a pick's host
+/// is at `pos` itself, one addition and one load less a pick made ahead (a locality's start
+/// was read and added at each).
 #[derive(Debug, Clone, Copy, Default)]
 struct Lap {
     pos: u32,
     end: u32,
     n: u32,
+    first: u32,
     base: u64,
 }
 
 impl Lap {
-    /// The lap `source`'s index is in, over a list of `n` hosts (`n >= 1`).
-    fn from_source(source: &Source, n: u32) -> Self {
+    /// The lap `source`'s index is in, over a list of `n` hosts (`n >= 1`) starting at
+    /// `first` (`first + n` fits a `u32`).
+    fn from_source(source: &Source, n: u32, first: u32) -> Self {
         let pos = if source.rr_len == n {
             source.rr_pos
         } else {
@@ -126,18 +133,27 @@ impl Lap {
         };
         let base = source.rr_index.wrapping_sub(u64::from(pos));
         Self {
-            pos,
-            end: lap_end(base, n),
+            pos: first + pos,
+            end: first + lap_end(base, n),
             n,
+            first,
             base,
         }
     }
 
     /// Writes the rotation back into `source`, as [`Source::next_rr`] would have left it.
     fn store(self, source: &mut Source) {
-        source.rr_index = self.base.wrapping_add(u64::from(self.pos));
-        source.rr_pos = self.pos;
+        let pos = self.pos - self.first;
+        source.rr_index = self.base.wrapping_add(u64::from(pos));
+        source.rr_pos = pos;
         source.rr_len = self.n;
+    }
+
+    /// Moves the list to start at `first`.
+    fn move_to(&mut self, first: u32) {
+        self.pos = self.pos - self.first + first;
+        self.end = self.end - self.first + first;
+        self.first = first;
     }
 
     /// The position of this pick (`index++ % n`).
@@ -154,23 +170,24 @@ impl Lap {
 
     /// Undoes one [`Lap::next`].
     fn step_back(&mut self) {
-        if self.pos > 0 {
+        if self.pos > self.first {
             self.pos -= 1;
         } else {
             // The last position of the lap before: the index one less, reduced anew.
             let index = self.base.wrapping_sub(1);
-            self.pos = (index % u64::from(self.n)) as u32;
-            self.base = index - u64::from(self.pos);
-            self.end = lap_end(self.base, self.n);
+            let pos = (index % u64::from(self.n)) as u32;
+            self.base = index - u64::from(pos);
+            self.pos = self.first + pos;
+            self.end = self.first + lap_end(self.base, self.n);
         }
     }
 
     #[cold]
     #[inline(never)]
     fn next_lap(&mut self) {
-        self.base = self.base.wrapping_add(u64::from(self.end));
-        self.pos = 0;
-        self.end = lap_end(self.base, self.n);
+        self.base = self.base.wrapping_add(u64::from(self.end - self.first));
+        self.pos = self.first;
+        self.end = self.first + lap_end(self.base, self.n);
     }
 }
 
@@ -184,58 +201,61 @@ fn lap_end(base: u64, n: u32) -> u32 {
 }
 
 /// A locality's rotation lent to its scheduler's runs (see `Scheduler::lent`): the lap of its
-/// round-robin index over its healthy hosts, which start at `start` in the healthy buffer.
+/// round-robin index over its healthy hosts, positions in the healthy buffer (the lap's
+/// `first` is where the locality's hosts start).
 #[derive(Debug, Clone, Copy)]
 struct Lent {
+    /// Starting at [`Lent::NO_HOSTS`]: the locality has no healthy host (its picks get none,
+    /// and its rotation stays where it was, as `pick_locality` leaves it).
     lap: Lap,
-    /// [`Lent::NO_HOSTS`]: the locality has no healthy host (its picks get none, and its
-    /// rotation stays where it was, as `pick_locality` leaves it).
-    start: u32,
 }
 
 impl Lent {
-    /// The `start` of a locality without healthy hosts: no position of the buffer, whatever
-    /// the lap adds.
-    const NO_HOSTS: u32 = u32::MAX;
+    /// The `first` of a locality without healthy hosts: no position of the buffer (nor its
+    /// lap's end, one more).
+    const NO_HOSTS: u32 = u32::MAX - 1;
 
     /// The rotation `source` of a locality at positions `range` of the healthy buffer.
     fn new(range: Option<&Range<u32>>, source: Option<&Source>) -> Self {
         match (range, source) {
             (Some(range), Some(source)) if range.end > range.start => Self {
-                lap: Lap::from_source(source, range.end - range.start),
-                start: range.start,
+                lap: Lap::from_source(source, range.end - range.start, range.start),
             },
-            // Position 0 of laps of one: `next` stays at 0.
+            // The first position of laps of one: `next` stays there.
             _ => Self {
                 lap: Lap {
-                    pos: 0,
-                    end: 1,
+                    pos: Self::NO_HOSTS,
+                    end: Self::NO_HOSTS + 1,
                     n: 1,
+                    first: Self::NO_HOSTS,
                     base: 0,
                 },
-                start: Self::NO_HOSTS,
             },
         }
+    }
+
+    /// Whether the locality has healthy hosts.
+    fn has_hosts(&self) -> bool {
+        self.lap.first != Self::NO_HOSTS
     }
 
     /// The next pick's host (`u32::MAX`: none), stepping the rotation.
     #[inline(always)]
     fn next_host(&mut self, healthy: &[u32]) -> u32 {
-        let i = self.lap.next();
-        let at = (self.start as usize).wrapping_add(i as usize);
-        healthy.get(at).copied().unwrap_or(u32::MAX)
+        let at = self.lap.next();
+        healthy.get(at as usize).copied().unwrap_or(u32::MAX)
     }
 
     /// Undoes one [`Lent::next_host`] (a pick made ahead that was never handed out).
     fn rewind(&mut self) {
-        if self.start != Self::NO_HOSTS {
+        if self.has_hosts() {
             self.lap.step_back();
         }
     }
 
     /// Writes the rotation back into `source` (untouched when the locality had no host).
     fn give_back(&self, source: &mut Source) {
-        if self.start != Self::NO_HOSTS {
+        if self.has_hosts() {
             self.lap.store(source);
         }
     }
@@ -469,8 +489,8 @@ impl Scheduler {
                 continue;
             };
             // A lap is over one host or more: `n == lap.n` is not empty.
-            if lent.start != Lent::NO_HOSTS && range.end.wrapping_sub(range.start) == lent.lap.n {
-                lent.start = range.start;
+            if lent.has_hosts() && range.end.wrapping_sub(range.start) == lent.lap.n {
+                lent.lap.move_to(range.start);
             } else if let Some(source) = sources.get_mut(l as usize) {
                 lent.give_back(source);
                 *lent = Lent::new(Some(range), Some(source));
@@ -1747,7 +1767,7 @@ impl Picker {
         // Lists are built in host order, so a list as long as the priority is its hosts.
         self.fast_first = (n == state.hosts.len()).then_some(state.hosts.start);
         if self.fast == Fast::Rotate {
-            self.fast_rotation = Lap::from_source(&sources.healthy_source, n as u32);
+            self.fast_rotation = Lap::from_source(&sources.healthy_source, n as u32, 0);
         }
     }
 }
