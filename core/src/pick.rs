@@ -560,7 +560,9 @@ impl Scheduler {
     /// could serve).
     #[inline(always)]
     fn next_ahead_host(&mut self) -> Option<u32> {
-        self.next_made().and_then(|k| self.hosts.get(k).copied())
+        // `k` is below `ahead_len`, at most `AHEAD`: the mask changes nothing, and leaves no
+        // bounds check (one instruction less a pick, callgrind).
+        self.next_made().map(|k| self.hosts[k & (AHEAD - 1)])
     }
 }
 
