@@ -202,7 +202,10 @@ fn lap_end(base: u64, n: u32) -> u32 {
 
 /// A locality's rotation lent to its scheduler's runs (see `Scheduler::lent`): the lap of its
 /// round-robin index over its healthy hosts, positions in the healthy buffer (the lap's
-/// `first` is where the locality's hosts start).
+/// `first` is where the locality's hosts start). A locality whose hosts have unequal weights
+/// lends no rotation: its picks come from its own EDF over their weights (see
+/// [`PrioritySources::make_weighted_hosts_ahead`]), and its lap only says where its hosts start
+/// (`n` 0, [`Lent::is_weighted`]).
 #[derive(Debug, Clone, Copy)]
 struct Lent {
     /// Starting at [`Lent::NO_HOSTS`]: the locality has no healthy host (its picks get none,
@@ -215,9 +218,17 @@ impl Lent {
     /// lap's end, one more).
     const NO_HOSTS: u32 = u32::MAX - 1;
 
-    /// The rotation `source` of a locality at positions `range` of the healthy buffer.
-    fn new(range: Option<&Range<u32>>, source: Option<&Source>) -> Self {
+    /// The rotation `source` of locality `l` at positions `range` of the healthy buffer, or,
+    /// when `source` is weighted, where its hosts start and `l` (its EDF's index).
+    fn new(l: u32, range: Option<&Range<u32>>, source: Option<&Source>) -> Self {
         match (range, source) {
+            (Some(range), Some(source)) if range.end > range.start && source.weighted => Self {
+                lap: Lap {
+                    first: range.start,
+                    pos: l,
+                    ..Lap::default()
+                },
+            },
             (Some(range), Some(source)) if range.end > range.start => Self {
                 lap: Lap::from_source(source, range.end - range.start, range.start),
             },
@@ -239,6 +250,23 @@ impl Lent {
         self.lap.first != Self::NO_HOSTS
     }
 
+    /// Whether the locality's hosts have unequal weights: its EDF picks them, no rotation is
+    /// lent (a lap has one position or more).
+    fn is_weighted(&self) -> bool {
+        self.lap.n == 0
+    }
+
+    /// A weighted locality's index among its priority's (its EDF's, see
+    /// [`Lent::is_weighted`]), kept where a rotation keeps its position.
+    fn edf_index(&self) -> usize {
+        self.lap.pos as usize
+    }
+
+    /// Whether a rotation is lent: the locality has healthy hosts of equal weights.
+    fn is_rotation(&self) -> bool {
+        self.has_hosts() && !self.is_weighted()
+    }
+
     /// The next pick's host (`u32::MAX`: none), stepping the rotation.
     #[inline(always)]
     fn next_host(&mut self, healthy: &[u32]) -> u32 {
@@ -246,16 +274,19 @@ impl Lent {
         healthy.get(at as usize).copied().unwrap_or(u32::MAX)
     }
 
-    /// Undoes one [`Lent::next_host`] (a pick made ahead that was never handed out).
+    /// Undoes one [`Lent::next_host`] (a pick made ahead that was never handed out). A
+    /// weighted locality's EDF is not stepped back: the picks made ahead are dropped only
+    /// where its EDF is rebuilt (a full resync, see [`Scheduler::drop_ahead`]).
     fn rewind(&mut self) {
-        if self.has_hosts() {
+        if self.is_rotation() {
             self.lap.step_back();
         }
     }
 
-    /// Writes the rotation back into `source` (untouched when the locality had no host).
+    /// Writes the rotation back into `source` (untouched when the locality had no host, or
+    /// lent none).
     fn give_back(&self, source: &mut Source) {
-        if self.has_hosts() {
+        if self.is_rotation() {
             self.lap.store(source);
         }
     }
@@ -429,7 +460,8 @@ impl Default for Scheduler {
 impl Scheduler {
     /// How the scheduler makes its picks ahead under `policy`: with their
     /// hosts ([`MADE_AHEAD`], ROUND_ROBIN), with their locality lists ([`SPANS`], RANDOM and
-    /// LEAST_REQUEST), or not at all (0: unequal host weights, see `batch`).
+    /// LEAST_REQUEST), or not at all (0: LEAST_REQUEST over unequal host weights, see
+    /// `batch`).
     fn made_ahead(&self, policy: LbPolicy) -> u16 {
         match (self.batch, policy) {
             (false, _) => 0,
@@ -446,7 +478,9 @@ impl Scheduler {
 
     /// Forgets the picks made ahead, before the scheduler is rebuilt or restarted under them,
     /// stepping back the rotation of each pick whose host was made (a lent one): as if those
-    /// picks had never been made.
+    /// picks had never been made. A pick a weighted locality's EDF made is not stepped back:
+    /// that happens only in a full resync, which has rebuilt the EDF from its seed (see
+    /// [`PrioritySources::make_weighted_hosts_ahead`]).
     fn drop_ahead(&mut self) {
         if self.lending {
             let (next, len) = (usize::from(self.ahead_next), usize::from(self.ahead_len));
@@ -488,12 +522,14 @@ impl Scheduler {
             let Some(range) = ranges.get(l as usize) else {
                 continue;
             };
+            let unweighted = sources.get(l as usize).is_some_and(|s| !s.weighted);
             // A lap is over one host or more: `n == lap.n` is not empty.
-            if lent.has_hosts() && range.end.wrapping_sub(range.start) == lent.lap.n {
+            if lent.is_rotation() && unweighted && range.end.wrapping_sub(range.start) == lent.lap.n
+            {
                 lent.lap.move_to(range.start);
             } else if let Some(source) = sources.get_mut(l as usize) {
                 lent.give_back(source);
-                *lent = Lent::new(Some(range), Some(source));
+                *lent = Lent::new(l, Some(range), Some(source));
             }
         }
     }
@@ -504,7 +540,7 @@ impl Scheduler {
         self.lent.clear();
         self.lent.extend(self.edf.items().iter().map(|&l| {
             let (range, source) = (ranges.get(l as usize), sources.get(l as usize));
-            Lent::new(range, source)
+            Lent::new(l, range, source)
         }));
         self.lending = true;
     }
@@ -686,6 +722,9 @@ impl PrioritySources {
     /// over them steps each pick's rotation, a loop a run rather than one a burst.
     #[inline(never)]
     fn make_hosts_ahead(&mut self) -> Option<u32> {
+        if !self.uniform {
+            return self.make_weighted_hosts_ahead();
+        }
         let Self {
             healthy,
             locality_healthy,
@@ -721,6 +760,70 @@ impl PrioritySources {
                 Some(lent) => lent.next_host(healthy),
                 None => u32::MAX,
             };
+        }
+        // At most `AHEAD`, which fits a byte.
+        scheduler.ahead_len = made as u8;
+        scheduler.ahead_next = 1.min(made as u8);
+        (made > 0).then_some(scheduler.hosts[0])
+    }
+
+    /// [`PrioritySources::make_hosts_ahead`] where the priority's hosts have unequal weights
+    /// (ROUND_ROBIN): a locality whose hosts' weights are equal steps its lent rotation, one
+    /// whose weights differ picks from its own EDF over them, fixed until the next resync,
+    /// which rebuilds every such EDF (from its seed, as Envoy's refresh does), so that the
+    /// picks made ahead and dropped with it need no stepping back. Each locality's picks are
+    /// its own and in order, so they are the picks Envoy makes one request after another
+    /// (`Picker::pick_weighted_in`'s, which the tests compare with).
+    ///
+    /// Where each pick went through the locality scheduler, then out of line to its
+    /// locality's EDF (callgrind, zoned weighted ROUND_ROBIN at 1k: 292 instructions a pick,
+    /// 80 of them `pick_routed`'s, 66 `pick_weighted_in`'s).
+    #[inline(never)]
+    fn make_weighted_hosts_ahead(&mut self) -> Option<u32> {
+        let Self {
+            healthy,
+            locality_healthy,
+            locality_healthy_sources,
+            locality_healthy_edfs,
+            locality_healthy_scheduler: scheduler,
+            ..
+        } = self;
+        if !scheduler.lending {
+            scheduler.lend(locality_healthy, locality_healthy_sources);
+        }
+        let run = scheduler.next_run();
+        let healthy: &[u32] = &healthy.buf;
+        let edfs: &mut [Edf] = locality_healthy_edfs;
+        let Scheduler {
+            edf,
+            lent,
+            ahead,
+            hosts,
+            ..
+        } = scheduler;
+        let lent: &mut [Lent] = lent;
+        let made = positions_ahead(edf, run, ahead);
+        let (hosts, ahead) = (
+            hosts.get_mut(..made).unwrap_or_default(),
+            ahead.get(..made).unwrap_or_default(),
+        );
+        for (host, &at) in hosts.iter_mut().zip(ahead) {
+            let Some(lent) = lent.get_mut(at as usize) else {
+                *host = u32::MAX;
+                continue;
+            };
+            if !lent.is_weighted() {
+                *host = lent.next_host(healthy);
+                continue;
+            }
+            // Fixed weights: the EDF never asks for one.
+            let i = edfs
+                .get_mut(lent.edf_index())
+                .and_then(|edf| edf.pick_and_add(|_| 0.0));
+            *host = i
+                .and_then(|i| healthy.get((lent.lap.first + i) as usize))
+                .copied()
+                .unwrap_or(u32::MAX);
         }
         // At most `AHEAD`, which fits a byte.
         scheduler.ahead_len = made as u8;
@@ -841,9 +944,9 @@ enum Fast {
     Choices(Modulus),
     /// RING_HASH or MAGLEV: priority 0's table (`hash % 100` always lands on priority 0).
     Hash,
-    /// ROUND_ROBIN over equal weights with a locality scheduler: its next pick made ahead with
-    /// its host (see [`PrioritySources::make_hosts_ahead`]), where the general path took the
-    /// value's point (`random % 100`) and its route to the same.
+    /// ROUND_ROBIN with a locality scheduler: its next pick made ahead with its host (see
+    /// [`PrioritySources::make_hosts_ahead`]), where the general path took the value's point
+    /// (`random % 100`) and its route to the same.
     Ahead,
 }
 
@@ -1209,10 +1312,12 @@ impl Picker {
 
     /// ROUND_ROBIN over unequal host weights in locality `l` of `state`'s priority, whose
     /// healthy hosts are at `range` (chosen by the locality scheduler): the locality's EDF over
-    /// its hosts' weights, fixed until the next sync (it never asks for one), read here rather
-    /// than through `pick_in`: zoned weighted ROUND_ROBIN at 10k, 291 → 228 instructions a
-    /// pick, 28.7–30.0 → 25.2–25.8 ns. Out of line: inlined into `pick`, it made the flat
-    /// ROUND_ROBIN and MAGLEV picks 60–70 % slower in the criterion benchmarks.
+    /// its hosts' weights, fixed until the next sync (it never asks for one), one request at a
+    /// time. A scheduler that makes its picks ahead (ROUND_ROBIN's always does, see
+    /// [`PrioritySources::make_weighted_hosts_ahead`]) never comes here; the tests pick with
+    /// its schedulers made to pick one by one, through here, and compare. Out of line: inlined
+    /// into `pick`, it made the flat ROUND_ROBIN and MAGLEV picks 60–70 % slower in the
+    /// criterion benchmarks.
     #[inline(never)]
     fn pick_weighted_in(
         plan: &Plan,
@@ -1789,11 +1894,12 @@ fn rebuild_schedulers(
         return;
     };
     let groups = &plan.localities()[state.localities.start as usize..state.localities.end as usize];
-    // Picks made ahead where the host's pick is short (see
+    // Picks made ahead where the host's pick does not follow the requests in flight (see
     // `PrioritySources::make_spans_ahead`): equal host weights (RANDOM's sources are never
-    // weighted, so `uniform` holds under it).
+    // weighted, so `uniform` holds under it), or ROUND_ROBIN's fixed ones (see
+    // `PrioritySources::make_weighted_hosts_ahead`); not LEAST_REQUEST's over unequal weights.
     let policy = plan.config().policy;
-    let batch = sources.uniform;
+    let batch = sources.uniform || policy == LbPolicy::RoundRobin;
     for degraded in [false, true] {
         let (slot, ranges, rotations) = if degraded {
             (
@@ -2232,16 +2338,16 @@ mod tests {
     }
 
     /// The locality scheduler's picks made ahead (ROUND_ROBIN, RANDOM and LEAST_REQUEST over
-    /// equal host weights) belong to the schedule they were made from: a health change restarts the
-    /// schedulers (effective weights unchanged) or rebuilds them (changed), and the localities
-    /// picked after it are those of a picker made afresh for the changed plan with the same
-    /// seed, wherever in a run of picks made ahead the change comes.
+    /// equal host weights, ROUND_ROBIN over unequal ones) belong to the schedule they were
+    /// made from: a health change restarts the schedulers (effective weights unchanged) or
+    /// rebuilds them (changed), and the localities picked after it are those of a picker made
+    /// afresh for the changed plan with the same seed, wherever in a run of picks made ahead
+    /// the change comes.
     #[test]
     fn picks_made_ahead_go_when_the_schedulers_restart() {
         // Two priorities of three localities of ten hosts, locality weights 1, 2, 3. One host
         // down leaves its locality at 90 % × 1.4 ≥ 100 % (weights unchanged: a restart); five
         // down leave it at 50 % × 1.4 = 70 % (a rebuild).
-        let input = assignment(2, 6, 10, &[2]);
         let down = |hosts: core::ops::Range<u32>| -> Vec<HostUpdate> {
             hosts
                 .map(|h| HostUpdate {
@@ -2261,7 +2367,13 @@ mod tests {
                 locality_weighted: true,
                 ..LbConfig::default()
             };
-            for before in [1, 5, 15, 16, 17, 40, 130, 300] {
+            // Equal host weights, and unequal (ROUND_ROBIN's picks made ahead from each
+            // locality's EDF, which the resync rebuilds).
+            for (before, weights) in [1, 5, 15, 16, 17, 40, 130, 300]
+                .into_iter()
+                .flat_map(|before| [(before, &[2][..]), (before, &[2, 3, 5][..])])
+            {
+                let input = assignment(2, 6, 10, weights);
                 for updates in [down(0..1), down(0..5)] {
                     let mut plan = Plan::build(&input, &config).expect("plan");
                     let mut picker = Picker::with_seed(&plan, 7);
@@ -2277,7 +2389,10 @@ mod tests {
                     for i in 0..50 {
                         let x = locality(picker.pick(&plan, &mut a, Request::default()));
                         let y = locality(fresh.pick(&plan, &mut b, Request::default()));
-                        assert_eq!(x, y, "{policy:?}, {before} picks before, pick {i}");
+                        assert_eq!(
+                            x, y,
+                            "{policy:?}, weights {weights:?}, {before} picks before, pick {i}"
+                        );
                     }
                 }
             }
@@ -2705,8 +2820,8 @@ mod tests {
             let mut plan = Plan::build(&input, &config).expect("plan");
             let mut routed = Picker::with_seed(&plan, seed);
             // Every host healthy: priority 0 takes all the load, its picks made ahead under
-            // ROUND_ROBIN over equal weights (the fast path's), no route asked.
-            let ahead = policy == LbPolicy::RoundRobin && !unequal;
+            // ROUND_ROBIN (the fast path's), no route asked.
+            let ahead = policy == LbPolicy::RoundRobin;
             proptest::prop_assert_eq!(routed.fast == Fast::Ahead, ahead);
             let mut general = routed.clone();
             general.routes = [ROUTE_GENERAL; 100];
@@ -2719,9 +2834,9 @@ mod tests {
                     proptest::prop_assert_eq!(x, y, "round {} pick {}", round, i);
                 }
                 // A route to a locality scheduler says how it makes its picks ahead: with their
-                // hosts (ROUND_ROBIN) or their lists (RANDOM, LEAST_REQUEST) over equal
-                // weights; over unequal ones ROUND_ROBIN and LEAST_REQUEST make none.
-                let made_ahead = !unequal || policy == LbPolicy::Random;
+                // hosts (ROUND_ROBIN, whatever the weights) or their lists (RANDOM, and
+                // LEAST_REQUEST over equal weights); over unequal ones LEAST_REQUEST makes none.
+                let made_ahead = !unequal || policy != LbPolicy::LeastRequest;
                 for &route in routed.routes.iter().filter(|&&r| r < ROUTE_GENERAL) {
                     let want = match (made_ahead, policy) {
                         (false, _) => 0,
@@ -2740,6 +2855,65 @@ mod tests {
                 general.resync(&plan);
                 general.routes = [ROUTE_GENERAL; 100];
                 general.store_rotation();
+            }
+        }
+    }
+
+    /// `picker`'s locality schedulers make no picks ahead (as over LEAST_REQUEST's varying
+    /// weights): each pick goes through its locality scheduler and then its locality's EDF
+    /// or rotation, one request after another, as Envoy's do. Call after each sync.
+    fn one_by_one(picker: &mut Picker, plan: &Plan) {
+        for sources in &mut picker.priorities {
+            sources.locality_healthy_scheduler.drop_ahead();
+            sources.locality_healthy_scheduler.batch = false;
+        }
+        picker.fast = Fast::Off;
+        picker.choose_fast(plan);
+    }
+
+    proptest::proptest! {
+        /// Zoned ROUND_ROBIN over unequal host weights makes its picks ahead with their hosts,
+        /// each from its locality's EDF (or rotation, where the locality's weights are equal):
+        /// the same hosts as picking the locality and then the host one request at a time,
+        /// across health and weight changes (each a full resync that rebuilds the EDFs and
+        /// drops the picks made ahead), whatever the priorities, seeds and weights.
+        #[test]
+        fn weighted_hosts_made_ahead_are_the_picks_one_by_one(
+            priorities in 1_u32..4,
+            per in 1_u32..6,
+            weights in proptest::collection::vec(1_u32..5, 1..5),
+            seed in proptest::num::u64::ANY,
+            changes in proptest::collection::vec((0_u32..30, 0_u8..5, 1_u32..5), 1..12),
+            picks in 1_usize..300,
+        ) {
+            let input = assignment(priorities, 6, per, &weights);
+            let config = LbConfig {
+                policy: LbPolicy::RoundRobin,
+                locality_weighted: true,
+                ..LbConfig::default()
+            };
+            let mut plan = Plan::build(&input, &config).expect("plan");
+            let mut ahead = Picker::with_seed(&plan, seed);
+            let mut single = ahead.clone();
+            one_by_one(&mut single, &plan);
+            let (mut a, mut b) = (SeededRng::new(seed), SeededRng::new(seed));
+            let hosts = 6 * per;
+            for (round, &(host, change, weight)) in changes.iter().enumerate() {
+                for i in 0..picks {
+                    let x = ahead.pick(&plan, &mut a, Request::default());
+                    let y = single.pick(&plan, &mut b, Request::default());
+                    proptest::prop_assert_eq!(x, y, "round {} pick {}", round, i);
+                }
+                let id = HostId::new(host % hosts);
+                match change {
+                    0 => plan.set_health(id, HealthStatus::Unhealthy),
+                    1 => plan.set_health(id, HealthStatus::Degraded),
+                    2 => plan.set_health(id, HealthStatus::Healthy),
+                    _ => plan.set_weight(id, weight).expect("weight"),
+                }
+                ahead.resync(&plan);
+                single.resync(&plan);
+                one_by_one(&mut single, &plan);
             }
         }
     }
