@@ -400,8 +400,9 @@ const AHEAD: usize = 128;
 /// [`AHEAD`], where a run's last burst writes beyond its picks.
 const LANES: usize = 8;
 
-/// The next `run` picks of `edf` (at most [`AHEAD`]) as positions among its items
-/// ([`Edf::items`]), into `ahead[..made]`; returns `made` (0 when the EDF has no item).
+/// The next `run` picks of `edf` (at most `N - LANES`, [`AHEAD`] for a locality scheduler)
+/// as positions among its items ([`Edf::items`]), into `ahead[..made]`; returns `made` (0
+/// when the EDF has no item).
 ///
 /// A burst's picks are consecutive positions, written [`LANES`] at a time whatever its length,
 /// where a loop over the burst's items ended at its length: the one branch a burst that a
@@ -415,13 +416,13 @@ const LANES: usize = 8;
 /// callgrind's branch model a mispredicted exit every 3.4 picks; the instructions are as
 /// many (124 a pick at 1k, 132 at 10k).
 #[inline(always)]
-fn positions_ahead(edf: &mut Edf, run: usize, ahead: &mut [u32; AHEAD + LANES]) -> usize {
-    edf.pick_runs(run.min(AHEAD), |first, made, n| {
+fn positions_ahead<const N: usize>(edf: &mut Edf, run: usize, ahead: &mut [u32; N]) -> usize {
+    edf.pick_runs(run.min(N.saturating_sub(LANES)), |first, made, n| {
         // Lanes until the burst's picks are written (at least one: a burst ending the run
         // may have none left to write, and its lanes land in `ahead`'s room past `AHEAD`).
         let mut j = 0;
         loop {
-            // `made + j <= AHEAD`, and `ahead` has `LANES` more: in bounds.
+            // `made + j <= N - LANES`: in bounds.
             let Some(lanes) = ahead.get_mut(made + j..made + j + LANES) else {
                 debug_assert!(false, "a run past `AHEAD`");
                 return;
@@ -922,6 +923,55 @@ enum SourceKind {
     LocalityDegraded(u32),
 }
 
+/// Picks [`WeightedAhead`] makes at once.
+const WEIGHTED_AHEAD: usize = 64;
+
+/// Under [`Fast::Weighted`], the next picks of priority 0's healthy EDF, made ahead as runs
+/// ([`Edf::pick_runs`], its replays in a loop of their own) with their hosts, handed out one
+/// a pick: `hosts[next..len]`. The EDF's weights are fixed until the next sync, which rebuilds
+/// it from its seed (a priority with unequal weights always takes the full resync) and drops
+/// these: the picks are those the EDF would have made one request at a time. Where each pick
+/// went to the EDF and, once its burst was spent, out of line to replay it (a burst a host
+/// or two at 10 hosts of weights 1–8).
+#[derive(Debug, Clone)]
+struct WeightedAhead {
+    hosts: [u32; WEIGHTED_AHEAD],
+    /// The run's positions among the EDF's items ([`positions_ahead`]), [`LANES`] more.
+    positions: [u32; WEIGHTED_AHEAD + LANES],
+    next: u32,
+    len: u32,
+}
+
+impl Default for WeightedAhead {
+    fn default() -> Self {
+        Self {
+            hosts: [0; WEIGHTED_AHEAD],
+            positions: [0; WEIGHTED_AHEAD + LANES],
+            next: 0,
+            len: 0,
+        }
+    }
+}
+
+impl WeightedAhead {
+    /// The next host made ahead, if one is left.
+    #[inline(always)]
+    fn next(&mut self) -> Option<u32> {
+        if self.next >= self.len {
+            return None;
+        }
+        let host = self.hosts[self.next as usize & (WEIGHTED_AHEAD - 1)];
+        self.next += 1;
+        Some(host)
+    }
+
+    /// Forgets the picks made ahead (their EDF is rebuilt under them).
+    fn drop_ahead(&mut self) {
+        self.next = 0;
+        self.len = 0;
+    }
+}
+
 /// The pick every request takes while the plan stays as it is, decided at each sync: when
 /// priority 0 carries all the load as healthy traffic (`healthy_load == 100`, so
 /// `choosePriority` answers priority 0, healthy, for every random value), is not in panic,
@@ -936,7 +986,8 @@ enum Fast {
     /// ROUND_ROBIN: rotation over the list.
     Rotate,
     /// ROUND_ROBIN over unequal weights: the list's EDF (its weights fixed until the next
-    /// sync, so the EDF holds their inverses and reads no weight).
+    /// sync, so the EDF holds their inverses and reads no weight), its picks made ahead
+    /// ([`WeightedAhead`]).
     Weighted,
     /// RANDOM: `r % n` over the list.
     Random(Modulus),
@@ -1001,6 +1052,8 @@ pub struct Picker {
     /// Under [`Fast::Rotate`], priority 0's healthy rotation, held here (one indirection
     /// less a pick) until the next sync hands it back.
     fast_rotation: Lap,
+    /// Under [`Fast::Weighted`], the picks made ahead.
+    weighted_ahead: WeightedAhead,
     /// For each value of `random % 100` (the point that chooses the priority), where the
     /// point's healthy or degraded traffic goes: [`ROUTE_UNKNOWN`] until a pick asks (each
     /// sync forgets every route), [`ROUTE_GENERAL`] for the general path, else the route to the
@@ -1042,6 +1095,7 @@ impl Picker {
             fast: Fast::Off,
             fast_first: None,
             fast_rotation: Lap::default(),
+            weighted_ahead: WeightedAhead::default(),
             routes: [ROUTE_UNKNOWN; 100],
         };
         picker.sync(plan);
@@ -1103,7 +1157,7 @@ impl Picker {
             } else if self.fast == Fast::Ahead {
                 // Its answer, host or none, is the pick's.
                 return self.pick_made_ahead(plan, rng, 0, random);
-            } else if let Some(host) = self.pick_fast(plan, rng, random) {
+            } else if let Some(host) = self.pick_fast(rng, random) {
                 return Some(host);
             }
             self.store_rotation();
@@ -1119,14 +1173,14 @@ impl Picker {
     /// The fast path's pick other than the rotation (see [`Fast`]), `random` the value that
     /// chose the priority.
     #[inline(always)]
-    fn pick_fast<R: Rng + ?Sized>(
-        &mut self,
-        plan: &Plan,
-        rng: &mut R,
-        random: u64,
-    ) -> Option<HostId> {
+    fn pick_fast<R: Rng + ?Sized>(&mut self, rng: &mut R, random: u64) -> Option<HostId> {
         let i = match self.fast {
-            Fast::Weighted => self.pick_weighted(plan, 0)?,
+            Fast::Weighted => {
+                return match self.weighted_ahead.next() {
+                    Some(host) => Some(HostId::new(host)),
+                    None => self.make_weighted_ahead(),
+                };
+            }
             Fast::Random(m) => m.reduce(random) as u32,
             Fast::Choices(m) => {
                 let load = |host: u32| self.active.get(host as usize).copied().unwrap_or(0);
@@ -1148,6 +1202,40 @@ impl Picker {
         pick_by_host_weight(&mut state.healthy_edf, plan.records(), |i| {
             list.host(i as usize).unwrap_or(0)
         })
+    }
+
+    /// Under [`Fast::Weighted`], the next run of picks made ahead: returns the first's host
+    /// (`None` when the EDF has none, which the general path answers as well).
+    #[inline(never)]
+    fn make_weighted_ahead(&mut self) -> Option<HostId> {
+        let sources = self.priorities.first_mut()?;
+        let ahead = &mut self.weighted_ahead;
+        let edf = &mut sources.healthy_edf;
+        let made = positions_ahead(edf, WEIGHTED_AHEAD, &mut ahead.positions);
+        let items = edf.items();
+        let positions = ahead.positions.get(..made).unwrap_or_default();
+        let hosts = ahead.hosts.get_mut(..made).unwrap_or_default();
+        let at = |&k: &u32| items.get(k as usize).copied().unwrap_or(u32::MAX);
+        match self.fast_first {
+            Some(first) => {
+                for (host, i) in hosts.iter_mut().zip(positions.iter().map(at)) {
+                    *host = first.wrapping_add(i);
+                }
+            }
+            None => {
+                let list = &sources.healthy;
+                for (host, i) in hosts.iter_mut().zip(positions.iter().map(at)) {
+                    *host = list.host(i as usize).unwrap_or(u32::MAX);
+                }
+            }
+        }
+        // At most `WEIGHTED_AHEAD`.
+        ahead.len = made as u32;
+        ahead.next = 0;
+        ahead
+            .next()
+            .filter(|&host| host != u32::MAX)
+            .map(HostId::new)
     }
 
     /// The `i`-th host of priority 0's healthy list, under the fast path.
@@ -1845,6 +1933,7 @@ impl Picker {
     /// `routes`); the lists are in sync with it.
     fn choose_fast(&mut self, plan: &Plan) {
         self.routes = [ROUTE_UNKNOWN; 100];
+        self.weighted_ahead.drop_ahead();
         let (Some(state), Some(sources)) = (plan.priorities().first(), self.priorities.first())
         else {
             return;
