@@ -708,7 +708,8 @@ struct PrioritySources {
 }
 
 impl PrioritySources {
-    /// Under ROUND_ROBIN over equal host weights, the healthy scheduler's next run (see
+    /// Under ROUND_ROBIN over equal host weights (over unequal ones,
+    /// [`PrioritySources::make_weighted_hosts_ahead`]), the healthy scheduler's next run (see
     /// [`PrioritySources::make_spans_ahead`] for the runs) with each pick's host: its
     /// locality's rotation moves on as the pick's would (`hosts[index++ % n]`, each locality
     /// its own index). Localities and rotations are independent, so the picks are Envoy's,
@@ -936,8 +937,10 @@ const WEIGHTED_AHEAD: usize = 64;
 /// a pick: `hosts[next..len]`. The EDF's weights are fixed until the next sync, which rebuilds
 /// it from its seed (a priority with unequal weights always takes the full resync) and drops
 /// these: the picks are those the EDF would have made one request at a time. Where each pick
-/// went to the EDF and, once its burst was spent, out of line to replay it (a burst a host
-/// or two at 10 hosts of weights 1–8).
+/// went to the EDF and, once its burst was spent, out of line to replay it (a burst is a host
+/// or two at 10 hosts of weights 1–8): 133 → 124 instructions a pick at 10 hosts, 80.8 →
+/// 70.3 at 100k (callgrind, less set-up); 6.85 → 6.66 ns at 10, 3.86 → 3.31 at 1k, 3.75 →
+/// 3.20 at 100k (loop binary).
 #[derive(Debug, Clone)]
 struct WeightedAhead {
     hosts: [u32; WEIGHTED_AHEAD],
@@ -1199,7 +1202,8 @@ impl Picker {
     }
 
     /// ROUND_ROBIN over unequal weights without a locality scheduler: the position in
-    /// `priority`'s healthy list its EDF picks (priority 0 under [`Fast::Weighted`]).
+    /// `priority`'s healthy list its EDF picks (under [`Fast::Weighted`], priority 0's picks
+    /// are made ahead instead, [`WeightedAhead`]).
     #[inline(always)]
     fn pick_weighted(&mut self, plan: &Plan, priority: usize) -> Option<u32> {
         let state = self.priorities.get_mut(priority)?;
