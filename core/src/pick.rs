@@ -292,6 +292,47 @@ impl Lent {
     }
 }
 
+/// Picks a [`HostRun`] holds.
+const HOST_RUN: usize = 16;
+
+/// A weighted locality's next picks from its EDF over its hosts' weights, made
+/// [`HOST_RUN`] at a time ([`Edf::pick_runs`], the replays in a loop of their own), as
+/// positions in the locality's list: `at[next..len]`. Dropped with the EDF, which every
+/// resync of a priority with unequal weights rebuilds (see [`Scheduler::drop_ahead`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct HostRun {
+    at: [u32; HOST_RUN],
+    next: u8,
+    len: u8,
+}
+
+impl HostRun {
+    /// The next pick, its run made first when the last one is spent (`None`: the EDF has
+    /// no entry).
+    #[inline(always)]
+    fn next(&mut self, edf: &mut Edf) -> Option<u32> {
+        if self.next >= self.len {
+            self.refill(edf);
+        }
+        let i = *self.at.get(usize::from(self.next))?;
+        self.next += 1;
+        (self.next <= self.len).then_some(i)
+    }
+
+    #[inline(never)]
+    fn refill(&mut self, edf: &mut Edf) {
+        let mut positions = [0_u32; HOST_RUN + LANES];
+        let made = positions_ahead(edf, HOST_RUN, &mut positions);
+        let items = edf.items();
+        for (at, &k) in self.at.iter_mut().zip(&positions).take(made) {
+            *at = items.get(k as usize).copied().unwrap_or(u32::MAX);
+        }
+        // At most `HOST_RUN`, which fits a byte.
+        self.len = made as u8;
+        self.next = 0;
+    }
+}
+
 /// A locality scheduler: an EDF over the localities' effective weights, in use when `on`. Its
 /// buffers stay allocated while it is off.
 #[derive(Debug, Clone)]
@@ -332,6 +373,9 @@ struct Scheduler {
     /// [`Edf::items`]): a run walks a burst's rotations one after another, where it looked
     /// up each pick's locality, its range and its rotation.
     lent: Vec<Lent>,
+    /// Under ROUND_ROBIN over unequal host weights, each weighted locality's next picks,
+    /// made ahead from its EDF (by the EDF's item position, as `lent`; see [`HostRun`]).
+    host_runs: Vec<HostRun>,
     ahead_next: u8,
     ahead_len: u8,
     /// Picks the next run makes ahead: 1 after a rebuild or a restart, then twice as many a
@@ -455,6 +499,7 @@ impl Default for Scheduler {
             spans_ready: false,
             lending: false,
             lent: Vec::new(),
+            host_runs: Vec::new(),
             ahead_next: 0,
             ahead_len: 0,
             run: 0,
@@ -500,6 +545,9 @@ impl Scheduler {
         self.ahead_len = 0;
         self.run = 1;
         self.spans_ready = false;
+        for run in &mut self.host_runs {
+            *run = HostRun::default();
+        }
     }
 
     /// Gives the lent rotations back to `sources`, the rotations of the scheduler's
@@ -802,17 +850,26 @@ impl PrioritySources {
         if !scheduler.lending {
             scheduler.lend(locality_healthy, locality_healthy_sources);
         }
+        // One run a lent locality (a restart may have made a locality weighted under the
+        // same lent rotations); the resync reserved the room.
+        if scheduler.host_runs.len() != scheduler.lent.len() {
+            scheduler
+                .host_runs
+                .resize(scheduler.lent.len(), HostRun::default());
+        }
         let run = scheduler.next_run();
         let healthy: &[u32] = &healthy.buf;
         let edfs: &mut [Edf] = locality_healthy_edfs;
         let Scheduler {
             edf,
             lent,
+            host_runs,
             ahead,
             hosts,
             ..
         } = scheduler;
         let lent: &mut [Lent] = lent;
+        let host_runs: &mut [HostRun] = host_runs;
         let made = positions_ahead(edf, run, ahead);
         let (hosts, ahead) = (
             hosts.get_mut(..made).unwrap_or_default(),
@@ -827,10 +884,14 @@ impl PrioritySources {
                 *host = lent.next_host(healthy);
                 continue;
             }
-            // Fixed weights: the EDF never asks for one.
-            let i = edfs
-                .get_mut(lent.edf_index())
-                .and_then(|edf| edf.pick_and_add(|_| 0.0));
+            let (Some(run), Some(edf)) = (
+                host_runs.get_mut(at as usize),
+                edfs.get_mut(lent.edf_index()),
+            ) else {
+                *host = u32::MAX;
+                continue;
+            };
+            let i = run.next(edf);
             *host = i
                 .and_then(|i| healthy.get((lent.lap.first + i) as usize))
                 .copied()
@@ -2039,6 +2100,8 @@ fn rebuild_schedulers(
     // `PrioritySources::make_weighted_hosts_ahead`); not LEAST_REQUEST's over unequal weights.
     let policy = plan.config().policy;
     let batch = sources.uniform || policy == LbPolicy::RoundRobin;
+    // ROUND_ROBIN over unequal weights: room for each weighted locality's run of picks.
+    let host_runs = !sources.uniform && policy == LbPolicy::RoundRobin;
     for degraded in [false, true] {
         let (slot, ranges, rotations) = if degraded {
             (
@@ -2064,6 +2127,9 @@ fn rebuild_schedulers(
         slot.fresh.reserve(groups.len(), Weights::Fixed);
         reserve_to(&mut slot.lent, groups.len());
         reserve_to(&mut slot.spans, groups.len());
+        if host_runs && !degraded {
+            reserve_to(&mut slot.host_runs, groups.len());
+        }
         if !plan.uses_locality_scheduler(p, availability) {
             slot.give_back(rotations);
             slot.on = false;
