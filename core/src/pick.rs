@@ -292,10 +292,8 @@ impl Lent {
     }
 }
 
-/// Picks a [`HostRun`] holds: 32 rather than 16, zoned weighted ROUND_ROBIN 11.4 → 10.8 ns at
-/// 10k and 10.1 → 9.7 at 100k (the same at 1k; loop binary), 64 bytes more a weighted
-/// locality.
-const HOST_RUN: usize = 32;
+/// Picks a [`HostRun`] holds.
+const HOST_RUN: usize = 16;
 
 /// A weighted locality's next picks from its EDF over its hosts' weights, made
 /// [`HOST_RUN`] at a time ([`Edf::pick_runs`], the replays in a loop of their own), as
