@@ -182,6 +182,33 @@ impl Lap {
         }
     }
 
+    /// The positions of the next `out.len()` picks ([`Lap::next`] as many times), lap by lap:
+    /// the hosts at them copied from `healthy` (`u32::MAX` past its end).
+    fn fill(&mut self, healthy: &[u32], out: &mut [u32]) {
+        if self.n == 1 {
+            // Laps of one (`lap_end` is 1 whatever the base): the same position every pick,
+            // the index one more each.
+            out.fill(healthy.get(self.pos as usize).copied().unwrap_or(u32::MAX));
+            self.base = self.base.wrapping_add(out.len() as u64);
+            return;
+        }
+        let mut out = out;
+        while !out.is_empty() {
+            // `pos < end` between picks: at least one.
+            let take = ((self.end - self.pos) as usize).min(out.len());
+            let (now, rest) = core::mem::take(&mut out).split_at_mut(take);
+            match healthy.get(self.pos as usize..self.pos as usize + take) {
+                Some(hosts) => now.copy_from_slice(hosts),
+                None => now.fill(u32::MAX),
+            }
+            out = rest;
+            self.pos += take as u32;
+            if self.pos == self.end {
+                self.next_lap();
+            }
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn next_lap(&mut self) {
@@ -462,9 +489,19 @@ const LANES: usize = 8;
 /// `perf` had put 9 % of `make_hosts_ahead`'s samples just after that loop's exit, and
 /// callgrind's branch model a mispredicted exit every 3.4 picks; the instructions are as
 /// many (124 a pick at 1k, 132 at 10k).
+///
+/// A scheduler of one burst (a priority of one locality, as Istio's failover priorities often
+/// are, or of localities of equal weights) takes its entries in turn
+/// ([`Edf::pick_one_burst`]).
 #[inline(always)]
 fn positions_ahead<const N: usize>(edf: &mut Edf, run: usize, ahead: &mut [u32; N]) -> usize {
-    edf.pick_runs(run.min(N.saturating_sub(LANES)), |first, made, n| {
+    let run = run.min(N.saturating_sub(LANES));
+    if let Some(out) = ahead.get_mut(..run)
+        && edf.pick_one_burst(out)
+    {
+        return run;
+    }
+    edf.pick_runs(run, |first, made, n| {
         // Lanes until the burst's picks are written (at least one: a burst ending the run
         // may have none left to write, and its lanes land in `ahead`'s room past `AHEAD`).
         let mut j = 0;
@@ -813,12 +850,18 @@ impl PrioritySources {
             hosts.get_mut(..made).unwrap_or_default(),
             ahead.get(..made).unwrap_or_default(),
         );
-        for (host, &at) in hosts.iter_mut().zip(ahead) {
-            // Lent by the items: always some.
-            *host = match lent.get_mut(at as usize) {
-                Some(lent) => lent.next_host(healthy),
-                None => u32::MAX,
-            };
+        match lent {
+            // One locality: every pick is its rotation's.
+            [lone] => lone.lap.fill(healthy, hosts),
+            _ => {
+                for (host, &at) in hosts.iter_mut().zip(ahead) {
+                    // Lent by the items: always some.
+                    *host = match lent.get_mut(at as usize) {
+                        Some(lent) => lent.next_host(healthy),
+                        None => u32::MAX,
+                    };
+                }
+            }
         }
         // At most `AHEAD`, which fits a byte.
         scheduler.ahead_len = made as u8;
@@ -3082,6 +3125,37 @@ mod tests {
         picker.choose_fast(plan);
     }
 
+    /// A priority of one locality (its picks made ahead at once, see `Lap::fill`) whose list shrinks to one host and grows back: the rotation's
+    /// index counted every pick of the one host, as Envoy's `hosts[index++ % n]` does. The
+    /// picker's index starts at its seed, 5: three picks of the one host take it to 8, and
+    /// then `8 % 2` is host 0; a fourth pick would take it to 9, host 1.
+    #[test]
+    fn a_lone_locality_of_one_host_counts_its_picks() {
+        let config = LbConfig {
+            policy: LbPolicy::RoundRobin,
+            locality_weighted: true,
+            ..LbConfig::default()
+        };
+        for (picks, want) in [(3, [0, 1, 0, 1]), (4, [1, 0, 1, 0])] {
+            let mut plan = Plan::build(&assignment(1, 1, 2, &[1]), &config).expect("plan");
+            let mut picker = Picker::with_seed(&plan, 5);
+            let mut rng = SeededRng::new(1);
+            plan.set_health(HostId::new(0), HealthStatus::Unhealthy);
+            picker.resync(&plan);
+            for _ in 0..picks {
+                let host = picker.pick(&plan, &mut rng, Request::default());
+                assert_eq!(host.map(HostId::index), Some(1));
+            }
+            plan.set_health(HostId::new(0), HealthStatus::Healthy);
+            picker.resync(&plan);
+            let hosts: Vec<_> = (0..4)
+                .filter_map(|_| picker.pick(&plan, &mut rng, Request::default()))
+                .map(HostId::index)
+                .collect();
+            assert_eq!(hosts, want, "after {picks} picks of host 1 alone");
+        }
+    }
+
     proptest::proptest! {
         /// The locality schedulers' picks made ahead are the picks made one request at a
         /// time: ROUND_ROBIN's with their hosts, each from its locality's rotation or, over
@@ -3094,13 +3168,16 @@ mod tests {
         fn picks_made_ahead_are_the_picks_one_by_one(
             policy in non_hash_policy(),
             priorities in 1_u32..4,
+            groups in 1_u32..7,
             per in 1_u32..6,
             weights in proptest::collection::vec(1_u32..5, 1..5),
             seed in proptest::num::u64::ANY,
             changes in proptest::collection::vec((0_u32..30, 0_u8..5, 1_u32..5), 1..12),
             picks in 1_usize..300,
         ) {
-            let input = assignment(priorities, 6, per, &weights);
+            // Up to three priorities of up to six localities: a priority of one locality
+            // (lone, its picks made ahead at once) is common.
+            let input = assignment(priorities, groups, per, &weights);
             let config = LbConfig {
                 policy,
                 locality_weighted: true,
@@ -3111,7 +3188,7 @@ mod tests {
             let mut single = ahead.clone();
             one_by_one(&mut single, &plan);
             let (mut a, mut b) = (SeededRng::new(seed), SeededRng::new(seed));
-            let hosts = 6 * per;
+            let hosts = groups * per;
             for (round, &(host, change, weight)) in changes.iter().enumerate() {
                 for i in 0..picks {
                     let x = ahead.pick(&plan, &mut a, Request::default());
