@@ -194,8 +194,13 @@ impl Lap {
         }
         let mut out = out;
         while !out.is_empty() {
-            // `pos < end` between picks: at least one.
-            let take = ((self.end - self.pos) as usize).min(out.len());
+            // `pos < end` between picks: at least one (none only for a lap that is not one, as
+            // a weighted locality's, which lends no rotation: no host then, and no endless loop).
+            let take = (self.end.saturating_sub(self.pos) as usize).min(out.len());
+            if take == 0 {
+                out.fill(u32::MAX);
+                return;
+            }
             let (now, rest) = core::mem::take(&mut out).split_at_mut(take);
             match healthy.get(self.pos as usize..self.pos as usize + take) {
                 Some(hosts) => now.copy_from_slice(hosts),
@@ -3127,10 +3132,11 @@ mod tests {
         picker.choose_fast(plan);
     }
 
-    /// A priority of one locality (its picks made ahead at once, see `Lap::fill`) whose list shrinks to one host and grows back: the rotation's
-    /// index counted every pick of the one host, as Envoy's `hosts[index++ % n]` does. The
-    /// picker's index starts at its seed, 5: three picks of the one host take it to 8, and
-    /// then `8 % 2` is host 0; a fourth pick would take it to 9, host 1.
+    /// A priority of one locality (its picks made ahead at once, see `Lap::fill`) whose list
+    /// shrinks to one host and grows back: the rotation's index counted every pick of the
+    /// one host, as Envoy's `hosts[index++ % n]` does. The picker's index starts at its
+    /// seed, 5: three picks of the one host take it to 8, and then `8 % 2` is host 0; a fourth
+    /// pick would take it to 9, host 1.
     #[test]
     fn a_lone_locality_of_one_host_counts_its_picks() {
         let config = LbConfig {
