@@ -6,8 +6,10 @@
 //!   RING_HASH and MAGLEV (Envoy's default ring and table sizes);
 //! - topology and health mix: `flat` (1 priority × 1 locality, all healthy) and `zoned`
 //!   (3 priorities × 50 localities, locality-weighted LB, priority 0 at 60 % healthy so 16 % of
-//!   requests spill to priority 1; see `meshlb_benches::zoned`);
-//! - endpoint count: 10, 1k and 100k (`flat`); 1k, 10k and 100k (`zoned`).
+//!   requests spill to priority 1; see `meshlb_benches::zoned`), and `failover` (Istio's
+//!   locality failover: 3 priorities of one locality each, locality-weighted LB, the same health
+//!   mix; see `meshlb_benches::failover`);
+//! - endpoint count: 10, 1k and 100k (`flat`); 1k, 10k and 100k (`zoned`, `failover`).
 //!
 //! Each group `pick/<policy>/<topology>` holds, per endpoint count:
 //! - `meshlb`: the pick;
@@ -29,7 +31,7 @@ use crate::peers::{self, PassThrough};
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, measurement::WallTime};
 use meshlb::{HashTable, HostId, LbPolicy, LoadAssignment, Picker, Plan, Request, SeededRng};
 use meshlb_benches::{
-    HASH_COUNT, SEED, Weights, baseline_slice, build_plan, config, flat, request_hashes,
+    HASH_COUNT, SEED, Weights, baseline_slice, build_plan, config, failover, flat, request_hashes,
     slice_pick, slice_pick_hashed, zoned,
 };
 
@@ -81,7 +83,7 @@ struct Topology {
     locality_weighted: bool,
 }
 
-const TOPOLOGIES: [Topology; 2] = [
+const TOPOLOGIES: [Topology; 3] = [
     Topology {
         name: "flat",
         sizes: &[10, 1_000, 100_000],
@@ -92,6 +94,12 @@ const TOPOLOGIES: [Topology; 2] = [
         name: "zoned",
         sizes: &[1_000, 10_000, 100_000],
         build: zoned,
+        locality_weighted: true,
+    },
+    Topology {
+        name: "failover",
+        sizes: &[1_000, 10_000, 100_000],
+        build: failover,
         locality_weighted: true,
     },
 ];

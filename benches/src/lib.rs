@@ -13,6 +13,9 @@
 //!   weights set and a health mix ([`zoned_unhealthy_percent`]) that leaves priority 0 at 60 %
 //!   healthy, so 16 % of the load spills over to priority 1 and every locality of priority 0 has
 //!   its own effective weight.
+//! - [`failover`]: the shape of Istio's locality failover, [`FAILOVER_ZONES`] priorities of one
+//!   locality each (the client's zone, the rest of its region, the failover region), with
+//!   [`zoned`]'s health mix: 16 % of the load spills over to priority 1.
 //!
 //! The baseline every pick group carries is [`slice_pick`]: one draw from the same
 //! [`SeededRng`] and one index into a slice of the same length.
@@ -148,6 +151,57 @@ pub fn zoned(n: usize, weights: Weights) -> LoadAssignment {
             endpoints,
         });
     }
+    LoadAssignment {
+        localities,
+        ..LoadAssignment::default()
+    }
+}
+
+/// The priorities of the [`failover`] topology, one locality each: the client's zone, another
+/// zone of its region, a zone of the failover region.
+pub const FAILOVER_ZONES: [(&str, &str); 3] = [
+    ("us-east", "us-east-1a"),
+    ("us-east", "us-east-1b"),
+    ("us-west", "us-west-1a"),
+];
+
+/// [`FAILOVER_ZONES`] as priorities 0, 1 and 2, `n` endpoints shared out among them, and the
+/// health mix of [`zoned`]'s average: 40 % of priority 0 `UNHEALTHY` (health `140 × 0.6 = 84`,
+/// so 16 % of requests spill over to priority 1), 10 % of priority 1, priority 2 all healthy.
+/// Every priority's locality scheduler has one locality, as under Istio's
+/// `localityLbSetting` failover with one zone a priority.
+#[must_use]
+pub fn failover(n: usize, weights: Weights) -> LoadAssignment {
+    let w = endpoint_weights(n, weights);
+    let groups = FAILOVER_ZONES.len();
+    let mut next = 0;
+    let localities = FAILOVER_ZONES
+        .iter()
+        .enumerate()
+        .map(|(g, &(region, zone))| {
+            let size = n / groups + usize::from(g < n % groups);
+            let unhealthy = size * [40, 10, 0][g] / 100;
+            let endpoints = (next..next + size)
+                .map(|i| {
+                    let health = if i - next < unhealthy {
+                        HealthStatus::Unhealthy
+                    } else {
+                        HealthStatus::Healthy
+                    };
+                    Endpoint::new(&address(i), PORT)
+                        .with_weight(w[i])
+                        .with_health(health)
+                })
+                .collect();
+            next += size;
+            LocalityEndpoints {
+                locality: Locality::new(region, zone, ""),
+                weight: Some(1),
+                priority: g as u32,
+                endpoints,
+            }
+        })
+        .collect();
     LoadAssignment {
         localities,
         ..LoadAssignment::default()
@@ -350,4 +404,29 @@ pub fn without_counts(report: &meshlb::mesh::Report) -> meshlb::mesh::Report {
         s.reexplained = 0;
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The failover topology's loads, derived by hand from Envoy's priority rules
+    /// (`overprovisioning_factor` 140): of 1,000 hosts priority 0 has 334, `334 × 40 / 100 =
+    /// 133` of them unhealthy, so its health is `140 × 201 / 334 = 84` (84.25 rounded down)
+    /// and 16 % spills to priority 1, which, 300 of its 333 hosts healthy (health
+    /// `min(100, 126) = 100`), takes it all; priority 2 takes none.
+    #[test]
+    fn failover_spills_from_the_clients_zone_to_its_region() {
+        let plan = build_plan(
+            &failover(1_000, Weights::Equal),
+            &config(LbPolicy::RoundRobin, true),
+        );
+        let loads: Vec<(u32, u32, bool)> = plan
+            .priorities()
+            .iter()
+            .map(|p| (p.health, p.healthy_load, p.panic))
+            .collect();
+        assert_eq!(loads, [(84, 84, false), (100, 16, false), (100, 0, false)]);
+        assert!((0..3).all(|p| plan.uses_locality_scheduler(p, meshlb::Availability::Healthy)));
+    }
 }
