@@ -324,6 +324,33 @@ impl Lent {
     }
 }
 
+/// The hosts of a run of picks of a priority of one locality, `lone` (see
+/// [`PrioritySources::make_weighted_hosts_ahead`]): its rotation's next picks, or, when its hosts'
+/// weights differ, its EDF's (`edfs[lone.edf_index()]`), made at once rather than
+/// [`HOST_RUN`] at a time.
+fn lone_hosts(lone: &mut Lent, edfs: &mut [Edf], healthy: &[u32], hosts: &mut [u32]) {
+    if !lone.is_weighted() {
+        lone.lap.fill(healthy, hosts);
+        return;
+    }
+    let Some(edf) = edfs.get_mut(lone.edf_index()) else {
+        hosts.fill(u32::MAX);
+        return;
+    };
+    let mut positions = [0_u32; AHEAD + LANES];
+    let made = positions_ahead(edf, hosts.len(), &mut positions);
+    let (items, first) = (edf.items(), lone.lap.first as usize);
+    let (got, missing) = hosts.split_at_mut(made.min(hosts.len()));
+    for (host, &k) in got.iter_mut().zip(&positions) {
+        *host = items
+            .get(k as usize)
+            .and_then(|&i| healthy.get(first + i as usize))
+            .copied()
+            .unwrap_or(u32::MAX);
+    }
+    missing.fill(u32::MAX);
+}
+
 /// Picks a [`HostRun`] holds. 32 rather than 16: zoned weighted ROUND_ROBIN 11.1 → 10.5 ns
 /// a pick at 10k and 9.8 → 9.4 at 100k (13.5 → 13.2 at 1k; best of 5 × 1M picks,
 /// interleaved), for 64 bytes more a weighted locality.
@@ -890,7 +917,9 @@ impl PrioritySources {
     /// 80 of them `pick_routed`'s, 66 `pick_weighted_in`'s): 225 with each EDF's pick in the
     /// run's loop, 25.8 → 17.3 ns at 1k and 19.5 → 10.7 at 100k (loop binary); then with the
     /// EDFs' runs ([`HostRun`], then of 16) as many instructions, 17.6 → 13.6 ns at 1k, 10.7
-    /// → 10.2 at 100k.
+    /// → 10.2 at 100k. A priority of one locality takes the whole run from its EDF at once
+    /// ([`lone_hosts`]): the failover benchmark (three priorities of one locality, weights
+    /// 1–8) 6.4–7.0 → 4.2–4.5 ns a pick at 1k–100k (criterion).
     #[inline(never)]
     fn make_weighted_hosts_ahead(&mut self) -> Option<u32> {
         let Self {
@@ -929,6 +958,13 @@ impl PrioritySources {
             hosts.get_mut(..made).unwrap_or_default(),
             ahead.get(..made).unwrap_or_default(),
         );
+        if let [lone] = lent {
+            // One locality: every pick is its own, a run of its EDF's (or rotation's) at once.
+            lone_hosts(lone, edfs, healthy, hosts);
+            scheduler.ahead_len = made as u8;
+            scheduler.ahead_next = 1.min(made as u8);
+            return (made > 0).then_some(scheduler.hosts[0]);
+        }
         for (host, &at) in hosts.iter_mut().zip(ahead) {
             let Some(lent) = lent.get_mut(at as usize) else {
                 *host = u32::MAX;
