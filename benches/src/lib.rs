@@ -405,28 +405,3 @@ pub fn without_counts(report: &meshlb::mesh::Report) -> meshlb::mesh::Report {
     }
     r
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The failover topology's loads, derived by hand from Envoy's priority rules
-    /// (`overprovisioning_factor` 140): of 1,000 hosts priority 0 has 334, `334 × 40 / 100 =
-    /// 133` of them unhealthy, so its health is `140 × 201 / 334 = 84` (84.25 rounded down)
-    /// and 16 % spills to priority 1, which, 300 of its 333 hosts healthy (health
-    /// `min(100, 126) = 100`), takes it all; priority 2 takes none.
-    #[test]
-    fn failover_spills_from_the_clients_zone_to_its_region() {
-        let plan = build_plan(
-            &failover(1_000, Weights::Equal),
-            &config(LbPolicy::RoundRobin, true),
-        );
-        let loads: Vec<(u32, u32, bool)> = plan
-            .priorities()
-            .iter()
-            .map(|p| (p.health, p.healthy_load, p.panic))
-            .collect();
-        assert_eq!(loads, [(84, 84, false), (100, 16, false), (100, 0, false)]);
-        assert!((0..3).all(|p| plan.uses_locality_scheduler(p, meshlb::Availability::Healthy)));
-    }
-}

@@ -3,7 +3,7 @@
 
 use meshlb::{HealthStatus, LbPolicy};
 use meshlb_benches::{
-    Weights, build_plan, config, flat, flip_target, mesh, mesh_yaml, request_hashes,
+    Weights, build_plan, config, failover, flat, flip_target, mesh, mesh_yaml, request_hashes,
     without_counts, zoned,
 };
 
@@ -22,6 +22,39 @@ fn zoned_spills_sixteen_percent_and_is_deterministic() {
     assert_eq!(loads, [84, 16, 0]);
     assert!(plan.priorities().iter().all(|p| !p.panic));
     assert_eq!(flip_target(&assignment, &plan).index(), 0);
+}
+
+/// The failover topology's loads, derived by hand from Envoy's priority rules
+/// (`overprovisioning_factor` 140): of 1,000 hosts priority 0 has 334, `334 × 40 / 100 = 133`
+/// of them unhealthy, so its health is `140 × 201 / 334 = 84` (84.25 rounded down) and 16 %
+/// spills to priority 1, which, 300 of its 333 hosts healthy (health `min(100, 126) = 100`),
+/// takes it all; priority 2 takes none. Each priority has one locality, picked through its
+/// locality scheduler (Istio's failover sets locality-weighted LB).
+#[test]
+fn failover_spills_from_the_clients_zone_to_its_region() {
+    let assignment = failover(1_000, Weights::Equal);
+    assert_eq!(assignment, failover(1_000, Weights::Equal));
+    let zones: Vec<String> = assignment
+        .localities
+        .iter()
+        .map(|l| format!("{} P{} {}", l.locality, l.priority, l.endpoints.len()))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            "us-east/us-east-1a P0 334",
+            "us-east/us-east-1b P1 333",
+            "us-west/us-west-1a P2 333"
+        ]
+    );
+    let plan = build_plan(&assignment, &config(LbPolicy::RoundRobin, true));
+    let loads: Vec<(u32, u32, bool)> = plan
+        .priorities()
+        .iter()
+        .map(|p| (p.health, p.healthy_load, p.panic))
+        .collect();
+    assert_eq!(loads, [(84, 84, false), (100, 16, false), (100, 0, false)]);
+    assert!((0..3).all(|p| plan.uses_locality_scheduler(p, meshlb::Availability::Healthy)));
 }
 
 #[test]
