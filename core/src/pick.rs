@@ -958,34 +958,33 @@ impl PrioritySources {
             hosts.get_mut(..made).unwrap_or_default(),
             ahead.get(..made).unwrap_or_default(),
         );
-        if let [lone] = lent {
+        match lent {
             // One locality: every pick is its own, a run of its EDF's (or rotation's) at once.
-            lone_hosts(lone, edfs, healthy, hosts);
-            scheduler.ahead_len = made as u8;
-            scheduler.ahead_next = 1.min(made as u8);
-            return (made > 0).then_some(scheduler.hosts[0]);
-        }
-        for (host, &at) in hosts.iter_mut().zip(ahead) {
-            let Some(lent) = lent.get_mut(at as usize) else {
-                *host = u32::MAX;
-                continue;
-            };
-            if !lent.is_weighted() {
-                *host = lent.next_host(healthy);
-                continue;
+            [lone] => lone_hosts(lone, edfs, healthy, hosts),
+            _ => {
+                for (host, &at) in hosts.iter_mut().zip(ahead) {
+                    let Some(lent) = lent.get_mut(at as usize) else {
+                        *host = u32::MAX;
+                        continue;
+                    };
+                    if !lent.is_weighted() {
+                        *host = lent.next_host(healthy);
+                        continue;
+                    }
+                    let (Some(run), Some(edf)) = (
+                        host_runs.get_mut(at as usize),
+                        edfs.get_mut(lent.edf_index()),
+                    ) else {
+                        *host = u32::MAX;
+                        continue;
+                    };
+                    let i = run.next(edf);
+                    *host = i
+                        .and_then(|i| healthy.get((lent.lap.first + i) as usize))
+                        .copied()
+                        .unwrap_or(u32::MAX);
+                }
             }
-            let (Some(run), Some(edf)) = (
-                host_runs.get_mut(at as usize),
-                edfs.get_mut(lent.edf_index()),
-            ) else {
-                *host = u32::MAX;
-                continue;
-            };
-            let i = run.next(edf);
-            *host = i
-                .and_then(|i| healthy.get((lent.lap.first + i) as usize))
-                .copied()
-                .unwrap_or(u32::MAX);
         }
         // At most `AHEAD`, which fits a byte.
         scheduler.ahead_len = made as u8;
