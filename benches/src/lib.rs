@@ -20,6 +20,8 @@
 //! The baseline every pick group carries is [`slice_pick`]: one draw from the same
 //! [`SeededRng`] and one index into a slice of the same length.
 
+use std::ops::Range;
+
 use meshlb::{
     Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality, LocalityEndpoints, Plan,
     Rng, SeededRng,
@@ -69,6 +71,24 @@ fn endpoint_weights(n: usize, weights: Weights) -> Vec<u32> {
             (0..n).map(|_| 1 + (rng.next_u64() % 8) as u32).collect()
         }
     }
+}
+
+/// The endpoints `indices` of a generated assignment, weights from `w`, the first `unhealthy`
+/// of them `UNHEALTHY` and the rest healthy.
+fn group_endpoints(indices: Range<usize>, unhealthy: usize, w: &[u32]) -> Vec<Endpoint> {
+    let first = indices.start;
+    indices
+        .map(|i| {
+            let health = if i - first < unhealthy {
+                HealthStatus::Unhealthy
+            } else {
+                HealthStatus::Healthy
+            };
+            Endpoint::new(&address(i), PORT)
+                .with_weight(w[i])
+                .with_health(health)
+        })
+        .collect()
 }
 
 /// One priority, one locality, `n` healthy endpoints.
@@ -126,19 +146,7 @@ pub fn zoned(n: usize, weights: Weights) -> LoadAssignment {
         let locality = g as u32 % ZONED_LOCALITIES;
         let size = n / groups + usize::from(g < n % groups);
         let unhealthy = size * zoned_unhealthy_percent(priority, locality) as usize / 100;
-        let endpoints = (0..size)
-            .map(|j| {
-                let i = next + j;
-                let health = if j < unhealthy {
-                    HealthStatus::Unhealthy
-                } else {
-                    HealthStatus::Healthy
-                };
-                Endpoint::new(&address(i), PORT)
-                    .with_weight(w[i])
-                    .with_health(health)
-            })
-            .collect();
+        let endpoints = group_endpoints(next..next + size, unhealthy, &w);
         next += size;
         localities.push(LocalityEndpoints {
             locality: Locality::new(
@@ -181,18 +189,7 @@ pub fn failover(n: usize, weights: Weights) -> LoadAssignment {
         .map(|(g, &(region, zone))| {
             let size = n / groups + usize::from(g < n % groups);
             let unhealthy = size * [40, 10, 0][g] / 100;
-            let endpoints = (next..next + size)
-                .map(|i| {
-                    let health = if i - next < unhealthy {
-                        HealthStatus::Unhealthy
-                    } else {
-                        HealthStatus::Healthy
-                    };
-                    Endpoint::new(&address(i), PORT)
-                        .with_weight(w[i])
-                        .with_health(health)
-                })
-                .collect();
+            let endpoints = group_endpoints(next..next + size, unhealthy, &w);
             next += size;
             LocalityEndpoints {
                 locality: Locality::new(region, zone, ""),
