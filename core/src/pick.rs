@@ -769,6 +769,13 @@ impl HostRow {
             .unwrap_or_default()
     }
 
+    /// A locality's list as a span made ahead gives it: `n` hosts from position `start` of
+    /// the buffer (`None` past its end).
+    #[inline(always)]
+    fn span(&self, start: u32, n: u32) -> Option<&[u32]> {
+        self.buf.get(start as usize..)?.get(..n as usize)
+    }
+
     /// Empties the list, keeping room for `n` hosts.
     fn reset(&mut self, n: usize) {
         self.buf.clear();
@@ -1621,7 +1628,7 @@ impl Picker {
         let Some((start, n)) = state.locality_healthy_scheduler.next_span() else {
             return self.pick_sampled(plan, rng, priority, random);
         };
-        let list = state.healthy.buf.get(start as usize..)?.get(..n as usize)?;
+        let list = state.healthy.span(start, n)?;
         // RANDOM's `hosts[r % n]` (random_lb.cc), none in an empty list.
         let i = random.checked_rem(u64::from(n))?;
         list.get(i as usize).map(|&h| HostId::new(h))
@@ -1645,7 +1652,7 @@ impl Picker {
             // No locality of positive weight: the priority's healthy list serves.
             return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
         };
-        let list = state.healthy.buf.get(start as usize..)?.get(..n as usize)?;
+        let list = state.healthy.span(start, n)?;
         let i = sample(
             self.policy,
             self.choice_count,
