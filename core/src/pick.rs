@@ -1602,11 +1602,45 @@ impl Picker {
         priority: usize,
         random: u64,
     ) -> Option<HostId> {
-        if self.policy == LbPolicy::Random {
-            self.pick_spanned_random(plan, rng, priority, random)
-        } else {
-            self.pick_sampled(plan, rng, priority, random)
+        match (self.policy, self.choice_count) {
+            (LbPolicy::Random, _) => self.pick_spanned_random(plan, rng, priority, random),
+            (LbPolicy::LeastRequest, 2) => self.pick_spanned_pair(plan, rng, priority, random),
+            _ => self.pick_sampled(plan, rng, priority, random),
         }
+    }
+
+    /// [`Picker::pick_spanned`] under LEAST_REQUEST of two choices (Envoy's default): two
+    /// samples `r % n` in the next list made ahead, the one with fewer active requests
+    /// ([`fewest_active`]'s pair), inlined into the pick while a list is left.
+    ///
+    /// Through [`Picker::pick_sampled`], the pick saved six registers and chose the policy
+    /// through a jump table: zoned LEAST_REQUEST at 10k, 213 → 185 instructions a pick
+    /// (callgrind, less set-up); 11.9 → 11.4 ns at 1k, 12.9 → 12.6 at 10k, 14.3 → 14.1 at
+    /// 100k (loop binary, best of 5 × 1M picks, interleaved). Per-locality reciprocals in
+    /// place of the divisions (`Modulus`) were slower again (12.2 / 14.9 ns at 1k / 100k).
+    #[inline(always)]
+    fn pick_spanned_pair<R: Rng + ?Sized>(
+        &mut self,
+        plan: &Plan,
+        rng: &mut R,
+        priority: usize,
+        random: u64,
+    ) -> Option<HostId> {
+        use core::hint::select_unpredictable as select;
+        let state = self.priorities.get_mut(priority)?;
+        let Some((start, n)) = state.locality_healthy_scheduler.next_span() else {
+            return self.pick_sampled(plan, rng, priority, random);
+        };
+        let list = state.healthy.span(start, n)?;
+        // An empty list draws nothing, as `sample`'s.
+        let n = core::num::NonZeroU64::new(u64::from(n))?;
+        let (candidate, sampled) = (rng.next_u64() % n, rng.next_u64() % n);
+        let load = |i: u64| {
+            let host = list.get(i as usize).copied().unwrap_or(0);
+            self.active.get(host as usize).copied().unwrap_or(0)
+        };
+        let i = select(load(sampled) < load(candidate), sampled, candidate);
+        list.get(i as usize).map(|&h| HostId::new(h))
     }
 
     /// [`Picker::pick_spanned`] under RANDOM: `random % n` in the next list made ahead, a
