@@ -5,10 +5,12 @@
 //! schema), and for each value the line it is written on (for a mapping's value, the line of its
 //! key) and its span in the text. One document only; duplicate keys are an error naming the key.
 
-use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
+use std::collections::{BTreeMap, BTreeSet};
+
+use saphyr::Scalar;
 
 use crate::error::InputError;
-use crate::path::{At, Path};
+use crate::path::Path;
 use crate::tree::{Node, Value};
 
 /// Loads one YAML document (JSON text reaches here only when it is not strict JSON).
@@ -33,58 +35,294 @@ pub(crate) fn load_stream(text: &str) -> Result<Node, InputError> {
 /// checked on the event stream before the tree is built.
 use crate::tree::MAX_DEPTH;
 
-/// saphyr's loader behind a guard on the event stream: it refuses documents nested deeper
-/// than [`MAX_DEPTH`] and streams of more than [`crate::MAX_DOCUMENTS`] documents before the
-/// loader sees them, so that no tree deeper than that is built (nor dropped, nor converted,
-/// which recurse).
-///
-/// The events come from saphyr's event iterator, which keeps no stack of its own, where
-/// saphyr's `Parser::load` recurses once a level (a deep enough document overflows the
-/// stack). The guard was a pass of its own before the loader's, over the same iterator: the
-/// text was scanned twice, and saphyr's scanner is most of reading a scenario. The built-in
-/// default scenario (3.5 KB): `meshlb_wasm::explain_text` 213 → 151 µs natively (best of 5
-/// × 3,000), the package's `explain(text)` 857 → 392 µs under Node (median of 21 × 20).
-struct Guarded<'input> {
-    loader: YamlLoader<'input, MarkedYaml<'input>>,
-    depth: usize,
-    documents: usize,
-    /// The anchors the documents before this one defined are those below `first_anchor`:
-    /// `Parser::load` forgets them at each document (an alias to one is an unknown anchor),
-    /// the event iterator does not.
-    first_anchor: usize,
-    next_anchor: usize,
+/// Most nodes aliases may copy in one input, all aliases together: saphyr's loader's own
+/// default (`YamlLoader::alias_limit`), against a few nested anchors expanding into an
+/// exponential number of nodes ("billion laughs").
+const ALIAS_BUDGET: usize = 100_000;
+
+/// One document as [`build`] leaves it.
+enum Doc {
+    /// No node at all (`---` alone), or a root scalar that does not match its tag: the line
+    /// of where it ends or of that scalar. Empty documents do not count (see [`load_yaml`]).
+    Empty(usize),
+    /// The root node, with the first error found in it, if any (a value that does not match
+    /// its tag, a key that is a list or a mapping): reported only if the document is read.
+    Node(Node, Option<InputError>),
 }
 
-impl<'input> Guarded<'input> {
-    /// Passes `event` on to the loader, or refuses it: too deep, one document too many, an
-    /// alias to an earlier document's anchor.
-    fn on_event(
+impl Doc {
+    /// Where the document is: its root's line, or where it ends when it has none.
+    fn line(&self) -> usize {
+        match self {
+            Doc::Empty(line) => *line,
+            Doc::Node(node, _) => node.line,
+        }
+    }
+
+    /// Whether the document counts as one: a node other than `null`.
+    fn counts(&self) -> bool {
+        matches!(self, Doc::Node(node, _) if node.value != Value::Null)
+    }
+
+    /// The root node, or the first error in it.
+    fn into_node(self) -> Result<Node, InputError> {
+        match self {
+            Doc::Empty(line) => Ok(Node {
+                line,
+                span: (0, 0),
+                value: Value::Null,
+            }),
+            Doc::Node(_, Some(e)) => Err(e),
+            Doc::Node(node, None) => Ok(node),
+        }
+    }
+}
+
+/// A collection being read: where it starts, the line it reports (see [`Node::line`]), its
+/// anchor, and what it holds so far.
+struct Frame {
+    start: usize,
+    line: usize,
+    anchor: usize,
+    items: Items,
+}
+
+enum Items {
+    Seq(Vec<Node>),
+    /// The entries so far, the key read whose value comes next (with its line), and once the
+    /// mapping has more than [`FEW_KEYS`] keys, every key read for the duplicate check (ordered: no hash set in meshlb, whose iteration order is random).
+    Map(
+        Vec<(String, Node)>,
+        Option<(String, usize)>,
+        Option<BTreeSet<String>>,
+    ),
+}
+
+/// Keys a mapping checks a new key against one by one; past them, an ordered set.
+const FEW_KEYS: usize = 16;
+
+/// Builds our tree straight from saphyr's event iterator: every rule of saphyr's loader
+/// that meshlb relies on (scalars resolved by the YAML 1.2 core schema, `!!int` and the
+/// other core tags checked, other tags ignored, an alias a copy of its anchor's node within
+/// [`ALIAS_BUDGET`], anchors the document's own, one value a key), plus meshlb's own: keys
+/// as strings and unique as strings, nesting up to [`MAX_DEPTH`], at most
+/// [`crate::MAX_DOCUMENTS`] documents.
+///
+/// saphyr's loader built its own tree (hashed mappings of marked nodes), which was then
+/// converted into ours and dropped; `perf` had allocation and freeing at 45 % of importing
+/// kubectl dumps. Before that, `Parser::load` recursed a level at a time, so a pass over the
+/// events checked the depth first: the text was scanned twice. Built-in default scenario
+/// (3.5 KB), `meshlb_wasm::explain_text` natively (best of 5 × 3,000): two scans 213 µs, one
+/// 151, this builder 130. One generated cluster's dump (289 KB, 34,743 events) to JSON:
+/// 12.0 → 8.8–9.2 ms, of which the events alone 5.8–6.8. `explain --kube` of 50 such dumps
+/// (14 MB): 1.35–1.39 s, then 0.95–1.03, now 0.57.
+struct Builder<'t> {
+    text: &'t str,
+    stack: Vec<Frame>,
+    docs: Vec<Doc>,
+    /// Whether the current document's root has been read.
+    rooted: bool,
+    /// The first error of the current document (see [`Doc::Node`]).
+    doc_error: Option<InputError>,
+    /// The first error saphyr's loader would have given (a duplicate key, an alias past the
+    /// budget): it reads on, as the loader did, so that a syntax error after it comes first.
+    loader_error: Option<InputError>,
+    /// Anchored nodes by id, each with its size in the alias budget's count.
+    anchors: BTreeMap<usize, (Node, usize)>,
+    /// Anchors below this id are earlier documents' (the event iterator numbers them across
+    /// documents; `Parser::load` forgets them at each document).
+    first_anchor: usize,
+    next_anchor: usize,
+    alias_budget: usize,
+    depth: usize,
+    documents: usize,
+}
+
+/// Why [`Builder`] stopped reading.
+enum Stop {
+    /// Past one of the input's limits.
+    Input(InputError),
+    /// What saphyr's parser would have said.
+    Syntax(saphyr::ScanError),
+}
+
+impl<'t> Builder<'t> {
+    fn new(text: &'t str) -> Self {
+        Self {
+            text,
+            stack: Vec::new(),
+            docs: Vec::new(),
+            rooted: false,
+            doc_error: None,
+            loader_error: None,
+            anchors: BTreeMap::new(),
+            first_anchor: 0,
+            next_anchor: 0,
+            alias_budget: ALIAS_BUDGET,
+            depth: 0,
+            documents: 0,
+        }
+    }
+
+    /// The line the next node reports: its key's, in a mapping whose key has been read;
+    /// otherwise where it starts.
+    fn line_here(&self, start_line: usize) -> usize {
+        match self.stack.last() {
+            Some(Frame {
+                items: Items::Map(_, Some((_, key_line)), _),
+                ..
+            }) => *key_line,
+            _ => start_line,
+        }
+    }
+
+    /// The path of the next node: its mapping's (`of_key`: the node is the mapping's key) or
+    /// with its own key or index.
+    fn path_here(&self, of_key: bool) -> Path {
+        let mut path = Path::root();
+        let last = self.stack.len().saturating_sub(1);
+        for (i, frame) in self.stack.iter().enumerate() {
+            path = match &frame.items {
+                Items::Seq(items) => path.index(items.len()),
+                Items::Map(_, Some((key, _)), _) if !(i == last && of_key) => path.key(key),
+                Items::Map(..) => path,
+            };
+        }
+        path
+    }
+
+    /// Records the document's first error (a later one in it is not reported).
+    fn fail(&mut self, path: Path, line: usize, message: &str) {
+        first_error(&mut self.doc_error, path, line, message);
+    }
+
+    fn event(
         &mut self,
-        event: saphyr_parser::Event<'input>,
+        event: saphyr_parser::Event<'t>,
         span: saphyr_parser::Span,
-    ) -> Result<(), Refused> {
-        use saphyr_parser::{Event, SpannedEventReceiver as _};
-        let anchor = match &event {
+    ) -> Result<(), Stop> {
+        use saphyr_parser::Event;
+        let (start, start_line) = (span.start.index(), span.start.line());
+        match event {
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 self.depth += 1;
                 if self.depth > MAX_DEPTH {
-                    return Err(Refused::Input(root_error(
-                        Some(span.start.line()),
+                    return Err(Stop::Input(root_error(
+                        Some(start_line),
                         &format!("the document is nested more than {MAX_DEPTH} levels deep"),
                     )));
                 }
-                *anchor
+                self.see_anchor(anchor);
+                let items = match event {
+                    Event::SequenceStart(..) => Items::Seq(Vec::new()),
+                    _ => Items::Map(Vec::new(), None, None),
+                };
+                let line = self.line_here(start_line);
+                self.stack.push(Frame {
+                    start,
+                    line,
+                    anchor,
+                    items,
+                });
             }
-            Event::Scalar(_, _, anchor, _) => *anchor,
             Event::SequenceEnd | Event::MappingEnd => {
                 self.depth = self.depth.saturating_sub(1);
-                0
+                if let Some(frame) = self.stack.pop() {
+                    let value = match frame.items {
+                        Items::Seq(items) => Value::Seq(items),
+                        Items::Map(entries, ..) => Value::Map(entries),
+                    };
+                    let node = Node {
+                        line: frame.line,
+                        span: (frame.start, start),
+                        value,
+                    };
+                    self.place(node, frame.anchor, true, start_line)?;
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                self.see_anchor(anchor);
+                // A tag outside the core schema does not change the value (`!degree 50`).
+                let tag = tag.filter(|t| t.is_yaml_core_schema());
+                let line = self.line_here(start_line);
+                let value = match Scalar::parse_from_cow_and_metadata(text, style, tag.as_ref()) {
+                    Some(scalar) => scalar_value(scalar),
+                    None => {
+                        let of_key = self.at_key();
+                        let path = self.path_here(of_key);
+                        if of_key {
+                            self.fail(path, start_line, NOT_A_STRING_KEY);
+                        } else if self.stack.is_empty() {
+                            // A root that is no value: as empty a document as none.
+                            self.docs.push(Doc::Empty(start_line));
+                            self.rooted = true;
+                            return Ok(());
+                        } else {
+                            self.fail(path, line, NO_VALUE);
+                        }
+                        Value::Null
+                    }
+                };
+                let node = Node {
+                    line,
+                    span: (start, span.end.index()),
+                    value,
+                };
+                self.place(node, anchor, false, start_line)?;
+            }
+            Event::Alias(id) => {
+                let Some((anchored, size)) = (id >= self.first_anchor)
+                    .then(|| self.anchors.get(&id))
+                    .flatten()
+                    .map(|(node, size)| (node, *size))
+                else {
+                    // An earlier document's anchor (this one's, not yet complete, is no anchor
+                    // yet either: saphyr's loader gave no value then).
+                    if id < self.first_anchor {
+                        return Err(Stop::Syntax(saphyr::ScanError::new_str(
+                            span.start,
+                            "while parsing node, found unknown anchor",
+                        )));
+                    }
+                    let path = self.path_here(self.at_key());
+                    let line = self.line_here(start_line);
+                    self.fail(path, line, NO_VALUE);
+                    let node = Node {
+                        line,
+                        span: (start, span.end.index()),
+                        value: Value::Null,
+                    };
+                    return self.place(node, 0, false, start_line);
+                };
+                if size > self.alias_budget {
+                    if self.loader_error.is_none() {
+                        let e = saphyr::ScanError::new_str(
+                            span.start,
+                            "alias expansion exceeded the maximum node budget (possible billion-laughs attack)",
+                        );
+                        self.loader_error = Some(syntax_error(self.text, &e));
+                    }
+                    // No copy: the budget is spent.
+                    self.alias_budget = 0;
+                    let node = Node {
+                        line: self.line_here(start_line),
+                        span: (start, span.end.index()),
+                        value: Value::Null,
+                    };
+                    return self.place(node, 0, false, start_line);
+                }
+                self.alias_budget -= size;
+                let mut node = anchored.clone();
+                node.line = self.line_here(start_line);
+                node.span = (start, span.end.index());
+                let collection = matches!(node.value, Value::Seq(_) | Value::Map(_));
+                self.place(node, 0, collection, start_line)?;
             }
             Event::DocumentStart(..) => {
                 self.documents += 1;
                 if self.documents > crate::MAX_DOCUMENTS {
-                    return Err(Refused::Input(root_error(
-                        Some(span.start.line()),
+                    return Err(Stop::Input(root_error(
+                        Some(start_line),
                         &format!(
                             "more than {} YAML documents (`---`) in one input; meshlb reads at most that many",
                             crate::MAX_DOCUMENTS
@@ -92,85 +330,177 @@ impl<'input> Guarded<'input> {
                     )));
                 }
                 self.first_anchor = self.next_anchor;
-                0
+                self.rooted = false;
+                self.doc_error = None;
             }
-            Event::Alias(id) if *id < self.first_anchor => {
-                return Err(Refused::Syntax(saphyr::ScanError::new_str(
-                    span.start,
-                    "while parsing node, found unknown anchor",
-                )));
+            Event::DocumentEnd => {
+                if !self.rooted {
+                    self.docs.push(Doc::Empty(start_line));
+                }
+                self.rooted = false;
             }
-            _ => 0,
-        };
-        // Anchors are numbered from 1 in the order they are met (0: none).
+            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    /// Whether the next node is a mapping's key.
+    fn at_key(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame {
+                items: Items::Map(_, None, _),
+                ..
+            })
+        )
+    }
+
+    /// Notes an anchor's id (they are numbered from 1 as met; 0: none).
+    fn see_anchor(&mut self, anchor: usize) {
         if anchor > 0 {
             self.next_anchor = self.next_anchor.max(anchor + 1);
         }
-        self.loader.on_event(event, span);
+    }
+
+    /// Puts a complete node where it belongs: the document's root, a list's next item, a
+    /// mapping's key or the value of the key before it. `start_line` is where the node
+    /// starts (a key's line).
+    fn place(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        collection: bool,
+        start_line: usize,
+    ) -> Result<(), Stop> {
+        if anchor > 0 {
+            self.anchors.insert(anchor, (node.clone(), size(&node)));
+        }
+        let Some(frame) = self.stack.last_mut() else {
+            let error = self.doc_error.take();
+            self.docs.push(Doc::Node(node, error));
+            self.rooted = true;
+            return Ok(());
+        };
+        let again = match &mut frame.items {
+            Items::Seq(items) => {
+                items.push(node);
+                return Ok(());
+            }
+            Items::Map(entries, key @ Some(_), _) => {
+                if let Some((name, _)) = key.take() {
+                    entries.push((name, node));
+                }
+                return Ok(());
+            }
+            // A key: the mapping's next, unless it is a list or a mapping.
+            Items::Map(_, key @ None, _) if collection => {
+                *key = Some((String::new(), start_line));
+                let path = self.path_here(true);
+                self.fail(path, start_line, NOT_A_STRING_KEY);
+                return Ok(());
+            }
+            Items::Map(entries, key @ None, seen) => {
+                let name = key_string(node.value);
+                let again = match seen {
+                    Some(seen) => !seen.insert(name.clone()),
+                    None if entries.len() < FEW_KEYS => entries.iter().any(|(k, _)| *k == name),
+                    None => {
+                        let mut keys: BTreeSet<String> =
+                            entries.iter().map(|(k, _)| k.clone()).collect();
+                        let again = !keys.insert(name.clone());
+                        *seen = Some(keys);
+                        again
+                    }
+                };
+                *key = Some((name, start_line));
+                again
+            }
+        };
+        if again && self.loader_error.is_none() {
+            let name = match self.stack.last() {
+                Some(Frame {
+                    items: Items::Map(_, Some((name, _)), _),
+                    ..
+                }) => name.clone(),
+                _ => String::new(),
+            };
+            // The key just read is the path's last segment.
+            self.loader_error = Some(InputError {
+                path: self.path_here(false),
+                line: Some(start_line),
+                message: format!("duplicate key `{name}` (a key may appear once in a mapping)"),
+            });
+        }
         Ok(())
     }
 }
 
-/// Why [`Guarded`] stopped the stream.
-enum Refused {
-    /// Past a limit meshlb sets.
-    Input(InputError),
-    /// What saphyr's parser would have said.
-    Syntax(saphyr::ScanError),
+/// Sets `slot` to the error unless it holds one.
+fn first_error(slot: &mut Option<InputError>, path: Path, line: usize, message: &str) {
+    if slot.is_none() {
+        *slot = Some(InputError {
+            path,
+            line: Some(line),
+            message: message.into(),
+        });
+    }
 }
 
-/// Every document of the text, as saphyr loads them behind the guard ([`Guarded`]).
-fn documents(text: &str) -> Result<Vec<MarkedYaml<'_>>, InputError> {
-    let mut guarded = Guarded {
-        loader: YamlLoader::default(),
-        depth: 0,
-        documents: 0,
-        first_anchor: 0,
-        next_anchor: 0,
-    };
-    let mut failed = None;
+/// A mapping key that is a list or a mapping (or no value at all).
+const NOT_A_STRING_KEY: &str = "mapping keys must be strings, not lists or mappings";
+
+/// A scalar that does not match its tag, or an alias to no anchor.
+const NO_VALUE: &str =
+    "the value does not match its tag (e.g. `!!int abc`) or names an unknown anchor";
+
+/// How many nodes a copy of `node` makes in the alias budget's count (saphyr's: a node, and
+/// one more for each mapping key).
+fn size(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(size).sum(),
+        Value::Map(entries) => entries.iter().map(|(_, v)| 1 + size(v)).sum(),
+        _ => 0,
+    }
+}
+
+/// Every document of the text ([`Builder`]). The first of a syntax error and a limit passed
+/// comes first (the parser stops at either), then the loader's error (a duplicate key, an
+/// alias past the budget); a document's own errors come with it.
+fn build(text: &str) -> Result<Vec<Doc>, InputError> {
+    let mut builder = Builder::new(text);
     for item in saphyr_parser::Parser::new_from_str(text) {
-        let refused = match item {
-            Ok((event, span)) => guarded.on_event(event, span),
-            Err(e) => Err(Refused::Syntax(e)),
+        let stop = match item {
+            Ok((event, span)) => match builder.event(event, span) {
+                Ok(()) => continue,
+                Err(stop) => stop,
+            },
+            Err(e) => Stop::Syntax(e),
         };
-        match refused {
-            Ok(()) => {}
-            Err(Refused::Input(e)) => return Err(e),
-            Err(Refused::Syntax(e)) => {
-                failed = Some(e);
-                break;
-            }
-        }
+        return Err(match stop {
+            Stop::Input(e) => e,
+            Stop::Syntax(e) => syntax_error(builder.text, &e),
+        });
     }
-    // The parser's error first, as `Parser::load` returns it before the loader's.
-    let loader = guarded.loader;
-    match failed.or_else(|| loader.error().cloned()) {
-        None => Ok(loader.into_documents()),
-        Some(e) if e.info().starts_with("duplicated key") => Err(duplicate_key(text, &e)),
-        Some(e) => Err(syntax_error(text, &e)),
+    match builder.loader_error {
+        Some(e) => Err(e),
+        None => Ok(builder.docs),
     }
 }
 
-/// The YAML loader: one document, or with `several` a stream of them
-/// as a list.
+/// The YAML loader: one document, or with `several` a stream of them as a list.
 fn load_yaml(text: &str, several: bool) -> Result<Node, InputError> {
-    let docs = documents(text)?;
+    let docs = build(text)?;
+    let first_line = docs.first().map(Doc::line);
     // Empty documents (a trailing `---`) do not count.
-    let is_empty =
-        |d: &MarkedYaml<'_>| matches!(d.data, YamlData::BadValue | YamlData::Value(Scalar::Null));
-    let first_line = docs.first().map(|d| d.span.start.line());
-    let mut docs = docs.into_iter().filter(|d| !is_empty(d)).peekable();
+    let mut docs = docs.into_iter().filter(Doc::counts).peekable();
     let Some(doc) = docs.next() else {
         return Err(root_error(first_line, "the document is empty"));
     };
     if several && docs.peek().is_some() {
-        let start = doc.span.start.index();
-        let first = doc.span.start.line();
-        let mut items = vec![convert(doc, first, &At::Root)?];
+        let mut items = vec![doc.into_node()?];
+        let start = items.first().map_or(0, |n| n.span.0);
         for (i, d) in docs.enumerate() {
-            let line = d.span.start.line();
-            items.push(convert(d, line, &At::Root).map_err(|mut e| {
+            items.push(d.into_node().map_err(|mut e| {
                 e.message = format!("document {}: {}", i + 2, e.message);
                 e
             })?);
@@ -184,12 +514,11 @@ fn load_yaml(text: &str, several: bool) -> Result<Node, InputError> {
     }
     if let Some(second) = docs.next() {
         return Err(root_error(
-            Some(document_marker(text, second.span.start.line())),
+            Some(document_marker(text, second.line())),
             "the input holds several YAML documents (`---`): a scenario is one document",
         ));
     }
-    let line = doc.span.start.line();
-    convert(doc, line, &At::Root)
+    doc.into_node()
 }
 
 /// Loads every document of a YAML stream (`---` separated; `kubectl get -o yaml` output and
@@ -200,20 +529,7 @@ fn load_yaml(text: &str, several: bool) -> Result<Node, InputError> {
 /// As [`load`], except that several documents are expected.
 #[cfg(feature = "kube")]
 pub(crate) fn load_all(text: &str) -> Result<Vec<Node>, InputError> {
-    documents(text)?
-        .into_iter()
-        .map(|doc| {
-            let line = doc.span.start.line();
-            if matches!(doc.data, YamlData::BadValue) {
-                return Ok(Node {
-                    line,
-                    span: (0, 0),
-                    value: Value::Null,
-                });
-            }
-            convert(doc, line, &At::Root)
-        })
-        .collect()
+    build(text)?.into_iter().map(Doc::into_node).collect()
 }
 
 /// The line of the `---` that starts the document whose content starts on `line` (or `line`).
@@ -264,183 +580,27 @@ fn syntax_error(text: &str, e: &saphyr::ScanError) -> InputError {
     }
 }
 
-/// A key as a string: scalars in their YAML form, anything else refused.
-fn key_string(key: MarkedYaml<'_>, at: &At<'_>) -> Result<String, InputError> {
-    let line = key.span.start.line();
-    match key.data {
-        YamlData::Value(scalar) => Ok(scalar_string(scalar)),
-        YamlData::Representation(s, _, _) => Ok(s.into_owned()),
-        YamlData::Tagged(_, inner) => key_string(*inner, at).map_err(|mut e| {
-            e.line = Some(line);
-            e
-        }),
-        _ => Err(InputError {
-            path: at.path(),
-            line: Some(line),
-            message: "mapping keys must be strings, not lists or mappings".into(),
-        }),
+/// A key as a string: scalars in their YAML form.
+fn key_string(value: Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Str(s) => s,
+        // Collections are placed as keys by `Builder::place` with their own error.
+        Value::Seq(_) | Value::Map(_) => String::new(),
     }
 }
 
-fn scalar_string(scalar: Scalar<'_>) -> String {
+fn scalar_value(scalar: Scalar<'_>) -> Value {
     match scalar {
-        Scalar::Null => String::new(),
-        Scalar::Boolean(b) => b.to_string(),
-        Scalar::Integer(i) => i.to_string(),
-        Scalar::FloatingPoint(f) => f.into_inner().to_string(),
-        Scalar::String(s) => s.into_owned(),
+        Scalar::Null => Value::Null,
+        Scalar::Boolean(b) => Value::Bool(b),
+        Scalar::Integer(i) => Value::Int(i),
+        Scalar::FloatingPoint(f) => Value::Float(f.into_inner()),
+        Scalar::String(s) => Value::Str(s.into_owned()),
     }
-}
-
-/// Turns saphyr's node into ours; `line` is the line to report for it.
-fn convert(node: MarkedYaml<'_>, line: usize, at: &At<'_>) -> Result<Node, InputError> {
-    let span = (node.span.start.index(), node.span.end.index());
-    let value = match node.data {
-        YamlData::Value(Scalar::Null) => Value::Null,
-        YamlData::Value(Scalar::Boolean(b)) => Value::Bool(b),
-        YamlData::Value(Scalar::Integer(i)) => Value::Int(i),
-        YamlData::Value(Scalar::FloatingPoint(f)) => Value::Float(f.into_inner()),
-        YamlData::Value(Scalar::String(s)) => Value::Str(s.into_owned()),
-        YamlData::Representation(s, _, _) => Value::Str(s.into_owned()),
-        YamlData::Tagged(_, inner) => {
-            // A tag (`!foo`) does not change the value; the inner node carries no position.
-            let mut n = convert(*inner, line, at)?;
-            n.span = span;
-            return Ok(n);
-        }
-        YamlData::Sequence(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.into_iter().enumerate() {
-                let l = item.span.start.line();
-                out.push(convert(item, l, &at.index(i))?);
-            }
-            Value::Seq(out)
-        }
-        YamlData::Mapping(entries) => {
-            let mut out = Vec::with_capacity(entries.len());
-            for (k, v) in entries {
-                let key_line = k.span.start.line();
-                let key = key_string(k, at)?;
-                let value = convert(v, key_line, &at.key(&key))?;
-                out.push((key, value));
-            }
-            Value::Map(out)
-        }
-        YamlData::Alias(_) | YamlData::BadValue => {
-            return Err(InputError {
-                path: at.path(),
-                line: Some(line),
-                message:
-                    "the value does not match its tag (e.g. `!!int abc`) or names an unknown anchor"
-                        .into(),
-            });
-        }
-    };
-    Ok(Node { line, span, value })
-}
-
-/// A duplicate key: saphyr gives where the second one is; load again keeping duplicates to find
-/// the mapping that holds it, and so its path.
-fn duplicate_key(text: &str, e: &saphyr::ScanError) -> InputError {
-    let marker = *e.marker();
-    let key = key_at(text, marker.index());
-    let mut path = Path::root();
-    if let Some(key) = &key {
-        let mut parser = saphyr_parser::Parser::new_from_str(text);
-        let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
-        loader.allow_duplicate_keys(true);
-        if parser.load(&mut loader, true).is_ok() && loader.error().is_none() {
-            for doc in loader.into_documents() {
-                if let Some(p) = find_mapping_with(&doc, marker.index(), key, &Path::root()) {
-                    path = p;
-                    break;
-                }
-            }
-        }
-    }
-    InputError {
-        path,
-        line: Some(marker.line().max(1)),
-        message: match key {
-            Some(k) => format!("duplicate key `{k}` (a key may appear once in a mapping)"),
-            None => "duplicate key (a key may appear once in a mapping)".into(),
-        },
-    }
-}
-
-/// The innermost mapping whose span holds character `index` and that has `key`: its path + key.
-fn find_mapping_with(node: &MarkedYaml<'_>, index: usize, key: &str, path: &Path) -> Option<Path> {
-    let holds = |n: &MarkedYaml<'_>| n.span.start.index() <= index && index < n.span.end.index();
-    match &node.data {
-        YamlData::Tagged(_, inner) => find_mapping_with(inner, index, key, path),
-        YamlData::Sequence(items) => items
-            .iter()
-            .enumerate()
-            .filter(|(_, item)| holds(item))
-            .find_map(|(i, item)| find_mapping_with(item, index, key, &path.index(i))),
-        YamlData::Mapping(entries) => {
-            if !holds(node) {
-                return None;
-            }
-            let mut own = None;
-            for (k, v) in entries {
-                let name = match &k.data {
-                    YamlData::Value(s) => scalar_string(s.clone()),
-                    _ => continue,
-                };
-                if holds(v)
-                    && let Some(p) = find_mapping_with(v, index, key, &path.key(&name))
-                {
-                    return Some(p);
-                }
-                if name == key {
-                    own = Some(path.key(&name));
-                }
-            }
-            own
-        }
-        _ => None,
-    }
-}
-
-/// The key written at character `index`: quoted, or plain up to `:`.
-fn key_at(text: &str, index: usize) -> Option<String> {
-    let rest: String = text.chars().skip(index).take(1024).collect();
-    let mut chars = rest.chars();
-    let first = chars.next()?;
-    let key = match first {
-        '"' | '\'' => {
-            let mut out = String::new();
-            let mut escaped = false;
-            for c in chars {
-                if first == '"' && c == '\\' && !escaped {
-                    escaped = true;
-                    continue;
-                }
-                if c == first && !escaped {
-                    break;
-                }
-                escaped = false;
-                out.push(c);
-            }
-            out
-        }
-        _ => {
-            let end = rest
-                .char_indices()
-                .find(|&(i, c)| {
-                    matches!(c, '\n' | '\r' | ',' | '}' | ']' | '#')
-                        || (c == ':'
-                            && rest[i + 1..]
-                                .chars()
-                                .next()
-                                .is_none_or(|n| n.is_whitespace() || matches!(n, ',' | '}')))
-                })
-                .map_or(rest.len(), |(i, _)| i);
-            rest[..end].trim_end().to_string()
-        }
-    };
-    (!key.is_empty()).then_some(key)
 }
 
 /// Whether the first document's top level is a mapping with one of `keys`, reading the event
@@ -522,6 +682,55 @@ mod tests {
         assert_eq!(
             root.get("e").map(|n| &n.value),
             Some(&Value::Str("q".into()))
+        );
+    }
+
+    #[test]
+    fn keys_are_unique_as_the_strings_they_become() {
+        // `1` and `"1"` are different YAML values but the same key here (keys are strings):
+        // kept both, a lookup would find the first and drop the second unseen.
+        let e = load("a: x\n1: y\n\"1\": z\n").unwrap_err();
+        assert_eq!(e.path.to_string(), "1");
+        assert_eq!(e.line, Some(3));
+        assert!(e.message.contains("duplicate key `1`"), "{}", e.message);
+        // Past the keys checked one by one: 10,000 keys, the last a repeat of the 5,000th.
+        let mut text: String = (0..10_000).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k4999: again\n");
+        let e = load(&text).unwrap_err();
+        assert_eq!(e.path.to_string(), "k4999");
+        assert_eq!(e.line, Some(10_001));
+        assert_eq!(load(&text[..text.len() - 13]).map(|n| n.line), Ok(1));
+    }
+
+    #[test]
+    fn a_syntax_error_comes_before_a_duplicate_key_written_above_it() {
+        // As saphyr's loader read on past a duplicate key and its parser's error came first.
+        let e = load("a: 1\na: 2\nb: [1, 2\n").unwrap_err();
+        assert!(e.message.starts_with("malformed YAML"), "{}", e.message);
+        assert_eq!(e.line, Some(4));
+    }
+
+    #[test]
+    fn an_alias_is_a_copy_of_its_anchor_within_a_budget() {
+        // The copy reports the alias's line; what it holds keeps the lines written.
+        let root = load("a: &x\n  b: 1\nc: *x\n").unwrap();
+        let c = root.get("c").unwrap();
+        assert_eq!(c.line, 3);
+        assert_eq!(
+            c.get("b").map(|b| (&b.value, b.line)),
+            Some((&Value::Int(1), 2))
+        );
+        // "Billion laughs": nine levels of ten aliases each would be 10^9 nodes.
+        let mut text = String::from("l0: &l0 [x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*l{}", i - 1); 10].join(", ");
+            text.push_str(&format!("l{i}: &l{i} [{refs}]\n"));
+        }
+        let e = load(&text).unwrap_err();
+        assert!(
+            e.message.contains("alias expansion exceeded"),
+            "{}",
+            e.message
         );
     }
 
@@ -653,14 +862,6 @@ mod tests {
         assert!(e.message.contains("several YAML documents"));
         assert!(load("---\n").unwrap_err().message.contains("empty"));
         assert!(load("~\n").unwrap_err().message.contains("empty"));
-    }
-
-    #[test]
-    fn keys_at_positions() {
-        assert_eq!(key_at("  \"a b\": 1", 2).as_deref(), Some("a b"));
-        assert_eq!(key_at("ab: 1", 0).as_deref(), Some("ab"));
-        assert_eq!(key_at("{ab: 1}", 1).as_deref(), Some("ab"));
-        assert_eq!(key_at("x", 10), None);
     }
 }
 
