@@ -329,7 +329,9 @@ impl<'t> Builder<'t> {
                         ),
                     )));
                 }
+                // The earlier documents' anchors are out of reach (see `first_anchor`).
                 self.first_anchor = self.next_anchor;
+                self.anchors.clear();
                 self.rooted = false;
                 self.doc_error = None;
             }
