@@ -31,8 +31,8 @@ pub(crate) fn load_stream(text: &str) -> Result<Node, InputError> {
     load_yaml(text, true)
 }
 
-/// Deepest nesting read: saphyr caps flow collections itself, not block ones, so depth is
-/// checked on the event stream before the tree is built.
+/// Deepest nesting read: saphyr caps flow collections itself, not block ones, so the builder
+/// counts the depth on each event, before it builds anything deeper.
 use crate::tree::MAX_DEPTH;
 
 /// Most nodes aliases may copy in one input, all aliases together: saphyr's loader's own
@@ -90,7 +90,8 @@ struct Frame {
 enum Items {
     Seq(Vec<Node>),
     /// The entries so far, the key read whose value comes next (with its line), and once the
-    /// mapping has more than [`FEW_KEYS`] keys, every key read for the duplicate check (ordered: no hash set in meshlb, whose iteration order is random).
+    /// mapping has more than [`FEW_KEYS`] keys, every key read, for the duplicate check (an
+    /// ordered set: meshlb keeps no hash set, whose iteration order is random).
     Map(
         Vec<(String, Node)>,
         Option<(String, usize)>,
