@@ -896,3 +896,180 @@ mod depth_tests {
         assert_eq!(error.line, Some(129));
     }
 }
+
+#[cfg(test)]
+mod oracle_tests {
+    use super::load_stream;
+
+    /// The reader as it was until 2026-12-06, kept as the oracle for [`Builder`]: saphyr's own
+    /// loader (`YamlLoader` over `MarkedYaml`, after a pass checking the depth, since
+    /// `Parser::load` recurses), its tree converted as meshlb converted it then. `None` for any
+    /// error.
+    mod saphyr_loader {
+        use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
+
+        use crate::tree::{MAX_DEPTH, Node, Value};
+
+        fn shallow(text: &str) -> bool {
+            use saphyr_parser::Event;
+            let (mut depth, mut documents) = (0_usize, 0_usize);
+            for item in saphyr_parser::Parser::new_from_str(text) {
+                let Ok((event, _)) = item else { return true };
+                match event {
+                    Event::SequenceStart(..) | Event::MappingStart(..) => depth += 1,
+                    Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+                    Event::DocumentStart(..) => documents += 1,
+                    _ => {}
+                }
+                if depth > MAX_DEPTH || documents > crate::MAX_DOCUMENTS {
+                    return false;
+                }
+            }
+            true
+        }
+
+        fn key(key: MarkedYaml<'_>) -> Option<String> {
+            match key.data {
+                YamlData::Value(Scalar::Null) => Some(String::new()),
+                YamlData::Value(Scalar::Boolean(b)) => Some(b.to_string()),
+                YamlData::Value(Scalar::Integer(i)) => Some(i.to_string()),
+                YamlData::Value(Scalar::FloatingPoint(f)) => Some(f.into_inner().to_string()),
+                YamlData::Value(Scalar::String(s)) => Some(s.into_owned()),
+                YamlData::Tagged(_, inner) => self::key(*inner),
+                _ => None,
+            }
+        }
+
+        fn convert(node: MarkedYaml<'_>, line: usize) -> Option<Node> {
+            let span = (node.span.start.index(), node.span.end.index());
+            let value = match node.data {
+                YamlData::Value(Scalar::Null) => Value::Null,
+                YamlData::Value(Scalar::Boolean(b)) => Value::Bool(b),
+                YamlData::Value(Scalar::Integer(i)) => Value::Int(i),
+                YamlData::Value(Scalar::FloatingPoint(f)) => Value::Float(f.into_inner()),
+                YamlData::Value(Scalar::String(s)) => Value::Str(s.into_owned()),
+                YamlData::Tagged(_, inner) => {
+                    let mut n = convert(*inner, line)?;
+                    n.span = span;
+                    return Some(n);
+                }
+                YamlData::Sequence(items) => Value::Seq(
+                    items
+                        .into_iter()
+                        .map(|item| {
+                            let l = item.span.start.line();
+                            convert(item, l)
+                        })
+                        .collect::<Option<_>>()?,
+                ),
+                YamlData::Mapping(entries) => {
+                    let mut out = Vec::new();
+                    for (k, v) in entries {
+                        let key_line = k.span.start.line();
+                        out.push((key(k)?, convert(v, key_line)?));
+                    }
+                    Value::Map(out)
+                }
+                _ => return None,
+            };
+            Some(Node { line, span, value })
+        }
+
+        /// `load_stream` as it was.
+        pub(super) fn load_stream(text: &str) -> Option<Node> {
+            if !shallow(text) {
+                return None;
+            }
+            let mut parser = saphyr_parser::Parser::new_from_str(text);
+            let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
+            if parser.load(&mut loader, true).is_err() || loader.error().is_some() {
+                return None;
+            }
+            let empty = |d: &MarkedYaml<'_>| {
+                matches!(d.data, YamlData::BadValue | YamlData::Value(Scalar::Null))
+            };
+            let docs: Vec<MarkedYaml<'_>> = loader
+                .into_documents()
+                .into_iter()
+                .filter(|d| !empty(d))
+                .collect();
+            let mut nodes = Vec::new();
+            let start = docs.first()?.span.start.index();
+            for doc in docs {
+                let line = doc.span.start.line();
+                nodes.push(convert(doc, line)?);
+            }
+            if nodes.len() == 1 {
+                return nodes.pop();
+            }
+            Some(Node {
+                line: nodes.first()?.line,
+                span: (start, text.chars().count()),
+                value: Value::Seq(nodes),
+            })
+        }
+    }
+
+    /// Every YAML (and JSON) text the project holds, and cuts of each, read by [`Builder`] and
+    /// by saphyr's own loader as meshlb read YAML before it: the same trees (values, lines,
+    /// spans) where the loader read the text, an error where it gave one. The one difference
+    /// allowed: keys the loader told apart by type (`1`, `"1"`) are one key here, an error.
+    #[test]
+    fn reads_as_saphyrs_own_loader_did() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut dirs = vec![root.join("examples"), root.join("tests")];
+        for target in ["yaml", "kube", "scenario", "envoy", "explain"] {
+            dirs.push(root.join("fuzz").join("corpus").join(target));
+        }
+        dirs.push(root.join("..").join("shared").join("real-inputs"));
+        let mut files = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path)
+                    && text.len() <= 1 << 20
+                {
+                    files.push((path, text));
+                }
+            }
+        }
+        assert!(files.len() > 100, "{} files", files.len());
+        let (mut same, mut refused) = (0, 0);
+        for (path, text) in &files {
+            // The whole text, then cut at up to 12 line ends (most cuts are malformed).
+            let ends: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+            let step = ends.len() / 12 + 1;
+            let cuts = ends.iter().step_by(step).map(|&i| &text[..i]);
+            for text in std::iter::once(text.as_str()).chain(cuts) {
+                let ours = load_stream(text);
+                match (saphyr_loader::load_stream(text), ours) {
+                    (Some(theirs), Ok(ours)) => {
+                        assert_eq!(ours, theirs, "{}", path.display());
+                        same += 1;
+                    }
+                    (None, Err(_)) => refused += 1,
+                    (Some(_), Err(e)) => assert!(
+                        e.message.starts_with("duplicate key"),
+                        "{}: read by the loader, not by the builder: {e}",
+                        path.display()
+                    ),
+                    (None, Ok(_)) => {
+                        panic!(
+                            "{}: refused by the loader, read by the builder",
+                            path.display()
+                        )
+                    }
+                }
+            }
+        }
+        assert!(
+            same > 100 && refused > 100,
+            "{same} read alike, {refused} refused by both"
+        );
+    }
+}
