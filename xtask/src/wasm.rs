@@ -32,7 +32,8 @@ const OPT_LEVEL: &str = "z";
 /// override): generic code is compiled in the crate that instantiates it, so the core's pick,
 /// instantiated with the package's RNG by `meshlb-formats`' `Balancer`, took that crate's
 /// `opt-level` ("z"). At 3, `pickMany` under Node: 62 → 45–50 ns a pick; the module: +53 KiB
-/// gzip. saphyr's scanner and loader, most of reading a YAML input: at 3, under Node,
+/// gzip. saphyr's scanner (`saphyr-parser`, most of reading a YAML input) and its scalars
+/// (`saphyr`): at 3, under Node,
 /// `document(text)` of the built-in default scenario 218–232 → 179–186 µs and
 /// `new Balancer(text)` 280–353 → 224–246 µs (medians of 21 × 20, three runs each); the
 /// module 2.6 KiB gzip smaller.
