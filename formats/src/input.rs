@@ -298,10 +298,22 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
     };
     let (name, text) = (*name, *text);
     let located = |e: InputError| format!("{name}: {e}");
-    if !crate::looks_like_scenario(text)
-        && !text.trim().is_empty()
-        && let Ok(root) = crate::tree::load_stream(text)
-    {
+    // The text read once: what it is told from the tree, a scenario parsed from the same tree
+    // (where `looks_like_scenario` walked the text's events, then the text was read again:
+    // an Envoy YAML file was scanned twice, a scenario once and up to its `clusters` key).
+    // Past the size limit or unreadable, the scenario parser says what is wrong.
+    let root = (!text.trim().is_empty() && crate::check_size(name, text.len() as u64).is_ok())
+        .then(|| crate::tree::load_stream(text).ok())
+        .flatten();
+    let scenario = match root.as_ref().map(|root| &root.value) {
+        Some(crate::tree::Value::Map(entries)) => entries
+            .iter()
+            .any(|(key, _)| key == "clusters" || key == "workloads"),
+        // Several documents, or a list: the first document decides.
+        Some(crate::tree::Value::Seq(_)) => crate::looks_like_scenario(text),
+        _ => false,
+    };
+    if !scenario && let Some(root) = &root {
         if crate::looks_like_envoy(&root) {
             return envoy(&[(name, &root)], options);
         }
@@ -337,7 +349,13 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
             ));
         }
     }
-    let mut input = crate::parse_scenario(text).map_err(located)?;
+    let mut input = match &root {
+        Some(root) if scenario && matches!(root.value, crate::tree::Value::Map(_)) => {
+            crate::scenario::parse_scenario_tree(text, root)
+        }
+        _ => crate::parse_scenario(text),
+    }
+    .map_err(located)?;
     apply_scenario_flags(&mut input.scenario, options, &mut input.notes)?;
     apply_failures(&mut input.scenario, options, &mut input.notes)?;
     let plan = input.plan(text).map_err(|e| {

@@ -106,8 +106,20 @@ pub fn parse_scenario(text: &str) -> Result<ScenarioInput, InputError> {
     crate::check_size("the input", text.len() as u64)
         .map_err(|message| InputError::at(&Path::root(), message))?;
     let root = tree::load(text)?;
+    parse_scenario_tree(text, &root)
+}
+
+/// [`parse_scenario`] of `text` already read into `root` (one document, as [`tree::load`]
+/// reads it), so that a caller that read the text to tell what it is reads it once.
+///
+/// # Errors
+/// As [`parse_scenario`], past reading the text.
+pub(crate) fn parse_scenario_tree(
+    text: &str,
+    root: &tree::Node,
+) -> Result<ScenarioInput, InputError> {
     let mut parser = Parser::new(text);
-    let scenario = parser.scenario(&root)?;
+    let scenario = parser.scenario(root)?;
     Ok(ScenarioInput {
         scenario,
         notes: parser.finish_notes(),
