@@ -314,10 +314,10 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
         _ => false,
     };
     if !scenario && let Some(root) = &root {
-        if crate::looks_like_envoy(&root) {
-            return envoy(&[(name, &root)], options);
+        if crate::looks_like_envoy(root) {
+            return envoy(&[(name, root)], options);
         }
-        if is_kubernetes(&root) {
+        if is_kubernetes(root) {
             return Err(format!(
                 "{name} holds Kubernetes objects (`kubectl get -o yaml` output): read it as a cluster's dump, `--kube NAME={name}` with --from and --to (`meshlb import --kube NAME={name}` prints the scenario)"
             ));
