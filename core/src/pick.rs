@@ -1614,9 +1614,10 @@ impl Picker {
     /// ([`fewest_active`]'s pair), inlined into the pick while a list is left.
     ///
     /// Through [`Picker::pick_sampled`], the pick saved six registers and chose the policy
-    /// through a jump table: zoned LEAST_REQUEST at 10k, 213 → 185 instructions a pick
-    /// (callgrind, less set-up); 11.9 → 11.4 ns at 1k, 12.9 → 12.6 at 10k, 14.3 → 14.1 at
-    /// 100k (loop binary, best of 5 × 1M picks, interleaved). Per-locality reciprocals in
+    /// through a jump table: zoned LEAST_REQUEST at 10k, 213 → 189 instructions a pick
+    /// (callgrind, less set-up; 186 with the comparison written out here rather than taken
+    /// from `fewest_active`, within noise in time); 11.9 → 11.4 ns at 1k, 12.9 → 12.6 at
+    /// 10k, 14.3 → 14.1 at 100k (loop binary, best of 5 × 1M picks, interleaved). Per-locality reciprocals in
     /// place of the divisions (`Modulus`) were slower again (12.2 / 14.9 ns at 1k / 100k).
     #[inline(always)]
     fn pick_spanned_pair<R: Rng + ?Sized>(
@@ -1626,7 +1627,6 @@ impl Picker {
         priority: usize,
         random: u64,
     ) -> Option<HostId> {
-        use core::hint::select_unpredictable as select;
         let state = self.priorities.get_mut(priority)?;
         let Some((start, n)) = state.locality_healthy_scheduler.next_span() else {
             return self.pick_sampled(plan, rng, priority, random);
@@ -1634,12 +1634,12 @@ impl Picker {
         let list = state.healthy.span(start, n)?;
         // An empty list draws nothing, as `sample`'s.
         let n = core::num::NonZeroU64::new(u64::from(n))?;
-        let (candidate, sampled) = (rng.next_u64() % n, rng.next_u64() % n);
         let load = |i: u64| {
             let host = list.get(i as usize).copied().unwrap_or(0);
             self.active.get(host as usize).copied().unwrap_or(0)
         };
-        let i = select(load(sampled) < load(candidate), sampled, candidate);
+        // Two choices: `fewest_active`'s pair, its count known here.
+        let i = fewest_active(2, rng, |v| Some(v % n), load)?;
         list.get(i as usize).map(|&h| HostId::new(h))
     }
 
