@@ -308,7 +308,7 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
     let scenario = match root.as_ref().map(|root| &root.value) {
         Some(crate::tree::Value::Map(entries)) => entries
             .iter()
-            .any(|(key, _)| key == "clusters" || key == "workloads"),
+            .any(|(key, _)| crate::scenario::SCENARIO_KEYS.contains(&key.as_str())),
         // Several documents, or a list: the first document decides.
         Some(crate::tree::Value::Seq(_)) => crate::looks_like_scenario(text),
         _ => false,

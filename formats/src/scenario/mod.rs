@@ -87,11 +87,14 @@ fn core_path(text: &str) -> Path {
     Path(segments)
 }
 
+/// The top-level keys that make a mapping a meshlb scenario.
+pub(crate) const SCENARIO_KEYS: [&str; 2] = ["clusters", "workloads"];
+
 /// Whether `text` looks like a meshlb scenario: a top-level mapping with `clusters` or
 /// `workloads` (YAML or JSON).
 #[must_use]
 pub fn looks_like_scenario(text: &str) -> bool {
-    tree::top_level_has(text, &["clusters", "workloads"])
+    tree::top_level_has(text, &SCENARIO_KEYS)
 }
 
 /// Parses a meshlb scenario (YAML or JSON).
