@@ -1,6 +1,6 @@
 // The wasm package under Node, timed on the calls the `wasm_native/default` criterion group
 // times natively (benches/benches/wasm_native.rs): `Balancer.pick()`, `Balancer.pickIndex()`,
-// `explain()` and `simulate({ requests: 10000 })` on the built-in default scenario
+// `Balancer.pickNext()`, `explain()` and `simulate({ requests: 10000 })` on the built-in default scenario
 // (examples/default.yaml).
 //
 // Usage: node benches/wasm/ratio.mjs target/dist/node
@@ -48,6 +48,11 @@ const indexed = new meshlb.Balancer(text, undefined, 1);
 const pickIndex = measure(() => {
   sink += indexed.pickIndex();
 }, 100000);
+const next = new meshlb.Balancer(text, undefined, 1);
+const pickNext = measure(() => {
+  sink += next.pickNext();
+}, 100000);
+next.free();
 const batch = 10000;
 const pickMany = measure(() => {
   sink += indexed.pickMany(batch)[0];
@@ -61,6 +66,8 @@ const simulate = measure(() => {
 }, 5, 11);
 console.log(`wasm\tpick\t${pick.toFixed(1)}`);
 console.log(`wasm\tpick_index\t${pickIndex.toFixed(1)}`);
+// The pick without a hash key, returned as a plain number (no `Result`).
+console.log(`wasm\tpick_next\t${pickNext.toFixed(1)}`);
 // Per pick of a `pickMany(10000)` call: the picks without a JavaScript-to-wasm call each.
 console.log(`wasm\tpick_many\t${pickMany.toFixed(1)}`);
 console.log(`wasm\texplain\t${explain.toFixed(1)}`);

@@ -744,6 +744,17 @@ impl Balancer {
             .unwrap_or(-1))
     }
 
+    /// `pickNext()`: as `pickIndex()` without a hash key (RING_HASH and MAGLEV draw the hash from
+    /// the seeded generator), the endpoint's index into the explanation's `endpoints`, -1 when
+    /// none can serve. It cannot fail, so it returns a plain number: `pickIndex`'s `Result`
+    /// comes back from wasm as a fresh array at every call, which was most of its cost.
+    #[wasm_bindgen(js_name = pickNext)]
+    pub fn pick_next(&mut self) -> i32 {
+        self.pick_index_key(None)
+            .and_then(|i| i32::try_from(i).ok())
+            .unwrap_or(-1)
+    }
+
     /// `start(hashKey?)`: as `pick`, for a request that stays active on its endpoint (least
     /// request counts it) until `finish(picked)`; the result carries its `ticket`.
     ///

@@ -111,12 +111,31 @@ test("pickIndex gives the index pick would give, keyed or not", () => {
   assert.throws(() => new meshlb.Balancer(read("examples/envoy/maglev.json")).pickIndex(7), /hashKey/);
 });
 
+test("pickNext gives the index an unkeyed pick would give, as a plain number", () => {
+  for (const file of ["examples/default.yaml", "examples/envoy/locality-weighted.json", "examples/envoy/maglev.json"]) {
+    const a = new meshlb.Balancer(read(file), {}, 4);
+    const b = new meshlb.Balancer(read(file), {}, 4);
+    const seen = new Set();
+    for (let i = 0; i < 2000; i++) {
+      const index = a.pickNext();
+      assert.equal(typeof index, "number");
+      assert.equal(index, b.pick().index, `${file}, pick ${i}`);
+      seen.add(index);
+    }
+    // Every file spreads its picks over more than one endpoint.
+    assert.ok(seen.size > 1, `${file}: ${[...seen]}`);
+  }
+  // It takes no argument: a hash key is `pickIndex`'s.
+  assert.equal(meshlb.Balancer.prototype.pickNext.length, 0);
+});
+
 test("no endpoint: pick is null, as meshlb pick prints -", () => {
   const file = "examples/export-to.yaml";
   const balancer = new meshlb.Balancer(read(file));
   assert.equal(balancer.pick(), null);
   assert.equal(balancer.pickMany(3).join(","), "-1,-1,-1");
   assert.equal(balancer.pickIndex(), -1);
+  assert.equal(balancer.pickNext(), -1);
   assert.equal(runCli(["pick", file, "--requests", "1"]).stdout, "-\n");
 });
 

@@ -583,8 +583,10 @@ fn targets(md: &mut String, rows: &[Row], memory: &str, node: &str) {
     );
     let _ = writeln!(
         md,
-        "| pick in the wasm build (Node) vs native: per pick of `pickMany`; one `pickIndex()` call; one `pick()` call, which also builds a JavaScript object | {}; {}; {} | ≤ 2× |\n",
+        "| pick in the wasm build (Node) vs native: per pick of `pickMany`; one `pickNext()` call; one `pickIndex()` call; one `pick()` call, which also builds a JavaScript object | {}; {}; {}; {} | ≤ 2× |\n",
         wasm_ratio_to(rows, node, "pick_many", "pick_index")
+            .unwrap_or_else(|| "not measured (--no-wasm)".into()),
+        wasm_ratio_to(rows, node, "pick_next", "pick_index")
             .unwrap_or_else(|| "not measured (--no-wasm)".into()),
         wasm_ratio(rows, node, "pick_index").unwrap_or_else(|| "not measured (--no-wasm)".into()),
         wasm_ratio(rows, node, "pick").unwrap_or_else(|| "not measured (--no-wasm)".into())
@@ -651,11 +653,14 @@ fn wasm_section(md: &mut String, rows: &[Row], node: &str) {
          of a `pickMany(10000)` call \
          against the native `pick_index`: the same picks without a JavaScript-to-wasm call \
          each, so the difference between it and `pick_index` is what crossing into wasm \
-         costs.\n\n| call | ratio |\n|---|---|"
+         costs. `pick_next` is one `pickNext()` call against the same: the pick without a \
+         hash key, returned as a plain number where `pickIndex()` returns a `Result`.\n\n\
+         | call | ratio |\n|---|---|"
     );
     for (what, native) in [
         ("pick", "pick"),
         ("pick_index", "pick_index"),
+        ("pick_next", "pick_index"),
         ("pick_many", "pick_index"),
         ("explain", "explain"),
         ("simulate", "simulate"),
