@@ -265,5 +265,8 @@ test("pick and start return a new object each time, with the endpoint's fields a
 test("a freed balancer throws a JavaScript error, not a trap", () => {
   const balancer = new meshlb.Balancer(read("examples/default.yaml"));
   balancer.free();
-  assert.throws(() => balancer.pick(), (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError));
+  const notATrap = (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError);
+  assert.throws(() => balancer.pick(), notATrap);
+  // `pickNext` returns a plain number, and a freed balancer still throws rather than traps.
+  assert.throws(() => balancer.pickNext(), notATrap);
 });
