@@ -464,6 +464,20 @@ const SPANS_ROUTE: u16 = 1 << 14;
 /// Routes to a priority whose healthy scheduler makes no picks ahead: this plus the priority.
 const LOCALITY_ROUTE: u16 = 2 << 14;
 
+/// How a route reaches a scheduler of one locality whose healthy list is its priority's (see
+/// [`LONE_ROUTE`]).
+const LONE: u16 = 3;
+
+/// Routes to a priority whose healthy scheduler would make its picks ahead with their lists
+/// ([`SPANS`]) but holds one locality, whose healthy list is the priority's whole healthy
+/// list: this plus the priority (below [`ROUTE_GENERAL`]). Every pick of that scheduler is
+/// that locality, so the pick samples the priority's list at once ([`Picker::pick_lone`]),
+/// as a priority without a locality scheduler does, where it took the scheduler's next pick
+/// made ahead (a counter loaded, stepped and stored, and a span looked up) and went through
+/// the policy's dispatch: Istio's locality failover, a locality a priority (the `failover`
+/// benchmark, 16 % of the picks spilling over to priority 1).
+const LONE_ROUTE: u16 = 3 << 14;
+
 /// A route to the general path.
 const ROUTE_GENERAL: u16 = u16::MAX - 1;
 
@@ -471,23 +485,27 @@ const ROUTE_GENERAL: u16 = u16::MAX - 1;
 const ROUTE_UNKNOWN: u16 = u16::MAX;
 
 /// The route to `priority`'s healthy scheduler, which makes its picks ahead as `made` says
-/// ([`Scheduler::made_ahead`]); `None` past the priorities a route can name (2^14).
+/// ([`Scheduler::made_ahead`], or [`LONE`]); `None` past the priorities a route can name
+/// (2^14, and 2^14 - 2 for [`LONE_ROUTE`], whose last two values are [`ROUTE_GENERAL`] and
+/// [`ROUTE_UNKNOWN`]).
 fn route_to(priority: usize, made: u16) -> Option<u16> {
     let p = u16::try_from(priority).ok().filter(|&p| p < SPANS_ROUTE)?;
     Some(match made {
         MADE_AHEAD => p,
         SPANS => SPANS_ROUTE | p,
+        LONE => Some(LONE_ROUTE | p).filter(|&route| route < ROUTE_GENERAL)?,
         _ => LOCALITY_ROUTE | p,
     })
 }
 
 /// A route to a locality scheduler (below [`ROUTE_GENERAL`]) as how the scheduler makes its
-/// picks ahead ([`MADE_AHEAD`], [`SPANS`] or 0) and the priority.
+/// picks ahead ([`MADE_AHEAD`], [`SPANS`], [`LONE`] or 0) and the priority.
 fn route_parts(route: u16) -> (u16, usize) {
     let made = match route >> 14 {
         0 => MADE_AHEAD,
         1 => SPANS,
-        _ => 0,
+        2 => 0,
+        _ => LONE,
     };
     (made, usize::from(route & (SPANS_ROUTE - 1)))
 }
@@ -1446,6 +1464,9 @@ impl Picker {
         if route < LOCALITY_ROUTE {
             return self.pick_spanned(plan, rng, usize::from(route - SPANS_ROUTE), random);
         }
+        if (LONE_ROUTE..ROUTE_GENERAL).contains(&route) {
+            return self.pick_lone(rng, usize::from(route - LONE_ROUTE), random);
+        }
         self.pick_routed(plan, rng, random, at, route)
     }
 
@@ -1640,6 +1661,36 @@ impl Picker {
         };
         // Two choices: `fewest_active`'s pair, its count known here.
         let i = fewest_active(2, rng, |v| Some(v % n), load)?;
+        list.get(i as usize).map(|&h| HostId::new(h))
+    }
+
+    /// Healthy RANDOM or LEAST_REQUEST (equal weights) traffic of `priority`, not in panic,
+    /// whose locality scheduler holds one locality and that locality's list is the
+    /// priority's whole healthy list (see [`LONE_ROUTE`]): the policy's sample of the list,
+    /// `None` when it is empty. The scheduler is not stepped: every pick of a lone locality
+    /// is the same, and nothing reads a scheduler's state but its picks until the next sync
+    /// restarts it (as [`Edf::pick_one_burst`] leaves a lone burst's deadline).
+    #[inline(always)]
+    fn pick_lone<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        priority: usize,
+        random: u64,
+    ) -> Option<HostId> {
+        let list: &[u32] = &self.priorities.get(priority)?.healthy;
+        // An empty list draws nothing, as `sample`'s.
+        let n = core::num::NonZeroU64::new(list.len() as u64)?;
+        let i = if self.policy == LbPolicy::Random {
+            // RANDOM's `hosts[r % n]` with the value that chose the priority (random_lb.cc).
+            random % n
+        } else {
+            let active = &self.active;
+            let load = |i: u64| {
+                let host = list.get(i as usize).copied().unwrap_or(0);
+                active.get(host as usize).copied().unwrap_or(0)
+            };
+            fewest_active(self.choice_count, rng, |v| Some(v % n), load)?
+        };
         list.get(i as usize).map(|&h| HostId::new(h))
     }
 
@@ -2157,7 +2208,11 @@ impl Picker {
                 let in_panic = plan.priorities().get(p).is_none_or(|state| state.panic);
                 match scheduler {
                     Some(scheduler) if scheduler.on && !in_panic => {
-                        route_to(p, scheduler.made_ahead(self.policy)).unwrap_or(ROUTE_GENERAL)
+                        let made = match scheduler.made_ahead(self.policy) {
+                            SPANS if self.priorities.get(p).is_some_and(is_lone) => LONE,
+                            made => made,
+                        };
+                        route_to(p, made).unwrap_or(ROUTE_GENERAL)
                     }
                     _ => ROUTE_GENERAL,
                 }
@@ -2207,6 +2262,18 @@ impl Picker {
             self.fast_rotation = Lap::from_source(&sources.healthy_source, n as u32, 0);
         }
     }
+}
+
+/// Whether `sources`' healthy locality scheduler holds one locality whose healthy list is the
+/// priority's whole healthy list (see [`LONE_ROUTE`]).
+fn is_lone(sources: &PrioritySources) -> bool {
+    let [l] = sources.locality_healthy_scheduler.edf.items() else {
+        return false;
+    };
+    sources.locality_healthy.get(*l as usize).is_some_and(|r| {
+        let whole = (sources.healthy.start, sources.healthy.buf.len());
+        r.end > r.start && (r.start as usize, r.end as usize) == whole
+    })
 }
 
 /// Rebuilds the locality schedulers of priority `p`: EDF over the effective weights, localities
@@ -3146,12 +3213,16 @@ mod tests {
             policy in non_hash_policy(),
             unequal in proptest::bool::ANY,
             priorities in 1_u32..4,
+            lone in proptest::bool::ANY,
             seed in proptest::num::u64::ANY,
             flips in proptest::collection::vec((0_u32..18, 0_u8..4), 1..40),
         ) {
             let weights: &[u32] = if unequal { &[1, 3, 2, 5] } else { &[2] };
-            // Six localities of three hosts: a few flips change every load.
-            let input = assignment(priorities, 6, 3, weights);
+            // Six localities of three hosts over the priorities (a few flips change every
+            // load), or one locality of six hosts a priority (Istio's failover: lone
+            // localities, `LONE_ROUTE`).
+            let (groups, per) = if lone { (priorities, 6) } else { (6, 3) };
+            let input = assignment(priorities, groups, per, weights);
             let config = LbConfig { policy, locality_weighted: true, ..LbConfig::default() };
             let mut plan = Plan::build(&input, &config).expect("plan");
             let mut routed = Picker::with_seed(&plan, seed);
@@ -3168,25 +3239,35 @@ mod tests {
                     let x = routed.pick(&plan, &mut a, Request::default());
                     let y = general.pick(&plan, &mut b, Request::default());
                     proptest::prop_assert_eq!(x, y, "round {} pick {}", round, i);
+                    // Every third request stays: LEAST_REQUEST's samples then differ in load.
+                    if let Some(host) = x.filter(|_| i % 3 == 0) {
+                        routed.request_started(host);
+                        general.request_started(host);
+                    }
                 }
                 // A route to a locality scheduler says how it makes its picks ahead: with their
                 // hosts (ROUND_ROBIN, whatever the weights) or their lists (RANDOM, and
-                // LEAST_REQUEST over equal weights); over unequal ones LEAST_REQUEST makes none.
+                // LEAST_REQUEST over equal weights), which a lone locality's list is at once;
+                // over unequal weights LEAST_REQUEST makes none.
                 let made_ahead = !unequal || policy != LbPolicy::LeastRequest;
+                // (Six localities can leave one healthy in a priority: lone then.)
                 for &route in routed.routes.iter().filter(|&&r| r < ROUTE_GENERAL) {
+                    let (made, p) = route_parts(route);
                     let want = match (made_ahead, policy) {
                         (false, _) => 0,
                         (true, LbPolicy::RoundRobin) => MADE_AHEAD,
+                        (true, _) if lone || routed.priorities[p].locality_healthy_scheduler.edf.items().len() == 1 => LONE,
                         (true, _) => SPANS,
                     };
-                    proptest::prop_assert_eq!(route_parts(route).0, want, "round {}", round);
+                    proptest::prop_assert_eq!(made, want, "round {}", round);
                 }
                 let health = match health {
                     0 | 1 => HealthStatus::Unhealthy,
                     2 => HealthStatus::Degraded,
                     _ => HealthStatus::Healthy,
                 };
-                plan.set_health(HostId::new(host), health);
+                // Eighteen hosts, or six a priority when lone.
+                plan.set_health(HostId::new(host % (groups * per)), health);
                 routed.resync(&plan);
                 general.resync(&plan);
                 general.routes = [ROUTE_GENERAL; 100];
@@ -3206,6 +3287,50 @@ mod tests {
         }
         picker.fast = Fast::Off;
         picker.choose_fast(plan);
+    }
+
+    /// A priority whose locality scheduler holds one locality while another locality, without a
+    /// weight, keeps healthy hosts: Envoy's locality-weighted LB never picks those
+    /// (`load_balancing_weight` unset gives no load, endpoint.proto), so the lone locality's
+    /// list is not the priority's and the pick samples the locality's, not the priority's
+    /// whole list ([`LONE_ROUTE`] is only for a locality whose list is the whole list).
+    #[test]
+    fn a_lone_locality_beside_one_without_weight_samples_its_own_list() {
+        let group = |zone: &str, weight: Option<u32>, first: u32| LocalityEndpoints {
+            locality: Locality::new("r", zone, ""),
+            weight,
+            priority: 0,
+            endpoints: (first..first + 3)
+                .map(|i| Endpoint::new(&format!("10.0.0.{i}"), 80))
+                .collect(),
+        };
+        let input = LoadAssignment {
+            localities: alloc::vec![group("z0", Some(1), 1), group("z1", None, 4)],
+            ..Default::default()
+        };
+        for policy in [LbPolicy::Random, LbPolicy::LeastRequest] {
+            let config = LbConfig {
+                policy,
+                locality_weighted: true,
+                ..LbConfig::default()
+            };
+            let plan = Plan::build(&input, &config).expect("plan");
+            let mut picker = Picker::with_seed(&plan, 7);
+            let mut rng = SeededRng::new(7);
+            let mut counts = [0_u32; 6];
+            for _ in 0..300 {
+                let host = picker
+                    .pick(&plan, &mut rng, Request::default())
+                    .expect("a host");
+                counts[host.index()] += 1;
+            }
+            // Hosts 0–2 are z0's, 3–5 z1's (host order is input order).
+            assert_eq!(counts[3..], [0, 0, 0], "{policy:?}: {counts:?}");
+            assert!(
+                counts[..3].iter().all(|&c| c > 50),
+                "{policy:?}: {counts:?}"
+            );
+        }
     }
 
     /// A priority of one locality (its picks made ahead at once, see `Lap::fill`) whose list
