@@ -2240,10 +2240,16 @@ impl Picker {
         }
         let scheduler = &sources.locality_healthy_scheduler;
         if scheduler.on {
-            if scheduler.made_ahead(self.policy) == MADE_AHEAD {
-                self.fast = Fast::Ahead;
+            match scheduler.made_ahead(self.policy) {
+                MADE_AHEAD => self.fast = Fast::Ahead,
+                // One locality whose list is the priority's (see `LONE_ROUTE`): every pick is
+                // the policy's over the list, as without a scheduler (below).
+                SPANS if is_lone(sources) => {}
+                _ => return,
             }
-            return;
+            if self.fast == Fast::Ahead {
+                return;
+            }
         }
         let modulus = Modulus::new(n as u64);
         self.fast = match (self.policy, sources.healthy_source.weighted) {
@@ -3424,15 +3430,16 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The fast path (one priority, all load healthy, no locality scheduler) picks the same
-        /// hosts as the general path: the rotation kept as laps as Envoy's index modulo `n`
-        /// (seeds near the 64-bit wrap included), weighted round robin through the same EDF,
-        /// RANDOM and P2C over the same list; and after a health change hands the state back
-        /// to the general path, both still agree.
+        /// The fast path (one priority, all load healthy, no locality scheduler or one of a
+        /// single locality) picks the same hosts as the general path: the rotation kept as
+        /// laps as Envoy's index modulo `n` (seeds near the 64-bit wrap included), weighted
+        /// round robin through the same EDF, RANDOM and P2C over the same list; and after a
+        /// health change hands the state back to the general path, both still agree.
         #[test]
         fn the_fast_path_picks_as_the_general_path(
             policy in non_hash_policy(),
             unequal in proptest::bool::ANY,
+            locality_weighted in proptest::bool::ANY,
             n in 1_u32..40,
             seed in proptest::prop_oneof![
                 proptest::num::u64::ANY,
@@ -3442,13 +3449,18 @@ mod tests {
         ) {
             let weights: &[u32] = if unequal { &[1, 3, 2, 5] } else { &[2] };
             let input = assignment(1, 1, n, weights);
-            let config = LbConfig { policy, ..LbConfig::default() };
+            let config = LbConfig { policy, locality_weighted, ..LbConfig::default() };
             let mut plan = Plan::build(&input, &config).expect("plan");
             let mut fast = Picker::with_seed(&plan, seed);
             let mut general = fast.clone();
             let weighted_lr = policy == LbPolicy::LeastRequest && unequal && n > 1;
             proptest::prop_assert_eq!(fast.fast == Fast::Off, weighted_lr);
+            // Under locality-weighted LB, ROUND_ROBIN's fast path is its picks made ahead.
+            let ahead = locality_weighted && policy == LbPolicy::RoundRobin;
+            proptest::prop_assert_eq!(fast.fast == Fast::Ahead, ahead);
             general.store_rotation();
+            // The general path itself, not a route's (`routes_pick_as_...` compares those).
+            general.routes = [ROUTE_GENERAL; 100];
             let (mut a, mut b) = (SeededRng::new(seed), SeededRng::new(seed));
             for round in 0..2 {
                 for i in 0..3 * n + 7 {
@@ -3467,6 +3479,7 @@ mod tests {
                 fast.resync(&plan);
                 general.resync(&plan);
                 general.store_rotation();
+                general.routes = [ROUTE_GENERAL; 100];
             }
         }
     }
