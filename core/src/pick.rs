@@ -464,19 +464,22 @@ const SPANS_ROUTE: u16 = 1 << 14;
 /// Routes to a priority whose healthy scheduler makes no picks ahead: this plus the priority.
 const LOCALITY_ROUTE: u16 = 2 << 14;
 
-/// How a route reaches a scheduler of one locality whose healthy list is its priority's (see
-/// [`LONE_ROUTE`]).
-const LONE: u16 = 3;
+/// How a route reaches a priority whose healthy traffic the policy picks from its whole
+/// healthy list (see [`LIST_ROUTE`]).
+const LIST: u16 = 3;
 
-/// Routes to a priority whose healthy scheduler would make its picks ahead with their lists
-/// ([`SPANS`]) but holds one locality, whose healthy list is the priority's whole healthy
-/// list: this plus the priority (below [`ROUTE_GENERAL`]). Every pick of that scheduler is
-/// that locality, so the pick samples the priority's list at once ([`Picker::pick_lone`]),
-/// as a priority without a locality scheduler does, where it took the scheduler's next pick
-/// made ahead (a counter loaded, stepped and stored, and a span looked up) and went through
-/// the policy's dispatch: Istio's locality failover, a locality a priority (the `failover`
-/// benchmark, 16 % of the picks spilling over to priority 1).
-const LONE_ROUTE: u16 = 3 << 14;
+/// Routes to a priority whose healthy traffic (not in panic) the policy picks from the
+/// priority's whole healthy list ([`Picker::pick_list`]): this plus the priority (below
+/// [`ROUTE_GENERAL`]). Either the priority has no locality scheduler (locality-weighted LB
+/// off, as Istio's default locality failover leaves it: priorities alone), under every
+/// policy but LEAST_REQUEST over unequal weights; or its healthy scheduler holds one
+/// locality, whose healthy list is the priority's whole list, under RANDOM and LEAST_REQUEST
+/// over equal weights (every pick of a one-locality scheduler is that locality; ROUND_ROBIN's
+/// are made ahead, [`MADE_AHEAD`]). Where it took the scheduler's next pick made ahead (a
+/// counter loaded, stepped and stored, and a span looked up) and the policy's dispatch, or
+/// the general path out of line (the priority chosen again, its health, panic and scheduler
+/// checked).
+const LIST_ROUTE: u16 = 3 << 14;
 
 /// A route to the general path.
 const ROUTE_GENERAL: u16 = u16::MAX - 1;
@@ -485,27 +488,27 @@ const ROUTE_GENERAL: u16 = u16::MAX - 1;
 const ROUTE_UNKNOWN: u16 = u16::MAX;
 
 /// The route to `priority`'s healthy scheduler, which makes its picks ahead as `made` says
-/// ([`Scheduler::made_ahead`], or [`LONE`]); `None` past the priorities a route can name
-/// (2^14, and 2^14 - 2 for [`LONE_ROUTE`], whose last two values are [`ROUTE_GENERAL`] and
-/// [`ROUTE_UNKNOWN`]).
+/// ([`Scheduler::made_ahead`]), or whose list the policy picks from ([`LIST`]); `None` past
+/// the priorities a route can name (2^14, and 2^14 - 2 for [`LIST_ROUTE`], whose last two
+/// values are [`ROUTE_GENERAL`] and [`ROUTE_UNKNOWN`]).
 fn route_to(priority: usize, made: u16) -> Option<u16> {
     let p = u16::try_from(priority).ok().filter(|&p| p < SPANS_ROUTE)?;
     Some(match made {
         MADE_AHEAD => p,
         SPANS => SPANS_ROUTE | p,
-        LONE => Some(LONE_ROUTE | p).filter(|&route| route < ROUTE_GENERAL)?,
+        LIST => Some(LIST_ROUTE | p).filter(|&route| route < ROUTE_GENERAL)?,
         _ => LOCALITY_ROUTE | p,
     })
 }
 
-/// A route to a locality scheduler (below [`ROUTE_GENERAL`]) as how the scheduler makes its
-/// picks ahead ([`MADE_AHEAD`], [`SPANS`], [`LONE`] or 0) and the priority.
+/// A route (below [`ROUTE_GENERAL`]) as how it picks ([`MADE_AHEAD`], [`SPANS`], [`LIST`], or 0
+/// for a locality scheduler that makes no picks ahead) and the priority.
 fn route_parts(route: u16) -> (u16, usize) {
     let made = match route >> 14 {
         0 => MADE_AHEAD,
         1 => SPANS,
         2 => 0,
-        _ => LONE,
+        _ => LIST,
     };
     (made, usize::from(route & (SPANS_ROUTE - 1)))
 }
@@ -1464,8 +1467,8 @@ impl Picker {
         if route < LOCALITY_ROUTE {
             return self.pick_spanned(plan, rng, usize::from(route - SPANS_ROUTE), random);
         }
-        if (LONE_ROUTE..ROUTE_GENERAL).contains(&route) {
-            return self.pick_lone(rng, usize::from(route - LONE_ROUTE), random);
+        if (LIST_ROUTE..ROUTE_GENERAL).contains(&route) {
+            return self.pick_list(plan, rng, usize::from(route - LIST_ROUTE), random);
         }
         self.pick_routed(plan, rng, random, at, route)
     }
@@ -1664,19 +1667,23 @@ impl Picker {
         list.get(i as usize).map(|&h| HostId::new(h))
     }
 
-    /// Healthy RANDOM or LEAST_REQUEST (equal weights) traffic of `priority`, not in panic,
-    /// whose locality scheduler holds one locality and that locality's list is the
-    /// priority's whole healthy list (see [`LONE_ROUTE`]): the policy's sample of the list,
-    /// `None` when it is empty. The scheduler is not stepped: every pick of a lone locality
-    /// is the same, and nothing reads a scheduler's state but its picks until the next sync
-    /// restarts it (as [`Edf::pick_one_burst`] leaves a lone burst's deadline).
+    /// Healthy traffic of `priority`, not in panic, that the policy picks from the priority's
+    /// whole healthy list (see [`LIST_ROUTE`]): RANDOM's `random % n`, LEAST_REQUEST's
+    /// samples (equal weights), ROUND_ROBIN's rotation or, over unequal weights, the list's
+    /// EDF; `None` when the list is empty. A lone locality's scheduler is not stepped: every
+    /// pick of it is the same, and nothing reads a scheduler's state but its picks until the
+    /// next sync restarts it (as [`Edf::pick_one_burst`] leaves a lone burst's deadline).
     #[inline(always)]
-    fn pick_lone<R: Rng + ?Sized>(
+    fn pick_list<R: Rng + ?Sized>(
         &mut self,
+        plan: &Plan,
         rng: &mut R,
         priority: usize,
         random: u64,
     ) -> Option<HostId> {
+        if self.policy == LbPolicy::RoundRobin {
+            return self.pick_list_rotation(plan, priority);
+        }
         let list: &[u32] = &self.priorities.get(priority)?.healthy;
         // An empty list draws nothing, as `sample`'s.
         let n = core::num::NonZeroU64::new(list.len() as u64)?;
@@ -1692,6 +1699,21 @@ impl Picker {
             fewest_active(self.choice_count, rng, |v| Some(v % n), load)?
         };
         list.get(i as usize).map(|&h| HostId::new(h))
+    }
+
+    /// [`Picker::pick_list`] under ROUND_ROBIN (a priority without a locality scheduler): the
+    /// rotation over the list (`hosts[index++ % n]`), or its EDF over unequal weights.
+    #[inline(never)]
+    fn pick_list_rotation(&mut self, plan: &Plan, priority: usize) -> Option<HostId> {
+        let state = self.priorities.get_mut(priority)?;
+        let i = if state.healthy_source.weighted {
+            self.pick_weighted(plan, priority)?
+        } else {
+            let n = u32::try_from(state.healthy.len()).ok().filter(|&n| n > 0)?;
+            state.healthy_source.next_rr(n)
+        };
+        let state = self.priorities.get(priority)?;
+        state.healthy.host(i as usize).map(HostId::new)
     }
 
     /// [`Picker::pick_spanned`] under RANDOM: `random % n` in the next list made ahead, a
@@ -2206,13 +2228,23 @@ impl Picker {
                     .get(p)
                     .map(|sources| &sources.locality_healthy_scheduler);
                 let in_panic = plan.priorities().get(p).is_none_or(|state| state.panic);
+                let sources = self.priorities.get(p);
                 match scheduler {
                     Some(scheduler) if scheduler.on && !in_panic => {
                         let made = match scheduler.made_ahead(self.policy) {
-                            SPANS if self.priorities.get(p).is_some_and(is_lone) => LONE,
+                            SPANS if sources.is_some_and(is_lone) => LIST,
                             made => made,
                         };
                         route_to(p, made).unwrap_or(ROUTE_GENERAL)
+                    }
+                    // No locality scheduler: the list, but for LEAST_REQUEST over unequal
+                    // weights (re-read at each pick: the general path).
+                    Some(_) if !in_panic => {
+                        let weighted = sources.is_some_and(|s| s.healthy_source.weighted);
+                        match (self.policy, weighted) {
+                            (LbPolicy::LeastRequest, true) => ROUTE_GENERAL,
+                            _ => route_to(p, LIST).unwrap_or(ROUTE_GENERAL),
+                        }
                     }
                     _ => ROUTE_GENERAL,
                 }
@@ -2242,7 +2274,7 @@ impl Picker {
         if scheduler.on {
             match scheduler.made_ahead(self.policy) {
                 MADE_AHEAD => self.fast = Fast::Ahead,
-                // One locality whose list is the priority's (see `LONE_ROUTE`): every pick is
+                // One locality whose list is the priority's (see `LIST_ROUTE`): every pick is
                 // the policy's over the list, as without a scheduler (below).
                 SPANS if is_lone(sources) => {}
                 _ => return,
@@ -2271,7 +2303,7 @@ impl Picker {
 }
 
 /// Whether `sources`' healthy locality scheduler holds one locality whose healthy list is the
-/// priority's whole healthy list (see [`LONE_ROUTE`]).
+/// priority's whole healthy list (see [`LIST_ROUTE`]).
 fn is_lone(sources: &PrioritySources) -> bool {
     let [l] = sources.locality_healthy_scheduler.edf.items() else {
         return false;
@@ -3220,21 +3252,23 @@ mod tests {
             unequal in proptest::bool::ANY,
             priorities in 1_u32..4,
             lone in proptest::bool::ANY,
+            locality_weighted in proptest::bool::ANY,
             seed in proptest::num::u64::ANY,
             flips in proptest::collection::vec((0_u32..18, 0_u8..4), 1..40),
         ) {
             let weights: &[u32] = if unequal { &[1, 3, 2, 5] } else { &[2] };
             // Six localities of three hosts over the priorities (a few flips change every
             // load), or one locality of six hosts a priority (Istio's failover: lone
-            // localities, `LONE_ROUTE`).
+            // localities, `LIST_ROUTE`).
             let (groups, per) = if lone { (priorities, 6) } else { (6, 3) };
             let input = assignment(priorities, groups, per, weights);
-            let config = LbConfig { policy, locality_weighted: true, ..LbConfig::default() };
+            // Without locality-weighted LB (Istio's default failover): no locality scheduler.
+            let config = LbConfig { policy, locality_weighted, ..LbConfig::default() };
             let mut plan = Plan::build(&input, &config).expect("plan");
             let mut routed = Picker::with_seed(&plan, seed);
             // Every host healthy: priority 0 takes all the load, its picks made ahead under
-            // ROUND_ROBIN (the fast path's), no route asked.
-            let ahead = policy == LbPolicy::RoundRobin;
+            // locality-weighted ROUND_ROBIN (the fast path's), no route asked.
+            let ahead = policy == LbPolicy::RoundRobin && locality_weighted;
             proptest::prop_assert_eq!(routed.fast == Fast::Ahead, ahead);
             let mut general = routed.clone();
             general.routes = [ROUTE_GENERAL; 100];
@@ -3260,9 +3294,11 @@ mod tests {
                 for &route in routed.routes.iter().filter(|&&r| r < ROUTE_GENERAL) {
                     let (made, p) = route_parts(route);
                     let want = match (made_ahead, policy) {
+                        // No locality scheduler: the priority's list.
+                        _ if !locality_weighted => LIST,
                         (false, _) => 0,
                         (true, LbPolicy::RoundRobin) => MADE_AHEAD,
-                        (true, _) if lone || routed.priorities[p].locality_healthy_scheduler.edf.items().len() == 1 => LONE,
+                        (true, _) if lone || routed.priorities[p].locality_healthy_scheduler.edf.items().len() == 1 => LIST,
                         (true, _) => SPANS,
                     };
                     proptest::prop_assert_eq!(made, want, "round {}", round);
@@ -3299,7 +3335,7 @@ mod tests {
     /// weight, keeps healthy hosts: Envoy's locality-weighted LB never picks those
     /// (`load_balancing_weight` unset gives no load, endpoint.proto), so the lone locality's
     /// list is not the priority's and the pick samples the locality's, not the priority's
-    /// whole list ([`LONE_ROUTE`] is only for a locality whose list is the whole list).
+    /// whole list ([`LIST_ROUTE`] is only for a locality whose list is the whole list).
     #[test]
     fn a_lone_locality_beside_one_without_weight_samples_its_own_list() {
         let group = |zone: &str, weight: Option<u32>, first: u32| LocalityEndpoints {
