@@ -8,8 +8,12 @@
 //!   (3 priorities × 50 localities, locality-weighted LB, priority 0 at 60 % healthy so 16 % of
 //!   requests spill to priority 1; see `meshlb_benches::zoned`), and `failover` (Istio's
 //!   locality failover: 3 priorities of one locality each, locality-weighted LB, the same health
-//!   mix; see `meshlb_benches::failover`);
-//! - endpoint count: 10, 1k and 100k (`flat`); 1k, 10k and 100k (`zoned`, `failover`).
+//!   mix; see `meshlb_benches::failover`), and `priorities` (the same without locality-weighted
+//!   LB, as Istio's default failover leaves it: Istio sets `locality_weighted_lb_config` only
+//!   with `distribute` or a forced failover, research/istio.md; non-hash policies only, the hash
+//!   policies ignore locality weighting);
+//! - endpoint count: 10, 1k and 100k (`flat`); 1k, 10k and 100k (`zoned`, `failover`); 1k and
+//!   100k (`priorities`).
 //!
 //! Each group `pick/<policy>/<topology>` holds, per endpoint count:
 //! - `meshlb`: the pick;
@@ -81,26 +85,38 @@ struct Topology {
     sizes: &'static [usize],
     build: fn(usize, Weights) -> LoadAssignment,
     locality_weighted: bool,
+    /// Whether the hash policies are benchmarked on it.
+    hash: bool,
 }
 
-const TOPOLOGIES: [Topology; 3] = [
+const TOPOLOGIES: [Topology; 4] = [
     Topology {
         name: "flat",
         sizes: &[10, 1_000, 100_000],
         build: flat,
         locality_weighted: false,
+        hash: true,
     },
     Topology {
         name: "zoned",
         sizes: &[1_000, 10_000, 100_000],
         build: zoned,
         locality_weighted: true,
+        hash: true,
     },
     Topology {
         name: "failover",
         sizes: &[1_000, 10_000, 100_000],
         build: failover,
         locality_weighted: true,
+        hash: true,
+    },
+    Topology {
+        name: "priorities",
+        sizes: &[1_000, 100_000],
+        build: failover,
+        locality_weighted: false,
+        hash: false,
     },
 ];
 
@@ -109,6 +125,9 @@ pub(crate) fn register(c: &mut Criterion) {
     let hashes = request_hashes();
     for topology in &TOPOLOGIES {
         for variant in &VARIANTS {
+            if variant.policy.is_hash_based() && !topology.hash {
+                continue;
+            }
             let mut group = c.benchmark_group(format!("pick/{}/{}", variant.name, topology.name));
             for &n in topology.sizes {
                 let assignment = (topology.build)(n, variant.weights);
