@@ -1702,16 +1702,23 @@ impl Picker {
     }
 
     /// [`Picker::pick_list`] under ROUND_ROBIN (a priority without a locality scheduler): the
-    /// rotation over the list (`hosts[index++ % n]`), or its EDF over unequal weights.
-    #[inline(never)]
+    /// rotation over the list (`hosts[index++ % n]`), or its EDF over unequal weights (out of
+    /// line).
+    #[inline(always)]
     fn pick_list_rotation(&mut self, plan: &Plan, priority: usize) -> Option<HostId> {
         let state = self.priorities.get_mut(priority)?;
-        let i = if state.healthy_source.weighted {
-            self.pick_weighted(plan, priority)?
-        } else {
-            let n = u32::try_from(state.healthy.len()).ok().filter(|&n| n > 0)?;
-            state.healthy_source.next_rr(n)
-        };
+        if state.healthy_source.weighted {
+            return self.pick_list_weighted(plan, priority);
+        }
+        let n = u32::try_from(state.healthy.len()).ok().filter(|&n| n > 0)?;
+        let i = state.healthy_source.next_rr(n);
+        state.healthy.host(i as usize).map(HostId::new)
+    }
+
+    /// [`Picker::pick_list_rotation`] over unequal weights: the list's EDF.
+    #[inline(never)]
+    fn pick_list_weighted(&mut self, plan: &Plan, priority: usize) -> Option<HostId> {
+        let i = self.pick_weighted(plan, priority)?;
         let state = self.priorities.get(priority)?;
         state.healthy.host(i as usize).map(HostId::new)
     }
