@@ -2280,14 +2280,14 @@ impl Picker {
         let scheduler = &sources.locality_healthy_scheduler;
         if scheduler.on {
             match scheduler.made_ahead(self.policy) {
-                MADE_AHEAD => self.fast = Fast::Ahead,
+                MADE_AHEAD => {
+                    self.fast = Fast::Ahead;
+                    return;
+                }
                 // One locality whose list is the priority's (see `LIST_ROUTE`): every pick is
                 // the policy's over the list, as without a scheduler (below).
                 SPANS if is_lone(sources) => {}
                 _ => return,
-            }
-            if self.fast == Fast::Ahead {
-                return;
             }
         }
         let modulus = Modulus::new(n as u64);
