@@ -1161,7 +1161,8 @@ impl WeightedAhead {
 /// The pick every request takes while the plan stays as it is, decided at each sync: when
 /// priority 0 carries all the load as healthy traffic (`healthy_load == 100`, so
 /// `choosePriority` answers priority 0, healthy, for every random value), is not in panic,
-/// has no locality scheduler (and, under LEAST_REQUEST, its healthy hosts have equal weights),
+/// has no locality scheduler, or under RANDOM and LEAST_REQUEST one holding a single locality
+/// whose list is the whole list (and, under LEAST_REQUEST, its healthy hosts have equal weights),
 /// a pick is the policy's choice over priority 0's healthy list and nothing else. The random value is still drawn
 /// (Envoy draws it, and RANDOM and the caller's RNG stream depend on it). Under RING_HASH and
 /// MAGLEV, `healthy_load == 100` alone sends every hash to priority 0's table.
