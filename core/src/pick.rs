@@ -1659,13 +1659,12 @@ impl Picker {
         let list = state.healthy.span(start, n)?;
         // An empty list draws nothing, as `sample`'s.
         let n = core::num::NonZeroU64::new(u64::from(n))?;
-        let load = |i: u64| {
-            let host = list.get(i as usize).copied().unwrap_or(0);
-            self.active.get(host as usize).copied().unwrap_or(0)
-        };
+        // The samples are hosts (each read once, where a position was read again for its
+        // host once chosen).
+        let sample = |v: u64| list.get((v % n) as usize).copied();
+        let load = |host: u32| self.active.get(host as usize).copied().unwrap_or(0);
         // Two choices: `fewest_active`'s pair, its count known here.
-        let i = fewest_active(2, rng, |v| Some(v % n), load)?;
-        list.get(i as usize).map(|&h| HostId::new(h))
+        fewest_active(2, rng, sample, load).map(HostId::new)
     }
 
     /// Healthy traffic of `priority`, not in panic, that the policy picks from the priority's
@@ -1688,18 +1687,17 @@ impl Picker {
         let list: &[u32] = &self.priorities.get(priority)?.healthy;
         // An empty list draws nothing, as `sample`'s.
         let n = core::num::NonZeroU64::new(list.len() as u64)?;
-        let i = if self.policy == LbPolicy::Random {
+        let host = if self.policy == LbPolicy::Random {
             // RANDOM's `hosts[r % n]` with the value that chose the priority (random_lb.cc).
-            random % n
+            list.get((random % n) as usize).copied()
         } else {
+            // The samples are hosts, as `pick_spanned_pair`'s.
             let active = &self.active;
-            let load = |i: u64| {
-                let host = list.get(i as usize).copied().unwrap_or(0);
-                active.get(host as usize).copied().unwrap_or(0)
-            };
-            fewest_active(self.choice_count, rng, |v| Some(v % n), load)?
+            let sample = |v: u64| list.get((v % n) as usize).copied();
+            let load = |host: u32| active.get(host as usize).copied().unwrap_or(0);
+            fewest_active(self.choice_count, rng, sample, load)
         };
-        list.get(i as usize).map(|&h| HostId::new(h))
+        host.map(HostId::new)
     }
 
     /// [`Picker::pick_list`] under ROUND_ROBIN (a priority without a locality scheduler): the
