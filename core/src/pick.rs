@@ -1491,36 +1491,19 @@ impl Picker {
         if route != ROUTE_GENERAL {
             return match route_parts(route) {
                 (MADE_AHEAD, priority) => self.pick_made_ahead(plan, rng, priority, random),
+                (LIST, priority) => self.pick_list(plan, rng, priority, random),
                 (_, priority) => self.pick_locality(plan, rng, priority, random),
             };
         }
+        // The general path: every healthy priority's list without a locality scheduler has a
+        // route of its own (`LIST_ROUTE`, but LEAST_REQUEST over unequal weights), so what
+        // comes here goes through `pick_in`, which the tests compare the routes with.
         let (priority, availability) = plan.choose_priority(random)?;
-        if availability == Availability::Healthy && !plan.priorities()[priority].panic {
-            let state = &mut self.priorities[priority];
-            if state.locality_healthy_scheduler.on {
-                return self.pick_locality(plan, rng, priority, random);
-            }
-            // No locality scheduler. ROUND_ROBIN over unequal weights: the list's EDF.
-            if self.policy == LbPolicy::RoundRobin && state.healthy_source.weighted {
-                let i = self.pick_weighted(plan, priority)?;
-                let state = self.priorities.get(priority)?;
-                return state.healthy.host(i as usize).map(HostId::new);
-            }
-            // Equal weights (rotation) or RANDOM: the priority's list.
-            if matches!(self.policy, LbPolicy::RoundRobin | LbPolicy::Random)
-                && !state.healthy_source.weighted
-            {
-                let n = state.healthy.len() as u32;
-                if n == 0 {
-                    return None;
-                }
-                let i = if self.policy == LbPolicy::Random {
-                    (random % u64::from(n)) as u32
-                } else {
-                    state.healthy_source.next_rr(n)
-                };
-                return state.healthy.host(i as usize).map(HostId::new);
-            }
+        if availability == Availability::Healthy
+            && !plan.priorities()[priority].panic
+            && self.priorities[priority].locality_healthy_scheduler.on
+        {
+            return self.pick_locality(plan, rng, priority, random);
         }
         self.pick_slow(plan, rng, priority, availability, random)
     }
