@@ -1640,14 +1640,8 @@ impl Picker {
             return self.pick_sampled(plan, rng, priority, random);
         };
         let list = state.healthy.span(start, n)?;
-        // An empty list draws nothing, as `sample`'s.
-        let n = core::num::NonZeroU64::new(u64::from(n))?;
-        // The samples are hosts (each read once, where a position was read again for its
-        // host once chosen).
-        let sample = |v: u64| list.get((v % n) as usize).copied();
-        let load = |host: u32| self.active.get(host as usize).copied().unwrap_or(0);
         // Two choices: `fewest_active`'s pair, its count known here.
-        fewest_active(2, rng, sample, load).map(HostId::new)
+        fewest_active_host(2, rng, list, &self.active).map(HostId::new)
     }
 
     /// Healthy traffic of `priority`, not in panic, that the policy picks from the priority's
@@ -1674,11 +1668,7 @@ impl Picker {
             // RANDOM's `hosts[r % n]` with the value that chose the priority (random_lb.cc).
             list.get((random % n) as usize).copied()
         } else {
-            // The samples are hosts, as `pick_spanned_pair`'s.
-            let active = &self.active;
-            let sample = |v: u64| list.get((v % n) as usize).copied();
-            let load = |host: u32| active.get(host as usize).copied().unwrap_or(0);
-            fewest_active(self.choice_count, rng, sample, load)
+            fewest_active_host(self.choice_count, rng, list, &self.active)
         };
         host.map(HostId::new)
     }
@@ -2580,6 +2570,24 @@ fn fewest_active<R: Rng + ?Sized, T: Copy>(
         best_load = select(fewer, sampled_load, best_load);
     }
     Some(best)
+}
+
+/// LEAST_REQUEST over equal weights in `list` (Envoy's `unweightedHostPick`): `choice_count`
+/// samples `r % n`, the host with the fewest `active` requests (by host index), `None` for an
+/// empty list. The samples are hosts, each read once from the list (where a position was read
+/// again for its host once chosen, a load more on the way to the answer).
+#[inline(always)]
+fn fewest_active_host<R: Rng + ?Sized>(
+    choice_count: u32,
+    rng: &mut R,
+    list: &[u32],
+    active: &[u32],
+) -> Option<u32> {
+    // An empty list draws nothing, as `sample`'s.
+    let n = core::num::NonZeroU64::new(list.len() as u64)?;
+    let sample = |v: u64| list.get((v % n) as usize).copied();
+    let load = |host: u32| active.get(host as usize).copied().unwrap_or(0);
+    fewest_active(choice_count, rng, sample, load)
 }
 
 /// RANDOM's or LEAST_REQUEST's (equal weights) position in `list` (not empty), `random` the
