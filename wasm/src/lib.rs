@@ -738,10 +738,7 @@ impl Balancer {
         hash_key: Option<HashKey>,
     ) -> Result<i32, JsError> {
         let key = optional_key(hash_key.as_ref().map(AsRef::as_ref))?;
-        Ok(self
-            .pick_index_key(key.as_deref())
-            .and_then(|i| i32::try_from(i).ok())
-            .unwrap_or(-1))
+        Ok(js_index(self.pick_index_key(key.as_deref())))
     }
 
     /// `pickNext()`: as `pickIndex()` without a hash key (RING_HASH and MAGLEV draw the hash from
@@ -750,9 +747,7 @@ impl Balancer {
     /// comes back from wasm as a fresh array at every call, which was most of its cost.
     #[wasm_bindgen(js_name = pickNext)]
     pub fn pick_next(&mut self) -> i32 {
-        self.pick_index_key(None)
-            .and_then(|i| i32::try_from(i).ok())
-            .unwrap_or(-1)
+        js_index(self.pick_index_key(None))
     }
 
     /// `start(hashKey?)`: as `pick`, for a request that stays active on its endpoint (least
@@ -831,12 +826,7 @@ impl Balancer {
     ) -> Result<Vec<i32>, JsError> {
         let count = integer(&count, "count", MAX_REQUESTS).map_err(error)?;
         // Allocated once: the range's length is known.
-        let picks = (0..count).map(|_| {
-            self.inner
-                .pick_index(None)
-                .and_then(|i| i32::try_from(i).ok())
-                .unwrap_or(-1)
-        });
+        let picks = (0..count).map(|_| self.pick_next());
         Ok(picks.collect())
     }
 
@@ -935,6 +925,12 @@ extern "C" {
     /// error.
     #[wasm_bindgen(catch, js_namespace = ["String", "prototype", "isWellFormed"], js_name = call)]
     fn is_well_formed(s: &JsString) -> Result<bool, JsValue>;
+}
+
+/// An endpoint's index into the explanation's `endpoints` as JavaScript gets it: -1 when no
+/// endpoint could serve (`pickIndex`, `pickNext`, `pickMany`).
+fn js_index(index: Option<usize>) -> i32 {
+    index.and_then(|i| i32::try_from(i).ok()).unwrap_or(-1)
 }
 
 fn error(message: impl AsRef<str>) -> JsError {
