@@ -412,12 +412,24 @@ fn execute(cli: &Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 lb_policy: None,
                 panic_threshold: None,
             };
-            let loaded = load(&input)?;
+            let not_envoy = |title: &str, what: &str| {
+                Failure(format!(
+                    "{title}: report needs a meshlb scenario (clusters, services, workloads) or --kube dumps, not Envoy input{what}"
+                ))
+            };
+            // Envoy input of several clusters lists them: the report does not take one.
+            let loaded = match read(&input)? {
+                meshlb_formats::Input::Loaded(loaded) => *loaded,
+                meshlb_formats::Input::Listing(listing) => {
+                    let what = format!(
+                        " ({} clusters; `meshlb explain --cluster NAME` explains one)",
+                        listing.rows.len()
+                    );
+                    return Err(not_envoy(&listing.title, &what));
+                }
+            };
             let Some(scenario) = &loaded.scenario else {
-                return Err(Failure(format!(
-                    "{}: report needs a meshlb scenario (clusters, services, workloads) or --kube dumps, not Envoy input",
-                    loaded.title
-                )));
+                return Err(not_envoy(&loaded.title, ""));
             };
             let report = meshlb::mesh::Report::build(scenario)
                 .map_err(|e| Failure(format!("{}: {e}", loaded.title)))?;

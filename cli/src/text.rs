@@ -74,7 +74,7 @@ pub(crate) fn explanation(title: &str, e: &Explanation) -> String {
             .map_or_else(String::new, |s| format!("[{s}] "));
         let _ = writeln!(
             out,
-            "  {subset}P{:<3} load {:>3}%{}   health {:>3}%  degraded {:>3}%   {} hosts: {} healthy, {} degraded{}",
+            "  {subset}P{:<3} load {:>3}%{}   health {:>3}%  degraded {:>3}%   {} host{}: {} healthy, {} degraded{}",
             p.priority,
             p.healthy_load + p.degraded_load,
             if p.degraded_load > 0 {
@@ -85,9 +85,11 @@ pub(crate) fn explanation(title: &str, e: &Explanation) -> String {
             p.health,
             p.degraded,
             p.hosts,
+            if p.hosts == 1 { "" } else { "s" },
             p.healthy_hosts,
             p.degraded_hosts,
-            if p.panic {
+            // An empty priority is in panic by Envoy's count, with no host to serve.
+            if p.panic && p.hosts > 0 {
                 "   PANIC: all hosts serve"
             } else {
                 ""
@@ -178,15 +180,19 @@ fn column_width<'a>(cells: impl Iterator<Item = &'a str>, header: &str) -> usize
 pub(crate) fn listing(listing: &meshlb_formats::Listing) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", listing.title);
-    let explainable = listing
+    let explainable: Vec<_> = listing
         .rows
         .iter()
-        .filter(|r| r.unexplained.is_none() && r.endpoints.is_some())
-        .count();
+        .filter(|r| r.unexplained.is_none())
+        .filter_map(|r| r.endpoints)
+        .collect();
+    // A cluster without endpoints explains too (Envoy answers 503), but says little.
+    let with_endpoints = explainable.iter().filter(|&&n| n > 0).count();
     let _ = writeln!(
         out,
-        "{} clusters, {explainable} with endpoints meshlb can explain: meshlb explain FILE --cluster NAME\n",
-        listing.rows.len()
+        "{} clusters, {} meshlb can explain ({with_endpoints} with endpoints): meshlb explain FILE --cluster NAME\n",
+        listing.rows.len(),
+        explainable.len()
     );
     let width = column_width(listing.rows.iter().map(|r| r.name.as_str()), "CLUSTER");
     let _ = writeln!(

@@ -472,6 +472,17 @@ fn percent(x: f64) -> String {
     }
 }
 
+/// Parts per million as a percentage, exactly (`350` is `0.035`; `1_000_000` is `100`): the
+/// integer's decimal digits, where `ppm as f64 / 10_000.0` printed `0.034999999999999996`.
+fn percent_of_ppm(ppm: u32) -> String {
+    let (whole, part) = (ppm / 10_000, ppm % 10_000);
+    if part == 0 {
+        return format!("{whole}");
+    }
+    let digits = format!("{part:04}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
 impl Plan {
     /// Explains the plan: priorities with their load, every endpoint with its share, notes on
     /// spill-over, panic, locality weighting and the policy. For Envoy input `client`, `host`,
@@ -587,7 +598,7 @@ impl Plan {
         if self.drop_overload() > 0.0 {
             notes.push(Note::new(NoteCode::DropOverload, format!(
                 "drop_overloads: Envoy's router drops {}% of requests ({} per million; 503 \"drop overload\") before it asks the load balancer; the shares are of all requests",
-                self.drop_overload() * 100.0,
+                percent_of_ppm(self.drop_overload_ppm()),
                 self.drop_overload_ppm()
             )));
         }
@@ -663,7 +674,12 @@ impl Plan {
                 self.panic_threshold()
             )));
         } else {
-            for s in priorities.iter().filter(|s| s.panic) {
+            // A priority without hosts is in panic by Envoy's count (0 % available) but gets
+            // no load and has no host to serve: nothing to say of it.
+            for s in priorities
+                .iter()
+                .filter(|s| s.panic && s.counts.considered() > 0)
+            {
                 notes.push(Note::new(NoteCode::Panic, format!(
                     "P{} is in panic: {} of {} hosts available, below the {}% panic threshold, so its {}% of traffic goes to all its hosts, healthy or not",
                     s.priority,
@@ -750,5 +766,21 @@ impl Plan {
     #[must_use]
     pub fn share_of(&self, address: &str, port: u16) -> Option<f64> {
         self.find(address, port).map(|id: HostId| self.share(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_of_ppm;
+
+    /// A million parts are 100 %, so a part per million is 0.0001 % and the percentage is the
+    /// count with its decimal point four places in.
+    #[test]
+    fn parts_per_million_print_as_exact_percentages() {
+        assert_eq!(percent_of_ppm(350), "0.035");
+        assert_eq!(percent_of_ppm(1), "0.0001");
+        assert_eq!(percent_of_ppm(123_456), "12.3456");
+        assert_eq!(percent_of_ppm(500_000), "50");
+        assert_eq!(percent_of_ppm(1_000_000), "100");
     }
 }

@@ -115,7 +115,7 @@ pub enum NoteCode {
     NotRead,
     /// Where the endpoints were read from (a config dump's EDS, the cluster's load assignment).
     Source,
-    /// Fields accepted but not modelled: no effect on the result.
+    /// Fields accepted but not modelled: read and checked, what they do not simulated.
     NotModelled,
     /// Fields meshlb does not model that can change Envoy's result.
     MayDiffer,

@@ -317,6 +317,9 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
         if crate::looks_like_envoy(root) {
             return envoy(&[(name, root)], options);
         }
+        if let Some(hint) = istio_mesh_file(root) {
+            return Err(format!("{name} holds {hint}"));
+        }
         if is_kubernetes(root) {
             return Err(format!(
                 "{name} holds Kubernetes objects (`kubectl get -o yaml` output): read it as a cluster's dump, `--kube NAME={name}` with --from and --to (`meshlb import --kube NAME={name}` prints the scenario)"
@@ -330,7 +333,7 @@ pub fn read(files: &[(&str, &str)], options: &Options) -> Result<Input, String> 
     }
     if text.trim().is_empty() {
         return Err(format!(
-            "{name}: the input is empty: give a meshlb scenario ({}) or an Envoy ClusterLoadAssignment or Cluster (JSON)",
+            "{name}: the input is empty: give a meshlb scenario ({}), what Envoy or istioctl prints (a config dump, /clusters, xDS, Envoy files), or --kube dumps",
             if cfg!(feature = "yaml") {
                 "YAML or JSON"
             } else {
@@ -401,11 +404,11 @@ pub(crate) fn apply_scenario_flags(
             .split_once('/')
             .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
             .ok_or_else(|| format!("--from {from:?}: expected CLUSTER/NAMESPACE"))?;
-        scenario.client.cluster = cluster.to_string();
-        scenario.client.namespace = namespace.to_string();
+        let moved = scenario.move_client(cluster, namespace);
+        let said = moved.map_or_else(String::new, |m| format!(": {m}"));
         notes.push(Note::new(
             NoteCode::Flag,
-            format!("--from {from} sets the client"),
+            format!("--from {from} sets the client{said}"),
         ));
     }
     if let Some(locality) = &options.locality {
@@ -506,6 +509,47 @@ pub(crate) fn apply_failures(
             .map(|n| Note::new(n.code, format!("--fail {}", n.text))),
     );
     Ok(())
+}
+
+/// Top-level keys of Istio's MeshConfig (`mesh.istio.io/v1alpha1`), the `mesh` key of the
+/// `istio` ConfigMap: a file holding any of them (and no scenario key) is one.
+const MESH_CONFIG_KEYS: [&str; 10] = [
+    "defaultConfig",
+    "trustDomain",
+    "localityLbSetting",
+    "enableAutoMtls",
+    "outboundTrafficPolicy",
+    "accessLogFile",
+    "rootNamespace",
+    "discoverySelectors",
+    "extensionProviders",
+    "defaultDestinationRuleExportTo",
+];
+
+/// What to do with a file that holds Istio's MeshConfig or MeshNetworks alone (a ConfigMap's
+/// `mesh` or `meshNetworks` value), which meshlb reads inside a cluster's dump or as part
+/// of a scenario, never by itself: `None` for any other document.
+fn istio_mesh_file(root: &crate::tree::Node) -> Option<&'static str> {
+    let crate::tree::Value::Map(entries) = &root.value else {
+        return None;
+    };
+    let networks_map = root
+        .get("networks")
+        .is_some_and(|n| matches!(n.value, crate::tree::Value::Map(_)));
+    if networks_map && entries.len() == 1 {
+        return Some(
+            "Istio's MeshNetworks (the `meshNetworks` value of the `istio` ConfigMap), which meshlb reads inside a cluster's kubectl dump (`--kube NAME=DUMP`, the ConfigMap in it), not alone; a meshlb scenario gives networks as its `networks` list (docs/scenario.md)",
+        );
+    }
+    if entries
+        .iter()
+        .any(|(key, _)| MESH_CONFIG_KEYS.contains(&key.as_str()))
+    {
+        return Some(
+            "Istio's MeshConfig (the `mesh` value of the `istio` ConfigMap), which meshlb reads inside a cluster's kubectl dump (`--kube NAME=DUMP`, the ConfigMap in it), not alone; a meshlb scenario gives it as a cluster's `meshConfig` (docs/scenario.md)",
+        );
+    }
+    None
 }
 
 /// Whether a document holds Kubernetes objects (`apiVersion` and `kind`, alone, in a `List` or

@@ -74,7 +74,8 @@ pub(crate) fn hint(key: &str, names: impl Iterator<Item = &'static str>) -> Stri
 }
 
 /// What the note of accepted but unmodelled fields starts with.
-const NOT_MODELLED: &str = "accepted but not modelled by meshlb (no effect on the result): ";
+const NOT_MODELLED: &str =
+    "accepted but not modelled by meshlb (read and checked; what they do is not simulated): ";
 
 /// The note naming fields of Envoy's or Istio's API that were accepted but are not modelled
 /// (as path patterns), or `None` when there were none.

@@ -244,7 +244,7 @@ fn the_full_example_parses_into_the_model() {
         input.notes,
         [Note::new(
             NoteCode::NotModelled,
-            "accepted but not modelled by meshlb (no effect on the result): \
+            "accepted but not modelled by meshlb (read and checked; what they do is not simulated): \
           config[].resources[].spec.trafficPolicy.outlierDetection.baseEjectionTime, \
           config[].resources[].spec.trafficPolicy.outlierDetection.consecutive5xxErrors, \
           config[].resources[].spec.trafficPolicy.outlierDetection.interval"
@@ -564,9 +564,9 @@ config:
     ] {
         assert!(unmodelled.contains(pattern), "{pattern} in {unmodelled}");
     }
-    assert!(
-        unmodelled.starts_with("accepted but not modelled by meshlb (no effect on the result): ")
-    );
+    assert!(unmodelled.starts_with(
+        "accepted but not modelled by meshlb (read and checked; what they do is not simulated): "
+    ));
     // Content under a sub-message meshlb does not model is not inspected.
     assert!(!unmodelled.contains("maxConnections") && !unmodelled.contains("anything"));
 }
@@ -1038,7 +1038,7 @@ fn meshes_and_mesh_config_are_strict() {
         input.notes,
         [Note::new(
             NoteCode::NotModelled,
-            "accepted but not modelled by meshlb (no effect on the result): clusters[].meshConfig.inboundTrafficPolicy"
+            "accepted but not modelled by meshlb (read and checked; what they do is not simulated): clusters[].meshConfig.inboundTrafficPolicy"
         )]
     );
 }

@@ -236,6 +236,74 @@ impl Scenario {
         }
     }
 
+    /// Moves the client to `namespace` in `cluster` (the CLI's `--from`), placed as the report
+    /// places a client there: in the locality of that namespace's workloads in that cluster
+    /// (the first one's, in scenario order, when they are in several), without labels (the
+    /// scenario's client's were its own pod's). When no workload of that namespace runs
+    /// there, the client keeps its locality, and the note says so. Returns what changed, for
+    /// a note (`None`: the client is there already, nothing changes).
+    pub fn move_client(&mut self, cluster: &str, namespace: &str) -> Option<String> {
+        if self.client.cluster == cluster && self.client.namespace == namespace {
+            return None;
+        }
+        let mut localities: Vec<&Locality> = Vec::new();
+        let there =
+            |w: &&super::model::WorkloadSpec| w.cluster == cluster && w.namespace() == namespace;
+        for w in self.workloads.iter().filter(there) {
+            if !localities.contains(&&w.locality) {
+                localities.push(&w.locality);
+            }
+        }
+        let old = &self.client;
+        let mut note = if old.cluster.is_empty() {
+            format!("the client is in {cluster}/{namespace}")
+        } else {
+            format!(
+                "the client moves from {}/{} to {cluster}/{namespace}",
+                old.cluster, old.namespace
+            )
+        };
+        let locality = match localities.as_slice() {
+            [] => {
+                if old.locality != Locality::default() {
+                    note.push_str(&format!(
+                        "; no workload of {namespace} runs in {cluster}, so it keeps the locality \
+                         {} (set one with --locality)",
+                        old.locality
+                    ));
+                }
+                old.locality.clone()
+            }
+            [only] => {
+                note.push_str(&format!(", in its workloads' locality {only}"));
+                (*only).clone()
+            }
+            [first, rest @ ..] => {
+                let others: Vec<String> = rest.iter().map(ToString::to_string).collect();
+                note.push_str(&format!(
+                    ", in its first workload's locality {first} (others: {}; choose with \
+                     --locality)",
+                    others.join(", ")
+                ));
+                (*first).clone()
+            }
+        };
+        if !old.labels.is_empty() {
+            let labels: Vec<String> = old.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            note.push_str(&format!(
+                "; the scenario client's labels ({}) stay behind",
+                labels.join(", ")
+            ));
+        }
+        self.client = super::model::ClientSpec {
+            cluster: cluster.to_string(),
+            namespace: namespace.to_string(),
+            locality,
+            labels: super::model::Labels::new(),
+        };
+        Some(note)
+    }
+
     /// Applies `failures` (module docs: [`crate::mesh::failure`]) and returns one note per
     /// failure saying what it did.
     ///

@@ -242,9 +242,17 @@ impl MeshPlan {
             view.status
         };
         if status == Status::NoEndpoints && view.status == Status::Routed {
+            // Nothing listed and nothing dropped: the service has no endpoint at all.
+            let why = if endpoints.is_empty() && dropped.is_empty() {
+                " no workload backs the service (none in the scenario; from kubectl dumps, no EndpointSlice or Endpoints of it lists one), so"
+            } else {
+                ""
+            };
             notes.push(Note::new(
                 NoteCode::NoEndpoint,
-                "no endpoint can receive the request: Envoy answers 503 \"no healthy upstream\"",
+                format!(
+                    "no endpoint can receive the request:{why} Envoy answers 503 \"no healthy upstream\""
+                ),
             ));
         }
         let first = self.destinations.iter().find_map(|d| d.plan.as_ref());

@@ -190,6 +190,15 @@ pub struct WorkloadSpec {
     pub sidecar: bool,
 }
 
+impl WorkloadSpec {
+    /// The namespace of the workload's Service (`name.namespace`; `default` for a bare name).
+    /// A ServiceEntry host's is what follows its first dot, as the report takes it.
+    #[must_use]
+    pub fn namespace(&self) -> &str {
+        self.service.split_once('.').map_or("default", |(_, ns)| ns)
+    }
+}
+
 /// Object metadata of an Istio resource.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Metadata {

@@ -491,6 +491,15 @@ impl Scenario {
             }
         }
         let c = &self.client;
+        if c.cluster.is_empty() {
+            return err(
+                "client",
+                format!(
+                    "no client: say who sends the request (client: {{cluster, namespace, locality}}, or --from CLUSTER/NAMESPACE; clusters: {})",
+                    list(&cluster_names)
+                ),
+            );
+        }
         if !cluster_names.contains(c.cluster.as_str()) {
             return err(
                 "client.cluster",

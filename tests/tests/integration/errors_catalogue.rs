@@ -188,6 +188,24 @@ fn triggers() -> BTreeMap<&'static str, Box<dyn Fn() -> String>> {
         Box::new(|| explain("odd.json", r#"{"a": 1}"#)),
     );
     t.insert(
+        "file-istio-mesh-networks",
+        Box::new(|| {
+            explain(
+                "mesh-networks.yaml",
+                "networks:\n  n1:\n    endpoints: [{fromRegistry: c1}]\n",
+            )
+        }),
+    );
+    t.insert(
+        "file-istio-mesh-config",
+        Box::new(|| {
+            explain(
+                "mesh.yaml",
+                "defaultConfig: {discoveryAddress: \"istiod:15012\"}\n",
+            )
+        }),
+    );
+    t.insert(
         "file-malformed-yaml",
         Box::new(|| explain("bad.yaml", "clusters: [\n")),
     );
@@ -310,6 +328,15 @@ fn triggers() -> BTreeMap<&'static str, Box<dyn Fn() -> String>> {
             explain(
                 "s.yaml",
                 &scenario("locality: r/z}", "locality: r/z, health: SICK}"),
+            )
+        }),
+    );
+    t.insert(
+        "scenario-no-client",
+        Box::new(|| {
+            explain(
+                "s.yaml",
+                &scenario("client: {cluster: c0, namespace: ns, locality: r/z}\n", ""),
             )
         }),
     );

@@ -965,3 +965,52 @@ fn meshlb_pick_prints_the_balancer_sequence() {
         .collect();
     assert_eq!(picks, native);
 }
+
+/// `--from CLUSTER/NAMESPACE` places the client as the report places a client there: in the
+/// locality of that namespace's workloads in that cluster (the first one's, in scenario order,
+/// when they are in several), without the scenario client's labels (its own pod's); where no
+/// workload of the namespace runs, it keeps the scenario client's locality. A note says which.
+#[test]
+fn from_places_the_client_in_its_namespaces_locality() {
+    let yaml = r#"
+clusters:
+  - { name: c1, remoteSecrets: [c2] }
+  - { name: c2, remoteSecrets: [c1] }
+services:
+  - { name: web, namespace: shop, clusters: [c1, c2], ports: [80] }
+workloads:
+  - { service: web.shop, cluster: c1, address: 10.0.0.1, port: 80, locality: r1/z1 }
+  - { service: web.shop, cluster: c2, address: 10.0.1.1, port: 80, locality: r2/z2 }
+  - { service: web.shop, cluster: c2, address: 10.0.1.2, port: 80, locality: r2/z3 }
+client: { cluster: c1, namespace: shop, locality: r1/z1, labels: { app: web } }
+request: { host: web.shop }
+"#;
+    // c2's shop workloads are in r2/z2, then r2/z3: the first.
+    let e = explain(yaml, &["--from", "c2/shop"]);
+    assert_eq!(e["client"]["cluster"], "c2");
+    assert_eq!(e["client"]["locality"], "r2/z2");
+    let n = notes(&e);
+    assert!(
+        n.contains("the client moves from c1/shop to c2/shop, in its first workload's locality r2/z2 (others: r2/z3; choose with --locality)"),
+        "{n}"
+    );
+    assert!(
+        n.contains("the scenario client's labels (app=web) stay behind"),
+        "{n}"
+    );
+    // --locality still decides.
+    let e = explain(yaml, &["--from", "c2/shop", "--locality", "r2/z3"]);
+    assert_eq!(e["client"]["locality"], "r2/z3");
+    // The client's own place: nothing moves.
+    let e = explain(yaml, &["--from", "c1/shop"]);
+    assert_eq!(e["client"]["locality"], "r1/z1");
+    assert!(!notes(&e).contains("moves"), "{}", notes(&e));
+    // No workload of `ops` runs in c2: the locality stays, and the note says so.
+    let e = explain(yaml, &["--from", "c2/ops", "--to", "web.shop"]);
+    assert_eq!(e["client"]["locality"], "r1/z1");
+    let n = notes(&e);
+    assert!(
+        n.contains("no workload of ops runs in c2, so it keeps the locality r1/z1 (set one with --locality)"),
+        "{n}"
+    );
+}

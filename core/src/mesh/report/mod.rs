@@ -244,7 +244,7 @@ fn places(scenario: &Scenario) -> Vec<Place> {
     );
     let mut others: BTreeMap<(String, String, String), Place> = BTreeMap::new();
     for w in &scenario.workloads {
-        let namespace = w.service.split_once('.').map_or("default", |(_, ns)| ns);
+        let namespace = w.namespace();
         let key = (
             w.cluster.clone(),
             namespace.to_string(),
