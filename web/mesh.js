@@ -105,6 +105,9 @@ function renderSweep(report, chosen, on) {
         s.moved.length ? `largest ${pct(s.largest_moved)}` : null,
         s.leaves_region.length ? `${s.leaves_region.length} leave region` : null,
         s.stale ? `${s.stale} stale` : null,
+        s.stale_to_failed?.length
+          ? `${s.stale_to_failed.length} sending to what failed (up to ${pct(s.stale_to_failed[0].share)})`
+          : null,
       ].filter(Boolean);
       return h(
         "li",
@@ -172,6 +175,15 @@ function renderChosen(s) {
       ? h("div", {}, h("b", {}, "Leaves the region: "), s.leaves_region.map((p) => `${pair(p)} (${pct(p.share)})`).join("; "))
       : null,
     s.stale ? h("div", {}, `${s.stale} pair(s) keep their last configuration (their control plane is down).`) : null,
+    s.stale_to_failed?.length
+      ? h(
+          "div",
+          {},
+          h("b", {}, "Still sent to what failed: "),
+          s.stale_to_failed.map((p) => `${pair(p)} (${pct(p.share)})`).join("; "),
+          " (those requests fail until outlier detection, where configured, ejects the dead endpoints)",
+        )
+      : null,
   );
 }
 

@@ -60,18 +60,58 @@ pub(crate) fn report(title: &str, r: &Report) -> String {
     out
 }
 
-/// The failure domains, ranked: one bar per failure, its length the largest share moved; red
-/// when some pair loses every endpoint.
+/// The failure domains, ranked: one bar per failure, its length the largest share moved or
+/// still sent to what failed (stale configuration); red when some pair loses every endpoint,
+/// or sends every request to what failed.
 fn sweep_chart(out: &mut String, r: &Report) {
     let _ = writeln!(
         out,
-        "<h2>Failure domains, ranked by blast radius</h2>\n<p class=\"muted\">Bar: the largest share of a pair's requests that moves. Red: some client loses every endpoint (outage).</p>"
+        "<h2>Failure domains, ranked by blast radius</h2>\n<p class=\"muted\">Bar: the largest share of a pair's requests that moves, or that a pair whose control plane is down still sends to what failed. Red: some client loses every endpoint (outage), or sends every request to what failed.</p>"
     );
     let label_w = 260.0;
     let bar_w = 420.0;
     let row_h = 22.0;
+    // Each row: its bar's share, whether it is red, and the words after it.
+    let rows: Vec<(f64, bool, String)> = r
+        .sweep
+        .iter()
+        .map(|s| {
+            // Stale pairs whose kept configuration sends requests to what the failure took down.
+            let to_failed = s.stale_to_failed.first().map_or(0.0, |p| p.share);
+            let lost = !s.outages.is_empty() || to_failed >= 1.0;
+            let stale = match (s.stale, s.stale_to_failed.len()) {
+                (0, _) => String::new(),
+                (stale, 0) => format!(", {stale} stale"),
+                (stale, n) => format!(
+                    ", {stale} stale ({n} sending to what failed, up to {})",
+                    pct(to_failed)
+                ),
+            };
+            let words = format!(
+                "{} outage{}, {} moved (largest {}), {} leave region{stale}",
+                s.outages.len(),
+                if s.outages.len() == 1 { "" } else { "s" },
+                s.moved.len(),
+                pct(s.largest_moved),
+                s.leaves_region.len(),
+            );
+            let share = if lost {
+                1.0
+            } else {
+                s.largest_moved.max(to_failed).clamp(0.0, 1.0)
+            };
+            (share, lost, words)
+        })
+        .collect();
+    // Wide enough for the longest words after a full bar (about 7 px a character).
+    let words_w = rows
+        .iter()
+        .map(|(_, _, w)| w.chars().count())
+        .max()
+        .unwrap_or(0) as f64
+        * 7.0;
     let h = row_h * r.sweep.len() as f64 + 30.0;
-    let w = label_w + bar_w + 240.0;
+    let w = label_w + bar_w + 12.0 + words_w.max(240.0);
     let _ = writeln!(
         out,
         "<svg role=\"img\" aria-label=\"failure domains ranked by blast radius\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\">"
@@ -81,18 +121,10 @@ fn sweep_chart(out: &mut String, r: &Report) {
         "<line x1=\"{label_w}\" y1=\"0\" x2=\"{label_w}\" y2=\"{:.0}\" stroke=\"#999\"/>",
         h - 20.0
     );
-    for (i, s) in r.sweep.iter().enumerate() {
+    for (i, (s, (share, lost, words))) in r.sweep.iter().zip(&rows).enumerate() {
         let y = i as f64 * row_h;
-        let len = (s.largest_moved.clamp(0.0, 1.0) * bar_w).max(if s.outages.is_empty() {
-            0.0
-        } else {
-            bar_w
-        });
-        let color = if s.outages.is_empty() {
-            "#3b7dd8"
-        } else {
-            "#d23c3c"
-        };
+        let len = share * bar_w;
+        let color = if *lost { "#d23c3c" } else { "#3b7dd8" };
         let _ = writeln!(
             out,
             "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\">{}. {}</text>",
@@ -103,29 +135,18 @@ fn sweep_chart(out: &mut String, r: &Report) {
         );
         let _ = writeln!(
             out,
-            "<rect x=\"{label_w}\" y=\"{:.0}\" width=\"{len:.1}\" height=\"{:.0}\" fill=\"{color}\"><title>{}: {} outages, {} pairs moved, largest {}</title></rect>",
+            "<rect x=\"{label_w}\" y=\"{:.0}\" width=\"{len:.1}\" height=\"{:.0}\" fill=\"{color}\"><title>{}: {}</title></rect>",
             y + 4.0,
             row_h - 8.0,
             esc(&s.failure),
-            s.outages.len(),
-            s.moved.len(),
-            pct(s.largest_moved)
+            esc(words)
         );
         let _ = writeln!(
             out,
-            "<text x=\"{:.0}\" y=\"{:.0}\">{} outage{}, {} moved (largest {}), {} leave region{}</text>",
+            "<text x=\"{:.0}\" y=\"{:.0}\">{}</text>",
             label_w + len + 6.0,
             y + 15.0,
-            s.outages.len(),
-            if s.outages.len() == 1 { "" } else { "s" },
-            s.moved.len(),
-            pct(s.largest_moved),
-            s.leaves_region.len(),
-            if s.stale > 0 {
-                format!(", {} stale", s.stale)
-            } else {
-                String::new()
-            }
+            esc(words)
         );
     }
     let _ = writeln!(
@@ -156,6 +177,36 @@ fn sweep_chart(out: &mut String, r: &Report) {
                 esc(f),
                 esc(l),
                 esc(h)
+            );
+        }
+        out.push_str("</table>\n");
+    }
+    let stale: Vec<(&str, &str, &str, f64)> = r
+        .sweep
+        .iter()
+        .flat_map(|s| {
+            s.stale_to_failed.iter().map(move |p| {
+                (
+                    s.failure.as_str(),
+                    p.location.as_str(),
+                    p.host.as_str(),
+                    p.share,
+                )
+            })
+        })
+        .collect();
+    if !stale.is_empty() {
+        out.push_str(
+            "<h3>Stale configuration sent to what failed</h3>\n<p class=\"muted\">The pair's control plane is down, so its proxies keep their last configuration: these requests fail until Envoy's outlier detection, where configured, ejects the dead endpoints.</p>\n<table>\n<tr><th>failure</th><th>location</th><th>host</th><th>share</th></tr>\n",
+        );
+        for (f, l, h, share) in stale {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(f),
+                esc(l),
+                esc(h),
+                pct(share)
             );
         }
         out.push_str("</table>\n");

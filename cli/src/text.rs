@@ -455,18 +455,20 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
     let pairs = r.matrix.len();
     let _ = writeln!(
         out,
-        "\nFAILURE DOMAINS  (ranked: outages, then the largest share moved; of {pairs} pairs)"
+        "\nFAILURE DOMAINS  (ranked: outages, then the largest share moved or sent to what failed; of {pairs} pairs)"
     );
     let width = column_width(r.sweep.iter().map(|s| s.failure.as_str()), "failure");
     let _ = writeln!(
         out,
-        "  rank  {:width$}  outages  moved  largest  leave region  stale  bar: largest moved",
+        "  rank  {:width$}  outages  moved  largest  leave region  stale  to failed  bar: largest share",
         "failure"
     );
     for s in &r.sweep {
+        // Stale pairs whose kept configuration sends requests to what the failure took down.
+        let to_failed = s.stale_to_failed.first().map_or(0.0, |p| p.share);
         let _ = writeln!(
             out,
-            "  {:>4}  {:width$}  {:>7}  {:>5}  {}  {:>12}  {:>5}  {}",
+            "  {:>4}  {:width$}  {:>7}  {:>5}  {}  {:>12}  {:>5}  {:>9}  {}",
             s.rank,
             s.failure,
             s.outages.len(),
@@ -474,7 +476,8 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
             pct1(s.largest_moved),
             s.leaves_region.len(),
             s.stale,
-            bar(s.largest_moved)
+            s.stale_to_failed.len(),
+            bar(s.largest_moved.max(to_failed))
         );
     }
     let outages: Vec<String> = r
@@ -499,6 +502,37 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
                 out,
                 "  ... {} more (--format json lists them all)",
                 outages.len() - 20
+            );
+        }
+    }
+    let stale: Vec<String> = r
+        .sweep
+        .iter()
+        .flat_map(|s| {
+            s.stale_to_failed.iter().map(move |p| {
+                format!(
+                    "  {}: {} -> {} sends {} of its requests to what failed (its control plane is down: its proxies keep their last configuration)",
+                    s.failure,
+                    p.location,
+                    p.host,
+                    pct1(p.share).trim()
+                )
+            })
+        })
+        .collect();
+    if !stale.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSTALE CONFIGURATION  (requests that fail until outlier detection, where configured, ejects the dead endpoints)"
+        );
+        for line in stale.iter().take(20) {
+            let _ = writeln!(out, "{line}");
+        }
+        if stale.len() > 20 {
+            let _ = writeln!(
+                out,
+                "  ... {} more (--format json lists them all)",
+                stale.len() - 20
             );
         }
     }

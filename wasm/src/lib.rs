@@ -323,7 +323,9 @@ export interface Report {
     outages: { location: string; host: string; share: number }[];
     leaves_region: { location: string; host: string; share: number }[];
     moved: { location: string; host: string; share: number; routed_after: number; clusters_after: Record<string, number> }[];
-    largest_moved: number; stale: number; reexplained: number;
+    largest_moved: number; stale: number;
+    stale_to_failed: { location: string; host: string; share: number }[];
+    reexplained: number;
   }[];
   explained: number;
 }

@@ -43,7 +43,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
 
-use super::model::Scenario;
+use super::model::{Scenario, WorkloadSpec};
 use super::validate::ScenarioError;
 use crate::model::{HealthStatus, LoadAssignment, Locality};
 use crate::note::{Note, NoteCode};
@@ -196,6 +196,37 @@ impl Failure {
                 port: p,
             } => Some(a == address && *p == port),
             _ => None,
+        }
+    }
+
+    /// Whether this failure takes workload `w` down: its zone, region, cluster or address is
+    /// lost (Kubernetes then marks it not ready; see the module docs).
+    #[must_use]
+    pub fn downs_workload(&self, w: &WorkloadSpec) -> bool {
+        match self {
+            Self::Cluster(name) => w.cluster == *name,
+            _ => self.hits_place(&w.locality, &w.address, w.port) == Some(true),
+        }
+    }
+
+    /// Whether this failure takes down the pods of `cluster` at `locality` (a client location):
+    /// their cluster, zone or region is lost.
+    #[must_use]
+    pub fn downs_place(&self, cluster: &str, locality: &Locality) -> bool {
+        match self {
+            Self::Cluster(name) => cluster == name,
+            Self::Zone { .. } | Self::Region(_) => self.hits_place(locality, "", 0) == Some(true),
+            _ => false,
+        }
+    }
+
+    /// Whether this failure stops the east-west gateway at `address` of network `network`.
+    #[must_use]
+    pub fn downs_gateway(&self, network: &str, address: &str) -> bool {
+        match self {
+            Self::Network(name) => name == network,
+            Self::Gateway(a) => a == address,
+            _ => false,
         }
     }
 }
@@ -473,9 +504,7 @@ impl Scenario {
                 Failure::Zone { .. } | Failure::Region(_) | Failure::Endpoint { .. } => {
                     let mut n = 0;
                     for w in &mut self.workloads {
-                        if f.hits_place(&w.locality, &w.address, w.port) == Some(true)
-                            && fail_health(&mut w.health)
-                        {
+                        if f.downs_workload(w) && fail_health(&mut w.health) {
                             n += 1;
                         }
                     }
@@ -490,7 +519,7 @@ impl Scenario {
                 }
                 Failure::Cluster(name) => {
                     let mut n = 0;
-                    for w in self.workloads.iter_mut().filter(|w| &w.cluster == name) {
+                    for w in self.workloads.iter_mut().filter(|w| f.downs_workload(w)) {
                         if fail_health(&mut w.health) {
                             n += 1;
                         }
@@ -510,12 +539,14 @@ impl Scenario {
                         )));
                     }
                 }
-                Failure::Network(name) => {
+                Failure::Network(_) => {
                     let mut n = 0;
-                    for net in self.networks.iter_mut().filter(|net| &net.name == name) {
-                        for g in &mut net.gateways {
-                            n += usize::from(!g.failed);
-                            g.failed = true;
+                    for net in &mut self.networks {
+                        for g in net.gateways.iter_mut() {
+                            if f.downs_gateway(&net.name, &g.address) {
+                                n += usize::from(!g.failed);
+                                g.failed = true;
+                            }
                         }
                     }
                     notes.push(Note::new(NoteCode::Failure, if n == 0 {
@@ -527,10 +558,12 @@ impl Scenario {
                         )
                     }));
                 }
-                Failure::Gateway(address) => {
+                Failure::Gateway(_) => {
                     for net in &mut self.networks {
-                        for g in net.gateways.iter_mut().filter(|g| &g.address == address) {
-                            g.failed = true;
+                        for g in net.gateways.iter_mut() {
+                            if f.downs_gateway(&net.name, &g.address) {
+                                g.failed = true;
+                            }
                         }
                     }
                     notes.push(Note::new(NoteCode::Failure, format!(

@@ -274,6 +274,23 @@ fn primary_remote_whose_primary_fails() {
         assert!(s["outages"].as_array().expect("outages").is_empty());
         assert!(s["moved"].as_array().expect("moved").is_empty());
     }
+    // The remote's proxies apply the primary's DestinationRule (ROUND_ROBIN, no outlier
+    // detection: one priority), so the remote location sends a third of its requests to the
+    // primary's one pod of three. The primary's cluster fails: that pod is down, and the
+    // remote's frozen configuration still sends it a third. The primary's own location is
+    // down with its cluster (it sends nothing); a control plane alone takes no pod down.
+    let cluster = failure(&r, "cluster=primary");
+    let to_failed = cluster["stale_to_failed"]
+        .as_array()
+        .expect("stale_to_failed");
+    assert_eq!(to_failed.len(), 1, "{to_failed:?}");
+    assert_eq!(
+        to_failed[0]["location"],
+        "remote/bookinfo@eu-west/eu-west-1b"
+    );
+    close(f(&to_failed[0]["share"]), 1.0 / 3.0, "the primary's pod");
+    let control_plane = failure(&r, "control-plane=primary");
+    assert_eq!(control_plane["stale_to_failed"], serde_json::json!([]));
     // The remote cluster fails: its two pods (2/3 of ratings) move to the primary's pod.
     let remote = failure(&r, "cluster=remote");
     assert_eq!(remote["stale"], 0);

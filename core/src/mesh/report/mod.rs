@@ -22,16 +22,24 @@
 //!   whose module documents what each failure becomes). A pair is an **outage** when it was
 //!   routed before and is not after (or routes share 0); it **leaves its region** when more of
 //!   its traffic crosses the client's region than before; its **moved share** is the share of
-//!   requests whose endpoint changed, `Σ max(0, before − after)` over endpoints. Failure
-//!   domains are ranked by blast radius: outages first, then the largest moved share, then
-//!   pairs leaving their region, then the narrower domain (zone, network, cluster, region,
-//!   control plane), then by name.
+//!   requests whose endpoint changed, `Σ max(0, before − after)` over endpoints.
 //!
 //! A failed zone, region or cluster that holds a client location is still swept: the other
 //! locations' traffic moves, and the pods of the failed location itself are explained as what
 //! their proxies are configured with (as `--fail` does for a client in a failed place). A
 //! pair whose control plane is down keeps its pre-failure explanation (a proxy keeps its last
-//! configuration; Istio "Deployment Models") and is counted as **stale**.
+//! configuration; Istio "Deployment Models") and is counted as **stale**; when that
+//! configuration still sends requests to workloads or east-west gateways the failure took down
+//! (a primary cluster that fails takes its control plane and its pods together), the share of
+//! them is the pair's share **sent to what failed**: those requests fail until Envoy's outlier
+//! detection, where configured, ejects the dead endpoints, and for as long as the control
+//! plane is down when every endpoint is dead. A location the failure itself takes down (its
+//! cluster, zone or region) sends nothing, so its pairs count as stale only.
+//!
+//! Failure domains are ranked by blast radius: outages and stale pairs all of whose requests
+//! go to what failed first (their count), then the largest share moved or sent to what failed,
+//! then pairs leaving their region, then the narrower domain (zone, network, cluster, region,
+//! control plane), then by name.
 //!
 //! # Reuse
 //!
@@ -58,7 +66,7 @@ use super::MeshPlan;
 use super::failure::Failure;
 use super::model::{ClientSpec, Labels, RequestSpec, Resource, Scenario};
 use super::validate::ScenarioError;
-use crate::explain::{Explanation, Status};
+use crate::explain::{EndpointKind, Explanation, Status};
 use crate::model::Locality;
 
 /// Below this, a share is zero (shares are sums of floating-point products).
@@ -185,6 +193,10 @@ pub struct FailureImpact {
     pub largest_moved: f64,
     /// Pairs whose control plane is down: they keep their last configuration.
     pub stale: usize,
+    /// Stale pairs whose last configuration still sends requests to workloads or east-west
+    /// gateways the failure took down (share: the fraction of the pair's requests that go to
+    /// them and fail until outlier detection ejects those endpoints), largest first.
+    pub stale_to_failed: Vec<PairShare>,
     /// Pairs computed again for this failure: re-planned or re-explained from their
     /// discovery (the others, which it does not touch, reuse the baseline).
     pub reexplained: usize,
@@ -400,7 +412,98 @@ fn impact(failure: &Failure) -> FailureImpact {
         moved: Vec::new(),
         largest_moved: 0.0,
         stale: 0,
+        stale_to_failed: Vec::new(),
         reexplained: 0,
+    }
+}
+
+/// What a failure takes down in the mesh itself, whoever's configuration sees it: the
+/// workloads it makes not ready and the east-west gateways it stops ([`Failure::downs_workload`],
+/// [`Failure::downs_gateway`], the rules `--fail` applies).
+struct Downed {
+    /// (cluster, address, port) of the workloads.
+    workloads: BTreeSet<(String, String, u16)>,
+    /// (network, address) of the gateways.
+    gateways: BTreeSet<(String, String)>,
+}
+
+impl Downed {
+    fn of(scenario: &Scenario, failure: &Failure) -> Self {
+        let workloads = scenario
+            .workloads
+            .iter()
+            .filter(|w| failure.downs_workload(w))
+            .map(|w| (w.cluster.clone(), w.address.clone(), w.port))
+            .collect();
+        let gateways = scenario
+            .networks
+            .iter()
+            .flat_map(|n| n.gateways.iter().map(move |g| (n, g)))
+            .filter(|(n, g)| failure.downs_gateway(&n.name, &g.address))
+            .map(|(n, g)| (n.name.clone(), g.address.clone()))
+            .collect();
+        Self {
+            workloads,
+            gateways,
+        }
+    }
+
+    /// The share of `explanation`'s requests that go to what is down: a workload endpoint
+    /// that is, a gateway that is, or the endpoints behind a gateway that are.
+    fn share_of(&self, explanation: &Explanation) -> f64 {
+        let workload = |cluster: &str, address: &str, port: u16| {
+            self.workloads
+                .contains(&(cluster.to_string(), address.to_string(), port))
+        };
+        explanation
+            .endpoints
+            .iter()
+            .map(|e| {
+                let network = e.network.as_deref().unwrap_or_default();
+                let cluster = e.cluster.as_deref().unwrap_or_default();
+                match e.kind {
+                    EndpointKind::Gateway
+                        if self
+                            .gateways
+                            .contains(&(network.to_string(), e.address.clone())) =>
+                    {
+                        e.share
+                    }
+                    EndpointKind::Gateway => e
+                        .behind_endpoints
+                        .iter()
+                        .filter(|b| workload(&b.cluster, &b.address, b.port))
+                        .map(|b| b.share)
+                        .sum(),
+                    _ if workload(cluster, &e.address, e.port) => e.share,
+                    _ => 0.0,
+                }
+            })
+            .sum()
+    }
+}
+
+/// Counts a stale pair (its control plane down) in a failure's impact, with the share of its
+/// kept explanation that goes to what the failure took down; none when the failure takes
+/// the client location's own pods down (nobody there sends requests).
+fn record_stale(
+    impact: &mut FailureImpact,
+    (place, failure): (&Place, &Failure),
+    host: &str,
+    downed: &Downed,
+    kept: &Explanation,
+) {
+    impact.stale += 1;
+    if failure.downs_place(&place.location.cluster, &place.locality) {
+        return;
+    }
+    let share = downed.share_of(kept).clamp(0.0, 1.0);
+    if share > EPSILON {
+        impact.stale_to_failed.push(PairShare {
+            location: place.location.name.clone(),
+            host: host.to_string(),
+            share,
+        });
     }
 }
 
@@ -465,6 +568,7 @@ impl Report {
             .iter()
             .map(|f| sweep::Change::of(f, scenario, &mut work, &places))
             .collect::<Result<Vec<_>, _>>()?;
+        let downed: Vec<Downed> = failures.iter().map(|f| Downed::of(scenario, f)).collect();
         let mut impacts: Vec<FailureImpact> = failures.iter().map(impact).collect();
         let mut matrix = Vec::with_capacity(places.len() * hosts.len());
         let mut totals_out = Vec::with_capacity(places.len());
@@ -483,9 +587,11 @@ impl Report {
                 let was = base.row(place, host);
                 stamp += 1;
                 base.mark(&mut marks, stamp);
-                for ((failure, change), impact) in failures.iter().zip(&changes).zip(&mut impacts) {
+                let sweep = failures.iter().zip(&changes).zip(&downed).zip(&mut impacts);
+                for (((failure, change), downed), impact) in sweep {
                     if control_plane_down(&work, failure) {
-                        impact.stale += 1;
+                        let kept = base.explanation();
+                        record_stale(impact, (place, failure), host, downed, kept);
                         continue;
                     }
                     // No change means every location's control plane is down (stale above).
@@ -520,6 +626,7 @@ impl Report {
         let hosts = hosts(scenario);
         let failures = failures(scenario);
         let mut work = scenario.clone();
+        let downed: Vec<Downed> = failures.iter().map(|f| Downed::of(scenario, f)).collect();
         let mut impacts: Vec<FailureImpact> = failures.iter().map(impact).collect();
         let mut matrix = Vec::with_capacity(places.len() * hosts.len());
         let mut totals_out = Vec::with_capacity(places.len());
@@ -532,9 +639,11 @@ impl Report {
                 let index = rows::EndpointIndex::of(place, &before);
                 let by_address = index.by_address(before.status, &rows::shares(&before));
                 let was = rows::row_of(place, host, &before);
-                for (failure, impact) in failures.iter().zip(&mut impacts) {
+                for ((failure, downed), impact) in failures.iter().zip(&downed).zip(&mut impacts) {
                     let mut copy = work.clone();
-                    impact.stale += usize::from(control_plane_down(&copy, failure));
+                    if control_plane_down(&copy, failure) {
+                        record_stale(impact, (place, failure), host, downed, &before);
+                    }
                     copy.apply_failures(core::slice::from_ref(failure))?;
                     impact.reexplained += 1;
                     explained += 1;
@@ -561,18 +670,35 @@ impl Report {
         mut sweep: Vec<FailureImpact>,
         explained: usize,
     ) -> Self {
+        let largest_first = |a: &PairShare, b: &PairShare| {
+            b.share
+                .total_cmp(&a.share)
+                .then_with(|| (&a.location, &a.host).cmp(&(&b.location, &b.host)))
+        };
         for impact in &mut sweep {
             impact.moved.sort_by(|a, b| {
                 b.share
                     .total_cmp(&a.share)
                     .then_with(|| (&a.location, &a.host).cmp(&(&b.location, &b.host)))
             });
+            impact.stale_to_failed.sort_by(largest_first);
         }
+        // Outages, and stale pairs every request of which goes to what failed.
+        let lost = |s: &FailureImpact| {
+            let all = s
+                .stale_to_failed
+                .iter()
+                .filter(|p| p.share >= 1.0 - EPSILON);
+            s.outages.len() + all.count()
+        };
+        let largest = |s: &FailureImpact| {
+            let stale = s.stale_to_failed.first().map_or(0.0, |p| p.share);
+            s.largest_moved.max(stale)
+        };
         sweep.sort_by(|a, b| {
-            b.outages
-                .len()
-                .cmp(&a.outages.len())
-                .then_with(|| b.largest_moved.total_cmp(&a.largest_moved))
+            lost(b)
+                .cmp(&lost(a))
+                .then_with(|| largest(b).total_cmp(&largest(a)))
                 .then_with(|| b.leaves_region.len().cmp(&a.leaves_region.len()))
                 .then_with(|| breadth(&a.kind).cmp(&breadth(&b.kind)))
                 .then_with(|| a.failure.cmp(&b.failure))
@@ -594,7 +720,7 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::explain::{EndpointKind, EndpointReport};
+    use crate::explain::EndpointReport;
     use crate::model::{HealthStatus, LbPolicy};
 
     fn explanation(shares: &[(&str, f64)]) -> Explanation {
