@@ -42,9 +42,15 @@ pub(crate) fn explanation(title: &str, e: &Explanation) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
+    // Istio's locality LB (failover, distribute) is a scenario's; Envoy input has none.
+    let istio = if e.client.is_some() {
+        format!(", locality LB {locality_lb}")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "policy {}, locality LB {locality_lb}, overprovisioning factor {}%, panic threshold {}%, locality-weighted LB {}",
+        "policy {}{istio}, overprovisioning factor {}%, panic threshold {}%, locality-weighted LB {}",
         e.lb_policy,
         e.overprovisioning_factor,
         e.panic_threshold,
@@ -97,6 +103,30 @@ pub(crate) fn explanation(title: &str, e: &Explanation) -> String {
         );
     }
     let _ = writeln!(out, "\nENDPOINTS");
+    let place_of = |endpoint: &meshlb::EndpointReport| match (&endpoint.cluster, &endpoint.network)
+    {
+        (Some(c), Some(n)) if !n.is_empty() => format!("{c}/{n}"),
+        (Some(c), _) => c.clone(),
+        _ => String::new(),
+    };
+    // Columns as wide as their longest cell (a Unix socket's path is longer than any IP).
+    let address_w = column_width(
+        e.endpoints
+            .iter()
+            .map(|p| meshlb::endpoint_address(&p.address, p.port))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str),
+        "",
+    )
+    .max(22);
+    let place_w = e
+        .endpoints
+        .iter()
+        .map(|p| place_of(p).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(14);
     let mut current: Option<(Option<&str>, u32, &str)> = None;
     for endpoint in &e.endpoints {
         let key = (
@@ -118,11 +148,7 @@ pub(crate) fn explanation(title: &str, e: &Explanation) -> String {
             current = Some(key);
         }
         let address = meshlb::endpoint_address(&endpoint.address, endpoint.port);
-        let place = match (&endpoint.cluster, &endpoint.network) {
-            (Some(c), Some(n)) if !n.is_empty() => format!("{c}/{n}"),
-            (Some(c), _) => c.clone(),
-            _ => String::new(),
-        };
+        let place = place_of(endpoint);
         let kind = if endpoint.behind.is_empty() {
             String::new()
         } else {
@@ -130,7 +156,7 @@ pub(crate) fn explanation(title: &str, e: &Explanation) -> String {
         };
         let _ = writeln!(
             out,
-            "    {address:<22} {place:<14} {:<9} w{:<4} {} {:>7}{kind}",
+            "    {address:<address_w$} {place:<place_w$} {:<9} w{:<4} {} {:>7}{kind}",
             endpoint.health.as_str(),
             endpoint.weight,
             bar(endpoint.share),
@@ -538,7 +564,7 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
     }
     let _ = writeln!(
         out,
-        "\nTRAFFIC MATRIX  (share of routed requests, relative to the client)"
+        "\nTRAFFIC MATRIX  (share of routed requests, relative to the client; other zone: another zone of its region)"
     );
     let lw = r
         .matrix
@@ -568,7 +594,10 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
             let _ = writeln!(out, "  {pair:lw$}  {}", status_name(m.status));
         }
     }
-    let _ = writeln!(out, "\nPER LOCATION  (mean over its routed hosts)");
+    let _ = writeln!(
+        out,
+        "\nPER LOCATION  (mean over its routed hosts; cross zone: outside its zone, other regions included)"
+    );
     for t in &r.totals {
         let _ = writeln!(
             out,

@@ -541,16 +541,21 @@ impl Plan {
         } else {
             Status::NoEndpoints
         };
+        // Localities holding endpoints, each once (a group without endpoints, or one
+        // locality at two priorities, counted once or not at all).
+        let localities = self
+            .localities()
+            .iter()
+            .filter(|l| !l.hosts.is_empty())
+            .map(|l| &l.locality)
+            .collect::<alloc::collections::BTreeSet<_>>()
+            .len();
         let message = format!(
             "{} endpoint{} in {} localit{} at {} priorit{}; {} receive traffic",
             endpoints.len(),
             if endpoints.len() == 1 { "" } else { "s" },
-            self.localities().len(),
-            if self.localities().len() == 1 {
-                "y"
-            } else {
-                "ies"
-            },
+            localities,
+            if localities == 1 { "y" } else { "ies" },
             priorities.len(),
             if priorities.len() == 1 { "y" } else { "ies" },
             receiving

@@ -1998,9 +1998,16 @@ impl<'a> Importer<'a> {
                     }
                     self.not_modelled.insert(format!("{} {rest}", o.kind));
                 }
-                self.notes.extend(notes);
+                // A note on a field names its object and where it is (its path is the
+                // object's own).
+                let origin = o.origin();
+                self.notes.extend(
+                    notes
+                        .into_iter()
+                        .map(|n| Note::new(n.code, format!("{origin}: {}", n.text))),
+                );
                 entry.resources.push(resource);
-                origins.push(o.origin());
+                origins.push(origin);
                 texts.push(resource_json(o));
             }
             if !entry.resources.is_empty() {

@@ -613,16 +613,31 @@ pub fn fail_assignment(
             }
         }
         if n == 0 {
-            let localities: Vec<String> = assignment
-                .localities
-                .iter()
-                .map(|g| g.locality.to_string())
-                .collect();
+            // What the failure could have named: the endpoints for an endpoint, else the
+            // localities.
+            let names: Vec<String> = match f {
+                Failure::Endpoint { .. } => assignment
+                    .localities
+                    .iter()
+                    .flat_map(|g| g.endpoints.iter())
+                    .map(|e| format!("{}:{}", e.address, e.port))
+                    .collect(),
+                _ => assignment
+                    .localities
+                    .iter()
+                    .map(|g| g.locality.to_string())
+                    .collect(),
+            };
+            let what = if matches!(f, Failure::Endpoint { .. }) {
+                "endpoints"
+            } else {
+                "localities"
+            };
             return Err(ScenarioError::new(
                 "fail",
                 format!(
-                    "{f}: no host matches; localities: {}",
-                    join(localities.iter().map(String::as_str))
+                    "{f}: no host matches; {what}: {}",
+                    join(names.iter().map(String::as_str))
                 ),
             ));
         }
