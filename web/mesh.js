@@ -96,8 +96,11 @@ function renderSweep(report, chosen, on) {
     "ol",
     { class: "sweep", "aria-label": "failure domains ranked by blast radius" },
     report.sweep.map((s) => {
+      // A stale pair sending every request to what failed counts as an outage (the ranking's rule).
+      const toFailed = s.stale_to_failed?.[0]?.share ?? 0;
       const outage = s.outages.length > 0;
-      const width = outage ? 100 : Math.min(100, s.largest_moved * 100);
+      const lost = outage || toFailed >= 1 - 1e-9;
+      const width = lost ? 100 : Math.min(100, Math.max(s.largest_moved, toFailed) * 100);
       const selected = s.failure === chosen;
       const facts = [
         outage ? `${s.outages.length} outage${s.outages.length === 1 ? "" : "s"}` : null,
@@ -116,7 +119,7 @@ function renderSweep(report, chosen, on) {
           "button",
           {
             type: "button",
-            class: `sweep-row${outage ? " outage" : ""}${selected ? " selected" : ""}`,
+            class: `sweep-row${lost ? " outage" : ""}${selected ? " selected" : ""}`,
             "aria-pressed": selected ? "true" : "false",
             "data-failure": s.failure,
             "data-rank": s.rank,

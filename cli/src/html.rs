@@ -78,7 +78,8 @@ fn sweep_chart(out: &mut String, r: &Report) {
         .map(|s| {
             // Stale pairs whose kept configuration sends requests to what the failure took down.
             let to_failed = s.stale_to_failed.first().map_or(0.0, |p| p.share);
-            let lost = !s.outages.is_empty() || to_failed >= 1.0;
+            // As the ranking counts it: every request of the pair (to rounding).
+            let lost = !s.outages.is_empty() || to_failed >= 1.0 - 1e-9;
             let stale = match (s.stale, s.stale_to_failed.len()) {
                 (0, _) => String::new(),
                 (stale, 0) => format!(", {stale} stale"),

@@ -895,8 +895,12 @@ impl PrioritySources {
         if healthy_source.weighted {
             // Unequal weights: the list's EDF, its weights fixed until the next sync, which
             // rebuilds it from its seed (a priority with unequal weights takes a full one):
-            // the picks made ahead are dropped with it, none stepped back, no rotation lent.
-            scheduler.lent_list = true;
+            // the picks made ahead are dropped with it, none stepped back, no rotation lent
+            // (and none left from the scheduler's localities when it was on).
+            if !scheduler.lent_list {
+                scheduler.lent.clear();
+                scheduler.lent_list = true;
+            }
             let run = scheduler.next_run();
             let made = positions_ahead(healthy_edf, run, &mut scheduler.ahead);
             let items = healthy_edf.items();
@@ -963,7 +967,9 @@ impl PrioritySources {
         let unhanded = scheduler.ahead_len.saturating_sub(scheduler.ahead_next);
         scheduler.ahead_next = scheduler.ahead_len;
         scheduler.drop_ahead();
-        if let Some(lent) = scheduler.lent.first().filter(|lent| lent.is_rotation()) {
+        // Lent only by the runs over equal weights (`lending`); the EDF's lend none.
+        let lent = scheduler.lent.first().filter(|lent| lent.is_rotation());
+        if let Some(lent) = lent.filter(|_| scheduler.lending) {
             let source = &mut self.healthy_source;
             lent.give_back(source);
             if unhanded > 0 {
@@ -3474,6 +3480,76 @@ mod tests {
         }
         picker.fast = Fast::Off;
         picker.choose_fast(plan);
+    }
+
+    /// A locality scheduler that lent its localities' rotations, then turned off (its one
+    /// weighted locality's hosts all went down; the other locality has no weight), leaves its
+    /// list of lent rotations behind: the priority's list then makes its picks ahead from its
+    /// EDF over unequal weights, lending no rotation, and the next sync must not give that old
+    /// locality's rotation to the priority's list. Locality-weighted ROUND_ROBIN, priority 0:
+    /// locality A (weight 1, hosts 0 and 1) and B (no weight, hosts 2–4 of weights 1, 2, 1);
+    /// priority 1 one host. The picks are compared with the general path's, one by one.
+    #[test]
+    fn a_scheduler_turned_off_gives_no_old_rotation_to_the_list() {
+        let group = |zone: &str, weight: Option<u32>, priority: u32, hosts: &[(u8, u32)]| {
+            LocalityEndpoints {
+                locality: Locality::new("r", zone, ""),
+                weight,
+                priority,
+                endpoints: hosts
+                    .iter()
+                    .map(|&(i, w)| Endpoint::new(&format!("10.0.0.{i}"), 80).with_weight(w))
+                    .collect(),
+            }
+        };
+        let input = LoadAssignment {
+            localities: alloc::vec![
+                group("a", Some(1), 0, &[(1, 1), (2, 1)]),
+                group("b", None, 0, &[(3, 1), (4, 2), (5, 1)]),
+                group("c", Some(1), 1, &[(6, 1)]),
+            ],
+            ..Default::default()
+        };
+        let config = LbConfig {
+            policy: LbPolicy::RoundRobin,
+            locality_weighted: true,
+            ..LbConfig::default()
+        };
+        // However many picks the lent rotation made (its index then differs from the list's
+        // by as many, modulo the list's length).
+        for first in 1..=6 {
+            let mut plan = Plan::build(&input, &config).expect("plan");
+            let mut routed = Picker::with_seed(&plan, 11);
+            let mut general = routed.clone();
+            let (mut a, mut b) = (SeededRng::new(3), SeededRng::new(3));
+            let mut both = |routed: &mut Picker, general: &mut Picker, plan: &Plan, n: usize| {
+                general.routes = [ROUTE_GENERAL; 100];
+                general.store_rotation();
+                for i in 0..n {
+                    let x = routed.pick(plan, &mut a, Request::default());
+                    let y = general.pick(plan, &mut b, Request::default());
+                    assert_eq!(x, y, "{first} first picks: pick {i}");
+                }
+            };
+            // Priority 0 takes every request: A's rotation is lent to the scheduler's runs.
+            both(&mut routed, &mut general, &plan, first);
+            // A goes down: no locality of positive weight, the scheduler is off, and the list
+            // (2, 3, 4 of weights 1, 2, 1) makes its picks ahead from its EDF.
+            for host in [0, 1] {
+                plan.set_health(HostId::new(host), HealthStatus::Unhealthy);
+            }
+            routed.resync(&plan);
+            general.resync(&plan);
+            both(&mut routed, &mut general, &plan, 7);
+            let scheduler = &routed.priorities[0].locality_healthy_scheduler;
+            assert!(!scheduler.on && scheduler.lent_list && !scheduler.lending);
+            // Host 3 (weight 2) goes down: 2 and 4, equal weights, a rotation from the list's
+            // own index.
+            plan.set_health(HostId::new(3), HealthStatus::Unhealthy);
+            routed.resync(&plan);
+            general.resync(&plan);
+            both(&mut routed, &mut general, &plan, 40);
+        }
     }
 
     /// Istio's default locality failover (priorities, no locality weighting) under

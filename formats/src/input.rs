@@ -404,7 +404,13 @@ pub(crate) fn apply_scenario_flags(
             .split_once('/')
             .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
             .ok_or_else(|| format!("--from {from:?}: expected CLUSTER/NAMESPACE"))?;
-        let moved = scenario.move_client(cluster, namespace);
+        let locality = options
+            .locality
+            .as_deref()
+            .map(meshlb::mesh::parse_locality)
+            .transpose()
+            .map_err(|e| format!("--locality: {e}"))?;
+        let moved = scenario.move_client(cluster, namespace, locality.as_ref());
         let said = moved.map_or_else(String::new, |m| format!(": {m}"));
         notes.push(Note::new(
             NoteCode::Flag,

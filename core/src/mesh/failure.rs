@@ -271,9 +271,15 @@ impl Scenario {
     /// places a client there: in the locality of that namespace's workloads in that cluster
     /// (the first one's, in scenario order, when they are in several), without labels (the
     /// scenario's client's were its own pod's). When no workload of that namespace runs
-    /// there, the client keeps its locality, and the note says so. Returns what changed, for
-    /// a note (`None`: the client is there already, nothing changes).
-    pub fn move_client(&mut self, cluster: &str, namespace: &str) -> Option<String> {
+    /// there, the client keeps its locality, and the note says so. `locality`, when given (the
+    /// CLI's `--locality`), places it instead. Returns what changed, for a note (`None`: the
+    /// client is there already, nothing changes).
+    pub fn move_client(
+        &mut self,
+        cluster: &str,
+        namespace: &str,
+        locality: Option<&Locality>,
+    ) -> Option<String> {
         if self.client.cluster == cluster && self.client.namespace == namespace {
             return None;
         }
@@ -295,6 +301,17 @@ impl Scenario {
             )
         };
         let locality = match localities.as_slice() {
+            _ if locality.is_some() => {
+                let given = locality.cloned().unwrap_or_default();
+                note.push_str(&format!(", at the locality given, {given}"));
+                given
+            }
+            [] if old.locality == Locality::default() => {
+                note.push_str(&format!(
+                    "; no workload of {namespace} runs in {cluster}, so its locality is unknown (set one with --locality)"
+                ));
+                Locality::default()
+            }
             [] => {
                 if old.locality != Locality::default() {
                     note.push_str(&format!(

@@ -191,11 +191,18 @@ pub struct WorkloadSpec {
 }
 
 impl WorkloadSpec {
-    /// The namespace of the workload's Service (`name.namespace`; `default` for a bare name).
-    /// A ServiceEntry host's is what follows its first dot, as the report takes it.
+    /// The namespace of the workload's Service (`name.namespace`, or its `.svc.` FQDN;
+    /// `default` for a bare name). A ServiceEntry host's is what follows its first dot, as the
+    /// report takes it.
     #[must_use]
     pub fn namespace(&self) -> &str {
-        self.service.split_once('.').map_or("default", |(_, ns)| ns)
+        let Some((_, rest)) = self.service.split_once('.') else {
+            return "default";
+        };
+        match rest.split_once('.') {
+            Some((namespace, tail)) if tail == "svc" || tail.starts_with("svc.") => namespace,
+            _ => rest,
+        }
     }
 }
 

@@ -182,12 +182,12 @@ impl<'s> Baseline<'s> {
         })
     }
 
-    /// The pair's matrix row before any failure.
     /// The pair's explanation before any failure.
     pub(super) fn explanation(&self) -> &Explanation {
         &self.explanation
     }
 
+    /// The pair's matrix row before any failure.
     pub(super) fn row(&self, place: &Place, host: &str) -> MatrixRow {
         let e = &self.explanation;
         let control_plane = e.client.as_ref().map_or("", |c| c.control_plane.as_str());
