@@ -543,13 +543,15 @@ impl Plan {
         };
         // Localities holding endpoints, each once (a group without endpoints, or one
         // locality at two priorities, counted once or not at all).
-        let localities = self
+        let mut names: Vec<String> = self
             .localities()
             .iter()
             .filter(|l| !l.hosts.is_empty())
-            .map(|l| &l.locality)
-            .collect::<alloc::collections::BTreeSet<_>>()
-            .len();
+            .map(|l| l.locality.to_string())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let localities = names.len();
         let message = format!(
             "{} endpoint{} in {} localit{} at {} priorit{}; {} receive traffic",
             endpoints.len(),

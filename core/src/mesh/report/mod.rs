@@ -419,29 +419,40 @@ fn impact(failure: &Failure) -> FailureImpact {
 
 /// What a failure takes down in the mesh itself, whoever's configuration sees it: the
 /// workloads it makes not ready and the east-west gateways it stops ([`Failure::downs_workload`],
-/// [`Failure::downs_gateway`], the rules `--fail` applies).
+/// [`Failure::downs_gateway`], the rules `--fail` applies). Kept as sorted keys (strings, whose
+/// sort the report already has: a set of tuples grew the wasm package by tens of KB).
 struct Downed {
-    /// (cluster, address, port) of the workloads.
-    workloads: BTreeSet<(String, String, u16)>,
-    /// (network, address) of the gateways.
-    gateways: BTreeSet<(String, String)>,
+    /// `cluster`, `address` and `port` of each workload, joined ([`Downed::workload`]).
+    workloads: Vec<String>,
+    /// `network` and `address` of each gateway, joined.
+    gateways: Vec<String>,
 }
 
 impl Downed {
+    fn workload(cluster: &str, address: &str, port: u16) -> String {
+        format!("{cluster}\u{1f}{address}\u{1f}{port}")
+    }
+
+    fn gateway(network: &str, address: &str) -> String {
+        format!("{network}\u{1f}{address}")
+    }
+
     fn of(scenario: &Scenario, failure: &Failure) -> Self {
-        let workloads = scenario
+        let mut workloads: Vec<String> = scenario
             .workloads
             .iter()
             .filter(|w| failure.downs_workload(w))
-            .map(|w| (w.cluster.clone(), w.address.clone(), w.port))
+            .map(|w| Self::workload(&w.cluster, &w.address, w.port))
             .collect();
-        let gateways = scenario
+        let mut gateways: Vec<String> = scenario
             .networks
             .iter()
             .flat_map(|n| n.gateways.iter().map(move |g| (n, g)))
             .filter(|(n, g)| failure.downs_gateway(&n.name, &g.address))
-            .map(|(n, g)| (n.name.clone(), g.address.clone()))
+            .map(|(n, g)| Self::gateway(&n.name, &g.address))
             .collect();
+        workloads.sort_unstable();
+        gateways.sort_unstable();
         Self {
             workloads,
             gateways,
@@ -451,10 +462,10 @@ impl Downed {
     /// The share of `explanation`'s requests that go to what is down: a workload endpoint
     /// that is, a gateway that is, or the endpoints behind a gateway that are.
     fn share_of(&self, explanation: &Explanation) -> f64 {
-        let workload = |cluster: &str, address: &str, port: u16| {
-            self.workloads
-                .contains(&(cluster.to_string(), address.to_string(), port))
-        };
+        if self.workloads.is_empty() && self.gateways.is_empty() {
+            return 0.0;
+        }
+        let has = |keys: &[String], key: String| keys.binary_search(&key).is_ok();
         explanation
             .endpoints
             .iter()
@@ -463,19 +474,24 @@ impl Downed {
                 let cluster = e.cluster.as_deref().unwrap_or_default();
                 match e.kind {
                     EndpointKind::Gateway
-                        if self
-                            .gateways
-                            .contains(&(network.to_string(), e.address.clone())) =>
+                        if has(&self.gateways, Self::gateway(network, &e.address)) =>
                     {
                         e.share
                     }
                     EndpointKind::Gateway => e
                         .behind_endpoints
                         .iter()
-                        .filter(|b| workload(&b.cluster, &b.address, b.port))
+                        .filter(|b| {
+                            has(
+                                &self.workloads,
+                                Self::workload(&b.cluster, &b.address, b.port),
+                            )
+                        })
                         .map(|b| b.share)
                         .sum(),
-                    _ if workload(cluster, &e.address, e.port) => e.share,
+                    _ if has(&self.workloads, Self::workload(cluster, &e.address, e.port)) => {
+                        e.share
+                    }
                     _ => 0.0,
                 }
             })
