@@ -78,7 +78,7 @@ export function renderMesh(root, { report, error, envoy, chosen, measure, on }) 
     h(
       "p",
       { class: "hint" },
-      "Bar: the largest share of a client's requests that moves. Red: some client loses every endpoint. Click one to apply it to the drawing; click it again to restore.",
+      "Bar: the largest share of a client's requests that moves, or that a client whose control plane is down still sends to what failed. Red: some client loses every endpoint, or sends every request to what failed. Click one to apply it to the drawing; click it again to restore.",
     ),
     renderSweep(report, chosen, on),
   ];
