@@ -96,11 +96,11 @@ function renderSweep(report, chosen, on) {
     "ol",
     { class: "sweep", "aria-label": "failure domains ranked by blast radius" },
     report.sweep.map((s) => {
-      // A stale pair sending every request to what failed counts as an outage (the ranking's rule).
-      const toFailed = s.stale_to_failed?.[0]?.share ?? 0;
+      // The core's ranking keys: pairs losing every request, and the largest share moved or
+      // still sent to what failed.
       const outage = s.outages.length > 0;
-      const lost = outage || toFailed >= 1 - 1e-9;
-      const width = lost ? 100 : Math.min(100, Math.max(s.largest_moved, toFailed) * 100);
+      const lost = s.lost > 0;
+      const width = lost ? 100 : Math.min(100, s.largest_share * 100);
       const selected = s.failure === chosen;
       const facts = [
         outage ? `${s.outages.length} outage${s.outages.length === 1 ? "" : "s"}` : null,

@@ -78,8 +78,7 @@ fn sweep_chart(out: &mut String, r: &Report) {
         .map(|s| {
             // Stale pairs whose kept configuration sends requests to what the failure took down.
             let to_failed = s.stale_to_failed.first().map_or(0.0, |p| p.share);
-            // As the ranking counts it: every request of the pair (to rounding).
-            let lost = !s.outages.is_empty() || to_failed >= 1.0 - 1e-9;
+            let lost = s.lost > 0;
             let stale = match (s.stale, s.stale_to_failed.len()) {
                 (0, _) => String::new(),
                 (stale, 0) => format!(", {stale} stale"),
@@ -99,7 +98,7 @@ fn sweep_chart(out: &mut String, r: &Report) {
             let share = if lost {
                 1.0
             } else {
-                s.largest_moved.max(to_failed).clamp(0.0, 1.0)
+                s.largest_share.clamp(0.0, 1.0)
             };
             (share, lost, words)
         })

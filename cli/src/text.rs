@@ -192,6 +192,25 @@ fn serde_reason(d: &meshlb::DroppedEndpoint) -> String {
         .unwrap_or_default()
 }
 
+/// A report section: `header`, then the first 20 of `lines` and how many more the JSON lists;
+/// nothing when there are no lines.
+fn capped(out: &mut String, header: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{header}");
+    for line in lines.iter().take(20) {
+        let _ = writeln!(out, "{line}");
+    }
+    if lines.len() > 20 {
+        let _ = writeln!(
+            out,
+            "  ... {} more (--format json lists them all)",
+            lines.len() - 20
+        );
+    }
+}
+
 /// The width of a text column: its longest cell or its header, in characters.
 fn column_width<'a>(cells: impl Iterator<Item = &'a str>, header: &str) -> usize {
     cells
@@ -490,8 +509,6 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
         "failure"
     );
     for s in &r.sweep {
-        // Stale pairs whose kept configuration sends requests to what the failure took down.
-        let to_failed = s.stale_to_failed.first().map_or(0.0, |p| p.share);
         let _ = writeln!(
             out,
             "  {:>4}  {:width$}  {:>7}  {:>5}  {}  {:>12}  {:>5}  {:>9}  {}",
@@ -503,7 +520,7 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
             s.leaves_region.len(),
             s.stale,
             s.stale_to_failed.len(),
-            bar(s.largest_moved.max(to_failed))
+            bar(s.largest_share)
         );
     }
     let outages: Vec<String> = r
@@ -518,19 +535,7 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
             })
         })
         .collect();
-    if !outages.is_empty() {
-        let _ = writeln!(out, "\nOUTAGES");
-        for line in outages.iter().take(20) {
-            let _ = writeln!(out, "{line}");
-        }
-        if outages.len() > 20 {
-            let _ = writeln!(
-                out,
-                "  ... {} more (--format json lists them all)",
-                outages.len() - 20
-            );
-        }
-    }
+    capped(&mut out, "\nOUTAGES", &outages);
     let stale: Vec<String> = r
         .sweep
         .iter()
@@ -546,22 +551,11 @@ pub(crate) fn report(title: &str, r: &meshlb::mesh::Report) -> String {
             })
         })
         .collect();
-    if !stale.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nSTALE CONFIGURATION  (requests that fail until outlier detection, where configured, ejects the dead endpoints)"
-        );
-        for line in stale.iter().take(20) {
-            let _ = writeln!(out, "{line}");
-        }
-        if stale.len() > 20 {
-            let _ = writeln!(
-                out,
-                "  ... {} more (--format json lists them all)",
-                stale.len() - 20
-            );
-        }
-    }
+    capped(
+        &mut out,
+        "\nSTALE CONFIGURATION  (requests that fail until outlier detection, where configured, ejects the dead endpoints)",
+        &stale,
+    );
     let _ = writeln!(
         out,
         "\nTRAFFIC MATRIX  (share of routed requests, relative to the client; other zone: another zone of its region)"

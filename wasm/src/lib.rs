@@ -325,6 +325,7 @@ export interface Report {
     moved: { location: string; host: string; share: number; routed_after: number; clusters_after: Record<string, number> }[];
     largest_moved: number; stale: number;
     stale_to_failed: { location: string; host: string; share: number }[];
+    lost: number; largest_share: number;
     reexplained: number;
   }[];
   explained: number;

@@ -679,6 +679,8 @@ test("the Mesh tab draws meshlb report; a failure domain applies to the drawing;
     const x = cli.sweep[i];
     const toFailed = x.stale_to_failed[0]?.share ?? 0;
     const lost = x.outages.length > 0 || toFailed >= 1 - 1e-9;
+    assert.equal(x.lost > 0, lost, `${x.failure}: lost`);
+    assert.ok(Math.abs(x.largest_share - Math.max(x.largest_moved, toFailed)) < 1e-12, `${x.failure}: largest share`);
     const expected = lost ? 100 : Math.max(x.largest_moved, toFailed) * 100;
     assert.ok(Math.abs(b.width - expected) < 0.06, `${b.failure}: bar ${b.width}% vs ${expected}%`);
   }

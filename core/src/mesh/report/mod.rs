@@ -197,6 +197,12 @@ pub struct FailureImpact {
     /// gateways the failure took down (share: the fraction of the pair's requests that go to
     /// them and fail until outlier detection ejects those endpoints), largest first.
     pub stale_to_failed: Vec<PairShare>,
+    /// Pairs that lose every request: the outages, and the stale pairs all of whose requests
+    /// go to what failed (the ranking's first key).
+    pub lost: usize,
+    /// The larger of `largest_moved` and the largest `stale_to_failed` share (the ranking's
+    /// second key, and the length of a bar that draws the failure).
+    pub largest_share: f64,
     /// Pairs computed again for this failure: re-planned or re-explained from their
     /// discovery (the others, which it does not touch, reuse the baseline).
     pub reexplained: usize,
@@ -413,6 +419,8 @@ fn impact(failure: &Failure) -> FailureImpact {
         largest_moved: 0.0,
         stale: 0,
         stale_to_failed: Vec::new(),
+        lost: 0,
+        largest_share: 0.0,
         reexplained: 0,
     }
 }
@@ -698,23 +706,19 @@ impl Report {
                     .then_with(|| (&a.location, &a.host).cmp(&(&b.location, &b.host)))
             });
             impact.stale_to_failed.sort_by(largest_first);
-        }
-        // Outages, and stale pairs every request of which goes to what failed.
-        let lost = |s: &FailureImpact| {
-            let all = s
+            // Outages, and stale pairs every request of which goes to what failed.
+            let all = impact
                 .stale_to_failed
                 .iter()
                 .filter(|p| p.share >= 1.0 - EPSILON);
-            s.outages.len() + all.count()
-        };
-        let largest = |s: &FailureImpact| {
-            let stale = s.stale_to_failed.first().map_or(0.0, |p| p.share);
-            s.largest_moved.max(stale)
-        };
+            impact.lost = impact.outages.len() + all.count();
+            let stale = impact.stale_to_failed.first().map_or(0.0, |p| p.share);
+            impact.largest_share = impact.largest_moved.max(stale);
+        }
         sweep.sort_by(|a, b| {
-            lost(b)
-                .cmp(&lost(a))
-                .then_with(|| largest(b).total_cmp(&largest(a)))
+            b.lost
+                .cmp(&a.lost)
+                .then_with(|| b.largest_share.total_cmp(&a.largest_share))
                 .then_with(|| b.leaves_region.len().cmp(&a.leaves_region.len()))
                 .then_with(|| breadth(&a.kind).cmp(&breadth(&b.kind)))
                 .then_with(|| a.failure.cmp(&b.failure))
