@@ -399,17 +399,18 @@ pub(crate) fn apply_scenario_flags(
     options: &Options,
     notes: &mut Vec<Note>,
 ) -> Result<(), String> {
+    // Parsed once: `--from` places the client there, and it is the client's locality anyway.
+    let locality = options
+        .locality
+        .as_deref()
+        .map(meshlb::mesh::parse_locality)
+        .transpose()
+        .map_err(|e| format!("--locality: {e}"))?;
     if let Some(from) = &options.from {
         let (cluster, namespace) = from
             .split_once('/')
             .filter(|(c, n)| !c.is_empty() && !n.is_empty() && !n.contains('/'))
             .ok_or_else(|| format!("--from {from:?}: expected CLUSTER/NAMESPACE"))?;
-        let locality = options
-            .locality
-            .as_deref()
-            .map(meshlb::mesh::parse_locality)
-            .transpose()
-            .map_err(|e| format!("--locality: {e}"))?;
         let moved = scenario.move_client(cluster, namespace, locality.as_ref());
         let said = moved.map_or_else(String::new, |m| format!(": {m}"));
         notes.push(Note::new(
@@ -417,12 +418,11 @@ pub(crate) fn apply_scenario_flags(
             format!("--from {from} sets the client{said}"),
         ));
     }
-    if let Some(locality) = &options.locality {
-        scenario.client.locality =
-            meshlb::mesh::parse_locality(locality).map_err(|e| format!("--locality: {e}"))?;
+    if let (Some(text), Some(locality)) = (&options.locality, locality) {
+        scenario.client.locality = locality;
         notes.push(Note::new(
             NoteCode::Flag,
-            format!("--locality {locality} sets the client's locality"),
+            format!("--locality {text} sets the client's locality"),
         ));
     }
     if let Some(to) = &options.to {
