@@ -10,9 +10,9 @@
 //!   priority, EDS health) in `ext` ([`backend`] builds one); a backend without one is in
 //!   the default locality at priority 0, healthy. Its `weight` is its load-balancing weight.
 //! - **The first backend is meshlb's pick** against the plan built from the set
-//!   ([`meshlb::Route`]), with this thread's [`meshlb::Pickers`] (one per pingora worker
-//!   thread, kept in a thread local and rebuilt when the selection is: no lock on the request
-//!   path). The request key is the hash key (RING_HASH, MAGLEV; [`meshlb::hash_key`]);
+//!   ([`meshlb::Route`]), with this thread's [`meshlb::Pickers`] for that selection (one
+//!   set per pingora worker thread and selection, kept in a thread local until the selection
+//!   is dropped: no lock on the request path). The request key is the hash key (RING_HASH, MAGLEV; [`meshlb::hash_key`]);
 //!   other policies ignore it.
 //! - **Fallbacks in failover order** ([`meshlb::Route::fallbacks`]): the rest of the picked
 //!   priority, then the next priorities, available hosts first, so a backend pingora finds
@@ -21,11 +21,22 @@
 //! Requests are finished at once (pingora's selection has no request end), so LEAST_REQUEST
 //! sees no requests in flight here: use it through `meshlb-proxy` or `meshlb-tower`, which
 //! count them.
+//!
+//! Two limits of pingora's `LoadBalancer` to know:
+//! - **A change of placement alone is no change to pingora.** `Backend`'s equality and hash
+//!   read its address and weight, not `ext`, so `Backends::update` with a set that differs
+//!   only in placements (a health, a locality, a priority) keeps the old set and the old
+//!   selection. Report a backend down through pingora's health check (or take it out of
+//!   the set); change a placement by changing the set's addresses or weights with it.
+//! - **A set that cannot be planned gets no backend at all.** [`Meshlb::error`] says why (a
+//!   priority past Envoy's 128, the same address twice with two weights), but
+//!   `LoadBalancer` does not hand its selection out: check a set with
+//!   [`Meshlb::build_with_config`] before it goes to pingora.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use meshlb::{
     Endpoint, HealthStatus, LbConfig, LoadAssignment, Locality, LocalityEndpoints, Pickers, Plan,
@@ -69,9 +80,23 @@ pub struct Meshlb {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// One selection's pickers on one thread.
+struct ThreadPickers {
+    /// The selection's id, and the selection itself to tell when it is gone (ids are never
+    /// reused; addresses may be).
+    id: u64,
+    selection: Weak<Meshlb>,
+    pickers: Pickers,
+    rng: SeededRng,
+}
+
 thread_local! {
-    /// This thread's pickers: for the selection `id`.
-    static PICKERS: RefCell<Option<(u64, Pickers, SeededRng)>> = const { RefCell::new(None) };
+    /// This thread's pickers, one entry for each live selection it has picked for: a proxy
+    /// with several upstreams has a `LoadBalancer` (so a selection) each, used in turn on the
+    /// same worker thread. With one entry for the last selection only, two used in turn
+    /// rebuilt each other's pickers at every request, from the same seed: every request of
+    /// each went to the same backend.
+    static PICKERS: RefCell<Vec<ThreadPickers>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Meshlb {
@@ -170,13 +195,24 @@ impl BackendSelection for Meshlb {
         let picked = self.route.as_ref().and_then(|route| {
             PICKERS.with(|cell| {
                 let mut cell = cell.borrow_mut();
-                if cell.as_ref().is_none_or(|(id, _, _)| *id != self.id) {
-                    // Each thread's generator is seeded by the selection and the thread.
-                    let mut rng = SeededRng::new(self.id ^ thread_seed());
-                    let pickers = Pickers::new(route, &mut rng);
-                    *cell = Some((self.id, pickers, rng));
-                }
-                let (_, pickers, rng) = cell.as_mut()?;
+                let at = match cell.iter().position(|t| t.id == self.id) {
+                    Some(at) => at,
+                    None => {
+                        // A selection replaced by an update (or dropped) leaves its pickers.
+                        cell.retain(|t| t.selection.strong_count() > 0);
+                        // Each thread's generator is seeded by the selection and the thread.
+                        let mut rng = SeededRng::new(self.id ^ thread_seed());
+                        let pickers = Pickers::new(route, &mut rng);
+                        cell.push(ThreadPickers {
+                            id: self.id,
+                            selection: Arc::downgrade(self),
+                            pickers,
+                            rng,
+                        });
+                        cell.len() - 1
+                    }
+                };
+                let ThreadPickers { pickers, rng, .. } = cell.get_mut(at)?;
                 let request = if key.is_empty() {
                     Request::default()
                 } else {

@@ -138,3 +138,51 @@ fn ring_hash_keys_are_stable() {
     }
     assert!(seen.len() > 1, "{seen:?}");
 }
+
+/// Four healthy backends `prefix.1` … `prefix.4`, port 80, in one zone.
+fn four(prefix: &str) -> BTreeSet<pingora_load_balancing::Backend> {
+    (1..=4)
+        .map(|i| {
+            let placement = Placement {
+                locality: Locality::new("r", "a", ""),
+                ..Placement::default()
+            };
+            backend(&format!("{prefix}.{i}:80"), 1, placement).expect("address")
+        })
+        .collect()
+}
+
+#[test]
+fn selections_used_in_turn_on_one_thread_keep_their_own_pickers() {
+    // A proxy with two upstreams: two selections, asked in turn on the same worker thread.
+    // Round robin over four equal backends: each gets exactly a quarter of every 4 × k picks,
+    // whatever the other selection did in between.
+    let config = LbConfig {
+        policy: LbPolicy::RoundRobin,
+        ..LbConfig::default()
+    };
+    let a = Arc::new(Meshlb::build_with_config(&four("10.0.0"), &config));
+    let b = Arc::new(Meshlb::build_with_config(&four("10.0.1"), &config));
+    let (mut of_a, mut of_b) = (BTreeMap::new(), BTreeMap::new());
+    for _ in 0..400 {
+        let first = a.iter(b"").next().expect("a backend").addr.to_string();
+        *of_a.entry(first).or_insert(0_u32) += 1;
+        let first = b.iter(b"").next().expect("a backend").addr.to_string();
+        *of_b.entry(first).or_insert(0_u32) += 1;
+    }
+    for (counts, prefix) in [(&of_a, "10.0.0"), (&of_b, "10.0.1")] {
+        let expected: BTreeMap<String, u32> =
+            (1..=4).map(|i| (format!("{prefix}.{i}:80"), 100)).collect();
+        assert_eq!(counts, &expected);
+    }
+    // A dropped selection's pickers go; a new one (an update) starts its own.
+    drop(a);
+    let c = Arc::new(Meshlb::build_with_config(&four("10.0.2"), &config));
+    let mut of_c = BTreeMap::new();
+    for _ in 0..8 {
+        let first = c.iter(b"").next().expect("a backend").addr.to_string();
+        *of_c.entry(first).or_insert(0_u32) += 1;
+        assert!(b.iter(b"").next().is_some());
+    }
+    assert!(of_c.values().all(|&n| n == 2), "{of_c:?}");
+}
