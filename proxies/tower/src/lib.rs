@@ -16,8 +16,10 @@
 //!   discovered health) once its readiness succeeds. `Pending` is not a failure.
 //! - **The pick** happens in [`Service::call`], where the request is known: a caller-given
 //!   function maps the request to its hash (RING_HASH, MAGLEV; Envoy's `hash_policy`). The
-//!   picked endpoint's service is cloned and driven to readiness then called (tower's
-//!   `Oneshot`), so the balancer never waits on one slow endpoint to serve the others.
+//!   picked endpoint's service (the instance `poll_ready` made ready, a clone taking its
+//!   place) is driven to readiness then called (tower's `Oneshot`), so the balancer never
+//!   waits on one slow endpoint to serve the others, and capacity an endpoint reserves when
+//!   ready (a `ConcurrencyLimit` permit) goes with the request that uses it.
 //! - **In-flight requests** (LEAST_REQUEST's active counts) are tracked through the response
 //!   futures: each holds its pick until it completes or is dropped, then hands it back.
 //!
@@ -450,7 +452,14 @@ where
             let route = self.route.as_ref()?;
             let host = route.plan()?.get_host(picked.host())?;
             let slot: usize = host.address().strip_prefix("slot-")?.parse().ok()?;
-            let service = self.slots.get(slot)?.as_ref()?.service.clone();
+            // The instance `poll_ready` polled goes to the request, a clone takes its place
+            // (as tower's `ReadyCache` does): readiness may hold capacity (a
+            // `ConcurrencyLimit` permit, a `Buffer` slot) that only a call on that instance
+            // gives back. Calling a clone left the permit with the balancer's copy, and a
+            // clone of an endpoint limited to one request never got ready.
+            let slot = self.slots.get_mut(slot)?.as_mut()?;
+            let fresh = slot.service.clone();
+            let service = core::mem::replace(&mut slot.service, fresh);
             Some((service, picked))
         });
         match service {

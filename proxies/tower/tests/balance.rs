@@ -271,3 +271,85 @@ async fn ring_hash_keys_come_from_the_request() {
             > 1
     );
 }
+
+/// An endpoint that serves one request at a time, as tower's `ConcurrencyLimit` of 1 does:
+/// `poll_ready` takes the endpoint's one permit (shared by every clone) and keeps it until
+/// that instance's `call`; a clone without it is not ready while another holds it.
+struct OneAtATime {
+    free: Arc<AtomicBool>,
+    held: bool,
+}
+
+impl Clone for OneAtATime {
+    fn clone(&self) -> Self {
+        // A clone does not hold its original's permit.
+        Self {
+            free: Arc::clone(&self.free),
+            held: false,
+        }
+    }
+}
+
+impl Service<u64> for OneAtATime {
+    type Response = u64;
+    type Error = BoxError;
+    type Future = std::future::Ready<Result<u64, BoxError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        if self.held || self.free.swap(false, Ordering::AcqRel) {
+            self.held = true;
+            Poll::Ready(Ok(()))
+        } else {
+            // Woken again and again until the permit is back (a real limit would register
+            // the waker with its semaphore).
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    fn call(&mut self, request: u64) -> Self::Future {
+        assert!(self.held, "called before ready");
+        self.held = false;
+        self.free.store(true, Ordering::Release);
+        std::future::ready(Ok(request))
+    }
+}
+
+type OneChanges = Result<Change<&'static str, Endpoint<OneAtATime>>, std::convert::Infallible>;
+
+struct OneDiscovery(mpsc::UnboundedReceiver<OneChanges>);
+
+impl futures_core::Stream for OneDiscovery {
+    type Item = OneChanges;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<OneChanges>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+#[tokio::test]
+async fn the_instance_made_ready_serves_the_request() {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let service = OneAtATime {
+        free: Arc::new(AtomicBool::new(true)),
+        held: false,
+    };
+    let endpoint = Endpoint {
+        service,
+        locality: Locality::new("r", "a", ""),
+        priority: 0,
+        weight: 1,
+        health: HealthStatus::Healthy,
+    };
+    tx.send(Ok(Change::Insert("a", endpoint))).expect("send");
+    let mut balance = Balance::new(OneDiscovery(rx), LbConfig::default(), |_: &u64| None, 7);
+    // Each round: the balancer's poll of the endpoint takes its permit; the request must be
+    // served by the instance holding it (a clone would wait for it forever).
+    for i in 0..3 {
+        std::future::poll_fn(|cx| Service::<u64>::poll_ready(&mut balance, cx))
+            .await
+            .expect("ready");
+        let call = balance.call(i);
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(5), call).await;
+        assert_eq!(answer.expect("answered in time").expect("answered"), i);
+    }
+}
