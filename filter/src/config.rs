@@ -132,6 +132,17 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Config, String> {
         None => DEFAULT_HEADER.to_owned(),
         Some(h) => header_name("header", &h, false)?,
     };
+    // The filter writes the locality header after this one: the same name would lose the
+    // destination.
+    if header == crate::LOCALITY_HEADER || header == crate::UPDATE_HEADER {
+        return Err(format!(
+            "configuration: header {header:?}: the filter's own header (it writes {} with the \
+             picked endpoint's locality, and reads {} on the admin path); name another, such as \
+             {DEFAULT_HEADER:?}",
+            crate::LOCALITY_HEADER,
+            crate::UPDATE_HEADER
+        ));
+    }
     let hash_header = match string("hash_header")? {
         None => None,
         Some(h) => Some(header_name("hash_header", &h, true)?),

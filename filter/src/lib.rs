@@ -77,6 +77,29 @@ struct Worker {
 
 type Shared = Rc<RefCell<Option<Worker>>>;
 
+/// Whether `value` can be an HTTP header value: no control character but the tab (RFC 9110
+/// §5.5; CR and LF would end the header, and Envoy refuses the value).
+fn header_value(value: &str) -> Result<(), String> {
+    match value.chars().find(|&c| c.is_ascii_control() && c != '\t') {
+        Some(c) => Err(format!(
+            "{value:?} holds the control character {c:?}: not an HTTP header value"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Every endpoint's address and locality as the filter would write them: valid header values
+/// (see [`header_value`]), or the error naming the first that is not.
+fn header_values(balancer: &Balancer) -> Result<(), String> {
+    for endpoint in &balancer.explain().endpoints {
+        let host = meshlb::endpoint_address(&endpoint.address, endpoint.port);
+        header_value(&host)
+            .and(header_value(&endpoint.locality))
+            .map_err(|e| format!("endpoint {host}: {e}"))?;
+    }
+    Ok(())
+}
+
 impl Worker {
     /// Picks for a request whose `hash_header` holds `hash_value` (its bytes, any of them):
     /// the endpoint to steer it to, or the local answer when nothing can serve it.
@@ -90,12 +113,24 @@ impl Worker {
                     "meshlb: drop overload: the assignment's drop_overloads dropped this request\n"
                         .into(),
             },
-            Some(picked) => Outcome::Route {
-                header: self.config.header.clone(),
-                host: meshlb::endpoint_address(&picked.address, picked.port),
-                locality: picked.locality.clone(),
-                started: (self.configuration, picked),
-            },
+            Some(picked) => {
+                let host = meshlb::endpoint_address(&picked.address, picked.port);
+                // Checked at configuration (`header_values`); kept here so that no update can
+                // make the filter write a header Envoy refuses (a trap in the SDK's hostcall).
+                if let Err(e) = header_value(&host).and(header_value(&picked.locality)) {
+                    self.balancer.finish(&picked);
+                    return Outcome::Respond {
+                        status: 500,
+                        body: format!("meshlb: the picked endpoint {host}: {e}\n"),
+                    };
+                }
+                Outcome::Route {
+                    header: self.config.header.clone(),
+                    host,
+                    locality: picked.locality.clone(),
+                    started: (self.configuration, picked),
+                }
+            }
             None => Outcome::Respond {
                 status: 503,
                 body: format!(
@@ -258,6 +293,10 @@ impl RootContext for Root {
             }
         };
         let balancer = Balancer::new(loaded, seed);
+        if let Err(message) = header_values(&balancer) {
+            log(LogLevel::Error, &format!("meshlb: error: {message}"));
+            return false;
+        }
         let policy = balancer.explain().lb_policy;
         log(
             LogLevel::Info,

@@ -6,7 +6,7 @@
 use meshlb::Explanation;
 use meshlb_formats::Picked;
 
-use crate::{Outcome, Worker, config, is_admin, update};
+use crate::{Outcome, Worker, config, header_values, is_admin, update};
 
 /// A configured filter: one worker's configuration and balancer, with the shared update
 /// document the admin path writes.
@@ -58,10 +58,12 @@ impl Filter {
     pub fn configure(bytes: &[u8]) -> Result<Self, String> {
         let config::Config { loaded, settings } = config::parse(bytes)?;
         let seed = settings.seed.unwrap_or(0);
+        let balancer = meshlb_formats::Balancer::new(loaded, seed);
+        header_values(&balancer)?;
         Ok(Self {
             worker: Worker {
                 config: settings,
-                balancer: meshlb_formats::Balancer::new(loaded, seed),
+                balancer,
                 seen: None,
                 configuration: 0,
             },
@@ -177,6 +179,29 @@ mod tests {
         match answer {
             Answer::Route { locality, .. } => locality,
             Answer::Respond { status, body } => panic!("{status}: {body}"),
+        }
+    }
+
+    #[test]
+    fn a_locality_that_is_no_header_value_is_refused_at_configuration() {
+        // A CR/LF in a locality would have gone into x-meshlb-locality verbatim.
+        let cla = r#"{"cluster_name": "c", "endpoints": [{"locality": {"region": "us\r\nx-injected: 1", "zone": "z"},
+            "lb_endpoints": [{"endpoint": {"address": {"socket_address": {"address": "10.0.0.1", "port_value": 80}}}}]}]}"#;
+        let config = serde_json::json!({"input": cla});
+        let error = Filter::configure(config.to_string().as_bytes()).expect_err("refused");
+        assert!(error.contains("10.0.0.1:80"), "{error}");
+        assert!(error.contains("control character '\\r'"), "{error}");
+        // The same endpoint in a locality without one configures.
+        let config = serde_json::json!({"input": cla.replace("\\r\\nx-injected: 1", "")});
+        assert!(Filter::configure(config.to_string().as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn the_filters_own_headers_are_no_destination_header() {
+        for name in ["x-meshlb-locality", "X-Meshlb-Update"] {
+            let config = serde_json::json!({"input": SCENARIO, "header": name});
+            let error = Filter::configure(config.to_string().as_bytes()).expect_err("refused");
+            assert!(error.contains("the filter's own header"), "{error}");
         }
     }
 
