@@ -234,17 +234,32 @@ pub fn parse_endpoint(endpoint: &str) -> Result<(String, u16), String> {
     Ok((address.to_owned(), port))
 }
 
-/// The shared document after `updates`: earlier updates with the same selector as one of
-/// `updates` are dropped, `updates` appended. An unreadable `current` is replaced.
+/// The shared document after `updates`: each update appended, and the fields it sets taken
+/// out of the earlier updates with its selector (in `current` or `updates`; one left setting
+/// nothing goes). Every endpoint's health and weight is then the last value an update set for
+/// it, as applying each document in turn left it, so a worker configured later, which applies
+/// the merged document from nothing, agrees with the running ones (an update that replaced an
+/// earlier one whole lost the fields it did not set). An unreadable `current` is replaced.
 pub fn merge(current: Option<&[u8]>, updates: &[Update]) -> Vec<u8> {
-    let mut kept: Vec<Raw> = current
+    let old = current
         .and_then(|bytes| parse(bytes).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|old| updates.iter().all(|new| new.selector != old.selector))
-        .map(|u| u.raw)
-        .collect();
-    kept.extend(updates.iter().map(|u| u.raw.clone()));
+        .unwrap_or_default();
+    let mut kept: Vec<(Selector, Raw)> = old.into_iter().map(|u| (u.selector, u.raw)).collect();
+    for new in updates {
+        for (selector, earlier) in &mut kept {
+            if *selector == new.selector {
+                if new.raw.health.is_some() {
+                    earlier.health = None;
+                }
+                if new.raw.weight.is_some() {
+                    earlier.weight = None;
+                }
+            }
+        }
+        kept.retain(|(_, raw)| raw.health.is_some() || raw.weight.is_some());
+        kept.push((new.selector.clone(), new.raw.clone()));
+    }
+    let kept: Vec<Raw> = kept.into_iter().map(|(_, raw)| raw).collect();
     let mut out = String::from("{\"updates\":[");
     for (i, raw) in kept.iter().enumerate() {
         if i > 0 {
@@ -528,6 +543,67 @@ mod tests {
         assert_eq!(
             parse(&merge(Some(b"\xff garbage"), &second)).expect("valid"),
             second
+        );
+    }
+
+    #[test]
+    fn merge_keeps_the_fields_a_later_update_does_not_set() {
+        let locality = |l: &str| Selector::Locality(l.into());
+        // A health, then a weight for the same locality: both stay (the second update alone
+        // had replaced the first, so a worker configured later saw no UNHEALTHY).
+        let doc = merge(
+            None,
+            &parse(br#"{"updates": [{"locality": "us/z", "health": "UNHEALTHY"}]}"#)
+                .expect("valid"),
+        );
+        let doc = merge(
+            Some(&doc),
+            &parse(br#"{"updates": [{"locality": "us/z", "weight": 3}]}"#).expect("valid"),
+        );
+        let merged = parse(&doc).expect("valid");
+        let fields: Vec<_> = merged
+            .iter()
+            .map(|u| (u.selector.clone(), u.health, u.weight))
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                (locality("us/z"), Some(HealthStatus::Unhealthy), None),
+                (locality("us/z"), None, Some(3)),
+            ]
+        );
+        // Between them, an endpoint of that locality set HEALTHY: applied in order the
+        // locality's weight does not undo it, and the merged document keeps that order.
+        let doc = merge(None, &parse(br#"{"updates": [{"locality": "us/z", "health": "UNHEALTHY"}, {"endpoint": "10.0.0.1:80", "health": "HEALTHY"}]}"#).expect("valid"));
+        let doc = merge(
+            Some(&doc),
+            &parse(br#"{"updates": [{"locality": "us/z", "weight": 3}]}"#).expect("valid"),
+        );
+        let order: Vec<_> = parse(&doc)
+            .expect("valid")
+            .iter()
+            .map(|u| (u.health, u.weight))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                (Some(HealthStatus::Unhealthy), None),
+                (Some(HealthStatus::Healthy), None),
+                (None, Some(3)),
+            ]
+        );
+        // A later update setting every field the earlier one set replaces it.
+        let doc = merge(
+            Some(&doc),
+            &parse(br#"{"updates": [{"locality": "us/z", "health": "HEALTHY", "weight": 1}]}"#)
+                .expect("valid"),
+        );
+        let merged = parse(&doc).expect("valid");
+        assert_eq!(merged.len(), 2, "{merged:?}");
+        assert_eq!(merged[1].selector, locality("us/z"));
+        assert_eq!(
+            (merged[1].health, merged[1].weight),
+            (Some(HealthStatus::Healthy), Some(1))
         );
     }
 
