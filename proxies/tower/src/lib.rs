@@ -10,7 +10,11 @@
 //!
 //! - **Discovery** changes are drained on each [`Service::poll_ready`] and applied as one batch:
 //!   one incremental re-plan ([`meshlb::Route::apply`]) per batch, the pickers following by
-//!   plan identity.
+//!   plan identity. An endpoint meshlb refuses (a priority past Envoy's 128) is left out and
+//!   `poll_ready` reports it ([`Error::Plan`]) once the rest of the batch is applied; so is
+//!   an error of the stream ([`Error::Discover`]), after the changes drained before it. The
+//!   first plan, and one after a batch the core refuses as a whole, is built from every live
+//!   endpoint.
 //! - **Readiness**: [`Service::poll_ready`] polls every endpoint service; one whose readiness
 //!   fails (`Err`) is marked UNHEALTHY, as a failed health check would, and healthy again (its
 //!   discovered health) once its readiness succeeds. `Pending` is not a failure.
@@ -152,10 +156,28 @@ impl std::error::Error for Error {}
 struct Slot<K, S> {
     key: K,
     service: S,
+    /// Where it was discovered, as the plan has it.
+    locality: Locality,
+    priority: u32,
+    weight: u32,
     /// The discovered health.
     health: HealthStatus,
     /// Its readiness failed (and has not succeeded since).
     not_ready: bool,
+}
+
+impl<K, S> Slot<K, S> {
+    /// The endpoint as the plan holds it, `slot-N` for slot `n`.
+    fn planned(&self, n: usize) -> meshlb::Endpoint {
+        let health = if self.not_ready {
+            HealthStatus::Unhealthy
+        } else {
+            self.health
+        };
+        let mut endpoint = meshlb::Endpoint::new(&address(n), PORT).with_health(health);
+        endpoint.weight = self.weight;
+        endpoint
+    }
 }
 
 /// A [`Service`] that sends each request to the endpoint meshlb picks among those `D`
@@ -272,15 +294,19 @@ where
         }
     }
 
-    /// Drains the discovery stream: the changes to apply as one batch.
-    fn poll_discovery(&mut self, cx: &mut Context<'_>) -> Result<Vec<PlanChange>, Error> {
+    /// Drains the discovery stream: the changes to apply as one batch, and the first error
+    /// met (the stream's, or an endpoint meshlb refuses, which is left out), which the caller
+    /// reports once the changes drained before it are applied.
+    fn poll_discovery(&mut self, cx: &mut Context<'_>) -> (Vec<PlanChange>, Option<Error>) {
         let mut changes = Vec::new();
+        let mut error = None;
         while !self.discovery_ended {
             match Pin::new(&mut self.discover).poll_discover(cx) {
                 Poll::Pending => break,
                 Poll::Ready(None) => self.discovery_ended = true,
                 Poll::Ready(Some(Err(e))) => {
-                    return Err(Error::Discover(e.into().to_string()));
+                    error = Some(Error::Discover(e.into().to_string()));
+                    break;
                 }
                 Poll::Ready(Some(Ok(Change::Insert(key, endpoint)))) => {
                     if let Some(old) = self.slot_of(&key) {
@@ -295,20 +321,28 @@ where
                             self.slots.push(None);
                             self.slots.len() - 1
                         });
-                    let mut planned =
-                        meshlb::Endpoint::new(&address(slot), PORT).with_health(endpoint.health);
-                    planned.weight = endpoint.weight.max(1);
-                    changes.push(PlanChange::add_endpoint(
-                        planned,
-                        endpoint.locality,
-                        endpoint.priority,
-                    ));
-                    self.slots[slot] = Some(Slot {
+                    let new = Slot {
                         key,
                         service: endpoint.service,
+                        locality: endpoint.locality,
+                        priority: endpoint.priority,
+                        weight: endpoint.weight.max(1),
                         health: endpoint.health,
                         not_ready: false,
-                    });
+                    };
+                    // An endpoint meshlb refuses (a priority past Envoy's 128, say) stays out
+                    // of the slots and the batch: the others still apply, and the error says
+                    // which.
+                    if let Err(e) = Self::plannable(&new, slot) {
+                        error.get_or_insert(e);
+                        continue;
+                    }
+                    changes.push(PlanChange::add_endpoint(
+                        new.planned(slot),
+                        new.locality.clone(),
+                        new.priority,
+                    ));
+                    self.slots[slot] = Some(new);
                 }
                 Poll::Ready(Some(Ok(Change::Remove(key)))) => {
                     if let Some(slot) = self.slot_of(&key) {
@@ -318,68 +352,87 @@ where
                 }
             }
         }
-        Ok(changes)
+        (changes, error)
     }
 
-    /// Applies a batch: the first plan is built from every endpoint; later batches update it
-    /// incrementally.
+    /// Whether meshlb plans `slot` (at slot number `n`) on its own: its facts checked by the
+    /// core, as a plan of that one endpoint.
+    fn plannable(slot: &Slot<D::Key, S>, n: usize) -> Result<(), Error> {
+        let assignment = LoadAssignment {
+            localities: vec![LocalityEndpoints {
+                locality: slot.locality.clone(),
+                weight: None,
+                priority: slot.priority,
+                endpoints: vec![slot.planned(n)],
+            }],
+            ..LoadAssignment::default()
+        };
+        Plan::build(&assignment, &LbConfig::default())
+            .map(drop)
+            .map_err(|e| Error::Plan(e.to_string()))
+    }
+
+    /// The plan of every live slot, from scratch.
+    fn plan_slots(&self) -> Result<Option<Route>, Error> {
+        let mut groups: Vec<LocalityEndpoints> = Vec::new();
+        for (n, slot) in self.slots.iter().enumerate() {
+            let Some(slot) = slot else { continue };
+            let endpoint = slot.planned(n);
+            match groups
+                .iter_mut()
+                .find(|g| g.locality == slot.locality && g.priority == slot.priority)
+            {
+                Some(group) => group.endpoints.push(endpoint),
+                None => groups.push(LocalityEndpoints {
+                    locality: slot.locality.clone(),
+                    weight: None,
+                    priority: slot.priority,
+                    endpoints: vec![endpoint],
+                }),
+            }
+        }
+        if groups.is_empty() {
+            return Ok(None);
+        }
+        let assignment = LoadAssignment {
+            localities: groups,
+            ..LoadAssignment::default()
+        };
+        let plan =
+            Plan::build(&assignment, &self.config).map_err(|e| Error::Plan(e.to_string()))?;
+        Ok(Some(Route::from_plan(plan)))
+    }
+
+    /// Applies a batch: later batches update the plan incrementally (one re-plan); the first
+    /// plan, and any after a batch the core refused as a whole, are built from every live
+    /// slot, so that the plan never names an endpoint the slots do not hold (a refused batch
+    /// had left the plan on slot numbers the table had given to other endpoints).
     fn apply(&mut self, changes: &[PlanChange]) -> Result<(), Error> {
-        if changes.is_empty() {
+        if let Some(route) = &mut self.route {
+            if changes.is_empty() {
+                return Ok(());
+            }
+            // A change the core skipped (`rejected`) would leave the plan short of the slots
+            // as well: planned again from them.
+            if route
+                .apply(changes)
+                .is_ok_and(|applied| applied.rejected.is_empty())
+            {
+                if let Some(pickers) = &mut self.pickers {
+                    pickers.sync(route);
+                }
+                return Ok(());
+            }
+        }
+        // Until it plans, no endpoint is served (and every poll reports why).
+        (self.route, self.pickers) = (None, None);
+        let Some(route) = self.plan_slots()? else {
             return Ok(());
-        }
-        match &mut self.route {
-            Some(route) => {
-                route
-                    .apply(changes)
-                    .map_err(|e| Error::Plan(e.to_string()))?;
-            }
-            None => {
-                let mut groups: Vec<LocalityEndpoints> = Vec::new();
-                for change in changes {
-                    if let PlanChange::Add(addition) = change
-                        && let meshlb::Addition::Endpoint {
-                            endpoint,
-                            locality,
-                            priority,
-                            ..
-                        } = &**addition
-                    {
-                        match groups
-                            .iter_mut()
-                            .find(|g| g.locality == *locality && g.priority == *priority)
-                        {
-                            Some(group) => group.endpoints.push(endpoint.clone()),
-                            None => groups.push(LocalityEndpoints {
-                                locality: locality.clone(),
-                                weight: None,
-                                priority: *priority,
-                                endpoints: vec![endpoint.clone()],
-                            }),
-                        }
-                    }
-                }
-                // Earlier removals in the same batch name slots already gone from `slots`.
-                groups.iter_mut().for_each(|g| {
-                    g.endpoints.retain(|e| self.key_of(&e.address).is_some());
-                });
-                groups.retain(|g| !g.endpoints.is_empty());
-                if groups.is_empty() {
-                    return Ok(());
-                }
-                let assignment = LoadAssignment {
-                    localities: groups,
-                    ..LoadAssignment::default()
-                };
-                let plan = Plan::build(&assignment, &self.config)
-                    .map_err(|e| Error::Plan(e.to_string()))?;
-                let route = Route::from_plan(plan);
-                self.pickers = Some(Pickers::new(&route, &mut self.rng));
-                self.route = Some(route);
-            }
-        }
-        if let (Some(pickers), Some(route)) = (&mut self.pickers, &self.route) {
-            pickers.sync(route);
-        }
+        };
+        // Requests in flight on the old pickers no longer finish on the new ones.
+        (self.finished_tx, self.finished_rx) = mpsc::channel();
+        self.pickers = Some(Pickers::new(&route, &mut self.rng));
+        self.route = Some(route);
         Ok(())
     }
 
@@ -426,9 +479,12 @@ where
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.finish_returned();
-        let mut changes = self.poll_discovery(cx)?;
+        let (mut changes, error) = self.poll_discovery(cx);
         changes.extend(self.poll_endpoints::<Req>(cx));
         self.apply(&changes)?;
+        if let Some(error) = error {
+            return Poll::Ready(Err(error.into()));
+        }
         if self.route.is_some() && self.slots.iter().any(Option::is_some) {
             Poll::Ready(Ok(()))
         } else if self.discovery_ended {

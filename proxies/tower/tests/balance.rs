@@ -353,3 +353,95 @@ async fn the_instance_made_ready_serves_the_request() {
         assert_eq!(answer.expect("answered in time").expect("answered"), i);
     }
 }
+
+/// Polls the balancer ready once (whatever it answers).
+async fn poll_once(balance: &mut Balancer) -> Result<(), String> {
+    std::future::poll_fn(|cx| Service::<u64>::poll_ready(balance, cx))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn an_endpoint_meshlb_refuses_is_left_out_and_the_batch_applies() {
+    let (mut balance, tx) = balancer(LbPolicy::RoundRobin, false);
+    for (name, zone) in [("a", "za"), ("b", "zb")] {
+        let (e, _) = endpoint(name, zone, 0, HealthStatus::Healthy);
+        tx.send(Ok(Change::Insert(name, e))).expect("send");
+    }
+    ready(&mut balance).await;
+    // One batch: `a` goes, `bad` comes at priority 200 (Envoy's priorities stop at 128).
+    tx.send(Ok(Change::Remove("a"))).expect("send");
+    let (bad, _) = endpoint("bad", "zc", 200, HealthStatus::Healthy);
+    tx.send(Ok(Change::Insert("bad", bad))).expect("send");
+    let error = poll_once(&mut balance)
+        .await
+        .expect_err("the refusal is reported");
+    assert!(error.contains("priority"), "{error}");
+    // The rest of the batch applied: only `b` is left, and it takes every request.
+    let counts = send(&mut balance, 20).await;
+    assert_eq!(counts, BTreeMap::from([("b", 20)]));
+    assert_eq!(balance.shares(), [("b", 1.0)]);
+}
+
+#[tokio::test]
+async fn the_first_plan_holds_every_live_endpoint() {
+    // Discovery updating an endpoint before the first poll: `k` inserted twice, in two zones.
+    let (mut balance, tx) = balancer(LbPolicy::RoundRobin, false);
+    let (old, _) = endpoint("k-old", "za", 0, HealthStatus::Healthy);
+    tx.send(Ok(Change::Insert("k", old))).expect("send");
+    let (new, _) = endpoint("k-new", "zb", 0, HealthStatus::Healthy);
+    tx.send(Ok(Change::Insert("k", new))).expect("send");
+    let (z, _) = endpoint("z", "zc", 0, HealthStatus::Healthy);
+    tx.send(Ok(Change::Insert("z", z))).expect("send");
+    ready(&mut balance).await;
+    // Two endpoints of priority 0, equal weights, no locality weighting: half each.
+    let counts = send(&mut balance, 20).await;
+    assert_eq!(counts, BTreeMap::from([("k-new", 10), ("z", 10)]));
+    // One refused endpoint in the first batch: reported, the others planned.
+    let (mut balance, tx) = balancer(LbPolicy::RoundRobin, false);
+    let (good, _) = endpoint("good", "za", 0, HealthStatus::Healthy);
+    tx.send(Ok(Change::Insert("good", good))).expect("send");
+    let (bad, _) = endpoint("bad", "zb", 200, HealthStatus::Healthy);
+    tx.send(Ok(Change::Insert("bad", bad))).expect("send");
+    assert!(poll_once(&mut balance).await.is_err());
+    let counts = send(&mut balance, 5).await;
+    assert_eq!(counts, BTreeMap::from([("good", 5)]));
+}
+
+type Fallible = Result<Change<&'static str, Endpoint<Named>>, String>;
+
+/// A discovery stream that can fail.
+struct FallibleDiscovery(mpsc::UnboundedReceiver<Fallible>);
+
+impl futures_core::Stream for FallibleDiscovery {
+    type Item = Fallible;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Fallible>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+#[tokio::test]
+async fn a_discovery_error_keeps_the_changes_drained_before_it() {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (a, _) = endpoint("a", "za", 0, HealthStatus::Healthy);
+    tx.send(Ok(Change::Insert("a", a))).expect("send");
+    tx.send(Err("watch restarted".to_owned())).expect("send");
+    let mut balance = Balance::new(
+        FallibleDiscovery(rx),
+        LbConfig::default(),
+        |_: &u64| None,
+        7,
+    );
+    let error = std::future::poll_fn(|cx| Service::<u64>::poll_ready(&mut balance, cx))
+        .await
+        .expect_err("the stream's error is reported");
+    assert!(error.to_string().contains("watch restarted"), "{error}");
+    // `a`, discovered before the error, is planned and serves (it was lost, and the balancer
+    // pending for ever).
+    let ready = std::future::poll_fn(|cx| Service::<u64>::poll_ready(&mut balance, cx));
+    tokio::time::timeout(std::time::Duration::from_secs(5), ready)
+        .await
+        .expect("ready in time")
+        .expect("ready");
+    assert_eq!(balance.call(1).await.expect("answered"), "a");
+}
