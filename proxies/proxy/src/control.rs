@@ -20,6 +20,9 @@ pub struct Endpoint {
     pub port: u16,
     /// `address:port` (`[v6]:port`): the URI authority requests are sent to.
     pub authority: String,
+    /// Its locality (`region/zone/subzone`) in the explanation at start: what update
+    /// documents select it by, whether or not a later explanation still lists it.
+    pub locality: String,
     /// Requests forwarded to it so far (all workers).
     pub requests: AtomicU64,
 }
@@ -106,6 +109,7 @@ pub fn endpoints_of(explanation: &Explanation) -> (Vec<Endpoint>, Vec<HealthStat
             address: e.address.clone(),
             port: e.port,
             authority: meshlb::endpoint_address(&e.address, e.port),
+            locality: e.locality.clone(),
             requests: AtomicU64::new(0),
         });
         health.push(e.health);
@@ -272,19 +276,17 @@ impl Control {
 
     /// An update document: the HTTP status and the JSON answer.
     pub fn update(&mut self, updates: &[Update]) -> (u16, String) {
-        let explanation = self.route.explain();
         let mut changes = Vec::new();
         let mut unmatched = Vec::new();
         let saved = self.eds.clone();
         for (n, update) in updates.iter().enumerate() {
+            // Selected among the endpoints of the start, by their localities then: an endpoint
+            // a later explanation drops (UNHEALTHY under Istio 1.30's rules) can be brought
+            // back (selected through the current explanation, it could not).
             let selected: Vec<usize> = (0..self.shared.endpoints.len())
                 .filter(|&i| {
                     let e = &self.shared.endpoints[i];
-                    explanation.endpoints.iter().any(|x| {
-                        x.address == e.address
-                            && x.port == e.port
-                            && update.selector.selects(&e.address, e.port, &x.locality)
-                    })
+                    update.selector.selects(&e.address, e.port, &e.locality)
                 })
                 .collect();
             if selected.is_empty() {
