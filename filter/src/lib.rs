@@ -40,7 +40,8 @@ use std::time::UNIX_EPOCH;
 use meshlb_formats::{Balancer, update};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, ContextType, LogLevel};
+use proxy_wasm::types::MapType::HttpRequestHeaders;
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel};
 
 use crate::config::Settings;
 
@@ -222,9 +223,17 @@ impl Root {
         let Some(worker) = guard.as_mut() else {
             return;
         };
-        let (data, _cas) = self.get_shared_data(&worker.config.shared_data_key);
-        let Some(data) = data else {
-            return;
+        // The SDK's `get_shared_data` unwraps the hostcall's status: a host error would trap.
+        let data = match hostcalls::get_shared_data(&worker.config.shared_data_key) {
+            Ok((Some(data), _cas)) => data,
+            Ok((None, _)) => return,
+            Err(status) => {
+                log(
+                    LogLevel::Warn,
+                    &format!("meshlb: reading shared data failed ({status:?}); next tick"),
+                );
+                return;
+            }
         };
         let digest = meshlb::hash_key(&data);
         if worker.seen == Some(digest) {
@@ -269,7 +278,18 @@ impl Context for Root {}
 
 impl RootContext for Root {
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
-        let bytes = self.get_plugin_configuration().unwrap_or_default();
+        // Hostcalls rather than the SDK's trait methods throughout: those unwrap the host's
+        // status, and a host error would trap the VM (wasm never traps on the host's answer).
+        let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
+            Ok(bytes) => bytes.unwrap_or_default(),
+            Err(status) => {
+                log(
+                    LogLevel::Error,
+                    &format!("meshlb: error: reading the plugin configuration failed ({status:?})"),
+                );
+                return false;
+            }
+        };
         let (loaded, config) = match config::parse(&bytes) {
             Ok(config::Config { loaded, settings }) => (loaded, settings),
             Err(message) => {
@@ -280,9 +300,9 @@ impl RootContext for Root {
         let (seed, origin) = match config.seed {
             Some(seed) => (seed, "configuration"),
             None => {
-                let nanos = self
-                    .get_current_time()
-                    .duration_since(UNIX_EPOCH)
+                let nanos = hostcalls::get_current_time()
+                    .ok()
+                    .and_then(|now| now.duration_since(UNIX_EPOCH).ok())
                     .map_or(0, |d| {
                         // Nanoseconds since the epoch, modulo 2^64 (as the hostcall gives them).
                         d.as_secs()
@@ -318,7 +338,16 @@ impl RootContext for Root {
         }
         log_explanation(&balancer);
         if config.tick_ms > 0 {
-            self.set_tick_period(std::time::Duration::from_millis(u64::from(config.tick_ms)));
+            let period = std::time::Duration::from_millis(u64::from(config.tick_ms));
+            if let Err(status) = hostcalls::set_tick_period(period) {
+                log(
+                    LogLevel::Error,
+                    &format!(
+                        "meshlb: error: the host refused the tick period ({status:?}): shared updates would never be read"
+                    ),
+                );
+                return false;
+            }
         }
         match self.worker.try_borrow_mut() {
             Ok(mut worker) => {
@@ -409,14 +438,14 @@ impl Request {
             .config
             .hash_header
             .as_deref()
-            .and_then(|name| self.get_http_request_header_bytes(name));
+            .and_then(request_header);
         worker.route(hash_value.as_deref())
     }
 
     /// The admin path: merges the `x-meshlb-update` document into shared data and applies it.
     fn admin(&self, worker: &mut Worker) -> Outcome {
         let bad = |body: String| Outcome::Respond { status: 400, body };
-        let Some(document) = self.get_http_request_header_bytes(UPDATE_HEADER) else {
+        let Some(document) = request_header(UPDATE_HEADER) else {
             return bad(format!(
                 "meshlb: send the update document in the {UPDATE_HEADER} header, e.g. {{\"updates\": [{{\"locality\": \"region1/zone1\", \"health\": \"UNHEALTHY\"}}]}}\n"
             ));
@@ -428,7 +457,9 @@ impl Request {
         let key = worker.config.shared_data_key.clone();
         let mut stored = false;
         for _ in 0..CAS_ATTEMPTS {
-            let (current, cas) = self.get_shared_data(&key);
+            let Ok((current, cas)) = hostcalls::get_shared_data(&key) else {
+                continue;
+            };
             let merged = update::merge(current.as_deref(), &updates);
             match self.set_shared_data(&key, Some(&merged), cas) {
                 Ok(()) => {
@@ -491,6 +522,34 @@ impl Drop for Request {
     }
 }
 
+/// The request header `name`'s value (`None` when absent, or when the host fails to read it,
+/// which is logged).
+fn request_header(name: &str) -> Option<Vec<u8>> {
+    hostcalls::get_map_value_bytes(HttpRequestHeaders, name).unwrap_or_else(|status| {
+        log(
+            LogLevel::Warn,
+            &format!("meshlb: reading the {name} header failed ({status:?}); taken as absent"),
+        );
+        None
+    })
+}
+
+/// Answers the request here: `Pause` once the answer is sent; `Continue` (logged) when the
+/// host refuses to send it, rather than a stream paused for ever.
+fn respond(status: u32, body: &str) -> Action {
+    let headers = vec![("content-type", "text/plain; charset=utf-8")];
+    match hostcalls::send_http_response(status, headers, Some(body.as_bytes())) {
+        Ok(()) => Action::Pause,
+        Err(e) => {
+            log(
+                LogLevel::Error,
+                &format!("meshlb: error: the host refused a local {status} answer ({e:?}): {body}"),
+            );
+            Action::Continue
+        }
+    }
+}
+
 impl HttpContext for Request {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         // The borrow of the worker ends in `decide`, before any call that could re-enter.
@@ -502,18 +561,23 @@ impl HttpContext for Request {
                 started,
             } => {
                 self.started = Some(started);
-                self.set_http_request_header(&header, Some(&host));
-                self.set_http_request_header(LOCALITY_HEADER, Some(&locality));
-                Action::Continue
+                let headers = HttpRequestHeaders;
+                let set = hostcalls::set_map_value(headers, &header, Some(&host)).and_then(|()| {
+                    hostcalls::set_map_value(headers, LOCALITY_HEADER, Some(&locality))
+                });
+                match set {
+                    Ok(()) => Action::Continue,
+                    Err(status) => {
+                        // Not steered: answered here rather than sent on without a destination.
+                        self.finish();
+                        respond(
+                            500,
+                            &format!("meshlb: the host refused the {header} header ({status:?})\n"),
+                        )
+                    }
+                }
             }
-            Outcome::Respond { status, body } => {
-                self.send_http_response(
-                    status,
-                    vec![("content-type", "text/plain; charset=utf-8")],
-                    Some(body.as_bytes()),
-                );
-                Action::Pause
-            }
+            Outcome::Respond { status, body } => respond(status, &body),
         }
     }
 
