@@ -28,9 +28,10 @@
 //!   only in placements (a health, a locality, a priority) keeps the old set and the old
 //!   selection. Report a backend down through pingora's health check (or take it out of
 //!   the set); change a placement by changing the set's addresses or weights with it.
-//! - **A set that cannot be planned gets no backend at all.** [`Meshlb::error`] says why (a
-//!   priority past Envoy's 128, the same address twice with two weights), but
-//!   `LoadBalancer` does not hand its selection out: check a set with
+//! - **`LoadBalancer` does not hand its selection out.** A backend meshlb refuses (a
+//!   priority past Envoy's 128) or an address listed twice (pingora's set holds one a weight)
+//!   is left out and the rest planned; each is logged (`log::error!`) and
+//!   [`Meshlb::error`] names them, but only on a selection you hold: check a set with
 //!   [`Meshlb::build_with_config`] before it goes to pingora.
 
 use std::cell::RefCell;
@@ -107,7 +108,9 @@ impl Meshlb {
         self.route.as_ref().map(Route::explain)
     }
 
-    /// Why the backend set could not be planned (every request then gets no backend).
+    /// The backends left out (meshlb refused them, or pingora listed an address twice), or
+    /// why the set could not be planned at all (every request then gets no backend); also
+    /// logged (`log::error!`) when the selection is built.
     #[must_use]
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
@@ -133,6 +136,11 @@ impl BackendSelection for Meshlb {
     fn build_with_config(backends: &BTreeSet<Backend>, config: &LbConfig) -> Self {
         let mut groups: Vec<LocalityEndpoints> = Vec::new();
         let mut order: Vec<Vec<Backend>> = Vec::new();
+        // Backends meshlb refuses are left out, each named here, logged and kept for
+        // `error()`: the rest of the set is planned (a set holding one of them got no
+        // backend at all, and said so nowhere).
+        let mut refused: Vec<String> = Vec::new();
+        let mut seen: Vec<(String, u16)> = Vec::new();
         for b in backends {
             let placement = b.ext.get::<Placement>().cloned().unwrap_or_default();
             let (address, port) = match b.addr.as_inet() {
@@ -141,6 +149,19 @@ impl BackendSelection for Meshlb {
             };
             let mut endpoint = Endpoint::new(&address, port).with_health(placement.health);
             endpoint.weight = u32::try_from(b.weight.max(1)).unwrap_or(u32::MAX);
+            // pingora's set holds an address once a weight: the first is kept.
+            if seen.iter().any(|(a, p)| *a == address && *p == port) {
+                refused.push(format!(
+                    "backend {}: listed again with weight {}; the first is kept",
+                    b.addr, b.weight
+                ));
+                continue;
+            }
+            if let Err(e) = plannable(&endpoint, &placement) {
+                refused.push(format!("backend {}: {e}; left out", b.addr));
+                continue;
+            }
+            seen.push((address, port));
             match groups
                 .iter()
                 .position(|g| g.locality == placement.locality && g.priority == placement.priority)
@@ -175,19 +196,27 @@ impl BackendSelection for Meshlb {
                         order.get(group as usize)?.get(endpoint as usize).cloned()
                     })
                     .collect();
+                for message in &refused {
+                    log::error!("meshlb: {message}");
+                }
                 Self {
                     route: Some(Route::from_plan(plan)),
                     backends,
                     id,
-                    error: None,
+                    error: (!refused.is_empty()).then(|| refused.join("; ")),
                 }
             }
-            Err(e) => Self {
-                route: None,
-                backends: Vec::new(),
-                id,
-                error: Some(e.to_string()),
-            },
+            Err(e) => {
+                refused.push(e.to_string());
+                let error = refused.join("; ");
+                log::error!("meshlb: the backend set cannot be planned: {error}");
+                Self {
+                    route: None,
+                    backends: Vec::new(),
+                    id,
+                    error: Some(error),
+                }
+            }
         }
     }
 
@@ -229,6 +258,23 @@ impl BackendSelection for Meshlb {
             state: State::First,
         }
     }
+}
+
+/// Whether meshlb plans `endpoint` at `placement` on its own (its facts checked by the core,
+/// as a plan of that one endpoint).
+fn plannable(endpoint: &Endpoint, placement: &Placement) -> Result<(), String> {
+    let assignment = LoadAssignment {
+        localities: vec![LocalityEndpoints {
+            locality: placement.locality.clone(),
+            weight: None,
+            priority: placement.priority,
+            endpoints: vec![endpoint.clone()],
+        }],
+        ..LoadAssignment::default()
+    };
+    Plan::build(&assignment, &LbConfig::default())
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 /// A per-thread seed: the address of a thread local (distinct per live thread).

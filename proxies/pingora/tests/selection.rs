@@ -186,3 +186,44 @@ fn selections_used_in_turn_on_one_thread_keep_their_own_pickers() {
     }
     assert!(of_c.values().all(|&n| n == 2), "{of_c:?}");
 }
+
+#[test]
+fn backends_meshlb_refuses_are_left_out_and_named() {
+    let placed = |address: &str, weight: usize, priority: u32| {
+        let placement = Placement {
+            locality: Locality::new("r", "a", ""),
+            priority,
+            ..Placement::default()
+        };
+        backend(address, weight, placement).expect("address")
+    };
+    // Priority 129 is past Envoy's 128 priorities; 10.0.0.2 is listed with two weights.
+    let set: BTreeSet<_> = [
+        placed("10.0.0.1:80", 1, 0),
+        placed("10.0.0.9:80", 1, 129),
+        placed("10.0.0.2:80", 1, 0),
+        placed("10.0.0.2:80", 5, 0),
+    ]
+    .into_iter()
+    .collect();
+    let selection = Arc::new(Meshlb::build(&set));
+    let error = selection.error().expect("named");
+    assert!(error.contains("10.0.0.9:80"), "{error}");
+    assert!(
+        error.contains("10.0.0.2:80: listed again with weight 5"),
+        "{error}"
+    );
+    // The rest is planned: round robin over 10.0.0.1 and 10.0.0.2 (weight 1), half each.
+    let mut counts = BTreeMap::new();
+    for _ in 0..10 {
+        let first = selection
+            .iter(b"")
+            .next()
+            .expect("a backend")
+            .addr
+            .to_string();
+        *counts.entry(first).or_insert(0_u32) += 1;
+    }
+    let expected = BTreeMap::from([("10.0.0.1:80".to_owned(), 5), ("10.0.0.2:80".to_owned(), 5)]);
+    assert_eq!(counts, expected);
+}
