@@ -1,7 +1,11 @@
 //! The filter's handling of configurations, update documents and request headers without the
-//! proxy-wasm host: the same code the host's callbacks run, callable natively (the `filter`
-//! fuzz target, tests). The host-facing glue adds only the hostcalls: reading headers and
-//! shared data, writing headers, answering locally, logging.
+//! proxy-wasm host, callable natively (the `filter` fuzz target, tests). Configuration
+//! (`config::parse`, the header checks), the pick (`Worker::route`), and the update
+//! documents' parsing, merging and applying (`meshlb_formats::update`) are the code the
+//! host's callbacks run. The admin path's answer and the tick's polling are written again
+//! here over an in-memory document: the host's versions (`Request::admin`,
+//! `Root::poll_updates`) add the shared data's compare-and-swap and their logging, and are
+//! tested under Node (`filter/tests/`), not fuzzed.
 
 use meshlb::Explanation;
 use meshlb_formats::Picked;
