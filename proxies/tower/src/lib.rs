@@ -300,6 +300,10 @@ where
     fn poll_discovery(&mut self, cx: &mut Context<'_>) -> (Vec<PlanChange>, Option<Error>) {
         let mut changes = Vec::new();
         let mut error = None;
+        // Slots freed in this batch are not given again in it: a removal and an addition of
+        // one address in one batch would be one endpoint to the plan, and the new one would
+        // take over the old one's requests in flight (LEAST_REQUEST's counts).
+        let mut freed: Vec<usize> = Vec::new();
         while !self.discovery_ended {
             match Pin::new(&mut self.discover).poll_discover(cx) {
                 Poll::Pending => break,
@@ -312,15 +316,14 @@ where
                     if let Some(old) = self.slot_of(&key) {
                         self.slots[old] = None;
                         changes.push(PlanChange::remove(&address(old), PORT));
+                        freed.push(old);
                     }
-                    let slot = self
-                        .slots
-                        .iter()
-                        .position(Option::is_none)
-                        .unwrap_or_else(|| {
-                            self.slots.push(None);
-                            self.slots.len() - 1
-                        });
+                    let free = (0..self.slots.len())
+                        .find(|&n| self.slots[n].is_none() && !freed.contains(&n));
+                    let slot = free.unwrap_or_else(|| {
+                        self.slots.push(None);
+                        self.slots.len() - 1
+                    });
                     let new = Slot {
                         key,
                         service: endpoint.service,
@@ -348,6 +351,7 @@ where
                     if let Some(slot) = self.slot_of(&key) {
                         self.slots[slot] = None;
                         changes.push(PlanChange::remove(&address(slot), PORT));
+                        freed.push(slot);
                     }
                 }
             }

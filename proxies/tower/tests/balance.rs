@@ -445,3 +445,39 @@ async fn a_discovery_error_keeps_the_changes_drained_before_it() {
         .expect("ready");
     assert_eq!(balance.call(1).await.expect("answered"), "a");
 }
+
+#[tokio::test]
+async fn an_endpoint_discovered_in_place_of_a_removed_one_starts_without_its_requests() {
+    let (mut balance, tx) = balancer(LbPolicy::LeastRequest, false);
+    tx.send(Ok(Change::Insert(
+        "a",
+        endpoint("a", "z", 0, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    ready(&mut balance).await;
+    // Twenty requests held in flight on `a`, the only endpoint; then `c`, idle.
+    let mut held = Vec::new();
+    for i in 0..20 {
+        ready(&mut balance).await;
+        held.push(balance.call(i));
+    }
+    tx.send(Ok(Change::Insert(
+        "c",
+        endpoint("c", "z", 0, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    ready(&mut balance).await;
+    // One batch: `a` goes, `b` comes (in the same locality and priority).
+    tx.send(Ok(Change::Remove("a"))).expect("send");
+    tx.send(Ok(Change::Insert(
+        "b",
+        endpoint("b", "z", 0, HealthStatus::Healthy).0,
+    )))
+    .expect("send");
+    // `b` and `c` both idle: P2C of two sends each about half (3σ at p = 1/2), where `b`
+    // taking over `a`'s requests in flight would get only the draws that land twice on it.
+    let n = 400;
+    let counts = send(&mut balance, n).await;
+    assert_share(&counts, "b", n, 0.5);
+    drop(held);
+}
