@@ -117,7 +117,7 @@ impl Worker {
             Some(picked) => {
                 let host = meshlb::endpoint_address(&picked.address, picked.port);
                 // Checked at configuration (`header_values`); kept here so that no update can
-                // make the filter write a header Envoy refuses (a trap in the SDK's hostcall).
+                // make the filter write a header value Envoy refuses.
                 if let Err(e) = header_value(&host).and(header_value(&picked.locality)) {
                     self.balancer.finish(&picked);
                     return Outcome::Respond {
