@@ -40,12 +40,12 @@ impl Service<u64> for Named {
 
 type Changes = Result<Change<&'static str, Endpoint<Named>>, std::convert::Infallible>;
 
-/// A discovery stream fed by a channel.
-struct Discovery(mpsc::UnboundedReceiver<Changes>);
+/// A discovery stream fed by a channel (of changes, or of changes and errors).
+struct Discovery<T>(mpsc::UnboundedReceiver<T>);
 
-impl futures_core::Stream for Discovery {
-    type Item = Changes;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Changes>> {
+impl<T> futures_core::Stream for Discovery<T> {
+    type Item = T;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.0.poll_recv(cx)
     }
 }
@@ -72,7 +72,7 @@ fn endpoint(
     )
 }
 
-type Balancer = Balance<Discovery, Named, fn(&u64) -> Option<u64>>;
+type Balancer = Balance<Discovery<Changes>, Named, fn(&u64) -> Option<u64>>;
 
 fn balancer(policy: LbPolicy, hashed: bool) -> (Balancer, mpsc::UnboundedSender<Changes>) {
     let (tx, rx) = mpsc::unbounded_channel();
@@ -317,18 +317,9 @@ impl Service<u64> for OneAtATime {
 
 type OneChanges = Result<Change<&'static str, Endpoint<OneAtATime>>, std::convert::Infallible>;
 
-struct OneDiscovery(mpsc::UnboundedReceiver<OneChanges>);
-
-impl futures_core::Stream for OneDiscovery {
-    type Item = OneChanges;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<OneChanges>> {
-        self.0.poll_recv(cx)
-    }
-}
-
 #[tokio::test]
 async fn the_instance_made_ready_serves_the_request() {
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::unbounded_channel::<OneChanges>();
     let service = OneAtATime {
         free: Arc::new(AtomicBool::new(true)),
         held: false,
@@ -341,7 +332,7 @@ async fn the_instance_made_ready_serves_the_request() {
         health: HealthStatus::Healthy,
     };
     tx.send(Ok(Change::Insert("a", endpoint))).expect("send");
-    let mut balance = Balance::new(OneDiscovery(rx), LbConfig::default(), |_: &u64| None, 7);
+    let mut balance = Balance::new(Discovery(rx), LbConfig::default(), |_: &u64| None, 7);
     // Each round: the balancer's poll of the endpoint takes its permit; the request must be
     // served by the instance holding it (a clone would wait for it forever).
     for i in 0..3 {
@@ -410,28 +401,13 @@ async fn the_first_plan_holds_every_live_endpoint() {
 
 type Fallible = Result<Change<&'static str, Endpoint<Named>>, String>;
 
-/// A discovery stream that can fail.
-struct FallibleDiscovery(mpsc::UnboundedReceiver<Fallible>);
-
-impl futures_core::Stream for FallibleDiscovery {
-    type Item = Fallible;
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Fallible>> {
-        self.0.poll_recv(cx)
-    }
-}
-
 #[tokio::test]
 async fn a_discovery_error_keeps_the_changes_drained_before_it() {
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::unbounded_channel::<Fallible>();
     let (a, _) = endpoint("a", "za", 0, HealthStatus::Healthy);
     tx.send(Ok(Change::Insert("a", a))).expect("send");
     tx.send(Err("watch restarted".to_owned())).expect("send");
-    let mut balance = Balance::new(
-        FallibleDiscovery(rx),
-        LbConfig::default(),
-        |_: &u64| None,
-        7,
-    );
+    let mut balance = Balance::new(Discovery(rx), LbConfig::default(), |_: &u64| None, 7);
     let error = std::future::poll_fn(|cx| Service::<u64>::poll_ready(&mut balance, cx))
         .await
         .expect_err("the stream's error is reported");
