@@ -145,6 +145,18 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The plans as a [`meshlb::Route`] (a scenario's kept with it, for updates), for callers
+    /// that keep their own pickers.
+    #[must_use]
+    pub fn into_route(self) -> meshlb::Route {
+        match self.planned {
+            Planned::Envoy(plan) => meshlb::Route::from_plan(*plan),
+            Planned::Mesh(plan) => {
+                meshlb::Route::from_mesh_plan(self.scenario.map(|s| *s).unwrap_or_default(), *plan)
+            }
+        }
+    }
+
     /// The explanation (shared/SCENARIO.md §3), parsing notes included, and (with the
     /// `topology` feature) for a scenario its topology with defaults applied
     /// ([`meshlb::mesh::Topology`]).

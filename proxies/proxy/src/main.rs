@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use meshlb::HealthCheckConfig;
-use meshlb_formats::{HealthCheckProtocol, Input, Options, Planned};
+use meshlb_formats::{HealthCheckProtocol, Input, Options};
 use meshlb_proxy::control::{Command, Control, endpoints_of};
 use meshlb_proxy::health::{self, HttpCheck};
 use meshlb_proxy::server::{self, Balancing, WorkerConfig};
@@ -155,12 +155,7 @@ fn run(args: &Args) -> Result<(), String> {
     // The Envoy cluster's own active health check, where the input has one.
     let envoy_check = loaded.health_check.clone();
     let notes = loaded.notes.clone();
-    let route = match loaded.planned {
-        Planned::Envoy(plan) => meshlb::Route::from_plan(*plan),
-        Planned::Mesh(plan) => {
-            meshlb::Route::from_mesh_plan(loaded.scenario.map(|s| *s).unwrap_or_default(), *plan)
-        }
-    };
+    let route = loaded.into_route();
     let (endpoints, eds) = endpoints_of(&explanation);
     if endpoints.is_empty() {
         return Err(format!(

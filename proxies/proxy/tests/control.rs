@@ -1,6 +1,6 @@
 //! The proxy's control task without sockets: update documents against a scenario.
 
-use meshlb_formats::{Options, Planned};
+use meshlb_formats::Options;
 use meshlb_proxy::control::{Control, endpoints_of};
 
 /// The filter's fixture (`meshlb convert examples/locality-failover.yaml`), under Istio 1.30's
@@ -13,12 +13,7 @@ fn control() -> Control {
         .expect("loads");
     let explanation = loaded.explain();
     let notes = loaded.notes.clone();
-    let route = match loaded.planned {
-        Planned::Envoy(plan) => meshlb::Route::from_plan(*plan),
-        Planned::Mesh(plan) => {
-            meshlb::Route::from_mesh_plan(loaded.scenario.map(|s| *s).unwrap_or_default(), *plan)
-        }
-    };
+    let route = loaded.into_route();
     let (endpoints, eds) = endpoints_of(&explanation);
     Control::initial(route, notes, eds, endpoints, None).expect("control")
 }
