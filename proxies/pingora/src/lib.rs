@@ -141,7 +141,7 @@ impl BackendSelection for Meshlb {
         // `error()`: the rest of the set is planned (a set holding one of them got no
         // backend at all, and said so nowhere).
         let mut refused: Vec<String> = Vec::new();
-        let mut seen: Vec<(String, u16)> = Vec::new();
+        let mut seen: BTreeSet<(String, u16)> = BTreeSet::new();
         for b in backends {
             let placement = b.ext.get::<Placement>().cloned().unwrap_or_default();
             let (address, port) = match b.addr.as_inet() {
@@ -151,7 +151,7 @@ impl BackendSelection for Meshlb {
             let mut endpoint = Endpoint::new(&address, port).with_health(placement.health);
             endpoint.weight = u32::try_from(b.weight.max(1)).unwrap_or(u32::MAX);
             // pingora's set holds an address once a weight: the first is kept.
-            if seen.iter().any(|(a, p)| *a == address && *p == port) {
+            if seen.contains(&(address.clone(), port)) {
                 refused.push(format!(
                     "backend {}: listed again with weight {}; the first is kept",
                     b.addr, b.weight
@@ -162,7 +162,7 @@ impl BackendSelection for Meshlb {
                 refused.push(format!("backend {}: {e}; left out", b.addr));
                 continue;
             }
-            seen.push((address, port));
+            seen.insert((address, port));
             match groups
                 .iter()
                 .position(|g| g.locality == placement.locality && g.priority == placement.priority)
