@@ -427,6 +427,10 @@ struct Scheduler {
     /// Whether `spans` follows the lists and the EDF's items: from the first run made with
     /// spans after a rebuild or a restart until the next (see [`Scheduler::drop_ahead`]).
     spans_ready: bool,
+    /// While `spans_ready`, whether every list `spans` names is a run of consecutive host
+    /// indices ([`is_consecutive`]): a sample's host is then the list's first plus its
+    /// position, no load of the list on the way to the active counts.
+    consecutive: bool,
     /// Whether the localities' rotations are lent to `lent`: from the first run made with
     /// hosts after a rebuild or a restart until the next (see [`Scheduler::drop_ahead`]).
     lending: bool,
@@ -597,6 +601,7 @@ impl Default for Scheduler {
             hosts: [0; AHEAD],
             spans: Vec::new(),
             spans_ready: false,
+            consecutive: false,
             lending: false,
             lent: Vec::new(),
             lent_list: false,
@@ -865,6 +870,9 @@ struct PrioritySources {
     /// Whether every host of the priority has the same weight (no source is weighted then,
     /// whatever the health), as of the last full sync.
     uniform: bool,
+    /// Whether `healthy` is a run of consecutive host indices ([`is_consecutive`]), as of
+    /// the last sync (see [`Picker::choose_fast`]).
+    consecutive: bool,
 }
 
 impl PrioritySources {
@@ -1182,6 +1190,7 @@ impl PrioritySources {
     #[inline(never)]
     fn make_spans_ahead(&mut self) -> Option<(u32, u32)> {
         let Self {
+            healthy,
             locality_healthy: ranges,
             locality_healthy_scheduler: scheduler,
             ..
@@ -1195,6 +1204,10 @@ impl PrioritySources {
                     let range = ranges.get(l as usize).cloned().unwrap_or_default();
                     (range.start, range.end.saturating_sub(range.start))
                 }));
+            scheduler.consecutive = scheduler
+                .spans
+                .iter()
+                .all(|&(start, n)| healthy.span(start, n).is_some_and(is_consecutive));
             scheduler.spans_ready = true;
         }
         let run = scheduler.next_run();
@@ -1224,6 +1237,7 @@ impl PrioritySources {
             locality_healthy_scheduler: Scheduler::default(),
             locality_degraded_scheduler: Scheduler::default(),
             uniform: false,
+            consecutive: false,
         }
     }
 }
@@ -1364,8 +1378,9 @@ pub struct Picker {
     positive: Vec<(u32, f64)>,
     /// The fast path in force (see [`Fast`]).
     fast: Fast,
-    /// When priority 0's healthy list is all its hosts in order (every host healthy), the
-    /// first of them: the list's `i`-th host is `fast_first + i`, without reading the list.
+    /// When priority 0's healthy list is a run of consecutive host indices (every host
+    /// healthy, or the unhealthy ones at either end: [`is_consecutive`]), the first of them:
+    /// the list's `i`-th host is `fast_first + i`, without reading the list.
     fast_first: Option<u32>,
     /// Under [`Fast::Rotate`], priority 0's healthy rotation, held here (one indirection
     /// less a pick) until the next sync hands it back.
@@ -1780,7 +1795,12 @@ impl Picker {
         };
         let list = state.healthy.span(start, n)?;
         // Two choices: `fewest_active`'s pair, its count known here.
-        fewest_active_host(2, rng, list, &self.active).map(HostId::new)
+        if state.locality_healthy_scheduler.consecutive {
+            fewest_active_in_run(2, rng, list, &self.active)
+        } else {
+            fewest_active_host(2, rng, list, &self.active)
+        }
+        .map(HostId::new)
     }
 
     /// Healthy traffic of `priority`, not in panic, that the policy picks from the priority's
@@ -1800,12 +1820,15 @@ impl Picker {
         if self.policy == LbPolicy::RoundRobin {
             return self.pick_list_rotation(plan, priority);
         }
-        let list: &[u32] = &self.priorities.get(priority)?.healthy;
+        let sources = self.priorities.get(priority)?;
+        let list: &[u32] = &sources.healthy;
         // An empty list draws nothing, as `sample`'s.
         let n = core::num::NonZeroU64::new(list.len() as u64)?;
         let host = if self.policy == LbPolicy::Random {
             // RANDOM's `hosts[r % n]` with the value that chose the priority (random_lb.cc).
             list.get((random % n) as usize).copied()
+        } else if self.choice_count == 2 && sources.consecutive {
+            fewest_active_in_run(2, rng, list, &self.active)
         } else {
             fewest_active_host(self.choice_count, rng, list, &self.active)
         };
@@ -2393,6 +2416,9 @@ impl Picker {
     fn choose_fast(&mut self, plan: &Plan) {
         self.routes = [ROUTE_UNKNOWN; 100];
         self.weighted_ahead.drop_ahead();
+        for sources in &mut self.priorities {
+            sources.consecutive = is_consecutive(&sources.healthy);
+        }
         let (Some(state), Some(sources)) = (plan.priorities().first(), self.priorities.first())
         else {
             return;
@@ -2425,8 +2451,11 @@ impl Picker {
             (LbPolicy::LeastRequest, true) => return,
             (LbPolicy::RingHash | LbPolicy::Maglev, _) => Fast::Hash,
         };
-        // Lists are built in host order, so a list as long as the priority is its hosts.
-        self.fast_first = (n == state.hosts.len()).then_some(state.hosts.start);
+        // Hosts `first..first + n`: the list's `i`-th host is `first + i`.
+        self.fast_first = sources
+            .consecutive
+            .then(|| sources.healthy.first().copied())
+            .flatten();
         if self.fast == Fast::Rotate {
             self.fast_rotation = Lap::from_source(&sources.healthy_source, n as u32, 0);
         }
@@ -2742,6 +2771,44 @@ fn fewest_active_host<R: Rng + ?Sized>(
     fewest_active(choice_count, rng, sample, load)
 }
 
+/// [`fewest_active_host`] over a list of consecutive host indices ([`is_consecutive`]): a
+/// sample's host is the list's first plus `r % n`, the list read once, beside the draws,
+/// rather than once a sample between its division and its active count.
+///
+/// Zoned LEAST_REQUEST (150 localities), where the pick's chain ran from the division through
+/// the list to the active count: 11.05 / 12.13 / 13.73 → 10.74 / 11.41 / 12.34 ns a pick at
+/// 1k / 10k / 100k hosts (loop binary, best of 5 × 3 × 1M picks, interleaved). A priority's
+/// whole list (`pick_list`, Istio's failover priorities) 8.15 / 8.32 / 9.93 → 8.44 / 8.33 /
+/// 8.89 ns: at 1k, where the list is in the first-level cache, the flag's test costs more
+/// than the load it saves (6 instructions a pick more, callgrind).
+#[inline(always)]
+fn fewest_active_in_run<R: Rng + ?Sized>(
+    choice_count: u32,
+    rng: &mut R,
+    list: &[u32],
+    active: &[u32],
+) -> Option<u32> {
+    let &first = list.first()?;
+    let n = core::num::NonZeroU64::new(list.len() as u64)?;
+    // Below `first + n`, a host index: no overflow.
+    let sample = |v: u64| Some(first + (v % n) as u32);
+    let load = |host: u32| active.get(host as usize).copied().unwrap_or(0);
+    fewest_active(choice_count, rng, sample, load)
+}
+
+/// Whether `list`, a host list in host order (ascending, no host twice, as every list of a
+/// picker is built and moved), is a run of consecutive host indices, its `i`-th host its
+/// first plus `i`: its last less its first is its length less one. Every list is while all
+/// its hosts are healthy (Istio 1.30 sends ready endpoints alone by default), and so is the
+/// healthy part of a locality whose unhealthy hosts are at either end.
+fn is_consecutive(list: &[u32]) -> bool {
+    debug_assert!(list.is_sorted_by(|a, b| a < b), "a list out of host order");
+    match (list.first(), list.last()) {
+        (Some(&first), Some(&last)) => last.wrapping_sub(first) as usize == list.len() - 1,
+        _ => true,
+    }
+}
+
 /// RANDOM's or LEAST_REQUEST's (equal weights) position in `list` (not empty), `random` the
 /// value that chose the priority; `None` for an empty list or another policy. RANDOM takes
 /// `random % n` (random_lb.cc); LEAST_REQUEST samples `r % n` ([`fewest_active`], `active`
@@ -2986,6 +3053,56 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A list is a run of consecutive host indices when its last less its first is its
+    /// length less one (lists are in host order); LEAST_REQUEST then samples `first + r % n`
+    /// without reading the list. A host gone unhealthy in the middle of a list ends that:
+    /// with hosts 0–4 of locality z0 and host 2 down, z0's list is 0, 1, 3, 4, so its samples
+    /// reach host 4 and never host 2 (`first + r % 4` would reach 2 and never 4). The same
+    /// for priority 0's whole list under the one-priority fast path (no locality weights).
+    #[test]
+    fn a_list_with_a_hole_is_sampled_through_the_list() {
+        assert!(is_consecutive(&[]));
+        assert!(is_consecutive(&[7]));
+        assert!(is_consecutive(&[3, 4, 5]));
+        assert!(!is_consecutive(&[3, 5]));
+        assert!(!is_consecutive(&[0, 1, 3, 4]));
+        for locality_weighted in [true, false] {
+            // z0: hosts 0–4 (weight 1), z1: hosts 5–9 (weight 1), one priority.
+            let input = assignment(1, 2, 5, &[1]);
+            let config = LbConfig {
+                policy: LbPolicy::LeastRequest,
+                locality_weighted,
+                ..LbConfig::default()
+            };
+            let mut plan = Plan::build(&input, &config).expect("plan");
+            let mut picker = Picker::with_seed(&plan, 3);
+            let mut rng = SeededRng::new(9);
+            let mut counts = [0_u32; 10];
+            let mut pick = |picker: &mut Picker, plan: &Plan, counts: &mut [u32; 10]| {
+                counts.fill(0);
+                for _ in 0..400 {
+                    let host = picker
+                        .pick(plan, &mut rng, Request::default())
+                        .expect("host");
+                    counts[host.index()] += 1;
+                }
+            };
+            pick(&mut picker, &plan, &mut counts);
+            assert!(counts.iter().all(|&c| c > 0), "{counts:?}");
+            plan.set_health(HostId::new(2), HealthStatus::Unhealthy);
+            picker.resync(&plan);
+            pick(&mut picker, &plan, &mut counts);
+            assert_eq!(
+                counts[2], 0,
+                "locality weighted {locality_weighted}: {counts:?}"
+            );
+            assert!(
+                counts[4] > 0,
+                "locality weighted {locality_weighted}: {counts:?}"
+            );
         }
     }
 
