@@ -41,7 +41,7 @@ use meshlb_formats::{Balancer, update};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::MapType::HttpRequestHeaders;
-use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, Status};
 
 use crate::config::Settings;
 
@@ -78,6 +78,73 @@ struct Worker {
 
 type Shared = Rc<RefCell<Option<Worker>>>;
 
+/// What the filter asks of its proxy beyond the pick: the request's headers, the shared data
+/// every worker reads, and the log. [`ProxyWasm`] makes the host's calls; natively,
+/// `native::Memory` keeps them in memory, so the admin path and the tick's polling
+/// ([`Worker::decide`], [`Worker::poll`]) are one code, run by the tests and the `filter` fuzz
+/// target as by Envoy.
+trait Host {
+    /// Logs `message` at `level`.
+    fn log(&self, level: LogLevel, message: &str);
+    /// Whether debug lines are logged (the explanation is written only then).
+    fn debug_enabled(&self) -> bool;
+    /// The request header `name`'s value (`None`: absent, or unreadable, which is logged).
+    fn request_header(&self, name: &str) -> Option<Vec<u8>>;
+    /// The shared data under `key` and its compare-and-swap token (`None`: no token).
+    fn shared_data(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), Status>;
+    /// Writes `value` under `key` unless another write came after the read that gave `cas`.
+    fn set_shared_data(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), Status>;
+}
+
+/// The proxy-wasm host, through the SDK's `hostcalls` rather than its trait methods, which
+/// unwrap every error (`get_http_request_header_bytes` did so for `:path` until this type).
+/// `hostcalls` hands back the statuses the ABI gives each call (`NotFound`, `CasMismatch`,
+/// ...) as values; a status outside those it still panics on (`unexpected status`), which
+/// traps the VM: reaching the ABI without the SDK would take `unsafe` code, which the
+/// workspace forbids.
+struct ProxyWasm;
+
+impl Host for ProxyWasm {
+    fn log(&self, level: LogLevel, message: &str) {
+        let _ = hostcalls::log(level, message);
+    }
+
+    fn debug_enabled(&self) -> bool {
+        hostcalls::get_log_level().is_ok_and(|level| level as u32 <= LogLevel::Debug as u32)
+    }
+
+    fn request_header(&self, name: &str) -> Option<Vec<u8>> {
+        hostcalls::get_map_value_bytes(HttpRequestHeaders, name).unwrap_or_else(|status| {
+            self.log(
+                LogLevel::Warn,
+                &format!("meshlb: reading the {name} header failed ({status:?}); taken as absent"),
+            );
+            None
+        })
+    }
+
+    fn shared_data(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), Status> {
+        hostcalls::get_shared_data(key)
+    }
+
+    fn set_shared_data(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), Status> {
+        hostcalls::set_shared_data(key, Some(value), cas)
+    }
+}
+
+/// What a worker's poll of the shared update document found (logged already: the host's tick
+/// reads nothing more from it; the native filter returns it).
+#[derive(Debug)]
+#[cfg_attr(target_arch = "wasm32", expect(dead_code))]
+enum Polled {
+    /// No document, or the one applied last.
+    Unchanged,
+    /// A new document, applied.
+    Applied(update::Applied),
+    /// A new document that does not parse (logged): why.
+    Rejected(String),
+}
+
 /// Whether `value` can be an HTTP header value: no control character but the tab (RFC 9110
 /// §5.5; CR and LF would end the header, and Envoy refuses the value).
 fn header_value(value: &str) -> Result<(), String> {
@@ -102,6 +169,112 @@ fn header_values(balancer: &Balancer) -> Result<(), String> {
 }
 
 impl Worker {
+    /// A request's answer: the admin path's, or the pick's (see [`Worker::route`]), its
+    /// headers read from `host`.
+    fn decide(&mut self, host: &impl Host) -> Outcome {
+        if let Some(admin) = &self.config.admin_path {
+            let path = host.request_header(":path").unwrap_or_default();
+            if is_admin(admin, &path) {
+                return self.admin(host, host.request_header(UPDATE_HEADER).as_deref());
+            }
+        }
+        let hash_value = self
+            .config
+            .hash_header
+            .as_deref()
+            .and_then(|name| host.request_header(name));
+        self.route(hash_value.as_deref())
+    }
+
+    /// The admin path: merges the `x-meshlb-update` document (`document`) into shared data
+    /// and applies it on this worker ([`Worker::publish`]): 200, or 409 when the shared data
+    /// kept changing (applied here alone), 400 for a missing or bad document.
+    fn admin(&mut self, host: &impl Host, document: Option<&[u8]>) -> Outcome {
+        let bad = |body: String| Outcome::Respond { status: 400, body };
+        let Some(document) = document else {
+            return bad(format!(
+                "meshlb: send the update document in the {UPDATE_HEADER} header, e.g. {{\"updates\": [{{\"locality\": \"region1/zone1\", \"health\": \"UNHEALTHY\"}}]}}\n"
+            ));
+        };
+        let updates = match update::parse(document) {
+            Ok(updates) => updates,
+            Err(e) => return bad(format!("meshlb: {UPDATE_HEADER}: {e}\n")),
+        };
+        let (stored, applied) = self.publish(host, &updates);
+        let mut body = format!(
+            "meshlb: {} updates applied on this worker, {} endpoints changed; now {}: {}\n",
+            updates.len(),
+            applied.changed,
+            self.balancer.explain().status.as_str(),
+            self.balancer.explain().message
+        );
+        for e in &applied.errors {
+            body.push_str(&format!("meshlb: {e}\n"));
+        }
+        if stored {
+            Outcome::Respond { status: 200, body }
+        } else {
+            body.push_str(&format!(
+                "meshlb: shared data {:?} kept changing: other workers will not see this update; retry\n",
+                self.config.shared_data_key
+            ));
+            Outcome::Respond { status: 409, body }
+        }
+    }
+
+    /// Merges `updates` into the shared document ([`update::merge`]; a compare-and-swap,
+    /// tried [`CAS_ATTEMPTS`] times while other workers write) and applies them on this
+    /// worker, reporting to the log. Returns whether the shared document took them, and what
+    /// applying them did.
+    fn publish(&mut self, host: &impl Host, updates: &[update::Update]) -> (bool, update::Applied) {
+        let key = &self.config.shared_data_key;
+        let stored = (0..CAS_ATTEMPTS).any(|_| {
+            host.shared_data(key).is_ok_and(|(current, cas)| {
+                let merged = update::merge(current.as_deref(), updates);
+                host.set_shared_data(key, &merged, cas).is_ok()
+            })
+        });
+        let applied = update::apply(&mut self.balancer, updates);
+        report(host, UPDATE_HEADER, &applied, &self.balancer);
+        (stored, applied)
+    }
+
+    /// Reads the shared update document (the tick's) and applies it when it changed since
+    /// the last read, logging what it did.
+    fn poll(&mut self, host: &impl Host) -> Polled {
+        let key = &self.config.shared_data_key;
+        let data = match host.shared_data(key) {
+            Ok((Some(data), _cas)) => data,
+            Ok((None, _)) => return Polled::Unchanged,
+            Err(status) => {
+                host.log(
+                    LogLevel::Warn,
+                    &format!("meshlb: reading shared data failed ({status:?}); next tick"),
+                );
+                return Polled::Unchanged;
+            }
+        };
+        let digest = meshlb::hash_key(&data);
+        if self.seen == Some(digest) {
+            return Polled::Unchanged;
+        }
+        self.seen = Some(digest);
+        match update::parse(&data) {
+            Err(e) => {
+                host.log(
+                    LogLevel::Error,
+                    &format!("meshlb: shared data {key:?}: update rejected: {e}"),
+                );
+                Polled::Rejected(e)
+            }
+            Ok(updates) => {
+                let applied = update::apply(&mut self.balancer, &updates);
+                report(host, key, &applied, &self.balancer);
+                Polled::Applied(applied)
+            }
+        }
+    }
+
     /// Picks for a request whose `hash_header` holds `hash_value` (its bytes, any of them):
     /// the endpoint to steer it to, or the local answer when nothing can serve it.
     fn route(&mut self, hash_value: Option<&[u8]>) -> Outcome {
@@ -156,18 +329,14 @@ struct Root {
 }
 
 fn log(level: LogLevel, message: &str) {
-    let _ = hostcalls::log(level, message);
-}
-
-fn debug_enabled() -> bool {
-    hostcalls::get_log_level().is_ok_and(|level| level as u32 <= LogLevel::Debug as u32)
+    ProxyWasm.log(level, message);
 }
 
 /// Logs the explanation at debug level, in the CLI's terms: status, priorities, each endpoint's
 /// share, drops and notes.
-fn log_explanation(balancer: &Balancer) {
+fn log_explanation(host: &impl Host, balancer: &Balancer) {
     use std::fmt::Write as _;
-    if !debug_enabled() {
+    if !host.debug_enabled() {
         return;
     }
     let e = balancer.explain();
@@ -211,57 +380,29 @@ fn log_explanation(balancer: &Balancer) {
     for note in &e.notes {
         let _ = write!(text, "\n  note: {note}");
     }
-    log(LogLevel::Debug, &text);
+    host.log(LogLevel::Debug, &text);
 }
 
 impl Root {
-    /// Reads the shared update document and applies it when it changed.
+    /// Reads the shared update document and applies it when it changed ([`Worker::poll`]).
     fn poll_updates(&self) {
         let Ok(mut guard) = self.worker.try_borrow_mut() else {
             return;
         };
-        let Some(worker) = guard.as_mut() else {
-            return;
-        };
-        // The SDK's `get_shared_data` unwraps the hostcall's status: a host error would trap.
-        let data = match hostcalls::get_shared_data(&worker.config.shared_data_key) {
-            Ok((Some(data), _cas)) => data,
-            Ok((None, _)) => return,
-            Err(status) => {
-                log(
-                    LogLevel::Warn,
-                    &format!("meshlb: reading shared data failed ({status:?}); next tick"),
-                );
-                return;
-            }
-        };
-        let digest = meshlb::hash_key(&data);
-        if worker.seen == Some(digest) {
-            return;
-        }
-        worker.seen = Some(digest);
-        let key = &worker.config.shared_data_key;
-        match update::parse(&data) {
-            Err(e) => log(
-                LogLevel::Error,
-                &format!("meshlb: shared data {key:?}: update rejected: {e}"),
-            ),
-            Ok(updates) => {
-                let applied = update::apply(&mut worker.balancer, &updates);
-                report(key, &applied, &worker.balancer);
-            }
+        if let Some(worker) = guard.as_mut() {
+            worker.poll(&ProxyWasm);
         }
     }
 }
 
 /// Logs what an update did.
-fn report(source: &str, applied: &update::Applied, balancer: &Balancer) {
+fn report(host: &impl Host, source: &str, applied: &update::Applied, balancer: &Balancer) {
     for e in &applied.errors {
-        log(LogLevel::Warn, &format!("meshlb: {source:?}: {e}"));
+        host.log(LogLevel::Warn, &format!("meshlb: {source:?}: {e}"));
     }
     if applied.changed > 0 {
         let explanation = balancer.explain();
-        log(
+        host.log(
             LogLevel::Info,
             &format!(
                 "meshlb: {source:?}: {} endpoints changed; now {}: {}",
@@ -270,7 +411,7 @@ fn report(source: &str, applied: &update::Applied, balancer: &Balancer) {
                 explanation.message
             ),
         );
-        log_explanation(balancer);
+        log_explanation(host, balancer);
     }
 }
 
@@ -336,7 +477,7 @@ impl RootContext for Root {
                 ),
             );
         }
-        log_explanation(&balancer);
+        log_explanation(&ProxyWasm, &balancer);
         if config.tick_ms > 0 {
             let period = std::time::Duration::from_millis(u64::from(config.tick_ms));
             if let Err(status) = hostcalls::set_tick_period(period) {
@@ -426,69 +567,7 @@ impl Request {
                         .into(),
             };
         };
-        if let Some(admin) = &worker.config.admin_path {
-            let path = self
-                .get_http_request_header_bytes(":path")
-                .unwrap_or_default();
-            if is_admin(admin, &path) {
-                return self.admin(worker);
-            }
-        }
-        let hash_value = worker
-            .config
-            .hash_header
-            .as_deref()
-            .and_then(request_header);
-        worker.route(hash_value.as_deref())
-    }
-
-    /// The admin path: merges the `x-meshlb-update` document into shared data and applies it.
-    fn admin(&self, worker: &mut Worker) -> Outcome {
-        let bad = |body: String| Outcome::Respond { status: 400, body };
-        let Some(document) = request_header(UPDATE_HEADER) else {
-            return bad(format!(
-                "meshlb: send the update document in the {UPDATE_HEADER} header, e.g. {{\"updates\": [{{\"locality\": \"region1/zone1\", \"health\": \"UNHEALTHY\"}}]}}\n"
-            ));
-        };
-        let updates = match update::parse(&document) {
-            Ok(updates) => updates,
-            Err(e) => return bad(format!("meshlb: {UPDATE_HEADER}: {e}\n")),
-        };
-        let key = worker.config.shared_data_key.clone();
-        let mut stored = false;
-        for _ in 0..CAS_ATTEMPTS {
-            let Ok((current, cas)) = hostcalls::get_shared_data(&key) else {
-                continue;
-            };
-            let merged = update::merge(current.as_deref(), &updates);
-            match self.set_shared_data(&key, Some(&merged), cas) {
-                Ok(()) => {
-                    stored = true;
-                    break;
-                }
-                Err(_) => continue,
-            }
-        }
-        let applied = update::apply(&mut worker.balancer, &updates);
-        report(UPDATE_HEADER, &applied, &worker.balancer);
-        let mut body = format!(
-            "meshlb: {} updates applied on this worker, {} endpoints changed; now {}: {}\n",
-            updates.len(),
-            applied.changed,
-            worker.balancer.explain().status.as_str(),
-            worker.balancer.explain().message
-        );
-        for e in &applied.errors {
-            body.push_str(&format!("meshlb: {e}\n"));
-        }
-        if stored {
-            Outcome::Respond { status: 200, body }
-        } else {
-            body.push_str(&format!(
-                "meshlb: shared data {key:?} kept changing: other workers will not see this update; retry\n"
-            ));
-            Outcome::Respond { status: 409, body }
-        }
+        worker.decide(&ProxyWasm)
     }
 }
 
@@ -520,18 +599,6 @@ impl Drop for Request {
     fn drop(&mut self) {
         self.finish();
     }
-}
-
-/// The request header `name`'s value (`None` when absent, or when the host fails to read it,
-/// which is logged).
-fn request_header(name: &str) -> Option<Vec<u8>> {
-    hostcalls::get_map_value_bytes(HttpRequestHeaders, name).unwrap_or_else(|status| {
-        log(
-            LogLevel::Warn,
-            &format!("meshlb: reading the {name} header failed ({status:?}); taken as absent"),
-        );
-        None
-    })
 }
 
 /// Answers the request here: `Pause` once the answer is sent; `Continue` (logged) when the

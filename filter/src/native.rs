@@ -1,24 +1,110 @@
-//! The filter's handling of configurations, update documents and request headers without the
-//! proxy-wasm host, callable natively (the `filter` fuzz target, tests). Configuration
-//! (`config::parse`, the header checks), the pick (`Worker::route`), and the update
-//! documents' parsing, merging and applying (`meshlb_formats::update`) are the code the
-//! host's callbacks run. The admin path's answer and the tick's polling are written again
-//! here over an in-memory document: the host's versions (`Request::admin`,
-//! `Root::poll_updates`) add the shared data's compare-and-swap and their logging, and are
-//! tested under Node (`filter/tests/`), not fuzzed.
+//! The filter without the proxy-wasm host, callable natively (the `filter` fuzz target, tests):
+//! the code the host's callbacks run — configuration (`config::parse`, the header checks), the
+//! request's answer (`Worker::decide`: the admin path or the pick), the update documents'
+//! merge into shared data and the tick's polling (`Worker::publish`, `Worker::poll`) — over
+//! [`Memory`], a host whose shared data, request headers and log are in memory. What is not
+//! run here is the proxy-wasm glue: the contexts, the hostcalls and the local answers, tested
+//! under Node (`filter/tests/`).
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use meshlb::Explanation;
 use meshlb_formats::Picked;
+use proxy_wasm::types::{LogLevel, Status};
 
-use crate::{Outcome, Worker, config, header_values, is_admin, update};
+use crate::{Host, Outcome, Polled, UPDATE_HEADER, Worker, config, header_values, update};
 
-/// A configured filter: one worker's configuration and balancer, with the shared update
-/// document the admin path writes.
+/// A host in memory: one shared-data key space with Envoy's compare-and-swap tokens, the
+/// current request's headers, and the log.
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// Each key's value and token (the token goes up at every write).
+    shared: RefCell<Vec<(String, Vec<u8>, u32)>>,
+    headers: RefCell<Vec<(String, Vec<u8>)>>,
+    log: RefCell<Vec<String>>,
+    /// Writes still to refuse with `CasMismatch`, as when other workers keep writing.
+    contended: Cell<usize>,
+}
+
+impl Memory {
+    /// Makes the next `writes` shared-data writes fail as if another worker had written
+    /// between each read and its write.
+    pub fn contend(&self, writes: usize) {
+        self.contended.set(writes);
+    }
+
+    /// The shared data under `key`.
+    #[must_use]
+    pub fn shared(&self, key: &str) -> Option<Vec<u8>> {
+        let shared = self.shared.borrow();
+        shared
+            .iter()
+            .find(|(k, ..)| k == key)
+            .map(|(_, v, _)| v.clone())
+    }
+
+    /// The lines logged so far, each with its level's name.
+    #[must_use]
+    pub fn log(&self) -> Vec<String> {
+        self.log.borrow().clone()
+    }
+}
+
+impl Host for Memory {
+    fn log(&self, level: LogLevel, message: &str) {
+        self.log.borrow_mut().push(format!("{level:?}: {message}"));
+    }
+
+    fn debug_enabled(&self) -> bool {
+        false
+    }
+
+    fn request_header(&self, name: &str) -> Option<Vec<u8>> {
+        let headers = self.headers.borrow();
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+
+    fn shared_data(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), Status> {
+        let shared = self.shared.borrow();
+        Ok(match shared.iter().find(|(k, ..)| k == key) {
+            Some((_, value, cas)) => (Some(value.clone()), Some(*cas)),
+            None => (None, None),
+        })
+    }
+
+    fn set_shared_data(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), Status> {
+        if self.contended.get() > 0 {
+            self.contended.set(self.contended.get() - 1);
+            return Err(Status::CasMismatch);
+        }
+        let mut shared = self.shared.borrow_mut();
+        match shared.iter_mut().find(|(k, ..)| k == key) {
+            // Envoy's check: a token given must be the current one (none: no check).
+            Some((_, _, current)) if cas.is_some_and(|cas| cas != *current) => {
+                Err(Status::CasMismatch)
+            }
+            Some((_, stored, current)) => {
+                *stored = value.to_vec();
+                *current = current.wrapping_add(1).max(1);
+                Ok(())
+            }
+            None => {
+                shared.push((key.to_owned(), value.to_vec(), 1));
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A configured filter: one worker's configuration and balancer, over a [`Memory`] host.
 #[derive(Debug)]
 pub struct Filter {
     worker: Worker,
-    /// The shared-data document (what `updates.shared_data_key` would hold).
-    shared: Option<Vec<u8>>,
+    host: Rc<Memory>,
 }
 
 /// What the filter does with a request.
@@ -53,6 +139,15 @@ pub struct Updated {
     pub errors: Vec<String>,
 }
 
+impl From<update::Applied> for Updated {
+    fn from(applied: update::Applied) -> Self {
+        Self {
+            changed: applied.changed,
+            errors: applied.errors,
+        }
+    }
+}
+
 impl Filter {
     /// Reads the plugin configuration (`on_configure`); picks are seeded with the
     /// configuration's `seed`, or 0 without one.
@@ -60,6 +155,15 @@ impl Filter {
     /// # Errors
     /// The message `on_configure` logs.
     pub fn configure(bytes: &[u8]) -> Result<Self, String> {
+        Self::configure_on(bytes, Rc::default())
+    }
+
+    /// [`Filter::configure`] over `host`, which other filters may share, as Envoy's workers
+    /// share one proxy's shared data.
+    ///
+    /// # Errors
+    /// The message `on_configure` logs.
+    pub fn configure_on(bytes: &[u8], host: Rc<Memory>) -> Result<Self, String> {
         let config::Config { loaded, settings } = config::parse(bytes)?;
         let seed = settings.seed.unwrap_or(0);
         let balancer = meshlb_formats::Balancer::new(loaded, seed);
@@ -71,72 +175,69 @@ impl Filter {
                 seen: None,
                 configuration: 0,
             },
-            shared: None,
+            host,
         })
     }
 
-    /// Applies an update document as the admin path does: validated, merged into the shared
-    /// document, applied to this worker.
+    /// The host the filter runs over: its shared data and log.
+    #[must_use]
+    pub fn host(&self) -> &Memory {
+        &self.host
+    }
+
+    /// Applies an update document as the admin path does (`Worker::publish`): merged into the
+    /// shared document, applied to this worker.
     ///
     /// # Errors
-    /// The document's first problem, as the admin path answers it (status 400).
+    /// The document's first problem (the admin path's 400), or that the shared document kept
+    /// changing (its 409; the update applied on this worker all the same).
     pub fn update(&mut self, document: &[u8]) -> Result<Updated, String> {
         let updates = update::parse(document)?;
-        self.shared = Some(update::merge(self.shared.as_deref(), &updates));
-        let applied = update::apply(&mut self.worker.balancer, &updates);
-        Ok(Updated {
-            changed: applied.changed,
-            errors: applied.errors,
-        })
+        let (stored, applied) = self.worker.publish(&*self.host, &updates);
+        if stored {
+            Ok(applied.into())
+        } else {
+            Err(format!(
+                "shared data {:?} kept changing",
+                self.worker.config.shared_data_key
+            ))
+        }
     }
 
-    /// Reads the shared document as a worker's tick does, and applies it.
+    /// Reads the shared document as a worker's tick does (`Worker::poll`), and applies it
+    /// when it changed since the last read.
     ///
     /// # Errors
     /// Why the document was rejected (the tick logs it).
     pub fn poll(&mut self) -> Result<Updated, String> {
-        let Some(document) = self.shared.clone() else {
-            return Ok(Updated::default());
-        };
-        let updates = update::parse(&document)?;
-        let applied = update::apply(&mut self.worker.balancer, &updates);
-        Ok(Updated {
-            changed: applied.changed,
-            errors: applied.errors,
-        })
+        match self.worker.poll(&*self.host) {
+            Polled::Unchanged => Ok(Updated::default()),
+            Polled::Applied(applied) => Ok(applied.into()),
+            Polled::Rejected(e) => Err(e),
+        }
     }
 
-    /// A request's headers (`on_http_request_headers`): its `:path` and the value of the
-    /// configured `hash_header` (bytes, as the host gives them), and the `x-meshlb-update`
-    /// header the admin path reads.
+    /// A request (`on_http_request_headers`, `Worker::decide`): its `:path` and the value
+    /// of the configured `hash_header` (bytes, as the host gives them), and the
+    /// `x-meshlb-update` header the admin path reads.
     pub fn request(
         &mut self,
         path: &[u8],
         hash_value: Option<&[u8]>,
         update_header: Option<&[u8]>,
     ) -> Answer {
-        if let Some(admin) = &self.worker.config.admin_path
-            && is_admin(admin, path)
         {
-            let Some(document) = update_header else {
-                return Answer::Respond {
-                    status: 400,
-                    body: "meshlb: no update document\n".into(),
-                };
-            };
-            return match self.update(document) {
-                Ok(updated) => Answer::Respond {
-                    status: 200,
-                    body: format!("meshlb: {} endpoints changed\n", updated.changed),
-                },
-                Err(e) => Answer::Respond {
-                    status: 400,
-                    body: format!("meshlb: {e}\n"),
-                },
-            };
+            let mut headers = self.host.headers.borrow_mut();
+            headers.clear();
+            headers.push((":path".into(), path.to_vec()));
+            if let (Some(name), Some(value)) = (&self.worker.config.hash_header, hash_value) {
+                headers.push((name.clone(), value.to_vec()));
+            }
+            if let Some(value) = update_header {
+                headers.push((UPDATE_HEADER.into(), value.to_vec()));
+            }
         }
-        let hash_value = self.worker.config.hash_header.as_ref().and(hash_value);
-        match self.worker.route(hash_value) {
+        match self.worker.decide(&*self.host) {
             Outcome::Route {
                 header,
                 host,
@@ -172,12 +273,28 @@ mod tests {
     const SCENARIO: &str = include_str!("../tests/fixtures/locality-failover.json");
 
     fn filter(admin: bool) -> Filter {
+        on(admin, Rc::default())
+    }
+
+    /// A worker over `host` (shared with other workers).
+    fn on(admin: bool, host: Rc<Memory>) -> Filter {
         let mut config = serde_json::json!({"input": SCENARIO, "seed": 7, "hash_header": "x-user"});
         if admin {
             config["updates"] = serde_json::json!({"admin_path": "/meshlb/update"});
         }
-        Filter::configure(config.to_string().as_bytes()).expect("the example configures")
+        Filter::configure_on(config.to_string().as_bytes(), host).expect("the example configures")
     }
+
+    /// The admin path's answer to `document`.
+    fn admin(filter: &mut Filter, document: Option<&[u8]>) -> (u32, String) {
+        match filter.request(b"/meshlb/update", None, document) {
+            Answer::Respond { status, body } => (status, body),
+            Answer::Route { .. } => panic!("the admin path routed"),
+        }
+    }
+
+    /// region1 (the client's region: zone1's two endpoints) down.
+    const FAIL: &[u8] = br#"{"updates": [{"locality": "region1", "health": "UNHEALTHY"}]}"#;
 
     fn locality(answer: &Answer) -> &str {
         match answer {
@@ -221,11 +338,15 @@ mod tests {
         assert_eq!(header, "x-envoy-original-dst-host");
         filter.finish(&picked);
         // The admin path, its query ignored: region1 fails over to region2/zone3.
-        let fail = br#"{"updates": [{"locality": "region1", "health": "UNHEALTHY"}]}"#;
-        match filter.request(b"/meshlb/update?now", None, Some(fail)) {
+        match filter.request(b"/meshlb/update?now", None, Some(FAIL)) {
             Answer::Respond { status, body } => {
                 assert_eq!(status, 200, "{body}");
-                assert_eq!(body, "meshlb: 2 endpoints changed\n");
+                assert!(
+                    body.starts_with(
+                        "meshlb: 1 updates applied on this worker, 2 endpoints changed; now "
+                    ),
+                    "{body}"
+                );
             }
             Answer::Route { .. } => panic!("the admin path routed"),
         }
@@ -236,12 +357,103 @@ mod tests {
         // The shared document reads back, and applying it again changes nothing.
         assert_eq!(filter.poll(), Ok(Updated::default()));
         // A bad document is a 400 naming the problem; a missing one too.
-        for document in [Some(&b"[]"[..]), None] {
-            match filter.request(b"/meshlb/update", None, document) {
-                Answer::Respond { status, .. } => assert_eq!(status, 400),
-                Answer::Route { .. } => panic!("the admin path routed"),
-            }
-        }
+        let (status, body) = admin(&mut filter, Some(b"[]"));
+        assert_eq!(status, 400);
+        assert!(body.starts_with("meshlb: x-meshlb-update: "), "{body}");
+        let (status, body) = admin(&mut filter, None);
+        assert_eq!(status, 400);
+        assert!(
+            body.contains("send the update document in the x-meshlb-update header"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn an_update_on_one_worker_reaches_the_others_at_their_tick() {
+        let host = Rc::new(Memory::default());
+        let (mut a, mut b) = (on(true, Rc::clone(&host)), on(true, Rc::clone(&host)));
+        assert_eq!(admin(&mut a, Some(FAIL)).0, 200);
+        assert_eq!(
+            locality(&a.request(b"/", Some(b"u"), None)),
+            "region2/zone3"
+        );
+        // Worker b has not ticked yet; its tick applies the shared document once.
+        assert_eq!(
+            locality(&b.request(b"/", Some(b"u"), None)),
+            "region1/zone1"
+        );
+        assert_eq!(b.poll().map(|u| u.changed), Ok(2));
+        assert_eq!(
+            locality(&b.request(b"/", Some(b"u"), None)),
+            "region2/zone3"
+        );
+        assert_eq!(b.poll(), Ok(Updated::default()));
+        // Each update merges into the one document: region1 back, read by both.
+        let back = br#"{"updates": [{"locality": "region1", "health": "HEALTHY"}]}"#;
+        assert_eq!(admin(&mut b, Some(back)).0, 200);
+        assert_eq!(a.poll().map(|u| u.changed), Ok(2));
+        assert_eq!(
+            locality(&a.request(b"/", Some(b"u"), None)),
+            "region1/zone1"
+        );
+    }
+
+    #[test]
+    fn shared_data_that_keeps_changing_is_a_409_and_the_update_applies_here_alone() {
+        let host = Rc::new(Memory::default());
+        let (mut a, mut b) = (on(true, Rc::clone(&host)), on(true, Rc::clone(&host)));
+        // Every attempt's write refused: another worker wrote between its read and write.
+        host.contend(crate::CAS_ATTEMPTS);
+        let (status, body) = admin(&mut a, Some(FAIL));
+        assert_eq!(status, 409, "{body}");
+        assert!(body.contains("2 endpoints changed"), "{body}");
+        assert!(
+            body.ends_with("other workers will not see this update; retry\n"),
+            "{body}"
+        );
+        assert_eq!(
+            locality(&a.request(b"/", Some(b"u"), None)),
+            "region2/zone3"
+        );
+        assert_eq!(host.shared("meshlb.updates"), None);
+        assert_eq!(b.poll(), Ok(Updated::default()));
+        // One refused write short of the attempts: the last attempt stores it.
+        host.contend(crate::CAS_ATTEMPTS - 1);
+        assert_eq!(a.update(FAIL), Ok(Updated::default()));
+        assert_eq!(b.poll().map(|u| u.changed), Ok(2));
+    }
+
+    #[test]
+    fn a_shared_document_that_does_not_parse_is_rejected_once_and_logged() {
+        let host = Rc::new(Memory::default());
+        let mut worker = on(false, Rc::clone(&host));
+        host.set_shared_data("meshlb.updates", b"{\"updates\": 3}", None)
+            .expect("written");
+        let expected = "updates: expected a list, found an integer (line 1)";
+        assert_eq!(worker.poll(), Err(expected.into()));
+        // The same document is not read again until it changes.
+        assert_eq!(worker.poll(), Ok(Updated::default()));
+        let log = host.log();
+        assert_eq!(
+            log,
+            [format!(
+                "Error: meshlb: shared data \"meshlb.updates\": update rejected: {expected}"
+            )]
+        );
+    }
+
+    #[test]
+    fn a_stale_compare_and_swap_token_is_refused_as_envoy_does() {
+        let host = Memory::default();
+        host.set_shared_data("k", b"1", None).expect("first write");
+        let (_, token) = host.shared_data("k").expect("read");
+        host.set_shared_data("k", b"2", token)
+            .expect("current token");
+        assert_eq!(
+            host.set_shared_data("k", b"3", token),
+            Err(Status::CasMismatch)
+        );
+        assert_eq!(host.shared("k"), Some(b"2".to_vec()));
     }
 
     #[test]
