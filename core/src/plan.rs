@@ -35,7 +35,7 @@ use crate::error::PlanError;
 use crate::hash::{HashTable, Lookup, MaglevKeys, RingKeys};
 use crate::model::{
     Availability, Endpoint, HealthStatus, LbConfig, LbPolicy, LoadAssignment, Locality,
-    MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE,
+    LocalityEndpoints, MAX_MAGLEV_TABLE_SIZE, MAX_PRIORITY, MAX_RING_SIZE,
 };
 
 /// Largest least-request `choice_count` meshlb plans with. Envoy's proto only requires `>= 2`,
@@ -679,6 +679,34 @@ impl Plan {
     /// outside `[0, 100]`, or more than [`MAX_ENDPOINTS`] endpoints.
     pub fn build(assignment: &LoadAssignment, config: &LbConfig) -> Result<Self, PlanError> {
         Self::build_with(assignment, config, None)
+    }
+
+    /// Whether `endpoint`, alone in `locality` at `priority`, is one [`Plan::build`] accepts:
+    /// for a discovery stream that hands endpoints over one at a time, so that a bad one is
+    /// refused alone (and named) rather than failing the plan of all the others. What is
+    /// checked is whatever `build` checks of one endpoint (a weight of 0, a priority past
+    /// 128, ...), by building its plan: the rules stay in one place. What depends on the
+    /// others (a duplicate `address:port`, weights whose sum overflows, counts past the
+    /// limits) is the whole plan's to find.
+    ///
+    /// # Errors
+    /// The [`PlanError`] `build` gives for that endpoint alone (its locality and endpoint
+    /// indices 0).
+    pub fn check_endpoint(
+        locality: &Locality,
+        priority: u32,
+        endpoint: &Endpoint,
+    ) -> Result<(), PlanError> {
+        let assignment = LoadAssignment {
+            localities: alloc::vec![LocalityEndpoints {
+                locality: locality.clone(),
+                weight: None,
+                priority,
+                endpoints: alloc::vec![endpoint.clone()],
+            }],
+            ..LoadAssignment::default()
+        };
+        Self::build(&assignment, &LbConfig::default()).map(drop)
     }
 
     /// [`Plan::build`], taking from `previous` the hash tables of the priorities whose table
@@ -1981,6 +2009,31 @@ mod tests {
                 .map(|i| Endpoint::new(&format!("10.0.0.{i}"), 80).with_weight(1 + i % 3))
                 .collect(),
         }
+    }
+
+    /// One endpoint is checked by the rules `build` applies to it: weight 0 and a priority
+    /// past 128 (Envoy's `ClusterLoadAssignment` validation) are refused alone, naming
+    /// themselves; a plain endpoint, and one at priority 128, pass.
+    #[test]
+    fn an_endpoint_alone_is_checked_as_build_checks_it() {
+        let zone = Locality::new("r", "z", "");
+        let plain = Endpoint::new("10.0.0.1", 80);
+        assert_eq!(Plan::check_endpoint(&zone, 0, &plain), Ok(()));
+        assert_eq!(Plan::check_endpoint(&zone, MAX_PRIORITY, &plain), Ok(()));
+        assert_eq!(
+            Plan::check_endpoint(&zone, 129, &plain),
+            Err(PlanError::PriorityTooLarge {
+                locality: 0,
+                priority: 129
+            })
+        );
+        assert_eq!(
+            Plan::check_endpoint(&zone, 0, &plain.with_weight(0)),
+            Err(PlanError::ZeroEndpointWeight {
+                locality: 0,
+                endpoint: 0
+            })
+        );
     }
 
     /// Every table, share and lookup of `a` and `b` agree.

@@ -158,7 +158,8 @@ impl BackendSelection for Meshlb {
                 ));
                 continue;
             }
-            if let Err(e) = plannable(&endpoint, &placement) {
+            if let Err(e) = Plan::check_endpoint(&placement.locality, placement.priority, &endpoint)
+            {
                 refused.push(format!("backend {}: {e}; left out", b.addr));
                 continue;
             }
@@ -259,23 +260,6 @@ impl BackendSelection for Meshlb {
             state: State::First,
         }
     }
-}
-
-/// Whether meshlb plans `endpoint` at `placement` on its own (its facts checked by the core,
-/// as a plan of that one endpoint).
-fn plannable(endpoint: &Endpoint, placement: &Placement) -> Result<(), String> {
-    let assignment = LoadAssignment {
-        localities: vec![LocalityEndpoints {
-            locality: placement.locality.clone(),
-            weight: None,
-            priority: placement.priority,
-            endpoints: vec![endpoint.clone()],
-        }],
-        ..LoadAssignment::default()
-    };
-    Plan::build(&assignment, &LbConfig::default())
-        .map(drop)
-        .map_err(|e| e.to_string())
 }
 
 /// A per-thread seed: the address of a thread local (distinct per live thread).

@@ -336,12 +336,13 @@ where
                     // An endpoint meshlb refuses (a priority past Envoy's 128, say) stays out
                     // of the slots and the batch: the others still apply, and the error says
                     // which.
-                    if let Err(e) = Self::plannable(&new, slot) {
-                        error.get_or_insert(e);
+                    let planned = new.planned(slot);
+                    if let Err(e) = Plan::check_endpoint(&new.locality, new.priority, &planned) {
+                        error.get_or_insert(Error::Plan(e.to_string()));
                         continue;
                     }
                     changes.push(PlanChange::add_endpoint(
-                        new.planned(slot),
+                        planned,
                         new.locality.clone(),
                         new.priority,
                     ));
@@ -357,23 +358,6 @@ where
             }
         }
         (changes, error)
-    }
-
-    /// Whether meshlb plans `slot` (at slot number `n`) on its own: its facts checked by the
-    /// core, as a plan of that one endpoint.
-    fn plannable(slot: &Slot<D::Key, S>, n: usize) -> Result<(), Error> {
-        let assignment = LoadAssignment {
-            localities: vec![LocalityEndpoints {
-                locality: slot.locality.clone(),
-                weight: None,
-                priority: slot.priority,
-                endpoints: vec![slot.planned(n)],
-            }],
-            ..LoadAssignment::default()
-        };
-        Plan::build(&assignment, &LbConfig::default())
-            .map(drop)
-            .map_err(|e| Error::Plan(e.to_string()))
     }
 
     /// The plan of every live slot, from scratch.
