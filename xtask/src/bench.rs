@@ -649,7 +649,8 @@ fn wasm_section(md: &mut String, rows: &[Row], node: &str) {
          The same calls of the wasm crate's `Balancer` and functions on the built-in default \
          scenario: natively (criterion group `wasm_native/default`) and from JavaScript \
          through the Node package (`benches/wasm/ratio.mjs`, which includes building each \
-         result as a JavaScript value; the median of {NODE_RUNS} runs). `pick_many` is one pick \
+         result as a JavaScript value; each call timed in a loop of its own, as criterion \
+         times the native one; the median of {NODE_RUNS} runs). `pick_many` is one pick \
          of a `pickMany(10000)` call \
          against the native `pick_index`: the same picks without a JavaScript-to-wasm call \
          each, so the difference between it and `pick_index` is what crossing into wasm \
