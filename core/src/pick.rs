@@ -1793,14 +1793,13 @@ impl Picker {
         let Some((start, n)) = state.locality_healthy_scheduler.next_span() else {
             return self.pick_sampled(plan, rng, priority, random);
         };
-        let list = state.healthy.span(start, n)?;
         // Two choices: `fewest_active`'s pair, its count known here.
         if state.locality_healthy_scheduler.consecutive {
-            fewest_active_in_run(2, rng, list, &self.active)
-        } else {
-            fewest_active_host(2, rng, list, &self.active)
+            let first = state.healthy.buf.get(start as usize).copied()?;
+            return fewest_active_in_run(2, rng, first, n, &self.active).map(HostId::new);
         }
-        .map(HostId::new)
+        let list = state.healthy.span(start, n)?;
+        fewest_active_host(2, rng, list, &self.active).map(HostId::new)
     }
 
     /// Healthy traffic of `priority`, not in panic, that the policy picks from the priority's
@@ -1828,7 +1827,8 @@ impl Picker {
             // RANDOM's `hosts[r % n]` with the value that chose the priority (random_lb.cc).
             list.get((random % n) as usize).copied()
         } else if self.choice_count == 2 && sources.consecutive {
-            fewest_active_in_run(2, rng, list, &self.active)
+            // A list's length is a host count: it fits a `u32`.
+            fewest_active_in_run(2, rng, *list.first()?, n.get() as u32, &self.active)
         } else {
             fewest_active_host(self.choice_count, rng, list, &self.active)
         };
@@ -2771,9 +2771,9 @@ fn fewest_active_host<R: Rng + ?Sized>(
     fewest_active(choice_count, rng, sample, load)
 }
 
-/// [`fewest_active_host`] over a list of consecutive host indices ([`is_consecutive`]): a
-/// sample's host is the list's first plus `r % n`, the list read once, beside the draws,
-/// rather than once a sample between its division and its active count.
+/// [`fewest_active_host`] over a list of consecutive host indices ([`is_consecutive`]), hosts
+/// `first..first + n`: a sample's host is `first + r % n`, the list's first read once, beside
+/// the draws, rather than the list once a sample between its division and its active count.
 ///
 /// Zoned LEAST_REQUEST (150 localities), where the pick's chain ran from the division through
 /// the list to the active count: 11.05 / 12.13 / 13.73 → 10.74 / 11.41 / 12.34 ns a pick at
@@ -2785,11 +2785,11 @@ fn fewest_active_host<R: Rng + ?Sized>(
 fn fewest_active_in_run<R: Rng + ?Sized>(
     choice_count: u32,
     rng: &mut R,
-    list: &[u32],
+    first: u32,
+    n: u32,
     active: &[u32],
 ) -> Option<u32> {
-    let &first = list.first()?;
-    let n = core::num::NonZeroU64::new(list.len() as u64)?;
+    let n = core::num::NonZeroU64::new(u64::from(n))?;
     // Below `first + n`, a host index: no overflow.
     let sample = |v: u64| Some(first + (v % n) as u32);
     let load = |host: u32| active.get(host as usize).copied().unwrap_or(0);
