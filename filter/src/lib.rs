@@ -51,6 +51,13 @@ const LOCALITY_HEADER: &str = "x-meshlb-locality";
 const UPDATE_HEADER: &str = "x-meshlb-update";
 /// Attempts to merge into the shared document when another worker writes at the same time.
 const CAS_ATTEMPTS: usize = 4;
+/// The compare-and-swap token the first write of the shared document goes under, when a read
+/// found none. Envoy's host (proxy-wasm-cpp-host `SharedData::set`) creates an absent key
+/// whatever the token, and writes a present one only under its current token, or under none
+/// (0): a write without a token would overwrite a document another worker created since the
+/// read. Tokens are handed out from 1 up (`nextCas`), so this one is a current token only
+/// after 2^32 - 2 writes.
+const FIRST_WRITE: u32 = u32::MAX;
 
 /// The VM's entry point, `_initialize` (the SDK's `main!`): registers the root context. (The
 /// SDK's `set_log_level` is not called: the filter logs through `proxy_log` directly, and the
@@ -88,20 +95,21 @@ trait Host {
     fn log(&self, level: LogLevel, message: &str);
     /// Whether debug lines are logged (the explanation is written only then).
     fn debug_enabled(&self) -> bool;
-    /// The request header `name`'s value (`None`: absent, or unreadable, which is logged).
+    /// The request header `name`'s value (`None`: absent, or an error the host gave back,
+    /// which is logged).
     fn request_header(&self, name: &str) -> Option<Vec<u8>>;
     /// The shared data under `key` and its compare-and-swap token (`None`: no token).
     fn shared_data(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), Status>;
-    /// Writes `value` under `key` unless another write came after the read that gave `cas`.
+    /// Writes `value` under `key`: an absent key whatever `cas`; a present one when `cas` is
+    /// its current token, or `None` (Envoy's rules, see [`FIRST_WRITE`]).
     fn set_shared_data(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), Status>;
 }
 
 /// The proxy-wasm host, through the SDK's `hostcalls` rather than its trait methods, which
-/// unwrap every error (`get_http_request_header_bytes` did so for `:path` until this type).
-/// `hostcalls` hands back the statuses the ABI gives each call (`NotFound`, `CasMismatch`,
-/// ...) as values; a status outside those it still panics on (`unexpected status`), which
-/// traps the VM: reaching the ABI without the SDK would take `unsafe` code, which the
-/// workspace forbids.
+/// unwrap what `hostcalls` returns. `hostcalls` (0.2.5) hands back as values the statuses it
+/// expects of each call (`NotFound` as `None`, `CasMismatch` as an error) and panics on any
+/// other (`unexpected status`), which traps the VM: reaching the ABI without the SDK would take
+/// `unsafe` code, which the workspace forbids. The errors handled here are those it returns.
 struct ProxyWasm;
 
 impl Host for ProxyWasm {
@@ -223,15 +231,16 @@ impl Worker {
     }
 
     /// Merges `updates` into the shared document ([`update::merge`]; a compare-and-swap,
-    /// tried [`CAS_ATTEMPTS`] times while other workers write) and applies them on this
-    /// worker, reporting to the log. Returns whether the shared document took them, and what
-    /// applying them did.
+    /// tried [`CAS_ATTEMPTS`] times while other workers write, the first document written
+    /// under [`FIRST_WRITE`]) and applies them on this worker, reporting to the log. Returns
+    /// whether the shared document took them, and what applying them did.
     fn publish(&mut self, host: &impl Host, updates: &[update::Update]) -> (bool, update::Applied) {
         let key = &self.config.shared_data_key;
         let stored = (0..CAS_ATTEMPTS).any(|_| {
             host.shared_data(key).is_ok_and(|(current, cas)| {
                 let merged = update::merge(current.as_deref(), updates);
-                host.set_shared_data(key, &merged, cas).is_ok()
+                let cas = cas.unwrap_or(FIRST_WRITE);
+                host.set_shared_data(key, &merged, Some(cas)).is_ok()
             })
         });
         let applied = update::apply(&mut self.balancer, updates);

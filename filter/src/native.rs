@@ -15,23 +15,40 @@ use proxy_wasm::types::{LogLevel, Status};
 
 use crate::{Host, Outcome, Polled, UPDATE_HEADER, Worker, config, header_values, update};
 
-/// A host in memory: one shared-data key space with Envoy's compare-and-swap tokens, the
-/// current request's headers, and the log.
-#[derive(Debug, Default)]
+/// A host in memory: one shared-data key space with Envoy's compare-and-swap tokens
+/// (proxy-wasm-cpp-host `SharedData`: one counter from 1 for every key, 0 skipped; an absent
+/// key created whatever the token; a present one written under its current token or none),
+/// the current request's headers, and the log.
+#[derive(Debug)]
 pub struct Memory {
-    /// Each key's value and token (the token goes up at every write).
+    /// Each key's value and token.
     shared: RefCell<Vec<(String, Vec<u8>, u32)>>,
+    /// The next token.
+    next_cas: Cell<u32>,
     headers: RefCell<Vec<(String, Vec<u8>)>>,
     log: RefCell<Vec<String>>,
-    /// Writes still to refuse with `CasMismatch`, as when other workers keep writing.
-    contended: Cell<usize>,
+    /// Another worker's document, written after each of the next `.1` reads of its key (`.0`),
+    /// as when workers update at the same time.
+    contention: RefCell<Option<(String, Vec<u8>, usize)>>,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Self {
+            shared: RefCell::default(),
+            next_cas: Cell::new(1),
+            headers: RefCell::default(),
+            log: RefCell::default(),
+            contention: RefCell::default(),
+        }
+    }
 }
 
 impl Memory {
-    /// Makes the next `writes` shared-data writes fail as if another worker had written
-    /// between each read and its write.
-    pub fn contend(&self, writes: usize) {
-        self.contended.set(writes);
+    /// Makes another worker write `document` under `key` right after each of the next
+    /// `reads` reads of it: a write under the token such a read gave is then refused.
+    pub fn contend(&self, key: &str, document: &[u8], reads: usize) {
+        *self.contention.borrow_mut() = Some((key.to_owned(), document.to_vec(), reads));
     }
 
     /// The shared data under `key`.
@@ -48,6 +65,30 @@ impl Memory {
     #[must_use]
     pub fn log(&self) -> Vec<String> {
         self.log.borrow().clone()
+    }
+
+    /// The next token: `nextCas`, which skips 0.
+    fn next_cas(&self) -> u32 {
+        let cas = self.next_cas.get();
+        self.next_cas.set(cas.wrapping_add(1).max(1));
+        cas
+    }
+
+    /// Writes `value` under `key` by Envoy's rules (see [`Memory`]).
+    fn write(&self, key: &str, value: &[u8], cas: u32) -> Result<(), Status> {
+        let mut shared = self.shared.borrow_mut();
+        match shared.iter_mut().find(|(k, ..)| k == key) {
+            Some((_, _, current)) if cas != 0 && cas != *current => Err(Status::CasMismatch),
+            Some((_, stored, current)) => {
+                *stored = value.to_vec();
+                *current = self.next_cas();
+                Ok(())
+            }
+            None => {
+                shared.push((key.to_owned(), value.to_vec(), self.next_cas()));
+                Ok(())
+            }
+        }
     }
 }
 
@@ -69,34 +110,26 @@ impl Host for Memory {
     }
 
     fn shared_data(&self, key: &str) -> Result<(Option<Vec<u8>>, Option<u32>), Status> {
-        let shared = self.shared.borrow();
-        Ok(match shared.iter().find(|(k, ..)| k == key) {
-            Some((_, value, cas)) => (Some(value.clone()), Some(*cas)),
-            None => (None, None),
-        })
+        let read = {
+            let shared = self.shared.borrow();
+            match shared.iter().find(|(k, ..)| k == key) {
+                Some((_, value, cas)) => (Some(value.clone()), Some(*cas)),
+                None => (None, None),
+            }
+        };
+        let mut contention = self.contention.borrow_mut();
+        if let Some((contended, document, reads)) = contention.as_mut()
+            && contended == key
+            && *reads > 0
+        {
+            *reads -= 1;
+            self.write(key, document, 0)?;
+        }
+        Ok(read)
     }
 
     fn set_shared_data(&self, key: &str, value: &[u8], cas: Option<u32>) -> Result<(), Status> {
-        if self.contended.get() > 0 {
-            self.contended.set(self.contended.get() - 1);
-            return Err(Status::CasMismatch);
-        }
-        let mut shared = self.shared.borrow_mut();
-        match shared.iter_mut().find(|(k, ..)| k == key) {
-            // Envoy's check: a token given must be the current one (none: no check).
-            Some((_, _, current)) if cas.is_some_and(|cas| cas != *current) => {
-                Err(Status::CasMismatch)
-            }
-            Some((_, stored, current)) => {
-                *stored = value.to_vec();
-                *current = current.wrapping_add(1).max(1);
-                Ok(())
-            }
-            None => {
-                shared.push((key.to_owned(), value.to_vec(), 1));
-                Ok(())
-            }
-        }
+        self.write(key, value, cas.unwrap_or(0))
     }
 }
 
@@ -219,7 +252,8 @@ impl Filter {
 
     /// A request (`on_http_request_headers`, `Worker::decide`): its `:path` and the value
     /// of the configured `hash_header` (bytes, as the host gives them), and the
-    /// `x-meshlb-update` header the admin path reads.
+    /// `x-meshlb-update` header the admin path reads. A request has one value a header: when
+    /// `hash_header` is `:path` or `x-meshlb-update`, `hash_value` is that header's.
     pub fn request(
         &mut self,
         path: &[u8],
@@ -227,14 +261,20 @@ impl Filter {
         update_header: Option<&[u8]>,
     ) -> Answer {
         {
+            // One value a header, as a request has: a hash header that is `:path` or the
+            // update header takes `hash_value`.
             let mut headers = self.host.headers.borrow_mut();
             headers.clear();
-            headers.push((":path".into(), path.to_vec()));
-            if let (Some(name), Some(value)) = (&self.worker.config.hash_header, hash_value) {
-                headers.push((name.clone(), value.to_vec()));
-            }
+            let mut set = |name: &str, value: &[u8]| {
+                headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                headers.push((name.to_owned(), value.to_vec()));
+            };
+            set(":path", path);
             if let Some(value) = update_header {
-                headers.push((UPDATE_HEADER.into(), value.to_vec()));
+                set(UPDATE_HEADER, value);
+            }
+            if let (Some(name), Some(value)) = (&self.worker.config.hash_header, hash_value) {
+                set(name, value);
             }
         }
         match self.worker.decide(&*self.host) {
@@ -398,12 +438,16 @@ mod tests {
         );
     }
 
+    /// region2 (region1's failover) down, written by another worker.
+    const OTHER: &[u8] = br#"{"updates": [{"locality": "region2", "health": "UNHEALTHY"}]}"#;
+
     #[test]
     fn shared_data_that_keeps_changing_is_a_409_and_the_update_applies_here_alone() {
         let host = Rc::new(Memory::default());
         let (mut a, mut b) = (on(true, Rc::clone(&host)), on(true, Rc::clone(&host)));
-        // Every attempt's write refused: another worker wrote between its read and write.
-        host.contend(crate::CAS_ATTEMPTS);
+        // Another worker writes after each of a's reads: every write a makes is refused,
+        // the first (no document yet) as the others.
+        host.contend("meshlb.updates", OTHER, crate::CAS_ATTEMPTS);
         let (status, body) = admin(&mut a, Some(FAIL));
         assert_eq!(status, 409, "{body}");
         assert!(body.contains("2 endpoints changed"), "{body}");
@@ -415,12 +459,35 @@ mod tests {
             locality(&a.request(b"/", Some(b"u"), None)),
             "region2/zone3"
         );
-        assert_eq!(host.shared("meshlb.updates"), None);
-        assert_eq!(b.poll(), Ok(Updated::default()));
-        // One refused write short of the attempts: the last attempt stores it.
-        host.contend(crate::CAS_ATTEMPTS - 1);
+        // The other worker's document stands: b takes region2 down, not region1.
+        assert_eq!(host.shared("meshlb.updates"), Some(OTHER.to_vec()));
+        assert_eq!(b.poll().map(|u| u.changed), Ok(1));
+        assert_eq!(
+            locality(&b.request(b"/", Some(b"u"), None)),
+            "region1/zone1"
+        );
+        // One contended read short of the attempts: the last attempt stores it.
+        host.contend("meshlb.updates", OTHER, crate::CAS_ATTEMPTS - 1);
         assert_eq!(a.update(FAIL), Ok(Updated::default()));
         assert_eq!(b.poll().map(|u| u.changed), Ok(2));
+    }
+
+    /// The first document is written under a token no write gives (`FIRST_WRITE`): when
+    /// another worker created the document between this worker's read and write, the write is
+    /// refused and the update merged into that document, where no token would have
+    /// overwritten it (region2's update lost, and a third worker failing over to region2).
+    #[test]
+    fn the_first_update_does_not_overwrite_another_workers_first_document() {
+        let host = Rc::new(Memory::default());
+        let (mut a, mut c) = (on(true, Rc::clone(&host)), on(true, Rc::clone(&host)));
+        host.contend("meshlb.updates", OTHER, 1);
+        assert_eq!(admin(&mut a, Some(FAIL)).0, 200);
+        // Region1's two endpoints and region2's one: region3 serves.
+        assert_eq!(c.poll().map(|u| u.changed), Ok(3));
+        assert_eq!(
+            locality(&c.request(b"/", Some(b"u"), None)),
+            "region3/zone4"
+        );
     }
 
     #[test]
@@ -442,18 +509,39 @@ mod tests {
         );
     }
 
+    /// proxy-wasm-cpp-host's `SharedData::set`: an absent key is created whatever the token;
+    /// a present one is written under its current token or none (0), and refused under
+    /// another; tokens come from one counter for every key.
     #[test]
-    fn a_stale_compare_and_swap_token_is_refused_as_envoy_does() {
+    fn shared_data_tokens_are_envoys() {
         let host = Memory::default();
-        host.set_shared_data("k", b"1", None).expect("first write");
+        host.set_shared_data("k", b"1", Some(77))
+            .expect("an absent key, any token");
         let (_, token) = host.shared_data("k").expect("read");
+        assert_eq!(token, Some(1));
         host.set_shared_data("k", b"2", token)
-            .expect("current token");
+            .expect("the current token");
         assert_eq!(
             host.set_shared_data("k", b"3", token),
             Err(Status::CasMismatch)
         );
         assert_eq!(host.shared("k"), Some(b"2".to_vec()));
+        host.set_shared_data("k", b"4", Some(0))
+            .expect("no token: no check");
+        host.set_shared_data("j", b"5", None).expect("another key");
+        assert_eq!(host.shared_data("j"), Ok((Some(b"5".to_vec()), Some(4))));
+        assert_eq!(host.shared("k"), Some(b"4".to_vec()));
+    }
+
+    /// A request has one value a header: a hash header that is `:path` takes the hash value,
+    /// which the pick hashes (and the admin path reads as the path).
+    #[test]
+    fn a_hash_header_that_is_the_path_takes_the_hash_value() {
+        let config = serde_json::json!({"input": SCENARIO, "seed": 7, "hash_header": ":path"});
+        let mut filter = Filter::configure(config.to_string().as_bytes()).expect("configures");
+        let _ = filter.request(b"/", Some(b"/user/1"), None);
+        let headers = filter.host.headers.borrow();
+        assert_eq!(*headers, [(":path".to_owned(), b"/user/1".to_vec())]);
     }
 
     #[test]
