@@ -3061,7 +3061,8 @@ mod tests {
     /// without reading the list. A host gone unhealthy in the middle of a list ends that:
     /// with hosts 0–4 of locality z0 and host 2 down, z0's list is 0, 1, 3, 4, so its samples
     /// reach host 4 and never host 2 (`first + r % 4` would reach 2 and never 4). The same
-    /// for priority 0's whole list under the one-priority fast path (no locality weights).
+    /// for priority 0's whole list under the one-priority fast path (no locality weights),
+    /// and for a later priority's whole list.
     #[test]
     fn a_list_with_a_hole_is_sampled_through_the_list() {
         assert!(is_consecutive(&[]));
@@ -3104,6 +3105,30 @@ mod tests {
                 "locality weighted {locality_weighted}: {counts:?}"
             );
         }
+        // Istio's default failover (no locality weights): priority 0 (hosts 0–4, 0 and 1
+        // down: health 3/5 × 140 = 84) sends 16 % to priority 1's whole list (hosts 5–9,
+        // host 7 down: 5, 6, 8, 9), sampled through its route (`pick_list`).
+        let input = assignment(2, 2, 5, &[1]);
+        let config = LbConfig {
+            policy: LbPolicy::LeastRequest,
+            locality_weighted: false,
+            ..LbConfig::default()
+        };
+        let mut plan = Plan::build(&input, &config).expect("plan");
+        for host in [0, 1, 7] {
+            plan.set_health(HostId::new(host), HealthStatus::Unhealthy);
+        }
+        let mut picker = Picker::with_seed(&plan, 3);
+        let mut rng = SeededRng::new(9);
+        let mut counts = [0_u32; 10];
+        for _ in 0..2000 {
+            let host = picker
+                .pick(&plan, &mut rng, Request::default())
+                .expect("host");
+            counts[host.index()] += 1;
+        }
+        assert_eq!(counts[7], 0, "{counts:?}");
+        assert!(counts[9] > 0, "{counts:?}");
     }
 
     /// Under RANDOM and LEAST_REQUEST the runs carry each pick's locality list (its span of
