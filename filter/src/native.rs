@@ -27,9 +27,9 @@ pub struct Memory {
     next_cas: Cell<u32>,
     headers: RefCell<Vec<(String, Vec<u8>)>>,
     log: RefCell<Vec<String>>,
-    /// Another worker's document, written after each of the next `.1` reads of its key (`.0`),
-    /// as when workers update at the same time.
-    contention: RefCell<Option<(String, Vec<u8>, usize)>>,
+    /// Another worker's document, written under the key read after each of the next `.1`
+    /// reads, as when workers update at the same time.
+    contention: RefCell<Option<(Vec<u8>, usize)>>,
 }
 
 impl Default for Memory {
@@ -45,10 +45,11 @@ impl Default for Memory {
 }
 
 impl Memory {
-    /// Makes another worker write `document` under `key` right after each of the next
-    /// `reads` reads of it: a write under the token such a read gave is then refused.
-    pub fn contend(&self, key: &str, document: &[u8], reads: usize) {
-        *self.contention.borrow_mut() = Some((key.to_owned(), document.to_vec(), reads));
+    /// Makes another worker write `document` under the key read right after each of the
+    /// next `reads` reads of shared data: a write under the token such a read gave is then
+    /// refused.
+    pub fn contend(&self, document: &[u8], reads: usize) {
+        *self.contention.borrow_mut() = Some((document.to_vec(), reads));
     }
 
     /// The shared data under `key`.
@@ -118,8 +119,7 @@ impl Host for Memory {
             }
         };
         let mut contention = self.contention.borrow_mut();
-        if let Some((contended, document, reads)) = contention.as_mut()
-            && contended == key
+        if let Some((document, reads)) = contention.as_mut()
             && *reads > 0
         {
             *reads -= 1;
@@ -447,7 +447,7 @@ mod tests {
         let (mut a, mut b) = (on(true, Rc::clone(&host)), on(true, Rc::clone(&host)));
         // Another worker writes after each of a's reads: every write a makes is refused,
         // the first (no document yet) as the others.
-        host.contend("meshlb.updates", OTHER, crate::CAS_ATTEMPTS);
+        host.contend(OTHER, crate::CAS_ATTEMPTS);
         let (status, body) = admin(&mut a, Some(FAIL));
         assert_eq!(status, 409, "{body}");
         assert!(body.contains("2 endpoints changed"), "{body}");
@@ -467,7 +467,7 @@ mod tests {
             "region1/zone1"
         );
         // One contended read short of the attempts: the last attempt stores it.
-        host.contend("meshlb.updates", OTHER, crate::CAS_ATTEMPTS - 1);
+        host.contend(OTHER, crate::CAS_ATTEMPTS - 1);
         assert_eq!(a.update(FAIL), Ok(Updated::default()));
         assert_eq!(b.poll().map(|u| u.changed), Ok(2));
     }
@@ -480,7 +480,7 @@ mod tests {
     fn the_first_update_does_not_overwrite_another_workers_first_document() {
         let host = Rc::new(Memory::default());
         let (mut a, mut c) = (on(true, Rc::clone(&host)), on(true, Rc::clone(&host)));
-        host.contend("meshlb.updates", OTHER, 1);
+        host.contend(OTHER, 1);
         assert_eq!(admin(&mut a, Some(FAIL)).0, 200);
         // Region1's two endpoints and region2's one: region3 serves.
         assert_eq!(c.poll().map(|u| u.changed), Ok(3));

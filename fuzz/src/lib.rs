@@ -105,8 +105,10 @@ pub fn kube(data: &[u8]) {
 /// first NUL are the plugin configuration; each later NUL-separated part is one event, chosen
 /// by its first byte: `u` an update document (the admin path's), `t` a tick (the shared
 /// document read back), `p` a request to the path that follows (up to a newline; after it, the
-/// `x-meshlb-update` header), `f` the end of the oldest active request, anything else a
-/// request whose `hash_header` holds the part's bytes.
+/// `x-meshlb-update` header), `f` the end of the oldest active request, `c` another worker
+/// writing the update document that follows the next byte after each of the next `1 + byte %
+/// 5` reads of shared data (when the filter reads it), anything else a request whose
+/// `hash_header` holds the part's bytes.
 ///
 /// Checked: a rejected configuration or update is an `Err` with a message; the shared document
 /// the filter writes is always one it reads back; a routed request names an endpoint the
@@ -143,6 +145,12 @@ pub fn filter(data: &[u8]) {
             b'f' => {
                 if let Some(picked) = active.pop_front() {
                     filter.finish(&picked);
+                }
+            }
+            b'c' => {
+                let (reads, document) = rest.split_first().unwrap_or((&0, &[]));
+                if meshlb_formats::update::parse(document).is_ok() {
+                    filter.host().contend(document, 1 + usize::from(*reads % 5));
                 }
             }
             _ => {
