@@ -64,7 +64,7 @@ impl Memory {
 
     /// The lines logged so far, each with its level's name.
     #[must_use]
-    pub fn log(&self) -> Vec<String> {
+    pub fn logged(&self) -> Vec<String> {
         self.log.borrow().clone()
     }
 
@@ -500,7 +500,7 @@ mod tests {
         assert_eq!(worker.poll(), Err(expected.into()));
         // The same document is not read again until it changes.
         assert_eq!(worker.poll(), Ok(Updated::default()));
-        let log = host.log();
+        let log = host.logged();
         assert_eq!(
             log,
             [format!(
