@@ -2994,6 +2994,21 @@ mod tests {
         }
     }
 
+    /// How many of `picks` picks (requests not kept in flight) each host of `plan` gets.
+    fn host_counts(
+        picker: &mut Picker,
+        plan: &Plan,
+        rng: &mut SeededRng,
+        picks: usize,
+    ) -> Vec<u32> {
+        let mut counts = alloc::vec![0_u32; plan.host_count()];
+        for _ in 0..picks {
+            let host = picker.pick(plan, rng, Request::default()).expect("a host");
+            counts[host.index()] += 1;
+        }
+        counts
+    }
+
     /// The locality scheduler's picks made ahead (ROUND_ROBIN, RANDOM and LEAST_REQUEST over
     /// equal host weights, ROUND_ROBIN over unequal ones) belong to the schedule they were
     /// made from: a health change restarts the schedulers (effective weights unchanged) or
@@ -3081,21 +3096,11 @@ mod tests {
             let mut plan = Plan::build(&input, &config).expect("plan");
             let mut picker = Picker::with_seed(&plan, 3);
             let mut rng = SeededRng::new(9);
-            let mut counts = [0_u32; 10];
-            let mut pick = |picker: &mut Picker, plan: &Plan, counts: &mut [u32; 10]| {
-                counts.fill(0);
-                for _ in 0..400 {
-                    let host = picker
-                        .pick(plan, &mut rng, Request::default())
-                        .expect("host");
-                    counts[host.index()] += 1;
-                }
-            };
-            pick(&mut picker, &plan, &mut counts);
+            let counts = host_counts(&mut picker, &plan, &mut rng, 400);
             assert!(counts.iter().all(|&c| c > 0), "{counts:?}");
             plan.set_health(HostId::new(2), HealthStatus::Unhealthy);
             picker.resync(&plan);
-            pick(&mut picker, &plan, &mut counts);
+            let counts = host_counts(&mut picker, &plan, &mut rng, 400);
             assert_eq!(
                 counts[2], 0,
                 "locality weighted {locality_weighted}: {counts:?}"
@@ -3119,14 +3124,7 @@ mod tests {
             plan.set_health(HostId::new(host), HealthStatus::Unhealthy);
         }
         let mut picker = Picker::with_seed(&plan, 3);
-        let mut rng = SeededRng::new(9);
-        let mut counts = [0_u32; 10];
-        for _ in 0..2000 {
-            let host = picker
-                .pick(&plan, &mut rng, Request::default())
-                .expect("host");
-            counts[host.index()] += 1;
-        }
+        let counts = host_counts(&mut picker, &plan, &mut SeededRng::new(9), 2000);
         assert_eq!(counts[7], 0, "{counts:?}");
         assert!(counts[9] > 0, "{counts:?}");
     }
@@ -3771,14 +3769,7 @@ mod tests {
             };
             let plan = Plan::build(&input, &config).expect("plan");
             let mut picker = Picker::with_seed(&plan, 7);
-            let mut rng = SeededRng::new(7);
-            let mut counts = [0_u32; 6];
-            for _ in 0..300 {
-                let host = picker
-                    .pick(&plan, &mut rng, Request::default())
-                    .expect("a host");
-                counts[host.index()] += 1;
-            }
+            let counts = host_counts(&mut picker, &plan, &mut SeededRng::new(7), 300);
             // Hosts 0–2 are z0's, 3–5 z1's (host order is input order).
             assert_eq!(counts[3..], [0, 0, 0], "{policy:?}: {counts:?}");
             assert!(
