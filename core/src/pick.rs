@@ -418,16 +418,24 @@ struct Scheduler {
     ahead: [u32; AHEAD + LANES],
     /// Under ROUND_ROBIN, each pick's host as well (see [`PrioritySources::make_hosts_ahead`]):
     /// `hosts[k]` the host of the pick at `ahead[k]` (`u32::MAX`: the locality's list was
-    /// empty).
-    hosts: [u32; AHEAD],
+    /// empty). Under RANDOM and LEAST_REQUEST, the first of the pick's list instead (see
+    /// `span_firsts`), its length in `lens[k]` ([`PrioritySources::make_spans_ahead`]).
+    hosts: [u32; AHEAD + LANES],
+    /// Under RANDOM and LEAST_REQUEST, the length of each pick's list (see `hosts`).
+    lens: [u32; AHEAD + LANES],
     /// Under RANDOM and LEAST_REQUEST, while `spans_ready`, the healthy list of each of the
-    /// EDF's items by position (see [`Edf::items`]): its start in the healthy buffer and its
-    /// length (see [`PrioritySources::make_spans_ahead`]).
-    spans: Vec<(u32, u32)>,
-    /// Whether `spans` follows the lists and the EDF's items: from the first run made with
-    /// spans after a rebuild or a restart until the next (see [`Scheduler::drop_ahead`]).
+    /// EDF's items by position (see [`Edf::items`]): its first, which is its first host when
+    /// the lists are `consecutive` and its start in the healthy buffer otherwise, and (in
+    /// `span_lens`) its length; each with [`LANES`] zeros past the items, which a burst's last
+    /// lanes may read ([`spans_ahead`]).
+    span_firsts: Vec<u32>,
+    /// See `span_firsts`.
+    span_lens: Vec<u32>,
+    /// Whether `span_firsts` and `span_lens` follow the lists and the EDF's items: from the
+    /// first run made with spans after a rebuild or a restart until the next (see
+    /// [`Scheduler::drop_ahead`]).
     spans_ready: bool,
-    /// While `spans_ready`, whether every list `spans` names is a run of consecutive host
+    /// While `spans_ready`, whether every list the spans name is a run of consecutive host
     /// indices ([`is_consecutive`]): a sample's host is then the list's first plus its
     /// position, no load of the list on the way to the active counts.
     consecutive: bool,
@@ -589,6 +597,66 @@ fn positions_ahead<const N: usize>(edf: &mut Edf, run: usize, ahead: &mut [u32; 
     })
 }
 
+/// [`positions_ahead`] for a scheduler whose picks are made with their lists (see
+/// [`PrioritySources::make_spans_ahead`]): each pick's position, and its list's first and
+/// length copied from the spans kept by position (a burst's picks are consecutive positions,
+/// so their spans are consecutive too, copied [`LANES`] at a time). Returns how many picks it
+/// made.
+///
+/// Where the pick read its position and then the span at that position (the list's first in
+/// the healthy buffer after it), it reads two words at one index: zoned LEAST_REQUEST.
+#[inline(always)]
+fn spans_ahead(scheduler: &mut Scheduler, run: usize) -> usize {
+    let Scheduler {
+        edf,
+        ahead,
+        hosts,
+        lens,
+        span_firsts,
+        span_lens,
+        ..
+    } = scheduler;
+    let run = run.min(AHEAD);
+    if let Some(out) = ahead.get_mut(..run)
+        && edf.pick_one_burst(out)
+    {
+        for ((&at, first), len) in out.iter().zip(hosts.iter_mut()).zip(lens.iter_mut()) {
+            *first = span_firsts.get(at as usize).copied().unwrap_or(0);
+            *len = span_lens.get(at as usize).copied().unwrap_or(0);
+        }
+        return run;
+    }
+    let (firsts, counts): (&[u32], &[u32]) = (span_firsts, span_lens);
+    edf.pick_runs(run, |first, made, n| {
+        // Lanes until the burst's picks are written, as `positions_ahead`'s; the spans are
+        // read up to `LANES` past the burst, into the padding past the items at most.
+        let mut j = 0;
+        loop {
+            let to = made + j..made + j + LANES;
+            let from = first + j..first + j + LANES;
+            let (Some(at), Some(to_first), Some(to_len), Some(from_first), Some(from_len)) = (
+                ahead.get_mut(to.clone()),
+                hosts.get_mut(to.clone()),
+                lens.get_mut(to),
+                firsts.get(from.clone()),
+                counts.get(from),
+            ) else {
+                debug_assert!(false, "a run past `AHEAD` or spans past their padding");
+                return;
+            };
+            for (l, at) in at.iter_mut().enumerate() {
+                *at = (first + j + l) as u32;
+            }
+            to_first.copy_from_slice(from_first);
+            to_len.copy_from_slice(from_len);
+            j += LANES;
+            if j >= n {
+                break;
+            }
+        }
+    })
+}
+
 impl Default for Scheduler {
     fn default() -> Self {
         Self {
@@ -598,8 +666,10 @@ impl Default for Scheduler {
             built: None,
             batch: false,
             ahead: [0; AHEAD + LANES],
-            hosts: [0; AHEAD],
-            spans: Vec::new(),
+            hosts: [0; AHEAD + LANES],
+            lens: [0; AHEAD + LANES],
+            span_firsts: Vec::new(),
+            span_lens: Vec::new(),
             spans_ready: false,
             consecutive: false,
             lending: false,
@@ -732,12 +802,14 @@ impl Scheduler {
     }
 
     /// The locality list of the next pick made ahead by [`PrioritySources::make_spans_ahead`],
-    /// if one is left: its start in the healthy buffer and its length.
+    /// if one is left: its first (its first host when the lists are `consecutive`, its start
+    /// in the healthy buffer otherwise) and its length.
     #[inline(always)]
     fn next_span(&mut self) -> Option<(u32, u32)> {
-        // `k` is below `ahead_len`, at most `AHEAD`: the mask changes nothing.
-        let at = self.ahead[self.next_made()? & (AHEAD - 1)];
-        self.spans.get(at as usize).copied()
+        // `k` is below `ahead_len`, at most `AHEAD`: the mask changes nothing, and leaves no
+        // bounds check.
+        let k = self.next_made()? & (AHEAD - 1);
+        Some((self.hosts[k], self.lens[k]))
     }
 
     /// Where the next pick made ahead stands in `ahead` (and `hosts`), if one is left: it is
@@ -1181,12 +1253,19 @@ impl PrioritySources {
     /// instructions a pick, 13.7–13.8 → 13.0–13.5 ns at 1k; LEAST_REQUEST 248 → 244,
     /// 18.0–18.1 → 17.1–17.7 ns at 1k and 22.6–23.6 → 21.8–22.3 at 100k (loop binary).
     ///
-    /// A run is its picks' positions among the EDF's items alone: each item's span is kept
-    /// by position (`Scheduler::spans`, made at the first run after each rebuild or restart,
-    /// which every change of the lists brings), where each run looked up each pick's
-    /// locality and range and wrote three words a pick: zoned RANDOM 158.5 → 136.2
-    /// instructions a pick at 10k, LEAST_REQUEST 247.6 → 224.2 (callgrind, less set-up);
-    /// 8.4–9.3 → 7.8–8.7 ns and 12.7–14.9 → 11.9–14.4 ns at 1k–100k (loop binary).
+    /// Each item's span is kept by position (`Scheduler::span_firsts` and `span_lens`, made
+    /// at the first run after each rebuild or restart, which every change of the lists
+    /// brings), where each run looked up each pick's locality and range and wrote three words
+    /// a pick: zoned RANDOM 158.5 → 136.2 instructions a pick at 10k, LEAST_REQUEST 247.6 →
+    /// 224.2 (callgrind, less set-up); 8.4–9.3 → 7.8–8.7 ns and 12.7–14.9 → 11.9–14.4 ns at
+    /// 1k–100k (loop binary). A run copies its picks' spans beside their positions, a burst's
+    /// [`LANES`] at a time ([`spans_ahead`]), and a consecutive list's span holds its first
+    /// host: a pick reads its list's first and length at its own index, where it read its
+    /// position, then the span at that position, then (for a consecutive list) the list's
+    /// first host, three loads in a row before its divisions. Zoned LEAST_REQUEST 10.42 /
+    /// 11.29 / 12.20 → 9.97 / 10.83 / 11.32 ns at 1k / 10k / 100k, RANDOM 7.86 / 8.53 / 8.86
+    /// → 7.17 / 7.82 / 7.80 (loop binary, best of 5 × 3 × 1M picks, interleaved), for one
+    /// instruction a pick fewer (at 10k: 8 fewer in the pick, 7 more in the runs' copies).
     #[inline(never)]
     fn make_spans_ahead(&mut self) -> Option<(u32, u32)> {
         let Self {
@@ -1197,21 +1276,31 @@ impl PrioritySources {
         } = self;
         if !scheduler.spans_ready {
             let ranges: &[Range<u32>] = ranges;
-            scheduler.spans.clear();
-            scheduler
-                .spans
-                .extend(scheduler.edf.items().iter().map(|&l| {
-                    let range = ranges.get(l as usize).cloned().unwrap_or_default();
-                    (range.start, range.end.saturating_sub(range.start))
-                }));
-            scheduler.consecutive = scheduler
-                .spans
-                .iter()
-                .all(|&(start, n)| healthy.span(start, n).is_some_and(is_consecutive));
+            let span = |l: u32| {
+                let range = ranges.get(l as usize).cloned().unwrap_or_default();
+                (range.start, range.end.saturating_sub(range.start))
+            };
+            let items = scheduler.edf.items();
+            scheduler.consecutive = items.iter().all(|&l| {
+                let (start, n) = span(l);
+                healthy.span(start, n).is_some_and(is_consecutive)
+            });
+            let first = |(start, n): (u32, u32)| match healthy.span(start, n) {
+                // A consecutive list's first host (none in an empty list: its samples are none).
+                Some(&[host, ..]) if scheduler.consecutive => host,
+                _ => start,
+            };
+            let padding = core::iter::repeat_n(0, LANES);
+            scheduler.span_firsts.clear();
+            let firsts = items.iter().map(|&l| first(span(l)));
+            scheduler.span_firsts.extend(firsts.chain(padding.clone()));
+            scheduler.span_lens.clear();
+            let lens = items.iter().map(|&l| span(l).1);
+            scheduler.span_lens.extend(lens.chain(padding));
             scheduler.spans_ready = true;
         }
         let run = scheduler.next_run();
-        let made = positions_ahead(&mut scheduler.edf, run, &mut scheduler.ahead);
+        let made = spans_ahead(scheduler, run);
         // At most `AHEAD`, which fits a byte.
         scheduler.ahead_len = made as u8;
         scheduler.ahead_next = 0;
@@ -1790,15 +1879,14 @@ impl Picker {
         random: u64,
     ) -> Option<HostId> {
         let state = self.priorities.get_mut(priority)?;
-        let Some((start, n)) = state.locality_healthy_scheduler.next_span() else {
+        let Some((first, n)) = state.locality_healthy_scheduler.next_span() else {
             return self.pick_sampled(plan, rng, priority, random);
         };
         // Two choices: `fewest_active`'s pair, its count known here.
         if state.locality_healthy_scheduler.consecutive {
-            let first = state.healthy.buf.get(start as usize).copied()?;
             return fewest_active_in_run(2, rng, first, n, &self.active).map(HostId::new);
         }
-        let list = state.healthy.span(start, n)?;
+        let list = state.healthy.span(first, n)?;
         fewest_active_host(2, rng, list, &self.active).map(HostId::new)
     }
 
@@ -1874,12 +1962,17 @@ impl Picker {
         random: u64,
     ) -> Option<HostId> {
         let state = self.priorities.get_mut(priority)?;
-        let Some((start, n)) = state.locality_healthy_scheduler.next_span() else {
+        let scheduler = &mut state.locality_healthy_scheduler;
+        let Some((first, n)) = scheduler.next_span() else {
             return self.pick_sampled(plan, rng, priority, random);
         };
-        let list = state.healthy.span(start, n)?;
         // RANDOM's `hosts[r % n]` (random_lb.cc), none in an empty list.
-        let i = random.checked_rem(u64::from(n))?;
+        let i = random.checked_rem(u64::from(n))? as u32;
+        if scheduler.consecutive {
+            // Below `first + n`, a host index: no overflow.
+            return Some(HostId::new(first + i));
+        }
+        let list = state.healthy.span(first, n)?;
         list.get(i as usize).map(|&h| HostId::new(h))
     }
 
@@ -1897,11 +1990,20 @@ impl Picker {
             Some(span) => Some(span),
             None => state.make_spans_ahead(),
         };
-        let Some((start, n)) = span else {
+        let Some((first, n)) = span else {
             // No locality of positive weight: the priority's healthy list serves.
             return self.pick_in(plan, rng, priority, SourceKind::Healthy, random);
         };
-        let list = state.healthy.span(start, n)?;
+        let scheduler = &state.locality_healthy_scheduler;
+        if scheduler.consecutive {
+            // The list's position `i` is host `first + i`.
+            // A list's length is a host count: `first + i` fits a `u32`.
+            let host = |i: u64| first + i as u32;
+            let (policy, choices) = (self.policy, self.choice_count);
+            let i = sample_at(policy, choices, &self.active, n as usize, host, rng, random)?;
+            return Some(HostId::new(first + i));
+        }
+        let list = state.healthy.span(first, n)?;
         let i = sample(
             self.policy,
             self.choice_count,
@@ -2521,7 +2623,8 @@ fn rebuild_schedulers(
         slot.edf.reserve(groups.len(), Weights::Fixed);
         slot.fresh.reserve(groups.len(), Weights::Fixed);
         reserve_to(&mut slot.lent, groups.len());
-        reserve_to(&mut slot.spans, groups.len());
+        reserve_to(&mut slot.span_firsts, groups.len() + LANES);
+        reserve_to(&mut slot.span_lens, groups.len() + LANES);
         if host_runs && !degraded {
             reserve_to(&mut slot.host_runs, groups.len());
         }
@@ -2810,9 +2913,8 @@ fn is_consecutive(list: &[u32]) -> bool {
 }
 
 /// RANDOM's or LEAST_REQUEST's (equal weights) position in `list` (not empty), `random` the
-/// value that chose the priority; `None` for an empty list or another policy. RANDOM takes
-/// `random % n` (random_lb.cc); LEAST_REQUEST samples `r % n` ([`fewest_active`], `active`
-/// by host index).
+/// value that chose the priority; `None` for an empty list or another policy (see
+/// [`sample_at`]).
 #[inline(always)]
 fn sample<R: Rng + ?Sized>(
     policy: LbPolicy,
@@ -2822,11 +2924,26 @@ fn sample<R: Rng + ?Sized>(
     rng: &mut R,
     random: u64,
 ) -> Option<u32> {
-    let n = u64::try_from(list.len()).ok().filter(|&n| n > 0)?;
-    let load = |i: u64| {
-        let host = list.get(i as usize).copied().unwrap_or(0);
-        active.get(host as usize).copied().unwrap_or(0)
-    };
+    let host = |i: u64| list.get(i as usize).copied().unwrap_or(0);
+    sample_at(policy, choice_count, active, list.len(), host, rng, random)
+}
+
+/// RANDOM's or LEAST_REQUEST's (equal weights) position in a list of `n` hosts, `host(i)` its
+/// `i`-th, `random` the value that chose the priority; `None` for an empty list or another
+/// policy. RANDOM takes `random % n` (random_lb.cc); LEAST_REQUEST samples `r % n`
+/// ([`fewest_active`], `active` by host index).
+#[inline(always)]
+fn sample_at<R: Rng + ?Sized>(
+    policy: LbPolicy,
+    choice_count: u32,
+    active: &[u32],
+    n: usize,
+    host: impl Fn(u64) -> u32,
+    rng: &mut R,
+    random: u64,
+) -> Option<u32> {
+    let n = u64::try_from(n).ok().filter(|&n| n > 0)?;
+    let load = |i: u64| active.get(host(i) as usize).copied().unwrap_or(0);
     let i = match policy {
         LbPolicy::Random => random % n,
         LbPolicy::LeastRequest => fewest_active(choice_count, rng, |v| Some(v % n), load)?,
