@@ -603,8 +603,8 @@ fn positions_ahead<const N: usize>(edf: &mut Edf, run: usize, ahead: &mut [u32; 
 /// so their spans are consecutive too, copied [`LANES`] at a time). Returns how many picks it
 /// made.
 ///
-/// Where the pick read its position and then the span at that position (the list's first in
-/// the healthy buffer after it), it reads two words at one index: zoned LEAST_REQUEST.
+/// Where the pick read its position, then the span at that position, it reads its list's
+/// first and length at its own index (figures at [`PrioritySources::make_spans_ahead`]).
 #[inline(always)]
 fn spans_ahead(scheduler: &mut Scheduler, run: usize) -> usize {
     let Scheduler {
@@ -2009,8 +2009,7 @@ impl Picker {
         };
         let scheduler = &state.locality_healthy_scheduler;
         if scheduler.consecutive {
-            // The list's position `i` is host `first + i`.
-            // A list's length is a host count: `first + i` fits a `u32`.
+            // The list's position `i` is host `first + i`, which fits a `u32` (a host index).
             let host = |i: u64| first + i as u32;
             let (policy, choices) = (self.policy, self.choice_count);
             let i = sample_at(policy, choices, &self.active, n as usize, host, rng, random)?;
