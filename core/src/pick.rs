@@ -425,7 +425,8 @@ struct Scheduler {
     lens: [u32; AHEAD + LANES],
     /// Under RANDOM and LEAST_REQUEST, while `spans_ready`, the healthy list of each of the
     /// EDF's items by position (see [`Edf::items`]): its first, which is its first host when
-    /// the lists are `consecutive` and its start in the healthy buffer otherwise, and (in
+    /// the lists are `consecutive` (but for an empty list, which no pick reads) and its start
+    /// in the healthy buffer otherwise, and (in
     /// `span_lens`) its length; each with [`LANES`] zeros past the items, which a burst's last
     /// lanes may read ([`spans_ahead`]).
     span_firsts: Vec<u32>,
@@ -545,8 +546,9 @@ fn route_parts(route: u16) -> (u16, usize) {
 /// stepped back (about 10 instructions a pick); a flip plus the next pick 314 → 324 ns.
 const AHEAD: usize = 128;
 
-/// Positions [`positions_ahead`] writes at once: `Scheduler::ahead` has this many past
-/// [`AHEAD`], where a run's last burst writes beyond its picks.
+/// Positions [`positions_ahead`] (and spans [`spans_ahead`]) writes at once: `Scheduler::ahead`
+/// (and `hosts` and `lens`) has this many past [`AHEAD`], where a run's last burst writes
+/// beyond its picks.
 const LANES: usize = 8;
 
 /// The next `run` picks of `edf` (at most `N - LANES`, [`AHEAD`] for a locality scheduler)
@@ -812,8 +814,8 @@ impl Scheduler {
         Some((self.hosts[k], self.lens[k]))
     }
 
-    /// Where the next pick made ahead stands in `ahead` (and `hosts`), if one is left: it is
-    /// handed out.
+    /// Where the next pick made ahead stands in `ahead` (and `hosts`, and `lens`), if one is
+    /// left: it is handed out.
     #[inline(always)]
     fn next_made(&mut self) -> Option<usize> {
         if self.ahead_next >= self.ahead_len {
@@ -880,8 +882,8 @@ impl HostRow {
             .unwrap_or_default()
     }
 
-    /// A locality's list as a span made ahead gives it: `n` hosts from position `start` of
-    /// the buffer (`None` past its end).
+    /// A locality's list as a span made ahead gives it when the lists are not consecutive:
+    /// `n` hosts from position `start` of the buffer (`None` past its end).
     #[inline(always)]
     fn span(&self, start: u32, n: u32) -> Option<&[u32]> {
         self.buf.get(start as usize..)?.get(..n as usize)
@@ -1232,9 +1234,9 @@ impl PrioritySources {
     }
 
     /// Under RANDOM, or LEAST_REQUEST over equal host weights, the healthy scheduler's next
-    /// run of picks (see [`Scheduler::next_run`]), each with its locality's healthy list as a
-    /// span of the healthy buffer (start and length): the host's choice in it depends on the
-    /// pick's random values, drawn when it is handed out. Returns the first pick's span, `None`
+    /// run of picks (see [`Scheduler::next_run`]), each with its locality's healthy list (its
+    /// first and length, see [`Scheduler::next_span`]): the host's choice in it depends on the
+    /// pick's random values, drawn when it is handed out. Returns the first pick's list, `None`
     /// when the scheduler has no locality.
     ///
     /// The localities' weights are fixed between rebuilds, so nothing outside the scheduler
@@ -1399,7 +1401,8 @@ impl WeightedAhead {
 /// whose list is the whole list (and, under LEAST_REQUEST, its healthy hosts have equal weights),
 /// a pick is the policy's choice over priority 0's healthy list and nothing else. The random value is still drawn
 /// (Envoy draws it, and RANDOM and the caller's RNG stream depend on it). Under RING_HASH and
-/// MAGLEV, `healthy_load == 100` alone sends every hash to priority 0's table.
+/// MAGLEV, `healthy_load == 100` alone sends every hash to priority 0's table ([`Fast::Hash`]);
+/// otherwise the hash chooses the priority first ([`Fast::Hashed`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Fast {
     /// RING_HASH or MAGLEV: priority 0's table (`hash % 100` always lands on priority 0).
@@ -1691,13 +1694,18 @@ impl Picker {
 
     /// Turns the fast path off, handing its rotation back to priority 0's healthy source,
     /// where the general path and the next sync keep it (a sync decides the fast path anew).
+    /// RING_HASH's and MAGLEV's stays: [`Fast::Hashed`] is their general path, and the general
+    /// path of [`Fast::Off`] is the other policies' alone (it reads their lists, which a hash
+    /// picker does not keep).
     fn store_rotation(&mut self) {
         if self.fast == Fast::Rotate
             && let Some(state) = self.priorities.first_mut()
         {
             self.fast_rotation.store(&mut state.healthy_source);
         }
-        self.fast = Fast::Off;
+        if !matches!(self.fast, Fast::Hash | Fast::Hashed) {
+            self.fast = Fast::Off;
+        }
     }
 
     /// A non-hash pick by the general path, `random` the value drawn for the priority: a pick
@@ -2563,7 +2571,8 @@ impl Picker {
             (LbPolicy::LeastRequest, false) => Fast::Choices(modulus),
             // Weighted least request re-reads each weight at its pick: the general path.
             (LbPolicy::LeastRequest, true) => return,
-            (LbPolicy::RingHash | LbPolicy::Maglev, _) => Fast::Hash,
+            // Never here: `sync` decides RING_HASH's and MAGLEV's fast path itself, before.
+            (LbPolicy::RingHash | LbPolicy::Maglev, _) => return,
         };
         // Hosts `first..first + n`: the list's `i`-th host is `first + i`.
         self.fast_first = sources
@@ -3204,6 +3213,35 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Under MAGLEV, a priority 0 of five hosts, two of them unhealthy, carries 60 % × 1.4 = 84
+    /// % of the load (not in panic: 60 % healthy is above 50 %), priority 1 the other 16 %:
+    /// the hash chooses the priority (`hash % 100` below 84: priority 0), then its table. So
+    /// the picker's fast path is `Hashed`, which storing the rotation (as a fast path that
+    /// gives up does) leaves as it is: the path of `Fast::Off` reads lists a hash picker does
+    /// not keep.
+    #[test]
+    fn a_hash_picker_keeps_its_path_when_the_rotation_is_stored() {
+        let config = LbConfig {
+            policy: LbPolicy::Maglev,
+            ..LbConfig::default()
+        };
+        let mut plan = Plan::build(&assignment(2, 2, 5, &[1]), &config).expect("plan");
+        for host in [0, 1] {
+            plan.set_health(HostId::new(host), HealthStatus::Unhealthy);
+        }
+        let mut picker = Picker::with_seed(&plan, 7);
+        assert_eq!(picker.fast, Fast::Hashed);
+        picker.store_rotation();
+        assert_eq!(picker.fast, Fast::Hashed);
+        let mut rng = SeededRng::new(7);
+        for hash in 0..1_000_u64 {
+            let request = Request::with_hash(hash);
+            let host = picker.pick(&plan, &mut rng, request).map(HostId::index);
+            let want = if hash % 100 < 84 { 2..=4 } else { 5..=9 };
+            assert!(host.is_some_and(|h| want.contains(&h)), "{hash}: {host:?}");
         }
     }
 
