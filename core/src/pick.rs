@@ -426,9 +426,8 @@ struct Scheduler {
     /// Under RANDOM and LEAST_REQUEST, while `spans_ready`, the healthy list of each of the
     /// EDF's items by position (see [`Edf::items`]): its first, which is its first host when
     /// the lists are `consecutive` (but for an empty list, which no pick reads) and its start
-    /// in the healthy buffer otherwise, and (in
-    /// `span_lens`) its length; each with [`LANES`] zeros past the items, which a burst's last
-    /// lanes may read ([`spans_ahead`]).
+    /// in the healthy buffer otherwise, and (in `span_lens`) its length; each with [`LANES`]
+    /// zeros past the items, which a burst's last lanes may read ([`spans_ahead`]).
     span_firsts: Vec<u32>,
     /// See `span_firsts`.
     span_lens: Vec<u32>,
