@@ -571,10 +571,28 @@ const LANES: usize = 8;
 /// ([`Edf::pick_one_burst`]).
 #[inline(always)]
 fn positions_ahead<const N: usize>(edf: &mut Edf, run: usize, ahead: &mut [u32; N]) -> usize {
+    positions_ahead_with(edf, run, ahead, |_, _, _| {})
+}
+
+/// [`positions_ahead`], calling `also(to, from, len)` for each stretch it writes: the picks at
+/// `to..to + len` of `ahead` are the items at positions `from..from + len` (a burst's
+/// [`LANES`], which may run past its picks into the room past the run and, as positions, past
+/// the items; one pick at a time for a scheduler of one burst), so that a caller keeping
+/// something by position copies it beside the picks.
+#[inline(always)]
+fn positions_ahead_with<const N: usize>(
+    edf: &mut Edf,
+    run: usize,
+    ahead: &mut [u32; N],
+    mut also: impl FnMut(usize, usize, usize),
+) -> usize {
     let run = run.min(N.saturating_sub(LANES));
     if let Some(out) = ahead.get_mut(..run)
         && edf.pick_one_burst(out)
     {
+        for (k, &at) in out.iter().enumerate() {
+            also(k, at as usize, 1);
+        }
         return run;
     }
     edf.pick_runs(run, |first, made, n| {
@@ -590,6 +608,7 @@ fn positions_ahead<const N: usize>(edf: &mut Edf, run: usize, ahead: &mut [u32; 
             for (l, at) in lanes.iter_mut().enumerate() {
                 *at = (first + j + l) as u32;
             }
+            also(made + j, first + j, LANES);
             j += LANES;
             if j >= n {
                 break;
@@ -617,44 +636,21 @@ fn spans_ahead(scheduler: &mut Scheduler, run: usize) -> usize {
         span_lens,
         ..
     } = scheduler;
-    let run = run.min(AHEAD);
-    if let Some(out) = ahead.get_mut(..run)
-        && edf.pick_one_burst(out)
-    {
-        for ((&at, first), len) in out.iter().zip(hosts.iter_mut()).zip(lens.iter_mut()) {
-            *first = span_firsts.get(at as usize).copied().unwrap_or(0);
-            *len = span_lens.get(at as usize).copied().unwrap_or(0);
-        }
-        return run;
-    }
     let (firsts, counts): (&[u32], &[u32]) = (span_firsts, span_lens);
-    edf.pick_runs(run, |first, made, n| {
-        // Lanes until the burst's picks are written, as `positions_ahead`'s; the spans are
-        // read up to `LANES` past the burst, into the padding past the items at most.
-        let mut j = 0;
-        loop {
-            let to = made + j..made + j + LANES;
-            let from = first + j..first + j + LANES;
-            let (Some(at), Some(to_first), Some(to_len), Some(from_first), Some(from_len)) = (
-                ahead.get_mut(to.clone()),
-                hosts.get_mut(to.clone()),
-                lens.get_mut(to),
-                firsts.get(from.clone()),
-                counts.get(from),
-            ) else {
-                debug_assert!(false, "a run past `AHEAD` or spans past their padding");
-                return;
-            };
-            for (l, at) in at.iter_mut().enumerate() {
-                *at = (first + j + l) as u32;
-            }
-            to_first.copy_from_slice(from_first);
-            to_len.copy_from_slice(from_len);
-            j += LANES;
-            if j >= n {
-                break;
-            }
-        }
+    positions_ahead_with(edf, run, ahead, |to, from, len| {
+        // The spans are read up to `LANES` past a burst, into the padding past the items at
+        // most; written up to `LANES` past the run, as the positions.
+        let (Some(to_first), Some(to_len), Some(from_first), Some(from_len)) = (
+            hosts.get_mut(to..to + len),
+            lens.get_mut(to..to + len),
+            firsts.get(from..from + len),
+            counts.get(from..from + len),
+        ) else {
+            debug_assert!(false, "spans past `AHEAD` or past their padding");
+            return;
+        };
+        to_first.copy_from_slice(from_first);
+        to_len.copy_from_slice(from_len);
     })
 }
 
