@@ -1616,7 +1616,7 @@ impl Picker {
             Fast::Choices(m) => {
                 let load = |host: u32| self.active.get(host as usize).copied().unwrap_or(0);
                 let host = |value: u64| self.fast_host(m.reduce(value) as u32);
-                return fewest_active(self.choice_count, rng, host, load).map(HostId::new);
+                return fewest_active(self.choice_count, rng, host, load).and_then(HostId::checked);
             }
             // The rotation and the picks made ahead are the caller's own branches.
             Fast::Rotate | Fast::Ahead | Fast::Off | Fast::Hash | Fast::Hashed => return None,
@@ -1815,7 +1815,7 @@ impl Picker {
                 return None;
             }
             let i = source.next_rr(n);
-            return list.get(i as usize).map(|&h| HostId::new(h));
+            return list.get(i as usize).and_then(|&h| HostId::checked(h));
         }
         // RANDOM or LEAST_REQUEST in the locality's list (none when it is empty).
         let i = sample(
@@ -1826,7 +1826,7 @@ impl Picker {
             rng,
             random,
         )?;
-        list.get(i as usize).map(|&h| HostId::new(h))
+        list.get(i as usize).and_then(|&h| HostId::checked(h))
     }
 
     /// ROUND_ROBIN over unequal host weights in locality `l` of `state`'s priority, whose
@@ -1849,7 +1849,7 @@ impl Picker {
         let i = pick_by_host_weight(edf, plan.records(), |i| {
             list.get(i as usize).copied().unwrap_or(0)
         })?;
-        list.get(i as usize).map(|&h| HostId::new(h))
+        list.get(i as usize).and_then(|&h| HostId::checked(h))
     }
 
     /// Healthy RANDOM or LEAST_REQUEST traffic of `priority`, not in panic, whose locality
@@ -1900,10 +1900,10 @@ impl Picker {
         };
         // Two choices: `fewest_active`'s pair, its count known here.
         if state.locality_healthy_scheduler.consecutive {
-            return fewest_active_in_run(2, rng, first, n, &self.active).map(HostId::new);
+            return fewest_active_in_run(2, rng, first, n, &self.active).and_then(HostId::checked);
         }
         let list = state.healthy.span(first, n)?;
-        fewest_active_host(2, rng, list, &self.active).map(HostId::new)
+        fewest_active_host(2, rng, list, &self.active).and_then(HostId::checked)
     }
 
     /// Healthy traffic of `priority`, not in panic, that the policy picks from the priority's
@@ -1986,10 +1986,10 @@ impl Picker {
         let i = random.checked_rem(u64::from(n))? as u32;
         if scheduler.consecutive {
             // Below `first + n`, a host index: no overflow.
-            return Some(HostId::new(first + i));
+            return HostId::checked(first + i);
         }
         let list = state.healthy.span(first, n)?;
-        list.get(i as usize).map(|&h| HostId::new(h))
+        list.get(i as usize).and_then(|&h| HostId::checked(h))
     }
 
     /// [`Picker::pick_spanned`] under LEAST_REQUEST (and RANDOM when no list is left).
@@ -2016,7 +2016,7 @@ impl Picker {
             let host = |i: u64| first + i as u32;
             let (policy, choices) = (self.policy, self.choice_count);
             let i = sample_at(policy, choices, &self.active, n as usize, host, rng, random)?;
-            return Some(HostId::new(first + i));
+            return HostId::checked(first + i);
         }
         let list = state.healthy.span(first, n)?;
         let i = sample(
@@ -2027,7 +2027,7 @@ impl Picker {
             rng,
             random,
         )?;
-        list.get(i as usize).map(|&h| HostId::new(h))
+        list.get(i as usize).and_then(|&h| HostId::checked(h))
     }
 
     /// Healthy ROUND_ROBIN traffic of `priority`, not in panic, whose locality scheduler makes

@@ -71,6 +71,18 @@ impl HostId {
         }
     }
 
+    /// The id of host index `index`, `None` for `u32::MAX` (never a host index, as `index + 1`
+    /// does not fit): the pick's answer with no branch, `Option<HostId>` being `index + 1`
+    /// (0 for `None`), where [`HostId::new`]'s saturation made the answer a compare and two
+    /// selects more.
+    #[inline(always)]
+    pub(crate) const fn checked(index: u32) -> Option<Self> {
+        match core::num::NonZeroU32::new(index.wrapping_add(1)) {
+            Some(n) => Some(Self(n)),
+            None => None,
+        }
+    }
+
     /// The index as a `u32`.
     #[inline(always)]
     pub(crate) const fn get(self) -> u32 {
