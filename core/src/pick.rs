@@ -1664,10 +1664,8 @@ impl Picker {
         // At most `WEIGHTED_AHEAD`.
         ahead.len = made as u32;
         ahead.next = 0;
-        ahead
-            .next()
-            .filter(|&host| host != u32::MAX)
-            .map(HostId::new)
+        // `u32::MAX` (no host in the list) answers none.
+        ahead.next().and_then(HostId::checked)
     }
 
     /// The `i`-th host of priority 0's healthy list, under the fast path.
@@ -2047,7 +2045,8 @@ impl Picker {
             None => state.make_hosts_ahead(),
         };
         match host {
-            Some(host) => (host != u32::MAX).then(|| HostId::new(host)),
+            // `u32::MAX` (the locality's list was empty) answers none.
+            Some(host) => HostId::checked(host),
             // No locality of positive weight: the priority's healthy list serves.
             None => self.pick_in(plan, rng, priority, SourceKind::Healthy, random),
         }

@@ -65,8 +65,8 @@ impl HostId {
     /// The id of host index `index` (below [`MAX_ENDPOINTS`], so `index + 1` fits).
     #[inline(always)]
     pub(crate) const fn new(index: u32) -> Self {
-        match core::num::NonZeroU32::new(index.wrapping_add(1)) {
-            Some(n) => Self(n),
+        match Self::checked(index) {
+            Some(id) => id,
             None => Self(core::num::NonZeroU32::MAX),
         }
     }
