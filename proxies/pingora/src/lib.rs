@@ -76,6 +76,11 @@ pub struct Meshlb {
     backends: Vec<Backend>,
     /// Distinguishes selections, so that each thread's pickers follow the current one.
     id: u64,
+    /// The seed of the selection's random draws ([`Meshlb::with_seed`]; by default its id).
+    seed: u64,
+    /// How many threads have picked for this selection: the next one's ordinal, which
+    /// (with the seed) seeds its generator.
+    threads: AtomicU64,
     /// Why the set could not be planned, if it could not.
     error: Option<String>,
 }
@@ -121,6 +126,29 @@ impl Meshlb {
     #[must_use]
     pub fn backend(&self, index: usize) -> Option<&Backend> {
         self.backends.get(index)
+    }
+
+    /// The selection of `backends` under `config` whose random draws are fixed by `seed`:
+    /// the n-th thread to pick for it draws from the generator of `seed` and n, so a
+    /// single-threaded run repeats exactly. [`BackendSelection::build_with_config`] seeds
+    /// each selection by its own id, so that two upstreams do not draw alike.
+    #[must_use]
+    pub fn with_seed(backends: &BTreeSet<Backend>, config: &LbConfig, seed: u64) -> Self {
+        Self {
+            seed,
+            ..Self::build_with_config(backends, config)
+        }
+    }
+
+    /// The generator of the next thread to pick for this selection.
+    fn thread_rng(&self) -> SeededRng {
+        let ordinal = self.threads.fetch_add(1, Ordering::Relaxed);
+        // Distinct seeds per thread, spread by the golden-ratio increment SeededRng's
+        // splitmix64 seeding also uses.
+        SeededRng::new(
+            self.seed
+                .wrapping_add(ordinal.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        )
     }
 }
 
@@ -205,6 +233,8 @@ impl BackendSelection for Meshlb {
                     route: Some(Route::from_plan(plan)),
                     backends,
                     id,
+                    seed: id,
+                    threads: AtomicU64::new(0),
                     error: (!refused.is_empty()).then(|| refused.join("; ")),
                 }
             }
@@ -216,6 +246,8 @@ impl BackendSelection for Meshlb {
                     route: None,
                     backends: Vec::new(),
                     id,
+                    seed: id,
+                    threads: AtomicU64::new(0),
                     error: Some(error),
                 }
             }
@@ -232,7 +264,7 @@ impl BackendSelection for Meshlb {
                         // A selection replaced by an update (or dropped) leaves its pickers.
                         cell.retain(|t| t.selection.strong_count() > 0);
                         // Each thread's generator is seeded by the selection and the thread.
-                        let mut rng = SeededRng::new(self.id ^ thread_seed());
+                        let mut rng = self.thread_rng();
                         let pickers = Pickers::new(route, &mut rng);
                         cell.push(ThreadPickers {
                             id: self.id,
@@ -260,14 +292,6 @@ impl BackendSelection for Meshlb {
             state: State::First,
         }
     }
-}
-
-/// A per-thread seed: the address of a thread local (distinct per live thread).
-fn thread_seed() -> u64 {
-    thread_local! {
-        static MARK: u8 = const { 0 };
-    }
-    MARK.with(|m| std::ptr::from_ref(m) as usize as u64)
 }
 
 #[derive(Debug)]

@@ -43,7 +43,9 @@ fn assert_share(counts: &BTreeMap<String, u64>, address: &str, n: u64, p: f64) {
 
 #[test]
 fn first_picks_spill_over_as_envoy() {
-    let selection = Arc::new(Meshlb::build(&backends()));
+    // Seeded: the same draws at every run (a selection's default seed is its id, which
+    // depends on how many selections the other tests built first).
+    let selection = Arc::new(Meshlb::with_seed(&backends(), &LbConfig::default(), 7));
     // P0: 1 of 2 healthy, health min(100, 140 × 1/2) = 70: 70 % to 10.0.0.1, 15 % to each of P1's.
     let n = 10_000;
     let mut counts = BTreeMap::new();
@@ -56,6 +58,32 @@ fn first_picks_spill_over_as_envoy() {
     assert_share(&counts, "10.0.1.1:80", n, 0.15);
     assert_share(&counts, "10.0.1.2:80", n, 0.15);
     assert_eq!(counts.get("10.0.0.2:80"), None);
+}
+
+#[test]
+fn a_seeded_selection_repeats_its_draws_and_threads_draw_apart() {
+    let config = LbConfig {
+        policy: LbPolicy::Random,
+        ..LbConfig::default()
+    };
+    let firsts = |selection: &Arc<Meshlb>| -> Vec<String> {
+        (0..64)
+            .map(|_| {
+                let mut iter = selection.iter(b"");
+                iter.next().expect("a backend").addr.to_string()
+            })
+            .collect()
+    };
+    // Two selections of one seed, each the first on this thread: the same draws.
+    let a = Arc::new(Meshlb::with_seed(&four("10.0.0"), &config, 11));
+    let b = Arc::new(Meshlb::with_seed(&four("10.0.0"), &config, 11));
+    let on_this_thread = firsts(&a);
+    assert_eq!(on_this_thread, firsts(&b));
+    // RANDOM over four: 64 picks from one backend would be a 4^-63 chance.
+    assert!(on_this_thread.iter().any(|x| x != &on_this_thread[0]));
+    // A second thread on `a` is its second: another generator, other draws.
+    let on_another = std::thread::scope(|s| s.spawn(|| firsts(&a)).join().expect("thread"));
+    assert_ne!(on_this_thread, on_another);
 }
 
 #[test]
