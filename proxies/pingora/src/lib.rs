@@ -12,9 +12,9 @@
 //! - **The first backend is meshlb's pick** against the plan built from the set
 //!   ([`meshlb::Route`]), with this thread's [`meshlb::Pickers`] for that selection (one
 //!   set per pingora worker thread and selection, kept in a thread local until the selection
-//!   is dropped: no lock on the request path). The request key is the hash key (RING_HASH,
-//!   MAGLEV; [`meshlb::hash_key`]);
-//!   other policies ignore it.
+//!   is dropped: no lock on the request path), drawing from a generator of the selection's
+//!   seed and the thread's ordinal ([`Meshlb::with_seed`]). The request key is the hash key
+//!   (RING_HASH, MAGLEV; [`meshlb::hash_key`]); other policies ignore it.
 //! - **Fallbacks in failover order** ([`meshlb::Route::fallbacks`]): the rest of the picked
 //!   priority, then the next priorities, available hosts first, so a backend pingora finds
 //!   down is replaced as Envoy's priority failover would move its traffic.
