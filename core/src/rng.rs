@@ -49,6 +49,15 @@ impl SeededRng {
         let d = splitmix64(&mut sm);
         Self { s: [a, b, c, d] }
     }
+
+    /// The generator of stream `n` of `seed`: one seed for a process, a stream for each of
+    /// its workers (or threads), so that they draw apart and a run repeats. Stream 0 is
+    /// [`SeededRng::new`]`(seed)`; the others are seeded by `seed` mixed with `n` times the
+    /// golden-ratio increment SplitMix64 steps by.
+    #[must_use]
+    pub const fn stream(seed: u64, n: u64) -> Self {
+        Self::new(seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    }
 }
 
 const fn splitmix64(state: &mut u64) -> u64 {
@@ -92,6 +101,17 @@ mod tests {
         let zs: [u64; 8] = core::array::from_fn(|_| c.next_u64());
         assert_eq!(xs, ys);
         assert_ne!(xs, zs);
+    }
+
+    #[test]
+    fn stream_zero_is_the_seed_and_streams_draw_apart() {
+        let draws = |mut r: SeededRng| -> [u64; 4] { core::array::from_fn(|_| r.next_u64()) };
+        assert_eq!(draws(SeededRng::stream(5, 0)), draws(SeededRng::new(5)));
+        assert_ne!(draws(SeededRng::stream(5, 1)), draws(SeededRng::new(5)));
+        assert_ne!(
+            draws(SeededRng::stream(5, 1)),
+            draws(SeededRng::stream(5, 2))
+        );
     }
 
     #[test]

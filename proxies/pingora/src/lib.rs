@@ -142,13 +142,7 @@ impl Meshlb {
 
     /// The generator of the next thread to pick for this selection.
     fn thread_rng(&self) -> SeededRng {
-        let ordinal = self.threads.fetch_add(1, Ordering::Relaxed);
-        // Distinct seeds per thread, spread by the golden-ratio increment SeededRng's
-        // splitmix64 seeding also uses.
-        SeededRng::new(
-            self.seed
-                .wrapping_add(ordinal.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
-        )
+        SeededRng::stream(self.seed, self.threads.fetch_add(1, Ordering::Relaxed))
     }
 }
 

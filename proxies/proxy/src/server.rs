@@ -226,7 +226,7 @@ async fn serve(
 ) -> std::io::Result<()> {
     let listener = TcpListener::from_std(listener)?;
     // Each worker's pickers start at positions drawn from its own seeded generator.
-    let mut rng = SeededRng::new(seed ^ (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut rng = SeededRng::stream(seed, n as u64);
     let pickers = Pickers::new(&shared.snapshot.load().route, &mut rng);
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
