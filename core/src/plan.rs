@@ -1274,6 +1274,28 @@ impl Plan {
         &self.last
     }
 
+    /// The host in `slot` of priority 0's table when it is a Maglev table (`None` past its
+    /// end, or for another table): the picker's MAGLEV fast path, which reduces the hash by
+    /// the table's size itself.
+    #[inline(always)]
+    pub(crate) fn first_maglev_slot(&self, slot: u64) -> Option<HostId> {
+        match self.tables.first() {
+            // A slot holds a host index, never `u32::MAX`.
+            Some(HashTable::Maglev(slots)) => {
+                slots.get(slot as usize).and_then(|&h| HostId::checked(h))
+            }
+            _ => None,
+        }
+    }
+
+    /// The slots of priority 0's table when it is a Maglev table, 0 otherwise.
+    pub(crate) fn first_maglev_len(&self) -> usize {
+        match self.tables.first() {
+            Some(HashTable::Maglev(slots)) => slots.len(),
+            _ => 0,
+        }
+    }
+
     /// The host the table of `priority` maps `hash` to: [`HashTable::lookup`] through the
     /// table's accelerator.
     #[inline(always)]

@@ -665,7 +665,9 @@ fn maglev_doc_weights_one_and_two() {
 
 /// Envoy's `MaglevLoadBalancerTest.Basic` (`test/extensions/load_balancing_policies/maglev/
 /// maglev_lb_test.cc`): hosts `127.0.0.1:90` to `:95`, all healthy, table size 7; hash `i`
-/// takes slot `i`, and the slots hold hosts `{2, 4, 0, 1, 5, 0, 3}`.
+/// takes slot `i`, and the slots hold hosts `{2, 4, 0, 1, 5, 0, 3}`. Envoy's test then picks
+/// with hashes 0 to 20, three times round the table (`i % 7`): so does a picker, whose MAGLEV
+/// fast path reduces the hash itself.
 #[test]
 fn maglev_envoy_basic_table_of_seven() {
     let config = LbConfig {
@@ -688,6 +690,21 @@ fn maglev_envoy_basic_table_of_seven() {
         .map(|hash| table.lookup(hash).expect("a filled slot").index())
         .collect();
     assert_eq!(hosts, [2, 4, 0, 1, 5, 0, 3]);
+    let mut rng = SeededRng::new(1);
+    let mut picker = Picker::new(&plan, &mut rng);
+    for hash in 0..21_u64 {
+        let host = picker.pick(&plan, &mut rng, Request::with_hash(hash));
+        assert_eq!(
+            host.map(|h| h.index()),
+            Some(hosts[hash as usize % 7]),
+            "hash {hash}"
+        );
+    }
+    // The largest hashes too: `u64::MAX % 7` is 1 (2^64 ≡ 2 mod 7), `(u64::MAX - 1) % 7` is 0.
+    for (hash, slot) in [(u64::MAX, 1), (u64::MAX - 1, 0)] {
+        let host = picker.pick(&plan, &mut rng, Request::with_hash(hash));
+        assert_eq!(host.map(|h| h.index()), Some(hosts[slot]), "hash {hash}");
+    }
 }
 
 /// envoy.md §10 G: minimum ring 1024 and 3 equal hosts → scale = ceil(1/3 × 1024) / (1/3) =
