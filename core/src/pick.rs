@@ -1405,7 +1405,7 @@ enum Fast {
     /// [`Plan::table_lookup`] (as `Hash`), the pick also tested that the table had an
     /// accelerator, the table's variant twice and whether the accelerator held a modulus: 66
     /// → 55 instructions a flat pick at 1k hosts (callgrind, the hash drawn from the RNG),
-    /// 4.43 → 3.79 ns in criterion (the hash read from an array; min of 6 runs, builds
+    /// 4.50 → 3.86 ns in criterion (the hash read from an array; min of 8 runs, builds
     /// interleaved, on the Zen 3 of 2026-12-07).
     Maglev(Modulus),
     /// RING_HASH (or MAGLEV over an empty table): priority 0's table (`hash % 100` always
@@ -1583,7 +1583,11 @@ impl Picker {
         if matches!(self.fast, Fast::Maglev(_) | Fast::Hash | Fast::Hashed) {
             let hash = request.hash.unwrap_or_else(|| rng.next_u64());
             if let Fast::Maglev(m) = self.fast {
-                return plan.first_maglev_slot(m.reduce(hash));
+                // A slot holds a host index, never `u32::MAX`.
+                let slots = plan.first_maglev_slots()?;
+                return slots
+                    .get(m.reduce(hash) as usize)
+                    .and_then(|&h| HostId::checked(h));
             }
             if self.fast == Fast::Hash {
                 return plan.table_lookup(0, hash);
@@ -2242,13 +2246,14 @@ impl Picker {
         self.fast_first = None;
         if self.policy.is_hash_based() {
             let first = plan.priorities().first();
-            let slots = plan.first_maglev_len() as u64;
-            self.fast = match first.is_some_and(|s| s.healthy_load == 100) {
-                true if self.policy == LbPolicy::Maglev && slots > 0 => {
-                    Fast::Maglev(Modulus::new(slots))
-                }
-                true => Fast::Hash,
-                false => Fast::Hashed,
+            let slots = plan.first_maglev_slots().map_or(0, <[u32]>::len) as u64;
+            let carries_all = first.is_some_and(|s| s.healthy_load == 100);
+            self.fast = if !carries_all {
+                Fast::Hashed
+            } else if self.policy == LbPolicy::Maglev && slots > 0 {
+                Fast::Maglev(Modulus::new(slots))
+            } else {
+                Fast::Hash
             };
             return;
         }

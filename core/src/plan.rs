@@ -1274,25 +1274,13 @@ impl Plan {
         &self.last
     }
 
-    /// The host in `slot` of priority 0's table when it is a Maglev table (`None` past its
-    /// end, or for another table): the picker's MAGLEV fast path, which reduces the hash by
-    /// the table's size itself.
+    /// The slots of priority 0's table when it is a Maglev table: the picker's MAGLEV fast
+    /// path reduces the hash by their count and reads the slot itself.
     #[inline(always)]
-    pub(crate) fn first_maglev_slot(&self, slot: u64) -> Option<HostId> {
+    pub(crate) fn first_maglev_slots(&self) -> Option<&[u32]> {
         match self.tables.first() {
-            // A slot holds a host index, never `u32::MAX`.
-            Some(HashTable::Maglev(slots)) => {
-                slots.get(slot as usize).and_then(|&h| HostId::checked(h))
-            }
+            Some(HashTable::Maglev(slots)) => Some(slots),
             _ => None,
-        }
-    }
-
-    /// The slots of priority 0's table when it is a Maglev table, 0 otherwise.
-    pub(crate) fn first_maglev_len(&self) -> usize {
-        match self.tables.first() {
-            Some(HashTable::Maglev(slots)) => slots.len(),
-            _ => 0,
         }
     }
 
