@@ -1404,7 +1404,7 @@ enum Fast {
     /// size (not empty): slot `hash % M`, reduced here, read straight from the table. Through
     /// [`Plan::table_lookup`] (as `Hash`), the pick also tested that the table had an
     /// accelerator, the table's variant twice and whether the accelerator held a modulus: 66
-    /// → 55 instructions a flat pick at 1k hosts (callgrind, the hash drawn from the RNG),
+    /// → 56 instructions a flat pick at 1k hosts (callgrind, the hash drawn from the RNG),
     /// 4.50 → 3.86 ns in criterion (the hash read from an array; min of 8 runs, builds
     /// interleaved, on the Zen 3 of 2026-12-07).
     Maglev(Modulus),
