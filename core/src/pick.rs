@@ -269,10 +269,10 @@ fn lap_end(base: u64, n: u32) -> u32 {
 /// A locality's rotation lent to its scheduler's runs (see `Scheduler::lent`): the lap of its
 /// round-robin index over its healthy hosts, positions in the healthy buffer (the lap's
 /// `first` is where the locality's hosts start), or the hosts themselves while every lent
-/// rotation's list is a run of consecutive hosts (`Scheduler::lent_hosts`). A locality whose hosts have unequal weights
-/// lends no rotation: its picks come from its own EDF over their weights (see
-/// [`PrioritySources::make_weighted_hosts_ahead`]), and its lap only says where its hosts start
-/// (`n` 0, [`Lent::is_weighted`]).
+/// rotation's list is a run of consecutive hosts (`Scheduler::lent_hosts`). A locality whose
+/// hosts have unequal weights lends no rotation: its picks come from its own EDF over their
+/// weights (see [`PrioritySources::make_weighted_hosts_ahead`]), and its lap only says where
+/// its hosts start (`n` 0, [`Lent::is_weighted`]).
 #[derive(Debug, Clone, Copy)]
 struct Lent {
     /// Starting at [`Lent::NO_HOSTS`]: the locality has no healthy host (its picks get none,
@@ -882,12 +882,12 @@ impl Scheduler {
         if !self.lent_hosts {
             return;
         }
-        let (mut hosts, mut rotations, mut room) = (0_u64, 0_u64, u64::MAX);
+        let (mut listed, mut rotations, mut room) = (0_u64, 0_u64, u64::MAX);
         for (lent, &l) in self.lent.iter_mut().zip(items) {
             if let (true, Some(first)) = (lent.is_rotation(), run_first(l)) {
                 lent.lap.move_to(first);
                 let n = u64::from(lent.lap.n);
-                (hosts, rotations) = (hosts + n, rotations + 1);
+                (listed, rotations) = (listed + n, rotations + 1);
                 // Index values left before the wrap (0: none since it wrapped, 2^64 of them),
                 // less two laps: the lap a run ends in is then never the wrap's.
                 let left = match lent.lap.base.wrapping_neg() {
@@ -897,7 +897,7 @@ impl Scheduler {
                 room = room.min(left.saturating_sub(2 * n));
             }
         }
-        if hosts < SELECT_LAPS_UNDER * rotations {
+        if listed < SELECT_LAPS_UNDER * rotations {
             self.select_room = room;
         }
     }
