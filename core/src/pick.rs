@@ -501,6 +501,8 @@ struct Scheduler {
     /// lent rotation's lap could be the one where Envoy's 64-bit index wraps: while a run
     /// fits, its laps end by a select ([`Lap::next_by_select`]). 0 otherwise.
     select_room: u64,
+    /// Whether [`Scheduler::place_lent`] has run since the rotations were lent or refreshed.
+    placed: bool,
     /// Whether the one lent rotation is the priority's whole healthy list's (its
     /// `healthy_source`), lent to a scheduler that is off (see
     /// [`PrioritySources::make_list_ahead`]), rather than the EDF's items'.
@@ -740,6 +742,7 @@ impl Default for Scheduler {
             lent_list: false,
             lent_hosts: false,
             select_room: 0,
+            placed: false,
             host_runs: Vec::new(),
             ahead_next: 0,
             ahead_len: 0,
@@ -810,11 +813,11 @@ impl Scheduler {
         self.lending = false;
     }
 
-    /// After the localities' lists changed (`ranges`, their positions in the buffer `healthy`)
+    /// After the localities' lists changed (`ranges`, their positions in the healthy buffer)
     /// under the same EDF items: each lent rotation's start moves with its list, and one whose
     /// list changed length (or was or became empty) is given back and lent again, reduced
     /// modulo the new length at the next pick as its source would be.
-    fn refresh_lent(&mut self, ranges: &[Range<u32>], sources: &mut [Source], healthy: &[u32]) {
+    fn refresh_lent(&mut self, ranges: &[Range<u32>], sources: &mut [Source]) {
         if !self.lending {
             return;
         }
@@ -832,25 +835,36 @@ impl Scheduler {
                 *lent = Lent::new(l, Some(range), Some(source));
             }
         }
-        self.place_lent(ranges, healthy);
+        self.unplace();
     }
 
     /// Lends the rotations of the EDF's items to `lent` (see `lending`); `ranges` are the
-    /// localities' positions in the buffer `healthy`, `sources` their rotations.
-    fn lend(&mut self, ranges: &[Range<u32>], sources: &[Source], healthy: &[u32]) {
+    /// localities' positions in the healthy buffer, `sources` their rotations.
+    fn lend(&mut self, ranges: &[Range<u32>], sources: &[Source]) {
         self.lent.clear();
         self.lent.extend(self.edf.items().iter().map(|&l| {
             let (range, source) = (ranges.get(l as usize), sources.get(l as usize));
             Lent::new(l, range, source)
         }));
         self.lending = true;
-        self.place_lent(ranges, healthy);
+        self.unplace();
+    }
+
+    /// The lent rotations' positions are in the healthy buffer (as [`Lent::new`] and
+    /// [`Lap::move_to`] leave them) until [`Scheduler::place_lent`].
+    fn unplace(&mut self) {
+        (self.lent_hosts, self.select_room, self.placed) = (false, 0, false);
     }
 
     /// Decides `lent_hosts` for the lent rotations, whose positions are in the buffer
     /// `healthy` (`ranges` as [`Scheduler::lend`]'s): when every rotation's list is a run of
     /// consecutive host indices, each lap moves to its list's first host, so that its
     /// positions are its hosts. Weighted localities lend no rotation and keep their start.
+    ///
+    /// Called by the first full run ([`AHEAD`] picks) after the rotations were lent or
+    /// refreshed, not by the lend or the refresh: its check of every list (about 70
+    /// instructions a locality) made a health flip plus the next pick at 10k zoned hosts
+    /// 648 → 871 ns in criterion; the runs before it, of 1 to 64 picks, read the buffer.
     ///
     /// The run's loop then writes each pick's position as its host, where it read the host
     /// from the buffer at that position (a bounds check, the buffer's pointer reloaded and a
@@ -866,6 +880,7 @@ impl Scheduler {
     /// ns a pick (loop binary, best of 5 × 200 runs, interleaved), 7.53 → 7.14 ns in
     /// criterion (best of 8 × 0.6 s, interleaved; the floor 2.53 / 2.51).
     fn place_lent(&mut self, ranges: &[Range<u32>], healthy: &[u32]) {
+        (self.lent_hosts, self.select_room, self.placed) = (false, 0, true);
         let items = self.edf.items();
         // The first host of locality `l`'s list when it is a run of consecutive hosts.
         let run_first = |l: u32| {
@@ -874,29 +889,39 @@ impl Scheduler {
             let first = *list.first()?;
             is_consecutive(list).then_some(first)
         };
-        self.lent_hosts =
-            self.lent.iter().zip(items).all(|(lent, &l)| {
-                lent.is_weighted() || (lent.has_hosts() && run_first(l).is_some())
-            });
-        self.select_room = 0;
-        if !self.lent_hosts {
+        // One pass, each rotation moved as it is found to be a run; the first that is not
+        // sends the ones before it back to the buffer (at 10k zoned hosts 3,497 instructions
+        // a call, 4,242 with a pass to decide and one to move).
+        let (mut listed, mut rotations, mut room) = (0_u64, 0_u64, u64::MAX);
+        let mut not_a_run = None;
+        for (k, (lent, &l)) in self.lent.iter_mut().zip(items).enumerate() {
+            if lent.is_weighted() {
+                continue;
+            }
+            let Some(first) = run_first(l).filter(|_| lent.has_hosts()) else {
+                not_a_run = Some(k);
+                break;
+            };
+            lent.lap.move_to(first);
+            let n = u64::from(lent.lap.n);
+            (listed, rotations) = (listed + n, rotations + 1);
+            // Index values left before the wrap (0: none since it wrapped, 2^64 of them), less
+            // two laps: the lap a run ends in is then never the wrap's.
+            let left = match lent.lap.base.wrapping_neg() {
+                0 => u64::MAX,
+                left => left,
+            };
+            room = room.min(left.saturating_sub(2 * n));
+        }
+        if let Some(k) = not_a_run {
+            for (lent, &l) in self.lent.iter_mut().zip(items).take(k) {
+                if let (true, Some(range)) = (lent.is_rotation(), ranges.get(l as usize)) {
+                    lent.lap.move_to(range.start);
+                }
+            }
             return;
         }
-        let (mut listed, mut rotations, mut room) = (0_u64, 0_u64, u64::MAX);
-        for (lent, &l) in self.lent.iter_mut().zip(items) {
-            if let (true, Some(first)) = (lent.is_rotation(), run_first(l)) {
-                lent.lap.move_to(first);
-                let n = u64::from(lent.lap.n);
-                (listed, rotations) = (listed + n, rotations + 1);
-                // Index values left before the wrap (0: none since it wrapped, 2^64 of them),
-                // less two laps: the lap a run ends in is then never the wrap's.
-                let left = match lent.lap.base.wrapping_neg() {
-                    0 => u64::MAX,
-                    left => left,
-                };
-                room = room.min(left.saturating_sub(2 * n));
-            }
-        }
+        self.lent_hosts = true;
         if listed < SELECT_LAPS_UNDER * rotations {
             self.select_room = room;
         }
@@ -1137,8 +1162,7 @@ impl PrioritySources {
             scheduler.lending = true;
             scheduler.lent_list = true;
             // Its positions are in the buffer (`Lap::fill` is told so).
-            scheduler.lent_hosts = false;
-            scheduler.select_room = 0;
+            scheduler.unplace();
         }
         let run = scheduler.next_run();
         let Scheduler {
@@ -1227,9 +1251,12 @@ impl PrioritySources {
             ..
         } = self;
         if !scheduler.lending {
-            scheduler.lend(locality_healthy, locality_healthy_sources, &healthy.buf);
+            scheduler.lend(locality_healthy, locality_healthy_sources);
         }
         let run = scheduler.next_run();
+        if run == AHEAD && !scheduler.placed {
+            scheduler.place_lent(locality_healthy, &healthy.buf);
+        }
         // Slices taken once: the loop's stores could, for all the wasm build's optimiser
         // knows, change a vector's pointer or length, so through the vectors it reloaded both
         // at every pick (the native build did not).
@@ -1313,7 +1340,7 @@ impl PrioritySources {
             ..
         } = self;
         if !scheduler.lending {
-            scheduler.lend(locality_healthy, locality_healthy_sources, &healthy.buf);
+            scheduler.lend(locality_healthy, locality_healthy_sources);
         }
         // One run a lent locality (a restart may have made a locality weighted under the
         // same lent rotations); the resync reserved the room.
@@ -1323,6 +1350,9 @@ impl PrioritySources {
                 .resize(scheduler.lent.len(), HostRun::default());
         }
         let run = scheduler.next_run();
+        if run == AHEAD && !scheduler.placed {
+            scheduler.place_lent(locality_healthy, &healthy.buf);
+        }
         let healthy: &[u32] = &healthy.buf;
         let edfs: &mut [Edf] = locality_healthy_edfs;
         let Scheduler {
@@ -2792,19 +2822,17 @@ fn rebuild_schedulers(
     // ROUND_ROBIN over unequal weights: room for each weighted locality's run of picks.
     let host_runs = !sources.uniform && policy == LbPolicy::RoundRobin;
     for degraded in [false, true] {
-        let (slot, ranges, rotations, buffer) = if degraded {
+        let (slot, ranges, rotations) = if degraded {
             (
                 &mut sources.locality_degraded_scheduler,
                 &sources.locality_degraded,
                 &mut sources.locality_degraded_sources,
-                &sources.degraded.buf,
             )
         } else {
             (
                 &mut sources.locality_healthy_scheduler,
                 &sources.locality_healthy,
                 &mut sources.locality_healthy_sources,
-                &sources.healthy.buf,
             )
         };
         let availability = if degraded {
@@ -2851,7 +2879,7 @@ fn rebuild_schedulers(
             // hosts go on), following their lists.
             slot.restart();
             if slot.made_ahead(policy) == MADE_AHEAD {
-                slot.refresh_lent(ranges, rotations, buffer);
+                slot.refresh_lent(ranges, rotations);
             } else {
                 slot.give_back(rotations);
             }
@@ -3757,8 +3785,9 @@ mod tests {
     }
 
     /// While every lent rotation's list is a run of consecutive hosts, the laps' positions are
-    /// the hosts themselves (`lent_hosts`); a host down in the middle of a list ends that
-    /// until it is back, and a host down at a list's end does not. Each pick is Envoy's
+    /// the hosts themselves (`lent_hosts`, from the first full run on: 300 picks a stage
+    /// reach it); a host down in the middle of a list ends that until it is back, and a host
+    /// down at a list's end does not. Each pick is Envoy's
     /// `hosts[index++ % n]` in its locality (the index from the worker's seed, 7), through
     /// every change. One priority, localities of weights 1, 2, 3 with hosts 0–9, 10–19,
     /// 20–29: one host of ten down leaves each weight as it was (90 % × 1.4 is over 100 %),
@@ -3777,7 +3806,7 @@ mod tests {
         let mut rng = SeededRng::new(3);
         let mut counts = alloc::vec![0_u64; plan.localities().len()];
         let mut picks = |plan: &Plan, picker: &mut Picker, what: &str| {
-            for i in 0..50 {
+            for i in 0..300 {
                 let host = picker
                     .pick(plan, &mut rng, Request::default())
                     .expect("a healthy host");
@@ -3814,8 +3843,9 @@ mod tests {
     /// Short lists' laps end by a select while no lap of the runs can be the one where
     /// Envoy's 64-bit index wraps (`select_room`), and by the exact branch from there: each
     /// pick is `hosts[index++ % n]` in its locality, the index from the worker's seed
-    /// wrapping to 0 (`u64` arithmetic), for seeds whose wrap comes after a few runs, after
-    /// many, or never. One priority, localities of weights 1, 2, 3 with five hosts each.
+    /// wrapping to 0 (`u64` arithmetic), for seeds whose wrap comes before the first full run
+    /// (the room is then too small for any select), after a few full runs, or never. One
+    /// priority, localities of weights 1, 2, 3 with five hosts each.
     #[test]
     fn short_laps_end_by_a_select_until_the_index_nears_its_wrap() {
         let input = assignment(1, 3, 5, &[1]);
@@ -3829,6 +3859,7 @@ mod tests {
             let mut picker = Picker::with_seed(&plan, seed);
             let mut rng = SeededRng::new(3);
             let mut counts = alloc::vec![0_u64; plan.localities().len()];
+            let mut most = 0;
             for i in 0..3000 {
                 let host = picker
                     .pick(&plan, &mut rng, Request::default())
@@ -3838,19 +3869,28 @@ mod tests {
                 let want = first + (seed.wrapping_add(counts[l]) % 5) as u32;
                 counts[l] += 1;
                 assert_eq!(host.index() as u32, want, "seed {seed}: pick {i}");
-                let room = picker.priorities[0].locality_healthy_scheduler.select_room;
-                if i == 0 {
-                    // Index values from the lap's start (the seed less its remainder) to the
-                    // wrap, less two laps of five, less the first run's one pick.
-                    let base = seed - seed % 5;
-                    assert_eq!(room, base.wrapping_neg() - 10 - 1, "seed {seed}");
-                }
+                most = most.max(picker.priorities[0].locality_healthy_scheduler.select_room);
             }
             // 500, 1000 and 1500 picks: past the first two seeds' wraps (40 and 700 picks
-            // away), and their room spent; the third's has 2^64 less some.
+            // away). The first full run comes after 1 + 2 + … + 64 = 127 picks, about 21,
+            // 42 and 64 of the three localities' (weights 1, 2, 3); both seeds are multiples
+            // of 5, so a lap's base is the seed plus the picks' whole laps. The first seed:
+            // the first locality's base is 20 on, 41 − 20 = 21 values to its wrap, less two
+            // laps, 11: under the run's 128, no select (the others wrapped already). The
+            // second: the third locality's base is 60 on (63 or 64 picks), 701 − 60 − 10 =
+            // 631, less the run's 128: 503, a select for three more runs. Both are spent by
+            // the end; the third seed's room is 2^64 less some.
             assert_eq!(counts, [500, 1000, 1500], "seed {seed}");
             let room = picker.priorities[0].locality_healthy_scheduler.select_room;
-            assert_eq!(room == 0, seed != 7, "seed {seed}: room {room}");
+            match seed {
+                7 => assert!(room > u64::MAX / 2, "room {room}"),
+                _ => assert_eq!(room, 0, "seed {seed}"),
+            }
+            match seed {
+                7 => {}
+                s if s == u64::MAX - 40 => assert_eq!(most, 0, "seed {seed}"),
+                _ => assert_eq!(most, 503, "seed {seed}"),
+            }
         }
     }
 
