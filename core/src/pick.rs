@@ -3787,9 +3787,8 @@ mod tests {
     /// While every lent rotation's list is a run of consecutive hosts, the laps' positions are
     /// the hosts themselves (`lent_hosts`, from the first full run on: 300 picks a stage
     /// reach it); a host down in the middle of a list ends that until it is back, and a host
-    /// down at a list's end does not. Each pick is Envoy's
-    /// `hosts[index++ % n]` in its locality (the index from the worker's seed, 7), through
-    /// every change. One priority, localities of weights 1, 2, 3 with hosts 0–9, 10–19,
+    /// down at a list's end does not. Each pick is Envoy's `hosts[index++ % n]` in its
+    /// locality (the index from the worker's seed, 7), through every change. One priority, localities of weights 1, 2, 3 with hosts 0–9, 10–19,
     /// 20–29: one host of ten down leaves each weight as it was (90 % × 1.4 is over 100 %),
     /// so the lent rotations follow their lists (`refresh_lent`).
     #[test]
