@@ -927,6 +927,26 @@ impl Scheduler {
         }
     }
 
+    /// How many picks the next run makes with its hosts ([`Scheduler::next_run`]): the
+    /// localities' rotations lent first if they are not ([`Scheduler::lend`]), and placed by
+    /// the first full run ([`Scheduler::place_lent`]). `ranges` are the localities' positions
+    /// in the buffer `healthy`, `sources` their rotations.
+    fn next_lent_run(
+        &mut self,
+        ranges: &[Range<u32>],
+        sources: &[Source],
+        healthy: &[u32],
+    ) -> usize {
+        if !self.lending {
+            self.lend(ranges, sources);
+        }
+        let run = self.next_run();
+        if run == AHEAD && !self.placed {
+            self.place_lent(ranges, healthy);
+        }
+        run
+    }
+
     /// How many picks the next run makes (see `run`).
     fn next_run(&mut self) -> usize {
         let run = usize::from(self.run).clamp(1, AHEAD);
@@ -1250,13 +1270,7 @@ impl PrioritySources {
             locality_healthy_scheduler: scheduler,
             ..
         } = self;
-        if !scheduler.lending {
-            scheduler.lend(locality_healthy, locality_healthy_sources);
-        }
-        let run = scheduler.next_run();
-        if run == AHEAD && !scheduler.placed {
-            scheduler.place_lent(locality_healthy, &healthy.buf);
-        }
+        let run = scheduler.next_lent_run(locality_healthy, locality_healthy_sources, &healthy.buf);
         // Slices taken once: the loop's stores could, for all the wasm build's optimiser
         // knows, change a vector's pointer or length, so through the vectors it reloaded both
         // at every pick (the native build did not).
@@ -1339,19 +1353,13 @@ impl PrioritySources {
             locality_healthy_scheduler: scheduler,
             ..
         } = self;
-        if !scheduler.lending {
-            scheduler.lend(locality_healthy, locality_healthy_sources);
-        }
+        let run = scheduler.next_lent_run(locality_healthy, locality_healthy_sources, &healthy.buf);
         // One run a lent locality (a restart may have made a locality weighted under the
         // same lent rotations); the resync reserved the room.
         if scheduler.host_runs.len() != scheduler.lent.len() {
             scheduler
                 .host_runs
                 .resize(scheduler.lent.len(), HostRun::default());
-        }
-        let run = scheduler.next_run();
-        if run == AHEAD && !scheduler.placed {
-            scheduler.place_lent(locality_healthy, &healthy.buf);
         }
         let healthy: &[u32] = &healthy.buf;
         let edfs: &mut [Edf] = locality_healthy_edfs;
@@ -3745,22 +3753,14 @@ mod tests {
                 let mut rng = SeededRng::new(3);
                 // Picks handed out so far in each locality (by the plan's locality index).
                 let mut counts = alloc::vec![0_u64; plan.localities().len()];
-                let mut check = |plan: &Plan, picker: &mut Picker, rng: &mut SeededRng, what| {
+                let mut check = |plan: &Plan,
+                                 picker: &mut Picker,
+                                 rng: &mut SeededRng,
+                                 what: alloc::string::String| {
                     let host = picker
                         .pick(plan, rng, Request::default())
                         .expect("a healthy host");
-                    let l = plan.records()[host.index()].locality as usize;
-                    let healthy: Vec<u32> = plan.localities()[l]
-                        .hosts
-                        .clone()
-                        .filter(|&h| {
-                            plan.records()[h as usize].availability() == Availability::Healthy
-                        })
-                        .collect();
-                    let n = healthy.len() as u64;
-                    let want = healthy[(seed.wrapping_add(counts[l]) % n) as usize];
-                    counts[l] += 1;
-                    assert_eq!(host.index() as u32, want, "{what}");
+                    assert_envoy_round_robin(plan, host, seed, &mut counts, &what);
                 };
                 for i in 0..before {
                     check(
@@ -3784,58 +3784,96 @@ mod tests {
         }
     }
 
+    /// Asserts that `host`, picked by a locality-weighted ROUND_ROBIN picker of worker seed
+    /// `seed`, is Envoy's `hosts[index++ % n]` in its locality: the index is the seed plus the
+    /// picks handed out in that locality so far (`counts`, by the plan's locality index,
+    /// counted here; a `u64`, wrapping), over the locality's healthy hosts now.
+    fn assert_envoy_round_robin(
+        plan: &Plan,
+        host: HostId,
+        seed: u64,
+        counts: &mut [u64],
+        what: &str,
+    ) {
+        let l = plan.records()[host.index()].locality as usize;
+        let healthy: Vec<u32> = plan.localities()[l]
+            .hosts
+            .clone()
+            .filter(|&h| plan.records()[h as usize].availability() == Availability::Healthy)
+            .collect();
+        let want = healthy[(seed.wrapping_add(counts[l]) % healthy.len() as u64) as usize];
+        counts[l] += 1;
+        assert_eq!(host.index() as u32, want, "{what}");
+    }
+
     /// While every lent rotation's list is a run of consecutive hosts, the laps' positions are
     /// the hosts themselves (`lent_hosts`, from the first full run on: 300 picks a stage
     /// reach it); a host down in the middle of a list ends that until it is back, and a host
     /// down at a list's end does not. Each pick is Envoy's `hosts[index++ % n]` in its
-    /// locality (the index from the worker's seed, 7), through every change. One priority, localities of weights 1, 2, 3 with hosts 0–9, 10–19,
-    /// 20–29: one host of ten down leaves each weight as it was (90 % × 1.4 is over 100 %),
-    /// so the lent rotations follow their lists (`refresh_lent`).
+    /// locality (the index from the worker's seed, 7), through every change. One priority,
+    /// localities of weights 1, 2, 3 of `per` hosts each: one host down leaves each weight as
+    /// it was (90 % × 1.4 is over 100 %), so the lent rotations follow their lists
+    /// (`refresh_lent`). Lists of 10 end their laps by a select, lists of 20 by the branch
+    /// (`SELECT_LAPS_UNDER`), once the laps name their hosts.
     #[test]
     fn lent_rotations_name_their_hosts_while_the_lists_are_runs() {
-        let input = assignment(1, 3, 10, &[1]);
         let config = LbConfig {
             policy: LbPolicy::RoundRobin,
             locality_weighted: true,
             ..LbConfig::default()
         };
         let seed = 7_u64;
-        let mut plan = Plan::build(&input, &config).expect("plan");
-        let mut picker = Picker::with_seed(&plan, seed);
-        let mut rng = SeededRng::new(3);
-        let mut counts = alloc::vec![0_u64; plan.localities().len()];
-        let mut picks = |plan: &Plan, picker: &mut Picker, what: &str| {
-            for i in 0..300 {
-                let host = picker
-                    .pick(plan, &mut rng, Request::default())
-                    .expect("a healthy host");
-                let l = plan.records()[host.index()].locality as usize;
-                let healthy: Vec<u32> = plan.localities()[l]
-                    .hosts
-                    .clone()
-                    .filter(|&h| plan.records()[h as usize].availability() == Availability::Healthy)
-                    .collect();
-                let want = healthy[((seed + counts[l]) % healthy.len() as u64) as usize];
-                counts[l] += 1;
-                assert_eq!(host.index() as u32, want, "{what}: pick {i}");
+        for per in [10_u32, 20] {
+            let mut plan = Plan::build(&assignment(1, 3, per, &[1]), &config).expect("plan");
+            let mut picker = Picker::with_seed(&plan, seed);
+            let mut rng = SeededRng::new(3);
+            let mut counts = alloc::vec![0_u64; plan.localities().len()];
+            // Whether the laps name their hosts, and end by a select.
+            let mut picks = |plan: &Plan, picker: &mut Picker, what: &str| {
+                for i in 0..300 {
+                    let host = picker
+                        .pick(plan, &mut rng, Request::default())
+                        .expect("a healthy host");
+                    let what = format!("{per} a locality, {what}: pick {i}");
+                    assert_envoy_round_robin(plan, host, seed, &mut counts, &what);
+                }
+                let scheduler = &picker.priorities[0].locality_healthy_scheduler;
+                (scheduler.lent_hosts, scheduler.select_room > 0)
+            };
+            let short = per < 16;
+            assert_eq!(picks(&plan, &mut picker, "all healthy"), (true, short));
+            // Locality 0 holds hosts 0..per, 1 per..2 per, 2 2 per..3 per.
+            for (host, health, runs, what) in [
+                (
+                    4,
+                    HealthStatus::Unhealthy,
+                    false,
+                    "a middle host of locality 0 down",
+                ),
+                (4, HealthStatus::Healthy, true, "and back"),
+                (
+                    per,
+                    HealthStatus::Unhealthy,
+                    true,
+                    "locality 1's first host down",
+                ),
+                (
+                    3 * per - 1,
+                    HealthStatus::Unhealthy,
+                    true,
+                    "and locality 2's last",
+                ),
+                (
+                    2 * per + 5,
+                    HealthStatus::Unhealthy,
+                    false,
+                    "and a middle one of 2",
+                ),
+            ] {
+                plan.set_health(HostId::new(host), health);
+                let want = (runs, runs && short);
+                assert_eq!(picks(&plan, &mut picker, what), want, "{per}: {what}");
             }
-            picker.priorities[0].locality_healthy_scheduler.lent_hosts
-        };
-        assert!(picks(&plan, &mut picker, "all healthy"));
-        for (host, health, runs, what) in [
-            (4, HealthStatus::Unhealthy, false, "host 4 down"),
-            (4, HealthStatus::Healthy, true, "host 4 back"),
-            (10, HealthStatus::Unhealthy, true, "host 10 down"),
-            (29, HealthStatus::Unhealthy, true, "hosts 10 and 29 down"),
-            (
-                25,
-                HealthStatus::Unhealthy,
-                false,
-                "hosts 10, 25 and 29 down",
-            ),
-        ] {
-            plan.set_health(HostId::new(host), health);
-            assert_eq!(picks(&plan, &mut picker, what), runs, "{what}");
         }
     }
 
@@ -3863,11 +3901,13 @@ mod tests {
                 let host = picker
                     .pick(&plan, &mut rng, Request::default())
                     .expect("a healthy host");
-                let l = plan.records()[host.index()].locality as usize;
-                let first = plan.localities()[l].hosts.start;
-                let want = first + (seed.wrapping_add(counts[l]) % 5) as u32;
-                counts[l] += 1;
-                assert_eq!(host.index() as u32, want, "seed {seed}: pick {i}");
+                assert_envoy_round_robin(
+                    &plan,
+                    host,
+                    seed,
+                    &mut counts,
+                    &format!("seed {seed}: pick {i}"),
+                );
                 most = most.max(picker.priorities[0].locality_healthy_scheduler.select_room);
             }
             // 500, 1000 and 1500 picks: past the first two seeds' wraps (40 and 700 picks
