@@ -998,7 +998,7 @@ fn step_back(slot: u64, skip: u64, back: u64) -> u64 {
 }
 
 /// The order of a Maglev build's turns: round after round (`iteration` from 1), each entry in
-/// build order whose [`MaglevEntry::takes_turn`] holds. `next` is the entry whose turn comes
+/// build order whose [`TurnTest::takes_turn`] holds. `next` is the entry whose turn comes
 /// next; a round without a turn is passed over (the entries of the largest weight take a turn
 /// every round, so one comes). Where the turns stand within a round is a separate `Cursor`,
 /// which the walks keep in a local (in registers) rather than behind a reference.
@@ -1085,7 +1085,7 @@ impl Turns for EntryTests {
 /// Unequal weights grouped by weight (bit-identical `f64`s). Every entry's target starts at 0
 /// and moves on by the same `max_weight` at each of its turns, so entries of one weight take
 /// their turns in the same rounds: one test per class and round stands for all of its
-/// members' [`MaglevEntry::takes_turn`] tests (locality-weighted tables give every host of a
+/// members' [`TurnTest::takes_turn`] tests (locality-weighted tables give every host of a
 /// locality one weight: 50 classes for 3,333 hosts, where the tests were a third of a build's
 /// instructions). A round's turns are the set bits of a mask over entries, in entry order.
 struct TurnClasses {
@@ -1155,7 +1155,7 @@ impl TurnClasses {
     }
 
     /// Moves on to the next round: its mask of due entries, their classes' targets moved on
-    /// (the test and the step of [`MaglevEntry::takes_turn`]). Out of line: a few dozen
+    /// (the test and the step of [`TurnTest::takes_turn`]). Out of line: a few dozen
     /// rounds a build, against thousands of turns.
     #[inline(never)]
     fn next_round(&mut self) {

@@ -973,10 +973,18 @@ impl Scheduler {
     /// in the healthy buffer otherwise) and its length.
     #[inline(always)]
     fn next_span(&mut self) -> Option<(u32, u32)> {
+        let k = self.next_made()?;
+        Some(self.span(k))
+    }
+
+    /// The locality list of the pick made ahead at `k` (below `ahead_len`), as
+    /// [`Scheduler::next_span`] gives it.
+    #[inline(always)]
+    fn span(&self, k: usize) -> (u32, u32) {
         // `k` is below `ahead_len`, at most `AHEAD`: the mask changes nothing, and leaves no
         // bounds check.
-        let k = self.next_made()? & (AHEAD - 1);
-        Some((self.hosts[k], self.lens[k]))
+        let k = k & (AHEAD - 1);
+        (self.hosts[k], self.lens[k])
     }
 
     /// Where the next pick made ahead stands in `ahead` (and `hosts`, and `lens`), if one is
@@ -1107,7 +1115,13 @@ struct PrioritySources {
     locality_healthy_scheduler: Scheduler,
     locality_degraded_scheduler: Scheduler,
     /// Whether every host of the priority has the same weight (no source is weighted then,
-    /// whatever the health), as of the last full sync.
+    /// whatever the health), as of the last full sync. Only while it is not do ROUND_ROBIN
+    /// and LEAST_REQUEST keep EDFs over hosts, whose buffers a sync reserves for every host of
+    /// the priority so that no later pick allocates (the priority's three lists, and under
+    /// locality-weighted LB each locality's two: 141–435 bytes an endpoint at 10k–100k hosts,
+    /// `benches/examples/memory.rs`). Over equal weights the picker reserves none and keeps
+    /// its lists and request counts alone, 12–18 bytes an endpoint at 10k–100k hosts (376–435
+    /// when it reserved them whatever the weights).
     uniform: bool,
     /// Whether `healthy` is a run of consecutive host indices ([`is_consecutive`]), as of
     /// the last sync (see [`Picker::choose_fast`]).
@@ -2095,6 +2109,14 @@ impl Picker {
     /// from `fewest_active`, within noise in time); 11.9 → 11.4 ns at 1k, 12.9 → 12.6 at
     /// 10k, 14.3 → 14.1 at 100k (loop binary, best of 5 × 1M picks, interleaved). Per-locality reciprocals in
     /// place of the divisions (`Modulus`) were slower again (12.2 / 14.9 ns at 1k / 100k).
+    ///
+    /// The two values are drawn before the run's position moves ([`Drawn`]): with no store
+    /// between the priority's draw and theirs, the compiler keeps the generator's state in
+    /// registers from one to the next, where the position's store made it reload the state
+    /// (a benchmark's generator, whose address the out-of-line paths take, lives in memory).
+    /// At 10k, 190.3 → 184.3 M instructions for 1M picks and set-up (callgrind); 11.09 /
+    /// 11.81 / 12.41 → 10.99 / 11.75 / 12.33 ns at 1k / 10k / 100k (loop binary on the Zen 3,
+    /// least of 5 × 200 × 100k picks, interleaved).
     #[inline(always)]
     fn pick_spanned_pair<R: Rng + ?Sized>(
         &mut self,
@@ -2104,15 +2126,21 @@ impl Picker {
         random: u64,
     ) -> Option<HostId> {
         let state = self.priorities.get_mut(priority)?;
-        let Some((first, n)) = state.locality_healthy_scheduler.next_span() else {
+        let scheduler = &mut state.locality_healthy_scheduler;
+        let k = scheduler.ahead_next;
+        if k >= scheduler.ahead_len {
             return self.pick_sampled(plan, rng, priority, random);
-        };
+        }
+        let mut drawn = Drawn::pair(rng);
+        scheduler.ahead_next = k + 1;
+        let (first, n) = scheduler.span(usize::from(k));
         // Two choices: `fewest_active`'s pair, its count known here.
-        if state.locality_healthy_scheduler.consecutive {
-            return fewest_active_in_run(2, rng, first, n, &self.active).and_then(HostId::checked);
+        if scheduler.consecutive {
+            return fewest_active_in_run(2, &mut drawn, first, n, &self.active)
+                .and_then(HostId::checked);
         }
         let list = state.healthy.span(first, n)?;
-        fewest_active_host(2, rng, list, &self.active).and_then(HostId::checked)
+        fewest_active_host(2, &mut drawn, list, &self.active).and_then(HostId::checked)
     }
 
     /// Healthy traffic of `priority`, not in panic, that the policy picks from the priority's
@@ -3029,14 +3057,37 @@ fn move_host(
     true
 }
 
-/// Whether the hosts of priority `state` have different weights: only then does a list of
-/// them (a source) have unequal weights, and only then do ROUND_ROBIN and LEAST_REQUEST keep
-/// EDFs over hosts, whose buffers a sync reserves for every host of the priority, so that no
-/// later pick allocates (the priority's three lists, and under locality-weighted LB each
-/// locality's two: 141–435 bytes an endpoint at 10k–100k hosts, `benches/examples/memory.rs`).
-/// Over equal weights the picker reserves none and keeps its lists and request counts alone,
-/// 12–18 bytes an endpoint at 10k–100k hosts (376–435 when it reserved them whatever the
-/// weights). The first sync after a priority's weights become unequal reserves them then.
+/// Two values drawn from a generator already, handed out again in the order they were drawn
+/// (then again from the first: nothing asks for a third). A pick that must move its run's
+/// position before it samples draws first and samples from these, so that no store comes
+/// between its draws (see [`Picker::pick_spanned_pair`]); the sequence is the generator's.
+struct Drawn {
+    values: [u64; 2],
+    next: usize,
+}
+
+impl Drawn {
+    /// The next two values of `rng`.
+    #[inline(always)]
+    fn pair<R: Rng + ?Sized>(rng: &mut R) -> Self {
+        let first = rng.next_u64();
+        Self {
+            values: [first, rng.next_u64()],
+            next: 0,
+        }
+    }
+}
+
+impl Rng for Drawn {
+    #[inline(always)]
+    fn next_u64(&mut self) -> u64 {
+        // The mask keeps the index in bounds: no check, no panic path.
+        let value = self.values[self.next & 1];
+        self.next += 1;
+        value
+    }
+}
+
 /// ROUND_ROBIN over unequal host weights: the next position `edf` picks in a list whose `i`-th
 /// host is `host(i)`. The weights are the hosts' own, fixed until the next sync, so the EDF
 /// holds their inverses and never asks for one; the closure is its contract's.

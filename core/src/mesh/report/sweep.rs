@@ -16,7 +16,7 @@
 //!   counts the endpoints behind it whatever their health; [`discovery::networks`]). The
 //!   baseline plans are updated in place with [`crate::Plan::set_health`], which gives the plan
 //!   a rebuild would, their shares read, and the updates undone;
-//! - **re-derived** ([`Baseline::rederive`]): otherwise (not-ready endpoints held back change
+//! - **re-derived** ([`Baseline::after`]): otherwise (not-ready endpoints held back change
 //!   which endpoints are sent, a gateway's weight, the priorities; or a hash policy, whose ring
 //!   or table an update rebuilds anyway), discovery's health-dependent stages run again on the
 //!   kept candidates with the failure's health ([`Overlay`]), then the plans and the
