@@ -590,6 +590,15 @@ fn route_parts(route: u16) -> (u16, usize) {
     (made, usize::from(route & (SPANS_ROUTE - 1)))
 }
 
+/// Spends `made` picks of a scheduler's `select_room` (whatever steps the lent rotations
+/// spends it: a rotation steps once a pick at most) and returns whether the run fitted in
+/// it, so that its laps may end by a select ([`Lap::next_by_select`]).
+fn spend_room(select_room: &mut u64, made: usize) -> bool {
+    let fits = *select_room >= made as u64;
+    *select_room = select_room.saturating_sub(made as u64);
+    fits
+}
+
 /// Hosts a lent rotation's list holds on average below which its laps end by a select
 /// ([`Lap::next_by_select`]) rather than a branch. A lap ends every `n` picks of its
 /// locality, in the order the locality EDF interleaves them, which a predictor cannot
@@ -973,17 +982,19 @@ impl Scheduler {
     /// in the healthy buffer otherwise) and its length.
     #[inline(always)]
     fn next_span(&mut self) -> Option<(u32, u32)> {
-        let k = self.next_made()?;
-        Some(self.span(k))
+        let k = self.made_left()?;
+        Some(self.take_span(k))
     }
 
-    /// The locality list of the pick made ahead at `k` (below `ahead_len`), as
-    /// [`Scheduler::next_span`] gives it.
+    /// Hands out the pick made ahead at `k` (what [`Scheduler::made_left`] gave) and returns
+    /// its locality list, as [`Scheduler::next_span`] gives it. Split from it for a pick
+    /// that draws between the test and the hand-out ([`Picker::pick_spanned_pair`]).
     #[inline(always)]
-    fn span(&self, k: usize) -> (u32, u32) {
+    fn take_span(&mut self, k: u8) -> (u32, u32) {
+        self.ahead_next = k + 1;
         // `k` is below `ahead_len`, at most `AHEAD`: the mask changes nothing, and leaves no
         // bounds check.
-        let k = k & (AHEAD - 1);
+        let k = usize::from(k) & (AHEAD - 1);
         (self.hosts[k], self.lens[k])
     }
 
@@ -991,11 +1002,15 @@ impl Scheduler {
     /// left: it is handed out.
     #[inline(always)]
     fn next_made(&mut self) -> Option<usize> {
-        if self.ahead_next >= self.ahead_len {
-            return None;
-        }
-        self.ahead_next += 1;
-        Some(usize::from(self.ahead_next - 1))
+        let k = self.made_left()?;
+        self.ahead_next = k + 1;
+        Some(usize::from(k))
+    }
+
+    /// Where the next pick made ahead stands, if one is left, without handing it out.
+    #[inline(always)]
+    fn made_left(&self) -> Option<u8> {
+        (self.ahead_next < self.ahead_len).then_some(self.ahead_next)
     }
 
     /// The locality of the next pick made ahead, if one is left (`ahead` holds positions
@@ -1300,10 +1315,7 @@ impl PrioritySources {
         } = scheduler;
         let (lent, lent_hosts): (&mut [Lent], bool) = (lent, *lent_hosts);
         let made = positions_ahead(edf, run, ahead);
-        // Whatever steps the lent rotations spends the room (a rotation steps once a pick at
-        // most).
-        let selects = *select_room >= made as u64;
-        *select_room = select_room.saturating_sub(made as u64);
+        let selects = spend_room(select_room, made);
         // Sliced to the run: one count for the loop, no check a pick.
         let (hosts, ahead) = (
             hosts.get_mut(..made).unwrap_or_default(),
@@ -1391,7 +1403,7 @@ impl PrioritySources {
         let host_runs: &mut [HostRun] = host_runs;
         let made = positions_ahead(edf, run, ahead);
         // Its rotations step by a branch, but spend the room all the same.
-        *select_room = select_room.saturating_sub(made as u64);
+        spend_room(select_room, made);
         let (hosts, ahead) = (
             hosts.get_mut(..made).unwrap_or_default(),
             ahead.get(..made).unwrap_or_default(),
@@ -2127,13 +2139,11 @@ impl Picker {
     ) -> Option<HostId> {
         let state = self.priorities.get_mut(priority)?;
         let scheduler = &mut state.locality_healthy_scheduler;
-        let k = scheduler.ahead_next;
-        if k >= scheduler.ahead_len {
+        let Some(k) = scheduler.made_left() else {
             return self.pick_sampled(plan, rng, priority, random);
-        }
+        };
         let mut drawn = Drawn::pair(rng);
-        scheduler.ahead_next = k + 1;
-        let (first, n) = scheduler.span(usize::from(k));
+        let (first, n) = scheduler.take_span(k);
         // Two choices: `fewest_active`'s pair, its count known here.
         if scheduler.consecutive {
             return fewest_active_in_run(2, &mut drawn, first, n, &self.active)
