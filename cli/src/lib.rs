@@ -109,9 +109,13 @@ enum Command {
         /// Seed of the picks (same seed, same picks).
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Requests take time: this endpoint's mean latency, ADDRESS:PORT=MS (repeatable;
-        /// IPv6 as [ADDRESS]:PORT=MS).
-        #[arg(long = "latency", value_name = "ADDRESS:PORT=MS")]
+        // The help as an attribute: rustdoc reads `[ADDRESS]` in a doc comment as a link.
+        #[arg(
+            long = "latency",
+            value_name = "ADDRESS:PORT=MS",
+            help = "Requests take time: this endpoint's mean latency, ADDRESS:PORT=MS \
+                    (repeatable; IPv6 as [ADDRESS]:PORT=MS)"
+        )]
         latency: Vec<String>,
         /// Requests take time: the mean latency of endpoints without --latency, milliseconds
         /// [default with --latency or --rate: 10].
