@@ -1,9 +1,10 @@
 //! YAML documents (feature `yaml`) read into the document tree ([`crate::tree`]).
 //!
-//! `saphyr` loads the text as [`MarkedYaml`]; the tree keeps what the scenario parser needs:
-//! mappings in the order written (keys as strings), sequences, resolved scalars (YAML 1.2 core
-//! schema), and for each value the line it is written on (for a mapping's value, the line of its
-//! key) and its span in the text. One document only; duplicate keys are an error naming the key.
+//! One pass over `saphyr-parser`'s events builds the tree (no `saphyr` document in between), which
+//! keeps what the scenario parser needs: mappings in the order written (keys as strings),
+//! sequences, resolved scalars (YAML 1.2 core schema), and for each value the line it is written
+//! on (for a mapping's value, the line of its key) and its span in the text. [`load`] takes one
+//! document, [`load_stream`] several; duplicate keys are an error naming the key.
 
 use std::collections::{BTreeMap, BTreeSet};
 

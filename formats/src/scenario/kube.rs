@@ -20,7 +20,7 @@ pub(crate) type Read<T> = (T, BTreeSet<String>, Vec<Note>);
 /// messages, paths from the document root. `text` is the document the node was read from.
 ///
 /// # Errors
-/// As [`parse_scenario`] for `config[].resources[]`.
+/// As [`parse_scenario`](super::parse_scenario) for `config[].resources[]`.
 pub(crate) fn istio_resource(
     text: &str,
     node: &Node,
@@ -42,7 +42,7 @@ pub(crate) fn istio_resource(
 /// the scenario's `meshConfig` reader.
 ///
 /// # Errors
-/// As [`parse_scenario`] for `clusters[].meshConfig`.
+/// As [`parse_scenario`](super::parse_scenario) for `clusters[].meshConfig`.
 pub(crate) fn mesh_config(text: &str, node: &Node) -> Result<Read<MeshConfig>, InputError> {
     let mut parser = Parser::new(text);
     let config = parser.mesh_config(node, &At::Root)?;
