@@ -160,6 +160,18 @@ fn ci() -> Result<(), String> {
             ],
             &[],
         ),
+        // The private items' docs too (broken links in them went unnoticed until read by hand),
+        // then the public docs, which also check that no public doc links to a private item.
+        (
+            "cargo",
+            &[
+                "doc",
+                "--workspace",
+                "--no-deps",
+                "--document-private-items",
+            ],
+            &[("RUSTDOCFLAGS", "-D warnings")],
+        ),
         (
             "cargo",
             &["doc", "--workspace", "--no-deps"],
