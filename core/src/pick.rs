@@ -1136,7 +1136,9 @@ struct PrioritySources {
     /// locality-weighted LB each locality's two: 141–435 bytes an endpoint at 10k–100k hosts,
     /// `benches/examples/memory.rs`). Over equal weights the picker reserves none and keeps
     /// its lists and request counts alone, 12–18 bytes an endpoint at 10k–100k hosts (376–435
-    /// when it reserved them whatever the weights).
+    /// when it reserved them whatever the weights). The first sync after a priority's weights
+    /// become unequal reserves them then (a batch that changes a weight is never caught up
+    /// with in place: [`Picker::sync_last_batch`] declines it).
     uniform: bool,
     /// Whether `healthy` is a run of consecutive host indices ([`is_consecutive`]), as of
     /// the last sync (see [`Picker::choose_fast`]).
