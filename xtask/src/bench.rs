@@ -59,6 +59,7 @@ pub(crate) fn report(args: &[String]) -> Result<(), String> {
     let load_before = load_average();
     let start = Instant::now();
     if !skip_run {
+        crate::ensure_cmake()?;
         if home.exists() {
             std::fs::remove_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
         }

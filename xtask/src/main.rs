@@ -39,7 +39,7 @@ tasks:
   test-web     browser tests of the playground: chromium + playwright-core (installed if missing), node --test web/tests/
   bench-report [--skip-run] [--no-wasm]
                the benchmarks in a quick mode (about 10 minutes), meshlb beside its peers, written
-               up as BENCHMARKS.md with docs/bench-pick.svg (needs cmake for pingora's zlib-ng)
+               up as BENCHMARKS.md with docs/bench-pick.svg (installs cmake, for pingora's zlib-ng)
   fuzz TARGET|all [--runs N] [--seconds S] [--minimise]
                coverage-guided fuzzing with cargo-fuzz on nightly (installed if missing); targets:
                json, yaml, envoy, scenario, kube, plan, picks, filter, explain. `cargo test`
@@ -97,8 +97,13 @@ fn setup() -> Result<(), String> {
     if !targets.lines().any(|l| l.trim() == NO_STD_TARGET) {
         run("rustup", &["target", "add", NO_STD_TARGET], &[])?;
     }
-    // pingora-core's zlib (libz-ng-sys) builds with cmake: meshlb-pingora, and the benches'
-    // pingora peers (`cargo bench --no-run` in CI).
+    ensure_cmake()
+}
+
+/// Installs cmake if it is missing: pingora-core's zlib (libz-ng-sys) builds with it, for
+/// meshlb-pingora and the benches' pingora peers (`cargo bench --no-run` in CI, and
+/// `bench-report` on a machine that never ran `setup`).
+pub(crate) fn ensure_cmake() -> Result<(), String> {
     if util::output("cmake", &["--version"]).is_none() {
         util::apt_install("cmake")?;
     }
