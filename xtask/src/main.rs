@@ -39,7 +39,7 @@ tasks:
   test-web     browser tests of the playground: chromium + playwright-core (installed if missing), node --test web/tests/
   bench-report [--skip-run] [--no-wasm]
                the benchmarks in a quick mode (about 10 minutes), meshlb beside its peers, written
-               up as BENCHMARKS.md with docs/bench-pick.svg (installs cmake, for pingora's zlib-ng)
+               up as BENCHMARKS.md with docs/bench-pick.svg (installs cmake if missing: pingora's zlib-ng)
   fuzz TARGET|all [--runs N] [--seconds S] [--minimise]
                coverage-guided fuzzing with cargo-fuzz on nightly (installed if missing); targets:
                json, yaml, envoy, scenario, kube, plan, picks, filter, explain. `cargo test`
