@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::util::{gzip_size, kib, output, relative, run, target_dir, workspace_root};
+use crate::util::{
+    ensure_cmake, gzip_size, kib, output, relative, run, target_dir, workspace_root,
+};
 
 /// The groups the quick run measures (a criterion filter).
 const FILTER: &str = "^(pick|update|table|plan|wasm_native)/";
@@ -59,7 +61,7 @@ pub(crate) fn report(args: &[String]) -> Result<(), String> {
     let load_before = load_average();
     let start = Instant::now();
     if !skip_run {
-        crate::ensure_cmake()?;
+        ensure_cmake()?;
         if home.exists() {
             std::fs::remove_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
         }

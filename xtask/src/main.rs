@@ -97,17 +97,7 @@ fn setup() -> Result<(), String> {
     if !targets.lines().any(|l| l.trim() == NO_STD_TARGET) {
         run("rustup", &["target", "add", NO_STD_TARGET], &[])?;
     }
-    ensure_cmake()
-}
-
-/// Installs cmake if it is missing: pingora-core's zlib (libz-ng-sys) builds with it, for
-/// meshlb-pingora and the benches' pingora peers (`cargo bench --no-run` in CI, and
-/// `bench-report` on a machine that never ran `setup`).
-pub(crate) fn ensure_cmake() -> Result<(), String> {
-    if util::output("cmake", &["--version"]).is_none() {
-        util::apt_install("cmake")?;
-    }
-    Ok(())
+    util::ensure_cmake()
 }
 
 fn demo() -> Result<(), String> {

@@ -89,6 +89,16 @@ pub(crate) fn ensure_wasm_opt() -> Result<(), String> {
     apt_install("binaryen")
 }
 
+/// cmake from Debian: pingora-core's zlib (libz-ng-sys) builds with it, for meshlb-pingora and
+/// the benches' pingora peers (`cargo bench --no-run` in CI, and `bench-report` on a machine
+/// that never ran `setup`).
+pub(crate) fn ensure_cmake() -> Result<(), String> {
+    if output("cmake", &["--version"]).is_some() {
+        return Ok(());
+    }
+    apt_install("cmake")
+}
+
 /// Node.js and npm for the tests (`node --test` needs 18 or newer).
 pub(crate) fn ensure_node() -> Result<(), String> {
     for (program, package) in [("node", "nodejs"), ("npm", "npm")] {
