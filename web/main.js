@@ -5,7 +5,7 @@
 // `init` boots the WebAssembly module; the named exports are meshlb's JavaScript API
 // (wasm/src/lib.rs): explain(input, options?), document(input) (meshlb's own YAML and JSON
 // reader), report(input) and the per-request Balancer.
-import init, { explain, document as readDocument, withHealth, report, Balancer } from "./pkg/meshlb_wasm.js";
+import init, { explain, document as readDocument, withHealth, report, Balancer } from "./pkg/meshlb.js";
 
 import { Editor } from "./editor.js";
 import { renderDiagram, drawFlows, h } from "./draw.js";

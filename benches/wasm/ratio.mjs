@@ -85,7 +85,7 @@ const simulate = measure((n) => {
 }, 5, 11);
 console.log(`wasm\tpick\t${pick.toFixed(1)}`);
 console.log(`wasm\tpick_index\t${pickIndex.toFixed(1)}`);
-// The pick without a hash key, returned as a plain number (no `Result`).
+// The pick without a hash key (no argument to check).
 console.log(`wasm\tpick_next\t${pickNext.toFixed(1)}`);
 // Per pick of a `pickMany(10000)` call: the picks without a JavaScript-to-wasm call each.
 console.log(`wasm\tpick_many\t${pickMany.toFixed(1)}`);

@@ -562,6 +562,9 @@ pub struct Balancer {
     /// `pick()`'s object for each endpoint of the explanation, made at the endpoint's first
     /// pick since the last update and copied for each pick after it (`None`: not made yet).
     objects: Vec<Option<JsValue>>,
+    /// The error of the last per-request call that failed, until `__failure()` takes it (see
+    /// [`Balancer::settle`]).
+    failure: Option<JsValue>,
 }
 
 /// Rust-side helpers, not exported to JavaScript.
@@ -577,6 +580,7 @@ impl Balancer {
             open: Vec::new(),
             free: Vec::new(),
             objects: Vec::new(),
+            failure: None,
         })
     }
 
@@ -632,6 +636,60 @@ impl Balancer {
         self.free.push(ticket);
         self.inner.finish(&picked);
         Ok(())
+    }
+
+    /// `pick(hashKey?)`'s answer: the endpoint's object, `null` when none can serve.
+    fn pick_object(&mut self, hash_key: Option<&JsValue>) -> Result<JsValue, JsError> {
+        let key = optional_key(hash_key)?;
+        match self.pick_index_key(key.as_deref()) {
+            Some(index) => self.object(index, None),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// `start(hashKey?)`'s answer: as [`Balancer::pick_object`], the object with its `ticket`.
+    fn start_object(&mut self, hash_key: Option<&JsValue>) -> Result<JsValue, JsError> {
+        let key = optional_key(hash_key)?;
+        match self.start_index_key(key.as_deref()) {
+            Some((index, ticket)) => self.object(index, Some(ticket)),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// `finish(picked)`: the request `start()` returned (or its `ticket`) ended.
+    fn finish_picked(&mut self, picked: &JsValue) -> Result<(), JsError> {
+        let ticket = if picked.as_f64().is_some() {
+            picked.clone()
+        } else if picked.is_object() {
+            Reflect::get(picked, &JsValue::from_str("ticket"))
+                .map_err(|e| error(format!("picked: {}", describe(&e))))?
+        } else {
+            return Err(error(format!(
+                "picked: expected what start() returned, got {}",
+                type_name(picked)
+            )));
+        };
+        if ticket.is_undefined() {
+            return Err(error(
+                "picked: no ticket: only what start() returns is finished (pick() ends at once)",
+            ));
+        }
+        let ticket = integer(&ticket, "picked.ticket", u64::from(u32::MAX)).map_err(error)?;
+        self.finish_ticket(u32::try_from(ticket).unwrap_or(u32::MAX))
+            .map_err(error)
+    }
+
+    /// A per-request call's answer: `result`'s value, or `failed` with the error kept for
+    /// `__failure()`. wasm/js/calls.js throws it, once the call has returned: wasm-bindgen
+    /// hands a `Result` back from wasm as a new array (and an object through its table of
+    /// references) at every call, most of a `pick()`'s or `pickIndex()`'s time, and a throw out
+    /// of wasm would skip what releases its borrow of the balancer (which the next call then
+    /// finds taken).
+    fn settle<T>(&mut self, result: Result<T, JsError>, failed: T) -> T {
+        result.unwrap_or_else(|e| {
+            self.failure = Some(e.into());
+            failed
+        })
     }
 
     /// The explanation's endpoint `index` as a pick returns it.
@@ -708,96 +766,53 @@ impl Balancer {
         Self::from_text(&text, &options.options, seed).map_err(error)
     }
 
-    /// `pick(hashKey?)`: the endpoint of the next request, `null` when none can serve (Envoy's
-    /// 503 "no healthy upstream"). `hashKey` (a string or UTF-8 bytes) is the request's hash
-    /// key for RING_HASH and MAGLEV, hashed as the CLI's `--hash`; without it the hash is
-    /// random, drawn from the seeded generator.
-    ///
-    /// # Errors
-    /// A `hashKey` that is not a string or a `Uint8Array`.
-    #[wasm_bindgen(unchecked_return_type = "Picked | null")]
-    pub fn pick(
-        &mut self,
-        #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
-        hash_key: Option<HashKey>,
-    ) -> Result<JsValue, JsError> {
-        let key = optional_key(hash_key.as_ref().map(AsRef::as_ref))?;
-        match self.pick_index_key(key.as_deref()) {
-            Some(index) => self.object(index, None),
-            None => Ok(JsValue::NULL),
-        }
+    /// `pick(hashKey?)`, which the package's `Balancer` (wasm/js/calls.js) documents and throws
+    /// for: the endpoint's object, `null` when none can serve, `undefined` when the call failed
+    /// (its error kept for `__failure()`).
+    #[wasm_bindgen(js_name = __pick, skip_typescript)]
+    pub fn pick_call(&mut self, hash_key: Option<HashKey>) -> JsValue {
+        let picked = self.pick_object(hash_key.as_ref().map(AsRef::as_ref));
+        self.settle(picked, JsValue::UNDEFINED)
     }
 
-    /// `pickIndex(hashKey?)`: as `pick`, only the endpoint's index into the explanation's
-    /// `endpoints` (-1 when none can serve): the same pick without building an object, for
-    /// callers that keep the endpoints themselves (as `pickMany`, one request at a time).
-    ///
-    /// # Errors
-    /// A `hashKey` that is not a string or a `Uint8Array`.
-    #[wasm_bindgen(js_name = pickIndex)]
-    pub fn pick_index(
-        &mut self,
-        #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
-        hash_key: Option<HashKey>,
-    ) -> Result<i32, JsError> {
-        let key = optional_key(hash_key.as_ref().map(AsRef::as_ref))?;
-        Ok(js_index(self.pick_index_key(key.as_deref())))
+    /// `pickIndex(hashKey?)` (wasm/js/calls.js): the endpoint's index, -1 when none can serve,
+    /// [`FAILED_INDEX`] when the call failed (its error kept for `__failure()`).
+    #[wasm_bindgen(js_name = __pickIndex, skip_typescript)]
+    pub fn pick_index_call(&mut self, hash_key: Option<HashKey>) -> i32 {
+        let index = optional_key(hash_key.as_ref().map(AsRef::as_ref))
+            .map(|key| js_index(self.pick_index_key(key.as_deref())));
+        self.settle(index, FAILED_INDEX)
     }
 
     /// `pickNext()`: as `pickIndex()` without a hash key (RING_HASH and MAGLEV draw the hash from
     /// the seeded generator), the endpoint's index into the explanation's `endpoints`, -1 when
-    /// none can serve. It cannot fail, so it returns a plain number: `pickIndex`'s `Result`
-    /// comes back from wasm as a fresh array at every call, which was most of its cost.
+    /// none can serve. It takes no argument and cannot fail: a call into wasm and nothing else
+    /// (`pickIndex()` also checks its argument's type, and whether the call failed).
     #[wasm_bindgen(js_name = pickNext)]
     pub fn pick_next(&mut self) -> i32 {
         js_index(self.pick_index_key(None))
     }
 
-    /// `start(hashKey?)`: as `pick`, for a request that stays active on its endpoint (least
-    /// request counts it) until `finish(picked)`; the result carries its `ticket`.
-    ///
-    /// # Errors
-    /// A `hashKey` that is not a string or a `Uint8Array`.
-    #[wasm_bindgen(unchecked_return_type = "Picked | null")]
-    pub fn start(
-        &mut self,
-        #[wasm_bindgen(js_name = hashKey, unchecked_optional_param_type = "string | Uint8Array")]
-        hash_key: Option<HashKey>,
-    ) -> Result<JsValue, JsError> {
-        let key = optional_key(hash_key.as_ref().map(AsRef::as_ref))?;
-        match self.start_index_key(key.as_deref()) {
-            Some((index, ticket)) => self.object(index, Some(ticket)),
-            None => Ok(JsValue::NULL),
-        }
+    /// `start(hashKey?)` (wasm/js/calls.js): as `__pick`, the object with its `ticket`.
+    #[wasm_bindgen(js_name = __start, skip_typescript)]
+    pub fn start_call(&mut self, hash_key: Option<HashKey>) -> JsValue {
+        let started = self.start_object(hash_key.as_ref().map(AsRef::as_ref));
+        self.settle(started, JsValue::UNDEFINED)
     }
 
-    /// `finish(picked)`: the request `start()` returned (or its `ticket`) ended.
-    ///
-    /// # Errors
-    /// Not a `Picked` from `start()` (nor a ticket number); a request finished already.
-    pub fn finish(
-        &mut self,
-        #[wasm_bindgen(unchecked_param_type = "Picked | number")] picked: JsValue,
-    ) -> Result<(), JsError> {
-        let ticket = if picked.as_f64().is_some() {
-            picked
-        } else if picked.is_object() {
-            Reflect::get(&picked, &JsValue::from_str("ticket"))
-                .map_err(|e| error(format!("picked: {}", describe(&e))))?
-        } else {
-            return Err(error(format!(
-                "picked: expected what start() returned, got {}",
-                type_name(&picked)
-            )));
-        };
-        if ticket.is_undefined() {
-            return Err(error(
-                "picked: no ticket: only what start() returns is finished (pick() ends at once)",
-            ));
-        }
-        let ticket = integer(&ticket, "picked.ticket", u64::from(u32::MAX)).map_err(error)?;
-        self.finish_ticket(u32::try_from(ticket).unwrap_or(u32::MAX))
-            .map_err(error)
+    /// `finish(picked)` (wasm/js/calls.js): whether the request finished, `false` when the call
+    /// failed (its error kept for `__failure()`).
+    #[wasm_bindgen(js_name = __finish, skip_typescript)]
+    pub fn finish_call(&mut self, picked: JsValue) -> bool {
+        let finished = self.finish_picked(&picked);
+        self.settle(finished.map(|()| true), false)
+    }
+
+    /// The error of the last per-request call that failed (`undefined` if none did since the
+    /// last time it was taken), for wasm/js/calls.js to throw.
+    #[wasm_bindgen(js_name = __failure, skip_typescript)]
+    pub fn take_failure(&mut self) -> JsValue {
+        self.failure.take().unwrap_or(JsValue::UNDEFINED)
     }
 
     /// `activeRequests(index)`: requests started and not finished on the explanation's
@@ -929,6 +944,9 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = ["String", "prototype", "isWellFormed"], js_name = call)]
     fn is_well_formed(s: &JsString) -> Result<bool, JsValue>;
 }
+
+/// `__pickIndex`'s answer when the call failed (-1 is "no endpoint could serve").
+const FAILED_INDEX: i32 = -2;
 
 /// An endpoint's index into the explanation's `endpoints` as JavaScript gets it: -1 when no
 /// endpoint could serve (`pickIndex`, `pickNext`, `pickMany`).

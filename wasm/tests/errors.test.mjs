@@ -344,3 +344,33 @@ test("hostile objects (revoked proxies, throwing or lying getters) throw Errors 
   balancer.free();
   expected.free();
 });
+
+test("each per-request call throws its own error once, after the call returned: the balancer goes on, free() included", () => {
+  const text = read("examples/envoy/maglev.json");
+  const balancer = new meshlb.Balancer(text, undefined, 5);
+  const expected = new meshlb.Balancer(text, undefined, 5);
+  assert.ok(balancer instanceof meshlb.Balancer);
+  const failing = [
+    [() => balancer.pick(7), /^hashKey: expected a string or a Uint8Array, got number$/],
+    [() => balancer.pickIndex(true), /^hashKey: expected a string or a Uint8Array, got boolean$/],
+    [() => balancer.start([1]), /^hashKey: expected a string or a Uint8Array, got an array$/],
+    [() => balancer.finish("x"), /^picked: expected what start\(\) returned, got string$/],
+    [() => balancer.finish(12345), /^ticket 12345: no request in flight has it \(finished already\?\)$/],
+  ];
+  for (let round = 0; round < 3; round++) {
+    for (const [fn, message] of failing) {
+      assert.throws(fn, (e) => e instanceof Error && message.test(e.message), String(fn));
+      // Taken by the throw: no error is left for a later call to find.
+      assert.equal(balancer.__failure(), undefined);
+      // The next calls answer as a balancer that saw no failure.
+      assert.deepStrictEqual(balancer.pick("k"), expected.pick("k"));
+      assert.equal(balancer.pickIndex(), expected.pickIndex());
+      const started = balancer.start();
+      assert.deepStrictEqual(started, expected.start());
+      assert.equal(balancer.finish(started), undefined);
+      expected.finish(started.ticket);
+    }
+  }
+  balancer.free();
+  expected.free();
+});

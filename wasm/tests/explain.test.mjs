@@ -91,7 +91,7 @@ test("the --target web package (the playground's) gives the same explanation", a
   const { pathToFileURL } = await import("node:url");
   const { root } = await import("./helpers.mjs");
   const pkg = process.env.MESHLB_WASM_WEB ?? join(root, "target", "dist", "web", "pkg");
-  const web = await import(pathToFileURL(join(pkg, "meshlb_wasm.js")).href);
+  const web = await import(pathToFileURL(join(pkg, "meshlb.js")).href);
   web.initSync({ module: readFileSync(join(pkg, "meshlb_wasm_bg.wasm")) });
   for (const file of ["examples/default.yaml", "examples/envoy/maglev.json"]) {
     assert.deepStrictEqual(web.explain(read(file)), meshlb.explain(read(file)));

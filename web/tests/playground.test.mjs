@@ -36,7 +36,7 @@ let context;
 let scratch;
 
 before(async () => {
-  for (const file of ["index.html", "pkg/meshlb_wasm.js", "pkg/meshlb_wasm_bg.wasm", "presets/presets.json"]) {
+  for (const file of ["index.html", "pkg/meshlb.js", "pkg/meshlb_wasm_bg.wasm", "presets/presets.json"]) {
     assert.ok(existsSync(join(WEB, file)), `${join(WEB, file)} is missing: build the playground first (cargo xtask test-web does)`);
   }
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (cargo xtask test-web does)`);

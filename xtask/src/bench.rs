@@ -660,7 +660,7 @@ fn wasm_section(md: &mut String, rows: &[Row], node: &str) {
          against the native `pick_index`: the same picks without a JavaScript-to-wasm call \
          each, so the difference between it and `pick_index` is what crossing into wasm \
          costs. `pick_next` is one `pickNext()` call against the same: the pick without a \
-         hash key, returned as a plain number where `pickIndex()` returns a `Result`.\n\n\
+         hash key, where `pickIndex()` takes one (`undefined` here) and checks its type.\n\n\
          | call | ratio |\n|---|---|"
     );
     for (what, native) in [

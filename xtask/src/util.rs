@@ -155,3 +155,39 @@ pub(crate) fn gzip_size(path: &Path) -> Result<u64, String> {
         Err(format!("gzip {} failed", path.display()))
     }
 }
+
+/// `package` in `dir/node_modules` at the version `dir/package.json` pins, installed by `npm ci`
+/// from `dir/package-lock.json` when it is missing or another.
+pub(crate) fn ensure_npm_pinned(dir: &Path, package: &str) -> Result<(), String> {
+    let wanted = pinned_version(&dir.join("package.json"), package)?;
+    let installed = dir.join("node_modules").join(package).join("package.json");
+    if installed.exists() && pinned_version(&installed, "version").ok().as_deref() == Some(&wanted)
+    {
+        return Ok(());
+    }
+    run(Command::new("npm").current_dir(dir).args([
+        "ci",
+        "--ignore-scripts",
+        "--no-audit",
+        "--no-fund",
+    ]))
+}
+
+/// The string value of the first `"key": "value"` in a JSON file (enough for package.json).
+fn pinned_version(path: &Path, key: &str) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let needle = format!("\"{key}\"");
+    let rest = &text[text
+        .find(&needle)
+        .ok_or_else(|| format!("{}: no {needle}", path.display()))?
+        + needle.len()..];
+    let start = rest
+        .find('"')
+        .ok_or_else(|| format!("{}: {needle} has no value", path.display()))?
+        + 1;
+    let end = start
+        + rest[start..]
+            .find('"')
+            .ok_or_else(|| format!("{}: bad {needle}", path.display()))?;
+    Ok(rest[start..end].to_string())
+}

@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::util::{
-    TARGET, ensure_node, ensure_wasm_opt, gzip_size, kib, output, relative, run, target_dir, timed,
-    wasm_opt_features, workspace_root,
+    TARGET, ensure_node, ensure_npm_pinned, ensure_wasm_opt, gzip_size, kib, output, relative, run,
+    target_dir, timed, wasm_opt_features, workspace_root,
 };
 
 /// The module's gzip budget (250 KiB): reported by [`build()`] and [`test()`] as a warning.
@@ -108,6 +108,7 @@ pub(crate) fn build() -> Result<(), String> {
             ])
             .arg(out)
             .arg(&module))?;
+        entry(&root.join("wasm/js"), out, bindgen_target == "nodejs")?;
         if bindgen_target == "nodejs" {
             commonjs_snippets(&out.join("snippets"))?;
         }
@@ -204,12 +205,33 @@ pub(crate) fn test() -> Result<(), String> {
             "MESHLB_WASM_WEB",
             target_dir.join("dist").join("web").join("pkg"),
         ))?;
+    check_types(&root, &target_dir.join("dist"))?;
     // Over budget is reported, not fatal, while the module is being brought under it (the
     // gzip size is printed either way).
     if let Err(over) = check_sizes(&root, &target_dir) {
         eprintln!("xtask: warning: {over}");
     }
     Ok(())
+}
+
+/// Compiles wasm/tests/types/'s callers of the two packages' declarations (`node.ts`,
+/// `web.mts`) with `tsc --strict`, from `dist/types/` (their imports are `../node/` and
+/// `../web/pkg/`), by the TypeScript its package-lock.json pins.
+fn check_types(root: &Path, dist: &Path) -> Result<(), String> {
+    let types = root.join("wasm").join("tests").join("types");
+    ensure_npm_pinned(&types, "typescript")?;
+    let out = dist.join("types");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let callers = ["node.ts", "web.mts"];
+    for file in callers {
+        copy(&types.join(file), &out.join(file))?;
+    }
+    run(Command::new("node")
+        .arg(types.join("node_modules/typescript/bin/tsc"))
+        .args([
+            "--noEmit", "--strict", "--module", "nodenext", "--target", "esnext",
+        ])
+        .args(callers.map(|file| out.join(file))))
 }
 
 fn ensure_target() -> Result<(), String> {
@@ -292,7 +314,7 @@ fn workspace_version(root: &Path) -> Result<String, String> {
 /// The npm manifest of one package.
 fn package_json(version: &str, web: bool) -> String {
     let module = if web {
-        "\n  \"type\": \"module\",\n  \"module\": \"meshlb_wasm.js\",\n  \"sideEffects\": false,"
+        "\n  \"type\": \"module\",\n  \"module\": \"meshlb.js\",\n  \"sideEffects\": false,"
     } else {
         ""
     };
@@ -309,9 +331,13 @@ fn package_json(version: &str, web: bool) -> String {
   "license": "Apache-2.0",
   "repository": "https://example.invalid/meshlb",
   "keywords": ["envoy", "istio", "load-balancing", "service-mesh", "wasm"],{module}
-  "main": "meshlb_wasm.js",
-  "types": "meshlb_wasm.d.ts",
+  "main": "meshlb.js",
+  "types": "meshlb.d.ts",
   "files": [
+    "meshlb.js",
+    "meshlb.d.ts",
+    "calls.js",
+    "calls.d.ts",
     "meshlb_wasm_bg.wasm",
     "meshlb_wasm.js",
     "meshlb_wasm.d.ts",
@@ -335,12 +361,30 @@ fn copy(from: &Path, to: &Path) -> Result<(), String> {
         .map_err(|e| format!("copy {} to {}: {e}", from.display(), to.display()))
 }
 
+/// Writes the package's entry into `out` beside wasm-bindgen's module: `meshlb.js` and its
+/// types, which give `Balancer` the calls of `calls.js` (see there), from `js` (wasm/js/): the
+/// Node package's CommonJS (`node.*`, and `calls.js` rewritten by [`commonjs`]) or the web
+/// package's ES modules (`web.*`).
+fn entry(js: &Path, out: &Path, node: bool) -> Result<(), String> {
+    let (entry, types) = if node {
+        ("node.js", "node.d.ts")
+    } else {
+        ("web.js", "web.d.ts")
+    };
+    copy(&js.join(entry), &out.join("meshlb.js"))?;
+    copy(&js.join(types), &out.join("meshlb.d.ts"))?;
+    copy(&js.join("calls.d.ts"), &out.join("calls.d.ts"))?;
+    copy(&js.join("calls.js"), &out.join("calls.js"))?;
+    if node {
+        commonjs(&out.join("calls.js"))?;
+    }
+    Ok(())
+}
+
 /// wasm-bindgen writes the crate's `inline_js` snippets as ES modules, and its `nodejs` package
 /// `require`s them: Node loads an ES module through `require` (told by its syntax, in a `.js`
 /// file) only from 20.19 and 22.12, and not with `--no-experimental-require-module`. Each
-/// snippet of the Node package under `dir` becomes CommonJS: strict, its `export function NAME(`
-/// declarations plain ones, exported by `module.exports`. Any other `export` is an error: the
-/// rewrite knows only that form.
+/// snippet of the Node package under `dir` becomes CommonJS ([`commonjs`]).
 fn commonjs_snippets(dir: &Path) -> Result<(), String> {
     if !dir.is_dir() {
         return Ok(());
@@ -352,37 +396,42 @@ fn commonjs_snippets(dir: &Path) -> Result<(), String> {
             commonjs_snippets(&path)?;
             continue;
         }
-        if path.extension().is_none_or(|e| e != "js") {
-            continue;
+        if path.extension().is_some_and(|e| e == "js") {
+            commonjs(&path)?;
         }
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut names = Vec::new();
-        let mut body = String::from("\"use strict\";\n");
-        for (n, line) in text.lines().enumerate() {
-            if let Some(rest) = line.strip_prefix("export function ") {
-                let name: String = rest
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
-                    .collect();
-                names.push(name);
-                body.push_str("function ");
-                body.push_str(rest);
-            } else if line.split_whitespace().any(|word| word == "export") {
-                return Err(format!(
-                    "{}:{}: only `export function NAME(` is rewritten as CommonJS for the Node package",
-                    path.display(),
-                    n + 1
-                ));
-            } else {
-                body.push_str(line);
-            }
-            body.push('\n');
-        }
-        body.push_str(&format!("module.exports = {{ {} }};\n", names.join(", ")));
-        write(&path, &body)?;
     }
     Ok(())
+}
+
+/// Rewrites the ES module at `path` as CommonJS: strict, its `export function NAME(`
+/// declarations plain ones, exported by `module.exports`. Any other `export` is an error: the
+/// rewrite knows only that form.
+fn commonjs(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut names = Vec::new();
+    let mut body = String::from("\"use strict\";\n");
+    for (n, line) in text.lines().enumerate() {
+        if let Some(rest) = line.strip_prefix("export function ") {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$')
+                .collect();
+            names.push(name);
+            body.push_str("function ");
+            body.push_str(rest);
+        } else if line.split_whitespace().any(|word| word == "export") {
+            return Err(format!(
+                "{}:{}: only `export function NAME(` is rewritten as CommonJS for the Node package",
+                path.display(),
+                n + 1
+            ));
+        } else {
+            body.push_str(line);
+        }
+        body.push('\n');
+    }
+    body.push_str(&format!("module.exports = {{ {} }};\n", names.join(", ")));
+    write(path, &body)
 }
 
 /// Copies a directory tree, leaving out generated or installed folders (`pkg`, `node_modules`).

@@ -16,7 +16,9 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
-use crate::util::{apt_install, ensure_node, relative, run, target_dir, workspace_root};
+use crate::util::{
+    apt_install, ensure_node, ensure_npm_pinned, relative, run, target_dir, workspace_root,
+};
 use std::time::{Duration, Instant};
 
 /// The port the playground tries first; the next ones follow when it is taken.
@@ -86,7 +88,7 @@ pub(crate) fn test() -> Result<(), String> {
     let root = workspace_root();
     ensure_chromium()?;
     ensure_node()?;
-    ensure_playwright(&root)?;
+    ensure_npm_pinned(&root.join("web").join("tests"), "playwright-core")?;
     crate::wasm::build()?;
     let dist = dist(&root);
     presets(&root, &dist)?;
@@ -382,42 +384,6 @@ fn ensure_chromium() -> Result<(), String> {
         return Ok(());
     }
     apt_install("chromium")
-}
-
-/// `playwright-core` in `web/tests/node_modules`, as `web/tests/package-lock.json` pins it.
-fn ensure_playwright(root: &Path) -> Result<(), String> {
-    let tests = root.join("web").join("tests");
-    let wanted = pinned_version(&tests.join("package.json"), "playwright-core")?;
-    let installed = tests.join("node_modules/playwright-core/package.json");
-    if installed.exists() && pinned_version(&installed, "version").ok().as_deref() == Some(&wanted)
-    {
-        return Ok(());
-    }
-    run(Command::new("npm").current_dir(&tests).args([
-        "ci",
-        "--ignore-scripts",
-        "--no-audit",
-        "--no-fund",
-    ]))
-}
-
-/// The string value of the first `"key": "value"` in a JSON file (enough for package.json).
-fn pinned_version(path: &Path, key: &str) -> Result<String, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let needle = format!("\"{key}\"");
-    let rest = &text[text
-        .find(&needle)
-        .ok_or_else(|| format!("{}: no {needle}", path.display()))?
-        + needle.len()..];
-    let start = rest
-        .find('"')
-        .ok_or_else(|| format!("{}: {needle} has no value", path.display()))?
-        + 1;
-    let end = start
-        + rest[start..]
-            .find('"')
-            .ok_or_else(|| format!("{}: bad {needle}", path.display()))?;
-    Ok(rest[start..end].to_string())
 }
 
 /// Where `cargo xtask wasm` puts the playground.

@@ -1,0 +1,2 @@
+export * from "./meshlb_wasm.js";
+export { BalancerWithCalls as Balancer } from "./calls.js";

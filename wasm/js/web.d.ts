@@ -1,0 +1,3 @@
+export * from "./meshlb_wasm.js";
+export { default } from "./meshlb_wasm.js";
+export { BalancerWithCalls as Balancer } from "./calls.js";
