@@ -776,7 +776,7 @@ impl Balancer {
     }
 
     /// `pickIndex(hashKey?)` (wasm/js/calls.js): the endpoint's index, -1 when none can serve,
-    /// [`FAILED_INDEX`] when the call failed (its error kept for `__failure()`).
+    /// -2 (`FAILED_INDEX`) when the call failed (its error kept for `__failure()`).
     #[wasm_bindgen(js_name = __pickIndex, skip_typescript)]
     pub fn pick_index_call(&mut self, hash_key: Option<HashKey>) -> i32 {
         let index = optional_key(hash_key.as_ref().map(AsRef::as_ref))
