@@ -3,15 +3,16 @@
 //! [`build()`] installs what it needs when missing (the `wasm32-unknown-unknown` target,
 //! `wasm-bindgen-cli` of exactly the `wasm-bindgen` crate's version, Debian's `binaryen` for
 //! `wasm-opt`), builds `meshlb-wasm` with the `wasm-release` profile, shrinks the module with
-//! `wasm-opt`, runs `wasm-bindgen` on it twice, writes the npm `package.json` files and prints
-//! the sizes:
+//! `wasm-opt`, runs `wasm-bindgen` on it twice, adds the packages' entry (`meshlb.js`, from
+//! `wasm/js/`), writes the npm `package.json` files and prints the sizes:
 //!
 //! - `target/dist/node/`: `--target nodejs` (CommonJS; `require` or `import` it),
 //! - `target/dist/web/`: the playground, a copy of `web/` with its `--target web` package in
 //!   `target/dist/web/pkg/`, a folder any static server can serve.
 //!
 //! [`test()`] builds the native CLI in release and runs `node --test` on `wasm/tests/`, which
-//! compares the package with the CLI.
+//! compares the package with the CLI, then compiles TypeScript callers of both packages
+//! (`wasm/tests/types/`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
