@@ -1,7 +1,7 @@
 // The wasm package under Node, timed on the calls the `wasm_native/default` criterion group
-// times natively (benches/benches/wasm_native.rs): `Balancer.pick()`, `Balancer.pickIndex()`,
-// `Balancer.pickNext()`, `explain()` and `simulate({ requests: 10000 })` on the built-in default scenario
-// (examples/default.yaml).
+// times natively (benches/benches/wasm_native.rs): `Balancer.pick()`, `Balancer.pickIndex()`
+// without and with a hash key (a string, or its bytes), `Balancer.pickNext()`, `explain()` and
+// `simulate({ requests: 10000 })` on the built-in default scenario (examples/default.yaml).
 //
 // Usage: node benches/wasm/ratio.mjs target/dist/node
 // Prints one line per call, tab-separated: `wasm <call> <median nanoseconds per call>` (what
@@ -59,6 +59,22 @@ const pickIndex = measure((n) => {
   for (let i = 0; i < n; i++) s += indexed.pickIndex();
   return s;
 }, 100000);
+// Hash keys taken in turn, as the native `pick_index_keyed` takes them: strings, and the same
+// as bytes.
+const keys = Array.from({ length: 1024 }, (_, i) => `user-${i}`);
+const keyBytes = keys.map((key) => new TextEncoder().encode(key));
+const keyed = new meshlb.Balancer(text, undefined, 1);
+const pickIndexText = measure((n) => {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += keyed.pickIndex(keys[(i + 1) & 1023]);
+  return s;
+}, 100000);
+const pickIndexBytes = measure((n) => {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += keyed.pickIndex(keyBytes[(i + 1) & 1023]);
+  return s;
+}, 100000);
+keyed.free();
 const next = new meshlb.Balancer(text, undefined, 1);
 const pickNext = measure((n) => {
   let s = 0;
@@ -85,6 +101,9 @@ const simulate = measure((n) => {
 }, 5, 11);
 console.log(`wasm\tpick\t${pick.toFixed(1)}`);
 console.log(`wasm\tpick_index\t${pickIndex.toFixed(1)}`);
+// With a hash key: a string, or its UTF-8 bytes.
+console.log(`wasm\tpick_index_text\t${pickIndexText.toFixed(1)}`);
+console.log(`wasm\tpick_index_bytes\t${pickIndexBytes.toFixed(1)}`);
 // The pick without a hash key (no argument to check).
 console.log(`wasm\tpick_next\t${pickNext.toFixed(1)}`);
 // Per pick of a `pickMany(10000)` call: the picks without a JavaScript-to-wasm call each.

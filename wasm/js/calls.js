@@ -1,5 +1,6 @@
 // The package's `Balancer`: the class wasm-bindgen generates from wasm/src/lib.rs, with the calls
-// made once a request (`pick`, `pickIndex`, `start`, `finish`) throwing their errors here.
+// made once a request (`pick`, `pickIndex`, `start`, `finish`) throwing their errors here, and
+// their hash keys passed the quickest way that reads them right.
 //
 // wasm-bindgen hands a `Result` back from wasm as a new array at every call, and an object
 // through its table of references; under Node 20 that was most of a call's time (`pick()` 105 →
@@ -10,6 +11,40 @@
 //
 // One source for both packages: `cargo xtask wasm` copies it as it is into the web package (an
 // ES module) and rewrites it as CommonJS for the Node package.
+
+// A `hashKey` goes ahead of its call by wasm-bindgen's own passing (`__keyText`, `__keyBytes`:
+// the text encoded straight into wasm's memory, the bytes copied there) when that gives the
+// bytes the general path would read: a well-formed string, or a plain `Uint8Array` or Node
+// `Buffer` (not a `Proxy`, another subclass, or one with a `length` of its own, whose length
+// may lie or throw), of at most `PASSED_AHEAD` units, far below the size limit. Under Node 20 on the maglev
+// example, `pickIndex(key)` took 323 ns with a string and 1,258 with bytes through the general
+// path's checks and copies. Other keys take the general path, which checks them and names
+// what is wrong.
+const PASSED_AHEAD = 1 << 16;
+const isWellFormed = String.prototype.isWellFormed;
+const plainBytes = [Uint8Array.prototype, globalThis.Buffer?.prototype].filter(Boolean);
+
+/** `hashKey`, or `undefined` once passed ahead of the call `balancer` makes next. */
+function passAhead(balancer, hashKey) {
+  if (typeof hashKey === "string") {
+    if (hashKey.length <= PASSED_AHEAD && isWellFormed !== undefined && isWellFormed.call(hashKey)) {
+      balancer.__keyText(hashKey);
+      return undefined;
+    }
+  } else if (
+    ArrayBuffer.isView(hashKey) &&
+    plainBytes.includes(Object.getPrototypeOf(hashKey)) &&
+    !Object.hasOwn(hashKey, "length") &&
+    // Not `hashKey.length`: under Node 20 (V8 11.3), reading it here crashed the process
+    // once the Node tests had run for a while (SIGSEGV; not with `--no-opt` or
+    // `--no-turbo-inline-js-wasm-calls`). A `Uint8Array`'s byte length is its length.
+    hashKey.byteLength <= PASSED_AHEAD
+  ) {
+    balancer.__keyBytes(hashKey);
+    return undefined;
+  }
+  return hashKey;
+}
 
 /** The `Balancer` class of the packages: `Generated`, wasm-bindgen's, with the calls above. */
 export function withCalls(Generated) {
@@ -22,7 +57,7 @@ export function withCalls(Generated) {
      * `Uint8Array`.
      */
     pick(hashKey) {
-      const picked = this.__pick(hashKey);
+      const picked = this.__pick(hashKey === undefined ? undefined : passAhead(this, hashKey));
       if (picked === undefined) throw this.__failure();
       return picked;
     }
@@ -33,7 +68,7 @@ export function withCalls(Generated) {
      * callers that keep the endpoints themselves (as `pickMany`, one request at a time).
      */
     pickIndex(hashKey) {
-      const index = this.__pickIndex(hashKey);
+      const index = this.__pickIndex(hashKey === undefined ? undefined : passAhead(this, hashKey));
       if (index === -2) throw this.__failure();
       return index;
     }
@@ -43,7 +78,7 @@ export function withCalls(Generated) {
      * request counts it) until `finish(picked)`; the result carries its `ticket`.
      */
     start(hashKey) {
-      const started = this.__start(hashKey);
+      const started = this.__start(hashKey === undefined ? undefined : passAhead(this, hashKey));
       if (started === undefined) throw this.__failure();
       return started;
     }

@@ -565,6 +565,9 @@ pub struct Balancer {
     /// The error of the last per-request call that failed, until `__failure()` takes it (see
     /// [`Balancer::settle`]).
     failure: Option<JsValue>,
+    /// The hash of the key `__keyText` or `__keyBytes` passed ahead of the call that follows
+    /// it at once and takes it (see wasm/js/calls.js).
+    key_hash: Option<u64>,
 }
 
 /// Rust-side helpers, not exported to JavaScript.
@@ -581,6 +584,7 @@ impl Balancer {
             free: Vec::new(),
             objects: Vec::new(),
             failure: None,
+            key_hash: None,
         })
     }
 
@@ -597,16 +601,27 @@ impl Balancer {
         self.inner.pick_index(key.map(meshlb::hash_key))
     }
 
+    /// The request hash of a per-request call given `hash_key`: the key's, else the one passed
+    /// ahead of the call (`__keyText`, `__keyBytes`), else none (RING_HASH and MAGLEV draw it).
+    fn call_hash(&mut self, hash_key: Option<&JsValue>) -> Result<Option<u64>, JsError> {
+        let key = optional_key(hash_key)?;
+        Ok(key
+            .as_deref()
+            .map(meshlb::hash_key)
+            .or_else(|| self.key_hash.take()))
+    }
+
     /// Picks for one request that stays active until [`Balancer::finish_ticket`] with the
     /// returned `ticket`.
     pub fn start_key(&mut self, key: Option<&[u8]>) -> Option<PickedEndpoint> {
-        let (index, ticket) = self.start_index_key(key)?;
+        let (index, ticket) = self.start_index_hash(key.map(meshlb::hash_key))?;
         self.endpoint(index, Some(ticket))
     }
 
-    /// As [`Balancer::start_key`], only the endpoint's index and the request's ticket.
-    fn start_index_key(&mut self, key: Option<&[u8]>) -> Option<(usize, u32)> {
-        let picked = self.inner.start(key.map(meshlb::hash_key))?;
+    /// As [`Balancer::start_key`] of a key of hash `hash`, only the endpoint's index and the
+    /// request's ticket.
+    fn start_index_hash(&mut self, hash: Option<u64>) -> Option<(usize, u32)> {
+        let picked = self.inner.start(hash)?;
         let index = picked.index;
         let ticket = match self.free.pop() {
             Some(t) => t,
@@ -640,8 +655,8 @@ impl Balancer {
 
     /// `pick(hashKey?)`'s answer: the endpoint's object, `null` when none can serve.
     fn pick_object(&mut self, hash_key: Option<&JsValue>) -> Result<JsValue, JsError> {
-        let key = optional_key(hash_key)?;
-        match self.pick_index_key(key.as_deref()) {
+        let hash = self.call_hash(hash_key)?;
+        match self.inner.pick_index(hash) {
             Some(index) => self.object(index, None),
             None => Ok(JsValue::NULL),
         }
@@ -649,8 +664,8 @@ impl Balancer {
 
     /// `start(hashKey?)`'s answer: as [`Balancer::pick_object`], the object with its `ticket`.
     fn start_object(&mut self, hash_key: Option<&JsValue>) -> Result<JsValue, JsError> {
-        let key = optional_key(hash_key)?;
-        match self.start_index_key(key.as_deref()) {
+        let hash = self.call_hash(hash_key)?;
+        match self.start_index_hash(hash) {
             Some((index, ticket)) => self.object(index, Some(ticket)),
             None => Ok(JsValue::NULL),
         }
@@ -779,9 +794,26 @@ impl Balancer {
     /// -2 (`FAILED_INDEX`) when the call failed (its error kept for `__failure()`).
     #[wasm_bindgen(js_name = __pickIndex, skip_typescript)]
     pub fn pick_index_call(&mut self, hash_key: Option<HashKey>) -> i32 {
-        let index = optional_key(hash_key.as_ref().map(AsRef::as_ref))
-            .map(|key| js_index(self.pick_index_key(key.as_deref())));
+        let index = self
+            .call_hash(hash_key.as_ref().map(AsRef::as_ref))
+            .map(|hash| js_index(self.inner.pick_index(hash)));
         self.settle(index, FAILED_INDEX)
+    }
+
+    /// Passes a `hashKey` string ahead of the `__pick`, `__pickIndex` or `__start` call that
+    /// follows at once (wasm/js/calls.js), by wasm-bindgen's own passing of strings: one
+    /// that needs none of the general path's checks (well-formed, and far below the size
+    /// limit; see there).
+    #[wasm_bindgen(js_name = __keyText, skip_typescript)]
+    pub fn key_text(&mut self, key: &str) {
+        self.key_hash = Some(meshlb::hash_key(key.as_bytes()));
+    }
+
+    /// As `__keyText`, for a `hashKey` of bytes: a plain `Uint8Array` or Node `Buffer` (no
+    /// other subclass, no `Proxy`, no `length` of its own) far below the size limit.
+    #[wasm_bindgen(js_name = __keyBytes, skip_typescript)]
+    pub fn key_bytes(&mut self, key: &[u8]) {
+        self.key_hash = Some(meshlb::hash_key(key));
     }
 
     /// `pickNext()`: as `pickIndex()` without a hash key (RING_HASH and MAGLEV draw the hash from

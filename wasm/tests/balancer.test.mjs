@@ -270,3 +270,52 @@ test("a freed balancer throws a JavaScript error, not a trap", () => {
   // `pickNext` returns a plain number, and a freed balancer still throws rather than traps.
   assert.throws(() => balancer.pickNext(), notATrap);
 });
+
+test("every kind of hash key picks as the CLI hashes its bytes, passed ahead or checked", () => {
+  const file = "examples/envoy/maglev.json";
+  /** The CLI's one pick for `--hash key`. */
+  const cliPick = (key) => {
+    const r = runCli(["pick", file, "--requests", "1", "--hash", key]);
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const encode = (text) => new TextEncoder().encode(text);
+  class Bytes extends Uint8Array {}
+  const ownLength = encode("session-7");
+  Object.defineProperty(ownLength, "length", { value: 3 });
+  const long = "k".repeat(70_000);
+  const cases = [
+    // Passed ahead (calls.js): well-formed strings and plain Uint8Arrays, a view into a
+    // larger buffer included.
+    ["session-Ω-42", "session-Ω-42"],
+    [encode("session-Ω-42"), "session-Ω-42"],
+    [encode("..user-9").subarray(2), "user-9"],
+    [Buffer.from("user-9"), "user-9"],
+    ["", ""],
+    // Checked by the general path: a subclass, an own `length` (not believed), and keys
+    // past the units passed ahead.
+    [Bytes.from(encode("user-9")), "user-9"],
+    [ownLength, "session-7"],
+    [long, long],
+    [encode(long), long],
+  ];
+  const balancer = new meshlb.Balancer(read(file));
+  const endpoints = balancer.explain().endpoints;
+  for (const [key, text] of cases) {
+    const expected = cliPick(text);
+    const what = `${key?.constructor?.name} ${text.slice(0, 16)}`;
+    const picked = balancer.pick(key);
+    assert.equal(`${picked.address}:${picked.port}`, expected, what);
+    const e = endpoints[balancer.pickIndex(key)];
+    assert.equal(`${e.address}:${e.port}`, expected, what);
+    const started = balancer.start(key);
+    assert.equal(`${started.address}:${started.port}`, expected, what);
+    balancer.finish(started);
+  }
+  // A key passed ahead serves its own call only: the next call without one draws its hash.
+  const drawn = new meshlb.Balancer(read(file), undefined, 3);
+  const fresh = new meshlb.Balancer(read(file), undefined, 3);
+  drawn.pickIndex("user-1");
+  assert.deepStrictEqual([drawn.pickIndex(), drawn.pick(), drawn.start()], [fresh.pickIndex(), fresh.pick(), fresh.start()]);
+  balancer.free();
+});

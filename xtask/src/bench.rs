@@ -660,12 +660,17 @@ fn wasm_section(md: &mut String, rows: &[Row], node: &str) {
          against the native `pick_index`: the same picks without a JavaScript-to-wasm call \
          each, so the difference between it and `pick_index` is what crossing into wasm \
          costs. `pick_next` is one `pickNext()` call against the same: the pick without a \
-         hash key, where `pickIndex()` takes one (`undefined` here) and checks its type.\n\n\
+         hash key, where `pickIndex()` takes one (`undefined` here) and checks its type. \
+         `pick_index_text` and `pick_index_bytes` are one `pickIndex(key)` call with a hash \
+         key, a string or its UTF-8 bytes (`user-0` to `user-1023` in turn), against the \
+         native `pick_index_keyed`, which hashes the same keys.\n\n\
          | call | ratio |\n|---|---|"
     );
     for (what, native) in [
         ("pick", "pick"),
         ("pick_index", "pick_index"),
+        ("pick_index_text", "pick_index_keyed"),
+        ("pick_index_bytes", "pick_index_keyed"),
         ("pick_next", "pick_index"),
         ("pick_many", "pick_index"),
         ("explain", "explain"),
