@@ -104,7 +104,7 @@ console.log(`wasm\tpick_index\t${pickIndex.toFixed(1)}`);
 // With a hash key: a string, or its UTF-8 bytes.
 console.log(`wasm\tpick_index_text\t${pickIndexText.toFixed(1)}`);
 console.log(`wasm\tpick_index_bytes\t${pickIndexBytes.toFixed(1)}`);
-// The pick without a hash key (no argument to check).
+// The pick without a hash key, which `pickIndex()` without one calls.
 console.log(`wasm\tpick_next\t${pickNext.toFixed(1)}`);
 // Per pick of a `pickMany(10000)` call: the picks without a JavaScript-to-wasm call each.
 console.log(`wasm\tpick_many\t${pickMany.toFixed(1)}`);

@@ -68,7 +68,9 @@ export function withCalls(Generated) {
      * callers that keep the endpoints themselves (as `pickMany`, one request at a time).
      */
     pickIndex(hashKey) {
-      const index = this.__pickIndex(hashKey === undefined ? undefined : passAhead(this, hashKey));
+      // Without a key it cannot fail: `pickNext()`, a call into wasm and nothing to check.
+      if (hashKey === undefined || hashKey === null) return this.pickNext();
+      const index = this.__pickIndex(passAhead(this, hashKey));
       if (index === -2) throw this.__failure();
       return index;
     }

@@ -819,7 +819,7 @@ impl Balancer {
     /// `pickNext()`: as `pickIndex()` without a hash key (RING_HASH and MAGLEV draw the hash from
     /// the seeded generator), the endpoint's index into the explanation's `endpoints`, -1 when
     /// none can serve. It takes no argument and cannot fail: a call into wasm and nothing else
-    /// (`pickIndex()` also checks its argument's type, and whether the call failed).
+    /// (`pickIndex()` without a key calls it, wasm/js/calls.js).
     #[wasm_bindgen(js_name = pickNext)]
     pub fn pick_next(&mut self) -> i32 {
         js_index(self.pick_index_key(None))

@@ -660,7 +660,8 @@ fn wasm_section(md: &mut String, rows: &[Row], node: &str) {
          against the native `pick_index`: the same picks without a JavaScript-to-wasm call \
          each, so the difference between it and `pick_index` is what crossing into wasm \
          costs. `pick_next` is one `pickNext()` call against the same: the pick without a \
-         hash key, where `pickIndex()` takes one (`undefined` here) and checks its type. \
+         hash key, which `pickIndex()` without one makes too (through one more JavaScript \
+         call). \
          `pick_index_text` and `pick_index_bytes` are one `pickIndex(key)` call with a hash \
          key, a string or its UTF-8 bytes (`user-0` to `user-1023` in turn), against the \
          native `pick_index_keyed`, which hashes the same keys.\n\n\
