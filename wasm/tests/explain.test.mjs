@@ -121,6 +121,31 @@ test("the Node package is CommonJS throughout: it loads where require() takes no
   assert.deepStrictEqual(JSON.parse(r.stdout), [b.pick(), b.start()]);
 });
 
+test("the Node package's names are named exports for `import` too, Balancer its own", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const { readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { pathToFileURL } = await import("node:url");
+  const { packageDir } = await import("./helpers.mjs");
+  const main = join(packageDir, JSON.parse(readFileSync(join(packageDir, "package.json"), "utf8")).main);
+  const names = ["explain", "simulate", "report", "document", "withHealth", "Balancer"];
+  // Node reads a CommonJS module's names without running it; a name it misses is a SyntaxError.
+  const script = `import { ${names.join(", ")} } from ${JSON.stringify(pathToFileURL(main).href)};
+    const b = new Balancer(${JSON.stringify(read("examples/default.yaml"))});
+    let message = "";
+    try { b.pick(7); } catch (e) { message = e.message; }
+    process.stdout.write(JSON.stringify([typeof explain, typeof withHealth, b.pick(), message]));`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const b = new meshlb.Balancer(read("examples/default.yaml"));
+  assert.deepStrictEqual(JSON.parse(r.stdout), [
+    "function",
+    "function",
+    b.pick(),
+    "hashKey: expected a string or a Uint8Array, got number",
+  ]);
+});
+
 test("a config dump: the `cluster` option is the CLI's --cluster; without it the clusters are named", () => {
   const file = "examples/envoy/dumps/sidecar-config-dump.json";
   const cluster = "outbound|9080||reviews.bookinfo.svc.cluster.local";
