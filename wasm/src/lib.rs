@@ -672,16 +672,16 @@ impl Balancer {
     }
 
     /// `finish(picked)`: the request `start()` returned (or its `ticket`) ended.
-    fn finish_picked(&mut self, picked: &JsValue) -> Result<(), JsError> {
+    fn finish_picked(&mut self, picked: JsValue) -> Result<(), JsError> {
         let ticket = if picked.as_f64().is_some() {
-            picked.clone()
+            picked
         } else if picked.is_object() {
-            Reflect::get(picked, &JsValue::from_str("ticket"))
+            Reflect::get(&picked, &JsValue::from_str("ticket"))
                 .map_err(|e| error(format!("picked: {}", describe(&e))))?
         } else {
             return Err(error(format!(
                 "picked: expected what start() returned, got {}",
-                type_name(picked)
+                type_name(&picked)
             )));
         };
         if ticket.is_undefined() {
@@ -836,7 +836,7 @@ impl Balancer {
     /// failed (its error kept for `__failure()`).
     #[wasm_bindgen(js_name = __finish, skip_typescript)]
     pub fn finish_call(&mut self, picked: JsValue) -> bool {
-        let finished = self.finish_picked(&picked);
+        let finished = self.finish_picked(picked);
         self.settle(finished.map(|()| true), false)
     }
 
