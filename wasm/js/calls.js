@@ -12,17 +12,33 @@
 // One source for both packages: `cargo xtask wasm` copies it as it is into the web package (an
 // ES module) and rewrites it as CommonJS for the Node package.
 
-// A `hashKey` goes ahead of its call by wasm-bindgen's own passing (`__keyText`, `__keyBytes`:
-// the text encoded straight into wasm's memory, the bytes copied there) when that gives the
-// bytes the general path would read: a well-formed string, or a plain `Uint8Array` or Node
-// `Buffer` (not a `Proxy`, another subclass, or one with a `length` of its own, whose length
-// may lie or throw), of at most `PASSED_AHEAD` units, far below the size limit. Under Node 20
-// on the maglev example, `pickIndex(key)` took 227–231 ns with a string and 741–752 with bytes
-// through the general path's checks and copies, and takes 59–60 and 87–92 this way. Other
-// keys take the general path, which checks them and names what is wrong.
+// A `hashKey` reaches wasm the quickest of three ways that reads it right:
+// - staged: an ASCII string (a code unit a byte), or plain bytes (a plain `Uint8Array` or Node
+//   `Buffer`: not a `Proxy`, another subclass, or one with a `length` of its own, whose length
+//   may lie or throw), of at most `STAGED` bytes, written here into a buffer of the balancer's
+//   own in wasm's memory (`__keyStaging()`, `KEY_STAGING` in wasm/src/lib.rs); the call takes
+//   its length (`__pickStaged`, `__pickIndexStaged`, `__startStaged`): one call into wasm;
+// - passed ahead: any other well-formed string, or plain bytes, of at most `PASSED_AHEAD` units,
+//   by wasm-bindgen's own passing (`__keyText`, `__keyBytes`: the text encoded into wasm's
+//   memory, the bytes copied there), then the call: two calls and an allocation;
+// - any other key: the general path, which checks it and names what is wrong.
+// Under Node 20 on the maglev example, `pickIndex(key)` took 227–231 ns with a string and
+// 741–752 with bytes through the general path's checks and copies, 59–66 and 87–93 passed
+// ahead, and takes 42–44 and 60–62 staged.
 const PASSED_AHEAD = 1 << 16;
 const isWellFormed = String.prototype.isWellFormed;
 const plainBytes = [Uint8Array.prototype, globalThis.Buffer?.prototype].filter(Boolean);
+
+const STAGED = 1024;
+
+/** Whether `bytes` are plain bytes (see above). */
+function isPlainBytes(bytes) {
+  return (
+    ArrayBuffer.isView(bytes) &&
+    plainBytes.includes(Object.getPrototypeOf(bytes)) &&
+    !Object.hasOwn(bytes, "length")
+  );
+}
 
 /** `hashKey`, or `undefined` once passed ahead of the call `balancer` makes next. */
 function passAhead(balancer, hashKey) {
@@ -32,9 +48,7 @@ function passAhead(balancer, hashKey) {
       return undefined;
     }
   } else if (
-    ArrayBuffer.isView(hashKey) &&
-    plainBytes.includes(Object.getPrototypeOf(hashKey)) &&
-    !Object.hasOwn(hashKey, "length") &&
+    isPlainBytes(hashKey) &&
     // Not `hashKey.length`: under Node 20 (V8 11.3), reading it here crashed the process
     // once the Node tests had run for a while (SIGSEGV; not with `--no-opt` or
     // `--no-turbo-inline-js-wasm-calls`). A `Uint8Array`'s byte length is its length.
@@ -46,9 +60,63 @@ function passAhead(balancer, hashKey) {
   return hashKey;
 }
 
+/**
+ * `key`, a string, written into `view` (the key staging buffer) a code unit a byte: its length,
+ * or -1 when it is longer than `STAGED` or has a code unit past ASCII (whose UTF-8 takes more).
+ */
+function stageText(view, key) {
+  const length = key.length;
+  if (length > STAGED) return -1;
+  for (let i = 0; i < length; i++) {
+    const unit = key.charCodeAt(i);
+    if (unit > 0x7f) return -1;
+    view[i] = unit;
+  }
+  return length;
+}
+
+/**
+ * `key` written into `view` as it is: its length, or -1 when it is not plain bytes or is
+ * longer than `STAGED`. A short key byte by byte: under Node 20, `set` took 12 ns more a call
+ * for keys of 6 to 9 bytes.
+ */
+function stageBytes(view, key) {
+  if (!isPlainBytes(key)) return -1;
+  const length = key.byteLength;
+  // A key in wasm's own memory takes wasm-bindgen's copy, which may overlap the buffer.
+  if (length > STAGED || key.buffer === view.buffer) return -1;
+  if (length > 64) {
+    view.set(key);
+  } else {
+    for (let i = 0; i < length; i++) view[i] = key[i];
+  }
+  return length;
+}
+
 /** The `Balancer` class of the packages: `Generated`, wasm-bindgen's, with the calls above. */
 export function withCalls(Generated) {
   return class Balancer extends Generated {
+    /** The key staging buffer's view (see `STAGED`), once asked for. */
+    #staging = undefined;
+
+    /**
+     * wasm-bindgen's release of the balancer (`free()`, `[Symbol.dispose]()`), the view let go
+     * first: the buffer goes back to wasm's allocator, and a call after it must throw, not write
+     * there.
+     */
+    __destroy_into_raw() {
+      this.#staging = undefined;
+      return super.__destroy_into_raw();
+    }
+
+    /** `hashKey` written into the key staging buffer: as `stageText` or `stageBytes`. */
+    #stage(hashKey) {
+      let view = this.#staging;
+      // Detached (its `byteLength` 0) once wasm's memory has grown.
+      if (view === undefined || view.byteLength === 0) view = this.#staging = this.__keyStaging();
+      return typeof hashKey === "string" ? stageText(view, hashKey) : stageBytes(view, hashKey);
+    }
+
     /**
      * `pick(hashKey?)`: the endpoint of the next request, `null` when none can serve (Envoy's
      * 503 "no healthy upstream"). `hashKey` (a string or UTF-8 bytes) is the request's hash key
@@ -57,7 +125,13 @@ export function withCalls(Generated) {
      * `Uint8Array`.
      */
     pick(hashKey) {
-      const picked = this.__pick(hashKey === undefined ? undefined : passAhead(this, hashKey));
+      let picked;
+      if (hashKey === undefined || hashKey === null) {
+        picked = this.__pick(undefined);
+      } else {
+        const staged = this.#stage(hashKey);
+        picked = staged < 0 ? this.__pick(passAhead(this, hashKey)) : this.__pickStaged(staged);
+      }
       if (picked === undefined) throw this.__failure();
       return picked;
     }
@@ -70,7 +144,9 @@ export function withCalls(Generated) {
     pickIndex(hashKey) {
       // Without a key it cannot fail: `pickNext()`, a call into wasm and nothing to check.
       if (hashKey === undefined || hashKey === null) return this.pickNext();
-      const index = this.__pickIndex(passAhead(this, hashKey));
+      const staged = this.#stage(hashKey);
+      const index =
+        staged < 0 ? this.__pickIndex(passAhead(this, hashKey)) : this.__pickIndexStaged(staged);
       if (index === -2) throw this.__failure();
       return index;
     }
@@ -80,7 +156,13 @@ export function withCalls(Generated) {
      * request counts it) until `finish(picked)`; the result carries its `ticket`.
      */
     start(hashKey) {
-      const started = this.__start(hashKey === undefined ? undefined : passAhead(this, hashKey));
+      let started;
+      if (hashKey === undefined || hashKey === null) {
+        started = this.__start(undefined);
+      } else {
+        const staged = this.#stage(hashKey);
+        started = staged < 0 ? this.__start(passAhead(this, hashKey)) : this.__startStaged(staged);
+      }
       if (started === undefined) throw this.__failure();
       return started;
     }

@@ -568,7 +568,15 @@ pub struct Balancer {
     /// The hash of the key `__keyText` or `__keyBytes` passed ahead of the call that follows
     /// it at once and takes it (see wasm/js/calls.js).
     key_hash: Option<u64>,
+    /// The buffer wasm/js/calls.js writes a short `hashKey` into for the staged calls
+    /// (`__pickStaged`, `__pickIndexStaged`, `__startStaged`): [`KEY_STAGING`] bytes, made
+    /// by the first `__keyStaging()`, never moved after (empty until then).
+    key_staging: Vec<u8>,
 }
+
+/// Bytes of a balancer's key staging buffer: the longest `hashKey` calls.js writes into wasm's
+/// memory itself (longer keys are passed ahead, or checked by the general path).
+const KEY_STAGING: usize = 1024;
 
 /// Rust-side helpers, not exported to JavaScript.
 impl Balancer {
@@ -585,6 +593,7 @@ impl Balancer {
             objects: Vec::new(),
             failure: None,
             key_hash: None,
+            key_staging: Vec::new(),
         })
     }
 
@@ -653,9 +662,21 @@ impl Balancer {
         Ok(())
     }
 
-    /// `pick(hashKey?)`'s answer: the endpoint's object, `null` when none can serve.
-    fn pick_object(&mut self, hash_key: Option<&JsValue>) -> Result<JsValue, JsError> {
-        let hash = self.call_hash(hash_key)?;
+    /// The hash of the `length` bytes wasm/js/calls.js wrote at the start of the key staging
+    /// buffer, for a staged call.
+    fn staged_hash(&self, length: usize) -> Result<Option<u64>, JsError> {
+        match self.key_staging.get(..length) {
+            Some(key) => Ok(Some(meshlb::hash_key(key))),
+            None => Err(error(format!(
+                "hashKey: {length} bytes staged, past the {} of the staging buffer",
+                self.key_staging.len()
+            ))),
+        }
+    }
+
+    /// `pick(hashKey?)`'s answer for a request of hash `hash`: the endpoint's object, `null`
+    /// when none can serve.
+    fn pick_object(&mut self, hash: Option<u64>) -> Result<JsValue, JsError> {
         match self.inner.pick_index(hash) {
             Some(index) => self.object(index, None),
             None => Ok(JsValue::NULL),
@@ -663,8 +684,7 @@ impl Balancer {
     }
 
     /// `start(hashKey?)`'s answer: as [`Balancer::pick_object`], the object with its `ticket`.
-    fn start_object(&mut self, hash_key: Option<&JsValue>) -> Result<JsValue, JsError> {
-        let hash = self.call_hash(hash_key)?;
+    fn start_object(&mut self, hash: Option<u64>) -> Result<JsValue, JsError> {
         match self.start_index_hash(hash) {
             Some((index, ticket)) => self.object(index, Some(ticket)),
             None => Ok(JsValue::NULL),
@@ -786,7 +806,8 @@ impl Balancer {
     /// (its error kept for `__failure()`).
     #[wasm_bindgen(js_name = __pick, skip_typescript)]
     pub fn pick_call(&mut self, hash_key: Option<HashKey>) -> JsValue {
-        let picked = self.pick_object(hash_key.as_ref().map(AsRef::as_ref));
+        let hash = self.call_hash(hash_key.as_ref().map(AsRef::as_ref));
+        let picked = hash.and_then(|hash| self.pick_object(hash));
         self.settle(picked, JsValue::UNDEFINED)
     }
 
@@ -828,7 +849,52 @@ impl Balancer {
     /// `start(hashKey?)` (wasm/js/calls.js): as `__pick`, the object with its `ticket`.
     #[wasm_bindgen(js_name = __start, skip_typescript)]
     pub fn start_call(&mut self, hash_key: Option<HashKey>) -> JsValue {
-        let started = self.start_object(hash_key.as_ref().map(AsRef::as_ref));
+        let hash = self.call_hash(hash_key.as_ref().map(AsRef::as_ref));
+        let started = hash.and_then(|hash| self.start_object(hash));
+        self.settle(started, JsValue::UNDEFINED)
+    }
+
+    /// The key staging buffer (see `__pickStaged`) as a view of wasm's memory, made at the
+    /// first call. The view is detached when wasm's memory grows (its `byteLength` then reads
+    /// 0), and calls.js asks for it again; the buffer itself never moves.
+    #[wasm_bindgen(js_name = __keyStaging, skip_typescript)]
+    pub fn key_staging(&mut self) -> Uint8Array {
+        if self.key_staging.len() != KEY_STAGING {
+            self.key_staging = vec![0; KEY_STAGING];
+        }
+        let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+        // A wasm32 address fits a `u32`.
+        let at = u32::try_from(self.key_staging.as_ptr() as usize).unwrap_or(0);
+        Uint8Array::new_with_byte_offset_and_length(&memory.buffer(), at, KEY_STAGING as u32)
+    }
+
+    /// `pick(hashKey)` (wasm/js/calls.js) for a key whose `length` UTF-8 bytes calls.js wrote
+    /// into the key staging buffer (`__keyStaging`): a short ASCII string, or short plain bytes.
+    /// One call and no copy of wasm-bindgen's, where passing the key ahead (`__keyText`) takes
+    /// two and an allocation. As `__pick` otherwise.
+    #[wasm_bindgen(js_name = __pickStaged, skip_typescript)]
+    pub fn pick_staged(&mut self, length: usize) -> JsValue {
+        let picked = self
+            .staged_hash(length)
+            .and_then(|hash| self.pick_object(hash));
+        self.settle(picked, JsValue::UNDEFINED)
+    }
+
+    /// `pickIndex(hashKey)` for a key staged as for `__pickStaged`; as `__pickIndex` otherwise.
+    #[wasm_bindgen(js_name = __pickIndexStaged, skip_typescript)]
+    pub fn pick_index_staged(&mut self, length: usize) -> i32 {
+        let index = self
+            .staged_hash(length)
+            .map(|hash| js_index(self.inner.pick_index(hash)));
+        self.settle(index, FAILED_INDEX)
+    }
+
+    /// `start(hashKey)` for a key staged as for `__pickStaged`; as `__start` otherwise.
+    #[wasm_bindgen(js_name = __startStaged, skip_typescript)]
+    pub fn start_staged(&mut self, length: usize) -> JsValue {
+        let started = self
+            .staged_hash(length)
+            .and_then(|hash| self.start_object(hash));
         self.settle(started, JsValue::UNDEFINED)
     }
 

@@ -271,7 +271,7 @@ test("a freed balancer throws a JavaScript error, not a trap", () => {
   assert.throws(() => balancer.pickNext(), notATrap);
 });
 
-test("every kind of hash key picks as the CLI hashes its bytes, passed ahead or checked", () => {
+test("every kind of hash key picks as the CLI hashes its bytes, staged, passed ahead or checked", () => {
   const file = "examples/envoy/maglev.json";
   /** The CLI's one pick for `--hash key`. */
   const cliPick = (key) => {
@@ -284,14 +284,26 @@ test("every kind of hash key picks as the CLI hashes its bytes, passed ahead or 
   const ownLength = encode("session-7");
   Object.defineProperty(ownLength, "length", { value: 3 });
   const long = "k".repeat(70_000);
+  // The staging buffer's 1,024 bytes (calls.js), and one past them.
+  const full = "s".repeat(1024);
+  const past = "p".repeat(1025);
   const cases = [
-    // Passed ahead (calls.js): well-formed strings and plain Uint8Arrays, a view into a
-    // larger buffer included.
-    ["session-Ω-42", "session-Ω-42"],
-    [encode("session-Ω-42"), "session-Ω-42"],
+    // Staged (calls.js): ASCII strings and plain bytes up to 1,024 bytes, a view into a larger
+    // buffer included, bytes of 64 and fewer copied one by one, more by `set`.
+    ["user-9", "user-9"],
+    [encode("user-9"), "user-9"],
     [encode("..user-9").subarray(2), "user-9"],
     [Buffer.from("user-9"), "user-9"],
     ["", ""],
+    [encode(""), ""],
+    [full, full],
+    [encode(full), full],
+    [encode("b".repeat(65)), "b".repeat(65)],
+    // Passed ahead: other well-formed strings, plain bytes past the staging buffer.
+    ["session-Ω-42", "session-Ω-42"],
+    [encode("session-Ω-42"), "session-Ω-42"],
+    [past, past],
+    [encode(past), past],
     // Checked by the general path: a subclass, an own `length` (not believed), and keys
     // past the units passed ahead.
     [Bytes.from(encode("user-9")), "user-9"],
@@ -312,10 +324,50 @@ test("every kind of hash key picks as the CLI hashes its bytes, passed ahead or 
     assert.equal(`${started.address}:${started.port}`, expected, what);
     balancer.finish(started);
   }
-  // A key passed ahead serves its own call only: the next call without one draws its hash.
-  const drawn = new meshlb.Balancer(read(file), undefined, 3);
-  const fresh = new meshlb.Balancer(read(file), undefined, 3);
-  drawn.pickIndex("user-1");
-  assert.deepStrictEqual([drawn.pickIndex(), drawn.pick(), drawn.start()], [fresh.pickIndex(), fresh.pick(), fresh.start()]);
+  // A key in the staging buffer itself (wasm's memory) picks as its bytes.
+  const staging = balancer.__keyStaging();
+  staging.set(encode("user-3user-9"));
+  const inStaging = staging.subarray(6, 12);
+  const expected = cliPick("user-9");
+  const e = endpoints[balancer.pickIndex(inStaging)];
+  assert.equal(`${e.address}:${e.port}`, expected, "a key in the staging buffer");
+  // A key staged or passed ahead serves its own call only: the next call without one draws its
+  // hash.
+  for (const key of ["user-1", "session-Ω-1"]) {
+    const drawn = new meshlb.Balancer(read(file), undefined, 3);
+    const fresh = new meshlb.Balancer(read(file), undefined, 3);
+    drawn.pickIndex(key);
+    assert.deepStrictEqual([drawn.pickIndex(), drawn.pick(), drawn.start()], [fresh.pickIndex(), fresh.pick(), fresh.start()]);
+    drawn.free();
+    fresh.free();
+  }
   balancer.free();
+});
+
+test("a freed balancer throws for a hash key, and writes nothing into wasm's memory", () => {
+  const file = "examples/envoy/maglev.json";
+  const freed = new meshlb.Balancer(read(file));
+  freed.pickIndex("user-1"); // its staging buffer made
+  freed.free();
+  // Made after the free, so its memory may be what the freed balancer's staging buffer was.
+  const balancer = new meshlb.Balancer(read(file), undefined, 5);
+  const fresh = new meshlb.Balancer(read(file), undefined, 5);
+  const notATrap = (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError);
+  for (const key of ["x".repeat(1024), new Uint8Array(1024).fill(0xff)]) {
+    assert.throws(() => freed.pick(key), notATrap);
+    assert.throws(() => freed.pickIndex(key), notATrap);
+    assert.throws(() => freed.start(key), notATrap);
+  }
+  // `Symbol.dispose` releases the same way.
+  const disposed = new meshlb.Balancer(read(file));
+  disposed.pickIndex("user-1");
+  disposed[Symbol.dispose]();
+  assert.throws(() => disposed.pickIndex("x".repeat(1024)), notATrap);
+  const keys = Array.from({ length: 50 }, (_, i) => `user-${i}`);
+  assert.deepStrictEqual(
+    keys.map((k) => balancer.pickIndex(k)).concat([balancer.pickIndex(), balancer.pickIndex()]),
+    keys.map((k) => fresh.pickIndex(k)).concat([fresh.pickIndex(), fresh.pickIndex()]),
+  );
+  balancer.free();
+  fresh.free();
 });
