@@ -15,9 +15,9 @@
 // A `hashKey` reaches wasm the quickest of three ways that reads it right:
 // - staged: an ASCII string (a code unit a byte), or plain bytes (a plain `Uint8Array` or Node
 //   `Buffer`: not a `Proxy`, another subclass, or one with a `length` of its own, whose length
-//   may lie or throw), of at most `STAGED` bytes, written here into a buffer of the balancer's
-//   own in wasm's memory (`__keyStaging()`, `KEY_STAGING` in wasm/src/lib.rs); the call takes
-//   its length (`__pickStaged`, `__pickIndexStaged`, `__startStaged`): one call into wasm;
+//   may lie or throw), that fits a buffer of the balancer's own in wasm's memory
+//   (`__keyStaging()`, `KEY_STAGING` bytes in wasm/src/lib.rs), written into it here; the call
+//   takes its length (`__pickStaged`, `__pickIndexStaged`, `__startStaged`): one call into wasm;
 // - passed ahead: any other well-formed string, or plain bytes, of at most `PASSED_AHEAD` units,
 //   by wasm-bindgen's own passing (`__keyText`, `__keyBytes`: the text encoded into wasm's
 //   memory, the bytes copied there), then the call: two calls and an allocation;
@@ -28,8 +28,6 @@
 const PASSED_AHEAD = 1 << 16;
 const isWellFormed = String.prototype.isWellFormed;
 const plainBytes = [Uint8Array.prototype, globalThis.Buffer?.prototype].filter(Boolean);
-
-const STAGED = 1024;
 
 /** Whether `bytes` are plain bytes (see above). */
 function isPlainBytes(bytes) {
@@ -61,12 +59,13 @@ function passAhead(balancer, hashKey) {
 }
 
 /**
- * `key`, a string, written into `view` (the key staging buffer) a code unit a byte: its length,
- * or -1 when it is longer than `STAGED` or has a code unit past ASCII (whose UTF-8 takes more).
+ * `key`, a string, written into `view` (the key staging buffer, of `bytes` bytes) a code unit a
+ * byte: its length, or -1 when it is longer than the buffer or has a code unit past ASCII (whose
+ * UTF-8 takes more).
  */
-function stageText(view, key) {
+function stageText(view, bytes, key) {
   const length = key.length;
-  if (length > STAGED) return -1;
+  if (length > bytes) return -1;
   for (let i = 0; i < length; i++) {
     const unit = key.charCodeAt(i);
     if (unit > 0x7f) return -1;
@@ -76,15 +75,17 @@ function stageText(view, key) {
 }
 
 /**
- * `key` written into `view` as it is: its length, or -1 when it is not plain bytes or is
- * longer than `STAGED`. A short key byte by byte: under Node 20, `set` took 12 ns more a call
- * for keys of 6 to 9 bytes.
+ * `key` written into `view` (of `bytes` bytes) as it is: its length, or -1 when it is not plain
+ * bytes or is longer than the buffer. A short key byte by byte: under Node 20, `set` took 6 to 15 ns more a
+ * call for keys of 6 to 9 bytes.
  */
-function stageBytes(view, key) {
+function stageBytes(view, bytes, key) {
   if (!isPlainBytes(key)) return -1;
   const length = key.byteLength;
-  // A key in wasm's own memory takes wasm-bindgen's copy, which may overlap the buffer.
-  if (length > STAGED || key.buffer === view.buffer) return -1;
+  if (length > bytes) return -1;
+  // A key in the buffer itself (a view of it from `__keyStaging()`, the package's only view of
+  // wasm's memory) starts at or past the buffer's start: a copy from the front reads each byte
+  // before it writes over it, and `set` copies overlapping views right by itself.
   if (length > 64) {
     view.set(key);
   } else {
@@ -96,8 +97,10 @@ function stageBytes(view, key) {
 /** The `Balancer` class of the packages: `Generated`, wasm-bindgen's, with the calls above. */
 export function withCalls(Generated) {
   return class Balancer extends Generated {
-    /** The key staging buffer's view (see `STAGED`), once asked for. */
+    /** The key staging buffer's view (the first of the ways above), once asked for. */
     #staging = undefined;
+    /** Its length in bytes, read once (a view of wasm's memory reads it slowly). */
+    #stagingBytes = 0;
 
     /**
      * wasm-bindgen's release of the balancer (`free()`, `[Symbol.dispose]()`), the view let go
@@ -113,8 +116,14 @@ export function withCalls(Generated) {
     #stage(hashKey) {
       let view = this.#staging;
       // Detached (its `byteLength` 0) once wasm's memory has grown.
-      if (view === undefined || view.byteLength === 0) view = this.#staging = this.__keyStaging();
-      return typeof hashKey === "string" ? stageText(view, hashKey) : stageBytes(view, hashKey);
+      if (view === undefined || view.byteLength === 0) {
+        view = this.#staging = this.__keyStaging();
+        this.#stagingBytes = view.byteLength;
+      }
+      const bytes = this.#stagingBytes;
+      return typeof hashKey === "string"
+        ? stageText(view, bytes, hashKey)
+        : stageBytes(view, bytes, hashKey);
     }
 
     /**
