@@ -15,7 +15,7 @@
 // A `hashKey` reaches wasm the quickest of three ways that reads it right:
 // - staged: an ASCII string (a code unit a byte), or plain bytes (a plain `Uint8Array` or Node
 //   `Buffer`: not a `Proxy`, another subclass, or one with a `length` of its own, whose length
-//   may lie or throw), that fits a buffer of the balancer's own in wasm's memory
+//   may lie or throw; its length read by the typed arrays' own getter), that fits a buffer of the balancer's own in wasm's memory
 //   (`__keyStaging()`, `KEY_STAGING` bytes in wasm/src/lib.rs), written into it here; the call
 //   takes its length (`__pickStaged`, `__pickIndexStaged`, `__startStaged`): one call into wasm;
 // - passed ahead: any other well-formed string, or plain bytes, of at most `PASSED_AHEAD` units,
@@ -24,10 +24,15 @@
 // - any other key: the general path, which checks it and names what is wrong.
 // Under Node 20 on the maglev example, `pickIndex(key)` took 227–231 ns with a string and
 // 741–752 with bytes through the general path's checks and copies, 59–66 and 87–93 passed
-// ahead, and takes 42–44 and 60–62 staged.
+// ahead, and takes 42–45 and 59–63 staged.
 const PASSED_AHEAD = 1 << 16;
 const isWellFormed = String.prototype.isWellFormed;
 const plainBytes = [Uint8Array.prototype, globalThis.Buffer?.prototype].filter(Boolean);
+/** The typed arrays' own `byteLength` getter, called on a key rather than the key's property. */
+const byteLengthOf = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Uint8Array.prototype),
+  "byteLength",
+).get;
 
 /** Whether `bytes` are plain bytes (see above). */
 function isPlainBytes(bytes) {
@@ -49,8 +54,9 @@ function passAhead(balancer, hashKey) {
     isPlainBytes(hashKey) &&
     // Not `hashKey.length`: under Node 20 (V8 11.3), reading it here crashed the process
     // once the Node tests had run for a while (SIGSEGV; not with `--no-opt` or
-    // `--no-turbo-inline-js-wasm-calls`). A `Uint8Array`'s byte length is its length.
-    hashKey.byteLength <= PASSED_AHEAD
+    // `--no-turbo-inline-js-wasm-calls`). A `Uint8Array`'s byte length is its length, read
+    // by the built-in getter (a key's own `byteLength` may lie).
+    byteLengthOf.call(hashKey) <= PASSED_AHEAD
   ) {
     balancer.__keyBytes(hashKey);
     return undefined;
@@ -76,21 +82,17 @@ function stageText(view, bytes, key) {
 
 /**
  * `key` written into `view` (of `bytes` bytes) as it is: its length, or -1 when it is not plain
- * bytes or is longer than the buffer. A short key byte by byte: under Node 20, `set` took 6 to 15 ns more a
- * call for keys of 6 to 9 bytes.
+ * bytes or is longer than the buffer. Its length is the built-in one, which no caller code can
+ * change or run in (a `byteLength` of the key's own could free the balancer between the view and
+ * the write); `set` copies a key that overlaps the buffer (a view of wasm's memory, as the web
+ * package's `init()` hands it out) right, and was as quick as a loop a byte at a time once the
+ * length was read this way (61–63 ns a `pickIndex(bytes)` against 64–65).
  */
 function stageBytes(view, bytes, key) {
   if (!isPlainBytes(key)) return -1;
-  const length = key.byteLength;
+  const length = byteLengthOf.call(key);
   if (length > bytes) return -1;
-  // A key in the buffer itself (a view of it from `__keyStaging()`, the package's only view of
-  // wasm's memory) starts at or past the buffer's start: a copy from the front reads each byte
-  // before it writes over it, and `set` copies overlapping views right by itself.
-  if (length > 64) {
-    view.set(key);
-  } else {
-    for (let i = 0; i < length; i++) view[i] = key[i];
-  }
+  view.set(key);
   return length;
 }
 

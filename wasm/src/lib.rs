@@ -856,7 +856,8 @@ impl Balancer {
 
     /// The key staging buffer (see `__pickStaged`) as a view of wasm's memory, made at the
     /// first call. The view is detached when wasm's memory grows (its `byteLength` then reads
-    /// 0), and calls.js asks for it again; the buffer itself never moves.
+    /// 0), and calls.js asks for it again; the buffer itself never moves. Internal: the view
+    /// outlives the balancer, and calls.js lets it go when the balancer is released.
     #[wasm_bindgen(js_name = __keyStaging, skip_typescript)]
     pub fn key_staging(&mut self) -> Uint8Array {
         if self.key_staging.len() != KEY_STAGING {

@@ -283,6 +283,11 @@ test("every kind of hash key picks as the CLI hashes its bytes, staged, passed a
   class Bytes extends Uint8Array {}
   const ownLength = encode("session-7");
   Object.defineProperty(ownLength, "length", { value: 3 });
+  // A `byteLength` of the key's own is never read (the typed arrays' getter is).
+  const ownByteLength = encode("user-9");
+  Object.defineProperty(ownByteLength, "byteLength", { value: 3 });
+  const longOwnByteLength = encode("b".repeat(2000));
+  Object.defineProperty(longOwnByteLength, "byteLength", { value: 3 });
   const long = "k".repeat(70_000);
   // The staging buffer's 1,024 bytes (calls.js), and one past them.
   const full = "s".repeat(1024);
@@ -299,11 +304,13 @@ test("every kind of hash key picks as the CLI hashes its bytes, staged, passed a
     [full, full],
     [encode(full), full],
     [encode("b".repeat(65)), "b".repeat(65)],
+    [ownByteLength, "user-9"],
     // Passed ahead: other well-formed strings, plain bytes past the staging buffer.
     ["session-Ω-42", "session-Ω-42"],
     [encode("session-Ω-42"), "session-Ω-42"],
     [past, past],
     [encode(past), past],
+    [longOwnByteLength, "b".repeat(2000)],
     // Checked by the general path: a subclass, an own `length` (not believed), and keys
     // past the units passed ahead.
     [Bytes.from(encode("user-9")), "user-9"],
@@ -324,13 +331,58 @@ test("every kind of hash key picks as the CLI hashes its bytes, staged, passed a
     assert.equal(`${started.address}:${started.port}`, expected, what);
     balancer.finish(started);
   }
-  // A key in the staging buffer itself (wasm's memory) picks as its bytes.
+  // One endpoint of about ten matches by chance one time in ten: each way of staging also
+  // picks as the general path (a subclass's bytes, checked and copied) for 64 keys.
+  const general = (text) => balancer.pickIndex(Bytes.from(encode(text)));
+  const texts = Array.from({ length: 64 }, (_, i) => `key-${i}-${"z".repeat(i * 3)}`);
+  const ways = {
+    "ASCII string": (text) => text,
+    "plain bytes": (text) => encode(text),
+    "a view into a larger buffer": (text) => encode(`..${text}`).subarray(2),
+    "a Buffer": (text) => Buffer.from(text),
+  };
+  for (const [way, key] of Object.entries(ways)) {
+    assert.deepStrictEqual(texts.map((t) => balancer.pickIndex(key(t))), texts.map(general), way);
+  }
+  // A key in the staging buffer itself (wasm's memory) picks as its bytes, short or long.
   const staging = balancer.__keyStaging();
-  staging.set(encode("user-3user-9"));
-  const inStaging = staging.subarray(6, 12);
-  const expected = cliPick("user-9");
-  const e = endpoints[balancer.pickIndex(inStaging)];
-  assert.equal(`${e.address}:${e.port}`, expected, "a key in the staging buffer");
+  for (const [text, from] of [["user-9", 6], ["y".repeat(100), 10]]) {
+    staging.set(encode("x".repeat(from) + text));
+    const inStaging = () => staging.subarray(from, from + text.length);
+    const expected = cliPick(text);
+    const e = endpoints[balancer.pickIndex(inStaging())];
+    assert.equal(`${e.address}:${e.port}`, expected, "a key in the staging buffer");
+    staging.set(encode("x".repeat(from) + text));
+    const picked = balancer.pick(inStaging());
+    assert.equal(`${picked.address}:${picked.port}`, expected, "a key in the staging buffer");
+    staging.set(encode("x".repeat(from) + text));
+    const started = balancer.start(inStaging());
+    assert.equal(`${started.address}:${started.port}`, expected, "a key in the staging buffer");
+    balancer.finish(started);
+  }
+  // A `byteLength` getter of the key's own never runs (it could free the balancer between
+  // the staging buffer's view and the write).
+  let ran = false;
+  const freeing = encode("user-9");
+  Object.defineProperty(freeing, "byteLength", {
+    get() {
+      ran = true;
+      balancer.free();
+      return 6;
+    },
+  });
+  const byGetter = endpoints[balancer.pickIndex(freeing)];
+  assert.equal(`${byGetter.address}:${byGetter.port}`, cliPick("user-9"));
+  assert.equal(ran, false);
+  // Once wasm's memory grows the view is detached; the next key is written into a new one.
+  const before = balancer.__keyStaging();
+  balancer.pickIndex("user-5");
+  balancer.pickMany(4_000_000);
+  assert.equal(before.byteLength, 0, "wasm's memory grew");
+  for (const key of ["user-7", encode("user-7")]) {
+    const grown = endpoints[balancer.pickIndex(key)];
+    assert.equal(`${grown.address}:${grown.port}`, cliPick("user-7"), "after the memory grew");
+  }
   // A key staged or passed ahead serves its own call only: the next call without one draws its
   // hash.
   for (const key of ["user-1", "session-Ω-1"]) {
@@ -348,16 +400,21 @@ test("a freed balancer throws for a hash key, and writes nothing into wasm's mem
   const file = "examples/envoy/maglev.json";
   const freed = new meshlb.Balancer(read(file));
   freed.pickIndex("user-1"); // its staging buffer made
+  // A view of the same buffer (calls.js keeps its own), to see what is written there.
+  const staging = freed.__keyStaging();
   freed.free();
   // Made after the free, so its memory may be what the freed balancer's staging buffer was.
   const balancer = new meshlb.Balancer(read(file), undefined, 5);
   const fresh = new meshlb.Balancer(read(file), undefined, 5);
   const notATrap = (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError);
+  const after = staging.slice();
   for (const key of ["x".repeat(1024), new Uint8Array(1024).fill(0xff)]) {
     assert.throws(() => freed.pick(key), notATrap);
     assert.throws(() => freed.pickIndex(key), notATrap);
     assert.throws(() => freed.start(key), notATrap);
   }
+  assert.notEqual(staging.byteLength, 0, "the view still reads wasm's memory");
+  assert.deepStrictEqual(staging.slice(), after, "nothing written where the buffer was");
   // `Symbol.dispose` releases the same way.
   const disposed = new meshlb.Balancer(read(file));
   disposed.pickIndex("user-1");
