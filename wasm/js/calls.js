@@ -15,9 +15,10 @@
 // A `hashKey` reaches wasm the quickest of three ways that reads it right:
 // - staged: an ASCII string (a code unit a byte), or plain bytes (a plain `Uint8Array` or Node
 //   `Buffer`: not a `Proxy`, another subclass, or one with a `length` of its own, whose length
-//   may lie or throw; its length read by the typed arrays' own getter), that fits a buffer of the balancer's own in wasm's memory
-//   (`__keyStaging()`, `KEY_STAGING` bytes in wasm/src/lib.rs), written into it here; the call
-//   takes its length (`__pickStaged`, `__pickIndexStaged`, `__startStaged`): one call into wasm;
+//   may lie or throw; its length read by the typed arrays' own getter), that fits a buffer of
+//   the balancer's own in wasm's memory (`__keyStaging()`, `KEY_STAGING` bytes in
+//   wasm/src/lib.rs), written into it here; the call takes its length (`__pickStaged`,
+//   `__pickIndexStaged`, `__startStaged`): one call into wasm;
 // - passed ahead: any other well-formed string, or plain bytes, of at most `PASSED_AHEAD` units,
 //   by wasm-bindgen's own passing (`__keyText`, `__keyBytes`: the text encoded into wasm's
 //   memory, the bytes copied there), then the call: two calls and an allocation;

@@ -389,7 +389,10 @@ test("every kind of hash key picks as the CLI hashes its bytes, staged, passed a
     const drawn = new meshlb.Balancer(read(file), undefined, 3);
     const fresh = new meshlb.Balancer(read(file), undefined, 3);
     drawn.pickIndex(key);
-    assert.deepStrictEqual([drawn.pickIndex(), drawn.pick(), drawn.start()], [fresh.pickIndex(), fresh.pick(), fresh.start()]);
+    assert.deepStrictEqual(
+      [drawn.pickIndex(), drawn.pick(), drawn.start()],
+      [fresh.pickIndex(), fresh.pick(), fresh.start()],
+    );
     drawn.free();
     fresh.free();
   }
